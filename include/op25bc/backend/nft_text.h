@@ -1,0 +1,18 @@
+// Backend: ruleset IR -> an `nft -f` script that replaces op25bc's table
+// atomically ("table; delete table; table { ... }") and touches nothing else.
+#pragma once
+
+#include <span>
+#include <string>
+
+#include "op25bc/ir/ruleset.h"
+
+namespace op25bc::backend {
+
+// `header` lines are written as "# " comments at the top.
+std::string render_nft_text(const ir::Ruleset& ruleset, std::span<const std::string> header);
+
+// One rule as nft writes it, e.g. "ip saddr @all_src4 counter name \"all\" goto block".
+std::string rule_text(const ir::Rule& rule);
+
+}  // namespace op25bc::backend

@@ -1,0 +1,21 @@
+// The compiler driver: the pipeline as a list of named passes. The front end
+// (policy text -> validated model) is policy::load_text.
+#pragma once
+
+#include <string>
+
+#include "op25bc/ir/ruleset.h"
+#include "op25bc/policy/model.h"
+
+namespace op25bc {
+
+enum class OutputFormat { nft, json };
+
+// Middle: the ruleset the policy calls for at `at`.
+ir::Ruleset compile(const policy::Policy& policy, Instant at);
+
+// Back end: the ruleset as an nft script or nftables JSON.
+std::string render(const policy::Policy& policy, const ir::Ruleset& ruleset, Instant at,
+                   OutputFormat format);
+
+}  // namespace op25bc

@@ -1,0 +1,103 @@
+// Stage 3: the ruleset IR. Backends (nft text, nft JSON, netlink) render it;
+// the kernel reader will produce it; the differ compares two of them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "op25bc/net/prefix.h"
+
+namespace op25bc::ir {
+
+struct Set {
+  std::string name;
+  net::Family family;
+  std::string comment;
+  std::vector<net::Interval> elements;  // sorted, disjoint, non-adjacent
+  friend bool operator==(const Set&, const Set&) = default;
+};
+
+struct Counter {
+  std::string name;
+  std::string comment;
+  friend bool operator==(const Counter&, const Counter&) = default;
+};
+
+enum class Direction { source, destination };
+
+// "tcp dport { ports }" (implies the TCP protocol match).
+struct TcpDestinationPorts {
+  std::vector<std::uint16_t> ports;
+  friend bool operator==(const TcpDestinationPorts&, const TcpDestinationPorts&) = default;
+};
+// "meta l4proto tcp".
+struct TcpProtocol {
+  friend bool operator==(const TcpProtocol&, const TcpProtocol&) = default;
+};
+// "ip saddr @set" / "ip6 daddr @set" (implies the family match).
+struct AddressInSet {
+  net::Family family;
+  Direction direction;
+  std::string set;
+  friend bool operator==(const AddressInSet&, const AddressInSet&) = default;
+};
+using Match = std::variant<TcpProtocol, TcpDestinationPorts, AddressInSet>;
+
+struct CounterRef {
+  std::string name;
+  friend bool operator==(const CounterRef&, const CounterRef&) = default;
+};
+struct Limit {
+  unsigned rate;
+  std::string unit;  // second, minute, hour, day
+  friend bool operator==(const Limit&, const Limit&) = default;
+};
+struct LogPrefix {
+  std::string prefix;
+  friend bool operator==(const LogPrefix&, const LogPrefix&) = default;
+};
+using Statement = std::variant<CounterRef, Limit, LogPrefix>;
+
+struct Verdict {
+  enum class Kind { none, accept, drop, return_, jump, goto_, reject_tcp_reset, reject_icmpx_admin };
+  Kind kind = Kind::none;
+  std::string target;  // chain, for jump and goto
+  friend bool operator==(const Verdict&, const Verdict&) = default;
+};
+
+struct Rule {
+  std::vector<Match> matches;
+  std::vector<Statement> statements;
+  Verdict verdict;
+  friend bool operator==(const Rule&, const Rule&) = default;
+};
+
+struct BaseChain {
+  std::string type = "filter";
+  std::string hook = "forward";
+  int priority = 0;
+  std::string policy = "accept";
+  friend bool operator==(const BaseChain&, const BaseChain&) = default;
+};
+
+struct Chain {
+  std::string name;
+  std::optional<BaseChain> base;
+  std::vector<Rule> rules;
+  friend bool operator==(const Chain&, const Chain&) = default;
+};
+
+// One table of family inet, owned entirely by op25bc.
+struct Ruleset {
+  std::string table;
+  std::string comment;
+  std::vector<Counter> counters;
+  std::vector<Set> sets;
+  std::vector<Chain> chains;
+  friend bool operator==(const Ruleset&, const Ruleset&) = default;
+};
+
+}  // namespace op25bc::ir

@@ -1,0 +1,35 @@
+// Sets of addresses as sorted, disjoint, non-adjacent intervals per family:
+// the canonical form every set in the ruleset is written in.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "op25bc/net/prefix.h"
+
+namespace op25bc::net {
+
+// Sorts and merges overlapping or adjacent intervals, in place.
+void merge_intervals(std::vector<Interval>& intervals, Family family);
+
+// True when `value` lies in one of the merged intervals.
+bool contains(std::span<const Interval> merged, Word value);
+
+struct AddressSet {
+  std::vector<Interval> v4;
+  std::vector<Interval> v6;
+
+  std::vector<Interval>& of(Family f) { return f == Family::v4 ? v4 : v6; }
+  const std::vector<Interval>& of(Family f) const { return f == Family::v4 ? v4 : v6; }
+
+  void add(const Prefix& p) { of(p.family).push_back(p.interval()); }
+  void merge() {
+    merge_intervals(v4, Family::v4);
+    merge_intervals(v6, Family::v6);
+  }
+  bool contains(const Address& a) const { return net::contains(of(a.family), a.value); }
+  bool empty() const { return v4.empty() && v6.empty(); }
+  friend bool operator==(const AddressSet&, const AddressSet&) = default;
+};
+
+}  // namespace op25bc::net

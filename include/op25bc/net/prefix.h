@@ -1,0 +1,67 @@
+// IP addresses, prefixes and inclusive intervals. IPv4 and IPv6 share one
+// representation (a 128-bit word plus the family) so every pass treats them alike.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace op25bc::net {
+
+enum class Family : std::uint8_t { v4, v6 };
+using Word = unsigned __int128;
+
+constexpr int address_bits(Family f) { return f == Family::v4 ? 32 : 128; }
+constexpr Word max_word(Family f) {
+  return f == Family::v4 ? Word{0xffffffffu} : ~Word{0};
+}
+constexpr std::string_view family_name(Family f) { return f == Family::v4 ? "IPv4" : "IPv6"; }
+
+// Inclusive interval [first, last] of addresses of one family.
+struct Interval {
+  Word first;
+  Word last;
+  friend bool operator==(const Interval&, const Interval&) = default;
+};
+
+struct Address {
+  Family family;
+  Word value;
+  friend bool operator==(const Address&, const Address&) = default;
+};
+
+struct Prefix {
+  Family family;
+  Word base;
+  int length;
+
+  Interval interval() const;
+  bool contains(const Address& a) const;
+  friend bool operator==(const Prefix&, const Prefix&) = default;
+};
+
+std::optional<Address> parse_address(std::string_view text);
+
+struct PrefixParse {
+  std::optional<Prefix> prefix;  // set on success
+  std::string error;             // set on failure
+  std::string hint;              // e.g. the network address when host bits are set
+};
+
+// "192.0.2.0/24", "2001:db8::/32"; a bare address means a host prefix.
+PrefixParse parse_prefix(std::string_view text);
+
+void append_address(std::string& out, Family family, Word value);
+std::string to_string(const Address& a);
+std::string to_string(const Prefix& p);
+
+// The length of the prefix that covers exactly `iv`, if it is one.
+std::optional<int> exact_prefix_length(Family family, const Interval& iv);
+
+// An interval as nft writes a set element: "a" for a host, "a/len" for an
+// aligned prefix, "first-last" otherwise.
+void append_interval(std::string& out, Family family, const Interval& iv);
+std::string to_string(Family family, const Interval& iv);
+
+}  // namespace op25bc::net

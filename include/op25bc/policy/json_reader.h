@@ -1,0 +1,55 @@
+// Typed reads from a JSON document that report every structural problem as a
+// diagnostic at the element's JSON pointer instead of throwing.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "op25bc/diag/diagnostics.h"
+
+namespace op25bc::policy {
+
+struct Field {
+  std::string_view name;
+  bool required;
+};
+
+class JsonReader {
+ public:
+  explicit JsonReader(Diagnostics& diags) : diags_(diags) {}
+
+  // True when `j` is an object; reports unknown keys (with a did-you-mean hint)
+  // and missing required keys at the key's own pointer.
+  bool object(const nlohmann::json& j, const std::string& ptr, std::initializer_list<Field> fields);
+
+  // Member reads: absent -> nullopt silently (object() reported required ones);
+  // wrong type -> nullopt and an error at ptr/key.
+  std::optional<std::string> string(const nlohmann::json& obj, const std::string& ptr,
+                                    std::string_view key, bool allow_empty = false);
+  std::optional<std::int64_t> integer(const nlohmann::json& obj, const std::string& ptr,
+                                      std::string_view key);
+  const nlohmann::json* array(const nlohmann::json& obj, const std::string& ptr,
+                              std::string_view key);
+  std::optional<std::vector<std::string>> strings(const nlohmann::json& obj,
+                                                  const std::string& ptr, std::string_view key);
+  std::optional<std::vector<std::uint16_t>> ports(const nlohmann::json& obj,
+                                                  const std::string& ptr, std::string_view key);
+
+  // The element at `ptr` must be a string.
+  const std::string* string_at(const nlohmann::json& j, const std::string& ptr);
+
+  Diagnostics& diags() { return diags_; }
+
+ private:
+  Diagnostics& diags_;
+};
+
+// "a string", "a number", ... for messages.
+std::string_view type_name(const nlohmann::json& j);
+
+}  // namespace op25bc::policy

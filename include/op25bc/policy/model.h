@@ -1,0 +1,129 @@
+// The validated policy model. Every list keeps the index of its JSON element so
+// diagnostics from any pass can point into the document ("/pools/3/prefixes/2").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "op25bc/net/prefix.h"
+#include "op25bc/time/instant.h"
+
+namespace date {
+class time_zone;
+}
+
+namespace op25bc::policy {
+
+// Prefixes of one JSON array. Entries that failed to parse are left out;
+// `positions` then maps each kept entry back to its array index.
+struct PrefixList {
+  std::vector<net::Prefix> items;
+  std::vector<std::uint32_t> positions;  // empty: identity
+
+  std::size_t position(std::size_t i) const { return positions.empty() ? i : positions[i]; }
+};
+
+enum class Action { reject, icmp, drop };
+
+struct LogRate {
+  unsigned count = 0;
+  std::string unit;  // second, minute, hour, day
+};
+
+struct Log {
+  std::string prefix = "op25b ";
+  std::optional<LogRate> rate;
+};
+
+struct Enforcement {
+  std::vector<std::uint16_t> ports{25};
+  Action action = Action::reject;
+  std::optional<Log> log;
+};
+
+struct Service {
+  std::string id;
+  std::string name;
+};
+
+struct Pool {
+  std::string id;
+  std::string service;
+  std::string region;  // "" when not given
+  std::string name;
+  PrefixList prefixes;
+  std::optional<std::size_t> service_index;  // resolved
+};
+
+struct Smarthost {
+  std::string id;
+  std::string hostname;
+  PrefixList addresses;
+  std::vector<std::string> regions;  // serves these regions; empty: every region
+};
+
+struct Destination {
+  std::string id;
+  std::string name;
+  PrefixList prefixes;
+};
+
+struct Exemption {
+  std::string id;
+  std::string reason;
+  PrefixList prefixes;
+  std::optional<Instant> effective;  // from; absent: always
+  std::optional<Instant> until;      // exclusive; absent: forever
+};
+
+struct Submission {
+  std::vector<std::uint16_t> ports{587, 465};
+  std::optional<Instant> effective;  // absent: already open
+  std::string hostname;
+};
+
+struct Scope {
+  // Within a key any listed id matches; across keys all given keys must match.
+  std::optional<std::vector<std::string>> services;
+  std::optional<std::vector<std::string>> regions;
+  std::optional<std::vector<std::string>> pools;
+};
+
+struct Phase {
+  std::string id;
+  std::string name;
+  std::optional<Instant> effective;  // absent only in an invalid policy
+  std::optional<Instant> until;
+  Scope scope;
+  bool block_all = false;
+  std::vector<std::string> block;  // destination ids when !block_all
+
+  // Resolved by the resolve pass.
+  std::vector<std::size_t> pool_indexes;         // pools the scope selects
+  std::vector<std::size_t> destination_indexes;  // when !block_all
+};
+
+struct Policy {
+  int version = 0;
+  std::string operator_name;
+  std::string timezone;
+  const date::time_zone* zone = nullptr;
+  std::string table = "op25b";
+  Enforcement enforcement;
+  std::vector<Service> services;
+  std::vector<Pool> pools;
+  std::vector<Smarthost> smarthosts;
+  std::vector<Destination> destinations;
+  std::vector<Exemption> exemptions;
+  Submission submission;
+  std::vector<Phase> phases;
+};
+
+constexpr bool is_active(const std::optional<Instant>& from, const std::optional<Instant>& until,
+                         Instant t) {
+  return (!from || *from <= t) && (!until || t < *until);
+}
+
+}  // namespace op25bc::policy

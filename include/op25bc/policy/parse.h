@@ -1,0 +1,17 @@
+// Pass 1: JSON document -> policy model, with every structural problem
+// (unknown or missing keys, wrong types, bad prefixes, dates, ports) reported.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "op25bc/diag/diagnostics.h"
+#include "op25bc/policy/model.h"
+
+namespace op25bc::policy {
+
+Policy parse(const nlohmann::json& document, Diagnostics& diags);
+
+// Ids name things in diagnostics, explanations and (for phases) nftables objects.
+bool is_valid_id(std::string_view id);
+
+}  // namespace op25bc::policy

@@ -1,0 +1,33 @@
+// Every instant at which what the policy says changes: phase starts and ends,
+// exemption starts and expiries, the submission port opening.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "op25bc/eval/effective.h"
+#include "op25bc/policy/model.h"
+
+namespace op25bc::timeline {
+
+struct Change {
+  std::string kind;  // phase-start, phase-end, exemption-start, exemption-end, submission-open
+  std::string id;    // phase or exemption id ("" for submission-open)
+  std::string pointer;
+  std::string text;
+};
+
+struct Event {
+  Instant at;
+  std::vector<Change> changes;
+  bool ruleset_changes = false;  // whether the compiled ruleset differs across `at`
+  eval::EffectiveState after;
+};
+
+std::vector<Event> build(const policy::Policy& policy);
+
+std::string to_text(const policy::Policy& policy, const std::vector<Event>& events);
+nlohmann::json to_json(const policy::Policy& policy, const std::vector<Event>& events);
+
+}  // namespace op25bc::timeline

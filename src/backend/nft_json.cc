@@ -1,0 +1,176 @@
+#include "op25bc/backend/nft_json.h"
+
+#include <nlohmann/json.hpp>
+
+namespace op25bc::backend {
+
+namespace {
+
+using namespace ir;
+using nlohmann::json;
+
+// Small pieces are built with nlohmann::json; element lists, which can hold a
+// million entries, are streamed straight into the output.
+std::string json_string(std::string_view s) { return json(s).dump(); }
+
+json payload(std::string_view protocol, std::string_view field) {
+  return {{"payload", {{"protocol", protocol}, {"field", field}}}};
+}
+
+json match(json left, json right) {
+  return {{"match", {{"op", "=="}, {"left", std::move(left)}, {"right", std::move(right)}}}};
+}
+
+struct MatchJson {
+  json operator()(const TcpProtocol&) const { return match({{"meta", {{"key", "l4proto"}}}}, "tcp"); }
+  json operator()(const TcpDestinationPorts& m) const {
+    json right = m.ports.size() == 1 ? json(m.ports[0]) : json{{"set", m.ports}};
+    return match(payload("tcp", "dport"), std::move(right));
+  }
+  json operator()(const AddressInSet& m) const {
+    return match(payload(m.family == net::Family::v4 ? "ip" : "ip6",
+                         m.direction == Direction::source ? "saddr" : "daddr"),
+                 "@" + m.set);
+  }
+};
+
+struct StatementJson {
+  json operator()(const CounterRef& s) const { return {{"counter", s.name}}; }
+  json operator()(const Limit& s) const {
+    return {{"limit", {{"rate", s.rate}, {"per", s.unit}}}};
+  }
+  json operator()(const LogPrefix& s) const { return {{"log", {{"prefix", s.prefix}}}}; }
+};
+
+std::optional<json> verdict_json(const Verdict& v) {
+  switch (v.kind) {
+    case Verdict::Kind::none:
+      return std::nullopt;
+    case Verdict::Kind::accept:
+      return json{{"accept", nullptr}};
+    case Verdict::Kind::drop:
+      return json{{"drop", nullptr}};
+    case Verdict::Kind::return_:
+      return json{{"return", nullptr}};
+    case Verdict::Kind::jump:
+      return json{{"jump", {{"target", v.target}}}};
+    case Verdict::Kind::goto_:
+      return json{{"goto", {{"target", v.target}}}};
+    case Verdict::Kind::reject_tcp_reset:
+      return json{{"reject", {{"type", "tcp reset"}}}};
+    case Verdict::Kind::reject_icmpx_admin:
+      return json{{"reject", {{"type", "icmpx"}, {"expr", "admin-prohibited"}}}};
+  }
+  return std::nullopt;
+}
+
+class Writer {
+ public:
+  explicit Writer(const Ruleset& r) : r_(r), table_(json_string(r.table)) {}
+
+  std::string run() {
+    std::size_t elements = 0;
+    for (const Set& s : r_.sets) elements += s.elements.size();
+    out_.reserve(4096 + elements * 48);
+    out_ += "{\"nftables\": [\n{\"metainfo\": {\"json_schema_version\": 1}}";
+    command("add", "table", {{"family", "inet"}, {"name", r_.table}});
+    command("delete", "table", {{"family", "inet"}, {"name", r_.table}});
+    json table{{"family", "inet"}, {"name", r_.table}};
+    if (!r_.comment.empty()) table["comment"] = r_.comment;
+    command("add", "table", table);
+    for (const Counter& c : r_.counters) {
+      json counter = object();
+      counter["name"] = c.name;
+      if (!c.comment.empty()) counter["comment"] = c.comment;
+      command("add", "counter", counter);
+    }
+    for (const Set& s : r_.sets) set(s);
+    for (const Chain& c : r_.chains) chain(c);
+    for (const Chain& c : r_.chains)
+      for (const Rule& rule : c.rules) this->rule(c.name, rule);
+    out_ += "\n]}\n";
+    return std::move(out_);
+  }
+
+ private:
+  json object() const { return {{"family", "inet"}, {"table", r_.table}}; }
+
+  void command(std::string_view verb, std::string_view kind, const json& body) {
+    out_ += ",\n{" + json_string(verb) + ": {" + json_string(kind) + ": " + body.dump() + "}}";
+  }
+
+  void set(const Set& s) {
+    json body = object();
+    body["name"] = s.name;
+    body["type"] = s.family == net::Family::v4 ? "ipv4_addr" : "ipv6_addr";
+    body["flags"] = json::array({"interval"});
+    if (!s.comment.empty()) body["comment"] = s.comment;
+    command("add", "set", body);
+    if (s.elements.empty()) return;
+    out_ += ",\n{\"add\": {\"element\": {\"family\": \"inet\", \"table\": " + table_ +
+            ", \"name\": " + json_string(s.name) + ", \"elem\": [";
+    bool first = true;
+    for (const auto& iv : s.elements) {
+      out_ += first ? "\n" : ",\n";
+      first = false;
+      element(s.family, iv);
+    }
+    out_ += "]}}}";
+  }
+
+  void element(net::Family f, const net::Interval& iv) {
+    const auto length = net::exact_prefix_length(f, iv);
+    if (length && *length == net::address_bits(f)) {
+      address(f, iv.first);
+    } else if (length) {
+      out_ += "{\"prefix\": {\"addr\": ";
+      address(f, iv.first);
+      out_ += ", \"len\": " + std::to_string(*length) + "}}";
+    } else {
+      out_ += "{\"range\": [";
+      address(f, iv.first);
+      out_ += ", ";
+      address(f, iv.last);
+      out_ += "]}";
+    }
+  }
+
+  void address(net::Family f, net::Word value) {
+    out_ += '"';
+    net::append_address(out_, f, value);
+    out_ += '"';
+  }
+
+  void chain(const Chain& c) {
+    json body = object();
+    body["name"] = c.name;
+    if (c.base) {
+      body["type"] = c.base->type;
+      body["hook"] = c.base->hook;
+      body["prio"] = c.base->priority;
+      body["policy"] = c.base->policy;
+    }
+    command("add", "chain", body);
+  }
+
+  void rule(const std::string& chain, const Rule& rule) {
+    json expr = json::array();
+    for (const Match& m : rule.matches) expr.push_back(std::visit(MatchJson{}, m));
+    for (const Statement& s : rule.statements) expr.push_back(std::visit(StatementJson{}, s));
+    if (auto v = verdict_json(rule.verdict)) expr.push_back(*v);
+    json body = object();
+    body["chain"] = chain;
+    body["expr"] = std::move(expr);
+    command("add", "rule", body);
+  }
+
+  const Ruleset& r_;
+  const std::string table_;
+  std::string out_;
+};
+
+}  // namespace
+
+std::string render_nft_json(const Ruleset& ruleset) { return Writer(ruleset).run(); }
+
+}  // namespace op25bc::backend

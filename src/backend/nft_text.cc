@@ -1,0 +1,128 @@
+#include "op25bc/backend/nft_text.h"
+
+namespace op25bc::backend {
+
+namespace {
+
+using namespace ir;
+
+std::string_view family_keyword(net::Family f) { return f == net::Family::v4 ? "ip" : "ip6"; }
+
+std::string ports_text(const std::vector<std::uint16_t>& ports) {
+  if (ports.size() == 1) return std::to_string(ports[0]);
+  std::string out = "{ ";
+  for (std::size_t i = 0; i < ports.size(); ++i)
+    out += (i ? ", " : "") + std::to_string(ports[i]);
+  return out + " }";
+}
+
+struct MatchText {
+  std::string& out;
+  void operator()(const TcpProtocol&) { out += "meta l4proto tcp"; }
+  void operator()(const TcpDestinationPorts& m) { out += "tcp dport " + ports_text(m.ports); }
+  void operator()(const AddressInSet& m) {
+    out += family_keyword(m.family);
+    out += m.direction == Direction::source ? " saddr @" : " daddr @";
+    out += m.set;
+  }
+};
+
+struct StatementText {
+  std::string& out;
+  void operator()(const CounterRef& s) { out += "counter name \"" + s.name + "\""; }
+  void operator()(const Limit& s) {
+    out += "limit rate " + std::to_string(s.rate) + "/" + s.unit;
+  }
+  void operator()(const LogPrefix& s) { out += "log prefix \"" + s.prefix + "\""; }
+};
+
+std::string verdict_text(const Verdict& v) {
+  switch (v.kind) {
+    case Verdict::Kind::none:
+      return {};
+    case Verdict::Kind::accept:
+      return "accept";
+    case Verdict::Kind::drop:
+      return "drop";
+    case Verdict::Kind::return_:
+      return "return";
+    case Verdict::Kind::jump:
+      return "jump " + v.target;
+    case Verdict::Kind::goto_:
+      return "goto " + v.target;
+    case Verdict::Kind::reject_tcp_reset:
+      return "reject with tcp reset";
+    case Verdict::Kind::reject_icmpx_admin:
+      return "reject with icmpx admin-prohibited";
+  }
+  return {};
+}
+
+void append_set(std::string& out, const Set& s) {
+  out += "\tset " + s.name + " {\n";
+  out += s.family == net::Family::v4 ? "\t\ttype ipv4_addr\n" : "\t\ttype ipv6_addr\n";
+  out += "\t\tflags interval\n";
+  if (!s.comment.empty()) out += "\t\tcomment \"" + s.comment + "\"\n";
+  if (!s.elements.empty()) {
+    out += "\t\telements = {\n";
+    for (const auto& iv : s.elements) {
+      out += "\t\t\t";
+      net::append_interval(out, s.family, iv);
+      out += ",\n";
+    }
+    out += "\t\t}\n";
+  }
+  out += "\t}\n";
+}
+
+void append_chain(std::string& out, const Chain& c) {
+  out += "\tchain " + c.name + " {\n";
+  if (c.base) {
+    out += "\t\ttype " + c.base->type + " hook " + c.base->hook + " priority ";
+    out += c.base->priority == 0 ? std::string{"filter"} : std::to_string(c.base->priority);
+    out += "; policy " + c.base->policy + ";\n";
+  }
+  for (const Rule& r : c.rules) out += "\t\t" + rule_text(r) + "\n";
+  out += "\t}\n";
+}
+
+}  // namespace
+
+std::string rule_text(const Rule& rule) {
+  std::string out;
+  for (const Match& m : rule.matches) {
+    if (!out.empty()) out += ' ';
+    std::visit(MatchText{out}, m);
+  }
+  for (const Statement& s : rule.statements) {
+    if (!out.empty()) out += ' ';
+    std::visit(StatementText{out}, s);
+  }
+  const std::string verdict = verdict_text(rule.verdict);
+  if (!verdict.empty()) out += (out.empty() ? "" : " ") + verdict;
+  return out;
+}
+
+std::string render_nft_text(const Ruleset& r, std::span<const std::string> header) {
+  std::size_t elements = 0;
+  for (const Set& s : r.sets) elements += s.elements.size();
+  std::string out;
+  out.reserve(4096 + elements * 24);
+  out += "#!/usr/sbin/nft -f\n";
+  for (const auto& line : header) out += "# " + line + "\n";
+  const std::string table = "table inet " + r.table;
+  // Create-then-delete makes the replace work whether or not the table exists.
+  out += table + "\ndelete " + table + "\n" + table + " {\n";
+  if (!r.comment.empty()) out += "\tcomment \"" + r.comment + "\"\n";
+  for (const Counter& c : r.counters) {
+    out += "\tcounter " + c.name + " {\n";
+    if (!c.comment.empty()) out += "\t\tcomment \"" + c.comment + "\"\n";
+    out += "\t}\n";
+  }
+  for (const Set& s : r.sets) append_set(out, s);
+  for (const Chain& c : r.chains) append_chain(out, c);
+  out += "}\n";
+  return out;
+}
+
+}  // namespace op25bc::backend

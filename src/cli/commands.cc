@@ -1,0 +1,142 @@
+#include "commands.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "op25bc/compile.h"
+#include "op25bc/eval/pool_index.h"
+#include "op25bc/explain/explain.h"
+#include "op25bc/policy/load.h"
+#include "op25bc/timeline/timeline.h"
+
+namespace op25bc::cli {
+
+namespace {
+
+struct Loaded {
+  std::optional<policy::Policy> policy;
+  std::size_t warnings = 0;
+};
+
+// Front end shared by every command: reports all diagnostics on stderr.
+Loaded load(const std::string& path, Io io) {
+  Diagnostics diags;
+  Loaded loaded;
+  if (auto text = policy::read_file(path, diags)) loaded.policy = policy::load_text(*text, diags);
+  for (const Diagnostic& d : diags.entries()) io.err << format_diagnostic(d, path);
+  if (diags.has_errors())
+    io.err << path << ": " << diags.error_count() << " error(s), " << diags.warning_count()
+           << " warning(s)\n";
+  loaded.warnings = diags.warning_count();
+  return loaded;
+}
+
+// --at is read in the policy's time zone; absent means the clock's now.
+std::optional<Instant> instant(const std::optional<std::string>& at, const policy::Policy& p,
+                               Io io) {
+  if (!at || *at == "now") return io.clock.now();
+  TimeParse parsed = parse_time(*at, p.zone);
+  if (!parsed.instant) io.err << "op25bc: --at: " << parsed.error << "\n";
+  return parsed.instant;
+}
+
+// Writes all or nothing: a temporary file beside the target, then rename.
+bool write_output(const std::string& path, const std::string& content, Io io) {
+  if (path.empty() || path == "-") {
+    io.out << content;
+    io.out.flush();
+    return static_cast<bool>(io.out);
+  }
+  const std::string temporary = path + ".tmp." + std::to_string(getpid());
+  {
+    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
+    file << content;
+    file.flush();
+    if (!file) {
+      io.err << "op25bc: cannot write " << path << "\n";
+      std::remove(temporary.c_str());
+      return false;
+    }
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    io.err << "op25bc: cannot write " << path << "\n";
+    std::remove(temporary.c_str());
+    return false;
+  }
+  return true;
+}
+
+std::optional<net::Address> address_arg(const std::string& option, const std::string& text,
+                                        Io io) {
+  auto a = net::parse_address(text);
+  if (!a) io.err << "op25bc: " << option << ": \"" << text << "\" is not an IP address\n";
+  return a;
+}
+
+}  // namespace
+
+int run_validate(const ValidateArgs& args, Io io) {
+  const Loaded loaded = load(args.policy, io);
+  if (!loaded.policy) return kExitFailure;
+  if (args.strict && loaded.warnings > 0) {
+    io.err << args.policy << ": " << loaded.warnings << " warning(s) (--strict)\n";
+    return kExitFailure;
+  }
+  const policy::Policy& p = *loaded.policy;
+  std::size_t prefixes = 0;
+  for (const auto& pool : p.pools) prefixes += pool.prefixes.items.size();
+  io.out << args.policy << ": valid: " << p.services.size() << " services, " << p.pools.size()
+         << " pools (" << prefixes << " prefixes), " << p.phases.size() << " phases, "
+         << loaded.warnings << " warning(s)\n";
+  return kExitOk;
+}
+
+int run_compile(const CompileArgs& args, Io io) {
+  const Loaded loaded = load(args.policy, io);
+  if (!loaded.policy) return kExitFailure;
+  const auto at = instant(args.at, *loaded.policy, io);
+  if (!at) return kExitUsage;
+  const auto format = args.format == "json" ? OutputFormat::json : OutputFormat::nft;
+  const ir::Ruleset ruleset = compile(*loaded.policy, *at);
+  return write_output(args.output, render(*loaded.policy, ruleset, *at, format), io)
+             ? kExitOk
+             : kExitFailure;
+}
+
+int run_explain(const ExplainArgs& args, Io io) {
+  const auto src = address_arg("--src", args.src, io);
+  const auto dst = address_arg("--dst", args.dst, io);
+  if (!src || !dst) return kExitUsage;
+  if (src->family != dst->family) {
+    io.err << "op25bc: --src and --dst must both be IPv4 or both IPv6\n";
+    return kExitUsage;
+  }
+  const Loaded loaded = load(args.policy, io);
+  if (!loaded.policy) return kExitFailure;
+  const auto at = instant(args.at, *loaded.policy, io);
+  if (!at) return kExitUsage;
+  const explain::Query query{*src, *dst, args.port, *at};
+  const eval::PoolIndex pools(*loaded.policy);
+  const explain::Explanation e = explain::explain(*loaded.policy, pools, query);
+  if (args.format == "json")
+    io.out << explain::to_json(*loaded.policy, query, e).dump(2) << "\n";
+  else
+    io.out << explain::to_text(*loaded.policy, query, e);
+  return kExitOk;
+}
+
+int run_timeline(const TimelineArgs& args, Io io) {
+  const Loaded loaded = load(args.policy, io);
+  if (!loaded.policy) return kExitFailure;
+  const auto events = timeline::build(*loaded.policy);
+  if (args.format == "json")
+    io.out << timeline::to_json(*loaded.policy, events).dump(2) << "\n";
+  else
+    io.out << timeline::to_text(*loaded.policy, events);
+  return kExitOk;
+}
+
+}  // namespace op25bc::cli

@@ -1,0 +1,56 @@
+// The subcommands. Each returns the process exit status.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+#include "op25bc/time/instant.h"
+
+namespace op25bc::cli {
+
+// Exit statuses, distinct so scripts and cron can tell them apart.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitPending = 2;  // diff / dry-run: changes pending
+inline constexpr int kExitUsage = 64;   // EX_USAGE
+
+struct Io {
+  std::ostream& out;
+  std::ostream& err;
+  const Clock& clock;
+};
+
+struct ValidateArgs {
+  std::string policy;
+  bool strict = false;
+};
+
+struct CompileArgs {
+  std::string policy;
+  std::optional<std::string> at;
+  std::string format = "nft";
+  std::string output;  // "" or "-": stdout
+};
+
+struct ExplainArgs {
+  std::string policy;
+  std::string src;
+  std::string dst;
+  std::uint16_t port = 25;
+  std::optional<std::string> at;
+  std::string format = "text";
+};
+
+struct TimelineArgs {
+  std::string policy;
+  std::string format = "text";
+};
+
+int run_validate(const ValidateArgs& args, Io io);
+int run_compile(const CompileArgs& args, Io io);
+int run_explain(const ExplainArgs& args, Io io);
+int run_timeline(const TimelineArgs& args, Io io);
+
+}  // namespace op25bc::cli

@@ -1,0 +1,26 @@
+#include "op25bc/compile.h"
+
+#include "op25bc/backend/nft_json.h"
+#include "op25bc/backend/nft_text.h"
+#include "op25bc/eval/effective.h"
+#include "op25bc/ir/build.h"
+
+namespace op25bc {
+
+ir::Ruleset compile(const policy::Policy& policy, Instant at) {
+  const eval::EffectiveState state = eval::evaluate(policy, at);
+  return ir::build(policy, state);
+}
+
+std::string render(const policy::Policy& policy, const ir::Ruleset& ruleset, Instant at,
+                   OutputFormat format) {
+  if (format == OutputFormat::json) return backend::render_nft_json(ruleset);
+  const std::string header[] = {
+      "op25bc " OP25BC_VERSION ": outbound port 25 blocking" +
+          (policy.operator_name.empty() ? std::string{} : " for " + policy.operator_name),
+      "ruleset in effect at " + format_time(at, policy.zone) + " (" + policy.timezone + ")",
+      "replaces table inet " + policy.table + " atomically and touches nothing else"};
+  return backend::render_nft_text(ruleset, header);
+}
+
+}  // namespace op25bc

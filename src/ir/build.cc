@@ -1,0 +1,183 @@
+#include "op25bc/ir/build.h"
+
+#include <map>
+
+#include "op25bc/net/address_set.h"
+#include "op25bc/policy/resolve.h"
+
+namespace op25bc::ir {
+
+namespace {
+
+using policy::Phase;
+using policy::Policy;
+
+constexpr std::size_t kCommentMax = 127;  // nftables keeps at most 128 bytes
+
+std::string comment(std::string text) {
+  std::erase(text, '"');
+  if (text.size() > kCommentMax) text = text.substr(0, kCommentMax - 3) + "...";
+  return text;
+}
+
+std::string join_ids(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const auto& id : ids) out += (out.empty() ? "" : ", ") + id;
+  return out;
+}
+
+std::string set_name(std::string_view base, net::Family f) {
+  return std::string{base} + (f == net::Family::v4 ? "4" : "6");
+}
+
+class Builder {
+ public:
+  Builder(const Policy& p, const eval::EffectiveState& s) : p_(p), state_(s) {}
+
+  Ruleset run() {
+    out_.table = p_.table;
+    out_.comment = comment("managed by op25bc" +
+                           (p_.operator_name.empty() ? "" : ": " + p_.operator_name + " OP25B"));
+    add_counters();
+    add_fixed_sets();
+    Chain check{"check", std::nullopt, fixed_returns()};
+    for (std::size_t i : state_.phases) add_phase_rules(p_.phases[i], check.rules);
+    out_.chains.push_back(forward_chain());
+    out_.chains.push_back(std::move(check));
+    out_.chains.push_back(block_chain());
+    return std::move(out_);
+  }
+
+ private:
+  void add_counters() {
+    for (const Phase& phase : p_.phases)
+      out_.counters.push_back(
+          {policy::nft_name(phase.id), comment("phase " + phase.id + (phase.name.empty() ? "" : ": " + phase.name))});
+  }
+
+  void add_set(std::string base, net::Family f, std::string text, net::AddressSet& source) {
+    out_.sets.push_back({set_name(base, f), f, comment(std::move(text)), std::move(source.of(f))});
+  }
+
+  void add_fixed_sets() {
+    net::AddressSet smarthosts, exempt;
+    for (const auto& s : p_.smarthosts)
+      for (const auto& a : s.addresses.items) smarthosts.add(a);
+    for (std::size_t i : state_.exemptions)
+      for (const auto& a : p_.exemptions[i].prefixes.items) exempt.add(a);
+    smarthosts.merge();
+    exempt.merge();
+    for (net::Family f : {net::Family::v4, net::Family::v6})
+      add_set("smarthost", f, "smarthosts: never blocked as destinations", smarthosts);
+    for (net::Family f : {net::Family::v4, net::Family::v6})
+      add_set("exempt", f, "active exemptions: never blocked as sources", exempt);
+  }
+
+  std::vector<Rule> fixed_returns() const {
+    std::vector<Rule> rules;
+    for (auto direction : {Direction::destination, Direction::source})
+      for (net::Family f : {net::Family::v4, net::Family::v6}) {
+        const char* base = direction == Direction::destination ? "smarthost" : "exempt";
+        rules.push_back(
+            {{AddressInSet{f, direction, set_name(base, f)}}, {}, {Verdict::Kind::return_, {}}});
+      }
+    return rules;
+  }
+
+  // The source set of a phase: shared by every phase selecting the same pools.
+  const std::string& source_sets(const Phase& phase) {
+    auto [it, inserted] = source_names_.try_emplace(phase.pool_indexes);
+    if (!inserted) return it->second;
+    std::vector<std::string> users;
+    for (const Phase& other : p_.phases)
+      if (other.pool_indexes == phase.pool_indexes) users.push_back(other.id);
+    it->second = policy::nft_name(users.front()) + "_src";
+    net::AddressSet sources;
+    for (std::size_t k : phase.pool_indexes)
+      for (const auto& prefix : p_.pools[k].prefixes.items) sources.add(prefix);
+    sources.merge();
+    const std::string text = "pools selected by phase" + std::string{users.size() > 1 ? "s " : " "} +
+                             join_ids(users);
+    for (net::Family f : {net::Family::v4, net::Family::v6})
+      if (!sources.of(f).empty()) add_set(it->second, f, text, sources);
+    return it->second;
+  }
+
+  std::string destination_sets(const Phase& phase) {
+    const std::string base = policy::nft_name(phase.id) + "_dst";
+    net::AddressSet destinations;
+    std::vector<std::string> ids;
+    for (std::size_t d : phase.destination_indexes) {
+      ids.push_back(p_.destinations[d].id);
+      for (const auto& prefix : p_.destinations[d].prefixes.items) destinations.add(prefix);
+    }
+    destinations.merge();
+    for (net::Family f : {net::Family::v4, net::Family::v6})
+      if (!destinations.of(f).empty())
+        add_set(base, f, "destinations blocked by phase " + phase.id + ": " + join_ids(ids),
+                destinations);
+    return base;
+  }
+
+  bool has_set(const std::string& name) const {
+    for (const Set& s : out_.sets)
+      if (s.name == name) return true;
+    return false;
+  }
+
+  void add_phase_rules(const Phase& phase, std::vector<Rule>& rules) {
+    const std::string src = source_sets(phase);
+    const std::string dst = phase.block_all ? std::string{} : destination_sets(phase);
+    for (net::Family f : {net::Family::v4, net::Family::v6}) {
+      if (!has_set(set_name(src, f))) continue;
+      if (!phase.block_all && !has_set(set_name(dst, f))) continue;
+      Rule rule;
+      rule.matches.push_back(AddressInSet{f, Direction::source, set_name(src, f)});
+      if (!phase.block_all)
+        rule.matches.push_back(AddressInSet{f, Direction::destination, set_name(dst, f)});
+      rule.statements.push_back(CounterRef{policy::nft_name(phase.id)});
+      rule.verdict = {Verdict::Kind::goto_, "block"};
+      rules.push_back(std::move(rule));
+    }
+  }
+
+  Chain forward_chain() const {
+    Rule rule{{TcpDestinationPorts{p_.enforcement.ports}}, {}, {Verdict::Kind::jump, "check"}};
+    return {"forward", BaseChain{}, {std::move(rule)}};
+  }
+
+  Chain block_chain() const {
+    Chain chain{"block", std::nullopt, {}};
+    if (const auto& log = p_.enforcement.log) {
+      Rule rule;
+      if (log->rate) rule.statements.push_back(Limit{log->rate->count, log->rate->unit});
+      rule.statements.push_back(LogPrefix{log->prefix});
+      chain.rules.push_back(std::move(rule));
+    }
+    switch (p_.enforcement.action) {
+      case policy::Action::reject:
+        chain.rules.push_back({{TcpProtocol{}}, {}, {Verdict::Kind::reject_tcp_reset, {}}});
+        break;
+      case policy::Action::icmp:
+        chain.rules.push_back({{}, {}, {Verdict::Kind::reject_icmpx_admin, {}}});
+        break;
+      case policy::Action::drop:
+        chain.rules.push_back({{}, {}, {Verdict::Kind::drop, {}}});
+        break;
+    }
+    return chain;
+  }
+
+  const Policy& p_;
+  const eval::EffectiveState& state_;
+  Ruleset out_;
+  std::map<std::vector<std::size_t>, std::string> source_names_;
+};
+
+}  // namespace
+
+Ruleset build(const Policy& policy, const eval::EffectiveState& state) {
+  return Builder(policy, state).run();
+}
+
+}  // namespace op25bc::ir

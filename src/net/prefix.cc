@@ -1,0 +1,157 @@
+#include "op25bc/net/prefix.h"
+
+#include "op25bc/diag/diagnostics.h"
+
+#include <arpa/inet.h>
+
+#include <array>
+#include <bit>
+#include <cstring>
+
+namespace op25bc::net {
+
+namespace {
+
+Word mask_of(Family family, int length) {
+  const int host_bits = address_bits(family) - length;
+  if (host_bits == 0) return 0;
+  if (host_bits == 128) return ~Word{0};
+  return (Word{1} << host_bits) - 1;  // the host part
+}
+
+bool parse_length(std::string_view text, int max, int& out) {
+  if (text.empty() || text.size() > 3) return false;
+  int value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  if (text.size() > 1 && text[0] == '0') return false;
+  if (value > max) return false;
+  out = value;
+  return true;
+}
+
+int count_trailing_zero_bits(Word w) {
+  const auto low = static_cast<std::uint64_t>(w);
+  if (low != 0) return std::countr_zero(low);
+  return 64 + std::countr_zero(static_cast<std::uint64_t>(w >> 64));
+}
+
+}  // namespace
+
+Interval Prefix::interval() const { return {base, base | mask_of(family, length)}; }
+
+bool Prefix::contains(const Address& a) const {
+  if (a.family != family) return false;
+  const Interval iv = interval();
+  return a.value >= iv.first && a.value <= iv.last;
+}
+
+std::optional<Address> parse_address(std::string_view text) {
+  std::array<char, INET6_ADDRSTRLEN + 1> buffer{};
+  if (text.empty() || text.size() >= buffer.size()) return std::nullopt;
+  std::memcpy(buffer.data(), text.data(), text.size());
+  if (text.find(':') == std::string_view::npos) {
+    in_addr v4{};
+    if (inet_pton(AF_INET, buffer.data(), &v4) != 1) return std::nullopt;
+    return Address{Family::v4, Word{ntohl(v4.s_addr)}};
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, buffer.data(), &v6) != 1) return std::nullopt;
+  Word value = 0;
+  for (unsigned char byte : v6.s6_addr) value = (value << 8) | byte;
+  return Address{Family::v6, value};
+}
+
+PrefixParse parse_prefix(std::string_view text) {
+  PrefixParse result;
+  const auto slash = text.find('/');
+  const auto address = parse_address(text.substr(0, slash));
+  if (!address) {
+    result.error = quote(text) + " is not an IPv4 or IPv6 prefix";
+    result.hint = "write a prefix as ADDRESS/LENGTH, e.g. 192.0.2.0/24 or 2001:db8::/32";
+    return result;
+  }
+  int length = address_bits(address->family);
+  if (slash != std::string_view::npos &&
+      !parse_length(text.substr(slash + 1), address_bits(address->family), length)) {
+    result.error = quote(text) + " has an invalid prefix length";
+    result.hint = "an " + std::string{family_name(address->family)} + " prefix length is 0 to " +
+                  std::to_string(address_bits(address->family));
+    return result;
+  }
+  const Word host = mask_of(address->family, length);
+  if ((address->value & host) != 0) {
+    const Prefix network{address->family, address->value & ~host, length};
+    result.error = "prefix " + quote(text) + " has host bits set";
+    result.hint = "the network address is " + to_string(network);
+    return result;
+  }
+  result.prefix = Prefix{address->family, address->value, length};
+  return result;
+}
+
+void append_address(std::string& out, Family family, Word value) {
+  if (family == Family::v4) {
+    const auto v = static_cast<std::uint32_t>(value);
+    for (int shift = 24; shift >= 0; shift -= 8) {
+      out += std::to_string((v >> shift) & 0xff);
+      if (shift != 0) out += '.';
+    }
+    return;
+  }
+  in6_addr v6{};
+  for (int i = 15; i >= 0; --i) {
+    v6.s6_addr[i] = static_cast<unsigned char>(value & 0xff);
+    value >>= 8;
+  }
+  std::array<char, INET6_ADDRSTRLEN> buffer{};
+  inet_ntop(AF_INET6, &v6, buffer.data(), buffer.size());
+  out += buffer.data();
+}
+
+std::string to_string(const Address& a) {
+  std::string out;
+  append_address(out, a.family, a.value);
+  return out;
+}
+
+std::string to_string(const Prefix& p) {
+  std::string out;
+  append_address(out, p.family, p.base);
+  out += '/';
+  out += std::to_string(p.length);
+  return out;
+}
+
+std::optional<int> exact_prefix_length(Family family, const Interval& iv) {
+  const Word span = iv.last - iv.first;  // size - 1
+  if (span == max_word(family)) return 0;
+  const Word size = span + 1;
+  if ((size & span) != 0) return std::nullopt;  // not a power of two
+  const int host_bits = count_trailing_zero_bits(size);
+  if ((iv.first & span) != 0) return std::nullopt;  // not aligned
+  return address_bits(family) - host_bits;
+}
+
+void append_interval(std::string& out, Family family, const Interval& iv) {
+  append_address(out, family, iv.first);
+  const auto length = exact_prefix_length(family, iv);
+  if (length && *length == address_bits(family)) return;
+  if (length) {
+    out += '/';
+    out += std::to_string(*length);
+    return;
+  }
+  out += '-';
+  append_address(out, family, iv.last);
+}
+
+std::string to_string(Family family, const Interval& iv) {
+  std::string out;
+  append_interval(out, family, iv);
+  return out;
+}
+
+}  // namespace op25bc::net

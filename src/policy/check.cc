@@ -1,0 +1,160 @@
+#include "op25bc/policy/check.h"
+
+#include <algorithm>
+
+#include "op25bc/eval/pool_index.h"
+#include "op25bc/net/address_set.h"
+
+namespace op25bc::policy {
+
+namespace {
+
+std::string item_pointer(std::string_view list, std::size_t index, std::string_view key,
+                         std::size_t position) {
+  return pointer_append(pointer_append(pointer_append(pointer_append("", list), index), key),
+                        position);
+}
+
+std::string pool_prefix_pointer(const Policy& p, const eval::PoolIndex::Entry& e) {
+  return item_pointer("pools", e.pool, "prefixes", p.pools[e.pool].prefixes.position(e.item));
+}
+
+void check_ports(const Policy& p, Diagnostics& diags) {
+  std::vector<std::uint16_t> submission{587, 465};
+  submission.insert(submission.end(), p.submission.ports.begin(), p.submission.ports.end());
+  for (std::size_t i = 0; i < p.enforcement.ports.size(); ++i) {
+    const auto port = p.enforcement.ports[i];
+    if (std::find(submission.begin(), submission.end(), port) != submission.end())
+      diags.error(pointer_append("/enforcement/ports", i),
+                  "port " + std::to_string(port) + " is a mail submission port",
+                  "blocking it would leave customers no way to send mail; OP25B blocks port 25");
+  }
+}
+
+// Sweeps the sorted pool intervals once; an entry that starts inside the
+// furthest-reaching earlier entry of another pool is an overlap.
+void check_pool_overlaps(const Policy& p, const eval::PoolIndex& index, Diagnostics& diags) {
+  for (net::Family f : {net::Family::v4, net::Family::v6}) {
+    const auto& entries = index.entries(f);
+    const eval::PoolIndex::Entry* reach = nullptr;
+    for (const auto& e : entries) {
+      if (reach != nullptr && e.interval.first <= reach->interval.last && e.pool != reach->pool) {
+        const Pool& other = p.pools[reach->pool];
+        diags.error(pool_prefix_pointer(p, e),
+                    net::to_string(p.pools[e.pool].prefixes.items[e.item]) + " of pool \"" +
+                        p.pools[e.pool].id + "\" overlaps " +
+                        net::to_string(other.prefixes.items[reach->item]) + " of pool \"" +
+                        other.id + "\" (" + pool_prefix_pointer(p, *reach) + ")",
+                    "an address must belong to one pool and one service");
+      }
+      if (reach == nullptr || e.interval.last > reach->interval.last) reach = &e;
+    }
+  }
+}
+
+std::vector<bool> pools_ever_blocked(const Policy& p) {
+  std::vector<bool> blocked(p.pools.size(), false);
+  for (const Phase& phase : p.phases)
+    for (std::size_t k : phase.pool_indexes) blocked[k] = true;
+  return blocked;
+}
+
+void check_smarthosts(const Policy& p, const eval::PoolIndex& index, Diagnostics& diags) {
+  const std::vector<bool> blocked = pools_ever_blocked(p);
+  for (std::size_t s = 0; s < p.smarthosts.size(); ++s) {
+    const auto& addresses = p.smarthosts[s].addresses;
+    for (std::size_t i = 0; i < addresses.items.size(); ++i) {
+      const net::Prefix& a = addresses.items[i];
+      std::optional<std::uint32_t> pool;
+      index.for_each_overlap(a.family, a.interval(), [&](const eval::PoolIndex::Entry& e) {
+        if (blocked[e.pool] && (!pool || e.pool < *pool)) pool = e.pool;
+      });
+      if (!pool) continue;
+      std::string phases;
+      for (const Phase& phase : p.phases)
+        if (std::count(phase.pool_indexes.begin(), phase.pool_indexes.end(), *pool))
+          phases += (phases.empty() ? "\"" : ", \"") + phase.id + "\"";
+      diags.error(item_pointer("smarthosts", s, "addresses", addresses.position(i)),
+                  "smarthost address " + net::to_string(a) + " lies in pool \"" +
+                      p.pools[*pool].id + "\", which phase " + phases +
+                      " blocks: the smarthost could not deliver mail",
+                  "give smarthosts addresses outside the subscriber pools");
+    }
+  }
+}
+
+// Exemptions exist to exempt subscribers: one that touches no pool is a typo.
+void check_exemptions(const Policy& p, Diagnostics& diags) {
+  net::AddressSet pools;
+  for (const Pool& pool : p.pools)
+    for (const net::Prefix& prefix : pool.prefixes.items) pools.add(prefix);
+  pools.merge();
+  for (std::size_t x = 0; x < p.exemptions.size(); ++x) {
+    const auto& prefixes = p.exemptions[x].prefixes;
+    for (std::size_t i = 0; i < prefixes.items.size(); ++i) {
+      const net::Interval iv = prefixes.items[i].interval();
+      const auto& merged = pools.of(prefixes.items[i].family);
+      auto it = std::upper_bound(merged.begin(), merged.end(), iv.last,
+                                 [](net::Word v, const net::Interval& m) { return v < m.first; });
+      const bool touches = it != merged.begin() && std::prev(it)->last >= iv.first;
+      const bool covered = touches && std::prev(it)->first <= iv.first;
+      const std::string ptr = item_pointer("exemptions", x, "prefixes", prefixes.position(i));
+      const std::string text = net::to_string(prefixes.items[i]);
+      if (!touches)
+        diags.error(ptr, "exemption " + text + " lies outside every pool: it matches no subscriber",
+                    "exempt an address inside a subscriber pool");
+      else if (!covered)
+        diags.warning(ptr, "exemption " + text + " lies partly outside every pool");
+    }
+  }
+}
+
+std::string date_text(const Policy& p, Instant t) { return format_date(t, p.zone); }
+
+void warn_rollout(const Policy& p, const eval::PoolIndex& index, Diagnostics& diags) {
+  for (std::size_t i = 0; i < p.phases.size(); ++i) {
+    const Phase& phase = p.phases[i];
+    const std::string ptr = pointer_append("/phases", i);
+    if (phase.pool_indexes.empty())
+      diags.warning(ptr + "/scope", "phase \"" + phase.id + "\" selects no pool");
+    if (phase.effective && p.submission.effective && *phase.effective < *p.submission.effective)
+      diags.warning(ptr + "/effective",
+                    "phase \"" + phase.id + "\" blocks from " + date_text(p, *phase.effective) +
+                        ", before submission ports open on " +
+                        date_text(p, *p.submission.effective),
+                    "customers using other providers' servers would have no way to send mail");
+  }
+  for (std::size_t x = 0; x < p.exemptions.size(); ++x) {
+    const Exemption& e = p.exemptions[x];
+    if (!e.until) continue;
+    // The first phase that could block one of the exempted addresses.
+    std::optional<Instant> first;
+    for (const net::Prefix& prefix : e.prefixes.items)
+      index.for_each_overlap(prefix.family, prefix.interval(), [&](const auto& entry) {
+        for (const Phase& phase : p.phases)
+          if (phase.effective &&
+              std::count(phase.pool_indexes.begin(), phase.pool_indexes.end(), entry.pool) &&
+              (!first || *phase.effective < *first))
+            first = phase.effective;
+      });
+    if (first && *e.until <= *first)
+      diags.warning(pointer_append(pointer_append("/exemptions", x), "until"),
+                    "exemption \"" + e.id + "\" expires on " + date_text(p, *e.until) +
+                        ", before the first phase that could block it starts on " +
+                        date_text(p, *first),
+                    "it never takes effect; remove it or correct its date");
+  }
+}
+
+}  // namespace
+
+void check(const Policy& p, Diagnostics& diags) {
+  const eval::PoolIndex index(p);
+  check_ports(p, diags);
+  check_pool_overlaps(p, index, diags);
+  check_smarthosts(p, index, diags);
+  check_exemptions(p, diags);
+  warn_rollout(p, index, diags);
+}
+
+}  // namespace op25bc::policy

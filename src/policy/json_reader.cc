@@ -1,0 +1,163 @@
+#include "op25bc/policy/json_reader.h"
+
+namespace op25bc::policy {
+
+using nlohmann::json;
+
+std::string_view type_name(const json& j) {
+  switch (j.type()) {
+    case json::value_t::null:
+      return "null";
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::array:
+      return "an array";
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::boolean:
+      return "a boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+      return "an integer";
+    case json::value_t::number_float:
+      return "a number";
+    default:
+      return "an unsupported value";
+  }
+}
+
+namespace {
+
+std::string expected(std::string_view what, const json& found) {
+  return "expected " + std::string{what} + ", found " + std::string{type_name(found)};
+}
+
+const json* member(const json& obj, std::string_view key) {
+  auto it = obj.find(key);
+  return it == obj.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+bool JsonReader::object(const json& j, const std::string& ptr,
+                        std::initializer_list<Field> fields) {
+  if (!j.is_object()) {
+    diags_.error(ptr, expected("an object", j));
+    return false;
+  }
+  std::vector<std::string> known;
+  for (const auto& f : fields) known.emplace_back(f.name);
+  for (const auto& [key, value] : j.items()) {
+    bool is_known = false;
+    for (const auto& f : fields) is_known = is_known || f.name == key;
+    if (is_known) continue;
+    const std::string guess = did_you_mean(key, known);
+    diags_.error(pointer_append(ptr, key), "unknown key \"" + key + "\"",
+                 guess.empty() ? std::string{} : "did you mean \"" + guess + "\"?");
+  }
+  for (const auto& f : fields) {
+    if (f.required && !j.contains(f.name))
+      diags_.error(pointer_append(ptr, f.name),
+                   "missing required key \"" + std::string{f.name} + "\"");
+  }
+  return true;
+}
+
+const std::string* JsonReader::string_at(const json& j, const std::string& ptr) {
+  if (!j.is_string()) {
+    diags_.error(ptr, expected("a string", j));
+    return nullptr;
+  }
+  return &j.get_ref<const std::string&>();
+}
+
+std::optional<std::string> JsonReader::string(const json& obj, const std::string& ptr,
+                                              std::string_view key, bool allow_empty) {
+  const json* v = member(obj, key);
+  if (v == nullptr) return std::nullopt;
+  const std::string here = pointer_append(ptr, key);
+  const std::string* s = string_at(*v, here);
+  if (s == nullptr) return std::nullopt;
+  if (s->empty() && !allow_empty) {
+    diags_.error(here, "must not be empty");
+    return std::nullopt;
+  }
+  return *s;
+}
+
+std::optional<std::int64_t> JsonReader::integer(const json& obj, const std::string& ptr,
+                                                std::string_view key) {
+  const json* v = member(obj, key);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_number_integer()) {
+    diags_.error(pointer_append(ptr, key), expected("an integer", *v));
+    return std::nullopt;
+  }
+  return v->get<std::int64_t>();
+}
+
+const json* JsonReader::array(const json& obj, const std::string& ptr, std::string_view key) {
+  const json* v = member(obj, key);
+  if (v == nullptr) return nullptr;
+  if (!v->is_array()) {
+    diags_.error(pointer_append(ptr, key), expected("an array", *v));
+    return nullptr;
+  }
+  return v;
+}
+
+std::optional<std::vector<std::string>> JsonReader::strings(const json& obj,
+                                                            const std::string& ptr,
+                                                            std::string_view key) {
+  const json* list = array(obj, ptr, key);
+  if (list == nullptr) return std::nullopt;
+  const std::string here = pointer_append(ptr, key);
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const std::string at = pointer_append(here, i);
+    const std::string* s = string_at((*list)[i], at);
+    if (s == nullptr) continue;
+    if (s->empty()) {
+      diags_.error(at, "must not be empty");
+      continue;
+    }
+    out.push_back(*s);
+  }
+  return out;
+}
+
+std::optional<std::vector<std::uint16_t>> JsonReader::ports(const json& obj,
+                                                            const std::string& ptr,
+                                                            std::string_view key) {
+  const json* list = array(obj, ptr, key);
+  if (list == nullptr) return std::nullopt;
+  const std::string here = pointer_append(ptr, key);
+  if (list->empty()) {
+    diags_.error(here, "must list at least one port");
+    return std::nullopt;
+  }
+  std::vector<std::uint16_t> out;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const json& p = (*list)[i];
+    const std::string at = pointer_append(here, i);
+    if (!p.is_number_integer()) {
+      diags_.error(at, expected("a port number", p));
+      continue;
+    }
+    const auto value = p.get<std::int64_t>();
+    if (value < 1 || value > 65535) {
+      diags_.error(at, "port " + std::to_string(value) + " is out of range",
+                   "a TCP port is 1 to 65535");
+      continue;
+    }
+    const auto port = static_cast<std::uint16_t>(value);
+    if (std::find(out.begin(), out.end(), port) != out.end()) {
+      diags_.error(at, "port " + std::to_string(value) + " is listed twice");
+      continue;
+    }
+    out.push_back(port);
+  }
+  return out;
+}
+
+}  // namespace op25bc::policy

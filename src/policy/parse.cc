@@ -1,0 +1,360 @@
+#include "op25bc/policy/parse.h"
+
+#include "op25bc/policy/json_reader.h"
+
+namespace op25bc::policy {
+
+using nlohmann::json;
+
+bool is_valid_id(std::string_view id) {
+  if (id.empty() || id.size() > 32) return false;
+  const auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (!alpha(id[0])) return false;
+  for (char c : id)
+    if (!alpha(c) && !(c >= '0' && c <= '9') && c != '-' && c != '_') return false;
+  return true;
+}
+
+namespace {
+
+const char* const kIdHint =
+    "an id starts with a letter and has up to 32 letters, digits, '-' or '_'";
+
+class Parser {
+ public:
+  Parser(Diagnostics& diags, const date::time_zone* zone) : r_(diags), zone_(zone) {}
+
+  Policy run(const json& doc) {
+    Policy p;
+    if (!r_.object(doc, "",
+                   {{"$schema", false},
+                    {"version", true},
+                    {"operator", false},
+                    {"description", false},
+                    {"timezone", true},
+                    {"table", false},
+                    {"enforcement", false},
+                    {"services", true},
+                    {"pools", true},
+                    {"smarthosts", false},
+                    {"destinations", false},
+                    {"exemptions", false},
+                    {"submission", false},
+                    {"phases", true}}))
+      return p;
+    r_.string(doc, "", "$schema");
+    r_.string(doc, "", "description", true);
+    version(doc, p);
+    p.operator_name = r_.string(doc, "", "operator").value_or("");
+    timezone(doc, p);
+    table(doc, p);
+    if (doc.contains("enforcement")) enforcement(doc["enforcement"], p.enforcement);
+    list(doc, "services", p.services, &Parser::service);
+    list(doc, "pools", p.pools, &Parser::pool);
+    list(doc, "smarthosts", p.smarthosts, &Parser::smarthost);
+    list(doc, "destinations", p.destinations, &Parser::destination);
+    list(doc, "exemptions", p.exemptions, &Parser::exemption);
+    if (doc.contains("submission")) submission(doc["submission"], p.submission);
+    list(doc, "phases", p.phases, &Parser::phase);
+    return p;
+  }
+
+ private:
+  template <typename T>
+  void list(const json& doc, std::string_view key, std::vector<T>& out,
+            void (Parser::*one)(const json&, const std::string&, T&)) {
+    const json* items = r_.array(doc, "", key);
+    if (items == nullptr) return;
+    const std::string ptr = pointer_append("", key);
+    out.resize(items->size());  // keep indexes aligned with the document
+    for (std::size_t i = 0; i < items->size(); ++i)
+      (this->*one)((*items)[i], pointer_append(ptr, i), out[i]);
+  }
+
+  void version(const json& doc, Policy& p) {
+    const auto v = r_.integer(doc, "", "version");
+    if (!v) return;
+    if (*v != 1) {
+      r_.diags().error("/version", "unsupported policy version " + std::to_string(*v),
+                       "this op25bc reads version 1");
+      return;
+    }
+    p.version = 1;
+  }
+
+  void timezone(const json& doc, Policy& p) {
+    const auto tz = r_.string(doc, "", "timezone");
+    if (!tz) return;
+    p.timezone = *tz;
+    p.zone = find_zone(*tz);
+    if (p.zone == nullptr)
+      r_.diags().error("/timezone", "unknown time zone \"" + *tz + "\"",
+                       "use an IANA time zone name such as \"Asia/Tokyo\"");
+  }
+
+  void table(const json& doc, Policy& p) {
+    const auto name = r_.string(doc, "", "table");
+    if (!name) return;
+    bool ok = name->size() <= 32 && ((*name)[0] >= 'a' && (*name)[0] <= 'z');
+    for (char c : *name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+    if (!ok) {
+      r_.diags().error("/table", "invalid table name \"" + *name + "\"",
+                       "a table name starts with a lowercase letter and has up to 32 lowercase "
+                       "letters, digits or '_'");
+      return;
+    }
+    p.table = *name;
+  }
+
+  void enforcement(const json& j, Enforcement& e) {
+    const std::string ptr = "/enforcement";
+    if (!r_.object(j, ptr, {{"ports", false}, {"action", false}, {"log", false}})) return;
+    if (auto ports = r_.ports(j, ptr, "ports")) e.ports = *ports;
+    if (auto action = r_.string(j, ptr, "action")) {
+      if (*action == "reject")
+        e.action = Action::reject;
+      else if (*action == "icmp")
+        e.action = Action::icmp;
+      else if (*action == "drop")
+        e.action = Action::drop;
+      else
+        r_.diags().error("/enforcement/action", "unknown action \"" + *action + "\"",
+                         "use \"reject\" (TCP reset), \"icmp\" (admin-prohibited) or \"drop\"");
+    }
+    if (j.contains("log")) log(j["log"], ptr + "/log", e);
+  }
+
+  void log(const json& j, const std::string& ptr, Enforcement& e) {
+    if (!r_.object(j, ptr, {{"prefix", false}, {"rate", false}})) return;
+    Log log;
+    if (auto prefix = r_.string(j, ptr, "prefix")) {
+      if (prefix->size() > 127)
+        r_.diags().error(ptr + "/prefix", "log prefix is longer than 127 bytes");
+      else if (prefix->find('"') != std::string::npos)
+        r_.diags().error(ptr + "/prefix", "log prefix must not contain '\"'");
+      else
+        log.prefix = *prefix;
+    }
+    if (auto rate = r_.string(j, ptr, "rate")) log.rate = parse_rate(*rate, ptr + "/rate");
+    e.log = log;
+  }
+
+  std::optional<LogRate> parse_rate(const std::string& text, const std::string& ptr) {
+    const auto slash = text.find('/');
+    LogRate rate;
+    bool ok = slash != std::string::npos && slash > 0 && slash <= 9;
+    for (std::size_t i = 0; ok && i < slash; ++i) ok = text[i] >= '0' && text[i] <= '9';
+    if (ok) {
+      rate.count = static_cast<unsigned>(std::stoul(text.substr(0, slash)));
+      rate.unit = text.substr(slash + 1);
+      ok = rate.count > 0 && (rate.unit == "second" || rate.unit == "minute" ||
+                              rate.unit == "hour" || rate.unit == "day");
+    }
+    if (ok) return rate;
+    r_.diags().error(ptr, "invalid log rate \"" + text + "\"",
+                     "write COUNT/UNIT with a unit of second, minute, hour or day, e.g. "
+                     "\"10/minute\"");
+    return std::nullopt;
+  }
+
+  std::string id(const json& j, const std::string& ptr) {
+    const auto value = r_.string(j, ptr, "id");
+    if (!value) return {};
+    if (!is_valid_id(*value)) {
+      r_.diags().error(ptr + "/id", "invalid id \"" + *value + "\"", kIdHint);
+      return {};
+    }
+    return *value;
+  }
+
+  PrefixList prefixes(const json& j, const std::string& ptr, std::string_view key) {
+    PrefixList out;
+    const json* list = r_.array(j, ptr, key);
+    if (list == nullptr) return out;
+    const std::string here = pointer_append(ptr, key);
+    out.items.reserve(list->size());
+    bool gap = false;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      const json& item = (*list)[i];
+      if (item.is_string()) {
+        net::PrefixParse parsed = net::parse_prefix(item.get_ref<const std::string&>());
+        if (parsed.prefix) {
+          if (gap) out.positions.push_back(static_cast<std::uint32_t>(i));
+          out.items.push_back(*parsed.prefix);
+          continue;
+        }
+        r_.diags().error(pointer_append(here, i), parsed.error, parsed.hint);
+      } else {
+        r_.string_at(item, pointer_append(here, i));
+      }
+      if (!gap) {  // entries 0..i-1 were all kept: their positions are the identity
+        gap = true;
+        for (std::uint32_t k = 0; k < i; ++k) out.positions.push_back(k);
+      }
+    }
+    return out;
+  }
+
+  std::optional<Instant> time(const json& j, const std::string& ptr, std::string_view key,
+                              const date::time_zone* zone) {
+    const auto text = r_.string(j, ptr, key);
+    if (!text) return std::nullopt;
+    TimeParse parsed = parse_time(*text, zone);
+    if (!parsed.instant) r_.diags().error(pointer_append(ptr, key), parsed.error);
+    return parsed.instant;
+  }
+
+  void service(const json& j, const std::string& ptr, Service& s) {
+    if (!r_.object(j, ptr, {{"id", true}, {"name", false}, {"description", false}})) return;
+    s.id = id(j, ptr);
+    s.name = r_.string(j, ptr, "name").value_or("");
+    r_.string(j, ptr, "description", true);
+  }
+
+  void pool(const json& j, const std::string& ptr, Pool& p) {
+    if (!r_.object(j, ptr,
+                   {{"id", true},
+                    {"name", false},
+                    {"description", false},
+                    {"service", true},
+                    {"region", false},
+                    {"prefixes", true}}))
+      return;
+    p.id = id(j, ptr);
+    p.name = r_.string(j, ptr, "name").value_or("");
+    r_.string(j, ptr, "description", true);
+    p.service = r_.string(j, ptr, "service").value_or("");
+    p.region = r_.string(j, ptr, "region").value_or("");
+    p.prefixes = prefixes(j, ptr, "prefixes");
+    if (j.contains("prefixes") && j["prefixes"].is_array() && j["prefixes"].empty())
+      r_.diags().error(ptr + "/prefixes", "pool has no prefixes");
+  }
+
+  void smarthost(const json& j, const std::string& ptr, Smarthost& s) {
+    if (!r_.object(j, ptr,
+                   {{"id", true},
+                    {"hostname", false},
+                    {"description", false},
+                    {"addresses", true},
+                    {"regions", false}}))
+      return;
+    s.id = id(j, ptr);
+    s.hostname = r_.string(j, ptr, "hostname").value_or("");
+    r_.string(j, ptr, "description", true);
+    s.addresses = prefixes(j, ptr, "addresses");
+    if (j.contains("addresses") && j["addresses"].is_array() && j["addresses"].empty())
+      r_.diags().error(ptr + "/addresses", "smarthost has no addresses");
+    s.regions = r_.strings(j, ptr, "regions").value_or(std::vector<std::string>{});
+  }
+
+  void destination(const json& j, const std::string& ptr, Destination& d) {
+    if (!r_.object(j, ptr,
+                   {{"id", true}, {"name", false}, {"description", false}, {"prefixes", true}}))
+      return;
+    d.id = id(j, ptr);
+    d.name = r_.string(j, ptr, "name").value_or("");
+    r_.string(j, ptr, "description", true);
+    d.prefixes = prefixes(j, ptr, "prefixes");
+    if (j.contains("prefixes") && j["prefixes"].is_array() && j["prefixes"].empty())
+      r_.diags().error(ptr + "/prefixes", "destination group \"" + d.id + "\" is empty",
+                       "a destination group must list at least one prefix");
+  }
+
+  void exemption(const json& j, const std::string& ptr, Exemption& e) {
+    if (!r_.object(j, ptr,
+                   {{"id", true},
+                    {"prefixes", true},
+                    {"reason", false},
+                    {"effective", false},
+                    {"until", false}}))
+      return;
+    e.id = id(j, ptr);
+    e.reason = r_.string(j, ptr, "reason").value_or("");
+    e.prefixes = prefixes(j, ptr, "prefixes");
+    if (j.contains("prefixes") && j["prefixes"].is_array() && j["prefixes"].empty())
+      r_.diags().error(ptr + "/prefixes", "exemption has no prefixes");
+    e.effective = time(j, ptr, "effective", zone_);
+    e.until = time(j, ptr, "until", zone_);
+    if (e.effective && e.until && *e.until <= *e.effective)
+      r_.diags().error(ptr + "/until", "exemption ends before it starts");
+  }
+
+  void submission(const json& j, Submission& s) {
+    const std::string ptr = "/submission";
+    if (!r_.object(j, ptr, {{"ports", false}, {"effective", false}, {"hostname", false}})) return;
+    if (auto ports = r_.ports(j, ptr, "ports")) s.ports = *ports;
+    s.effective = time(j, ptr, "effective", zone_);
+    s.hostname = r_.string(j, ptr, "hostname").value_or("");
+  }
+
+  void phase(const json& j, const std::string& ptr, Phase& ph) {
+    if (!r_.object(j, ptr,
+                   {{"id", true},
+                    {"name", false},
+                    {"description", false},
+                    {"effective", true},
+                    {"until", false},
+                    {"scope", false},
+                    {"block", true}}))
+      return;
+    ph.id = id(j, ptr);
+    ph.name = r_.string(j, ptr, "name").value_or("");
+    r_.string(j, ptr, "description", true);
+    ph.effective = time(j, ptr, "effective", zone_);
+    ph.until = time(j, ptr, "until", zone_);
+    if (ph.effective && ph.until && *ph.until <= *ph.effective)
+      r_.diags().error(ptr + "/until", "phase ends before it starts");
+    if (j.contains("scope")) scope(j["scope"], ptr + "/scope", ph.scope);
+    block(j, ptr, ph);
+  }
+
+  void scope(const json& j, const std::string& ptr, Scope& s) {
+    if (!r_.object(j, ptr, {{"services", false}, {"regions", false}, {"pools", false}})) return;
+    s.services = r_.strings(j, ptr, "services");
+    s.regions = r_.strings(j, ptr, "regions");
+    s.pools = r_.strings(j, ptr, "pools");
+    for (const auto* key : {"services", "regions", "pools"}) {
+      if (j.contains(key) && j[key].is_array() && j[key].empty())
+        r_.diags().error(pointer_append(ptr, key), "empty list selects nothing",
+                         "leave the key out to select every pool");
+    }
+  }
+
+  void block(const json& j, const std::string& ptr, Phase& ph) {
+    if (!j.contains("block")) return;
+    const json& b = j["block"];
+    const std::string here = ptr + "/block";
+    if (b.is_string()) {
+      if (b.get_ref<const std::string&>() == "all")
+        ph.block_all = true;
+      else
+        r_.diags().error(here, "block must be \"all\" or a list of destination ids",
+                         "to block one destination group write [\"" + b.get<std::string>() +
+                             "\"]");
+      return;
+    }
+    if (!b.is_array()) {
+      r_.diags().error(here, "expected \"all\" or an array of destination ids, found " +
+                                 std::string{type_name(b)});
+      return;
+    }
+    if (b.empty()) r_.diags().error(here, "block list is empty", "write \"all\" or list ids");
+    ph.block = r_.strings(j, ptr, "block").value_or(std::vector<std::string>{});
+  }
+
+  JsonReader r_;
+  const date::time_zone* zone_;
+};
+
+}  // namespace
+
+Policy parse(const json& document, Diagnostics& diags) {
+  // Dates need the zone first; an unknown zone was reported and dates then
+  // fall back to UTC so their syntax is still checked.
+  const date::time_zone* zone = nullptr;
+  if (document.is_object() && document.contains("timezone") && document["timezone"].is_string())
+    zone = find_zone(document["timezone"].get<std::string>());
+  return Parser(diags, zone).run(document);
+}
+
+}  // namespace op25bc::policy

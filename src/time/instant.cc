@@ -1,0 +1,116 @@
+#include "op25bc/time/instant.h"
+
+#include <date/tz.h>
+
+#include <cstdio>
+
+namespace op25bc {
+
+namespace {
+
+using namespace std::chrono;
+
+bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
+  if (pos + n > s.size()) return false;
+  int value = 0;
+  for (std::size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    value = value * 10 + (s[i] - '0');
+  }
+  out = value;
+  return true;
+}
+
+std::optional<date::year_month_day> parse_ymd(std::string_view s) {
+  int y = 0, m = 0, d = 0;
+  if (!digits(s, 0, 4, y) || s[4] != '-' || !digits(s, 5, 2, m) || s[7] != '-' ||
+      !digits(s, 8, 2, d))
+    return std::nullopt;
+  return date::year{y} / date::month{static_cast<unsigned>(m)} / date::day{static_cast<unsigned>(d)};
+}
+
+const char* const kFormatHint =
+    "use a date YYYY-MM-DD (local midnight in the policy's time zone) or an RFC 3339 "
+    "timestamp such as 2006-10-01T00:00:00+09:00";
+
+TimeParse fail(std::string_view text, std::string why) {
+  return {std::nullopt, "\"" + std::string{text} + "\" " + why + "; " + kFormatHint};
+}
+
+}  // namespace
+
+const date::time_zone* find_zone(std::string_view name) {
+  if (name.empty()) return nullptr;
+  try {
+    return date::locate_zone(name);
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
+TimeParse parse_time(std::string_view text, const date::time_zone* zone) {
+  if (text.size() < 10) return fail(text, "is not a date");
+  const auto ymd = parse_ymd(text);
+  if (!ymd) return fail(text, "is not a date");
+  if (!ymd->ok()) return {std::nullopt, "\"" + std::string{text} + "\" is not a calendar date"};
+
+  if (text.size() == 10) {
+    if (zone == nullptr) zone = date::locate_zone("UTC");
+    // choose::earliest resolves an ambiguous midnight to its first occurrence and
+    // a nonexistent one to the instant the gap ends.
+    return {zone->to_sys(date::local_days{*ymd}, date::choose::earliest), {}};
+  }
+
+  int hh = 0, mm = 0, ss = 0;
+  if ((text[10] != 'T' && text[10] != 't') || !digits(text, 11, 2, hh) || text[13] != ':' ||
+      !digits(text, 14, 2, mm) || text[16] != ':' || !digits(text, 17, 2, ss))
+    return fail(text, "is not an RFC 3339 timestamp");
+  if (hh > 23 || mm > 59 || ss > 60) return fail(text, "has an impossible time of day");
+  std::size_t pos = 19;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    const std::size_t start = pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
+    if (pos == start) return fail(text, "has an empty fraction of a second");
+  }
+  int offset_minutes = 0;
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
+    ++pos;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    int oh = 0, om = 0;
+    if (!digits(text, pos + 1, 2, oh) || pos + 3 >= text.size() || text[pos + 3] != ':' ||
+        !digits(text, pos + 4, 2, om) || oh > 23 || om > 59)
+      return fail(text, "has an invalid UTC offset");
+    offset_minutes = (text[pos] == '-' ? -1 : 1) * (oh * 60 + om);
+    pos += 6;
+  } else {
+    return fail(text, "has no UTC offset (Z or +HH:MM)");
+  }
+  if (pos != text.size()) return fail(text, "has trailing characters");
+  // A leap second (:60) is folded into the next second.
+  const auto local = date::sys_days{*ymd} + hours{hh} + minutes{mm} + seconds{ss};
+  return {Instant{local - minutes{offset_minutes}}, {}};
+}
+
+std::string format_time(Instant t, const date::time_zone* zone) {
+  if (zone == nullptr) return format_utc(t);
+  const auto info = zone->get_info(t);
+  const auto local = date::local_seconds{t.time_since_epoch() + info.offset};
+  std::string out = date::format("%FT%T", local);
+  const auto offset = duration_cast<minutes>(info.offset).count();
+  char buffer[8];
+  std::snprintf(buffer, sizeof buffer, "%c%02d:%02d", offset < 0 ? '-' : '+',
+                static_cast<int>(std::abs(offset) / 60), static_cast<int>(std::abs(offset) % 60));
+  return out + buffer;
+}
+
+std::string format_date(Instant t, const date::time_zone* zone) {
+  if (zone == nullptr) return date::format("%F", t);
+  return date::format("%F", zone->to_local(t));
+}
+
+std::string format_utc(Instant t) { return date::format("%FT%TZ", t); }
+
+Instant SystemClock::now() const { return floor<seconds>(system_clock::now()); }
+
+}  // namespace op25bc
