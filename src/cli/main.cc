@@ -62,8 +62,9 @@ int main(int argc, char** argv) {
     return app.exit(help);
   } catch (const CLI::CallForAllHelp& help) {
     return app.exit(help);
-  } catch (const CLI::CallForVersion& version) {
-    return app.exit(version);
+  } catch (const CLI::CallForVersion&) {
+    std::cout << "op25bc " OP25BC_VERSION "\n";
+    return kExitOk;
   } catch (const CLI::ParseError& error) {
     std::cerr << "op25bc: " << error.what() << "\nRun with --help for more information.\n";
     return kExitUsage;

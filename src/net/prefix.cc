@@ -120,6 +120,7 @@ std::string to_string(const Address& a) {
 std::string to_string(const Prefix& p) {
   std::string out;
   append_address(out, p.family, p.base);
+  if (p.length == address_bits(p.family)) return out;
   out += '/';
   out += std::to_string(p.length);
   return out;

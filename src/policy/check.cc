@@ -71,13 +71,15 @@ void check_smarthosts(const Policy& p, const eval::PoolIndex& index, Diagnostics
       });
       if (!pool) continue;
       std::string phases;
+      std::size_t count = 0;
       for (const Phase& phase : p.phases)
         if (std::count(phase.pool_indexes.begin(), phase.pool_indexes.end(), *pool))
-          phases += (phases.empty() ? "\"" : ", \"") + phase.id + "\"";
+          phases += (count++ ? ", " : "") + quote(phase.id);
       diags.error(item_pointer("smarthosts", s, "addresses", addresses.position(i)),
-                  "smarthost address " + net::to_string(a) + " lies in pool \"" +
-                      p.pools[*pool].id + "\", which phase " + phases +
-                      " blocks: the smarthost could not deliver mail",
+                  "smarthost address " + net::to_string(a) + " lies in pool " +
+                      quote(p.pools[*pool].id) + ", which " + (count > 1 ? "phases " : "phase ") +
+                      phases + (count > 1 ? " block" : " blocks") +
+                      ": the smarthost could not deliver mail",
                   "give smarthosts addresses outside the subscriber pools");
     }
   }

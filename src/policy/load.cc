@@ -53,14 +53,27 @@ std::optional<Policy> load_text(std::string_view text, Diagnostics& diags) {
 }
 
 std::optional<std::string> read_file(const std::string& path, Diagnostics& diags) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) {
     diags.error("", std::string{"cannot read policy: "} + std::strerror(errno));
     return std::nullopt;
   }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return std::move(buffer).str();
+  const auto size = in.tellg();
+  if (size < 0) {  // not seekable (a pipe): read it as a stream
+    in.clear();
+    in.seekg(0);
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    return std::move(buffer).str();
+  }
+  std::string text(static_cast<std::size_t>(size), '\0');
+  in.seekg(0);
+  in.read(text.data(), size);
+  if (!in) {
+    diags.error("", "cannot read policy: read error");
+    return std::nullopt;
+  }
+  return text;
 }
 
 }  // namespace op25bc::policy

@@ -54,7 +54,7 @@ PrefixParse parse_prefix(std::string_view text);
 
 void append_address(std::string& out, Family family, Word value);
 std::string to_string(const Address& a);
-std::string to_string(const Prefix& p);
+std::string to_string(const Prefix& p);  // a host prefix prints as its address
 
 // The length of the prefix that covers exactly `iv`, if it is one.
 std::optional<int> exact_prefix_length(Family family, const Interval& iv);

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Writes a large, valid op25bc policy for benchmarks.
+
+  gen_policy.py --v4 1000000 --v6 100000 --pools 1000 > big.json
+
+Prefixes do not overlap and are not adjacent, so merging keeps every one:
+IPv4 /30s 8 addresses apart inside 10.0.0.0/8 (at most 2M), IPv6 /48s inside
+2001:db8::/32 (at most 65536 per /32, so later ones continue in 2001:db9::/32...).
+Nothing here is ever sent traffic: the policy is compiler input only.
+"""
+import argparse
+import ipaddress
+import json
+import sys
+
+
+def v4_prefix(i):
+    return f"{ipaddress.IPv4Address(0x0A000000 + i * 8)}/30"
+
+
+def v6_prefix(i):
+    base = (0x20010DB8 << 96) + (i << 80)
+    return f"{ipaddress.IPv6Address(base)}/48"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--v4", type=int, default=1_000_000)
+    ap.add_argument("--v6", type=int, default=100_000)
+    ap.add_argument("--pools", type=int, default=1000)
+    ap.add_argument("--shift", type=int, default=0,
+                    help="drop the first N IPv4 prefixes and add N at the end (a small change)")
+    a = ap.parse_args()
+    if a.v4 > 2_000_000:
+        sys.exit("at most 2,000,000 IPv4 prefixes")
+
+    v4 = [v4_prefix(i) for i in range(a.shift, a.v4 + a.shift)]
+    v6 = [v6_prefix(i) for i in range(a.v6)]
+    services = [{"id": f"svc{s}", "name": f"Service {s}"} for s in range(10)]
+    pools = []
+    for p in range(a.pools):
+        pools.append({
+            "id": f"pool{p}",
+            "service": f"svc{p % 10}",
+            "region": f"region{p % 7}",
+            "prefixes": v4[p::a.pools] + v6[p::a.pools],
+        })
+    policy = {
+        "version": 1,
+        "operator": "Benchmark ISP",
+        "timezone": "Asia/Tokyo",
+        "table": "op25b",
+        "enforcement": {"ports": [25], "action": "reject"},
+        "services": services,
+        "pools": pools,
+        "smarthosts": [{"id": "smtp", "hostname": "smtp.bench.example",
+                        "addresses": ["192.0.2.25", "3fff::25"]}],
+        "destinations": [{"id": "mobile-mx", "prefixes": ["203.0.113.0/24"]}],
+        "exemptions": [{"id": f"cust{k}", "prefixes": [v4[k * 997]]} for k in range(100)],
+        "submission": {"ports": [587, 465], "effective": "2006-05-01"},
+        "phases": [
+            {"id": "mobile", "effective": "2006-06-01", "block": ["mobile-mx"]},
+            {"id": "regions-0-3", "effective": "2006-08-01",
+             "scope": {"regions": ["region0", "region1", "region2", "region3"]}, "block": "all"},
+            {"id": "all", "effective": "2006-10-01", "block": "all"},
+        ],
+    }
+    json.dump(policy, sys.stdout, separators=(",", ":"))
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+// An independent reading of an nftables JSON ruleset (libnftables-json(5)):
+// replays the commands into tables, sets and chains and evaluates a packet
+// through the forward hook. It shares no code with op25bc's compiler, so
+// tests can hold op25bc's explain against what the compiled rules do.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "op25bc/net/prefix.h"
+
+namespace op25bc::test {
+
+struct Packet {
+  net::Address source;
+  net::Address destination;
+  std::uint16_t port;  // TCP destination port
+};
+
+enum class Outcome { accept, drop, reject };
+
+class NftJsonRuleset {
+ public:
+  // Throws std::runtime_error on anything it does not understand.
+  explicit NftJsonRuleset(const nlohmann::json& document);
+
+  Outcome evaluate(const Packet& packet) const;
+  std::size_t rule_count() const;
+
+ private:
+  struct Set {
+    std::string type;
+    std::vector<net::Interval> elements;
+  };
+  struct Chain {
+    bool base = false;
+    std::string policy = "accept";
+    std::vector<nlohmann::json> rules;  // expr arrays
+  };
+
+  void add(const nlohmann::json& object);
+  bool match(const nlohmann::json& m, const Packet& p) const;
+
+  std::map<std::string, Set> sets_;
+  std::map<std::string, Chain> chains_;
+};
+
+}  // namespace op25bc::test

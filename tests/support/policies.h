@@ -1,0 +1,30 @@
+// Test helpers: load example and inline policies through the real front end.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "op25bc/diag/diagnostics.h"
+#include "op25bc/policy/model.h"
+
+namespace op25bc::test {
+
+std::string source_path(const std::string& relative);
+
+// Loads examples/<name>.json; fails the test when it is not valid.
+policy::Policy load_example(const std::string& name);
+
+// Loads a policy given as JSON; nullopt with diagnostics when invalid.
+std::optional<policy::Policy> load_json(const nlohmann::json& document, Diagnostics& diags);
+
+// A small valid policy to modify in tests.
+nlohmann::json minimal_policy();
+
+// A policy instant: date or RFC 3339 in the policy's zone.
+Instant at(const policy::Policy& p, const std::string& text);
+
+// Every diagnostic as "POINTER: severity: message".
+std::string describe(const Diagnostics& diags);
+
+}  // namespace op25bc::test

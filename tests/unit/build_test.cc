@@ -1,0 +1,110 @@
+#include <doctest/doctest.h>
+
+#include "op25bc/backend/nft_text.h"
+#include "op25bc/compile.h"
+#include "support/policies.h"
+
+using namespace op25bc;
+using nlohmann::json;
+
+namespace {
+
+const ir::Set* find_set(const ir::Ruleset& r, const std::string& name) {
+  for (const auto& s : r.sets)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+std::vector<std::string> rules(const ir::Ruleset& r, const std::string& chain) {
+  std::vector<std::string> out;
+  for (const auto& c : r.chains)
+    if (c.name == chain)
+      for (const auto& rule : c.rules) out.push_back(backend::rule_text(rule));
+  return out;
+}
+
+using Lines = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("before any phase: the structure exists, nothing blocks") {
+  const auto p = test::load_example("spinnet");
+  const auto r = compile(p, test::at(p, "2006-05-31"));
+  CHECK(rules(r, "forward") == Lines{"tcp dport 25 jump check"});
+  CHECK(rules(r, "check") == Lines{"ip daddr @smarthost4 return", "ip6 daddr @smarthost6 return",
+                                   "ip saddr @exempt4 return", "ip6 saddr @exempt6 return"});
+  CHECK(rules(r, "block") == Lines{"limit rate 10/minute log prefix \"op25b \"",
+                                   "meta l4proto tcp reject with tcp reset"});
+  CHECK(r.counters.size() == 2);
+}
+
+TEST_CASE("phases sharing a scope share one source set; counters stay per phase") {
+  const auto p = test::load_example("spinnet");
+  const auto r = compile(p, test::at(p, "2006-10-01"));
+  CHECK(rules(r, "check") ==
+        Lines{"ip daddr @smarthost4 return", "ip6 daddr @smarthost6 return",
+              "ip saddr @exempt4 return", "ip6 saddr @exempt6 return",
+              "ip saddr @phase_mobile_src4 ip daddr @phase_mobile_dst4 counter name "
+              "\"phase_mobile\" goto block",
+              "ip6 saddr @phase_mobile_src6 ip6 daddr @phase_mobile_dst6 counter name "
+              "\"phase_mobile\" goto block",
+              "ip saddr @phase_mobile_src4 counter name \"phase_all\" goto block",
+              "ip6 saddr @phase_mobile_src6 counter name \"phase_all\" goto block"});
+  const ir::Set* src = find_set(r, "phase_mobile_src4");
+  REQUIRE(src);
+  // eadsl 198.18.0.0/20 + flets-east 198.18.16.0/20, 198.18.32.0/21 + flets-west 198.18.48.0/20
+  // merge; business-static is not selected.
+  CHECK(src->elements.size() == 2);
+  CHECK(net::to_string(net::Family::v4, src->elements[0]) == "198.18.0.0-198.18.39.255");
+  CHECK(net::to_string(net::Family::v4, src->elements[1]) == "198.18.48.0/20");
+  CHECK(src->comment == "pools selected by phases mobile, all");
+}
+
+TEST_CASE("exemptions are in the ruleset only while active") {
+  const auto p = test::load_example("spinnet");
+  CHECK(find_set(compile(p, test::at(p, "2007-03-30")), "exempt4")->elements.size() == 1);
+  CHECK(find_set(compile(p, test::at(p, "2007-03-31")), "exempt4")->elements.empty());
+}
+
+TEST_CASE("the number of rules does not grow with the number of prefixes") {
+  json doc = test::minimal_policy();
+  Diagnostics diags;
+  auto small = test::load_json(doc, diags);
+  for (int i = 0; i < 2000; ++i)
+    doc["pools"][1]["prefixes"].push_back("198.19." + std::to_string(i / 8) + "." +
+                                          std::to_string((i % 8) * 32) + "/28");
+  auto large = test::load_json(doc, diags);
+  REQUIRE_MESSAGE((small && large), test::describe(diags));
+  const auto t = test::at(*small, "2006-10-01");
+  const auto a = compile(*small, t), b = compile(*large, t);
+  CHECK(rules(a, "check") == rules(b, "check"));
+  // tokyo and osaka are adjacent and merge into one element; the /28s do not merge.
+  CHECK(find_set(a, "phase_mobile_src4")->elements.size() == 1);
+  CHECK(find_set(b, "phase_mobile_src4")->elements.size() == 1 + 2000);
+}
+
+TEST_CASE("output is byte-identical for the same policy and instant") {
+  const auto p = test::load_example("netlaputa");
+  const auto t = test::at(p, "2006-07-01");
+  for (auto format : {OutputFormat::nft, OutputFormat::json})
+    CHECK(render(p, compile(p, t), t, format) == render(p, compile(p, t), t, format));
+  const auto again = test::load_example("netlaputa");
+  CHECK(render(p, compile(p, t), t, OutputFormat::nft) ==
+        render(again, compile(again, t), t, OutputFormat::nft));
+}
+
+TEST_CASE("enforcement actions and multiple ports") {
+  json doc = test::minimal_policy();
+  doc["enforcement"] = {{"ports", {25, 2525}}, {"action", "icmp"}};
+  Diagnostics diags;
+  auto p = test::load_json(doc, diags);
+  REQUIRE(p);
+  auto r = compile(*p, test::at(*p, "2006-10-01"));
+  CHECK(rules(r, "forward") == Lines{"tcp dport { 25, 2525 } jump check"});
+  CHECK(rules(r, "block") == Lines{"reject with icmpx admin-prohibited"});
+  doc["enforcement"] = {{"action", "drop"}, {"log", json::object()}};
+  p = test::load_json(doc, diags);
+  REQUIRE(p);
+  r = compile(*p, test::at(*p, "2006-10-01"));
+  CHECK(rules(r, "block") == Lines{"log prefix \"op25b \"", "drop"});
+}
