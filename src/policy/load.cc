@@ -4,7 +4,7 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+#include <iterator>
 
 #include "op25bc/policy/check.h"
 #include "op25bc/policy/parse.h"
@@ -53,23 +53,22 @@ std::optional<Policy> load_text(std::string_view text, Diagnostics& diags) {
 }
 
 std::optional<std::string> read_file(const std::string& path, Diagnostics& diags) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  std::ifstream in(path, std::ios::binary);
   if (!in) {
     diags.error("", std::string{"cannot read policy: "} + std::strerror(errno));
     return std::nullopt;
   }
-  const auto size = in.tellg();
-  if (size < 0) {  // not seekable (a pipe): read it as a stream
-    in.clear();
+  std::string text;
+  // A regular file is read in one go; a pipe cannot seek and is streamed.
+  if (in.seekg(0, std::ios::end)) {
+    text.resize(static_cast<std::size_t>(in.tellg()));
     in.seekg(0);
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    return std::move(buffer).str();
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  } else {
+    in.clear();
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
-  std::string text(static_cast<std::size_t>(size), '\0');
-  in.seekg(0);
-  in.read(text.data(), size);
-  if (!in) {
+  if (in.bad()) {
     diags.error("", "cannot read policy: read error");
     return std::nullopt;
   }

@@ -1,0 +1,117 @@
+#!/usr/bin/python3
+"""The command-line contract: exit codes (0, 1, 64), stdout for results and
+stderr for diagnostics, atomic output files, deterministic output."""
+import argparse
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+passed = failed = 0
+
+
+def expect(ok, what, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {what}\n{detail}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--op25bc", required=True)
+    ap.add_argument("--root", required=True)
+    a = ap.parse_args()
+    root = pathlib.Path(a.root)
+    spinnet = str(root / "examples/spinnet.json")
+    netlaputa = str(root / "examples/netlaputa.json")
+
+    def run(*args, stdin=None):
+        return subprocess.run([a.op25bc, *args], capture_output=True, text=True, input=stdin,
+                              timeout=60)
+
+    def status(args, code, stdout_empty=None, stderr_has=None, stdout_has=None):
+        r = run(*args)
+        what = f"op25bc {' '.join(args)}"
+        expect(r.returncode == code, f"{what}: exit {r.returncode}, expected {code}", r.stderr)
+        if stdout_empty is not None:
+            expect((r.stdout == "") == stdout_empty, f"{what}: stdout {r.stdout[:200]!r}")
+        if stderr_has:
+            expect(stderr_has in r.stderr, f"{what}: stderr lacks {stderr_has!r}", r.stderr)
+        if stdout_has:
+            expect(stdout_has in r.stdout, f"{what}: stdout lacks {stdout_has!r}", r.stdout)
+        return r
+
+    r = status(["--version"], 0)
+    expect(r.stdout.startswith("op25bc ") and r.stdout.endswith("\n"), "--version line", r.stdout)
+    status(["--help"], 0, stdout_has="compile")
+    for sub in ("validate", "compile", "explain", "timeline"):
+        status([sub, "--help"], 0, stdout_has="POLICY")
+
+    # Usage errors: 64, with a message on stderr and nothing on stdout.
+    status([], 64, stdout_empty=True, stderr_has="subcommand")
+    status(["frobnicate", spinnet], 64, stdout_empty=True)
+    status(["compile"], 64, stdout_empty=True, stderr_has="POLICY")
+    status(["compile", spinnet, "--format", "xml"], 64, stdout_empty=True, stderr_has="--format")
+    status(["compile", spinnet, "--at", "next tuesday"], 64, stdout_empty=True,
+           stderr_has="--at: \"next tuesday\"")
+    status(["compile", spinnet, "--at", "2006-02-30"], 64, stdout_empty=True,
+           stderr_has="not a calendar date")
+    status(["explain", spinnet, "--src", "198.18.1", "--dst", "198.51.100.7"], 64,
+           stdout_empty=True, stderr_has="--src")
+    status(["explain", spinnet, "--src", "198.18.1.1", "--dst", "2001:db8::1"], 64,
+           stdout_empty=True, stderr_has="must both be IPv4 or both IPv6")
+    status(["explain", spinnet, "--src", "198.18.1.1", "--dst", "198.51.100.7", "--port", "0"],
+           64, stdout_empty=True)
+
+    # validate: results on stdout, warnings on stderr; --strict fails on warnings.
+    status(["validate", netlaputa], 0, stdout_has="valid")
+    status(["validate", spinnet], 0, stdout_has="valid",
+           stderr_has="/phases/0/effective: warning: phase \"mobile\" blocks from 2006-06-01")
+    status(["validate", "--strict", spinnet], 1, stdout_empty=True)
+    status(["validate", "/nonexistent/policy.json"], 1, stdout_empty=True,
+           stderr_has="/nonexistent/policy.json: error: cannot read policy: No such file")
+    r = run("validate", "/dev/stdin", stdin=pathlib.Path(netlaputa).read_text())
+    expect(r.returncode == 0, "validate reads a policy from a pipe", r.stderr)
+
+    with tempfile.TemporaryDirectory() as d:
+        out = pathlib.Path(d) / "ruleset.nft"
+        # Output file: identical to stdout, deterministic across runs.
+        status(["compile", netlaputa, "--at", "2006-07-01", "-o", str(out)], 0, stdout_empty=True)
+        r = status(["compile", netlaputa, "--at", "2006-07-01"], 0)
+        expect(out.read_text() == r.stdout, "-o writes what stdout shows")
+        r2 = run("compile", netlaputa, "--at", "2006-07-01T00:00:00+09:00")
+        expect(r2.stdout == r.stdout, "same instant, byte-identical output")
+        # An invalid policy never replaces an existing output file.
+        bad = pathlib.Path(d) / "bad.json"
+        bad.write_text(pathlib.Path(netlaputa).read_text().replace('"version": 1', '"version": 9'))
+        before = out.read_text()
+        status(["compile", str(bad), "-o", str(out)], 1, stdout_empty=True,
+               stderr_has="/version: error: unsupported policy version 9")
+        expect(out.read_text() == before, "failed compile leaves the old output file alone")
+        expect(sorted(p.name for p in pathlib.Path(d).iterdir()) == ["bad.json", "ruleset.nft"],
+               "no temporary files left behind", str(list(pathlib.Path(d).iterdir())))
+
+    # explain: exit 0 either way; JSON has a verdict.
+    for dst, verdict in (("198.51.100.7", "blocked"), ("192.0.2.25", "allowed")):
+        r = status(["explain", spinnet, "--src", "198.18.17.5", "--dst", dst, "--at",
+                    "2006-10-01", "--format", "json"], 0)
+        expect(json.loads(r.stdout)["verdict"] == verdict, f"explain {dst}: {verdict}", r.stdout)
+    status(["explain", spinnet, "--src", "198.18.17.5", "--dst", "198.51.100.7", "--at",
+            "2006-10-01"], 0, stdout_has="verdict: blocked\n")
+
+    r = status(["timeline", spinnet, "--format", "json"], 0)
+    events = json.loads(r.stdout)["events"]
+    expect([e["utc"] for e in events] == ["2006-05-31T15:00:00Z", "2006-06-14T15:00:00Z",
+                                         "2006-09-30T15:00:00Z", "2007-03-30T15:00:00Z"],
+           "timeline instants", r.stdout)
+
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Shared by the corpus tests: materialise each case of invalid.json as a file."""
+import json
+import pathlib
+
+import jsonpatch
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+def load_cases():
+    return json.loads((HERE / "invalid.json").read_text())["cases"]
+
+
+def base_policy():
+    return json.loads((HERE / "base.json").read_text())
+
+
+def write_case(case, directory):
+    """Writes the case's policy into `directory`; returns its path."""
+    path = pathlib.Path(directory) / (case["name"].replace(" ", "-").replace("/", "-") + ".json")
+    if "raw" in case:
+        path.write_text(case["raw"])
+    else:
+        policy = jsonpatch.apply_patch(base_policy(), case["patch"])
+        path.write_text(json.dumps(policy, indent=2))
+    return path
+
+
+def expected_line(case, path):
+    """The start of the diagnostic line op25bc must print for this case."""
+    if "line" in case:
+        return f"{path}:{case['line']}:"
+    if case["pointer"] == "":
+        return f"{path}: error: "
+    return f"{path}: {case['pointer']}: error: "
