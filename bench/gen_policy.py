@@ -56,7 +56,8 @@ def main():
         "smarthosts": [{"id": "smtp", "hostname": "smtp.bench.example",
                         "addresses": ["192.0.2.25", "3fff::25"]}],
         "destinations": [{"id": "mobile-mx", "prefixes": ["203.0.113.0/24"]}],
-        "exemptions": [{"id": f"cust{k}", "prefixes": [v4[k * 997]]} for k in range(100)],
+        "exemptions": [{"id": f"cust{k}", "prefixes": [v4[k * len(v4) // 100]]}
+                       for k in range(min(100, len(v4)))],
         "submission": {"ports": [587, 465], "effective": "2006-05-01"},
         "phases": [
             {"id": "mobile", "effective": "2006-06-01", "block": ["mobile-mx"]},

@@ -11,7 +11,9 @@ using nlohmann::json;
 
 // Small pieces are built with nlohmann::json; element lists, which can hold a
 // million entries, are streamed straight into the output.
-std::string json_string(std::string_view s) { return json(s).dump(); }
+std::string json_string(std::string_view s) {
+  return json(s).dump();
+}
 
 json payload(std::string_view protocol, std::string_view field) {
   return {{"payload", {{"protocol", protocol}, {"field", field}}}};
@@ -22,7 +24,9 @@ json match(json left, json right) {
 }
 
 struct MatchJson {
-  json operator()(const TcpProtocol&) const { return match({{"meta", {{"key", "l4proto"}}}}, "tcp"); }
+  json operator()(const TcpProtocol&) const {
+    return match({{"meta", {{"key", "l4proto"}}}}, "tcp");
+  }
   json operator()(const TcpDestinationPorts& m) const {
     json right = m.ports.size() == 1 ? json(m.ports[0]) : json{{"set", m.ports}};
     return match(payload("tcp", "dport"), std::move(right));
@@ -36,9 +40,7 @@ struct MatchJson {
 
 struct StatementJson {
   json operator()(const CounterRef& s) const { return {{"counter", s.name}}; }
-  json operator()(const Limit& s) const {
-    return {{"limit", {{"rate", s.rate}, {"per", s.unit}}}};
-  }
+  json operator()(const Limit& s) const { return {{"limit", {{"rate", s.rate}, {"per", s.unit}}}}; }
   json operator()(const LogPrefix& s) const { return {{"log", {{"prefix", s.prefix}}}}; }
 };
 
@@ -171,6 +173,8 @@ class Writer {
 
 }  // namespace
 
-std::string render_nft_json(const Ruleset& ruleset) { return Writer(ruleset).run(); }
+std::string render_nft_json(const Ruleset& ruleset) {
+  return Writer(ruleset).run();
+}
 
 }  // namespace op25bc::backend

@@ -6,13 +6,14 @@ namespace {
 
 using namespace ir;
 
-std::string_view family_keyword(net::Family f) { return f == net::Family::v4 ? "ip" : "ip6"; }
+std::string_view family_keyword(net::Family f) {
+  return f == net::Family::v4 ? "ip" : "ip6";
+}
 
 std::string ports_text(const std::vector<std::uint16_t>& ports) {
   if (ports.size() == 1) return std::to_string(ports[0]);
   std::string out = "{ ";
-  for (std::size_t i = 0; i < ports.size(); ++i)
-    out += (i ? ", " : "") + std::to_string(ports[i]);
+  for (std::size_t i = 0; i < ports.size(); ++i) out += (i ? ", " : "") + std::to_string(ports[i]);
   return out + " }";
 }
 
@@ -30,9 +31,7 @@ struct MatchText {
 struct StatementText {
   std::string& out;
   void operator()(const CounterRef& s) { out += "counter name \"" + s.name + "\""; }
-  void operator()(const Limit& s) {
-    out += "limit rate " + std::to_string(s.rate) + "/" + s.unit;
-  }
+  void operator()(const Limit& s) { out += "limit rate " + std::to_string(s.rate) + "/" + s.unit; }
   void operator()(const LogPrefix& s) { out += "log prefix \"" + s.prefix + "\""; }
 };
 

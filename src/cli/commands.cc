@@ -69,8 +69,7 @@ bool write_output(const std::string& path, const std::string& content, Io io) {
   return true;
 }
 
-std::optional<net::Address> address_arg(const std::string& option, const std::string& text,
-                                        Io io) {
+std::optional<net::Address> address_arg(const std::string& option, const std::string& text, Io io) {
   auto a = net::parse_address(text);
   if (!a) io.err << "op25bc: " << option << ": \"" << text << "\" is not an IP address\n";
   return a;
@@ -101,9 +100,8 @@ int run_compile(const CompileArgs& args, Io io) {
   if (!at) return kExitUsage;
   const auto format = args.format == "json" ? OutputFormat::json : OutputFormat::nft;
   const ir::Ruleset ruleset = compile(*loaded.policy, *at);
-  return write_output(args.output, render(*loaded.policy, ruleset, *at, format), io)
-             ? kExitOk
-             : kExitFailure;
+  return write_output(args.output, render(*loaded.policy, ruleset, *at, format), io) ? kExitOk
+                                                                                     : kExitFailure;
 }
 
 int run_explain(const ExplainArgs& args, Io io) {

@@ -54,7 +54,8 @@ int main(int argc, char** argv) {
   TimelineArgs timeline;
   auto* t = app.add_subcommand("timeline", "list every instant at which the ruleset changes");
   add_policy(*t, timeline.policy);
-  t->add_option("--format", timeline.format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  t->add_option("--format", timeline.format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
 
   try {
     app.parse(argc, argv);

@@ -55,7 +55,8 @@ Explanation explain(const Policy& p, const eval::PoolIndex& pools, const Query& 
   }
   if (e.pool)
     for (std::size_t i = 0; i < p.phases.size(); ++i)
-      if (p.phases[i].effective && policy::is_active(p.phases[i].effective, p.phases[i].until, q.at) &&
+      if (p.phases[i].effective &&
+          policy::is_active(p.phases[i].effective, p.phases[i].until, q.at) &&
           selects(p.phases[i], e.pool->pool))
         e.pool_phases.push_back(i);
 
@@ -133,7 +134,8 @@ std::string smarthost_label(const policy::Smarthost& s) {
 }
 
 // Smarthosts serving the pool's region (those with no regions serve all).
-std::vector<std::size_t> smarthosts_for(const Policy& p, const std::optional<eval::PoolIndex::Entry>& pool) {
+std::vector<std::size_t> smarthosts_for(const Policy& p,
+                                        const std::optional<eval::PoolIndex::Entry>& pool) {
   std::vector<std::size_t> regional, general;
   const std::string region = pool ? p.pools[pool->pool].region : std::string{};
   for (std::size_t s = 0; s < p.smarthosts.size(); ++s) {
@@ -164,8 +166,8 @@ std::vector<std::string> advice(const Policy& p, const Query& q, const Explanati
 std::string summary(const Policy& p, const Query& q, const Explanation& e) {
   switch (e.reason) {
     case Reason::port_not_blocked:
-      return "port " + std::to_string(q.port) + " is not blocked (blocked ports: " +
-             list_ports(p.enforcement.ports) + ")";
+      return "port " + std::to_string(q.port) +
+             " is not blocked (blocked ports: " + list_ports(p.enforcement.ports) + ")";
     case Reason::smarthost:
       return "the destination is the provider's mail server " +
              smarthost_label(p.smarthosts[*e.smarthost]);
@@ -209,7 +211,8 @@ std::string to_text(const Policy& p, const Query& q, const Explanation& e) {
   out += "source: " + (e.pool ? pool_label(p, *e.pool) : std::string{"not in any pool"}) + "\n";
   if (!e.destinations.empty()) {
     std::string groups;
-    for (std::size_t d : e.destinations) groups += (groups.empty() ? "" : ", ") + p.destinations[d].id;
+    for (std::size_t d : e.destinations)
+      groups += (groups.empty() ? "" : ", ") + p.destinations[d].id;
     out += "destination groups: " + groups + "\n";
   }
   out += "reason: " + summary(p, q, e) + "\n";

@@ -52,7 +52,8 @@ class Builder {
   void add_counters() {
     for (const Phase& phase : p_.phases)
       out_.counters.push_back(
-          {policy::nft_name(phase.id), comment("phase " + phase.id + (phase.name.empty() ? "" : ": " + phase.name))});
+          {policy::nft_name(phase.id),
+           comment("phase " + phase.id + (phase.name.empty() ? "" : ": " + phase.name))});
   }
 
   void add_set(std::string base, net::Family f, std::string text, net::AddressSet& source) {
@@ -96,8 +97,8 @@ class Builder {
     for (std::size_t k : phase.pool_indexes)
       for (const auto& prefix : p_.pools[k].prefixes.items) sources.add(prefix);
     sources.merge();
-    const std::string text = "pools selected by phase" + std::string{users.size() > 1 ? "s " : " "} +
-                             join_ids(users);
+    const std::string text =
+        "pools selected by phase" + std::string{users.size() > 1 ? "s " : " "} + join_ids(users);
     for (net::Family f : {net::Family::v4, net::Family::v6})
       if (!sources.of(f).empty()) add_set(it->second, f, text, sources);
     return it->second;

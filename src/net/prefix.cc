@@ -40,7 +40,9 @@ int count_trailing_zero_bits(Word w) {
 
 }  // namespace
 
-Interval Prefix::interval() const { return {base, base | mask_of(family, length)}; }
+Interval Prefix::interval() const {
+  return {base, base | mask_of(family, length)};
+}
 
 bool Prefix::contains(const Address& a) const {
   if (a.family != family) return false;

@@ -111,7 +111,9 @@ void check_exemptions(const Policy& p, Diagnostics& diags) {
   }
 }
 
-std::string date_text(const Policy& p, Instant t) { return format_date(t, p.zone); }
+std::string date_text(const Policy& p, Instant t) {
+  return format_date(t, p.zone);
+}
 
 void warn_rollout(const Policy& p, const eval::PoolIndex& index, Diagnostics& diags) {
   for (std::size_t i = 0; i < p.phases.size(); ++i) {

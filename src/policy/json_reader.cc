@@ -106,8 +106,7 @@ const json* JsonReader::array(const json& obj, const std::string& ptr, std::stri
   return v;
 }
 
-std::optional<std::vector<std::string>> JsonReader::strings(const json& obj,
-                                                            const std::string& ptr,
+std::optional<std::vector<std::string>> JsonReader::strings(const json& obj, const std::string& ptr,
                                                             std::string_view key) {
   const json* list = array(obj, ptr, key);
   if (list == nullptr) return std::nullopt;
@@ -126,8 +125,7 @@ std::optional<std::vector<std::string>> JsonReader::strings(const json& obj,
   return out;
 }
 
-std::optional<std::vector<std::uint16_t>> JsonReader::ports(const json& obj,
-                                                            const std::string& ptr,
+std::optional<std::vector<std::uint16_t>> JsonReader::ports(const json& obj, const std::string& ptr,
                                                             std::string_view key) {
   const json* list = array(obj, ptr, key);
   if (list == nullptr) return std::nullopt;

@@ -329,8 +329,7 @@ class Parser {
         ph.block_all = true;
       else
         r_.diags().error(here, "block must be \"all\" or a list of destination ids",
-                         "to block one destination group write [\"" + b.get<std::string>() +
-                             "\"]");
+                         "to block one destination group write [\"" + b.get<std::string>() + "\"]");
       return;
     }
     if (!b.is_array()) {

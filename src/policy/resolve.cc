@@ -69,8 +69,7 @@ std::vector<std::size_t> references(const std::vector<std::string>& refs, const 
       found.push_back(it->second);
       continue;
     }
-    diags.error(pointer_append(ptr, i),
-                "unknown " + std::string{kind} + " \"" + refs[i] + "\"",
+    diags.error(pointer_append(ptr, i), "unknown " + std::string{kind} + " \"" + refs[i] + "\"",
                 unknown_hint(refs[i], keys_of(known), kind));
   }
   return found;

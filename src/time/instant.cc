@@ -26,7 +26,8 @@ std::optional<date::year_month_day> parse_ymd(std::string_view s) {
   if (!digits(s, 0, 4, y) || s[4] != '-' || !digits(s, 5, 2, m) || s[7] != '-' ||
       !digits(s, 8, 2, d))
     return std::nullopt;
-  return date::year{y} / date::month{static_cast<unsigned>(m)} / date::day{static_cast<unsigned>(d)};
+  return date::year{y} / date::month{static_cast<unsigned>(m)} /
+         date::day{static_cast<unsigned>(d)};
 }
 
 const char* const kFormatHint =
@@ -109,8 +110,12 @@ std::string format_date(Instant t, const date::time_zone* zone) {
   return date::format("%F", zone->to_local(t));
 }
 
-std::string format_utc(Instant t) { return date::format("%FT%TZ", t); }
+std::string format_utc(Instant t) {
+  return date::format("%FT%TZ", t);
+}
 
-Instant SystemClock::now() const { return floor<seconds>(system_clock::now()); }
+Instant SystemClock::now() const {
+  return floor<seconds>(system_clock::now());
+}
 
 }  // namespace op25bc

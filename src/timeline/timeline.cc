@@ -50,9 +50,9 @@ std::vector<Event> build(const Policy& p) {
       at[*x.effective].push_back(
           {"exemption-start", x.id, ptr + "/effective", "exemption \"" + x.id + "\" starts"});
     if (x.until)
-      at[*x.until].push_back({"exemption-end", x.id, ptr + "/until",
-                              "exemption \"" + x.id + "\" expires" +
-                                  (x.reason.empty() ? "" : " (" + x.reason + ")")});
+      at[*x.until].push_back(
+          {"exemption-end", x.id, ptr + "/until",
+           "exemption \"" + x.id + "\" expires" + (x.reason.empty() ? "" : " (" + x.reason + ")")});
   }
   if (p.submission.effective)
     at[*p.submission.effective].push_back(

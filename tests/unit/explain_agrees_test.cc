@@ -64,9 +64,8 @@ std::size_t check_agreement(const policy::Policy& p) {
               rules.evaluate({q.source, q.destination, port}) != test::Outcome::accept;
           if (explained != enforced)
             FAIL_CHECK("disagree at " << format_time(t, p.zone) << ": " << net::to_string(q.source)
-                                      << " -> " << net::to_string(q.destination) << " port "
-                                      << port << ": explain says "
-                                      << (explained ? "blocked" : "allowed"));
+                                      << " -> " << net::to_string(q.destination) << " port " << port
+                                      << ": explain says " << (explained ? "blocked" : "allowed"));
           ++checked;
         }
       }

@@ -63,7 +63,8 @@ TEST_CASE("explain: the SpinNet rollout, step by step") {
 TEST_CASE("explain: advice names the regional smarthost and the submission date") {
   const auto p = test::load_example("netlaputa");
   const eval::PoolIndex pools(p);
-  const auto e = run(p, pools, {"198.18.33.1", "198.51.100.7", 25, "2006-06-15", Reason::blocked, "kanagawa"});
+  const auto e =
+      run(p, pools, {"198.18.33.1", "198.51.100.7", 25, "2006-06-15", Reason::blocked, "kanagawa"});
   const explain::Query q{*net::parse_address("198.18.33.1"), *net::parse_address("198.51.100.7"),
                          25, test::at(p, "2006-06-15")};
   const auto j = explain::to_json(p, q, e);
@@ -76,8 +77,8 @@ TEST_CASE("explain: advice names the regional smarthost and the submission date"
 
   const auto sp = test::load_example("spinnet");
   const eval::PoolIndex sp_pools(sp);
-  const explain::Query early{*net::parse_address("198.18.17.5"),
-                             *net::parse_address("203.0.113.9"), 25, test::at(sp, "2006-06-02")};
+  const explain::Query early{*net::parse_address("198.18.17.5"), *net::parse_address("203.0.113.9"),
+                             25, test::at(sp, "2006-06-02")};
   const std::string text = explain::to_text(sp, early, explain::explain(sp, sp_pools, early));
   CHECK(text.find("verdict: blocked\n") == 0);
   CHECK(text.find("(the provider opens its submission port on 2006-06-15)") != std::string::npos);
@@ -86,7 +87,9 @@ TEST_CASE("explain: advice names the regional smarthost and the submission date"
 TEST_CASE("explain: an allowed connection says which phase will block it later") {
   const auto p = test::load_example("spinnet");
   const eval::PoolIndex pools(p);
-  const auto e = run(p, pools, {"198.18.17.5", "198.51.100.7", 25, "2006-06-02", Reason::destination_not_covered, ""});
+  const auto e =
+      run(p, pools,
+          {"198.18.17.5", "198.51.100.7", 25, "2006-06-02", Reason::destination_not_covered, ""});
   REQUIRE(e.upcoming);
   CHECK(p.phases[*e.upcoming].id == "all");
 }

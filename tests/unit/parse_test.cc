@@ -52,7 +52,8 @@ TEST_CASE("a dropped prefix keeps later pointers aligned with the document") {
 
 TEST_CASE("malformed JSON reports line and column") {
   Diagnostics diags;
-  CHECK_FALSE(policy::load_text("{\n  \"version\": 1,\n  \"timezone\": \"Asia/Tokyo\",,\n}", diags));
+  CHECK_FALSE(
+      policy::load_text("{\n  \"version\": 1,\n  \"timezone\": \"Asia/Tokyo\",,\n}", diags));
   REQUIRE(diags.entries().size() == 1);
   CHECK(diags.entries()[0].line == 3);
   CHECK(diags.entries()[0].column == 28);

@@ -33,9 +33,9 @@ TEST_CASE("prefixes parse in both families") {
 }
 
 TEST_CASE("invalid prefixes are rejected with a reason") {
-  for (const char* bad : {"", "198.18.0.0/", "198.18.0.0/33", "198.18.0.0/-1", "198.18.0/20",
-                          "2001:db8::/129", "2001:db8:::/48", "x", "198.18.0.0/020",
-                          "198.18.0.0 /20", "256.1.1.1/32"}) {
+  for (const char* bad :
+       {"", "198.18.0.0/", "198.18.0.0/33", "198.18.0.0/-1", "198.18.0/20", "2001:db8::/129",
+        "2001:db8:::/48", "x", "198.18.0.0/020", "198.18.0.0 /20", "256.1.1.1/32"}) {
     CAPTURE(bad);
     auto parsed = parse_prefix(bad);
     CHECK_FALSE(parsed.prefix);

@@ -10,8 +10,10 @@ namespace {
 
 std::vector<std::string> selected(const json& scope) {
   json doc = test::minimal_policy();
-  doc["pools"].push_back(
-      {{"id", "osaka-b"}, {"service", "flets-b"}, {"region", "osaka"}, {"prefixes", {"198.18.32.0/20"}}});
+  doc["pools"].push_back({{"id", "osaka-b"},
+                          {"service", "flets-b"},
+                          {"region", "osaka"},
+                          {"prefixes", {"198.18.32.0/20"}}});
   doc["phases"][0]["scope"] = scope;
   if (scope.is_null()) doc["phases"][0].erase("scope");
   Diagnostics diags;

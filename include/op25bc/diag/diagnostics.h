@@ -15,7 +15,7 @@ struct Diagnostic {
   Severity severity;
   std::string pointer;  // RFC 6901 JSON pointer into the policy ("" = document)
   std::string message;
-  std::string hint;     // optional advice, "" when none
+  std::string hint;        // optional advice, "" when none
   std::size_t line = 0;    // for syntax errors: 1-based position in the file
   std::size_t column = 0;  // (0 when the pointer says where)
 };

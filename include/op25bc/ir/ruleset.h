@@ -62,7 +62,16 @@ struct LogPrefix {
 using Statement = std::variant<CounterRef, Limit, LogPrefix>;
 
 struct Verdict {
-  enum class Kind { none, accept, drop, return_, jump, goto_, reject_tcp_reset, reject_icmpx_admin };
+  enum class Kind {
+    none,
+    accept,
+    drop,
+    return_,
+    jump,
+    goto_,
+    reject_tcp_reset,
+    reject_icmpx_admin
+  };
   Kind kind = Kind::none;
   std::string target;  // chain, for jump and goto
   friend bool operator==(const Verdict&, const Verdict&) = default;

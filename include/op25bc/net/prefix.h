@@ -12,11 +12,15 @@ namespace op25bc::net {
 enum class Family : std::uint8_t { v4, v6 };
 using Word = unsigned __int128;
 
-constexpr int address_bits(Family f) { return f == Family::v4 ? 32 : 128; }
+constexpr int address_bits(Family f) {
+  return f == Family::v4 ? 32 : 128;
+}
 constexpr Word max_word(Family f) {
   return f == Family::v4 ? Word{0xffffffffu} : ~Word{0};
 }
-constexpr std::string_view family_name(Family f) { return f == Family::v4 ? "IPv4" : "IPv6"; }
+constexpr std::string_view family_name(Family f) {
+  return f == Family::v4 ? "IPv4" : "IPv6";
+}
 
 // Inclusive interval [first, last] of addresses of one family.
 struct Interval {

@@ -35,10 +35,10 @@ class JsonReader {
                                       std::string_view key);
   const nlohmann::json* array(const nlohmann::json& obj, const std::string& ptr,
                               std::string_view key);
-  std::optional<std::vector<std::string>> strings(const nlohmann::json& obj,
-                                                  const std::string& ptr, std::string_view key);
-  std::optional<std::vector<std::uint16_t>> ports(const nlohmann::json& obj,
-                                                  const std::string& ptr, std::string_view key);
+  std::optional<std::vector<std::string>> strings(const nlohmann::json& obj, const std::string& ptr,
+                                                  std::string_view key);
+  std::optional<std::vector<std::uint16_t>> ports(const nlohmann::json& obj, const std::string& ptr,
+                                                  std::string_view key);
 
   // The element at `ptr` must be a string.
   const std::string* string_at(const nlohmann::json& j, const std::string& ptr);

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs everything op25bc needs to build and test on Debian 12 (as root).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends \
+  g++ cmake make pkg-config ca-certificates \
+  libcli11-dev nlohmann-json3-dev doctest-dev libhowardhinnant-date-dev tzdata \
+  libnftnl-dev libmnl-dev \
+  nftables iproute2 util-linux python3 python3-jsonschema python3-jsonpatch
