@@ -27,6 +27,7 @@ measure() {  # prints "seconds peak_MiB" for a command
 printf '%-9s %-7s %-8s %12s %10s %12s %10s %8s\n' v4 v6 format "op25bc s" "MiB" "nft -f s" "MiB" ratio
 for n in "${sizes[@]}"; do
   python3 "$here/gen_policy.py" --v4 "$n" --v6 $((n / 10)) --pools 1000 >"$work/policy.json"
+  sync  # keep writeback of the generated file out of the timings
   for format in nft json; do
     read -r secs mib < <(measure "$op25bc" compile "$work/policy.json" --at 2006-11-01 \
       --format "$format" -o "$work/out.$format")
