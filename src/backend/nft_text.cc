@@ -88,6 +88,7 @@ void append_chain(std::string& out, const Chain& c) {
 }  // namespace
 
 std::string rule_text(const Rule& rule) {
+  if (!rule.unrecognized.empty()) return "# unrecognized rule: " + rule.unrecognized;
   std::string out;
   for (const Match& m : rule.matches) {
     if (!out.empty()) out += ' ';

@@ -1,9 +1,7 @@
 #include "commands.h"
 
-#include <unistd.h>
+#include "support.h"
 
-#include <cstdio>
-#include <fstream>
 #include <iostream>
 
 #include "op25bc/compile.h"
@@ -15,59 +13,6 @@
 namespace op25bc::cli {
 
 namespace {
-
-struct Loaded {
-  std::optional<policy::Policy> policy;
-  std::size_t warnings = 0;
-};
-
-// Front end shared by every command: reports all diagnostics on stderr.
-Loaded load(const std::string& path, Io io) {
-  Diagnostics diags;
-  Loaded loaded;
-  if (auto text = policy::read_file(path, diags)) loaded.policy = policy::load_text(*text, diags);
-  for (const Diagnostic& d : diags.entries()) io.err << format_diagnostic(d, path);
-  if (diags.has_errors())
-    io.err << path << ": " << diags.error_count() << " error(s), " << diags.warning_count()
-           << " warning(s)\n";
-  loaded.warnings = diags.warning_count();
-  return loaded;
-}
-
-// --at is read in the policy's time zone; absent means the clock's now.
-std::optional<Instant> instant(const std::optional<std::string>& at, const policy::Policy& p,
-                               Io io) {
-  if (!at || *at == "now") return io.clock.now();
-  TimeParse parsed = parse_time(*at, p.zone);
-  if (!parsed.instant) io.err << "op25bc: --at: " << parsed.error << "\n";
-  return parsed.instant;
-}
-
-// Writes all or nothing: a temporary file beside the target, then rename.
-bool write_output(const std::string& path, const std::string& content, Io io) {
-  if (path.empty() || path == "-") {
-    io.out << content;
-    io.out.flush();
-    return static_cast<bool>(io.out);
-  }
-  const std::string temporary = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
-    file << content;
-    file.flush();
-    if (!file) {
-      io.err << "op25bc: cannot write " << path << "\n";
-      std::remove(temporary.c_str());
-      return false;
-    }
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    io.err << "op25bc: cannot write " << path << "\n";
-    std::remove(temporary.c_str());
-    return false;
-  }
-  return true;
-}
 
 std::optional<net::Address> address_arg(const std::string& option, const std::string& text, Io io) {
   auto a = net::parse_address(text);

@@ -48,9 +48,32 @@ struct TimelineArgs {
   std::string format = "text";
 };
 
+// apply and diff share one command: diff never commits.
+struct ApplyArgs {
+  std::string policy;
+  std::optional<std::string> at;
+  bool diff_only = false;  // `op25bc diff`
+  bool dry_run = false;    // `op25bc apply --dry-run`
+  bool adopt = false;
+  bool verify = false;
+  std::string state;  // default: /var/lib/op25bc/<table>.state
+  std::string lock = "/run/op25bc.lock";
+  double lock_wait = 10;  // seconds
+  std::string format = "text";
+};
+
+struct StatusArgs {
+  std::string table = "op25b";
+  std::string state;
+  bool verify = false;
+  std::string format = "text";
+};
+
 int run_validate(const ValidateArgs& args, Io io);
 int run_compile(const CompileArgs& args, Io io);
 int run_explain(const ExplainArgs& args, Io io);
 int run_timeline(const TimelineArgs& args, Io io);
+int run_apply(const ApplyArgs& args, Io io);
+int run_status(const StatusArgs& args, Io io);
 
 }  // namespace op25bc::cli

@@ -57,6 +57,37 @@ int main(int argc, char** argv) {
   t->add_option("--format", timeline.format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
 
+  ApplyArgs apply;
+  auto* a = app.add_subcommand("apply", "make the kernel hold the ruleset in effect at an instant");
+  ApplyArgs diff;
+  diff.diff_only = true;
+  auto* d =
+      app.add_subcommand("diff", "show what apply would change (exit 2 when changes are pending)");
+  for (auto [cmd, args] : {std::pair{a, &apply}, std::pair{d, &diff}}) {
+    add_policy(*cmd, args->policy);
+    add_at(*cmd, args->at);
+    cmd->add_flag("--verify", args->verify,
+                  "read set elements back from the kernel instead of trusting op25bc's record "
+                  "(slow for large sets)");
+    cmd->add_option("--state", args->state, "state file (default /var/lib/op25bc/TABLE.state)");
+    cmd->add_option("--lock", args->lock, "lock file serialising op25bc runs")
+        ->capture_default_str();
+    cmd->add_option("--lock-wait", args->lock_wait, "seconds to wait for the lock")
+        ->capture_default_str();
+    cmd->add_option("--format", args->format, "text or json")
+        ->check(CLI::IsMember({"text", "json"}));
+  }
+  a->add_flag("--dry-run", apply.dry_run,
+              "show the changes and have the kernel validate them without committing");
+  a->add_flag("--adopt", apply.adopt, "replace a same-named table that op25bc did not create");
+
+  StatusArgs status;
+  auto* s = app.add_subcommand("status", "show what op25bc's table holds");
+  s->add_option("--table", status.table, "table name")->capture_default_str();
+  s->add_option("--state", status.state, "state file (default /var/lib/op25bc/TABLE.state)");
+  s->add_flag("--verify", status.verify, "count set elements by reading them from the kernel");
+  s->add_option("--format", status.format, "text or json")->check(CLI::IsMember({"text", "json"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {
@@ -77,5 +108,8 @@ int main(int argc, char** argv) {
   if (*c) return run_compile(compile, io);
   if (*e) return run_explain(explain, io);
   if (*t) return run_timeline(timeline, io);
+  if (*a) return run_apply(apply, io);
+  if (*d) return run_apply(diff, io);
+  if (*s) return run_status(status, io);
   return kExitUsage;
 }

@@ -1,5 +1,6 @@
 #include "op25bc/ir/build.h"
 
+#include <algorithm>
 #include <map>
 
 #include "op25bc/net/address_set.h"
@@ -143,7 +144,9 @@ class Builder {
   }
 
   Chain forward_chain() const {
-    Rule rule{{TcpDestinationPorts{p_.enforcement.ports}}, {}, {Verdict::Kind::jump, "check"}};
+    auto ports = p_.enforcement.ports;
+    std::sort(ports.begin(), ports.end());  // canonical, as the kernel reads them back
+    Rule rule{{TcpDestinationPorts{std::move(ports)}}, {}, {Verdict::Kind::jump, "check"}};
     return {"forward", BaseChain{}, {std::move(rule)}};
   }
 

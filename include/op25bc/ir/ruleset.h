@@ -81,6 +81,9 @@ struct Rule {
   std::vector<Match> matches;
   std::vector<Statement> statements;
   Verdict verdict;
+  // Set only for a rule read from the kernel that op25bc cannot decode: it
+  // never equals a desired rule, so a diff replaces it.
+  std::string unrecognized = {};
   friend bool operator==(const Rule&, const Rule&) = default;
 };
 

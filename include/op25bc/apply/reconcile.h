@@ -1,0 +1,39 @@
+// Bringing the kernel to the desired ruleset: read what op25bc's table holds,
+// diff, commit as one batch guarded by the generation id, retry when someone
+// else committed in between, and record what was committed.
+#pragma once
+
+#include <string>
+
+#include "op25bc/apply/state.h"
+#include "op25bc/apply/transaction.h"
+#include "op25bc/kernel/kernel.h"
+
+namespace op25bc::apply {
+
+struct ReconcileOptions {
+  bool check_only = false;  // dry run: the kernel validates the batch and aborts it
+  bool adopt = false;       // replace a same-named table op25bc did not create
+  bool verify = false;      // read set elements back from the kernel, trust no record
+  int attempts = 3;         // on a generation change between read and commit
+  std::string fingerprint;  // of the policy, recorded after a commit
+  std::string applied_at;   // the policy instant, recorded after a commit
+};
+
+struct ReconcileOutcome {
+  bool ok = false;
+  std::string error;        // when !ok: what went wrong, for the operator
+  bool in_sync = false;     // nothing to do
+  Transaction transaction;  // what was (or, checking, would be) committed
+  kernel::CommitResult commit;
+  int attempts = 0;
+  bool elements_read_back = false;  // set elements came from the kernel, not the record
+};
+
+// True when the table comment says op25bc created it.
+bool owned_by_op25bc(const std::string& table_comment);
+
+ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::Ruleset& desired,
+                           const ReconcileOptions& options);
+
+}  // namespace op25bc::apply

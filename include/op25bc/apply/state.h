@@ -1,0 +1,66 @@
+// op25bc's record of what it last committed, so that a diff never has to dump
+// large interval sets from the kernel (their dump is quadratic in size). The
+// record is trusted for a set only while the set's kernel handle and the
+// network namespace match what was recorded; otherwise elements are read back.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "op25bc/net/prefix.h"
+
+namespace op25bc::apply {
+
+struct Record {
+  std::uint32_t generation = 0;  // ruleset generation right after our commit
+  std::uint64_t netns = 0;       // inode of the network namespace
+  std::string table;
+  std::string policy_fingerprint;
+  std::string applied_at;  // the policy instant applied, RFC 3339
+  std::string version = OP25BC_VERSION;
+  struct SetRecord {
+    std::string name;
+    net::Family family;
+    std::uint64_t handle;
+    std::vector<net::Interval> elements;
+  };
+  std::vector<SetRecord> sets;
+};
+
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+  virtual std::optional<Record> load() = 0;  // nullopt: none, or unreadable
+  virtual void save(const Record& r) = 0;    // all or nothing; throws on failure
+};
+
+// A file written atomically: temporary file, fsync, rename, fsync of the folder.
+class FileStateStore final : public StateStore {
+ public:
+  explicit FileStateStore(std::string path) : path_(std::move(path)) {}
+  std::optional<Record> load() override;
+  void save(const Record& r) override;
+
+ private:
+  std::string path_;
+};
+
+class MemoryStateStore final : public StateStore {
+ public:
+  std::optional<Record> load() override { return record_; }
+  void save(const Record& r) override { record_ = r; }
+
+ private:
+  std::optional<Record> record_;
+};
+
+// A stable 64-bit fingerprint (FNV-1a) as 16 hex digits.
+std::string fingerprint(std::string_view bytes);
+
+// The inode of this process's network namespace (0 when unknown).
+std::uint64_t current_netns();
+
+}  // namespace op25bc::apply

@@ -1,0 +1,95 @@
+// A transaction: the ordered changes that turn what the kernel holds in
+// op25bc's table into the desired ruleset. The differ produces it, the netlink
+// batch builder and the fake kernel consume it, the diff printer shows it.
+// The kernel applies it as one netlink batch: all of it or nothing.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "op25bc/ir/ruleset.h"
+
+namespace op25bc::apply {
+
+struct AddTable {
+  std::string comment;
+};
+struct DeleteTable {};
+struct AddCounter {
+  ir::Counter counter;
+};
+struct DeleteCounter {
+  std::string name;
+};
+// The set without its elements; they follow as AddElements.
+struct AddSet {
+  std::string name;
+  net::Family family;
+  std::string comment;
+};
+struct DeleteSet {
+  std::string name;
+};
+struct AddElements {
+  std::string set;
+  net::Family family;
+  std::vector<net::Interval> elements;
+  bool new_set = false;  // the set is created in this transaction
+};
+struct DeleteElements {
+  std::string set;
+  net::Family family;
+  std::vector<net::Interval> elements;
+};
+struct AddChain {
+  std::string name;
+  std::optional<ir::BaseChain> base;
+};
+struct DeleteChain {
+  std::string name;
+};
+struct AddRule {
+  std::string chain;
+  ir::Rule rule;
+  // Where: appended (no handle), after the rule with `handle`, or before it.
+  std::optional<std::uint64_t> handle;
+  bool before = false;
+};
+struct DeleteRule {
+  std::string chain;
+  std::uint64_t handle;
+  ir::Rule rule;  // what is deleted, for the diff printer
+};
+
+using Op = std::variant<AddTable, DeleteTable, AddCounter, DeleteCounter, AddSet, DeleteSet,
+                        AddElements, DeleteElements, AddChain, DeleteChain, AddRule, DeleteRule>;
+
+struct Transaction {
+  std::string table;
+  std::vector<Op> ops;
+
+  bool empty() const { return ops.empty(); }
+};
+
+// Intervals per NEWSETELEM/DELSETELEM message: large sets are split across
+// messages, all inside the one batch.
+inline constexpr std::size_t kIntervalsPerMessage = 2048;
+
+// Netlink messages the operation takes (batch begin/end not counted).
+std::size_t message_count(const Op& op);
+std::size_t message_count(const Transaction& t);
+
+// Element counts, for summaries.
+struct TransactionStats {
+  std::size_t elements_added = 0;
+  std::size_t elements_deleted = 0;
+  std::size_t rules_added = 0;
+  std::size_t rules_deleted = 0;
+  std::size_t objects_changed = 0;  // tables, sets, counters, chains
+};
+TransactionStats stats(const Transaction& t);
+
+}  // namespace op25bc::apply

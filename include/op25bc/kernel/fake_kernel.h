@@ -1,0 +1,41 @@
+// A kernel in memory for unit tests: applies a transaction all-or-nothing
+// with the checks the real one makes (existence, references, overlapping
+// intervals, non-empty chains, the generation id) and counts messages.
+#pragma once
+
+#include <map>
+
+#include "op25bc/kernel/kernel.h"
+
+namespace op25bc::kernel {
+
+class FakeKernel final : public Kernel {
+ public:
+  std::uint32_t generation() override { return generation_; }
+  std::optional<TableState> read(const std::string& table, bool with_elements) override;
+  CommitResult commit(const apply::Transaction& t, std::uint32_t generation,
+                      bool check_only) override;
+
+  // Test controls.
+  void bump_generation() { ++generation_; }        // someone else committed
+  void fail_at(std::size_t op) { fail_at_ = op; }  // the kernel rejects this op
+  std::size_t commits() const { return commits_; }
+  std::size_t last_messages() const { return last_messages_; }
+  std::size_t reads_with_elements() const { return element_reads_; }
+  // Adds a table op25bc did not create.
+  void add_foreign_table(const std::string& name);
+
+  // op25bc's table as nft text (no header), "" when absent.
+  std::string dump(const std::string& table) const;
+
+ private:
+  std::map<std::string, TableState> tables_;
+  std::uint32_t generation_ = 1;
+  std::uint64_t next_handle_ = 1;
+  std::optional<std::size_t> fail_at_;
+  std::size_t commits_ = 0;
+  std::size_t last_messages_ = 0;
+  std::size_t element_reads_ = 0;
+};
+
+}  // namespace op25bc::kernel

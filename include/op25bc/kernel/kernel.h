@@ -1,0 +1,49 @@
+// What op25bc needs from the kernel, behind one small interface: the real
+// implementation speaks netlink (libnftnl + libmnl), the fake applies
+// transactions to an in-memory table for unit tests.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "op25bc/apply/transaction.h"
+#include "op25bc/ir/ruleset.h"
+
+namespace op25bc::kernel {
+
+// op25bc's table as the kernel holds it: the IR plus the handles a diff needs.
+struct TableState {
+  ir::Ruleset ruleset;                                   // elements only when read
+  std::vector<std::vector<std::uint64_t>> rule_handles;  // per chain, per rule
+  std::vector<std::uint64_t> set_handles;                // per set
+  bool elements_read = false;
+};
+
+struct CommitResult {
+  bool ok = false;
+  bool generation_changed = false;       // ERESTART: someone committed since we read
+  std::string error;                     // what the kernel said, and about which operation
+  std::optional<std::size_t> failed_op;  // index into Transaction::ops
+  std::size_t messages = 0;              // netlink messages sent, batch begin/end excluded
+};
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+
+  // The ruleset generation id (NFT_MSG_GETGEN).
+  virtual std::uint32_t generation() = 0;
+
+  // Reads op25bc's table; nullopt when there is no such table. Reading set
+  // elements is optional: interval sets dump in time quadratic in their size.
+  virtual std::optional<TableState> read(const std::string& table, bool with_elements) = 0;
+
+  // Sends the transaction as one batch guarded by `generation`; with
+  // `check_only` the batch has no END, so the kernel validates it and aborts.
+  virtual CommitResult commit(const apply::Transaction& t, std::uint32_t generation,
+                              bool check_only) = 0;
+};
+
+}  // namespace op25bc::kernel

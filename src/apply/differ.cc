@@ -1,0 +1,242 @@
+#include "op25bc/apply/differ.h"
+
+#include <algorithm>
+#include <set>
+
+namespace op25bc::apply {
+
+namespace {
+
+const ir::Set* find_set(const ir::Ruleset& r, const std::string& name) {
+  for (const auto& s : r.sets)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+const ir::Counter* find_counter(const ir::Ruleset& r, const std::string& name) {
+  for (const auto& c : r.counters)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+std::optional<std::size_t> find_chain(const ir::Ruleset& r, const std::string& name) {
+  for (std::size_t i = 0; i < r.chains.size(); ++i)
+    if (r.chains[i].name == name) return i;
+  return std::nullopt;
+}
+
+// Intervals in `a` that are not in `b`; both sorted by start.
+std::vector<net::Interval> minus(const std::vector<net::Interval>& a,
+                                 const std::vector<net::Interval>& b) {
+  std::vector<net::Interval> out;
+  std::size_t j = 0;
+  for (const auto& iv : a) {
+    while (j < b.size() && b[j].first < iv.first) ++j;
+    if (j < b.size() && b[j] == iv) continue;
+    out.push_back(iv);
+  }
+  return out;
+}
+
+// Names of the objects a rule refers to: sets, counters, chains.
+std::vector<std::string> references(const ir::Rule& rule) {
+  std::vector<std::string> out;
+  for (const auto& m : rule.matches)
+    if (const auto* a = std::get_if<ir::AddressInSet>(&m)) out.push_back("set " + a->set);
+  for (const auto& s : rule.statements)
+    if (const auto* c = std::get_if<ir::CounterRef>(&s)) out.push_back("counter " + c->name);
+  if (!rule.verdict.target.empty()) out.push_back("chain " + rule.verdict.target);
+  return out;
+}
+
+class Differ {
+ public:
+  Differ(const kernel::TableState& current, const ir::Ruleset& desired)
+      : cur_(current.ruleset), handles_(current.rule_handles), want_(desired) {}
+
+  Transaction run() {
+    plan_objects();
+    std::vector<Op> rule_deletes, rule_adds;
+    plan_rules(rule_deletes, rule_adds);
+
+    Transaction t{want_.table, {}};
+    append(t, rule_deletes);
+    for (const auto& name : chains_to_delete_) t.ops.push_back(DeleteChain{name});
+    for (const auto& name : sets_to_delete_) t.ops.push_back(DeleteSet{name});
+    for (const auto& name : counters_to_delete_) t.ops.push_back(DeleteCounter{name});
+    for (const auto& c : counters_to_add_) t.ops.push_back(AddCounter{c});
+    for (const auto* s : sets_to_add_) {
+      t.ops.push_back(AddSet{s->name, s->family, s->comment});
+      if (!s->elements.empty()) t.ops.push_back(AddElements{s->name, s->family, s->elements, true});
+    }
+    element_changes(t);
+    for (const auto* c : chains_to_add_) t.ops.push_back(AddChain{c->name, c->base});
+    append(t, rule_adds);
+    return t;
+  }
+
+ private:
+  static void append(Transaction& t, std::vector<Op>& ops) {
+    for (auto& op : ops) t.ops.push_back(std::move(op));
+  }
+
+  void plan_objects() {
+    for (const auto& s : cur_.sets) {
+      const ir::Set* w = find_set(want_, s.name);
+      if (!w || w->family != s.family || w->comment != s.comment) {
+        sets_to_delete_.push_back(s.name);
+        dirty_.insert("set " + s.name);
+      }
+    }
+    for (const auto& s : want_.sets) {
+      const ir::Set* c = find_set(cur_, s.name);
+      if (!c || dirty_.count("set " + s.name)) sets_to_add_.push_back(&s);
+    }
+    for (const auto& c : cur_.counters) {
+      const ir::Counter* w = find_counter(want_, c.name);
+      if (!w || *w != c) {
+        counters_to_delete_.push_back(c.name);
+        dirty_.insert("counter " + c.name);
+      }
+    }
+    for (const auto& c : want_.counters)
+      if (!find_counter(cur_, c.name) || dirty_.count("counter " + c.name))
+        counters_to_add_.push_back(c);
+    for (const auto& c : cur_.chains) {
+      const auto w = find_chain(want_, c.name);
+      if (!w || want_.chains[*w].base != c.base) {
+        chains_to_delete_.push_back(c.name);
+        dirty_.insert("chain " + c.name);
+      }
+    }
+    for (const auto& c : want_.chains)
+      if (!find_chain(cur_, c.name) || dirty_.count("chain " + c.name))
+        chains_to_add_.push_back(&c);
+  }
+
+  bool clean(const ir::Rule& rule) const {
+    for (const auto& ref : references(rule))
+      if (dirty_.count(ref)) return false;
+    return true;
+  }
+
+  void plan_rules(std::vector<Op>& deletes, std::vector<Op>& adds) {
+    for (std::size_t ci = 0; ci < cur_.chains.size(); ++ci) {
+      const ir::Chain& chain = cur_.chains[ci];
+      const auto& handles = handles_[ci];
+      if (dirty_.count("chain " + chain.name)) {  // emptied, then deleted
+        for (std::size_t r = 0; r < chain.rules.size(); ++r)
+          deletes.push_back(DeleteRule{chain.name, handles[r], chain.rules[r]});
+        continue;
+      }
+      const auto w = find_chain(want_, chain.name);
+      const auto& have = chain.rules;
+      const auto& want = want_.chains[*w].rules;
+      // Keep the common prefix and suffix; replace what lies between.
+      std::size_t p = 0;
+      while (p < have.size() && p < want.size() && have[p] == want[p] && clean(have[p])) ++p;
+      std::size_t s = 0;
+      while (s < have.size() - p && s < want.size() - p &&
+             have[have.size() - 1 - s] == want[want.size() - 1 - s] &&
+             clean(have[have.size() - 1 - s]))
+        ++s;
+      for (std::size_t r = p; r < have.size() - s; ++r)
+        deletes.push_back(DeleteRule{chain.name, handles[r], have[r]});
+      if (p > 0) {  // after the last kept rule; inserted last-first so order holds
+        for (std::size_t r = want.size() - s; r-- > p;)
+          adds.push_back(AddRule{chain.name, want[r], handles[p - 1], false});
+      } else if (s > 0) {  // before the first kept suffix rule
+        for (std::size_t r = p; r < want.size() - s; ++r)
+          adds.push_back(AddRule{chain.name, want[r], handles[have.size() - s], true});
+      } else {
+        for (std::size_t r = 0; r < want.size(); ++r)
+          adds.push_back(AddRule{chain.name, want[r], std::nullopt, false});
+      }
+    }
+    for (const auto* c : chains_to_add_)
+      for (const auto& rule : c->rules) adds.push_back(AddRule{c->name, rule, std::nullopt, false});
+  }
+
+  void element_changes(Transaction& t) const {
+    std::vector<Op> adds;
+    for (const auto& w : want_.sets) {
+      const ir::Set* c = find_set(cur_, w.name);
+      if (!c || dirty_.count("set " + w.name)) continue;
+      auto removed = minus(c->elements, w.elements);
+      auto added = minus(w.elements, c->elements);
+      if (!removed.empty()) t.ops.push_back(DeleteElements{w.name, w.family, std::move(removed)});
+      if (!added.empty()) adds.push_back(AddElements{w.name, w.family, std::move(added), false});
+    }
+    append(t, adds);  // deletions first, so a reshaped interval never overlaps itself
+  }
+
+  const ir::Ruleset& cur_;
+  const std::vector<std::vector<std::uint64_t>>& handles_;
+  const ir::Ruleset& want_;
+  std::set<std::string> dirty_;  // "set x", "counter x", "chain x" deleted or recreated
+  std::vector<std::string> sets_to_delete_, counters_to_delete_, chains_to_delete_;
+  std::vector<const ir::Set*> sets_to_add_;
+  std::vector<ir::Counter> counters_to_add_;
+  std::vector<const ir::Chain*> chains_to_add_;
+};
+
+}  // namespace
+
+Transaction create(const ir::Ruleset& desired) {
+  // The order nft uses: table, chains, objects, sets and elements, rules.
+  Transaction t{desired.table, {AddTable{desired.comment}}};
+  for (const auto& c : desired.chains) t.ops.push_back(AddChain{c.name, c.base});
+  for (const auto& c : desired.counters) t.ops.push_back(AddCounter{c});
+  for (const auto& s : desired.sets) {
+    t.ops.push_back(AddSet{s.name, s.family, s.comment});
+    if (!s.elements.empty()) t.ops.push_back(AddElements{s.name, s.family, s.elements, true});
+  }
+  for (const auto& c : desired.chains)
+    for (const auto& rule : c.rules) t.ops.push_back(AddRule{c.name, rule, std::nullopt, false});
+  return t;
+}
+
+Transaction diff(const std::optional<kernel::TableState>& current, const ir::Ruleset& desired,
+                 bool replace_table) {
+  if (!current) return create(desired);
+  if (replace_table) {
+    Transaction t = create(desired);
+    t.ops.insert(t.ops.begin(), DeleteTable{});
+    return t;
+  }
+  return Differ(*current, desired).run();
+}
+
+std::size_t message_count(const Op& op) {
+  const auto chunks = [](std::size_t n) {
+    return (n + kIntervalsPerMessage - 1) / kIntervalsPerMessage;
+  };
+  if (const auto* a = std::get_if<AddElements>(&op)) return chunks(a->elements.size());
+  if (const auto* d = std::get_if<DeleteElements>(&op)) return chunks(d->elements.size());
+  return 1;
+}
+
+std::size_t message_count(const Transaction& t) {
+  std::size_t n = 0;
+  for (const auto& op : t.ops) n += message_count(op);
+  return n;
+}
+
+TransactionStats stats(const Transaction& t) {
+  TransactionStats s;
+  for (const auto& op : t.ops) {
+    if (const auto* a = std::get_if<AddElements>(&op))
+      s.elements_added += a->elements.size();
+    else if (const auto* d = std::get_if<DeleteElements>(&op))
+      s.elements_deleted += d->elements.size();
+    else if (std::holds_alternative<AddRule>(op))
+      ++s.rules_added;
+    else if (std::holds_alternative<DeleteRule>(op))
+      ++s.rules_deleted;
+    else
+      ++s.objects_changed;
+  }
+  return s;
+}
+
+}  // namespace op25bc::apply

@@ -1,0 +1,41 @@
+#include "op25bc/apply/lock.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+namespace op25bc::apply {
+
+LockFile::LockFile(const std::string& path, std::chrono::milliseconds wait) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    error_ = "cannot open lock file " + path + ": " + std::strerror(errno);
+    return;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      fd_ = fd;
+      return;
+    }
+    if (errno != EWOULDBLOCK && errno != EINTR) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      error_ = "another op25bc run holds the lock " + path;
+      ::close(fd);
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  error_ = "cannot lock " + path + ": " + std::strerror(errno);
+  ::close(fd);
+}
+
+LockFile::~LockFile() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+}
+
+}  // namespace op25bc::apply

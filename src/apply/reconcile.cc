@@ -1,0 +1,92 @@
+#include "op25bc/apply/reconcile.h"
+
+#include "op25bc/apply/differ.h"
+
+namespace op25bc::apply {
+
+namespace {
+
+constexpr std::string_view kOwnerMark = "managed by op25bc";
+
+// Elements come from the record where it provably describes the kernel's sets
+// (same namespace, same set handle); anything else is read back.
+bool fill_from_record(kernel::TableState& current, const std::optional<Record>& record) {
+  if (!record || record->netns != current_netns() || record->table != current.ruleset.table)
+    return false;
+  for (std::size_t i = 0; i < current.ruleset.sets.size(); ++i) {
+    auto& set = current.ruleset.sets[i];
+    const Record::SetRecord* found = nullptr;
+    for (const auto& r : record->sets)
+      if (r.name == set.name && r.handle == current.set_handles[i] && r.family == set.family)
+        found = &r;
+    if (!found) return false;
+    set.elements = found->elements;
+  }
+  return true;
+}
+
+Record record_of(kernel::Kernel& kernel, const ir::Ruleset& desired, const ReconcileOptions& o) {
+  Record r;
+  r.generation = kernel.generation();
+  r.netns = current_netns();
+  r.table = desired.table;
+  r.policy_fingerprint = o.fingerprint;
+  r.applied_at = o.applied_at;
+  const auto after = kernel.read(desired.table, false);  // metadata only: cheap
+  for (const auto& want : desired.sets)
+    for (std::size_t i = 0; after && i < after->ruleset.sets.size(); ++i)
+      if (after->ruleset.sets[i].name == want.name)
+        r.sets.push_back({want.name, want.family, after->set_handles[i], want.elements});
+  return r;
+}
+
+}  // namespace
+
+bool owned_by_op25bc(const std::string& table_comment) {
+  return table_comment.compare(0, kOwnerMark.size(), kOwnerMark) == 0;
+}
+
+ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::Ruleset& desired,
+                           const ReconcileOptions& o) {
+  ReconcileOutcome out;
+  const std::optional<Record> record = state.load();
+  while (out.attempts < o.attempts) {
+    ++out.attempts;
+    const std::uint32_t generation = kernel.generation();
+    std::optional<kernel::TableState> current = kernel.read(desired.table, o.verify);
+    bool replace = false;
+    if (current && !owned_by_op25bc(current->ruleset.comment)) {
+      if (!o.adopt) {
+        out.error = "table inet " + desired.table +
+                    " exists and was not created by op25bc; refusing to change it (use --adopt "
+                    "to replace it)";
+        return out;
+      }
+      replace = true;
+    }
+    if (current && !replace && !o.verify && !fill_from_record(*current, record)) {
+      current = kernel.read(desired.table, true);  // no usable record: read it all back
+      out.elements_read_back = true;
+    }
+    out.elements_read_back = out.elements_read_back || o.verify;
+    out.transaction = diff(current, desired, replace);
+    if (out.transaction.empty()) {
+      out.ok = out.in_sync = true;
+      return out;
+    }
+    out.commit = kernel.commit(out.transaction, generation, o.check_only);
+    if (out.commit.generation_changed) continue;  // someone committed meanwhile: again
+    if (!out.commit.ok) {
+      out.error = "the kernel rejected the batch: " + out.commit.error;
+      return out;
+    }
+    if (!o.check_only) state.save(record_of(kernel, desired, o));
+    out.ok = true;
+    return out;
+  }
+  out.error = "the ruleset kept changing while op25bc worked (" + std::to_string(o.attempts) +
+              " attempts); nothing was applied";
+  return out;
+}
+
+}  // namespace op25bc::apply

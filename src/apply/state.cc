@@ -1,0 +1,167 @@
+#include "op25bc/apply/state.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+namespace op25bc::apply {
+
+namespace {
+
+constexpr char kMagic[8] = {'O', 'P', '2', '5', 'B', 'C', 'R', '1'};
+
+class Writer {
+ public:
+  void u64(std::uint64_t v) { raw(&v, sizeof v); }
+  void u32(std::uint32_t v) { raw(&v, sizeof v); }
+  void str(const std::string& s) {
+    u64(s.size());
+    raw(s.data(), s.size());
+  }
+  void raw(const void* p, std::size_t n) { out.append(static_cast<const char*>(p), n); }
+  std::string out;
+};
+
+class Reader {
+ public:
+  explicit Reader(const std::string& in) : in_(in) {}
+  bool raw(void* p, std::size_t n) {
+    if (pos_ + n > in_.size()) return ok_ = false;
+    std::memcpy(p, in_.data() + pos_, n);
+    pos_ += n;
+    return true;
+  }
+  std::uint64_t u64() {
+    std::uint64_t v = 0;
+    raw(&v, sizeof v);
+    return v;
+  }
+  std::uint32_t u32() {
+    std::uint32_t v = 0;
+    raw(&v, sizeof v);
+    return v;
+  }
+  std::string str() {
+    const std::uint64_t n = u64();
+    if (!ok_ || n > in_.size() - pos_) return ok_ = false, std::string{};
+    std::string s(in_.data() + pos_, n);
+    pos_ += n;
+    return s;
+  }
+  bool ok() const { return ok_ && pos_ == in_.size(); }
+  bool fine() const { return ok_; }
+
+ private:
+  const std::string& in_;
+  std::size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+[[noreturn]] void fail(const std::string& what) {
+  throw std::runtime_error(what + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+std::optional<Record> FileStateStore::load() {
+  std::ifstream in(path_, std::ios::binary);
+  if (!in) return std::nullopt;
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Reader r(bytes);
+  char magic[8];
+  if (!r.raw(magic, sizeof magic) || std::memcmp(magic, kMagic, sizeof magic) != 0)
+    return std::nullopt;
+  Record rec;
+  rec.generation = r.u32();
+  rec.netns = r.u64();
+  rec.table = r.str();
+  rec.policy_fingerprint = r.str();
+  rec.applied_at = r.str();
+  rec.version = r.str();
+  const std::uint64_t sets = r.u64();
+  for (std::uint64_t i = 0; i < sets && r.fine(); ++i) {
+    Record::SetRecord s;
+    s.name = r.str();
+    s.family = r.u32() == 6 ? net::Family::v6 : net::Family::v4;
+    s.handle = r.u64();
+    const std::uint64_t n = r.u64();
+    if (!r.fine() || n > bytes.size() / sizeof(net::Interval)) return std::nullopt;
+    s.elements.resize(n);
+    r.raw(s.elements.data(), n * sizeof(net::Interval));
+    rec.sets.push_back(std::move(s));
+  }
+  if (!r.ok()) return std::nullopt;  // torn or foreign: ignore it, read the kernel
+  return rec;
+}
+
+void FileStateStore::save(const Record& rec) {
+  Writer w;
+  w.raw(kMagic, sizeof kMagic);
+  w.u32(rec.generation);
+  w.u64(rec.netns);
+  w.str(rec.table);
+  w.str(rec.policy_fingerprint);
+  w.str(rec.applied_at);
+  w.str(rec.version);
+  w.u64(rec.sets.size());
+  for (const auto& s : rec.sets) {
+    w.str(s.name);
+    w.u32(s.family == net::Family::v6 ? 6 : 4);
+    w.u64(s.handle);
+    w.u64(s.elements.size());
+    w.raw(s.elements.data(), s.elements.size() * sizeof(net::Interval));
+  }
+  const std::string tmp = path_ + ".tmp." + std::to_string(getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail("cannot write state file " + tmp);
+  std::size_t done = 0;
+  while (done < w.out.size()) {
+    const ssize_t n = ::write(fd, w.out.data() + done, w.out.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      fail("cannot write state file " + tmp);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    fail("cannot write state file " + tmp);
+  }
+  if (::rename(tmp.c_str(), path_.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    fail("cannot replace state file " + path_);
+  }
+  const auto slash = path_.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path_.substr(0, slash + 1);
+  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+std::string fingerprint(std::string_view bytes) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  return out;
+}
+
+std::uint64_t current_netns() {
+  struct stat st {};
+  if (::stat("/proc/self/ns/net", &st) != 0) return 0;
+  return st.st_ino;
+}
+
+}  // namespace op25bc::apply

@@ -1,0 +1,62 @@
+#include "support.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <ostream>
+
+#include "op25bc/apply/state.h"
+#include "op25bc/policy/load.h"
+
+namespace op25bc::cli {
+
+Loaded load(const std::string& path, Io io) {
+  Diagnostics diags;
+  Loaded loaded;
+  if (auto text = policy::read_file(path, diags)) {
+    loaded.fingerprint = apply::fingerprint(*text);
+    loaded.policy = policy::load_text(*text, diags);
+  }
+  for (const Diagnostic& d : diags.entries()) io.err << format_diagnostic(d, path);
+  if (diags.has_errors())
+    io.err << path << ": " << diags.error_count() << " error(s), " << diags.warning_count()
+           << " warning(s)\n";
+  loaded.warnings = diags.warning_count();
+  return loaded;
+}
+
+std::optional<Instant> instant(const std::optional<std::string>& at, const policy::Policy& p,
+                               Io io) {
+  if (!at || *at == "now") return io.clock.now();
+  TimeParse parsed = parse_time(*at, p.zone);
+  if (!parsed.instant) io.err << "op25bc: --at: " << parsed.error << "\n";
+  return parsed.instant;
+}
+
+bool write_output(const std::string& path, const std::string& content, Io io) {
+  if (path.empty() || path == "-") {
+    io.out << content;
+    io.out.flush();
+    return static_cast<bool>(io.out);
+  }
+  const std::string temporary = path + ".tmp." + std::to_string(getpid());
+  {
+    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
+    file << content;
+    file.flush();
+    if (!file) {
+      io.err << "op25bc: cannot write " << path << "\n";
+      std::remove(temporary.c_str());
+      return false;
+    }
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    io.err << "op25bc: cannot write " << path << "\n";
+    std::remove(temporary.c_str());
+    return false;
+  }
+  return true;
+}
+
+}  // namespace op25bc::cli

@@ -1,0 +1,29 @@
+// Pieces every command uses: the front end with diagnostics on stderr, the
+// --at argument, and all-or-nothing output files.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "commands.h"
+#include "op25bc/policy/model.h"
+
+namespace op25bc::cli {
+
+struct Loaded {
+  std::optional<policy::Policy> policy;
+  std::size_t warnings = 0;
+  std::string fingerprint;  // of the policy file's bytes
+};
+
+// Reads and validates the policy, printing every diagnostic to stderr.
+Loaded load(const std::string& path, Io io);
+
+// --at in the policy's time zone; absent or "now" means the clock's now.
+std::optional<Instant> instant(const std::optional<std::string>& at, const policy::Policy& p,
+                               Io io);
+
+// Writes `content` to stdout ("" or "-") or atomically to a file.
+bool write_output(const std::string& path, const std::string& content, Io io);
+
+}  // namespace op25bc::cli

@@ -1,0 +1,230 @@
+#include "op25bc/kernel/fake_kernel.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "op25bc/backend/nft_text.h"
+#include "op25bc/net/address_set.h"
+
+namespace op25bc::kernel {
+
+namespace {
+
+using namespace apply;
+
+struct Rejected : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+template <typename T>
+auto find_named(std::vector<T>& items, const std::string& name) {
+  return std::find_if(items.begin(), items.end(), [&](const T& x) { return x.name == name; });
+}
+
+bool referenced(const ir::Ruleset& r, const std::string& kind, const std::string& name) {
+  for (const auto& chain : r.chains)
+    for (const auto& rule : chain.rules) {
+      for (const auto& m : rule.matches)
+        if (const auto* a = std::get_if<ir::AddressInSet>(&m); a && kind == "set" && a->set == name)
+          return true;
+      for (const auto& s : rule.statements)
+        if (const auto* c = std::get_if<ir::CounterRef>(&s);
+            c && kind == "counter" && c->name == name)
+          return true;
+      if (kind == "chain" && rule.verdict.target == name) return true;
+    }
+  return false;
+}
+
+class Applier {
+ public:
+  Applier(TableState& t, std::uint64_t& next_handle) : t_(t), next_handle_(next_handle) {}
+
+  void operator()(const AddTable&) {}
+  void operator()(const DeleteTable&) { t_ = TableState{}; }
+  void operator()(const AddCounter& op) {
+    if (find_named(r().counters, op.counter.name) != r().counters.end())
+      throw Rejected("File exists");
+    r().counters.push_back(op.counter);
+  }
+  void operator()(const DeleteCounter& op) {
+    auto it = find_named(r().counters, op.name);
+    if (it == r().counters.end()) throw Rejected("No such file or directory");
+    if (referenced(r(), "counter", op.name)) throw Rejected("Device or resource busy");
+    r().counters.erase(it);
+  }
+  void operator()(const AddSet& op) {
+    if (find_named(r().sets, op.name) != r().sets.end()) throw Rejected("File exists");
+    r().sets.push_back({op.name, op.family, op.comment, {}});
+    t_.set_handles.push_back(next_handle_++);
+  }
+  void operator()(const DeleteSet& op) {
+    auto it = find_named(r().sets, op.name);
+    if (it == r().sets.end()) throw Rejected("No such file or directory");
+    if (referenced(r(), "set", op.name)) throw Rejected("Device or resource busy");
+    t_.set_handles.erase(t_.set_handles.begin() + (it - r().sets.begin()));
+    r().sets.erase(it);
+  }
+  void operator()(const AddElements& op) {
+    ir::Set& set = existing_set(op.set);
+    for (const auto& iv : op.elements)
+      for (const auto& have : set.elements)
+        if (iv.first <= have.last && have.first <= iv.last) throw Rejected("File exists");
+    set.elements.insert(set.elements.end(), op.elements.begin(), op.elements.end());
+    std::sort(set.elements.begin(), set.elements.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+  }
+  void operator()(const DeleteElements& op) {
+    ir::Set& set = existing_set(op.set);
+    for (const auto& iv : op.elements) {
+      auto it = std::find(set.elements.begin(), set.elements.end(), iv);
+      if (it == set.elements.end()) throw Rejected("No such file or directory");
+      set.elements.erase(it);
+    }
+  }
+  void operator()(const AddChain& op) {
+    if (find_named(r().chains, op.name) != r().chains.end()) throw Rejected("File exists");
+    r().chains.push_back({op.name, op.base, {}});
+    t_.rule_handles.emplace_back();
+  }
+  void operator()(const DeleteChain& op) {
+    auto it = find_named(r().chains, op.name);
+    if (it == r().chains.end()) throw Rejected("No such file or directory");
+    if (!it->rules.empty() || referenced(r(), "chain", op.name))
+      throw Rejected("Device or resource busy");
+    t_.rule_handles.erase(t_.rule_handles.begin() + (it - r().chains.begin()));
+    r().chains.erase(it);
+  }
+  void operator()(const AddRule& op) {
+    const std::size_t ci = chain_index(op.chain);
+    check_references(op.rule);
+    auto& rules = r().chains[ci].rules;
+    auto& handles = t_.rule_handles[ci];
+    std::size_t at = rules.size();
+    if (op.handle) {
+      auto it = std::find(handles.begin(), handles.end(), *op.handle);
+      if (it == handles.end()) throw Rejected("No such file or directory");
+      at = static_cast<std::size_t>(it - handles.begin()) + (op.before ? 0 : 1);
+    }
+    rules.insert(rules.begin() + static_cast<std::ptrdiff_t>(at), op.rule);
+    handles.insert(handles.begin() + static_cast<std::ptrdiff_t>(at), next_handle_++);
+  }
+  void operator()(const DeleteRule& op) {
+    const std::size_t ci = chain_index(op.chain);
+    auto& handles = t_.rule_handles[ci];
+    auto it = std::find(handles.begin(), handles.end(), op.handle);
+    if (it == handles.end()) throw Rejected("No such file or directory");
+    r().chains[ci].rules.erase(r().chains[ci].rules.begin() + (it - handles.begin()));
+    handles.erase(it);
+  }
+
+ private:
+  ir::Ruleset& r() { return t_.ruleset; }
+
+  ir::Set& existing_set(const std::string& name) {
+    auto it = find_named(r().sets, name);
+    if (it == r().sets.end()) throw Rejected("No such file or directory");
+    return *it;
+  }
+
+  std::size_t chain_index(const std::string& name) {
+    auto it = find_named(r().chains, name);
+    if (it == r().chains.end()) throw Rejected("No such file or directory");
+    return static_cast<std::size_t>(it - r().chains.begin());
+  }
+
+  void check_references(const ir::Rule& rule) {
+    for (const auto& m : rule.matches)
+      if (const auto* a = std::get_if<ir::AddressInSet>(&m)) existing_set(a->set);
+    for (const auto& s : rule.statements)
+      if (const auto* c = std::get_if<ir::CounterRef>(&s);
+          c && find_named(r().counters, c->name) == r().counters.end())
+        throw Rejected("No such file or directory");
+    if (!rule.verdict.target.empty()) chain_index(rule.verdict.target);
+  }
+
+  TableState& t_;
+  std::uint64_t& next_handle_;
+};
+
+}  // namespace
+
+std::optional<TableState> FakeKernel::read(const std::string& table, bool with_elements) {
+  auto it = tables_.find(table);
+  if (it == tables_.end()) return std::nullopt;
+  TableState state = it->second;
+  state.elements_read = with_elements;
+  if (with_elements)
+    ++element_reads_;
+  else
+    for (auto& s : state.ruleset.sets) s.elements.clear();
+  return state;
+}
+
+CommitResult FakeKernel::commit(const Transaction& t, std::uint32_t generation, bool check_only) {
+  CommitResult result;
+  result.messages = message_count(t);
+  last_messages_ = result.messages;
+  if (generation != generation_) {
+    result.generation_changed = true;
+    result.error = "Interrupted system call should be restarted";
+    return result;
+  }
+  auto it = tables_.find(t.table);
+  const bool creates = !t.ops.empty() && std::holds_alternative<AddTable>(t.ops.front());
+  if (it == tables_.end() && !creates && !t.ops.empty() &&
+      !std::holds_alternative<DeleteTable>(t.ops.front())) {
+    result.error = "No such file or directory";
+    result.failed_op = 0;
+    return result;
+  }
+  TableState work = it == tables_.end() ? TableState{} : it->second;  // all or nothing
+  if (it == tables_.end()) work.ruleset.table = t.table;
+  for (std::size_t i = 0; i < t.ops.size(); ++i) {
+    try {
+      if (fail_at_ && *fail_at_ == i) throw Rejected("Invalid argument");
+      if (const auto* add = std::get_if<AddTable>(&t.ops[i])) {
+        if (work.ruleset.comment.empty()) work.ruleset.comment = add->comment;
+        continue;
+      }
+      std::uint64_t handle = next_handle_;
+      Applier applier(work, handle);
+      std::visit(applier, t.ops[i]);
+      next_handle_ = handle;
+      if (std::holds_alternative<DeleteTable>(t.ops[i])) work.ruleset.table = t.table;
+    } catch (const Rejected& e) {
+      result.error = e.what();
+      result.failed_op = i;
+      return result;
+    }
+  }
+  if (check_only) {
+    result.ok = true;
+    return result;
+  }
+  if (!t.ops.empty()) {
+    tables_[t.table] = std::move(work);
+    ++generation_;
+  }
+  ++commits_;
+  result.ok = true;
+  return result;
+}
+
+void FakeKernel::add_foreign_table(const std::string& name) {
+  TableState foreign;
+  foreign.ruleset.table = name;
+  foreign.ruleset.comment = "someone else's";
+  tables_[name] = foreign;
+  ++generation_;
+}
+
+std::string FakeKernel::dump(const std::string& table) const {
+  auto it = tables_.find(table);
+  if (it == tables_.end()) return {};
+  std::string text = backend::render_nft_text(it->second.ruleset, {});
+  // Only the table body: drop the shebang and the replace preamble.
+  return text.substr(text.find(" {\n") - ("table inet " + table).size());
+}
+
+}  // namespace op25bc::kernel

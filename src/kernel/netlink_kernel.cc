@@ -1,0 +1,716 @@
+#include "op25bc/kernel/netlink_kernel.h"
+
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/gen.h>
+#include <libnftnl/object.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <map>
+
+#include "op25bc/kernel/rule_codec.h"
+
+namespace op25bc::kernel {
+
+namespace {
+
+using namespace apply;
+
+constexpr std::uint32_t kKeyTypeIpv4 = 7;   // nft's ipv4_addr
+constexpr std::uint32_t kKeyTypeIpv6 = 8;   // nft's ipv6_addr
+constexpr std::uint32_t kKeyTypePort = 13;  // nft's inet_service
+constexpr std::uint32_t kBigEndian = 2;     // nft's BYTEORDER_BIG_ENDIAN
+constexpr std::uint8_t kUdataTableComment = 0, kUdataObjComment = 0;
+constexpr std::uint8_t kUdataSetKeyByteorder = 0, kUdataSetComment = 7;
+
+std::string errno_text(int e) {
+  return std::strerror(e);
+}
+
+[[noreturn]] void fail(const std::string& what, int e) {
+  if (e == EPERM || e == EACCES)
+    throw KernelError("op25bc needs root or CAP_NET_ADMIN to talk to nf_tables (" + what + ")");
+  if (e == EOPNOTSUPP || e == EPROTONOSUPPORT || e == EAFNOSUPPORT)
+    throw KernelError("this kernel has no nf_tables support (" + what + ": " + errno_text(e) + ")");
+  throw KernelError(what + ": " + errno_text(e));
+}
+
+// RAII for libnftnl objects.
+template <typename T, void (*Free)(const T*)>
+struct Owned {
+  T* p;
+  explicit Owned(T* x) : p(x) {}
+  ~Owned() { Free(p); }
+  Owned(const Owned&) = delete;
+  Owned& operator=(const Owned&) = delete;
+};
+using Table = Owned<nftnl_table, nftnl_table_free>;
+using Chain = Owned<nftnl_chain, nftnl_chain_free>;
+using Rule = Owned<nftnl_rule, nftnl_rule_free>;
+using Set = Owned<nftnl_set, nftnl_set_free>;
+using Obj = Owned<nftnl_obj, nftnl_obj_free>;
+
+std::vector<std::uint8_t> key_bytes(net::Family f, net::Word value) {
+  const std::size_t n = f == net::Family::v4 ? 4 : 16;
+  std::vector<std::uint8_t> out(n);
+  for (std::size_t i = n; i-- > 0;) {
+    out[i] = static_cast<std::uint8_t>(value & 0xff);
+    value >>= 8;
+  }
+  return out;
+}
+
+net::Word key_value(const void* data, std::uint32_t len) {
+  net::Word v = 0;
+  const auto* b = static_cast<const std::uint8_t*>(data);
+  for (std::uint32_t i = 0; i < len; ++i) v = (v << 8) | b[i];
+  return v;
+}
+
+std::string udata_string(const void* data, std::uint32_t len, std::uint8_t type) {
+  std::string out;
+  if (data == nullptr) return out;
+  struct Ctx {
+    std::uint8_t type;
+    std::string* out;
+  } ctx{type, &out};
+  nftnl_udata_parse(
+      data, len,
+      [](const nftnl_udata* attr, void* p) -> int {
+        auto* c = static_cast<Ctx*>(p);
+        if (nftnl_udata_type(attr) == c->type && nftnl_udata_len(attr) > 0)
+          c->out->assign(
+              static_cast<const char*>(nftnl_udata_get(attr)),
+              strnlen(static_cast<const char*>(nftnl_udata_get(attr)), nftnl_udata_len(attr)));
+        return MNL_CB_OK;
+      },
+      &ctx);
+  return out;
+}
+
+// Rebuilds intervals from kernel interval-set elements: start keys, and end
+// keys one past the last address flagged NFT_SET_ELEM_INTERVAL_END. At equal
+// keys an end closes the previous interval before a start opens the next.
+std::vector<net::Interval> intervals_from(std::vector<std::pair<net::Word, bool>> keys,
+                                          net::Family f) {
+  std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) {
+    return a.first < b.first || (a.first == b.first && a.second && !b.second);
+  });
+  std::vector<net::Interval> out;
+  bool open = false;
+  net::Word start = 0;
+  for (const auto& [key, is_end] : keys) {
+    if (is_end) {
+      if (open && key > start) out.push_back({start, key - 1});
+      open = false;
+    } else {
+      if (open) out.push_back({start, key - 1});
+      open = true;
+      start = key;
+    }
+  }
+  if (open) out.push_back({start, net::max_word(f)});
+  return out;
+}
+
+}  // namespace
+
+struct NetlinkKernel::Impl {
+  mnl_socket* nl = nullptr;
+  std::uint32_t portid = 0;
+  std::uint32_t seq = 0;
+
+  Impl() {
+    nl = mnl_socket_open(NETLINK_NETFILTER);
+    if (nl == nullptr) fail("opening a netlink socket", errno);
+    if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+      const int e = errno;
+      mnl_socket_close(nl);
+      fail("binding the netlink socket", e);
+    }
+    portid = mnl_socket_get_portid(nl);
+    seq = static_cast<std::uint32_t>(time(nullptr));
+    const int on = 1;
+    // Small acks (no echoed request) and extended error messages.
+    setsockopt(mnl_socket_get_fd(nl), SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof on);
+    setsockopt(mnl_socket_get_fd(nl), SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof on);
+  }
+  ~Impl() { mnl_socket_close(nl); }
+
+  // Sends one request and feeds every reply message to `cb` until done.
+  void talk(nlmsghdr* request, const std::string& what,
+            const std::function<void(const nlmsghdr*)>& cb) {
+    if (mnl_socket_sendto(nl, request, request->nlmsg_len) < 0) fail(what, errno);
+    std::vector<char> buf(1 << 20);
+    const std::uint32_t expect = request->nlmsg_seq;
+    for (;;) {
+      const ssize_t n = mnl_socket_recvfrom(nl, buf.data(), buf.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        fail(what, errno);
+      }
+      const int ret = mnl_cb_run(
+          buf.data(), static_cast<std::size_t>(n), expect, portid,
+          [](const nlmsghdr* nlh, void* data) -> int {
+            (*static_cast<const std::function<void(const nlmsghdr*)>*>(data))(nlh);
+            return MNL_CB_OK;
+          },
+          const_cast<std::function<void(const nlmsghdr*)>*>(&cb));
+      if (ret < 0) {
+        if (errno == ENOENT) return;  // nothing of that kind
+        fail(what, errno);
+      }
+      if (ret == MNL_CB_STOP) return;
+    }
+  }
+
+  nlmsghdr* header(std::vector<char>& buf, std::uint16_t type, std::uint16_t family,
+                   std::uint16_t flags) {
+    buf.assign(MNL_SOCKET_BUFFER_SIZE, 0);
+    return nftnl_nlmsg_build_hdr(buf.data(), type, family, flags, ++seq);
+  }
+};
+
+NetlinkKernel::NetlinkKernel() : impl_(std::make_unique<Impl>()) {}
+NetlinkKernel::~NetlinkKernel() = default;
+
+std::uint32_t NetlinkKernel::generation() {
+  std::vector<char> buf;
+  nlmsghdr* nlh = impl_->header(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK);
+  std::uint32_t id = 0;
+  impl_->talk(nlh, "reading the ruleset generation", [&](const nlmsghdr* reply) {
+    nftnl_gen* gen = nftnl_gen_alloc();
+    if (nftnl_gen_nlmsg_parse(reply, gen) == 0) id = nftnl_gen_get_u32(gen, NFTNL_GEN_ID);
+    nftnl_gen_free(gen);
+  });
+  return id;
+}
+
+std::optional<TableState> NetlinkKernel::read(const std::string& table, bool with_elements) {
+  Impl& k = *impl_;
+  std::vector<char> buf;
+  std::optional<TableState> state;
+
+  nlmsghdr* nlh = k.header(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_DUMP);
+  k.talk(nlh, "listing tables", [&](const nlmsghdr* reply) {
+    Table t(nftnl_table_alloc());
+    if (nftnl_table_nlmsg_parse(reply, t.p) < 0) return;
+    if (table != nftnl_table_get_str(t.p, NFTNL_TABLE_NAME)) return;
+    state.emplace();
+    state->ruleset.table = table;
+    std::uint32_t len = 0;
+    const void* ud = nftnl_table_get_data(t.p, NFTNL_TABLE_USERDATA, &len);
+    state->ruleset.comment = udata_string(ud, len, kUdataTableComment);
+  });
+  if (!state) return std::nullopt;
+  state->elements_read = with_elements;
+
+  std::map<std::string, std::vector<std::uint16_t>> anonymous;
+  std::vector<std::string> anonymous_names;
+  nlh = k.header(buf, NFT_MSG_GETSET, NFPROTO_INET, NLM_F_DUMP);
+  {
+    Set filter(nftnl_set_alloc());
+    nftnl_set_set_str(filter.p, NFTNL_SET_TABLE, table.c_str());
+    nftnl_set_nlmsg_build_payload(nlh, filter.p);
+  }
+  k.talk(nlh, "listing sets", [&](const nlmsghdr* reply) {
+    Set s(nftnl_set_alloc());
+    if (nftnl_set_nlmsg_parse(reply, s.p) < 0) return;
+    if (table != nftnl_set_get_str(s.p, NFTNL_SET_TABLE)) return;
+    const std::string name = nftnl_set_get_str(s.p, NFTNL_SET_NAME);
+    if (nftnl_set_get_u32(s.p, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS) {
+      anonymous_names.push_back(name);
+      return;
+    }
+    const auto key_type = nftnl_set_get_u32(s.p, NFTNL_SET_KEY_TYPE);
+    std::uint32_t len = 0;
+    const void* ud = nftnl_set_get_data(s.p, NFTNL_SET_USERDATA, &len);
+    state->ruleset.sets.push_back({name,
+                                   key_type == kKeyTypeIpv6 ? net::Family::v6 : net::Family::v4,
+                                   udata_string(ud, len, kUdataSetComment),
+                                   {}});
+    state->set_handles.push_back(nftnl_set_get_u64(s.p, NFTNL_SET_HANDLE));
+  });
+
+  // Elements: of the small anonymous port sets always, of named sets on request.
+  const auto elements = [&](const std::string& set,
+                            const std::function<void(nftnl_set_elem*)>& fn) {
+    nlmsghdr* req = k.header(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP);
+    Set filter(nftnl_set_alloc());
+    nftnl_set_set_str(filter.p, NFTNL_SET_TABLE, table.c_str());
+    nftnl_set_set_str(filter.p, NFTNL_SET_NAME, set.c_str());
+    nftnl_set_elems_nlmsg_build_payload(req, filter.p);
+    k.talk(req, "listing the elements of set " + set, [&](const nlmsghdr* reply) {
+      Set s(nftnl_set_alloc());
+      if (nftnl_set_elems_nlmsg_parse(reply, s.p) < 0) return;
+      nftnl_set_elem_foreach(
+          s.p,
+          [](nftnl_set_elem* e, void* data) -> int {
+            (*static_cast<const std::function<void(nftnl_set_elem*)>*>(data))(e);
+            return 0;
+          },
+          const_cast<std::function<void(nftnl_set_elem*)>*>(&fn));
+    });
+  };
+  for (const auto& name : anonymous_names)
+    elements(name, [&](nftnl_set_elem* e) {
+      std::uint32_t len = 0;
+      const void* key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+      if (len == 2) anonymous[name].push_back(static_cast<std::uint16_t>(key_value(key, 2)));
+    });
+  for (auto& ports : anonymous) std::sort(ports.second.begin(), ports.second.end());
+  if (with_elements)
+    for (auto& set : state->ruleset.sets) {
+      std::vector<std::pair<net::Word, bool>> keys;
+      elements(set.name, [&](nftnl_set_elem* e) {
+        std::uint32_t len = 0;
+        const void* key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+        const bool end =
+            nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
+            (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END);
+        keys.emplace_back(key_value(key, len), end);
+      });
+      set.elements = intervals_from(std::move(keys), set.family);
+    }
+
+  nlh = k.header(buf, NFT_MSG_GETOBJ, NFPROTO_INET, NLM_F_DUMP);
+  {
+    Obj filter(nftnl_obj_alloc());
+    nftnl_obj_set_str(filter.p, NFTNL_OBJ_TABLE, table.c_str());
+    nftnl_obj_set_u32(filter.p, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+    nftnl_obj_nlmsg_build_payload(nlh, filter.p);
+  }
+  k.talk(nlh, "listing counters", [&](const nlmsghdr* reply) {
+    Obj o(nftnl_obj_alloc());
+    if (nftnl_obj_nlmsg_parse(reply, o.p) < 0) return;
+    if (table != nftnl_obj_get_str(o.p, NFTNL_OBJ_TABLE)) return;
+    if (nftnl_obj_get_u32(o.p, NFTNL_OBJ_TYPE) != NFT_OBJECT_COUNTER) return;
+    std::uint32_t len = 0;
+    const void* ud = nftnl_obj_get_data(o.p, NFTNL_OBJ_USERDATA, &len);
+    state->ruleset.counters.push_back(
+        {nftnl_obj_get_str(o.p, NFTNL_OBJ_NAME), udata_string(ud, len, kUdataObjComment)});
+  });
+
+  nlh = k.header(buf, NFT_MSG_GETCHAIN, NFPROTO_INET, NLM_F_DUMP);
+  k.talk(nlh, "listing chains", [&](const nlmsghdr* reply) {
+    Chain c(nftnl_chain_alloc());
+    if (nftnl_chain_nlmsg_parse(reply, c.p) < 0) return;
+    if (table != nftnl_chain_get_str(c.p, NFTNL_CHAIN_TABLE)) return;
+    ir::Chain chain{nftnl_chain_get_str(c.p, NFTNL_CHAIN_NAME), std::nullopt, {}};
+    if (nftnl_chain_is_set(c.p, NFTNL_CHAIN_HOOKNUM)) {
+      ir::BaseChain base;
+      base.type = nftnl_chain_is_set(c.p, NFTNL_CHAIN_TYPE)
+                      ? nftnl_chain_get_str(c.p, NFTNL_CHAIN_TYPE)
+                      : "filter";
+      const auto hook = nftnl_chain_get_u32(c.p, NFTNL_CHAIN_HOOKNUM);
+      base.hook = hook == NF_INET_FORWARD ? "forward" : "hook " + std::to_string(hook);
+      base.priority = static_cast<int>(nftnl_chain_get_s32(c.p, NFTNL_CHAIN_PRIO));
+      base.policy = nftnl_chain_get_u32(c.p, NFTNL_CHAIN_POLICY) == NF_DROP ? "drop" : "accept";
+      chain.base = base;
+    }
+    state->ruleset.chains.push_back(std::move(chain));
+    state->rule_handles.emplace_back();
+  });
+
+  nlh = k.header(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP);
+  {
+    Rule filter(nftnl_rule_alloc());
+    nftnl_rule_set_str(filter.p, NFTNL_RULE_TABLE, table.c_str());
+    nftnl_rule_nlmsg_build_payload(nlh, filter.p);
+  }
+  k.talk(nlh, "listing rules", [&](const nlmsghdr* reply) {
+    Rule r(nftnl_rule_alloc());
+    if (nftnl_rule_nlmsg_parse(reply, r.p) < 0) return;
+    if (table != nftnl_rule_get_str(r.p, NFTNL_RULE_TABLE)) return;
+    const std::string chain = nftnl_rule_get_str(r.p, NFTNL_RULE_CHAIN);
+    for (std::size_t i = 0; i < state->ruleset.chains.size(); ++i) {
+      if (state->ruleset.chains[i].name != chain) continue;
+      state->ruleset.chains[i].rules.push_back(decode_rule(r.p, anonymous));
+      state->rule_handles[i].push_back(nftnl_rule_get_u64(r.p, NFTNL_RULE_HANDLE));
+    }
+  });
+  return state;
+}
+
+std::vector<CounterValue> NetlinkKernel::counters(const std::string& table) {
+  std::vector<char> buf;
+  nlmsghdr* nlh = impl_->header(buf, NFT_MSG_GETOBJ, NFPROTO_INET, NLM_F_DUMP);
+  {
+    Obj filter(nftnl_obj_alloc());
+    nftnl_obj_set_str(filter.p, NFTNL_OBJ_TABLE, table.c_str());
+    nftnl_obj_set_u32(filter.p, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+    nftnl_obj_nlmsg_build_payload(nlh, filter.p);
+  }
+  std::vector<CounterValue> out;
+  impl_->talk(nlh, "reading counters", [&](const nlmsghdr* reply) {
+    Obj o(nftnl_obj_alloc());
+    if (nftnl_obj_nlmsg_parse(reply, o.p) < 0) return;
+    if (table != nftnl_obj_get_str(o.p, NFTNL_OBJ_TABLE)) return;
+    out.push_back({nftnl_obj_get_str(o.p, NFTNL_OBJ_NAME),
+                   nftnl_obj_get_u64(o.p, NFTNL_OBJ_CTR_PKTS),
+                   nftnl_obj_get_u64(o.p, NFTNL_OBJ_CTR_BYTES)});
+  });
+  return out;
+}
+
+namespace {
+
+// Builds one batch: BATCH_BEGIN (with the generation id), the operations'
+// messages, BATCH_END unless only checking. Remembers which operation each
+// message sequence number belongs to, to name the culprit of an error.
+class BatchBuilder {
+ public:
+  BatchBuilder(std::uint32_t& seq, const std::string& table) : seq_(seq), table_(table) {}
+
+  void begin(std::uint32_t generation) {
+    nlmsghdr* nlh = batch_message(NFNL_MSG_BATCH_BEGIN);
+    begin_seq_ = nlh->nlmsg_seq;
+    mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(generation));
+    commit(nlh);
+  }
+  void end() { commit(batch_message(NFNL_MSG_BATCH_END)); }
+
+  void add(const Op& op, std::size_t index) {
+    index_ = index;
+    std::visit(*this, op);
+  }
+
+  void operator()(const AddTable& op) {
+    Table t(nftnl_table_alloc());
+    nftnl_table_set_str(t.p, NFTNL_TABLE_NAME, table_.c_str());
+    nftnl_table_set_u32(t.p, NFTNL_TABLE_FLAGS, 0);
+    Udata ud;
+    if (!op.comment.empty()) {
+      nftnl_udata_put_strz(ud.p, kUdataTableComment, op.comment.c_str());
+      nftnl_table_set_data(t.p, NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(ud.p),
+                           nftnl_udata_buf_len(ud.p));
+    }
+    nlmsghdr* nlh = message(NFT_MSG_NEWTABLE, NLM_F_CREATE);
+    nftnl_table_nlmsg_build_payload(nlh, t.p);
+    commit(nlh);
+  }
+  void operator()(const DeleteTable&) {
+    Table t(nftnl_table_alloc());
+    nftnl_table_set_str(t.p, NFTNL_TABLE_NAME, table_.c_str());
+    nlmsghdr* nlh = message(NFT_MSG_DELTABLE, 0);
+    nftnl_table_nlmsg_build_payload(nlh, t.p);
+    commit(nlh);
+  }
+  void operator()(const AddCounter& op) {
+    Obj o(counter(op.counter.name));
+    nftnl_obj_set_u64(o.p, NFTNL_OBJ_CTR_PKTS, 0);
+    nftnl_obj_set_u64(o.p, NFTNL_OBJ_CTR_BYTES, 0);
+    Udata ud;
+    if (!op.counter.comment.empty()) {
+      nftnl_udata_put_strz(ud.p, kUdataObjComment, op.counter.comment.c_str());
+      nftnl_obj_set_data(o.p, NFTNL_OBJ_USERDATA, nftnl_udata_buf_data(ud.p),
+                         nftnl_udata_buf_len(ud.p));
+    }
+    nlmsghdr* nlh = message(NFT_MSG_NEWOBJ, NLM_F_CREATE);
+    nftnl_obj_nlmsg_build_payload(nlh, o.p);
+    commit(nlh);
+  }
+  void operator()(const DeleteCounter& op) {
+    Obj o(counter(op.name));
+    nlmsghdr* nlh = message(NFT_MSG_DELOBJ, 0);
+    nftnl_obj_nlmsg_build_payload(nlh, o.p);
+    commit(nlh);
+  }
+  void operator()(const AddSet& op) {
+    Set s(named_set(op.name));
+    const bool v4 = op.family == net::Family::v4;
+    nftnl_set_set_u32(s.p, NFTNL_SET_FLAGS, NFT_SET_INTERVAL);
+    nftnl_set_set_u32(s.p, NFTNL_SET_KEY_TYPE, v4 ? kKeyTypeIpv4 : kKeyTypeIpv6);
+    nftnl_set_set_u32(s.p, NFTNL_SET_KEY_LEN, v4 ? 4 : 16);
+    const std::uint32_t id = ++set_id_;
+    set_ids_[op.name] = id;
+    nftnl_set_set_u32(s.p, NFTNL_SET_ID, id);
+    Udata ud;
+    nftnl_udata_put_u32(ud.p, kUdataSetKeyByteorder, kBigEndian);
+    if (!op.comment.empty()) nftnl_udata_put_strz(ud.p, kUdataSetComment, op.comment.c_str());
+    nftnl_set_set_data(s.p, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud.p),
+                       nftnl_udata_buf_len(ud.p));
+    nlmsghdr* nlh = message(NFT_MSG_NEWSET, NLM_F_CREATE);
+    nftnl_set_nlmsg_build_payload(nlh, s.p);
+    commit(nlh);
+  }
+  void operator()(const DeleteSet& op) {
+    Set s(named_set(op.name));
+    nlmsghdr* nlh = message(NFT_MSG_DELSET, 0);
+    nftnl_set_nlmsg_build_payload(nlh, s.p);
+    commit(nlh);
+  }
+  void operator()(const AddElements& op) {
+    // A set created in this batch gets nft's leading interval end at address 0
+    // when its first interval starts above 0.
+    const bool leading_end = op.new_set && !op.elements.empty() && op.elements.front().first != 0;
+    elements(NFT_MSG_NEWSETELEM, NLM_F_CREATE, op.set, op.family, op.elements, leading_end);
+  }
+  void operator()(const DeleteElements& op) {
+    elements(NFT_MSG_DELSETELEM, 0, op.set, op.family, op.elements, false);
+  }
+  void operator()(const AddChain& op) {
+    Chain c(nftnl_chain_alloc());
+    nftnl_chain_set_str(c.p, NFTNL_CHAIN_TABLE, table_.c_str());
+    nftnl_chain_set_str(c.p, NFTNL_CHAIN_NAME, op.name.c_str());
+    if (op.base) {
+      nftnl_chain_set_u32(c.p, NFTNL_CHAIN_HOOKNUM, NF_INET_FORWARD);
+      nftnl_chain_set_s32(c.p, NFTNL_CHAIN_PRIO, op.base->priority);
+      nftnl_chain_set_str(c.p, NFTNL_CHAIN_TYPE, op.base->type.c_str());
+      nftnl_chain_set_u32(c.p, NFTNL_CHAIN_POLICY, op.base->policy == "drop" ? NF_DROP : NF_ACCEPT);
+    }
+    nlmsghdr* nlh = message(NFT_MSG_NEWCHAIN, NLM_F_CREATE);
+    nftnl_chain_nlmsg_build_payload(nlh, c.p);
+    commit(nlh);
+  }
+  void operator()(const DeleteChain& op) {
+    Chain c(nftnl_chain_alloc());
+    nftnl_chain_set_str(c.p, NFTNL_CHAIN_TABLE, table_.c_str());
+    nftnl_chain_set_str(c.p, NFTNL_CHAIN_NAME, op.name.c_str());
+    nlmsghdr* nlh = message(NFT_MSG_DELCHAIN, 0);
+    nftnl_chain_nlmsg_build_payload(nlh, c.p);
+    commit(nlh);
+  }
+  void operator()(const AddRule& op) {
+    std::optional<AnonymousSet> ports;
+    for (const auto& m : op.rule.matches)
+      if (const auto* p = std::get_if<ir::TcpDestinationPorts>(&m); p && p->ports.size() > 1)
+        ports = anonymous_ports(p->ports);
+    Rule r(nftnl_rule_alloc());
+    nftnl_rule_set_str(r.p, NFTNL_RULE_TABLE, table_.c_str());
+    nftnl_rule_set_str(r.p, NFTNL_RULE_CHAIN, op.chain.c_str());
+    if (op.handle) nftnl_rule_set_u64(r.p, NFTNL_RULE_POSITION, *op.handle);
+    encode_rule(r.p, op.rule, ports);
+    // With a position, NLM_F_APPEND means after it; without, before it.
+    nlmsghdr* nlh = message(NFT_MSG_NEWRULE, NLM_F_CREATE | (op.before ? 0 : NLM_F_APPEND));
+    nftnl_rule_nlmsg_build_payload(nlh, r.p);
+    commit(nlh);
+  }
+  void operator()(const DeleteRule& op) {
+    Rule r(nftnl_rule_alloc());
+    nftnl_rule_set_str(r.p, NFTNL_RULE_TABLE, table_.c_str());
+    nftnl_rule_set_str(r.p, NFTNL_RULE_CHAIN, op.chain.c_str());
+    nftnl_rule_set_u64(r.p, NFTNL_RULE_HANDLE, op.handle);
+    nlmsghdr* nlh = message(NFT_MSG_DELRULE, 0);
+    nftnl_rule_nlmsg_build_payload(nlh, r.p);
+    commit(nlh);
+  }
+
+  std::vector<char>& buffer() { return buf_; }
+  std::size_t messages() const { return owners_.size(); }
+  std::uint32_t begin_seq() const { return begin_seq_; }
+  std::optional<std::size_t> owner(std::uint32_t seq) const {
+    auto it = owners_.find(seq);
+    if (it == owners_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  struct Udata {
+    nftnl_udata_buf* p = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+    ~Udata() { nftnl_udata_buf_free(p); }
+  };
+
+  nlmsghdr* batch_message(std::uint16_t type) {
+    nlmsghdr* nlh = mnl_nlmsg_put_header(reserve(256));
+    nlh->nlmsg_type = type;
+    nlh->nlmsg_flags = NLM_F_REQUEST;
+    nlh->nlmsg_seq = ++seq_;
+    auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+    nfg->nfgen_family = AF_UNSPEC;
+    nfg->version = NFNETLINK_V0;
+    nfg->res_id = htons(NFNL_SUBSYS_NFTABLES);
+    return nlh;
+  }
+
+  nlmsghdr* reserve(std::size_t bytes) {
+    used_ = buf_.size();
+    buf_.resize(used_ + bytes);
+    std::memset(buf_.data() + used_, 0, bytes);
+    return reinterpret_cast<nlmsghdr*>(buf_.data() + used_);
+  }
+  void commit(nlmsghdr* nlh) { buf_.resize(used_ + NLMSG_ALIGN(nlh->nlmsg_len)); }
+
+  nlmsghdr* message(std::uint16_t type, std::uint16_t flags, std::size_t bytes = 64 * 1024) {
+    reserve(bytes);
+    const std::uint32_t s = ++seq_;
+    owners_[s] = index_;
+    return nftnl_nlmsg_build_hdr(buf_.data() + used_, type, NFPROTO_INET,
+                                 static_cast<std::uint16_t>(flags | NLM_F_ACK), s);
+  }
+
+  nftnl_obj* counter(const std::string& name) {
+    nftnl_obj* o = nftnl_obj_alloc();
+    nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, table_.c_str());
+    nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name.c_str());
+    nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+    return o;
+  }
+
+  nftnl_set* named_set(const std::string& name) {
+    nftnl_set* s = nftnl_set_alloc();
+    nftnl_set_set_str(s, NFTNL_SET_TABLE, table_.c_str());
+    nftnl_set_set_str(s, NFTNL_SET_NAME, name.c_str());
+    return s;
+  }
+
+  static void element(nftnl_set* s, const std::vector<std::uint8_t>& key, bool end) {
+    nftnl_set_elem* e = nftnl_set_elem_alloc();
+    nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key.data(), static_cast<std::uint32_t>(key.size()));
+    if (end) nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+    nftnl_set_elem_add(s, e);
+  }
+
+  // Interval elements, split across messages of kIntervalsPerMessage.
+  void elements(std::uint16_t type, std::uint16_t flags, const std::string& set, net::Family f,
+                const std::vector<net::Interval>& intervals, bool leading_end) {
+    for (std::size_t from = 0; from < intervals.size(); from += kIntervalsPerMessage) {
+      const std::size_t to = std::min(intervals.size(), from + kIntervalsPerMessage);
+      Set s(named_set(set));
+      if (auto it = set_ids_.find(set); it != set_ids_.end())
+        nftnl_set_set_u32(s.p, NFTNL_SET_ID, it->second);
+      if (from == 0 && leading_end) element(s.p, key_bytes(f, 0), true);
+      for (std::size_t i = from; i < to; ++i) {
+        element(s.p, key_bytes(f, intervals[i].first), false);
+        if (intervals[i].last != net::max_word(f))
+          element(s.p, key_bytes(f, intervals[i].last + 1), true);
+      }
+      const std::size_t per = f == net::Family::v4 ? 64 : 96;
+      nlmsghdr* nlh = message(type, flags, 4096 + (to - from + 1) * 2 * per);
+      nftnl_set_elems_nlmsg_build_payload(nlh, s.p);
+      commit(nlh);
+    }
+  }
+
+  // "tcp dport { a, b }": an anonymous constant set in the same batch.
+  AnonymousSet anonymous_ports(const std::vector<std::uint16_t>& ports) {
+    const AnonymousSet anon{"__set%d", ++set_id_};
+    Set s(named_set(anon.name));
+    nftnl_set_set_u32(s.p, NFTNL_SET_FLAGS, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT);
+    nftnl_set_set_u32(s.p, NFTNL_SET_KEY_TYPE, kKeyTypePort);
+    nftnl_set_set_u32(s.p, NFTNL_SET_KEY_LEN, 2);
+    nftnl_set_set_u32(s.p, NFTNL_SET_ID, anon.id);
+    nftnl_set_set_u32(s.p, NFTNL_SET_DESC_SIZE, static_cast<std::uint32_t>(ports.size()));
+    Udata ud;
+    nftnl_udata_put_u32(ud.p, kUdataSetKeyByteorder, kBigEndian);
+    nftnl_set_set_data(s.p, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud.p),
+                       nftnl_udata_buf_len(ud.p));
+    nlmsghdr* nlh = message(NFT_MSG_NEWSET, NLM_F_CREATE);
+    nftnl_set_nlmsg_build_payload(nlh, s.p);
+    commit(nlh);
+    Set elems(named_set(anon.name));
+    nftnl_set_set_u32(elems.p, NFTNL_SET_ID, anon.id);
+    for (std::uint16_t port : ports)
+      element(elems.p,
+              {static_cast<std::uint8_t>(port >> 8), static_cast<std::uint8_t>(port & 0xff)},
+              false);
+    nlh = message(NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+    nftnl_set_elems_nlmsg_build_payload(nlh, elems.p);
+    commit(nlh);
+    return anon;
+  }
+
+  std::uint32_t& seq_;
+  const std::string& table_;
+  std::vector<char> buf_;
+  std::size_t used_ = 0;
+  std::size_t index_ = 0;
+  std::uint32_t begin_seq_ = 0;
+  std::uint32_t set_id_ = 0;
+  std::map<std::string, std::uint32_t> set_ids_;
+  std::map<std::uint32_t, std::size_t> owners_;
+};
+
+}  // namespace
+
+CommitResult NetlinkKernel::commit(const Transaction& t, std::uint32_t generation,
+                                   bool check_only) {
+  Impl& k = *impl_;
+  CommitResult result;
+  if (t.empty()) {
+    result.ok = true;
+    return result;
+  }
+  BatchBuilder batch(k.seq, t.table);
+  batch.begin(generation);
+  for (std::size_t i = 0; i < t.ops.size(); ++i) batch.add(t.ops[i], i);
+  if (!check_only) batch.end();
+  result.messages = batch.messages();
+
+  // One transaction cannot span several sendmsg calls: make room for all of it,
+  // and for an ack per message.
+  const int fd = mnl_socket_get_fd(k.nl);
+  const int sndbuf =
+      static_cast<int>(std::min<std::size_t>(batch.buffer().size() * 2 + (1 << 20), 1u << 30));
+  const int rcvbuf =
+      static_cast<int>(std::min<std::size_t>(batch.messages() * 1024 + (1 << 20), 1u << 30));
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf);
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
+
+  for (;;) {
+    if (mnl_socket_sendto(k.nl, batch.buffer().data(), batch.buffer().size()) >= 0) break;
+    if (errno == EINTR) continue;
+    fail("sending the batch (" + std::to_string(batch.buffer().size()) + " bytes)", errno);
+  }
+
+  // Read every ack; stop early on a whole-batch error (generation mismatch).
+  std::vector<char> buf(1 << 20);
+  std::size_t acks = 0;
+  bool stop = false;
+  while (!stop && acks < batch.messages()) {
+    pollfd p{fd, POLLIN, 0};
+    const int ready = poll(&p, 1, 30000);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) {
+      result.error = "the kernel did not acknowledge every message";
+      return result;
+    }
+    const ssize_t n = mnl_socket_recvfrom(k.nl, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ENOBUFS) {
+        result.error = "acknowledgements were lost (ENOBUFS); nothing is known to be applied";
+        return result;
+      }
+      fail("reading acknowledgements", errno);
+    }
+    for (auto* nlh = reinterpret_cast<nlmsghdr*>(buf.data());
+         mnl_nlmsg_ok(nlh, static_cast<int>(n));
+         nlh = mnl_nlmsg_next(nlh, reinterpret_cast<int*>(const_cast<ssize_t*>(&n)))) {
+      if (nlh->nlmsg_type != NLMSG_ERROR) continue;
+      ++acks;
+      const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+      if (err->error == 0) continue;
+      const int e = -err->error;
+      if (nlh->nlmsg_seq == batch.begin_seq()) {
+        result.generation_changed = e == ERESTART;
+        result.error = errno_text(e);
+        stop = true;
+        break;
+      }
+      if (!result.failed_op) {  // the first error names the culprit
+        result.failed_op = batch.owner(nlh->nlmsg_seq);
+        result.error = errno_text(e);
+        if (e == EPERM) result.error = "needs root or CAP_NET_ADMIN";
+      }
+    }
+  }
+  result.ok = !result.failed_op && result.error.empty();
+  return result;
+}
+
+}  // namespace op25bc::kernel

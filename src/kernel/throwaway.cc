@@ -1,0 +1,53 @@
+#include "op25bc/kernel/throwaway.h"
+
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "op25bc/apply/differ.h"
+#include "op25bc/kernel/netlink_kernel.h"
+
+namespace op25bc::kernel {
+
+std::string commit_in_throwaway_netns(const ir::Ruleset& ruleset) {
+  int fds[2];
+  if (::pipe(fds) != 0) return std::string{"pipe: "} + std::strerror(errno);
+  const pid_t pid = ::fork();
+  if (pid < 0) return std::string{"fork: "} + std::strerror(errno);
+  if (pid == 0) {
+    ::close(fds[0]);
+    std::string error;
+    if (::unshare(CLONE_NEWNET) != 0) {
+      error = std::string{"cannot create a network namespace: "} + std::strerror(errno);
+    } else {
+      try {
+        NetlinkKernel kernel;
+        const CommitResult r = kernel.commit(apply::create(ruleset), kernel.generation(), false);
+        if (!r.ok) error = r.error.empty() ? "rejected" : r.error;
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+    }
+    if (!error.empty()) (void)!::write(fds[1], error.data(), error.size());
+    ::_exit(error.empty() ? 0 : 1);
+  }
+  ::close(fds[1]);
+  std::string message;
+  char buf[512];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    message.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
+  return message.empty() ? "the throwaway namespace check failed" : message;
+}
+
+}  // namespace op25bc::kernel
