@@ -1,0 +1,222 @@
+// The differ and the reconcile loop against the fake kernel: atomic, minimal,
+// owned-table-only, no lost updates.
+#include <doctest/doctest.h>
+
+#include "op25bc/apply/diff_text.h"
+#include "op25bc/apply/differ.h"
+#include "op25bc/apply/reconcile.h"
+#include "op25bc/backend/nft_text.h"
+#include "op25bc/compile.h"
+#include "op25bc/kernel/fake_kernel.h"
+#include "support/policies.h"
+
+using namespace op25bc;
+using nlohmann::json;
+
+namespace {
+
+ir::Ruleset at(const policy::Policy& p, const char* when) {
+  return compile(p, test::at(p, when));
+}
+
+struct Setup {
+  kernel::FakeKernel kernel;
+  apply::MemoryStateStore state;
+  apply::ReconcileOutcome run(const ir::Ruleset& desired, apply::ReconcileOptions o = {}) {
+    return apply::reconcile(kernel, state, desired, o);
+  }
+};
+
+std::string table_text(const ir::Ruleset& r) {
+  std::string text = backend::render_nft_text(r, {});
+  return text.substr(text.find(" {\n") - ("table inet " + r.table).size());
+}
+
+}  // namespace
+
+TEST_CASE("apply creates the table; the kernel then holds exactly the desired ruleset") {
+  const auto p = test::load_example("spinnet");
+  Setup s;
+  const auto desired = at(p, "2006-10-01");
+  const auto out = s.run(desired);
+  REQUIRE_MESSAGE(out.ok, out.error);
+  CHECK(s.kernel.dump("op25b") == table_text(desired));
+  CHECK(s.kernel.last_messages() == apply::message_count(apply::create(desired)));
+}
+
+TEST_CASE("re-applying the same policy sends nothing and says in sync") {
+  const auto p = test::load_example("spinnet");
+  Setup s;
+  REQUIRE(s.run(at(p, "2006-10-01")).ok);
+  const auto commits = s.kernel.commits();
+  const auto again = s.run(at(p, "2006-10-01"));
+  CHECK(again.ok);
+  CHECK(again.in_sync);
+  CHECK(s.kernel.commits() == commits);
+  CHECK(s.kernel.reads_with_elements() == 0);  // the record, not a dump, supplied elements
+}
+
+TEST_CASE("a one-prefix change sends only that element") {
+  json doc = test::minimal_policy();
+  Diagnostics diags;
+  auto before = test::load_json(doc, diags);
+  doc["pools"][1]["prefixes"].push_back("198.18.64.0/24");
+  auto after = test::load_json(doc, diags);
+  REQUIRE_MESSAGE((before && after), test::describe(diags));
+  Setup s;
+  REQUIRE(s.run(at(*before, "2006-10-01")).ok);
+  const auto out = s.run(at(*after, "2006-10-01"));
+  REQUIRE(out.ok);
+  // Only the phase "mobile" source set (all pools) gains it; "all" selects flets-b only.
+  CHECK(apply::to_text(out.transaction) == "  set phase_mobile_src4\n+ 198.18.64.0/24\n");
+  CHECK(out.commit.messages == 1);
+  CHECK(s.kernel.dump("op25b") == table_text(at(*after, "2006-10-01")));
+}
+
+TEST_CASE("a reshaped interval is deleted before its replacement is added") {
+  json doc = test::minimal_policy();
+  Diagnostics diags;
+  auto before = test::load_json(doc, diags);
+  doc["pools"][1]["prefixes"].push_back("198.18.32.0/24");  // adjacent to osaka's /20: merges
+  auto after = test::load_json(doc, diags);
+  REQUIRE((before && after));
+  Setup s;
+  REQUIRE(s.run(at(*before, "2006-10-01")).ok);
+  const auto out = s.run(at(*after, "2006-10-01"));
+  REQUIRE(out.ok);
+  CHECK(apply::to_text(out.transaction) ==
+        "  set phase_mobile_src4\n- 198.18.0.0/19\n  set phase_mobile_src4\n"
+        "+ 198.18.0.0-198.18.32.255\n");
+  CHECK(out.commit.messages == 2);
+}
+
+TEST_CASE("a phase boundary replaces only the rules it must") {
+  const auto p = test::load_example("spinnet");
+  Setup s;
+  REQUIRE(s.run(at(p, "2006-06-15")).ok);
+  const auto out = s.run(at(p, "2006-10-01"));
+  REQUIRE(out.ok);
+  // "all" shares mobile's source sets: two rules appended, nothing else.
+  CHECK(apply::to_text(out.transaction) ==
+        "+ chain check: ip6 saddr @phase_mobile_src6 counter name \"phase_all\" goto block\n"
+        "+ chain check: ip saddr @phase_mobile_src4 counter name \"phase_all\" goto block\n");
+  CHECK(s.kernel.dump("op25b") == table_text(at(p, "2006-10-01")));
+  // And back: exactly those two rules go, by handle.
+  const auto back = s.run(at(p, "2006-06-15"));
+  REQUIRE(back.ok);
+  CHECK(apply::stats(back.transaction).rules_deleted == 2);
+  CHECK(apply::stats(back.transaction).rules_added == 0);
+  CHECK(s.kernel.dump("op25b") == table_text(at(p, "2006-06-15")));
+}
+
+TEST_CASE("the number of messages follows the changes, not the set sizes") {
+  json doc = test::minimal_policy();
+  for (int i = 0; i < 4000; ++i)
+    doc["pools"][1]["prefixes"].push_back("198.19." + std::to_string(i / 16) + "." +
+                                          std::to_string((i % 16) * 16) + "/29");
+  Diagnostics diags;
+  auto big = test::load_json(doc, diags);
+  doc["pools"][1]["prefixes"].erase(doc["pools"][1]["prefixes"].end() - 1);
+  auto smaller = test::load_json(doc, diags);
+  REQUIRE_MESSAGE((big && smaller), test::describe(diags));
+  Setup s;
+  const auto created = s.run(at(*big, "2006-10-01"));
+  REQUIRE(created.ok);
+  // The 4000-and-more-element set is split across messages inside the one batch.
+  for (const auto& op : created.transaction.ops)
+    if (const auto* a = std::get_if<apply::AddElements>(&op); a && a->set == "phase_mobile_src4")
+      CHECK(apply::message_count(op) == 2);
+  const auto out = s.run(at(*smaller, "2006-10-01"));
+  REQUIRE(out.ok);
+  CHECK(out.commit.messages == 1);
+  CHECK(apply::stats(out.transaction).elements_deleted == 1);
+}
+
+TEST_CASE("a table op25bc did not create is refused, or replaced with --adopt") {
+  const auto p = test::load_example("spinnet");
+  Setup s;
+  s.kernel.add_foreign_table("op25b");
+  const auto refused = s.run(at(p, "2006-10-01"));
+  CHECK_FALSE(refused.ok);
+  CHECK(refused.error ==
+        "table inet op25b exists and was not created by op25bc; refusing to change it (use "
+        "--adopt to replace it)");
+  CHECK(s.kernel.commits() == 0);
+  apply::ReconcileOptions adopt;
+  adopt.adopt = true;
+  const auto adopted = s.run(at(p, "2006-10-01"), adopt);
+  REQUIRE(adopted.ok);
+  CHECK(std::holds_alternative<apply::DeleteTable>(adopted.transaction.ops.front()));
+  CHECK(s.kernel.dump("op25b") == table_text(at(p, "2006-10-01")));
+  CHECK(s.run(at(p, "2006-10-01")).in_sync);  // and from now on it is op25bc's
+}
+
+TEST_CASE("a rejected batch changes nothing and names the failing operation") {
+  const auto p = test::load_example("spinnet");
+  Setup s;
+  REQUIRE(s.run(at(p, "2006-06-15")).ok);
+  const std::string before = s.kernel.dump("op25b");
+  s.kernel.fail_at(1);
+  const auto out = s.run(at(p, "2006-10-01"));
+  CHECK_FALSE(out.ok);
+  CHECK(out.commit.failed_op == std::size_t{1});
+  CHECK(out.error == "the kernel rejected the batch: Invalid argument");
+  CHECK(s.kernel.dump("op25b") == before);
+}
+
+TEST_CASE("a concurrent change between read and commit is detected and retried") {
+  // A kernel that lets someone else commit right before each of our first N commits.
+  struct Racy : kernel::Kernel {
+    kernel::FakeKernel inner;
+    int races = 0;
+    std::uint32_t generation() override { return inner.generation(); }
+    std::optional<kernel::TableState> read(const std::string& t, bool e) override {
+      return inner.read(t, e);
+    }
+    kernel::CommitResult commit(const apply::Transaction& t, std::uint32_t g, bool c) override {
+      if (races > 0) {
+        --races;
+        inner.bump_generation();
+      }
+      return inner.commit(t, g, c);
+    }
+  };
+  const auto p = test::load_example("spinnet");
+  apply::MemoryStateStore state;
+  Racy racy;
+  racy.races = 1;
+  const auto out = apply::reconcile(racy, state, at(p, "2006-10-01"), {});
+  CHECK(out.ok);
+  CHECK(out.attempts == 2);
+  racy.races = 5;
+  const auto gives_up = apply::reconcile(racy, state, at(p, "2007-04-01"), {});
+  CHECK_FALSE(gives_up.ok);
+  CHECK(gives_up.attempts == 3);
+  CHECK(gives_up.error ==
+        "the ruleset kept changing while op25bc worked (3 attempts); nothing was applied");
+}
+
+TEST_CASE("without a usable record, elements are read back; --verify always reads them") {
+  const auto p = test::load_example("spinnet");
+  Setup s;
+  REQUIRE(s.run(at(p, "2006-10-01")).ok);
+  apply::MemoryStateStore empty;
+  const auto out = apply::reconcile(s.kernel, empty, at(p, "2006-10-01"), {});
+  CHECK(out.in_sync);
+  CHECK(out.elements_read_back);
+  apply::ReconcileOptions verify;
+  verify.verify = true;
+  CHECK(s.run(at(p, "2006-10-01"), verify).elements_read_back);
+}
+
+TEST_CASE("check mode validates without changing anything") {
+  const auto p = test::load_example("spinnet");
+  Setup s;
+  apply::ReconcileOptions dry;
+  dry.check_only = true;
+  const auto out = s.run(at(p, "2006-10-01"), dry);
+  CHECK(out.ok);
+  CHECK_FALSE(out.transaction.empty());
+  CHECK(s.kernel.dump("op25b").empty());
+  CHECK_FALSE(s.state.load());
+}
