@@ -592,6 +592,8 @@ class BatchBuilder {
       const std::size_t per = f == net::Family::v4 ? 64 : 96;
       nlmsghdr* nlh = message(type, flags, 4096 + (to - from + 1) * 2 * per);
       nftnl_set_elems_nlmsg_build_payload(nlh, s.p);
+      if (nlh->nlmsg_len > 0xffff)  // the element list attribute would have wrapped
+        throw KernelError("internal error: set element message too large");
       commit(nlh);
     }
   }

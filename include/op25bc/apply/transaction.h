@@ -75,8 +75,10 @@ struct Transaction {
 };
 
 // Intervals per NEWSETELEM/DELSETELEM message: large sets are split across
-// messages, all inside the one batch.
-inline constexpr std::size_t kIntervalsPerMessage = 2048;
+// messages, all inside the one batch. The element list is one netlink
+// attribute whose length is 16 bits: an IPv6 interval takes two elements of
+// about 40 bytes, so 512 intervals stay near 40 KiB, well under 64 KiB.
+inline constexpr std::size_t kIntervalsPerMessage = 512;
 
 // Netlink messages the operation takes (batch begin/end not counted).
 std::size_t message_count(const Op& op);
