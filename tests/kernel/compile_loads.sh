@@ -24,24 +24,7 @@ command -v nft >/dev/null || { echo "FAIL: nft (Debian nftables) is required as 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-cat >"$work/foreign.nft" <<'NFT'
-table inet filter {
-	set blocked {
-		type ipv4_addr
-		flags interval
-		elements = { 198.51.100.0/24 }
-	}
-	chain forward {
-		type filter hook forward priority filter; policy accept;
-		ip daddr @blocked counter drop
-	}
-}
-table ip op25b {
-	chain c {
-		counter
-	}
-}
-NFT
+cp "$root/tests/kernel/foreign.nft" "$work/foreign.nft"
 
 # Runs a script in a fresh network namespace; it vanishes when the script ends.
 in_netns() { unshare -n bash -euo pipefail -c "$1"; }

@@ -22,7 +22,9 @@ using nlohmann::json;
 
 namespace {
 
-void fresh_netns() { REQUIRE(::unshare(CLONE_NEWNET) == 0); }
+void fresh_netns() {
+  REQUIRE(::unshare(CLONE_NEWNET) == 0);
+}
 
 std::string sh(const std::string& command) {
   std::string out;
@@ -34,7 +36,9 @@ std::string sh(const std::string& command) {
   return out;
 }
 
-ir::Ruleset at(const policy::Policy& p, const char* when) { return compile(p, test::at(p, when)); }
+ir::Ruleset at(const policy::Policy& p, const char* when) {
+  return compile(p, test::at(p, when));
+}
 
 apply::ReconcileOutcome apply_now(kernel::Kernel& k, apply::StateStore& s, const ir::Ruleset& r) {
   auto out = apply::reconcile(k, s, r, {});
