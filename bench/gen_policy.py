@@ -28,13 +28,15 @@ def main():
     ap.add_argument("--v4", type=int, default=1_000_000)
     ap.add_argument("--v6", type=int, default=100_000)
     ap.add_argument("--pools", type=int, default=1000)
-    ap.add_argument("--shift", type=int, default=0,
-                    help="drop the first N IPv4 prefixes and add N at the end (a small change)")
+    ap.add_argument("--change", action="store_true",
+                    help="replace the last IPv4 prefix by a new one: a one-prefix change")
     a = ap.parse_args()
     if a.v4 > 2_000_000:
         sys.exit("at most 2,000,000 IPv4 prefixes")
 
-    v4 = [v4_prefix(i) for i in range(a.shift, a.v4 + a.shift)]
+    v4 = [v4_prefix(i) for i in range(a.v4)]
+    if a.change and v4:
+        v4[-1] = v4_prefix(a.v4)
     v6 = [v6_prefix(i) for i in range(a.v6)]
     services = [{"id": f"svc{s}", "name": f"Service {s}"} for s in range(10)]
     pools = []

@@ -10,18 +10,20 @@ constexpr std::string_view kOwnerMark = "managed by op25bc";
 
 // Elements come from the record where it provably describes the kernel's sets
 // (same namespace, same set handle); anything else is read back.
-bool fill_from_record(kernel::TableState& current, const std::optional<Record>& record) {
+bool fill_from_record(kernel::TableState& current, std::optional<Record>& record) {
   if (!record || record->netns != current_netns() || record->table != current.ruleset.table)
     return false;
+  std::vector<Record::SetRecord*> found(current.ruleset.sets.size(), nullptr);
   for (std::size_t i = 0; i < current.ruleset.sets.size(); ++i) {
-    auto& set = current.ruleset.sets[i];
-    const Record::SetRecord* found = nullptr;
-    for (const auto& r : record->sets)
+    const auto& set = current.ruleset.sets[i];
+    for (auto& r : record->sets)
       if (r.name == set.name && r.handle == current.set_handles[i] && r.family == set.family)
-        found = &r;
-    if (!found) return false;
-    set.elements = found->elements;
+        found[i] = &r;
+    if (!found[i]) return false;
   }
+  for (std::size_t i = 0; i < found.size();
+       ++i)  // moved, not copied: the record is reloaded per attempt
+    current.ruleset.sets[i].elements = std::move(found[i]->elements);
   return true;
 }
 
@@ -49,9 +51,9 @@ bool owned_by_op25bc(const std::string& table_comment) {
 ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::Ruleset& desired,
                            const ReconcileOptions& o) {
   ReconcileOutcome out;
-  const std::optional<Record> record = state.load();
   while (out.attempts < o.attempts) {
     ++out.attempts;
+    std::optional<Record> record = state.load();
     const std::uint32_t generation = kernel.generation();
     std::optional<kernel::TableState> current = kernel.read(desired.table, o.verify);
     bool replace = false;

@@ -86,11 +86,18 @@ void check_smarthosts(const Policy& p, const eval::PoolIndex& index, Diagnostics
 }
 
 // Exemptions exist to exempt subscribers: one that touches no pool is a typo.
-void check_exemptions(const Policy& p, Diagnostics& diags) {
-  net::AddressSet pools;
-  for (const Pool& pool : p.pools)
-    for (const net::Prefix& prefix : pool.prefixes.items) pools.add(prefix);
-  pools.merge();
+void check_exemptions(const Policy& p, const eval::PoolIndex& index, Diagnostics& diags) {
+  net::AddressSet pools;  // the index is sorted already: merging needs no sort
+  for (net::Family f : {net::Family::v4, net::Family::v6}) {
+    auto& merged = pools.of(f);
+    for (const auto& e : index.entries(f)) {
+      if (!merged.empty() &&
+          (merged.back().last == net::max_word(f) || e.interval.first <= merged.back().last + 1))
+        merged.back().last = std::max(merged.back().last, e.interval.last);
+      else
+        merged.push_back(e.interval);
+    }
+  }
   for (std::size_t x = 0; x < p.exemptions.size(); ++x) {
     const auto& prefixes = p.exemptions[x].prefixes;
     for (std::size_t i = 0; i < prefixes.items.size(); ++i) {
@@ -157,7 +164,7 @@ void check(const Policy& p, Diagnostics& diags) {
   check_ports(p, diags);
   check_pool_overlaps(p, index, diags);
   check_smarthosts(p, index, diags);
-  check_exemptions(p, diags);
+  check_exemptions(p, index, diags);
   warn_rollout(p, index, diags);
 }
 

@@ -38,7 +38,7 @@ TEST_CASE("before any phase: the structure exists, nothing blocks") {
   CHECK(r.counters.size() == 2);
 }
 
-TEST_CASE("phases sharing a scope share one source set; counters stay per phase") {
+TEST_CASE("phases sharing a scope share one source set, counters stay per phase") {
   const auto p = test::load_example("spinnet");
   const auto r = compile(p, test::at(p, "2006-10-01"));
   CHECK(rules(r, "check") ==

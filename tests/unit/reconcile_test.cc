@@ -34,7 +34,7 @@ std::string table_text(const ir::Ruleset& r) {
 
 }  // namespace
 
-TEST_CASE("apply creates the table; the kernel then holds exactly the desired ruleset") {
+TEST_CASE("apply creates the table, and the kernel then holds exactly the desired ruleset") {
   const auto p = test::load_example("spinnet");
   Setup s;
   const auto desired = at(p, "2006-10-01");
@@ -197,7 +197,7 @@ TEST_CASE("a concurrent change between read and commit is detected and retried")
         "the ruleset kept changing while op25bc worked (3 attempts); nothing was applied");
 }
 
-TEST_CASE("without a usable record, elements are read back; --verify always reads them") {
+TEST_CASE("without a usable record elements are read back, and --verify always reads them") {
   const auto p = test::load_example("spinnet");
   Setup s;
   REQUIRE(s.run(at(p, "2006-10-01")).ok);

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Apply benchmark (not a test, never gates CI). Needs root: everything runs in
+# throwaway network namespaces.
+#
+#   bench/apply.sh [OP25BC] [SIZES...]        default: build/op25bc 10000 100000 1000000
+#
+# For each size N (N IPv4 and N/10 IPv6 prefixes): full load with `op25bc apply`
+# against `nft -f` of op25bc's own `compile --format nft` output in the same run
+# (wall time, peak RSS, ratio); then, on the loaded table, `op25bc diff` (in
+# sync) and a one-prefix change applied end to end (policy parsing included),
+# with the number of netlink messages it sent.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+op25bc=${1:-$here/../build/op25bc}
+shift || true
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000 1000000)
+[ "$(id -u)" -eq 0 ] || { echo "bench/apply.sh needs root (network namespaces)"; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+measure() {  # "seconds peak_MiB" of a command
+  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/stdout" 2>"$work/stderr" || {
+    cat "$work/stderr" >&2
+    return 1
+  }
+  awk '{ printf "%.2f %.0f\n", $1, $2 / 1024 }' "$work/time"
+}
+
+printf '%-8s %-7s | %9s %6s | %9s %6s | %6s | %8s | %10s %8s\n' v4 v6 "apply s" MiB "nft -f s" MiB ratio "diff s" "1-change s" messages
+for n in "${sizes[@]}"; do
+  python3 "$here/gen_policy.py" --v4 "$n" --v6 $((n / 10)) >"$work/a.json"
+  python3 "$here/gen_policy.py" --v4 "$n" --v6 $((n / 10)) --change >"$work/b.json"
+  "$op25bc" compile "$work/a.json" --at 2006-11-01 -o "$work/a.nft" 2>/dev/null
+  sync
+  read -r nsecs nmib < <(measure unshare -n nft -f "$work/a.nft")
+  cat >"$work/run.sh" <<SH
+set -euo pipefail
+opts="--at 2006-11-01 --state $work/state --lock $work/lock"
+/usr/bin/time -f "%e %M" -o "$work/t.apply" "$op25bc" apply "$work/a.json" \$opts >/dev/null 2>&1
+/usr/bin/time -f "%e" -o "$work/t.diff" "$op25bc" diff "$work/a.json" \$opts >/dev/null 2>&1
+/usr/bin/time -f "%e" -o "$work/t.change" "$op25bc" apply "$work/b.json" \$opts --format json 2>/dev/null >"$work/change.json"
+SH
+  rm -f "$work/state"
+  unshare -n bash "$work/run.sh"
+  read -r asecs akb <"$work/t.apply"
+  amib=$((akb / 1024))
+  messages=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"]["messages"])' "$work/change.json")
+  ratio=$(awk -v a="$nsecs" -v b="$asecs" 'BEGIN { printf "%.1fx", (b > 0 ? a / b : 0) }')
+  printf '%-8s %-7s | %9s %6s | %9s %6s | %6s | %8s | %10s %8s\n' "$n" $((n / 10)) "$asecs" "$amib" \
+    "$nsecs" "$nmib" "$ratio" "$(cat "$work/t.diff")" "$(cat "$work/t.change")" "$messages"
+done
