@@ -44,15 +44,8 @@ def main():
     schema = json.loads((root / "schemas/op25bc-policy.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
-    passed = failed = 0
-
-    def expect(ok, what):
-        nonlocal passed, failed
-        if ok:
-            passed += 1
-        else:
-            failed += 1
-            print("FAIL", what)
+    tally = corpus.Tally()
+    expect = tally.expect
 
     def op25bc_ok(path):
         return subprocess.run([a.op25bc, "validate", str(path)], capture_output=True).returncode == 0
@@ -77,8 +70,7 @@ def main():
                    f"{case['name']}: schema {'accepts' if schema_ok else 'rejects'} it, "
                    f"expected it to {case['schema']}")
             expect(not op25bc_ok(path), f"{case['name']}: op25bc validate accepts it")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return tally.finish()
 
 
 if __name__ == "__main__":

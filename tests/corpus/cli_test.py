@@ -8,16 +8,10 @@ import subprocess
 import sys
 import tempfile
 
-passed = failed = 0
+import corpus
 
-
-def expect(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {what}\n{detail}")
+tally = corpus.Tally()
+expect = tally.expect
 
 
 def main():
@@ -109,8 +103,7 @@ def main():
                                          "2006-09-30T15:00:00Z", "2007-03-30T15:00:00Z"],
            "timeline instants", r.stdout)
 
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return tally.finish()
 
 
 if __name__ == "__main__":

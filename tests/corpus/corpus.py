@@ -33,3 +33,21 @@ def expected_line(case, path):
     if case["pointer"] == "":
         return f"{path}: error: "
     return f"{path}: {case['pointer']}: error: "
+
+
+class Tally:
+    """Counts checks; prints failures and the closing 'N passed, N failed' line."""
+
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def expect(self, ok, what, detail=""):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print(f"FAIL {what}" + (f"\n{detail}" if detail else ""))
+
+    def finish(self):
+        print(f"{self.passed} passed, {self.failed} failed")
+        return 1 if self.failed else 0

@@ -12,23 +12,12 @@ set -euo pipefail
 op25bc=$1
 root=$2
 
-if [ "$(id -u)" -ne 0 ] || ! unshare -n true 2>/dev/null; then
-  if [ "${CI:-}" = "true" ]; then echo "FAIL: kernel tests need root, and CI must run them"; exit 1; fi
-  echo "SKIP: kernel tests need root (unshare -n)"
-  exit 77
-fi
+source "$root/tests/kernel/lib.sh"
+require_root_or_skip
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp "$root/tests/kernel/foreign.nft" "$work/foreign.nft"
-passed=0
-failed=0
-check() {
-  local what=$1
-  shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
-}
-in_netns() { unshare -n bash -euo pipefail -c "$1"; }
 opts="--state $work/state --lock $work/lock"
 
 instants_of() {
@@ -93,5 +82,4 @@ check "an invalid policy sends nothing to the kernel" in_netns "
   if '$op25bc' apply '$work/bad.json' $opts 2>/dev/null; then exit 1; fi
   [ -z \"\$(nft list ruleset)\" ]"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

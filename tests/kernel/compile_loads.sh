@@ -11,14 +11,8 @@ set -euo pipefail
 op25bc=$1
 root=$2
 
-if [ "$(id -u)" -ne 0 ] || ! unshare -n true 2>/dev/null; then
-  if [ "${CI:-}" = "true" ]; then
-    echo "FAIL: kernel tests need root and network namespaces, and CI must run them"
-    exit 1
-  fi
-  echo "SKIP: kernel tests need root (unshare -n)"
-  exit 77
-fi
+source "$root/tests/kernel/lib.sh"
+require_root_or_skip
 command -v nft >/dev/null || { echo "FAIL: nft (Debian nftables) is required as the test oracle"; exit 1; }
 
 work=$(mktemp -d)
@@ -26,16 +20,6 @@ trap 'rm -rf "$work"' EXIT
 
 cp "$root/tests/kernel/foreign.nft" "$work/foreign.nft"
 
-# Runs a script in a fresh network namespace; it vanishes when the script ends.
-in_netns() { unshare -n bash -euo pipefail -c "$1"; }
-
-passed=0
-failed=0
-check() {
-  local what=$1
-  shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
-}
 
 for policy in "$root"/examples/*.json; do
   name=$(basename "$policy" .json)
@@ -72,5 +56,4 @@ for e in json.load(sys.stdin)["events"]:
   done
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
