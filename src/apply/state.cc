@@ -15,7 +15,9 @@ namespace op25bc::apply {
 
 namespace {
 
-constexpr char kMagic[8] = {'O', 'P', '2', '5', 'B', 'C', 'R', '1'};
+// Version 2: IPv4 intervals are stored as two 32-bit words (a quarter of the
+// size), IPv6 as two 128-bit words; the file is read and fsynced on every run.
+constexpr char kMagic[8] = {'O', 'P', '2', '5', 'B', 'C', 'R', '2'};
 
 class Writer {
  public:
@@ -94,9 +96,15 @@ std::optional<Record> FileStateStore::load() {
     s.family = r.u32() == 6 ? net::Family::v6 : net::Family::v4;
     s.handle = r.u64();
     const std::uint64_t n = r.u64();
-    if (!r.fine() || n > bytes.size() / sizeof(net::Interval)) return std::nullopt;
+    if (!r.fine() || n > bytes.size() / 8) return std::nullopt;
     s.elements.resize(n);
-    r.raw(s.elements.data(), n * sizeof(net::Interval));
+    if (s.family == net::Family::v4) {
+      std::vector<std::uint32_t> words(2 * n);
+      r.raw(words.data(), words.size() * sizeof(std::uint32_t));
+      for (std::uint64_t k = 0; k < n; ++k) s.elements[k] = {words[2 * k], words[2 * k + 1]};
+    } else {
+      r.raw(s.elements.data(), n * sizeof(net::Interval));
+    }
     rec.sets.push_back(std::move(s));
   }
   if (!r.ok()) return std::nullopt;  // torn or foreign: ignore it, read the kernel
@@ -118,7 +126,17 @@ void FileStateStore::save(const Record& rec) {
     w.u32(s.family == net::Family::v6 ? 6 : 4);
     w.u64(s.handle);
     w.u64(s.elements.size());
-    w.raw(s.elements.data(), s.elements.size() * sizeof(net::Interval));
+    if (s.family == net::Family::v4) {
+      std::vector<std::uint32_t> words;
+      words.reserve(2 * s.elements.size());
+      for (const auto& iv : s.elements) {
+        words.push_back(static_cast<std::uint32_t>(iv.first));
+        words.push_back(static_cast<std::uint32_t>(iv.last));
+      }
+      w.raw(words.data(), words.size() * sizeof(std::uint32_t));
+    } else {
+      w.raw(s.elements.data(), s.elements.size() * sizeof(net::Interval));
+    }
   }
   const std::string tmp = path_ + ".tmp." + std::to_string(getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -22,6 +22,8 @@
 #include <functional>
 #include <map>
 
+#include "op25bc/backend/netlink_batch.h"
+#include "op25bc/kernel/nftnl.h"
 #include "op25bc/kernel/rule_codec.h"
 
 namespace op25bc::kernel {
@@ -29,13 +31,7 @@ namespace op25bc::kernel {
 namespace {
 
 using namespace apply;
-
-constexpr std::uint32_t kKeyTypeIpv4 = 7;   // nft's ipv4_addr
-constexpr std::uint32_t kKeyTypeIpv6 = 8;   // nft's ipv6_addr
-constexpr std::uint32_t kKeyTypePort = 13;  // nft's inet_service
-constexpr std::uint32_t kBigEndian = 2;     // nft's BYTEORDER_BIG_ENDIAN
-constexpr std::uint8_t kUdataTableComment = 0, kUdataObjComment = 0;
-constexpr std::uint8_t kUdataSetKeyByteorder = 0, kUdataSetComment = 7;
+using namespace nftnl;
 
 std::string errno_text(int e) {
   return std::strerror(e);
@@ -47,31 +43,6 @@ std::string errno_text(int e) {
   if (e == EOPNOTSUPP || e == EPROTONOSUPPORT || e == EAFNOSUPPORT)
     throw KernelError("this kernel has no nf_tables support (" + what + ": " + errno_text(e) + ")");
   throw KernelError(what + ": " + errno_text(e));
-}
-
-// RAII for libnftnl objects.
-template <typename T, void (*Free)(const T*)>
-struct Owned {
-  T* p;
-  explicit Owned(T* x) : p(x) {}
-  ~Owned() { Free(p); }
-  Owned(const Owned&) = delete;
-  Owned& operator=(const Owned&) = delete;
-};
-using Table = Owned<nftnl_table, nftnl_table_free>;
-using Chain = Owned<nftnl_chain, nftnl_chain_free>;
-using Rule = Owned<nftnl_rule, nftnl_rule_free>;
-using Set = Owned<nftnl_set, nftnl_set_free>;
-using Obj = Owned<nftnl_obj, nftnl_obj_free>;
-
-std::vector<std::uint8_t> key_bytes(net::Family f, net::Word value) {
-  const std::size_t n = f == net::Family::v4 ? 4 : 16;
-  std::vector<std::uint8_t> out(n);
-  for (std::size_t i = n; i-- > 0;) {
-    out[i] = static_cast<std::uint8_t>(value & 0xff);
-    value >>= 8;
-  }
-  return out;
 }
 
 net::Word key_value(const void* data, std::uint32_t len) {
@@ -367,278 +338,6 @@ std::vector<CounterValue> NetlinkKernel::counters(const std::string& table) {
   return out;
 }
 
-namespace {
-
-// Builds one batch: BATCH_BEGIN (with the generation id), the operations'
-// messages, BATCH_END unless only checking. Remembers which operation each
-// message sequence number belongs to, to name the culprit of an error.
-class BatchBuilder {
- public:
-  BatchBuilder(std::uint32_t& seq, const std::string& table) : seq_(seq), table_(table) {}
-
-  void begin(std::uint32_t generation) {
-    nlmsghdr* nlh = batch_message(NFNL_MSG_BATCH_BEGIN);
-    begin_seq_ = nlh->nlmsg_seq;
-    mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(generation));
-    commit(nlh);
-  }
-  void end() { commit(batch_message(NFNL_MSG_BATCH_END)); }
-
-  void add(const Op& op, std::size_t index) {
-    index_ = index;
-    std::visit(*this, op);
-  }
-
-  void operator()(const AddTable& op) {
-    Table t(nftnl_table_alloc());
-    nftnl_table_set_str(t.p, NFTNL_TABLE_NAME, table_.c_str());
-    nftnl_table_set_u32(t.p, NFTNL_TABLE_FLAGS, 0);
-    Udata ud;
-    if (!op.comment.empty()) {
-      nftnl_udata_put_strz(ud.p, kUdataTableComment, op.comment.c_str());
-      nftnl_table_set_data(t.p, NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(ud.p),
-                           nftnl_udata_buf_len(ud.p));
-    }
-    nlmsghdr* nlh = message(NFT_MSG_NEWTABLE, NLM_F_CREATE);
-    nftnl_table_nlmsg_build_payload(nlh, t.p);
-    commit(nlh);
-  }
-  void operator()(const DeleteTable&) {
-    Table t(nftnl_table_alloc());
-    nftnl_table_set_str(t.p, NFTNL_TABLE_NAME, table_.c_str());
-    nlmsghdr* nlh = message(NFT_MSG_DELTABLE, 0);
-    nftnl_table_nlmsg_build_payload(nlh, t.p);
-    commit(nlh);
-  }
-  void operator()(const AddCounter& op) {
-    Obj o(counter(op.counter.name));
-    nftnl_obj_set_u64(o.p, NFTNL_OBJ_CTR_PKTS, 0);
-    nftnl_obj_set_u64(o.p, NFTNL_OBJ_CTR_BYTES, 0);
-    Udata ud;
-    if (!op.counter.comment.empty()) {
-      nftnl_udata_put_strz(ud.p, kUdataObjComment, op.counter.comment.c_str());
-      nftnl_obj_set_data(o.p, NFTNL_OBJ_USERDATA, nftnl_udata_buf_data(ud.p),
-                         nftnl_udata_buf_len(ud.p));
-    }
-    nlmsghdr* nlh = message(NFT_MSG_NEWOBJ, NLM_F_CREATE);
-    nftnl_obj_nlmsg_build_payload(nlh, o.p);
-    commit(nlh);
-  }
-  void operator()(const DeleteCounter& op) {
-    Obj o(counter(op.name));
-    nlmsghdr* nlh = message(NFT_MSG_DELOBJ, 0);
-    nftnl_obj_nlmsg_build_payload(nlh, o.p);
-    commit(nlh);
-  }
-  void operator()(const AddSet& op) {
-    Set s(named_set(op.name));
-    const bool v4 = op.family == net::Family::v4;
-    nftnl_set_set_u32(s.p, NFTNL_SET_FLAGS, NFT_SET_INTERVAL);
-    nftnl_set_set_u32(s.p, NFTNL_SET_KEY_TYPE, v4 ? kKeyTypeIpv4 : kKeyTypeIpv6);
-    nftnl_set_set_u32(s.p, NFTNL_SET_KEY_LEN, v4 ? 4 : 16);
-    const std::uint32_t id = ++set_id_;
-    set_ids_[op.name] = id;
-    nftnl_set_set_u32(s.p, NFTNL_SET_ID, id);
-    Udata ud;
-    nftnl_udata_put_u32(ud.p, kUdataSetKeyByteorder, kBigEndian);
-    if (!op.comment.empty()) nftnl_udata_put_strz(ud.p, kUdataSetComment, op.comment.c_str());
-    nftnl_set_set_data(s.p, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud.p),
-                       nftnl_udata_buf_len(ud.p));
-    nlmsghdr* nlh = message(NFT_MSG_NEWSET, NLM_F_CREATE);
-    nftnl_set_nlmsg_build_payload(nlh, s.p);
-    commit(nlh);
-  }
-  void operator()(const DeleteSet& op) {
-    Set s(named_set(op.name));
-    nlmsghdr* nlh = message(NFT_MSG_DELSET, 0);
-    nftnl_set_nlmsg_build_payload(nlh, s.p);
-    commit(nlh);
-  }
-  void operator()(const AddElements& op) {
-    // A set created in this batch gets nft's leading interval end at address 0
-    // when its first interval starts above 0.
-    const bool leading_end = op.new_set && !op.elements.empty() && op.elements.front().first != 0;
-    elements(NFT_MSG_NEWSETELEM, NLM_F_CREATE, op.set, op.family, op.elements, leading_end);
-  }
-  void operator()(const DeleteElements& op) {
-    elements(NFT_MSG_DELSETELEM, 0, op.set, op.family, op.elements, false);
-  }
-  void operator()(const AddChain& op) {
-    Chain c(nftnl_chain_alloc());
-    nftnl_chain_set_str(c.p, NFTNL_CHAIN_TABLE, table_.c_str());
-    nftnl_chain_set_str(c.p, NFTNL_CHAIN_NAME, op.name.c_str());
-    if (op.base) {
-      nftnl_chain_set_u32(c.p, NFTNL_CHAIN_HOOKNUM, NF_INET_FORWARD);
-      nftnl_chain_set_s32(c.p, NFTNL_CHAIN_PRIO, op.base->priority);
-      nftnl_chain_set_str(c.p, NFTNL_CHAIN_TYPE, op.base->type.c_str());
-      nftnl_chain_set_u32(c.p, NFTNL_CHAIN_POLICY, op.base->policy == "drop" ? NF_DROP : NF_ACCEPT);
-    }
-    nlmsghdr* nlh = message(NFT_MSG_NEWCHAIN, NLM_F_CREATE);
-    nftnl_chain_nlmsg_build_payload(nlh, c.p);
-    commit(nlh);
-  }
-  void operator()(const DeleteChain& op) {
-    Chain c(nftnl_chain_alloc());
-    nftnl_chain_set_str(c.p, NFTNL_CHAIN_TABLE, table_.c_str());
-    nftnl_chain_set_str(c.p, NFTNL_CHAIN_NAME, op.name.c_str());
-    nlmsghdr* nlh = message(NFT_MSG_DELCHAIN, 0);
-    nftnl_chain_nlmsg_build_payload(nlh, c.p);
-    commit(nlh);
-  }
-  void operator()(const AddRule& op) {
-    std::optional<AnonymousSet> ports;
-    for (const auto& m : op.rule.matches)
-      if (const auto* p = std::get_if<ir::TcpDestinationPorts>(&m); p && p->ports.size() > 1)
-        ports = anonymous_ports(p->ports);
-    Rule r(nftnl_rule_alloc());
-    nftnl_rule_set_str(r.p, NFTNL_RULE_TABLE, table_.c_str());
-    nftnl_rule_set_str(r.p, NFTNL_RULE_CHAIN, op.chain.c_str());
-    if (op.handle) nftnl_rule_set_u64(r.p, NFTNL_RULE_POSITION, *op.handle);
-    encode_rule(r.p, op.rule, ports);
-    // With a position, NLM_F_APPEND means after it; without, before it.
-    nlmsghdr* nlh = message(NFT_MSG_NEWRULE, NLM_F_CREATE | (op.before ? 0 : NLM_F_APPEND));
-    nftnl_rule_nlmsg_build_payload(nlh, r.p);
-    commit(nlh);
-  }
-  void operator()(const DeleteRule& op) {
-    Rule r(nftnl_rule_alloc());
-    nftnl_rule_set_str(r.p, NFTNL_RULE_TABLE, table_.c_str());
-    nftnl_rule_set_str(r.p, NFTNL_RULE_CHAIN, op.chain.c_str());
-    nftnl_rule_set_u64(r.p, NFTNL_RULE_HANDLE, op.handle);
-    nlmsghdr* nlh = message(NFT_MSG_DELRULE, 0);
-    nftnl_rule_nlmsg_build_payload(nlh, r.p);
-    commit(nlh);
-  }
-
-  std::vector<char>& buffer() { return buf_; }
-  std::size_t messages() const { return owners_.size(); }
-  std::uint32_t begin_seq() const { return begin_seq_; }
-  std::optional<std::size_t> owner(std::uint32_t seq) const {
-    auto it = owners_.find(seq);
-    if (it == owners_.end()) return std::nullopt;
-    return it->second;
-  }
-
- private:
-  struct Udata {
-    nftnl_udata_buf* p = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
-    ~Udata() { nftnl_udata_buf_free(p); }
-  };
-
-  nlmsghdr* batch_message(std::uint16_t type) {
-    nlmsghdr* nlh = mnl_nlmsg_put_header(reserve(256));
-    nlh->nlmsg_type = type;
-    nlh->nlmsg_flags = NLM_F_REQUEST;
-    nlh->nlmsg_seq = ++seq_;
-    auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
-    nfg->nfgen_family = AF_UNSPEC;
-    nfg->version = NFNETLINK_V0;
-    nfg->res_id = htons(NFNL_SUBSYS_NFTABLES);
-    return nlh;
-  }
-
-  nlmsghdr* reserve(std::size_t bytes) {
-    used_ = buf_.size();
-    buf_.resize(used_ + bytes);
-    std::memset(buf_.data() + used_, 0, bytes);
-    return reinterpret_cast<nlmsghdr*>(buf_.data() + used_);
-  }
-  void commit(nlmsghdr* nlh) { buf_.resize(used_ + NLMSG_ALIGN(nlh->nlmsg_len)); }
-
-  nlmsghdr* message(std::uint16_t type, std::uint16_t flags, std::size_t bytes = 64 * 1024) {
-    reserve(bytes);
-    const std::uint32_t s = ++seq_;
-    owners_[s] = index_;
-    return nftnl_nlmsg_build_hdr(buf_.data() + used_, type, NFPROTO_INET,
-                                 static_cast<std::uint16_t>(flags | NLM_F_ACK), s);
-  }
-
-  nftnl_obj* counter(const std::string& name) {
-    nftnl_obj* o = nftnl_obj_alloc();
-    nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, table_.c_str());
-    nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name.c_str());
-    nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
-    return o;
-  }
-
-  nftnl_set* named_set(const std::string& name) {
-    nftnl_set* s = nftnl_set_alloc();
-    nftnl_set_set_str(s, NFTNL_SET_TABLE, table_.c_str());
-    nftnl_set_set_str(s, NFTNL_SET_NAME, name.c_str());
-    return s;
-  }
-
-  static void element(nftnl_set* s, const std::vector<std::uint8_t>& key, bool end) {
-    nftnl_set_elem* e = nftnl_set_elem_alloc();
-    nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key.data(), static_cast<std::uint32_t>(key.size()));
-    if (end) nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
-    nftnl_set_elem_add(s, e);
-  }
-
-  // Interval elements, split across messages of kIntervalsPerMessage.
-  void elements(std::uint16_t type, std::uint16_t flags, const std::string& set, net::Family f,
-                const std::vector<net::Interval>& intervals, bool leading_end) {
-    for (std::size_t from = 0; from < intervals.size(); from += kIntervalsPerMessage) {
-      const std::size_t to = std::min(intervals.size(), from + kIntervalsPerMessage);
-      Set s(named_set(set));
-      if (auto it = set_ids_.find(set); it != set_ids_.end())
-        nftnl_set_set_u32(s.p, NFTNL_SET_ID, it->second);
-      if (from == 0 && leading_end) element(s.p, key_bytes(f, 0), true);
-      for (std::size_t i = from; i < to; ++i) {
-        element(s.p, key_bytes(f, intervals[i].first), false);
-        if (intervals[i].last != net::max_word(f))
-          element(s.p, key_bytes(f, intervals[i].last + 1), true);
-      }
-      const std::size_t per = f == net::Family::v4 ? 64 : 96;
-      nlmsghdr* nlh = message(type, flags, 4096 + (to - from + 1) * 2 * per);
-      nftnl_set_elems_nlmsg_build_payload(nlh, s.p);
-      if (nlh->nlmsg_len > 0xffff)  // the element list attribute would have wrapped
-        throw KernelError("internal error: set element message too large");
-      commit(nlh);
-    }
-  }
-
-  // "tcp dport { a, b }": an anonymous constant set in the same batch.
-  AnonymousSet anonymous_ports(const std::vector<std::uint16_t>& ports) {
-    const AnonymousSet anon{"__set%d", ++set_id_};
-    Set s(named_set(anon.name));
-    nftnl_set_set_u32(s.p, NFTNL_SET_FLAGS, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT);
-    nftnl_set_set_u32(s.p, NFTNL_SET_KEY_TYPE, kKeyTypePort);
-    nftnl_set_set_u32(s.p, NFTNL_SET_KEY_LEN, 2);
-    nftnl_set_set_u32(s.p, NFTNL_SET_ID, anon.id);
-    nftnl_set_set_u32(s.p, NFTNL_SET_DESC_SIZE, static_cast<std::uint32_t>(ports.size()));
-    Udata ud;
-    nftnl_udata_put_u32(ud.p, kUdataSetKeyByteorder, kBigEndian);
-    nftnl_set_set_data(s.p, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud.p),
-                       nftnl_udata_buf_len(ud.p));
-    nlmsghdr* nlh = message(NFT_MSG_NEWSET, NLM_F_CREATE);
-    nftnl_set_nlmsg_build_payload(nlh, s.p);
-    commit(nlh);
-    Set elems(named_set(anon.name));
-    nftnl_set_set_u32(elems.p, NFTNL_SET_ID, anon.id);
-    for (std::uint16_t port : ports)
-      element(elems.p,
-              {static_cast<std::uint8_t>(port >> 8), static_cast<std::uint8_t>(port & 0xff)},
-              false);
-    nlh = message(NFT_MSG_NEWSETELEM, NLM_F_CREATE);
-    nftnl_set_elems_nlmsg_build_payload(nlh, elems.p);
-    commit(nlh);
-    return anon;
-  }
-
-  std::uint32_t& seq_;
-  const std::string& table_;
-  std::vector<char> buf_;
-  std::size_t used_ = 0;
-  std::size_t index_ = 0;
-  std::uint32_t begin_seq_ = 0;
-  std::uint32_t set_id_ = 0;
-  std::map<std::string, std::uint32_t> set_ids_;
-  std::map<std::uint32_t, std::size_t> owners_;
-};
-
-}  // namespace
-
 CommitResult NetlinkKernel::commit(const Transaction& t, std::uint32_t generation,
                                    bool check_only) {
   Impl& k = *impl_;
@@ -647,26 +346,24 @@ CommitResult NetlinkKernel::commit(const Transaction& t, std::uint32_t generatio
     result.ok = true;
     return result;
   }
-  BatchBuilder batch(k.seq, t.table);
-  batch.begin(generation);
-  for (std::size_t i = 0; i < t.ops.size(); ++i) batch.add(t.ops[i], i);
-  if (!check_only) batch.end();
+  const backend::NetlinkBatch batch =
+      backend::build_netlink_batch(t, generation, check_only, k.seq);
   result.messages = batch.messages();
 
   // One transaction cannot span several sendmsg calls: make room for all of it,
   // and for an ack per message.
   const int fd = mnl_socket_get_fd(k.nl);
   const int sndbuf =
-      static_cast<int>(std::min<std::size_t>(batch.buffer().size() * 2 + (1 << 20), 1u << 30));
+      static_cast<int>(std::min<std::size_t>(batch.bytes.size() * 2 + (1 << 20), 1u << 30));
   const int rcvbuf =
       static_cast<int>(std::min<std::size_t>(batch.messages() * 1024 + (1 << 20), 1u << 30));
   setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf);
   setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
 
   for (;;) {
-    if (mnl_socket_sendto(k.nl, batch.buffer().data(), batch.buffer().size()) >= 0) break;
+    if (mnl_socket_sendto(k.nl, batch.bytes.data(), batch.bytes.size()) >= 0) break;
     if (errno == EINTR) continue;
-    fail("sending the batch (" + std::to_string(batch.buffer().size()) + " bytes)", errno);
+    fail("sending the batch (" + std::to_string(batch.bytes.size()) + " bytes)", errno);
   }
 
   // Read every ack; stop early on a whole-batch error (generation mismatch).
@@ -698,7 +395,7 @@ CommitResult NetlinkKernel::commit(const Transaction& t, std::uint32_t generatio
       const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
       if (err->error == 0) continue;
       const int e = -err->error;
-      if (nlh->nlmsg_seq == batch.begin_seq()) {
+      if (nlh->nlmsg_seq == batch.begin_seq) {
         result.generation_changed = e == ERESTART;
         result.error = errno_text(e);
         stop = true;

@@ -77,6 +77,14 @@ check "without CAP_NET_ADMIN op25bc says what it needs" in_netns "
     '$op25bc' diff '$spinnet' --at 2006-10-01 --state /nonexistent/state --lock /tmp/op25bc-test-$$.lock 2>&1 || true)
   echo \"\$out\" | grep -q 'needs root or CAP_NET_ADMIN'"
 
+check "a second run waits for the lock, then says another run holds it" in_netns "
+  exec 9> '$work/held.lock'
+  flock 9
+  if '$op25bc' apply '$spinnet' --at 2006-10-01 --state '$work/lockstate' --lock '$work/held.lock' \
+      --lock-wait 0.3 2> '$work/lock.err'; then exit 1; fi
+  grep -q 'another op25bc run holds the lock' '$work/lock.err'
+  [ -z \"\$(nft list ruleset)\" ]"
+
 check "an invalid policy sends nothing to the kernel" in_netns "
   echo '{\"version\": 1}' > '$work/bad.json'
   if '$op25bc' apply '$work/bad.json' $opts 2>/dev/null; then exit 1; fi

@@ -1,0 +1,32 @@
+// Backend: a transaction -> one nf_tables netlink batch (libnftnl), encoded
+// the way nft encodes the same objects. Pure: it builds bytes, it sends nothing.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "op25bc/apply/transaction.h"
+
+namespace op25bc::backend {
+
+struct NetlinkBatch {
+  std::vector<char> bytes;      // BATCH_BEGIN, the messages, BATCH_END unless checking
+  std::uint32_t begin_seq = 0;  // sequence number of BATCH_BEGIN
+  std::map<std::uint32_t, std::size_t> owners;  // message sequence -> Transaction::ops index
+
+  std::size_t messages() const { return owners.size(); }  // begin/end not counted
+  std::optional<std::size_t> owner(std::uint32_t seq) const {
+    auto it = owners.find(seq);
+    if (it == owners.end()) return std::nullopt;
+    return it->second;
+  }
+};
+
+// `seq` is the socket's running sequence number; it is advanced per message.
+// With `check_only` there is no BATCH_END: the kernel validates, then aborts.
+NetlinkBatch build_netlink_batch(const apply::Transaction& t, std::uint32_t generation,
+                                 bool check_only, std::uint32_t& seq);
+
+}  // namespace op25bc::backend

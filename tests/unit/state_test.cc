@@ -1,0 +1,88 @@
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "op25bc/apply/state.h"
+
+using namespace op25bc;
+
+namespace {
+
+struct TempDir {
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("op25bc-state-" + std::to_string(::getpid()));
+  TempDir() { std::filesystem::create_directories(path); }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+apply::Record sample() {
+  apply::Record r;
+  r.generation = 42;
+  r.netns = 4026531992;
+  r.table = "op25b";
+  r.policy_fingerprint = "0123456789abcdef";
+  r.applied_at = "2006-10-01T00:00:00+09:00";
+  r.sets.push_back(
+      {"phase_all_src4", net::Family::v4, 7, {{0xC6120000, 0xC6120FFF}, {0, 0xffffffff}}});
+  r.sets.push_back({"phase_all_src6",
+                    net::Family::v6,
+                    9,
+                    {{net::Word{1} << 100, net::max_word(net::Family::v6)}}});
+  r.sets.push_back({"exempt4", net::Family::v4, 11, {}});
+  return r;
+}
+
+void check_equal(const apply::Record& a, const apply::Record& b) {
+  CHECK(a.generation == b.generation);
+  CHECK(a.netns == b.netns);
+  CHECK(a.table == b.table);
+  CHECK(a.policy_fingerprint == b.policy_fingerprint);
+  CHECK(a.applied_at == b.applied_at);
+  CHECK(a.version == b.version);
+  REQUIRE(a.sets.size() == b.sets.size());
+  for (std::size_t i = 0; i < a.sets.size(); ++i) {
+    CHECK(a.sets[i].name == b.sets[i].name);
+    CHECK(a.sets[i].family == b.sets[i].family);
+    CHECK(a.sets[i].handle == b.sets[i].handle);
+    CHECK(a.sets[i].elements == b.sets[i].elements);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the state record round-trips through its file, IPv4 and IPv6 alike") {
+  TempDir dir;
+  apply::FileStateStore store((dir.path / "op25b.state").string());
+  CHECK_FALSE(store.load());
+  store.save(sample());
+  const auto loaded = store.load();
+  REQUIRE(loaded);
+  check_equal(*loaded, sample());
+  // Only the file itself remains: no temporary left behind.
+  CHECK(std::distance(std::filesystem::directory_iterator(dir.path),
+                      std::filesystem::directory_iterator{}) == 1);
+}
+
+TEST_CASE("a torn or foreign state file is ignored, never trusted") {
+  TempDir dir;
+  const auto path = dir.path / "op25b.state";
+  apply::FileStateStore store(path.string());
+  store.save(sample());
+  const auto size = std::filesystem::file_size(path);
+  for (std::uintmax_t cut : {size - 1, size / 2, std::uintmax_t{9}, std::uintmax_t{0}}) {
+    CAPTURE(cut);
+    store.save(sample());
+    std::filesystem::resize_file(path, cut);
+    CHECK_FALSE(store.load());
+  }
+  std::ofstream(path) << "{\"not\": \"a record\"}";
+  CHECK_FALSE(store.load());
+}
+
+TEST_CASE("fingerprints are stable and sensitive to every byte") {
+  CHECK(apply::fingerprint("") == "cbf29ce484222325");
+  CHECK(apply::fingerprint("{\"version\": 1}") == apply::fingerprint("{\"version\": 1}"));
+  CHECK(apply::fingerprint("{\"version\": 1}") != apply::fingerprint("{\"version\":  1}"));
+}
