@@ -5,6 +5,11 @@
 namespace op25bc::eval {
 
 PoolIndex::PoolIndex(const policy::Policy& policy) {
+  std::size_t v4 = 0, v6 = 0;
+  for (const auto& pool : policy.pools)
+    for (const auto& prefix : pool.prefixes.items) ++(prefix.family == net::Family::v4 ? v4 : v6);
+  v4_.entries.reserve(v4);
+  v6_.entries.reserve(v6);
   for (std::uint32_t p = 0; p < policy.pools.size(); ++p) {
     const auto& items = policy.pools[p].prefixes.items;
     for (std::uint32_t i = 0; i < items.size(); ++i) {

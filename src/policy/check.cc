@@ -90,6 +90,7 @@ void check_exemptions(const Policy& p, const eval::PoolIndex& index, Diagnostics
   net::AddressSet pools;  // the index is sorted already: merging needs no sort
   for (net::Family f : {net::Family::v4, net::Family::v6}) {
     auto& merged = pools.of(f);
+    merged.reserve(index.entries(f).size());
     for (const auto& e : index.entries(f)) {
       if (!merged.empty() &&
           (merged.back().last == net::max_word(f) || e.interval.first <= merged.back().last + 1))

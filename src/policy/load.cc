@@ -12,40 +12,11 @@
 
 namespace op25bc::policy {
 
-namespace {
-
-// nlohmann reports a byte offset; users want line and column.
-void report_syntax_error(std::string_view text, const nlohmann::json::parse_error& e,
-                         Diagnostics& diags) {
-  const std::size_t offset = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
-  std::size_t line = 1, column = 1;
-  for (std::size_t i = 0; i < offset; ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
-  std::string message = e.what();
-  // "[json.exception.parse_error.101] parse error at line 1, column 2: syntax error ..."
-  if (auto colon = message.find(": "); colon != std::string::npos)
-    message = message.substr(colon + 2);
-  diags.syntax_error(line, column, "malformed JSON: " + message);
-}
-
-}  // namespace
-
 std::optional<Policy> load_text(std::string_view text, Diagnostics& diags) {
-  nlohmann::json document;
-  try {
-    document = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    report_syntax_error(text, e, diags);
-    return std::nullopt;
-  }
-  Policy policy = parse(document, diags);
-  document = nullptr;  // the model holds everything now; free the DOM early
+  std::optional<Document> document = read_json(text, diags);
+  if (!document) return std::nullopt;
+  Policy policy = parse(*document, diags);
+  document.reset();  // the model holds everything now; free the DOM early
   resolve(policy, diags);
   check(policy, diags);
   if (diags.has_errors()) return std::nullopt;

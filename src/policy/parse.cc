@@ -22,7 +22,9 @@ const char* const kIdHint =
 
 class Parser {
  public:
-  Parser(Diagnostics& diags, const date::time_zone* zone) : r_(diags), zone_(zone) {}
+  Parser(Diagnostics& diags, const date::time_zone* zone,
+         std::unordered_map<std::string, PrefixArray>& arrays)
+      : r_(diags), zone_(zone), arrays_(arrays) {}
 
   Policy run(const json& doc) {
     Policy p;
@@ -167,32 +169,27 @@ class Parser {
     return *value;
   }
 
+  // A prefix array: read_json parsed it already; report its bad entries here,
+  // in document order. Anything else under the key is a type error.
   PrefixList prefixes(const json& j, const std::string& ptr, std::string_view key) {
-    PrefixList out;
-    const json* list = r_.array(j, ptr, key);
-    if (list == nullptr) return out;
     const std::string here = pointer_append(ptr, key);
-    out.items.reserve(list->size());
-    bool gap = false;
-    for (std::size_t i = 0; i < list->size(); ++i) {
-      const json& item = (*list)[i];
-      if (item.is_string()) {
-        net::PrefixParse parsed = net::parse_prefix(item.get_ref<const std::string&>());
-        if (parsed.prefix) {
-          if (gap) out.positions.push_back(static_cast<std::uint32_t>(i));
-          out.items.push_back(*parsed.prefix);
-          continue;
-        }
-        r_.diags().error(pointer_append(here, i), parsed.error, parsed.hint);
-      } else {
-        r_.string_at(item, pointer_append(here, i));
-      }
-      if (!gap) {  // entries 0..i-1 were all kept: their positions are the identity
-        gap = true;
-        for (std::uint32_t k = 0; k < i; ++k) out.positions.push_back(k);
-      }
+    auto it = arrays_.find(here);
+    if (it == arrays_.end()) {
+      r_.array(j, ptr, key);  // absent (reported as missing) or not an array
+      return {};
     }
-    return out;
+    for (const auto& bad : it->second.bad)
+      r_.diags().error(pointer_append(here, bad.position), bad.message, bad.hint);
+    return std::move(it->second.list);
+  }
+
+  // Entries under a prefix key, good and bad, or 0.
+  std::size_t entries(const std::string& ptr, std::string_view key) const {
+    auto it = arrays_.find(pointer_append(ptr, key));
+    return it == arrays_.end() ? 0 : it->second.size;
+  }
+  bool empty_array(const json& j, const std::string& ptr, std::string_view key) const {
+    return j.contains(key) && j[key].is_array() && entries(ptr, key) == 0;
   }
 
   std::optional<Instant> time(const json& j, const std::string& ptr, std::string_view key,
@@ -226,7 +223,7 @@ class Parser {
     p.service = r_.string(j, ptr, "service").value_or("");
     p.region = r_.string(j, ptr, "region").value_or("");
     p.prefixes = prefixes(j, ptr, "prefixes");
-    if (j.contains("prefixes") && j["prefixes"].is_array() && j["prefixes"].empty())
+    if (empty_array(j, ptr, "prefixes"))
       r_.diags().error(ptr + "/prefixes", "pool has no prefixes");
   }
 
@@ -242,7 +239,7 @@ class Parser {
     s.hostname = r_.string(j, ptr, "hostname").value_or("");
     r_.string(j, ptr, "description", true);
     s.addresses = prefixes(j, ptr, "addresses");
-    if (j.contains("addresses") && j["addresses"].is_array() && j["addresses"].empty())
+    if (empty_array(j, ptr, "addresses"))
       r_.diags().error(ptr + "/addresses", "smarthost has no addresses");
     s.regions = r_.strings(j, ptr, "regions").value_or(std::vector<std::string>{});
   }
@@ -255,7 +252,7 @@ class Parser {
     d.name = r_.string(j, ptr, "name").value_or("");
     r_.string(j, ptr, "description", true);
     d.prefixes = prefixes(j, ptr, "prefixes");
-    if (j.contains("prefixes") && j["prefixes"].is_array() && j["prefixes"].empty())
+    if (empty_array(j, ptr, "prefixes"))
       r_.diags().error(ptr + "/prefixes", "destination group \"" + d.id + "\" is empty",
                        "a destination group must list at least one prefix");
   }
@@ -271,7 +268,7 @@ class Parser {
     e.id = id(j, ptr);
     e.reason = r_.string(j, ptr, "reason").value_or("");
     e.prefixes = prefixes(j, ptr, "prefixes");
-    if (j.contains("prefixes") && j["prefixes"].is_array() && j["prefixes"].empty())
+    if (empty_array(j, ptr, "prefixes"))
       r_.diags().error(ptr + "/prefixes", "exemption has no prefixes");
     e.effective = time(j, ptr, "effective", zone_);
     e.until = time(j, ptr, "until", zone_);
@@ -343,17 +340,19 @@ class Parser {
 
   JsonReader r_;
   const date::time_zone* zone_;
+  std::unordered_map<std::string, PrefixArray>& arrays_;
 };
 
 }  // namespace
 
-Policy parse(const json& document, Diagnostics& diags) {
+Policy parse(Document& doc, Diagnostics& diags) {
+  const json& document = doc.json;
   // Dates need the zone first; an unknown zone was reported and dates then
   // fall back to UTC so their syntax is still checked.
   const date::time_zone* zone = nullptr;
   if (document.is_object() && document.contains("timezone") && document["timezone"].is_string())
     zone = find_zone(document["timezone"].get<std::string>());
-  return Parser(diags, zone).run(document);
+  return Parser(diags, zone, doc.prefix_arrays).run(document);
 }
 
 }  // namespace op25bc::policy

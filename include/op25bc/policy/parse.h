@@ -6,10 +6,12 @@
 
 #include "op25bc/diag/diagnostics.h"
 #include "op25bc/policy/model.h"
+#include "op25bc/policy/read_json.h"
 
 namespace op25bc::policy {
 
-Policy parse(const nlohmann::json& document, Diagnostics& diags);
+// Consumes the document's captured prefix arrays (moved into the model).
+Policy parse(Document& document, Diagnostics& diags);
 
 // Ids name things in diagnostics, explanations and (for phases) nftables objects.
 bool is_valid_id(std::string_view id);

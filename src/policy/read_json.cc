@@ -1,0 +1,178 @@
+#include "op25bc/policy/read_json.h"
+
+#include <algorithm>
+
+#include "op25bc/policy/json_reader.h"
+
+namespace op25bc::policy {
+
+namespace {
+
+using nlohmann::json;
+
+// Arrays of prefixes: /<list>/<index>/<key>.
+bool is_prefix_array(std::string_view list, std::string_view key) {
+  if (key == "prefixes") return list == "pools" || list == "destinations" || list == "exemptions";
+  return key == "addresses" && list == "smarthosts";
+}
+
+class Handler final : public nlohmann::json_sax<json> {
+ public:
+  Document doc;
+  std::optional<std::pair<std::size_t, std::string>> error;  // byte offset, message
+
+  bool null() override { return value(nullptr); }
+  bool boolean(bool v) override { return value(v); }
+  bool number_integer(number_integer_t v) override { return value(v); }
+  bool number_unsigned(number_unsigned_t v) override { return value(v); }
+  bool number_float(number_float_t v, const string_t&) override { return value(v); }
+  bool binary(binary_t& v) override { return value(json::binary(v)); }
+  bool string(string_t& v) override {
+    if (capture_ && skip_depth_ == 0) {
+      net::PrefixParse parsed = net::parse_prefix(v);
+      if (parsed.prefix) {
+        keep(*parsed.prefix);
+      } else {
+        reject(std::move(parsed.error), std::move(parsed.hint));
+      }
+      return true;
+    }
+    return value(std::move(v));
+  }
+
+  bool start_object(std::size_t) override { return open(json::object()); }
+  bool end_object() override { return close(); }
+  bool start_array(std::size_t) override {
+    if (!capture_ && stack_.size() == 3 && stack_[0].frame->is_object() &&
+        stack_[1].frame->is_array() && stack_[2].frame->is_object() &&
+        is_prefix_array(stack_[0].key, stack_[2].key)) {
+      // A prefix array: an empty placeholder in the DOM, its content captured.
+      value(json::array());
+      capture_ = &doc.prefix_arrays[pointer()];
+      return true;
+    }
+    return open(json::array());
+  }
+  bool end_array() override {
+    if (capture_ && skip_depth_ == 0) {
+      capture_ = nullptr;
+      return true;
+    }
+    return close();
+  }
+  bool key(string_t& k) override {
+    if (capture_) return true;  // inside an object inside a prefix array: skipped
+    stack_.back().key = k;
+    return true;
+  }
+
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& e) override {
+    std::string message = e.what();
+    if (auto colon = message.find(": "); colon != std::string::npos)
+      message = message.substr(colon + 2);
+    error = {position, message};
+    return false;
+  }
+
+ private:
+  struct Frame {
+    json* frame;
+    std::string key;      // objects: the current key
+    std::size_t index{};  // arrays: the next index
+  };
+
+  // A value that is not a string inside a prefix array is one bad entry; its
+  // content (if an object or array) is skipped.
+  bool captured_non_string(const json& v) {
+    if (skip_depth_ == 0) reject("expected a string, found " + std::string{type_name(v)}, {});
+    return true;
+  }
+
+  bool value(json v) {
+    if (capture_) return captured_non_string(v);
+    place(std::move(v));
+    return true;
+  }
+
+  json* place(json v) {
+    if (stack_.empty()) {
+      doc.json = std::move(v);
+      return &doc.json;
+    }
+    Frame& top = stack_.back();
+    if (top.frame->is_array()) {
+      top.frame->push_back(std::move(v));
+      ++top.index;
+      return &top.frame->back();
+    }
+    json& slot = (*top.frame)[top.key];  // a repeated key: the last one wins, as in nlohmann
+    slot = std::move(v);
+    return &slot;
+  }
+
+  bool open(json container) {
+    if (capture_) {
+      if (skip_depth_++ == 0) captured_non_string(container);
+      return true;
+    }
+    stack_.push_back({place(std::move(container)), {}, 0});
+    return true;
+  }
+
+  bool close() {
+    if (capture_) {
+      --skip_depth_;
+      return true;
+    }
+    stack_.pop_back();
+    return true;
+  }
+
+  std::string pointer() const {
+    std::string out;
+    for (const Frame& f : stack_)
+      out = f.frame->is_array() ? pointer_append(out, f.index - 1) : pointer_append(out, f.key);
+    return out;
+  }
+
+  void keep(const net::Prefix& p) {
+    const auto position = static_cast<std::uint32_t>(capture_->size++);
+    if (!capture_->bad.empty()) capture_->list.positions.push_back(position);
+    capture_->list.items.push_back(p);
+  }
+
+  void reject(std::string message, std::string hint) {
+    const auto position = static_cast<std::uint32_t>(capture_->size++);
+    if (capture_->bad.empty())  // entries 0..position-1 were all kept: their positions
+      for (std::uint32_t k = 0; k < position; ++k) capture_->list.positions.push_back(k);
+    capture_->bad.push_back({position, std::move(message), std::move(hint)});
+  }
+
+  std::vector<Frame> stack_;
+  PrefixArray* capture_ = nullptr;
+  std::size_t skip_depth_ = 0;
+};
+
+}  // namespace
+
+std::optional<Document> read_json(std::string_view text, Diagnostics& diags) {
+  Handler handler;
+  if (json::sax_parse(text, &handler) && !handler.error) return std::move(handler.doc);
+  // nlohmann reports a byte offset; users want line and column.
+  const std::size_t offset = handler.error ? std::min(handler.error->first, text.size()) : 0;
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i + 1 < offset; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  diags.syntax_error(line, column,
+                     "malformed JSON: " + (handler.error ? handler.error->second : "unreadable"));
+  return std::nullopt;
+}
+
+}  // namespace op25bc::policy
