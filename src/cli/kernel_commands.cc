@@ -32,9 +32,12 @@ std::string origin(const apply::Op& op, const policy::Policy& p) {
   if (const auto* c = std::get_if<apply::AddCounter>(&op)) object = c->counter.name;
   if (const auto* r = std::get_if<apply::AddRule>(&op)) object = "chain " + r->chain;
   if (object.empty()) return "table inet " + p.table;
-  for (std::size_t i = 0; i < p.phases.size(); ++i)
-    if (object.rfind(policy::nft_name(p.phases[i].id), 0) == 0)
-      return object + " (phase \"" + p.phases[i].id + "\", /phases/" + std::to_string(i) + ")";
+  for (std::size_t i = 0; i < p.phases.size(); ++i) {
+    const std::string name = policy::nft_name(p.phases[i].id);
+    for (const char* suffix : {"", "_src4", "_src6", "_dst4", "_dst6"})
+      if (object == name + suffix)
+        return object + " (phase \"" + p.phases[i].id + "\", /phases/" + std::to_string(i) + ")";
+  }
   if (object.rfind("smarthost", 0) == 0) return object + " (/smarthosts)";
   if (object.rfind("exempt", 0) == 0) return object + " (/exemptions)";
   return object;

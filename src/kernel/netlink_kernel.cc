@@ -387,9 +387,9 @@ CommitResult NetlinkKernel::commit(const Transaction& t, std::uint32_t generatio
       }
       fail("reading acknowledgements", errno);
     }
-    for (auto* nlh = reinterpret_cast<nlmsghdr*>(buf.data());
-         mnl_nlmsg_ok(nlh, static_cast<int>(n));
-         nlh = mnl_nlmsg_next(nlh, reinterpret_cast<int*>(const_cast<ssize_t*>(&n)))) {
+    int left = static_cast<int>(n);
+    for (auto* nlh = reinterpret_cast<nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, left);
+         nlh = mnl_nlmsg_next(nlh, &left)) {
       if (nlh->nlmsg_type != NLMSG_ERROR) continue;
       ++acks;
       const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
