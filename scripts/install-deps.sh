@@ -7,4 +7,5 @@ apt-get install -y --no-install-recommends \
   g++ cmake make pkg-config ca-certificates \
   libcli11-dev nlohmann-json3-dev doctest-dev libhowardhinnant-date-dev tzdata \
   libnftnl-dev libmnl-dev \
-  nftables iproute2 util-linux python3 python3-jsonschema python3-jsonpatch
+  nftables iproute2 util-linux systemd python3 python3-jsonschema python3-jsonpatch \
+  python3-croniter

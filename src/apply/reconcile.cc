@@ -34,6 +34,7 @@ Record record_of(kernel::Kernel& kernel, const ir::Ruleset& desired, const Recon
   r.table = desired.table;
   r.policy_fingerprint = o.fingerprint;
   r.applied_at = o.applied_at;
+  r.active_phases = o.active_phases;
   const auto after = kernel.read(desired.table, false);  // metadata only: cheap
   for (const auto& want : desired.sets)
     for (std::size_t i = 0; after && i < after->ruleset.sets.size(); ++i)

@@ -15,9 +15,9 @@ namespace op25bc::apply {
 
 namespace {
 
-// Version 2: IPv4 intervals are stored as two 32-bit words (a quarter of the
+// Version 3: active phase ids; IPv4 intervals are stored as two 32-bit words (a quarter of the
 // size), IPv6 as two 128-bit words; the file is read and fsynced on every run.
-constexpr char kMagic[8] = {'O', 'P', '2', '5', 'B', 'C', 'R', '2'};
+constexpr char kMagic[8] = {'O', 'P', '2', '5', 'B', 'C', 'R', '3'};
 
 class Writer {
  public:
@@ -89,6 +89,9 @@ std::optional<Record> FileStateStore::load() {
   rec.policy_fingerprint = r.str();
   rec.applied_at = r.str();
   rec.version = r.str();
+  const std::uint64_t phases = r.u64();
+  for (std::uint64_t i = 0; i < phases && r.fine() && i < bytes.size(); ++i)
+    rec.active_phases.push_back(r.str());
   const std::uint64_t sets = r.u64();
   for (std::uint64_t i = 0; i < sets && r.fine(); ++i) {
     Record::SetRecord s;
@@ -120,6 +123,8 @@ void FileStateStore::save(const Record& rec) {
   w.str(rec.policy_fingerprint);
   w.str(rec.applied_at);
   w.str(rec.version);
+  w.u64(rec.active_phases.size());
+  for (const auto& id : rec.active_phases) w.str(id);
   w.u64(rec.sets.size());
   for (const auto& s : rec.sets) {
     w.str(s.name);

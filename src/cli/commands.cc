@@ -2,12 +2,14 @@
 
 #include "support.h"
 
+#include <filesystem>
 #include <iostream>
 
 #include "op25bc/compile.h"
 #include "op25bc/eval/pool_index.h"
 #include "op25bc/explain/explain.h"
 #include "op25bc/policy/load.h"
+#include "op25bc/schedule/units.h"
 #include "op25bc/timeline/timeline.h"
 
 namespace op25bc::cli {
@@ -80,6 +82,32 @@ int run_timeline(const TimelineArgs& args, Io io) {
   else
     io.out << timeline::to_text(*loaded.policy, events);
   return kExitOk;
+}
+
+int run_schedule(const ScheduleArgs& args, Io io) {
+  const Loaded loaded = load(args.policy, io);
+  if (!loaded.policy) return kExitFailure;
+  const auto events = timeline::build(*loaded.policy);
+  const auto absolute = [](const std::string& path) {
+    return path.empty() || path[0] == '/'
+               ? path
+               : std::filesystem::absolute(path).lexically_normal().string();
+  };
+  const schedule::UnitOptions options{absolute(args.bin), absolute(args.policy),
+                                      absolute(args.state)};
+  if (args.emit == "cron")
+    return write_output(args.output, schedule::cron_file(*loaded.policy, events, options), io)
+               ? kExitOk
+               : kExitFailure;
+  const auto units = schedule::systemd_units(*loaded.policy, events, options);
+  if (args.output.empty() || args.output == "-") {
+    io.out << "# ---- op25bc.service\n" << units.service << "# ---- op25bc.timer\n" << units.timer;
+    return kExitOk;
+  }
+  std::filesystem::create_directories(args.output);
+  const bool ok = write_output(args.output + "/op25bc.service", units.service, io) &&
+                  write_output(args.output + "/op25bc.timer", units.timer, io);
+  return ok ? kExitOk : kExitFailure;
 }
 
 }  // namespace op25bc::cli

@@ -62,6 +62,25 @@ struct ApplyArgs {
   std::string format = "text";
 };
 
+struct ActivateArgs {
+  std::string policy;
+  std::optional<std::string> at;  // for tests and catch-up drills; default now
+  std::string state;
+  std::string lock = "/run/op25bc.lock";
+  double lock_wait = 30;
+  bool allow_rollback = false;
+  double warn_days = 14;
+  bool syslog = true;
+};
+
+struct ScheduleArgs {
+  std::string policy;
+  std::string emit;  // cron or systemd
+  std::string bin = "/usr/local/bin/op25bc";
+  std::string state;  // passed through to activate, when given
+  std::string output;
+};
+
 struct StatusArgs {
   std::string table = "op25b";
   std::string state;
@@ -75,5 +94,7 @@ int run_explain(const ExplainArgs& args, Io io);
 int run_timeline(const TimelineArgs& args, Io io);
 int run_apply(const ApplyArgs& args, Io io);
 int run_status(const StatusArgs& args, Io io);
+int run_activate(const ActivateArgs& args, Io io);
+int run_schedule(const ScheduleArgs& args, Io io);
 
 }  // namespace op25bc::cli

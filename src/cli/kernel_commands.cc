@@ -1,5 +1,6 @@
 // apply, diff and status: the commands that talk to the kernel.
 #include <sys/stat.h>
+#include <syslog.h>
 
 #include <chrono>
 #include <ostream>
@@ -9,9 +10,12 @@
 #include "op25bc/apply/lock.h"
 #include "op25bc/apply/reconcile.h"
 #include "op25bc/compile.h"
+#include "op25bc/eval/effective.h"
 #include "op25bc/kernel/netlink_kernel.h"
 #include "op25bc/kernel/throwaway.h"
 #include "op25bc/policy/resolve.h"
+#include "op25bc/schedule/activation.h"
+#include "op25bc/timeline/timeline.h"
 #include "support.h"
 
 namespace op25bc::cli {
@@ -47,6 +51,48 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+struct KernelAccess {
+  std::string lock;
+  double lock_wait;
+  std::string state;  // "" = default for the table
+};
+
+// Lock, kernel, state record, reconcile: what apply and activate share.
+// Reports failures on stderr; nullopt when op25bc could not get that far.
+std::optional<apply::ReconcileOutcome> reconcile_kernel(const policy::Policy& p,
+                                                        const ir::Ruleset& desired,
+                                                        const apply::ReconcileOptions& options,
+                                                        const KernelAccess& access, Io io) {
+  try {
+    const apply::LockFile lock(
+        access.lock, std::chrono::milliseconds(static_cast<long>(access.lock_wait * 1000)));
+    if (!lock.held()) {
+      io.err << "op25bc: " << lock.error() << "\n";
+      return std::nullopt;
+    }
+    kernel::NetlinkKernel kernel;
+    apply::FileStateStore state(access.state.empty() ? default_state(p.table) : access.state);
+    apply::ReconcileOutcome out = apply::reconcile(kernel, state, desired, options);
+    if (!out.ok) {
+      io.err << "op25bc: " << out.error;
+      if (out.commit.failed_op)
+        io.err << " (caused by " << origin(out.transaction.ops[*out.commit.failed_op], p) << ")";
+      io.err << "; the ruleset is unchanged\n";
+      return std::nullopt;
+    }
+    return out;
+  } catch (const std::exception& e) {
+    io.err << "op25bc: " << e.what() << "\n";
+    return std::nullopt;
+  }
+}
+
+std::vector<std::string> active_phase_ids(const policy::Policy& p, Instant at) {
+  std::vector<std::string> ids;
+  for (std::size_t i : eval::evaluate(p, at).phases) ids.push_back(p.phases[i].id);
+  return ids;
+}
+
 }  // namespace
 
 int run_apply(const ApplyArgs& args, Io io) {
@@ -58,70 +104,53 @@ int run_apply(const ApplyArgs& args, Io io) {
   if (!at) return kExitUsage;
   const ir::Ruleset desired = compile(p, *at);
   const bool check_only = args.diff_only || args.dry_run;
-  try {
-    const apply::LockFile lock(args.lock,
-                               std::chrono::milliseconds(static_cast<long>(args.lock_wait * 1000)));
-    if (!lock.held()) {
-      io.err << "op25bc: " << lock.error() << "\n";
-      return kExitFailure;
-    }
-    kernel::NetlinkKernel kernel;
-    apply::FileStateStore state(args.state.empty() ? default_state(p.table) : args.state);
-    apply::ReconcileOptions options;
-    options.check_only = check_only;
-    options.adopt = args.adopt;
-    options.verify = args.verify;
-    options.fingerprint = loaded.fingerprint;
-    options.applied_at = format_time(*at, p.zone);
-    const apply::ReconcileOutcome out = apply::reconcile(kernel, state, desired, options);
-    if (!out.ok) {
-      io.err << "op25bc: " << out.error;
-      if (out.commit.failed_op)
-        io.err << " (caused by " << origin(out.transaction.ops[*out.commit.failed_op], p) << ")";
-      io.err << "; the ruleset is unchanged\n";
-      return kExitFailure;
-    }
-    if (args.format == "json") {
-      nlohmann::json j = apply::to_json(out.transaction);
-      j["committed"] = !check_only && !out.in_sync;
-      j["at"] = format_time(*at, p.zone);
-      j["seconds"] = seconds_since(start);
-      io.out << j.dump(2) << "\n";
-    } else if (check_only) {
-      io.out << apply::to_text(out.transaction);
-    }
-    if (out.in_sync) {
-      if (args.format != "json")
-        io.out << "table inet " << p.table << " is in sync with " << args.policy << " at "
-               << format_time(*at, p.zone) << "\n";
-      return kExitOk;
-    }
-    if (args.dry_run) {
-      const std::string trial = kernel::commit_in_throwaway_netns(desired);
-      io.err << "dry run: " << apply::summary(out.transaction)
-             << " pending; the kernel validated this exact batch in check mode and aborted it";
-      if (trial.empty()) {
-        io.err << "; the complete desired table also committed cleanly in a throwaway network "
-                  "namespace. Not verified: behaviour of traffic, and changes others may commit "
-                  "before a real apply\n";
-      } else {
-        io.err << "; but committing the complete desired table in a throwaway network namespace "
-                  "failed: "
-               << trial << "\n";
-        return kExitFailure;
-      }
-      return kExitPending;
-    }
-    if (args.diff_only) return kExitPending;
-    if (args.format != "json")
-      io.out << "applied to table inet " << p.table << " at " << format_time(*at, p.zone) << ": "
-             << apply::summary(out.transaction) << " in " << seconds_since(start) << " s"
-             << (out.elements_read_back ? " (set elements read back from the kernel)" : "") << "\n";
-    return kExitOk;
-  } catch (const std::exception& e) {
-    io.err << "op25bc: " << e.what() << "\n";
-    return kExitFailure;
+  apply::ReconcileOptions options;
+  options.check_only = check_only;
+  options.adopt = args.adopt;
+  options.verify = args.verify;
+  options.fingerprint = loaded.fingerprint;
+  options.applied_at = format_time(*at, p.zone);
+  options.active_phases = active_phase_ids(p, *at);
+  const auto result =
+      reconcile_kernel(p, desired, options, {args.lock, args.lock_wait, args.state}, io);
+  if (!result) return kExitFailure;
+  const apply::ReconcileOutcome& out = *result;
+  if (args.format == "json") {
+    nlohmann::json j = apply::to_json(out.transaction);
+    j["committed"] = !check_only && !out.in_sync;
+    j["at"] = format_time(*at, p.zone);
+    j["seconds"] = seconds_since(start);
+    io.out << j.dump(2) << "\n";
+  } else if (check_only) {
+    io.out << apply::to_text(out.transaction);
   }
+  if (out.in_sync) {
+    if (args.format != "json")
+      io.out << "table inet " << p.table << " is in sync with " << args.policy << " at "
+             << format_time(*at, p.zone) << "\n";
+    return kExitOk;
+  }
+  if (args.dry_run) {
+    const std::string trial = kernel::commit_in_throwaway_netns(desired);
+    io.err << "dry run: " << apply::summary(out.transaction)
+           << " pending; the kernel validated this exact batch in check mode and aborted it";
+    if (!trial.empty()) {
+      io.err << "; but committing the complete desired table in a throwaway network namespace "
+                "failed: "
+             << trial << "\n";
+      return kExitFailure;
+    }
+    io.err << "; the complete desired table also committed cleanly in a throwaway network "
+              "namespace. Not verified: behaviour of traffic, and changes others may commit "
+              "before a real apply\n";
+    return kExitPending;
+  }
+  if (args.diff_only) return kExitPending;
+  if (args.format != "json")
+    io.out << "applied to table inet " << p.table << " at " << format_time(*at, p.zone) << ": "
+           << apply::summary(out.transaction) << " in " << seconds_since(start) << " s"
+           << (out.elements_read_back ? " (set elements read back from the kernel)" : "") << "\n";
+  return kExitOk;
 }
 
 int run_status(const StatusArgs& args, Io io) {
@@ -201,6 +230,66 @@ int run_status(const StatusArgs& args, Io io) {
     io.err << "op25bc: " << e.what() << "\n";
     return kExitFailure;
   }
+}
+
+namespace {
+
+// One line to stderr and, when asked, to syslog (the journal picks it up).
+void log_line(int priority, const std::string& line, bool to_syslog, Io io) {
+  io.err << line << "\n";
+  if (!to_syslog) return;
+  openlog("op25bc", LOG_PID, LOG_DAEMON);
+  syslog(priority, "%s", line.c_str());
+  closelog();
+}
+
+}  // namespace
+
+int run_activate(const ActivateArgs& args, Io io) {
+  const Loaded loaded = load(args.policy, io);
+  if (!loaded.policy) {
+    log_line(LOG_ERR, "op25bc activate " + args.policy + ": invalid policy, nothing changed",
+             args.syslog, io);
+    return kExitFailure;
+  }
+  const policy::Policy& p = *loaded.policy;
+  const auto now = instant(args.at, p, io);
+  if (!now) return kExitUsage;
+  const std::string state = args.state.empty() ? default_state(p.table) : args.state;
+  schedule::ActivationInput in;
+  in.now = *now;
+  in.fingerprint = loaded.fingerprint;
+  in.record = apply::FileStateStore(state).load();
+  in.allow_rollback = args.allow_rollback;
+  in.warn_expiry = std::chrono::hours(static_cast<long>(args.warn_days * 24));
+  const auto events = timeline::build(p);
+  const schedule::Activation plan = schedule::plan(p, events, in);
+  for (const auto& w : plan.warnings)
+    log_line(LOG_WARNING, "op25bc activate " + args.policy + ": warning: " + w, args.syslog, io);
+
+  apply::ReconcileOptions options;
+  options.fingerprint = loaded.fingerprint;
+  options.applied_at = format_time(plan.apply_at, p.zone);
+  options.active_phases = active_phase_ids(p, plan.apply_at);
+  const auto out = reconcile_kernel(p, compile(p, plan.apply_at), options,
+                                    {args.lock, args.lock_wait, state}, io);
+  if (!out) {
+    log_line(LOG_ERR, "op25bc activate " + args.policy + ": failed, nothing changed", args.syslog,
+             io);
+    return kExitFailure;
+  }
+  std::string line = "op25bc activate " + args.policy + " at " + format_time(*now, p.zone);
+  if (plan.apply_at != *now) line += " (keeping the state of " + options.applied_at + ")";
+  std::string phases;
+  for (const auto& id : options.active_phases) phases += (phases.empty() ? "" : ", ") + id;
+  line += phases.empty() ? ": no phase active; " : ": phases " + phases + " active; ";
+  line += out->in_sync ? std::string{"no change"} : apply::summary(out->transaction);
+  if (plan.late_by)
+    line += "; the boundary of " + format_time(*plan.boundary, p.zone) + " was applied late by " +
+            schedule::duration_text(*plan.late_by);
+  line += plan.next ? "; next change " + format_time(plan.next->at, p.zone) : "; no further change";
+  log_line(plan.late_by ? LOG_WARNING : LOG_INFO, line, args.syslog, io);
+  return kExitOk;
 }
 
 }  // namespace op25bc::cli

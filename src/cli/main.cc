@@ -81,6 +81,33 @@ int main(int argc, char** argv) {
               "show the changes and have the kernel validate them without committing");
   a->add_flag("--adopt", apply.adopt, "replace a same-named table that op25bc did not create");
 
+  ActivateArgs activate;
+  auto* ac = app.add_subcommand(
+      "activate", "cron/systemd entry point: apply what the policy says for now, log one line");
+  add_policy(*ac, activate.policy);
+  add_at(*ac, activate.at);
+  ac->add_option("--state", activate.state, "state file (default /var/lib/op25bc/TABLE.state)");
+  ac->add_option("--lock", activate.lock, "lock file serialising op25bc runs")
+      ->capture_default_str();
+  ac->add_option("--lock-wait", activate.lock_wait, "seconds to wait for the lock")
+      ->capture_default_str();
+  ac->add_flag("--allow-rollback", activate.allow_rollback,
+               "follow the clock back across a boundary already applied");
+  ac->add_option("--warn-days", activate.warn_days, "warn about exemptions expiring this soon")
+      ->capture_default_str();
+  ac->add_flag("!--no-syslog", activate.syslog, "log to stderr only");
+
+  ScheduleArgs schedule;
+  auto* sc = app.add_subcommand("schedule", "write a crontab or systemd units running activate");
+  add_policy(*sc, schedule.policy);
+  sc->add_option("--emit", schedule.emit, "cron or systemd")
+      ->required()
+      ->check(CLI::IsMember({"cron", "systemd"}));
+  sc->add_option("--bin", schedule.bin, "path of op25bc in the units")->capture_default_str();
+  sc->add_option("--state", schedule.state, "state file for activate");
+  sc->add_option("-o,--output", schedule.output,
+                 "cron: a file; systemd: a folder for op25bc.service and op25bc.timer");
+
   StatusArgs status;
   auto* s = app.add_subcommand("status", "show what op25bc's table holds");
   s->add_option("--table", status.table, "table name")->capture_default_str();
@@ -111,5 +138,7 @@ int main(int argc, char** argv) {
   if (*a) return run_apply(apply, io);
   if (*d) return run_apply(diff, io);
   if (*s) return run_status(status, io);
+  if (*ac) return run_activate(activate, io);
+  if (*sc) return run_schedule(schedule, io);
   return kExitUsage;
 }

@@ -18,6 +18,7 @@ struct ReconcileOptions {
   int attempts = 3;         // on a generation change between read and commit
   std::string fingerprint;  // of the policy, recorded after a commit
   std::string applied_at;   // the policy instant, recorded after a commit
+  std::vector<std::string> active_phases;  // recorded after a commit
 };
 
 struct ReconcileOutcome {

@@ -19,7 +19,8 @@ struct Record {
   std::uint64_t netns = 0;       // inode of the network namespace
   std::string table;
   std::string policy_fingerprint;
-  std::string applied_at;  // the policy instant applied, RFC 3339
+  std::string applied_at;                  // the policy instant applied, RFC 3339
+  std::vector<std::string> active_phases;  // ids of the phases active then
   std::string version = OP25BC_VERSION;
   struct SetRecord {
     std::string name;

@@ -1,0 +1,85 @@
+#!/usr/bin/python3
+"""op25bc schedule: the generated systemd units pass `systemd-analyze verify`,
+every OnCalendar= passes `systemd-analyze calendar` and names exactly the
+instants `op25bc timeline` lists (activate and timeline agree), and the
+crontab's schedules parse (python3-croniter, an independent parser)."""
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import zoneinfo
+
+import croniter
+
+import corpus
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--op25bc", required=True)
+    ap.add_argument("--root", required=True)
+    a = ap.parse_args()
+    tally = corpus.Tally()
+    if shutil.which("systemd-analyze") is None:
+        print("FAIL: systemd-analyze (Debian systemd) is required" if os.environ.get("CI") == "true"
+              else "SKIP: systemd-analyze not installed")
+        return 1 if os.environ.get("CI") == "true" else 77
+
+    root = pathlib.Path(a.root)
+    with tempfile.TemporaryDirectory() as d:
+        dst = corpus.base_policy()
+        dst["timezone"] = "America/New_York"
+        dst["phases"][1]["effective"] = "2006-10-29T01:30:00-05:00"  # in the repeated hour
+        dst_path = pathlib.Path(d) / "new-york.json"
+        dst_path.write_text(json.dumps(dst))
+        for policy in [*sorted((root / "examples").glob("*.json")), dst_path]:
+            name = policy.name
+            units = pathlib.Path(d) / (name + ".units")
+            r = subprocess.run([a.op25bc, "schedule", str(policy), "--emit", "systemd", "--bin",
+                                a.op25bc, "-o", str(units)], capture_output=True, text=True)
+            tally.expect(r.returncode == 0, f"{name}: schedule --emit systemd", r.stderr)
+            v = subprocess.run(["systemd-analyze", "verify", str(units / "op25bc.service"),
+                                str(units / "op25bc.timer")], capture_output=True, text=True)
+            tally.expect(v.returncode == 0, f"{name}: systemd-analyze verify", v.stdout + v.stderr)
+            timer = (units / "op25bc.timer").read_text()
+            tally.expect("Persistent=true" in timer, f"{name}: timer is persistent")
+            calendars = [l.split("=", 1)[1] for l in timer.splitlines() if l.startswith("OnCalendar=")]
+            for spec in calendars:
+                c = subprocess.run(["systemd-analyze", "calendar", spec], capture_output=True, text=True)
+                tally.expect(c.returncode == 0, f"{name}: systemd-analyze calendar {spec!r}", c.stderr)
+            # Every boundary, and nothing else but the periodic safety run.
+            timeline = json.loads(subprocess.run([a.op25bc, "timeline", str(policy), "--format", "json"],
+                                                 capture_output=True, text=True).stdout)
+            expected = sorted(e["utc"] for e in timeline["events"] if e["ruleset_changes"])
+            got = []
+            for spec in calendars:
+                if spec.startswith("*"):
+                    continue
+                day, clock, zone = spec.split(" ")
+                local = datetime.datetime.fromisoformat(f"{day}T{clock}")
+                utc = local.replace(tzinfo=zoneinfo.ZoneInfo(zone)).astimezone(datetime.timezone.utc)
+                got.append(utc.strftime("%Y-%m-%dT%H:%M:%SZ"))
+            tally.expect(sorted(got) == expected, f"{name}: OnCalendar= instants equal the timeline",
+                         f"timer: {sorted(got)}\ntimeline: {expected}")
+
+            r = subprocess.run([a.op25bc, "schedule", str(policy), "--emit", "cron", "--bin", a.op25bc],
+                               capture_output=True, text=True)
+            lines = [l for l in r.stdout.splitlines() if l and not l.startswith("#") and "=" not in l]
+            tally.expect(len(lines) == 2 and lines[1].startswith("@reboot root "),
+                         f"{name}: cron has a periodic and an @reboot line", r.stdout)
+            for line in lines[:1]:
+                fields = line.split()
+                spec = " ".join(fields[:5])
+                tally.expect(croniter.croniter.is_valid(spec) and fields[5] == "root"
+                             and fields[6] == a.op25bc and fields[7] == "activate",
+                             f"{name}: crontab line parses: {line!r}")
+    return tally.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
