@@ -11,7 +11,8 @@ constexpr std::string_view kOwnerMark = "managed by op25bc";
 // Elements come from the record where it provably describes the kernel's sets
 // (same namespace, same set handle); anything else is read back.
 bool fill_from_record(kernel::TableState& current, std::optional<Record>& record) {
-  if (!record || record->netns != current_netns() || record->table != current.ruleset.table)
+  if (!record || record->pending || record->netns != current_netns() ||
+      record->table != current.ruleset.table)
     return false;
   std::vector<Record::SetRecord*> found(current.ruleset.sets.size(), nullptr);
   for (std::size_t i = 0; i < current.ruleset.sets.size(); ++i) {
@@ -40,6 +41,23 @@ Record record_of(kernel::Kernel& kernel, const ir::Ruleset& desired, const Recon
     for (std::size_t i = 0; after && i < after->ruleset.sets.size(); ++i)
       if (after->ruleset.sets[i].name == want.name)
         r.sets.push_back({want.name, want.family, after->set_handles[i], want.elements});
+  return r;
+}
+
+// What the kernel held before this run's commit, to restore the record when
+// the kernel rejects the batch.
+Record record_of_current(const kernel::TableState& current, std::uint32_t generation,
+                         const std::optional<Record>& previous) {
+  Record r;
+  if (previous) r = *previous;  // fingerprint, instant, phases of the last good apply
+  r.pending = false;
+  r.generation = generation;
+  r.netns = current_netns();
+  r.table = current.ruleset.table;
+  r.sets.clear();
+  for (std::size_t i = 0; i < current.ruleset.sets.size(); ++i)
+    r.sets.push_back({current.ruleset.sets[i].name, current.ruleset.sets[i].family,
+                      current.set_handles[i], current.ruleset.sets[i].elements});
   return r;
 }
 
@@ -77,7 +95,16 @@ ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::
       out.ok = out.in_sync = true;
       return out;
     }
+    if (!o.check_only) {  // write-ahead: a run killed from here on leaves "pending"
+      Record marker;
+      marker.pending = true;
+      marker.table = desired.table;
+      marker.netns = current_netns();
+      state.save(marker);
+    }
     out.commit = kernel.commit(out.transaction, generation, o.check_only);
+    if (!o.check_only && !out.commit.ok && current)  // nothing changed: restore the record
+      state.save(record_of_current(*current, generation, record));
     if (out.commit.generation_changed) continue;  // someone committed meanwhile: again
     if (!out.commit.ok) {
       out.error = "the kernel rejected the batch: " + out.commit.error;

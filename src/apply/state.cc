@@ -15,9 +15,10 @@ namespace op25bc::apply {
 
 namespace {
 
-// Version 3: active phase ids; IPv4 intervals are stored as two 32-bit words (a quarter of the
-// size), IPv6 as two 128-bit words; the file is read and fsynced on every run.
-constexpr char kMagic[8] = {'O', 'P', '2', '5', 'B', 'C', 'R', '3'};
+// Version 4: the pending flag; version 3: active phase ids; IPv4 intervals are stored as two 32-bit
+// words (a quarter of the size), IPv6 as two 128-bit words; the file is read and fsynced on every
+// run.
+constexpr char kMagic[8] = {'O', 'P', '2', '5', 'B', 'C', 'R', '4'};
 
 class Writer {
  public:
@@ -89,6 +90,7 @@ std::optional<Record> FileStateStore::load() {
   rec.policy_fingerprint = r.str();
   rec.applied_at = r.str();
   rec.version = r.str();
+  rec.pending = r.u32() != 0;
   const std::uint64_t phases = r.u64();
   for (std::uint64_t i = 0; i < phases && r.fine() && i < bytes.size(); ++i)
     rec.active_phases.push_back(r.str());
@@ -123,6 +125,7 @@ void FileStateStore::save(const Record& rec) {
   w.str(rec.policy_fingerprint);
   w.str(rec.applied_at);
   w.str(rec.version);
+  w.u32(rec.pending ? 1 : 0);
   w.u64(rec.active_phases.size());
   for (const auto& id : rec.active_phases) w.str(id);
   w.u64(rec.sets.size());

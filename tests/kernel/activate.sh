@@ -64,4 +64,25 @@ check "concurrent runs serialise on the lock and converge" in_netns "
   nft list table inet op25b > '$work/have'
   unshare -n bash -c \"nft -f '$work/expected.nft' && nft list table inet op25b\" | cmp -s - '$work/have'"
 
+# Killed at any point (SIGKILL at several delays, on a policy big enough to be
+# caught mid-way), the next run converges: the kernel ends up equal to the policy.
+python3 "$root/bench/gen_policy.py" --v4 60000 --v6 6000 --pools 60 > "$work/big.json"
+python3 "$root/bench/gen_policy.py" --v4 60000 --v6 6000 --pools 60 --change > "$work/big2.json"
+rm -f "$work/state"
+script="'$op25bc' activate '$work/big.json' --at 2006-11-01 $opts 2>/dev/null >/dev/null"
+for delay in 0.02 0.1 0.2 0.35 0.5 0.8; do
+  script+="
+  '$op25bc' activate '$work/big2.json' --at 2006-11-01 $opts 2>/dev/null >/dev/null & pid=\$!
+  sleep $delay; kill -9 \$pid 2>/dev/null || true; wait \$pid 2>/dev/null || true
+  '$op25bc' activate '$work/big.json' --at 2006-11-01 $opts 2>/dev/null >/dev/null & pid=\$!
+  sleep $delay; kill -9 \$pid 2>/dev/null || true; wait \$pid 2>/dev/null || true"
+done
+script+="
+  '$op25bc' activate '$work/big2.json' --at 2006-11-01 $opts 2>/dev/null >/dev/null
+  '$op25bc' compile '$work/big2.json' --at 2006-11-01 2>/dev/null > '$work/expected.nft'
+  nft list table inet op25b > '$work/have'
+  unshare -n bash -c \"nft -f '$work/expected.nft' && nft list table inet op25b\" | cmp -s - '$work/have'
+  '$op25bc' diff '$work/big2.json' --at 2006-11-01 --verify --state '$work/state' --lock '$work/lock' >/dev/null 2>&1"
+check "runs killed (SIGKILL) at several points converge on the next run" in_netns "$script"
+
 finish

@@ -221,3 +221,50 @@ TEST_CASE("check mode validates without changing anything") {
   CHECK(s.kernel.dump("op25b").empty());
   CHECK_FALSE(s.state.load());
 }
+
+TEST_CASE("a run killed between the commit and the record converges on the next run") {
+  // A store that dies (throws) on its second save: after the write-ahead
+  // marker, before the final record: the commit happened, the record says pending.
+  struct DyingStore : apply::StateStore {
+    apply::MemoryStateStore inner;
+    int saves_left = 1 << 30;
+    std::optional<apply::Record> load() override { return inner.load(); }
+    void save(const apply::Record& r) override {
+      if (saves_left-- == 0) throw std::runtime_error("killed");
+      inner.save(r);
+    }
+  };
+  json doc = test::minimal_policy();
+  Diagnostics diags;
+  auto before = test::load_json(doc, diags);
+  doc["pools"][1]["prefixes"].push_back("198.18.64.0/24");
+  auto after = test::load_json(doc, diags);
+  REQUIRE((before && after));
+  kernel::FakeKernel kernel;
+  DyingStore store;
+  REQUIRE(apply::reconcile(kernel, store, at(*before, "2006-10-01"), {}).ok);
+  store.saves_left = 1;  // the marker is written, the final record is not
+  CHECK_THROWS(apply::reconcile(kernel, store, at(*after, "2006-10-01"), {}));
+  CHECK(kernel.dump("op25b") == table_text(at(*after, "2006-10-01")));  // committed
+  REQUIRE(store.load());
+  CHECK(store.load()->pending);
+  // The stale elements are not trusted: they are read back, and all is in sync.
+  store.saves_left = 1 << 30;
+  const auto next = apply::reconcile(kernel, store, at(*after, "2006-10-01"), {});
+  CHECK(next.in_sync);
+  CHECK(next.elements_read_back);
+}
+
+TEST_CASE("a rejected batch restores the record, so the next run still trusts it") {
+  const auto p = test::load_example("spinnet");
+  Setup s;
+  REQUIRE(s.run(at(p, "2006-06-15")).ok);
+  s.kernel.fail_at(0);
+  CHECK_FALSE(s.run(at(p, "2006-10-01")).ok);
+  REQUIRE(s.state.load());
+  CHECK_FALSE(s.state.load()->pending);
+  s.kernel.fail_at(1000);
+  const auto next = s.run(at(p, "2006-10-01"));
+  CHECK(next.ok);
+  CHECK_FALSE(next.elements_read_back);
+}

@@ -22,6 +22,9 @@ struct Record {
   std::string applied_at;                  // the policy instant applied, RFC 3339
   std::vector<std::string> active_phases;  // ids of the phases active then
   std::string version = OP25BC_VERSION;
+  // Written just before a commit: whether the commit happened is unknown until
+  // the record is rewritten, so a pending record is never trusted for elements.
+  bool pending = false;
   struct SetRecord {
     std::string name;
     net::Family family;
