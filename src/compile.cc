@@ -4,12 +4,20 @@
 #include "op25bc/backend/nft_text.h"
 #include "op25bc/eval/effective.h"
 #include "op25bc/ir/build.h"
+#include "op25bc/timeline/timeline.h"
 
 namespace op25bc {
 
-ir::Ruleset compile(const policy::Policy& policy, Instant at) {
+ir::Ruleset compile(const policy::Policy& policy, Instant at, bool kernel_timed) {
   const eval::EffectiveState state = eval::evaluate(policy, at);
-  return ir::build(policy, state);
+  std::optional<ir::Boundary> next;
+  if (kernel_timed)
+    for (const auto& e : timeline::build(policy))
+      if (e.ruleset_changes && e.at > at) {
+        next = ir::Boundary{e.at, e.after};
+        break;
+      }
+  return ir::build(policy, state, next);
 }
 
 std::string render(const policy::Policy& policy, const ir::Ruleset& ruleset, Instant at,

@@ -11,8 +11,9 @@ namespace op25bc {
 
 enum class OutputFormat { nft, json };
 
-// Middle: the ruleset the policy calls for at `at`.
-ir::Ruleset compile(const policy::Policy& policy, Instant at);
+// Middle: the ruleset the policy calls for at `at`. Kernel-timed: plus the
+// next boundary's change, guarded by "meta time" so the kernel switches itself.
+ir::Ruleset compile(const policy::Policy& policy, Instant at, bool kernel_timed = false);
 
 // Back end: the ruleset as an nft script or nftables JSON.
 std::string render(const policy::Policy& policy, const ir::Ruleset& ruleset, Instant at,

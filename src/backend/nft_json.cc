@@ -19,8 +19,8 @@ json payload(std::string_view protocol, std::string_view field) {
   return {{"payload", {{"protocol", protocol}, {"field", field}}}};
 }
 
-json match(json left, json right) {
-  return {{"match", {{"op", "=="}, {"left", std::move(left)}, {"right", std::move(right)}}}};
+json match(json left, json right, std::string_view op = "==") {
+  return {{"match", {{"op", op}, {"left", std::move(left)}, {"right", std::move(right)}}}};
 }
 
 struct MatchJson {
@@ -30,6 +30,9 @@ struct MatchJson {
   json operator()(const TcpDestinationPorts& m) const {
     json right = m.ports.size() == 1 ? json(m.ports[0]) : json{{"set", m.ports}};
     return match(payload("tcp", "dport"), std::move(right));
+  }
+  json operator()(const MetaTime& m) const {
+    return match({{"meta", {{"key", "time"}}}}, m.seconds, m.before ? "<" : ">=");
   }
   json operator()(const AddressInSet& m) const {
     return match(payload(m.family == net::Family::v4 ? "ip" : "ip6",

@@ -21,6 +21,9 @@ struct MatchText {
   std::string& out;
   void operator()(const TcpProtocol&) { out += "meta l4proto tcp"; }
   void operator()(const TcpDestinationPorts& m) { out += "tcp dport " + ports_text(m.ports); }
+  void operator()(const MetaTime& m) {
+    out += (m.before ? "meta time < " : "meta time >= ") + std::to_string(m.seconds);
+  }
   void operator()(const AddressInSet& m) {
     out += family_keyword(m.family);
     out += m.direction == Direction::source ? " saddr @" : " daddr @";

@@ -46,7 +46,7 @@ int run_compile(const CompileArgs& args, Io io) {
   const auto at = instant(args.at, *loaded.policy, io);
   if (!at) return kExitUsage;
   const auto format = args.format == "json" ? OutputFormat::json : OutputFormat::nft;
-  const ir::Ruleset ruleset = compile(*loaded.policy, *at);
+  const ir::Ruleset ruleset = compile(*loaded.policy, *at, args.kernel_timed);
   return write_output(args.output, render(*loaded.policy, ruleset, *at, format), io) ? kExitOk
                                                                                      : kExitFailure;
 }

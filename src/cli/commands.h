@@ -32,6 +32,7 @@ struct CompileArgs {
   std::optional<std::string> at;
   std::string format = "nft";
   std::string output;  // "" or "-": stdout
+  bool kernel_timed = false;
 };
 
 struct ExplainArgs {
@@ -56,6 +57,7 @@ struct ApplyArgs {
   bool dry_run = false;    // `op25bc apply --dry-run`
   bool adopt = false;
   bool verify = false;
+  bool kernel_timed = false;
   std::string state;  // default: /var/lib/op25bc/<table>.state
   std::string lock = "/run/op25bc.lock";
   double lock_wait = 10;  // seconds
@@ -69,6 +71,7 @@ struct ActivateArgs {
   std::string lock = "/run/op25bc.lock";
   double lock_wait = 30;
   bool allow_rollback = false;
+  bool kernel_timed = false;
   double warn_days = 14;
   bool syslog = true;
 };

@@ -102,7 +102,7 @@ int run_apply(const ApplyArgs& args, Io io) {
   const policy::Policy& p = *loaded.policy;
   const auto at = instant(args.at, p, io);
   if (!at) return kExitUsage;
-  const ir::Ruleset desired = compile(p, *at);
+  const ir::Ruleset desired = compile(p, *at, args.kernel_timed);
   const bool check_only = args.diff_only || args.dry_run;
   apply::ReconcileOptions options;
   options.check_only = check_only;
@@ -271,7 +271,7 @@ int run_activate(const ActivateArgs& args, Io io) {
   options.fingerprint = loaded.fingerprint;
   options.applied_at = format_time(plan.apply_at, p.zone);
   options.active_phases = active_phase_ids(p, plan.apply_at);
-  const auto out = reconcile_kernel(p, compile(p, plan.apply_at), options,
+  const auto out = reconcile_kernel(p, compile(p, plan.apply_at, args.kernel_timed), options,
                                     {args.lock, args.lock_wait, state}, io);
   if (!out) {
     log_line(LOG_ERR, "op25bc activate " + args.policy + ": failed, nothing changed", args.syslog,

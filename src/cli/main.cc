@@ -8,6 +8,10 @@ namespace {
 
 using namespace op25bc::cli;
 
+constexpr const char* kKernelTimedHelp =
+    "also install the next boundary's change, guarded by meta time, so the kernel switches at "
+    "the exact second";
+
 void add_policy(CLI::App& cmd, std::string& path) {
   cmd.add_option("POLICY", path, "policy file (JSON, see schemas/op25bc-policy.schema.json)")
       ->required();
@@ -39,6 +43,7 @@ int main(int argc, char** argv) {
   c->add_option("--format", compile.format, "nft (an nft -f script) or json (nft -j -f)")
       ->check(CLI::IsMember({"nft", "json"}));
   c->add_option("-o,--output", compile.output, "write to FILE (atomically) instead of stdout");
+  c->add_flag("--kernel-timed", compile.kernel_timed, kKernelTimedHelp);
 
   ExplainArgs explain;
   auto* e = app.add_subcommand("explain", "say whether a connection is blocked, and why");
@@ -76,6 +81,7 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     cmd->add_option("--format", args->format, "text or json")
         ->check(CLI::IsMember({"text", "json"}));
+    cmd->add_flag("--kernel-timed", args->kernel_timed, kKernelTimedHelp);
   }
   a->add_flag("--dry-run", apply.dry_run,
               "show the changes and have the kernel validate them without committing");
@@ -93,6 +99,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   ac->add_flag("--allow-rollback", activate.allow_rollback,
                "follow the clock back across a boundary already applied");
+  ac->add_flag("--kernel-timed", activate.kernel_timed, kKernelTimedHelp);
   ac->add_option("--warn-days", activate.warn_days, "warn about exemptions expiring this soon")
       ->capture_default_str();
   ac->add_flag("!--no-syslog", activate.syslog, "log to stderr only");

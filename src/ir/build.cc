@@ -33,7 +33,8 @@ std::string set_name(std::string_view base, net::Family f) {
 
 class Builder {
  public:
-  Builder(const Policy& p, const eval::EffectiveState& s) : p_(p), state_(s) {}
+  Builder(const Policy& p, const eval::EffectiveState& s, const std::optional<Boundary>& next)
+      : p_(p), state_(s), next_(next) {}
 
   Ruleset run() {
     out_.table = p_.table;
@@ -42,7 +43,14 @@ class Builder {
     add_counters();
     add_fixed_sets();
     Chain check{"check", std::nullopt, fixed_returns()};
-    for (std::size_t i : state_.phases) add_phase_rules(p_.phases[i], check.rules);
+    if (next_) add_timed_exemptions(check.rules);
+    for (std::size_t i = 0; i < p_.phases.size(); ++i) {
+      const bool now = active(state_.phases, i);
+      const bool after = next_ ? active(next_->after.phases, i) : now;
+      if (!now && !after) continue;
+      const MetaTime guard{now, next_ ? next_->at.time_since_epoch().count() : 0};
+      add_phase_rules(p_.phases[i], check.rules, now != after ? &guard : nullptr);
+    }
     out_.chains.push_back(forward_chain());
     out_.chains.push_back(std::move(check));
     out_.chains.push_back(block_chain());
@@ -61,12 +69,44 @@ class Builder {
     out_.sets.push_back({set_name(base, f), f, comment(std::move(text)), std::move(source.of(f))});
   }
 
+  static bool active(const std::vector<std::size_t>& list, std::size_t i) {
+    return std::find(list.begin(), list.end(), i) != list.end();
+  }
+
+  // Exemptions active now and (in kernel-timed mode) still after the boundary.
+  bool exempt_throughout(std::size_t i) const {
+    return active(state_.exemptions, i) && (!next_ || active(next_->after.exemptions, i));
+  }
+
+  void add_timed_exemptions(std::vector<Rule>& rules) {
+    const auto seconds = static_cast<std::int64_t>(next_->at.time_since_epoch().count());
+    for (const bool until : {true, false}) {
+      net::AddressSet set;
+      for (std::size_t i = 0; i < p_.exemptions.size(); ++i)
+        if (active(state_.exemptions, i) == until && active(next_->after.exemptions, i) != until)
+          for (const auto& a : p_.exemptions[i].prefixes.items) set.add(a);
+      set.merge();
+      const std::string base = until ? "exempt_until" : "exempt_from";
+      for (net::Family f : {net::Family::v4, net::Family::v6}) {
+        add_set(base, f,
+                until ? "exemptions ending at the next boundary"
+                      : "exemptions starting at the next boundary",
+                set);
+        rules.push_back(
+            {{MetaTime{until, seconds}, AddressInSet{f, Direction::source, set_name(base, f)}},
+             {},
+             {Verdict::Kind::return_, {}}});
+      }
+    }
+  }
+
   void add_fixed_sets() {
     net::AddressSet smarthosts, exempt;
     for (const auto& s : p_.smarthosts)
       for (const auto& a : s.addresses.items) smarthosts.add(a);
-    for (std::size_t i : state_.exemptions)
-      for (const auto& a : p_.exemptions[i].prefixes.items) exempt.add(a);
+    for (std::size_t i = 0; i < p_.exemptions.size(); ++i)
+      if (exempt_throughout(i))
+        for (const auto& a : p_.exemptions[i].prefixes.items) exempt.add(a);
     smarthosts.merge();
     exempt.merge();
     for (net::Family f : {net::Family::v4, net::Family::v6})
@@ -127,19 +167,20 @@ class Builder {
     return false;
   }
 
-  void add_phase_rules(const Phase& phase, std::vector<Rule>& rules) {
+  // `guard`, when set, limits the rules to before or after the next boundary.
+  void add_phase_rules(const Phase& phase, std::vector<Rule>& rules, const MetaTime* guard) {
     const std::string src = source_sets(phase);
     const std::string dst = phase.block_all ? std::string{} : destination_sets(phase);
     for (net::Family f : {net::Family::v4, net::Family::v6}) {
       if (!has_set(set_name(src, f))) continue;
       if (!phase.block_all && !has_set(set_name(dst, f))) continue;
-      Rule rule;
-      rule.matches.push_back(AddressInSet{f, Direction::source, set_name(src, f)});
+      Rule& rule = rules.emplace_back();
+      if (guard != nullptr) rule.matches.emplace_back(*guard);
+      rule.matches.emplace_back(AddressInSet{f, Direction::source, set_name(src, f)});
       if (!phase.block_all)
-        rule.matches.push_back(AddressInSet{f, Direction::destination, set_name(dst, f)});
-      rule.statements.push_back(CounterRef{policy::nft_name(phase.id)});
+        rule.matches.emplace_back(AddressInSet{f, Direction::destination, set_name(dst, f)});
+      rule.statements.emplace_back(CounterRef{policy::nft_name(phase.id)});
       rule.verdict = {Verdict::Kind::goto_, "block"};
-      rules.push_back(std::move(rule));
     }
   }
 
@@ -174,14 +215,16 @@ class Builder {
 
   const Policy& p_;
   const eval::EffectiveState& state_;
+  const std::optional<Boundary>& next_;
   Ruleset out_;
   std::map<std::vector<std::size_t>, std::string> source_names_;
 };
 
 }  // namespace
 
-Ruleset build(const Policy& policy, const eval::EffectiveState& state) {
-  return Builder(policy, state).run();
+Ruleset build(const Policy& policy, const eval::EffectiveState& state,
+              const std::optional<Boundary>& next) {
+  return Builder(policy, state, next).run();
 }
 
 }  // namespace op25bc::ir

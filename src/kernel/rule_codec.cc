@@ -7,6 +7,8 @@
 #include <linux/netfilter/nf_tables.h>
 #include <netinet/in.h>
 
+#include <endian.h>
+
 #include <cstring>
 #include <memory>
 
@@ -64,6 +66,22 @@ class Encoder {
     } else {
       lookup(ports_->name, ports_->id);
     }
+  }
+  // The kernel's clock is nanoseconds since the epoch in host order; nft
+  // converts it to big endian and compares bytes.
+  void operator()(const MetaTime& m) {
+    meta(NFT_META_TIME_NS);
+    nftnl_expr* b = add("byteorder");
+    nftnl_expr_set_u32(b, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
+    nftnl_expr_set_u32(b, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
+    nftnl_expr_set_u32(b, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+    nftnl_expr_set_u32(b, NFTNL_EXPR_BYTEORDER_LEN, 8);
+    nftnl_expr_set_u32(b, NFTNL_EXPR_BYTEORDER_SIZE, 8);
+    const std::uint64_t be = htobe64(static_cast<std::uint64_t>(m.seconds) * 1000000000ull);
+    nftnl_expr* e = add("cmp");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, m.before ? NFT_CMP_LT : NFT_CMP_GTE);
+    nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &be, sizeof be);
   }
   void operator()(const AddressInSet& m) {
     const bool v4 = m.family == net::Family::v4;
@@ -205,6 +223,17 @@ class Decoder {
         return tcp_dport(x, i + 2, rule);
       rule.matches.push_back(TcpProtocol{});
       return i + 2;
+    }
+    if (n == "meta" && u32(x[i], NFTNL_EXPR_META_KEY) == NFT_META_TIME_NS &&
+        is(x, i + 1, "byteorder") && is(x, i + 2, "cmp")) {
+      const auto op = u32(x[i + 2], NFTNL_EXPR_CMP_OP);
+      const auto b = bytes(x[i + 2], NFTNL_EXPR_CMP_DATA);
+      if (b.size() != 8 || (op != NFT_CMP_LT && op != NFT_CMP_GTE)) return fail();
+      std::uint64_t be = 0;
+      std::memcpy(&be, b.data(), 8);
+      rule.matches.push_back(
+          MetaTime{op == NFT_CMP_LT, static_cast<std::int64_t>(be64toh(be) / 1000000000ull)});
+      return i + 3;
     }
     if (n == "meta" && u32(x[i], NFTNL_EXPR_META_KEY) == NFT_META_NFPROTO) {
       const auto proto = cmp_u8(x, i + 1);

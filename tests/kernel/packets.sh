@@ -19,50 +19,9 @@ policy=$root/examples/spinnet.json
 probe=$root/tests/kernel/tcp_probe.py
 python=/usr/bin/python3
 [ -x "$python" ] || python=python3
-tag=op25bc-$$
-sub=$tag-sub rtr=$tag-rtr net=$tag-net
 work=$(mktemp -d)
-cleanup() {
-  for ns in "$sub" "$rtr" "$net"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
-  for ns in "$sub" "$rtr" "$net"; do ip netns del "$ns" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-for ns in "$sub" "$rtr" "$net"; do
-  ip netns add "$ns"
-  ip -n "$ns" link set lo up
-  # No duplicate address detection: link-local addresses usable at once.
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-done
-ip link add s0 netns "$sub" type veth peer name r0 netns "$rtr"
-ip link add n0 netns "$net" type veth peer name r1 netns "$rtr"
-ip netns exec "$rtr" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-
-# Subscribers: a link net, then addresses inside the example's pools.
-ip -n "$sub" addr add 198.18.254.2/30 dev s0
-ip -n "$sub" addr add 2001:db8:fffe::2/64 dev s0 nodad
-for a in 198.18.17.5 198.18.3.4 198.18.3.5 198.18.64.10; do ip -n "$sub" addr add $a/32 dev s0; done
-for a in 2001:db8:200::5 2001:db8:400::5; do ip -n "$sub" addr add $a/128 dev s0 nodad; done
-ip -n "$rtr" addr add 198.18.254.1/30 dev r0
-ip -n "$rtr" addr add 2001:db8:fffe::1/64 dev r0 nodad
-# The internet: a link net, then the servers.
-ip -n "$net" addr add 198.51.100.7/24 dev n0
-ip -n "$net" addr add 2001:db8:fffd::2/64 dev n0 nodad
-for a in 192.0.2.25 203.0.113.9; do ip -n "$net" addr add $a/32 dev n0; done
-for a in 2001:db8:25::25 2001:db8:ffff:1::25 2001:db8:ffff:ffff::7; do ip -n "$net" addr add $a/128 dev n0 nodad; done
-ip -n "$rtr" addr add 198.51.100.1/24 dev r1
-ip -n "$rtr" addr add 2001:db8:fffd::1/64 dev r1 nodad
-for dev in "$sub:s0" "$rtr:r0" "$rtr:r1" "$net:n0"; do ip -n "${dev%%:*}" link set "${dev#*:}" up; done
-# Routes: explicit, nothing default on the router.
-ip -n "$sub" route add default via 198.18.254.1
-ip -n "$sub" -6 route add default via 2001:db8:fffe::1
-ip -n "$net" route add 198.18.0.0/15 via 198.51.100.1
-ip -n "$net" -6 route add 2001:db8::/32 via 2001:db8:fffd::1
-for a in 192.0.2.25 203.0.113.9; do ip -n "$rtr" route add $a/32 via 198.51.100.7; done
-for a in 2001:db8:25::25 2001:db8:ffff:1::25 2001:db8:ffff:ffff::7; do ip -n "$rtr" -6 route add $a/128 via 2001:db8:fffd::2; done
-for a in 198.18.17.5 198.18.3.4 198.18.3.5 198.18.64.10; do ip -n "$rtr" route add $a/32 via 198.18.254.2; done
-for a in 2001:db8:200::5 2001:db8:400::5; do ip -n "$rtr" -6 route add $a/128 via 2001:db8:fffe::2; done
+topology_up "op25bc-$$"
+trap 'topology_down; rm -rf "$work"' EXIT
 
 ip netns exec "$net" "$python" "$probe" serve 25 587 465 > "$work/serve.out" &
 for _ in $(seq 50); do grep -q ready "$work/serve.out" 2>/dev/null && break; sleep 0.1; done

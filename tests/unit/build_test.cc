@@ -108,3 +108,28 @@ TEST_CASE("enforcement actions and multiple ports") {
   r = compile(*p, test::at(*p, "2006-10-01"));
   CHECK(rules(r, "block") == Lines{"log prefix \"op25b \"", "drop"});
 }
+
+TEST_CASE("kernel-timed: the next boundary's rules are installed behind meta time guards") {
+  const auto p = test::load_example("spinnet");
+  const auto r = compile(p, test::at(p, "2006-09-30T23:00:00+09:00"), true);
+  const auto boundary = std::to_string(test::at(p, "2006-10-01").time_since_epoch().count());
+  CHECK(rules(r, "check") ==
+        Lines{"ip daddr @smarthost4 return", "ip6 daddr @smarthost6 return",
+              "ip saddr @exempt4 return", "ip6 saddr @exempt6 return",
+              "meta time < " + boundary + " ip saddr @exempt_until4 return",
+              "meta time < " + boundary + " ip6 saddr @exempt_until6 return",
+              "meta time >= " + boundary + " ip saddr @exempt_from4 return",
+              "meta time >= " + boundary + " ip6 saddr @exempt_from6 return",
+              "ip saddr @phase_mobile_src4 ip daddr @phase_mobile_dst4 counter name "
+              "\"phase_mobile\" goto block",
+              "ip6 saddr @phase_mobile_src6 ip6 daddr @phase_mobile_dst6 counter name "
+              "\"phase_mobile\" goto block",
+              "meta time >= " + boundary +
+                  " ip saddr @phase_mobile_src4 counter name \"phase_all\" goto block",
+              "meta time >= " + boundary +
+                  " ip6 saddr @phase_mobile_src6 counter name \"phase_all\" goto block"});
+  // The exemption that expires at the following boundary moves to exempt_until.
+  const auto later = compile(p, test::at(p, "2007-03-30T23:00:00+09:00"), true);
+  CHECK(find_set(later, "exempt4")->elements.empty());
+  CHECK(find_set(later, "exempt_until4")->elements.size() == 1);
+}

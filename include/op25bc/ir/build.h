@@ -10,12 +10,24 @@
 // such phase in policy order, so names stay stable across phase boundaries.
 #pragma once
 
+#include <optional>
+
 #include "op25bc/eval/effective.h"
 #include "op25bc/ir/ruleset.h"
 #include "op25bc/policy/model.h"
 
 namespace op25bc::ir {
 
-Ruleset build(const policy::Policy& policy, const eval::EffectiveState& state);
+// Kernel-timed mode: the next boundary's change installed ahead of time, the
+// kernel switching at the exact instant. Phases ending at `at` get
+// "meta time < at", phases starting get "meta time >= at"; exemptions ending or
+// starting there sit in exempt_until4/6 and exempt_from4/6 behind the same guards.
+struct Boundary {
+  Instant at;
+  eval::EffectiveState after;
+};
+
+Ruleset build(const policy::Policy& policy, const eval::EffectiveState& state,
+              const std::optional<Boundary>& next = std::nullopt);
 
 }  // namespace op25bc::ir

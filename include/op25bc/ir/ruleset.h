@@ -44,7 +44,14 @@ struct AddressInSet {
   std::string set;
   friend bool operator==(const AddressInSet&, const AddressInSet&) = default;
 };
-using Match = std::variant<TcpProtocol, TcpDestinationPorts, AddressInSet>;
+// "meta time < T" (before) or "meta time >= T": a boundary the kernel enforces
+// itself, at an absolute instant (seconds since the epoch, UTC).
+struct MetaTime {
+  bool before;
+  std::int64_t seconds;
+  friend bool operator==(const MetaTime&, const MetaTime&) = default;
+};
+using Match = std::variant<TcpProtocol, TcpDestinationPorts, AddressInSet, MetaTime>;
 
 struct CounterRef {
   std::string name;
