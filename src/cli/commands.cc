@@ -9,6 +9,7 @@
 #include "op25bc/eval/pool_index.h"
 #include "op25bc/explain/explain.h"
 #include "op25bc/policy/load.h"
+#include "op25bc/schedule/activation.h"
 #include "op25bc/schedule/units.h"
 #include "op25bc/timeline/timeline.h"
 
@@ -77,6 +78,11 @@ int run_timeline(const TimelineArgs& args, Io io) {
   const Loaded loaded = load(args.policy, io);
   if (!loaded.policy) return kExitFailure;
   const auto events = timeline::build(*loaded.policy);
+  const auto now = instant(args.at, *loaded.policy, io);
+  if (!now) return kExitUsage;
+  for (const auto& w : schedule::expiry_warnings(
+           *loaded.policy, *now, std::chrono::hours(static_cast<long>(args.warn_days * 24))))
+    io.err << args.policy << ": warning: " << w << "\n";
   if (args.format == "json")
     io.out << timeline::to_json(*loaded.policy, events).dump(2) << "\n";
   else

@@ -47,6 +47,8 @@ struct ExplainArgs {
 struct TimelineArgs {
   std::string policy;
   std::string format = "text";
+  std::optional<std::string> at;  // "now" for the expiry warnings
+  double warn_days = 14;
 };
 
 // apply and diff share one command: diff never commits.

@@ -59,6 +59,9 @@ int main(int argc, char** argv) {
   TimelineArgs timeline;
   auto* t = app.add_subcommand("timeline", "list every instant at which the ruleset changes");
   add_policy(*t, timeline.policy);
+  t->add_option("--at", timeline.at, "the instant expiry warnings count from (default now)");
+  t->add_option("--warn-days", timeline.warn_days, "warn about exemptions expiring this soon")
+      ->capture_default_str();
   t->add_option("--format", timeline.format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
 

@@ -91,12 +91,17 @@ Activation plan(const policy::Policy& p, const std::vector<timeline::Event>& eve
       break;
     }
 
-  for (const auto& x : p.exemptions)
-    if (x.until && *x.until > a.apply_at && *x.until - a.apply_at <= in.warn_expiry)
-      a.warnings.push_back("exemption \"" + x.id + "\" expires on " +
-                           format_time(*x.until, p.zone) + ", in " +
-                           duration_text(duration_cast<seconds>(*x.until - a.apply_at)));
+  for (auto& w : expiry_warnings(p, a.apply_at, in.warn_expiry)) a.warnings.push_back(std::move(w));
   return a;
+}
+
+std::vector<std::string> expiry_warnings(const policy::Policy& p, Instant now, hours within) {
+  std::vector<std::string> out;
+  for (const auto& x : p.exemptions)
+    if (x.until && *x.until > now && *x.until - now <= within)
+      out.push_back("exemption \"" + x.id + "\" expires on " + format_time(*x.until, p.zone) +
+                    ", in " + duration_text(duration_cast<seconds>(*x.until - now)));
+  return out;
 }
 
 }  // namespace op25bc::schedule

@@ -97,6 +97,10 @@ def main():
     status(["explain", spinnet, "--src", "198.18.17.5", "--dst", "198.51.100.7", "--at",
             "2006-10-01"], 0, stdout_has="verdict: blocked\n")
 
+    status(["timeline", spinnet, "--at", "2007-03-20"], 0,
+           stderr_has="warning: exemption \"cust-1234\" expires on 2007-03-31T00:00:00+09:00, in 11 d")
+    r = status(["timeline", spinnet, "--at", "2007-03-01", "--warn-days", "7"], 0)
+    expect("expires" not in r.stderr, "no expiry warning outside --warn-days", r.stderr)
     r = status(["timeline", spinnet, "--format", "json"], 0)
     events = json.loads(r.stdout)["events"]
     expect([e["utc"] for e in events] == ["2006-05-31T15:00:00Z", "2006-06-14T15:00:00Z",

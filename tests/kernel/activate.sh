@@ -64,6 +64,45 @@ check "concurrent runs serialise on the lock and converge" in_netns "
   nft list table inet op25b > '$work/have'
   unshare -n bash -c \"nft -f '$work/expected.nft' && nft list table inet op25b\" | cmp -s - '$work/have'"
 
+# activate and timeline agree on every instant: at each boundary and a second
+# before it, the kernel holds exactly what compile says for that instant.
+for example in "$root"/examples/*.json; do
+  rm -f "$work/state"
+  script=""
+  for at in $(python3 -c '
+import json, subprocess, sys, datetime
+events = json.loads(subprocess.run([sys.argv[1], "timeline", sys.argv[2], "--format", "json"],
+                                   capture_output=True, text=True).stdout)["events"]
+for e in events:
+    t = datetime.datetime.fromisoformat(e["utc"].replace("Z", "+00:00"))
+    print((t - datetime.timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ"), e["utc"])' "$op25bc" "$example"); do
+    script+="
+    step '$at' '$at' '$example'"
+  done
+  check "$(basename "$example"): activate at every timeline instant holds what compile says" in_netns "$script"
+done
+
+# DST, as documented (America/Santiago, 2026): a date whose midnight does not
+# exist (September 6) starts at the end of the gap, 01:00 -03; an RFC 3339
+# instant in the repeated hour (23:00-24:00 on April 4) means that very pass of it.
+cat > "$work/dst.json" <<'JSON'
+{ "version": 1, "timezone": "America/Santiago",
+  "services": [ { "id": "s" } ],
+  "pools": [ { "id": "p", "service": "s", "prefixes": ["198.18.0.0/16"] } ],
+  "phases": [ { "id": "skipped-midnight", "effective": "2026-09-06", "block": "all" },
+              { "id": "repeated-hour", "effective": "2026-04-04T23:30:00-04:00",
+                "until": "2026-04-06", "scope": { "pools": ["p"] }, "block": "all" } ] }
+JSON
+rm -f "$work/state"
+check "DST: skipped midnight and repeated hour behave as documented" in_netns "
+  step 2026-04-04T22:30:00-03:00 2026-04-04T22:30:00-03:00 '$work/dst.json' && log_has 'no phase active'
+  step 2026-04-04T23:30:00-03:00 2026-04-04T23:30:00-03:00 '$work/dst.json' && log_has 'no phase active'
+  log_has 'next change 2026-04-04T23:30:00-04:00'
+  step 2026-04-04T23:30:00-04:00 2026-04-04T23:30:00-04:00 '$work/dst.json' && log_has 'phases repeated-hour active'
+  step 2026-09-05T23:59:59-04:00 2026-09-05T23:59:59-04:00 '$work/dst.json' && log_has 'no phase active'
+  log_has 'next change 2026-09-06T01:00:00-03:00'
+  step 2026-09-06T01:00:00-03:00 2026-09-06T01:00:00-03:00 '$work/dst.json' && log_has 'phases skipped-midnight active'"
+
 # Killed at any point (SIGKILL at several delays, on a policy big enough to be
 # caught mid-way), the next run converges: the kernel ends up equal to the policy.
 python3 "$root/bench/gen_policy.py" --v4 60000 --v6 6000 --pools 60 > "$work/big.json"

@@ -31,11 +31,13 @@ finish() {
 }
 
 # Three namespaces joined by veth pairs, documentation and benchmark addresses
-# only, no default route on the router:
-#   $sub: 198.18.17.5 198.18.3.4 198.18.3.5 198.18.64.10, 2001:db8:200::5 2001:db8:400::5
-#   $rtr: forwards between them
-#   $net: 198.51.100.7 (remote MTA), 192.0.2.25 (smarthost), 203.0.113.9 (mobile MX),
-#         2001:db8:25::25, 2001:db8:ffff:1::25, 2001:db8:ffff:ffff::7
+# only, no default route on the router: $sub holds subscribers in the example
+# policies' pools, $rtr forwards, $net holds the servers (198.51.100.7 is the
+# remote MTA; 192.0.2.25-26 smarthosts; 203.0.113.9 a mobile carrier's MX).
+SUBSCRIBERS4="198.18.17.5 198.18.3.4 198.18.3.5 198.18.64.10 198.18.1.5 198.18.1.42 198.18.33.1 198.18.65.1 198.18.81.1 198.18.96.5"
+SUBSCRIBERS6="2001:db8:200::5 2001:db8:400::5 2001:db8:1000::5 2001:db8:1000:42::1 2001:db8:2000::5"
+SERVERS4="192.0.2.25 192.0.2.26 203.0.113.9"
+SERVERS6="2001:db8:25::25 2001:db8:ffff:1::25 2001:db8:ffff:ffff::7"
 topology_up() {
   sub=$1-sub rtr=$1-rtr net=$1-net
   for ns in "$sub" "$rtr" "$net"; do
@@ -51,15 +53,15 @@ topology_up() {
   # Subscribers: a link net, then addresses inside the example's pools.
   ip -n "$sub" addr add 198.18.254.2/30 dev s0
   ip -n "$sub" addr add 2001:db8:fffe::2/64 dev s0 nodad
-  for a in 198.18.17.5 198.18.3.4 198.18.3.5 198.18.64.10; do ip -n "$sub" addr add $a/32 dev s0; done
-  for a in 2001:db8:200::5 2001:db8:400::5; do ip -n "$sub" addr add $a/128 dev s0 nodad; done
+  for a in $SUBSCRIBERS4; do ip -n "$sub" addr add $a/32 dev s0; done
+  for a in $SUBSCRIBERS6; do ip -n "$sub" addr add $a/128 dev s0 nodad; done
   ip -n "$rtr" addr add 198.18.254.1/30 dev r0
   ip -n "$rtr" addr add 2001:db8:fffe::1/64 dev r0 nodad
   # The internet: a link net, then the servers.
   ip -n "$net" addr add 198.51.100.7/24 dev n0
   ip -n "$net" addr add 2001:db8:fffd::2/64 dev n0 nodad
-  for a in 192.0.2.25 203.0.113.9; do ip -n "$net" addr add $a/32 dev n0; done
-  for a in 2001:db8:25::25 2001:db8:ffff:1::25 2001:db8:ffff:ffff::7; do ip -n "$net" addr add $a/128 dev n0 nodad; done
+  for a in $SERVERS4; do ip -n "$net" addr add $a/32 dev n0; done
+  for a in $SERVERS6; do ip -n "$net" addr add $a/128 dev n0 nodad; done
   ip -n "$rtr" addr add 198.51.100.1/24 dev r1
   ip -n "$rtr" addr add 2001:db8:fffd::1/64 dev r1 nodad
   for dev in "$sub:s0" "$rtr:r0" "$rtr:r1" "$net:n0"; do ip -n "${dev%%:*}" link set "${dev#*:}" up; done
@@ -68,10 +70,10 @@ topology_up() {
   ip -n "$sub" -6 route add default via 2001:db8:fffe::1
   ip -n "$net" route add 198.18.0.0/15 via 198.51.100.1
   ip -n "$net" -6 route add 2001:db8::/32 via 2001:db8:fffd::1
-  for a in 192.0.2.25 203.0.113.9; do ip -n "$rtr" route add $a/32 via 198.51.100.7; done
-  for a in 2001:db8:25::25 2001:db8:ffff:1::25 2001:db8:ffff:ffff::7; do ip -n "$rtr" -6 route add $a/128 via 2001:db8:fffd::2; done
-  for a in 198.18.17.5 198.18.3.4 198.18.3.5 198.18.64.10; do ip -n "$rtr" route add $a/32 via 198.18.254.2; done
-  for a in 2001:db8:200::5 2001:db8:400::5; do ip -n "$rtr" -6 route add $a/128 via 2001:db8:fffe::2; done
+  for a in $SERVERS4; do ip -n "$rtr" route add $a/32 via 198.51.100.7; done
+  for a in $SERVERS6; do ip -n "$rtr" -6 route add $a/128 via 2001:db8:fffd::2; done
+  for a in $SUBSCRIBERS4; do ip -n "$rtr" route add $a/32 via 198.18.254.2; done
+  for a in $SUBSCRIBERS6; do ip -n "$rtr" -6 route add $a/128 via 2001:db8:fffe::2; done
 }
 
 topology_down() {

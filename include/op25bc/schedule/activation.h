@@ -35,6 +35,10 @@ struct Activation {
 Activation plan(const policy::Policy& policy, const std::vector<timeline::Event>& events,
                 const ActivationInput& in);
 
+// Exemptions expiring within `within` of `now`, as warnings.
+std::vector<std::string> expiry_warnings(const policy::Policy& policy, Instant now,
+                                         std::chrono::hours within);
+
 // "3 d 4 h 5 min 6 s", compact.
 std::string duration_text(std::chrono::seconds d);
 
