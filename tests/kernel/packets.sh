@@ -3,9 +3,9 @@
 #   sub (subscribers of several pools, v4 and v6) -- rtr (runs op25bc) -- net
 # where net has TCP listeners on 25, 587 and 465 for smarthosts, a mobile
 # carrier's MX and an ordinary remote MTA. Through both seed rollouts (SpinNet
-# with `op25bc apply`: before June 1, June 1, June 15, October 1, exemption
-# active and expired; NetLaputa with `op25bc activate`: region by region, the
-# exemption expiring) every connection's observed result (connected or reset)
+# with `op25bc apply` and again with `op25bc activate`: before June 1, June 1,
+# June 15, October 1, exemption active and expired; NetLaputa with `op25bc
+# activate`: region by region, the exemption expiring) every connection's observed result (connected or reset)
 # must equal what `op25bc explain` says for the same source, destination, port
 # and instant.
 # Only documentation and benchmark addresses, all inside the namespaces; the
@@ -67,10 +67,15 @@ rollout "$root/examples/spinnet.json" apply \
   "2006-05-31 2006-06-01 2006-06-15 2006-10-01 2007-03-30 2007-03-31" \
   "198.18.17.5 198.18.3.4 198.18.3.5 198.18.64.10" "192.0.2.25 203.0.113.9 198.51.100.7" \
   "2001:db8:200::5 2001:db8:400::5" "2001:db8:25::25 2001:db8:ffff:1::25 2001:db8:ffff:ffff::7"
+# The same rollout through activate, the cron entry point.
+rollout "$root/examples/spinnet.json" activate \
+  "2006-05-31 2006-06-01 2006-06-15 2006-10-01 2007-03-31" \
+  "198.18.17.5 198.18.3.4 198.18.64.10" "192.0.2.25 203.0.113.9 198.51.100.7" \
+  "2001:db8:200::5" "2001:db8:ffff:1::25 2001:db8:ffff:ffff::7"
 # NetLaputa, through activate: Tokyo June 1, Kanagawa June 15, Matsudo and ISDN
 # July 1; the rental-server exemption until August 1; corporate never.
 rollout "$root/examples/netlaputa.json" activate \
-  "2006-05-31 2006-06-01 2006-06-15 2006-07-01 2006-08-01" \
+  "2006-05-31 2006-06-01 2006-06-15 2006-07-01 2006-08-01 2006-10-01" \
   "198.18.1.5 198.18.1.42 198.18.33.1 198.18.65.1 198.18.81.1 198.18.96.5" \
   "192.0.2.25 192.0.2.26 198.51.100.7" \
   "2001:db8:1000::5 2001:db8:1000:42::1 2001:db8:2000::5" "2001:db8:25::25 2001:db8:ffff:ffff::7"
