@@ -8,9 +8,6 @@ op25bc=$1
 root=$2
 source "$root/tests/kernel/lib.sh"
 require_root_or_skip
-probe=$root/tests/kernel/tcp_probe.py
-python=/usr/bin/python3
-[ -x "$python" ] || python=python3
 
 work=$(mktemp -d)
 trap 'topology_down 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -12,6 +12,11 @@ require_root_or_skip() {
   exit 77
 }
 
+# Debian's interpreter (the tests use only its standard library), and the TCP helper.
+python=/usr/bin/python3
+[ -x "$python" ] || python=python3
+probe=$(dirname "${BASH_SOURCE[0]}")/tcp_probe.py
+
 passed=0
 failed=0
 # check WHAT COMMAND...: counts the result, names a failure.

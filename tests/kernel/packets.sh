@@ -17,9 +17,6 @@ root=$2
 source "$root/tests/kernel/lib.sh"
 require_root_or_skip
 
-probe=$root/tests/kernel/tcp_probe.py
-python=/usr/bin/python3
-[ -x "$python" ] || python=python3
 work=$(mktemp -d)
 topology_up "op25bc-$$"
 trap 'topology_down; rm -rf "$work"' EXIT
