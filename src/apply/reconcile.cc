@@ -92,6 +92,8 @@ ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::
     out.elements_read_back = out.elements_read_back || o.verify;
     out.transaction = diff(current, desired, replace);
     if (out.transaction.empty()) {
+      // Read back (no usable record, or --verify): record it, so the next run need not.
+      if (out.elements_read_back && !o.check_only) state.save(record_of(kernel, desired, o));
       out.ok = out.in_sync = true;
       return out;
     }
@@ -103,7 +105,7 @@ ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::
       state.save(marker);
     }
     out.commit = kernel.commit(out.transaction, generation, o.check_only);
-    if (!o.check_only && !out.commit.ok && current)  // nothing changed: restore the record
+    if (!o.check_only && !out.commit.ok && current && !replace)  // nothing changed: restore
       state.save(record_of_current(*current, generation, record));
     if (out.commit.generation_changed) continue;  // someone committed meanwhile: again
     if (!out.commit.ok) {

@@ -253,6 +253,11 @@ TEST_CASE("a run killed between the commit and the record converges on the next 
   const auto next = apply::reconcile(kernel, store, at(*after, "2006-10-01"), {});
   CHECK(next.in_sync);
   CHECK(next.elements_read_back);
+  // Having read back, it recorded what it saw: the run after trusts the record again.
+  CHECK_FALSE(store.load()->pending);
+  const auto after_that = apply::reconcile(kernel, store, at(*after, "2006-10-01"), {});
+  CHECK(after_that.in_sync);
+  CHECK_FALSE(after_that.elements_read_back);
 }
 
 TEST_CASE("a rejected batch restores the record, so the next run still trusts it") {
