@@ -10,22 +10,8 @@
 # sync) and a one-prefix change applied end to end (policy parsing included),
 # with the number of netlink messages it sent.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-op25bc=${1:-$here/../build/op25bc}
-shift || true
-sizes=("$@")
-[ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000 1000000)
+source "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "bench/apply.sh needs root (network namespaces)"; exit 1; }
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-measure() {  # "seconds peak_MiB" of a command
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/stdout" 2>"$work/stderr" || {
-    cat "$work/stderr" >&2
-    return 1
-  }
-  awk '{ printf "%.2f %.0f\n", $1, $2 / 1024 }' "$work/time"
-}
 
 printf '%-8s %-7s | %9s %6s | %9s %6s | %6s | %8s | %10s %8s\n' v4 v6 "apply s" MiB "nft -f s" MiB ratio "diff s" "1-change s" messages
 for n in "${sizes[@]}"; do

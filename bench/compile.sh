@@ -8,21 +8,7 @@
 # same run, `nft -f` loading that very output into a throwaway network namespace
 # (needs root; skipped otherwise). Prints the ratio nft-load / op25bc-compile.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-op25bc=${1:-$here/../build/op25bc}
-shift || true
-sizes=("$@")
-[ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000 1000000)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-measure() {  # prints "seconds peak_MiB" for a command
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || {
-    cat "$work/stderr" >&2
-    return 1
-  }
-  awk '{ printf "%.2f %.0f\n", $1, $2 / 1024 }' "$work/time"
-}
+source "$(dirname "$0")/lib.sh"
 
 printf '%-9s %-7s %-8s %12s %10s %12s %10s %8s\n' v4 v6 format "op25bc s" "MiB" "nft -f s" "MiB" ratio
 for n in "${sizes[@]}"; do

@@ -106,16 +106,10 @@ std::string rule_text(const Rule& rule) {
   return out;
 }
 
-std::string render_nft_text(const Ruleset& r, std::span<const std::string> header) {
-  std::size_t elements = 0;
-  for (const Set& s : r.sets) elements += s.elements.size();
-  std::string out;
-  out.reserve(4096 + elements * 24);
-  out += "#!/usr/sbin/nft -f\n";
-  for (const auto& line : header) out += "# " + line + "\n";
-  const std::string table = "table inet " + r.table;
-  // Create-then-delete makes the replace work whether or not the table exists.
-  out += table + "\ndelete " + table + "\n" + table + " {\n";
+namespace {
+
+void append_table(std::string& out, const Ruleset& r) {
+  out += "table inet " + r.table + " {\n";
   if (!r.comment.empty()) out += "\tcomment \"" + r.comment + "\"\n";
   for (const Counter& c : r.counters) {
     out += "\tcounter " + c.name + " {\n";
@@ -125,6 +119,31 @@ std::string render_nft_text(const Ruleset& r, std::span<const std::string> heade
   for (const Set& s : r.sets) append_set(out, s);
   for (const Chain& c : r.chains) append_chain(out, c);
   out += "}\n";
+}
+
+std::size_t element_count(const Ruleset& r) {
+  std::size_t elements = 0;
+  for (const Set& s : r.sets) elements += s.elements.size();
+  return elements;
+}
+
+}  // namespace
+
+std::string render_nft_table(const Ruleset& r) {
+  std::string out;
+  out.reserve(4096 + element_count(r) * 24);
+  append_table(out, r);
+  return out;
+}
+
+std::string render_nft_text(const Ruleset& r, std::span<const std::string> header) {
+  std::string out;
+  out.reserve(4096 + element_count(r) * 24);
+  out += "#!/usr/sbin/nft -f\n";
+  for (const auto& line : header) out += "# " + line + "\n";
+  // Create-then-delete makes the replace work whether or not the table exists.
+  out += "table inet " + r.table + "\ndelete table inet " + r.table + "\n";
+  append_table(out, r);
   return out;
 }
 

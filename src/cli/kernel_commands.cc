@@ -22,8 +22,10 @@ namespace op25bc::cli {
 
 namespace {
 
-std::string default_state(const std::string& table) {
-  ::mkdir("/var/lib/op25bc", 0755);
+// --state if given, else /var/lib/op25bc/TABLE.state (the folder made on request).
+std::string state_path(const std::string& given, const std::string& table, bool create_folder) {
+  if (!given.empty()) return given;
+  if (create_folder) ::mkdir("/var/lib/op25bc", 0755);
   return "/var/lib/op25bc/" + table + ".state";
 }
 
@@ -71,7 +73,7 @@ std::optional<apply::ReconcileOutcome> reconcile_kernel(const policy::Policy& p,
       return std::nullopt;
     }
     kernel::NetlinkKernel kernel;
-    apply::FileStateStore state(access.state.empty() ? default_state(p.table) : access.state);
+    apply::FileStateStore state(state_path(access.state, p.table, true));
     apply::ReconcileOutcome out = apply::reconcile(kernel, state, desired, options);
     if (!out.ok) {
       io.err << "op25bc: " << out.error;
@@ -161,8 +163,7 @@ int run_status(const StatusArgs& args, Io io) {
       io.err << "op25bc: there is no table inet " << args.table << "\n";
       return kExitFailure;
     }
-    apply::FileStateStore store(args.state.empty() ? "/var/lib/op25bc/" + args.table + ".state"
-                                                   : args.state);
+    apply::FileStateStore store(state_path(args.state, args.table, false));
     const auto record = store.load();
     const auto counters = kernel.counters(args.table);
     const std::uint32_t generation = kernel.generation();
@@ -255,7 +256,7 @@ int run_activate(const ActivateArgs& args, Io io) {
   const policy::Policy& p = *loaded.policy;
   const auto now = instant(args.at, p, io);
   if (!now) return kExitUsage;
-  const std::string state = args.state.empty() ? default_state(p.table) : args.state;
+  const std::string state = state_path(args.state, p.table, true);
   schedule::ActivationInput in;
   in.now = *now;
   in.fingerprint = loaded.fingerprint;

@@ -222,9 +222,7 @@ void FakeKernel::add_foreign_table(const std::string& name) {
 std::string FakeKernel::dump(const std::string& table) const {
   auto it = tables_.find(table);
   if (it == tables_.end()) return {};
-  std::string text = backend::render_nft_text(it->second.ruleset, {});
-  // Only the table body: drop the shebang and the replace preamble.
-  return text.substr(text.find(" {\n") - ("table inet " + table).size());
+  return backend::render_nft_table(it->second.ruleset);
 }
 
 }  // namespace op25bc::kernel

@@ -13,8 +13,7 @@ void merge_intervals(std::vector<Interval>& intervals, Family family) {
   for (std::size_t i = 1; i < intervals.size(); ++i) {
     Interval& current = intervals[out];
     const Interval& next = intervals[i];
-    // Adjacent counts as mergeable; guard the +1 at the top of the space.
-    if (current.last == max_word(family) || next.first <= current.last + 1) {
+    if (joins(current, next, family)) {
       current.last = std::max(current.last, next.last);
     } else {
       intervals[++out] = next;

@@ -92,8 +92,7 @@ void check_exemptions(const Policy& p, const eval::PoolIndex& index, Diagnostics
     auto& merged = pools.of(f);
     merged.reserve(index.entries(f).size());
     for (const auto& e : index.entries(f)) {
-      if (!merged.empty() &&
-          (merged.back().last == net::max_word(f) || e.interval.first <= merged.back().last + 1))
+      if (!merged.empty() && net::joins(merged.back(), e.interval, f))
         merged.back().last = std::max(merged.back().last, e.interval.last);
       else
         merged.push_back(e.interval);

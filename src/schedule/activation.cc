@@ -64,7 +64,6 @@ Activation plan(const policy::Policy& p, const std::vector<timeline::Event>& eve
 
   // An edited policy that moves a date later: the policy is the truth, say so.
   if (in.record && !same_policy && applied) {
-    const auto before = eval::evaluate(p, *applied);
     const auto now = eval::evaluate(p, a.apply_at);
     for (std::size_t i = 0; i < p.phases.size(); ++i) {
       const bool was = !in.record->active_phases.empty() &&
@@ -76,7 +75,6 @@ Activation plan(const policy::Policy& p, const std::vector<timeline::Event>& eve
                              "\" was active and the edited policy moves it to " +
                              format_time(*p.phases[i].effective, p.zone) + ": applying the policy");
     }
-    (void)before;
   }
 
   a.boundary = latest_change_at_or_before(events, a.apply_at);

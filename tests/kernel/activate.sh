@@ -9,10 +9,8 @@ set -euo pipefail
 op25bc=$1
 root=$2
 source "$root/tests/kernel/lib.sh"
-require_root_or_skip
+start_kernel_test
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 policy=$root/examples/spinnet.json
 opts="--state $work/state --lock $work/lock --no-syslog"
 

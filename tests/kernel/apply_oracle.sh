@@ -13,10 +13,8 @@ op25bc=$1
 root=$2
 
 source "$root/tests/kernel/lib.sh"
-require_root_or_skip
+start_kernel_test
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 cp "$root/tests/kernel/foreign.nft" "$work/foreign.nft"
 opts="--state $work/state --lock $work/lock"
 

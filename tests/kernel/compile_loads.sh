@@ -12,14 +12,10 @@ op25bc=$1
 root=$2
 
 source "$root/tests/kernel/lib.sh"
-require_root_or_skip
+start_kernel_test
 command -v nft >/dev/null || { echo "FAIL: nft (Debian nftables) is required as the test oracle"; exit 1; }
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
 cp "$root/tests/kernel/foreign.nft" "$work/foreign.nft"
-
 
 for policy in "$root"/examples/*.json; do
   name=$(basename "$policy" .json)

@@ -7,10 +7,8 @@ set -euo pipefail
 op25bc=$1
 root=$2
 source "$root/tests/kernel/lib.sh"
-require_root_or_skip
+start_kernel_test
 
-work=$(mktemp -d)
-trap 'topology_down 2>/dev/null || true; rm -rf "$work"' EXIT
 spinnet=$root/examples/spinnet.json
 for at in 2006-05-31T23:59:50+09:00 2006-09-30T23:59:50+09:00 2007-03-30T23:59:50+09:00; do
   check "apply --kernel-timed at $at lists as nft -f of compile --kernel-timed" in_netns "

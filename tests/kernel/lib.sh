@@ -17,6 +17,18 @@ python=/usr/bin/python3
 [ -x "$python" ] || python=python3
 probe=$(dirname "${BASH_SOURCE[0]}")/tcp_probe.py
 
+# Every kernel test starts here: skip unless root, a private work folder, and a
+# cleanup that also takes down the namespace topology if one was built.
+start_kernel_test() {
+  require_root_or_skip
+  work=$(mktemp -d)
+  trap cleanup_kernel_test EXIT
+}
+cleanup_kernel_test() {
+  if [ -n "${sub:-}" ]; then topology_down; fi
+  rm -rf "$work"
+}
+
 passed=0
 failed=0
 # check WHAT COMMAND...: counts the result, names a failure.

@@ -15,11 +15,9 @@ op25bc=$1
 root=$2
 
 source "$root/tests/kernel/lib.sh"
-require_root_or_skip
+start_kernel_test
 
-work=$(mktemp -d)
 topology_up "op25bc-$$"
-trap 'topology_down; rm -rf "$work"' EXIT
 
 ip netns exec "$net" "$python" "$probe" serve 25 587 465 > "$work/serve.out" &
 for _ in $(seq 50); do grep -q ready "$work/serve.out" 2>/dev/null && break; sleep 0.1; done

@@ -28,8 +28,7 @@ struct Setup {
 };
 
 std::string table_text(const ir::Ruleset& r) {
-  std::string text = backend::render_nft_text(r, {});
-  return text.substr(text.find(" {\n") - ("table inet " + r.table).size());
+  return backend::render_nft_table(r);
 }
 
 }  // namespace

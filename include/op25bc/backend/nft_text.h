@@ -12,6 +12,9 @@ namespace op25bc::backend {
 // `header` lines are written as "# " comments at the top.
 std::string render_nft_text(const ir::Ruleset& ruleset, std::span<const std::string> header);
 
+// Only the "table inet NAME { ... }" block, as `nft list table` would show it.
+std::string render_nft_table(const ir::Ruleset& ruleset);
+
 // One rule as nft writes it, e.g. "ip saddr @all_src4 counter name \"all\" goto block".
 std::string rule_text(const ir::Rule& rule);
 

@@ -9,6 +9,12 @@
 
 namespace op25bc::net {
 
+// Whether `next` (starting at or after `current`) overlaps or touches it, so
+// the two join into one interval. The one rule for merging, everywhere.
+inline bool joins(const Interval& current, const Interval& next, Family family) {
+  return current.last == max_word(family) || next.first <= current.last + 1;
+}
+
 // Sorts and merges overlapping or adjacent intervals, in place.
 void merge_intervals(std::vector<Interval>& intervals, Family family);
 
