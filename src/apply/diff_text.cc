@@ -11,7 +11,7 @@ std::string type_of(net::Family f) {
 }
 
 void element_lines(std::string& out, char sign, const std::string& set, net::Family f,
-                   const std::vector<net::Interval>& elements, std::size_t limit) {
+                   const net::Intervals& elements, std::size_t limit) {
   out += "  set " + set + "\n";
   for (std::size_t i = 0; i < elements.size() && i < limit; ++i) {
     out += sign;
@@ -56,7 +56,7 @@ struct TextLine {
 };
 
 nlohmann::json elements_json(const std::string& set, net::Family f,
-                             const std::vector<net::Interval>& elements, std::size_t limit) {
+                             const net::Intervals& elements, std::size_t limit) {
   nlohmann::json list = nlohmann::json::array();
   for (std::size_t i = 0; i < elements.size() && i < limit; ++i)
     list.push_back(net::to_string(f, elements[i]));

@@ -26,9 +26,9 @@ std::optional<std::size_t> find_chain(const ir::Ruleset& r, const std::string& n
 }
 
 // Intervals in `a` that are not in `b`; both sorted by start.
-std::vector<net::Interval> minus(const std::vector<net::Interval>& a,
-                                 const std::vector<net::Interval>& b) {
-  std::vector<net::Interval> out;
+net::Intervals minus(const net::Intervals& a,
+                                 const net::Intervals& b) {
+  net::Intervals out;
   std::size_t j = 0;
   for (const auto& iv : a) {
     while (j < b.size() && b[j].first < iv.first) ++j;

@@ -223,7 +223,7 @@ class BatchBuilder {
 
   // Interval elements, split across messages of kIntervalsPerMessage.
   void elements(std::uint16_t type, std::uint16_t flags, const std::string& set, net::Family f,
-                const std::vector<net::Interval>& intervals, bool leading_end) {
+                const net::Intervals& intervals, bool leading_end) {
     for (std::size_t from = 0; from < intervals.size(); from += kIntervalsPerMessage) {
       const std::size_t to = std::min(intervals.size(), from + kIntervalsPerMessage);
       Set s(named_set(set));

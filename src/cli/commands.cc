@@ -6,7 +6,6 @@
 #include <iostream>
 
 #include "op25bc/compile.h"
-#include "op25bc/eval/pool_index.h"
 #include "op25bc/explain/explain.h"
 #include "op25bc/policy/load.h"
 #include "op25bc/schedule/activation.h"
@@ -65,8 +64,7 @@ int run_explain(const ExplainArgs& args, Io io) {
   const auto at = instant(args.at, *loaded.policy, io);
   if (!at) return kExitUsage;
   const explain::Query query{*src, *dst, args.port, *at};
-  const eval::PoolIndex pools(*loaded.policy);
-  const explain::Explanation e = explain::explain(*loaded.policy, pools, query);
+  const explain::Explanation e = explain::explain(*loaded.policy, query);
   if (args.format == "json")
     io.out << explain::to_json(*loaded.policy, query, e).dump(2) << "\n";
   else

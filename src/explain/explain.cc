@@ -41,13 +41,13 @@ std::optional<std::size_t> upcoming_phase(const Policy& p, const Query& q, std::
 
 }  // namespace
 
-Explanation explain(const Policy& p, const eval::PoolIndex& pools, const Query& q) {
+Explanation explain(const Policy& p, const Query& q) {
   Explanation e;
   for (std::size_t d = 0; d < p.destinations.size(); ++d)
     if (holds(p.destinations[d].prefixes, q.destination)) e.destinations.push_back(d);
   for (std::size_t s = 0; s < p.smarthosts.size() && !e.smarthost; ++s)
     if (holds(p.smarthosts[s].addresses, q.destination)) e.smarthost = s;
-  e.pool = pools.find(q.source);
+  e.pool = p.pool_index.find(q.source);
   for (std::size_t x = 0; x < p.exemptions.size() && !e.exemption; ++x) {
     const auto& ex = p.exemptions[x];
     if (policy::is_active(ex.effective, ex.until, q.at) && holds(ex.prefixes, q.source))
@@ -113,7 +113,7 @@ std::string phase_label(const Policy& p, std::size_t i) {
   return out;
 }
 
-std::string pool_label(const Policy& p, const eval::PoolIndex::Entry& e) {
+std::string pool_label(const Policy& p, const policy::PoolIndex::Entry& e) {
   const policy::Pool& pool = p.pools[e.pool];
   std::string out = "pool \"" + pool.id + "\"";
   if (pool.service_index) {
@@ -135,7 +135,7 @@ std::string smarthost_label(const policy::Smarthost& s) {
 
 // Smarthosts serving the pool's region (those with no regions serve all).
 std::vector<std::size_t> smarthosts_for(const Policy& p,
-                                        const std::optional<eval::PoolIndex::Entry>& pool) {
+                                        const std::optional<policy::PoolIndex::Entry>& pool) {
   std::vector<std::size_t> regional, general;
   const std::string region = pool ? p.pools[pool->pool].region : std::string{};
   for (std::size_t s = 0; s < p.smarthosts.size(); ++s) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <stdexcept>
 
 #include "op25bc/net/address_set.h"
 #include "op25bc/policy/resolve.h"
@@ -37,6 +38,10 @@ class Builder {
       : p_(p), state_(s), next_(next) {}
 
   Ruleset run() {
+    std::size_t prefixes = 0;
+    for (const auto& pool : p_.pools) prefixes += pool.prefixes.items.size();
+    if (p_.pool_index.size() != prefixes)
+      throw std::logic_error("ir::build: the policy's pool index is missing (see load_text)");
     out_.table = p_.table;
     out_.comment = comment("managed by op25bc" +
                            (p_.operator_name.empty() ? "" : ": " + p_.operator_name + " OP25B"));
@@ -126,6 +131,25 @@ class Builder {
     return rules;
   }
 
+  // The pools' prefixes, merged: one ordered walk of the pool index, no sort.
+  net::AddressSet pool_union(const std::vector<std::size_t>& pools) const {
+    std::vector<bool> selected(p_.pools.size(), false);
+    for (std::size_t k : pools) selected[k] = true;
+    net::AddressSet out;
+    for (net::Family f : {net::Family::v4, net::Family::v6}) {
+      auto& merged = out.of(f);
+      merged.reserve(p_.pool_index.entries(f).size());  // untouched capacity costs nothing
+      for (const auto& e : p_.pool_index.entries(f)) {
+        if (!selected[e.pool]) continue;
+        if (!merged.empty() && net::joins(merged.back(), e.interval, f))
+          merged.back().last = std::max(merged.back().last, e.interval.last);
+        else
+          merged.push_back(e.interval);
+      }
+    }
+    return out;
+  }
+
   // The source set of a phase: shared by every phase selecting the same pools.
   const std::string& source_sets(const Phase& phase) {
     auto [it, inserted] = source_names_.try_emplace(phase.pool_indexes);
@@ -134,10 +158,7 @@ class Builder {
     for (const Phase& other : p_.phases)
       if (other.pool_indexes == phase.pool_indexes) users.push_back(other.id);
     it->second = policy::nft_name(users.front()) + "_src";
-    net::AddressSet sources;
-    for (std::size_t k : phase.pool_indexes)
-      for (const auto& prefix : p_.pools[k].prefixes.items) sources.add(prefix);
-    sources.merge();
+    net::AddressSet sources = pool_union(phase.pool_indexes);
     const std::string text =
         "pools selected by phase" + std::string{users.size() > 1 ? "s " : " "} + join_ids(users);
     for (net::Family f : {net::Family::v4, net::Family::v6})

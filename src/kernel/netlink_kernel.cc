@@ -76,12 +76,12 @@ std::string udata_string(const void* data, std::uint32_t len, std::uint8_t type)
 // Rebuilds intervals from kernel interval-set elements: start keys, and end
 // keys one past the last address flagged NFT_SET_ELEM_INTERVAL_END. At equal
 // keys an end closes the previous interval before a start opens the next.
-std::vector<net::Interval> intervals_from(std::vector<std::pair<net::Word, bool>> keys,
+net::Intervals intervals_from(std::vector<std::pair<net::Word, bool>> keys,
                                           net::Family f) {
   std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) {
     return a.first < b.first || (a.first == b.first && a.second && !b.second);
   });
-  std::vector<net::Interval> out;
+  net::Intervals out;
   bool open = false;
   net::Word start = 0;
   for (const auto& [key, is_end] : keys) {

@@ -4,7 +4,7 @@
 
 namespace op25bc::net {
 
-void merge_intervals(std::vector<Interval>& intervals, Family family) {
+void merge_intervals(Intervals& intervals, Family family) {
   if (intervals.empty()) return;
   std::sort(intervals.begin(), intervals.end(), [](const Interval& a, const Interval& b) {
     return a.first < b.first || (a.first == b.first && a.last < b.last);

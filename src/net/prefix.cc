@@ -85,12 +85,13 @@ PrefixParse parse_prefix(std::string_view text) {
   }
   const Word host = mask_of(address->family, length);
   if ((address->value & host) != 0) {
-    const Prefix network{address->family, address->value & ~host, length};
+    const Prefix network{address->value & ~host, address->family,
+                         static_cast<std::uint8_t>(length)};
     result.error = "prefix " + quote(text) + " has host bits set";
     result.hint = "the network address is " + to_string(network);
     return result;
   }
-  result.prefix = Prefix{address->family, address->value, length};
+  result.prefix = Prefix{address->value, address->family, static_cast<std::uint8_t>(length)};
   return result;
 }
 

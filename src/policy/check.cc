@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "op25bc/eval/pool_index.h"
-#include "op25bc/net/address_set.h"
 
 namespace op25bc::policy {
 
@@ -15,7 +13,7 @@ std::string item_pointer(std::string_view list, std::size_t index, std::string_v
                         position);
 }
 
-std::string pool_prefix_pointer(const Policy& p, const eval::PoolIndex::Entry& e) {
+std::string pool_prefix_pointer(const Policy& p, const PoolIndex::Entry& e) {
   return item_pointer("pools", e.pool, "prefixes", p.pools[e.pool].prefixes.position(e.item));
 }
 
@@ -33,10 +31,10 @@ void check_ports(const Policy& p, Diagnostics& diags) {
 
 // Sweeps the sorted pool intervals once; an entry that starts inside the
 // furthest-reaching earlier entry of another pool is an overlap.
-void check_pool_overlaps(const Policy& p, const eval::PoolIndex& index, Diagnostics& diags) {
+void check_pool_overlaps(const Policy& p, const PoolIndex& index, Diagnostics& diags) {
   for (net::Family f : {net::Family::v4, net::Family::v6}) {
     const auto& entries = index.entries(f);
-    const eval::PoolIndex::Entry* reach = nullptr;
+    const PoolIndex::Entry* reach = nullptr;
     for (const auto& e : entries) {
       if (reach != nullptr && e.interval.first <= reach->interval.last && e.pool != reach->pool) {
         const Pool& other = p.pools[reach->pool];
@@ -59,14 +57,14 @@ std::vector<bool> pools_ever_blocked(const Policy& p) {
   return blocked;
 }
 
-void check_smarthosts(const Policy& p, const eval::PoolIndex& index, Diagnostics& diags) {
+void check_smarthosts(const Policy& p, const PoolIndex& index, Diagnostics& diags) {
   const std::vector<bool> blocked = pools_ever_blocked(p);
   for (std::size_t s = 0; s < p.smarthosts.size(); ++s) {
     const auto& addresses = p.smarthosts[s].addresses;
     for (std::size_t i = 0; i < addresses.items.size(); ++i) {
       const net::Prefix& a = addresses.items[i];
       std::optional<std::uint32_t> pool;
-      index.for_each_overlap(a.family, a.interval(), [&](const eval::PoolIndex::Entry& e) {
+      index.for_each_overlap(a.family, a.interval(), [&](const PoolIndex::Entry& e) {
         if (blocked[e.pool] && (!pool || e.pool < *pool)) pool = e.pool;
       });
       if (!pool) continue;
@@ -85,34 +83,36 @@ void check_smarthosts(const Policy& p, const eval::PoolIndex& index, Diagnostics
   }
 }
 
-// Exemptions exist to exempt subscribers: one that touches no pool is a typo.
-void check_exemptions(const Policy& p, const eval::PoolIndex& index, Diagnostics& diags) {
-  net::AddressSet pools;  // the index is sorted already: merging needs no sort
-  for (net::Family f : {net::Family::v4, net::Family::v6}) {
-    auto& merged = pools.of(f);
-    merged.reserve(index.entries(f).size());
-    for (const auto& e : index.entries(f)) {
-      if (!merged.empty() && net::joins(merged.back(), e.interval, f))
-        merged.back().last = std::max(merged.back().last, e.interval.last);
-      else
-        merged.push_back(e.interval);
-    }
+// Whether the pool entries overlapping `iv` cover all of it.
+bool covered_by_pools(const PoolIndex& index, net::Family f, const net::Interval& iv) {
+  net::Intervals touching;
+  index.for_each_overlap(f, iv, [&](const PoolIndex::Entry& e) { touching.push_back(e.interval); });
+  std::sort(touching.begin(), touching.end(),
+            [](const net::Interval& a, const net::Interval& b) { return a.first < b.first; });
+  net::Word next = iv.first;  // the first address not yet known to be covered
+  for (const net::Interval& t : touching) {
+    if (t.first > next) return false;
+    if (t.last >= iv.last) return true;
+    next = std::max(next, t.last + 1);
   }
+  return false;
+}
+
+// Exemptions exist to exempt subscribers: one that touches no pool is a typo.
+void check_exemptions(const Policy& p, Diagnostics& diags) {
   for (std::size_t x = 0; x < p.exemptions.size(); ++x) {
     const auto& prefixes = p.exemptions[x].prefixes;
     for (std::size_t i = 0; i < prefixes.items.size(); ++i) {
+      const net::Family f = prefixes.items[i].family;
       const net::Interval iv = prefixes.items[i].interval();
-      const auto& merged = pools.of(prefixes.items[i].family);
-      auto it = std::upper_bound(merged.begin(), merged.end(), iv.last,
-                                 [](net::Word v, const net::Interval& m) { return v < m.first; });
-      const bool touches = it != merged.begin() && std::prev(it)->last >= iv.first;
-      const bool covered = touches && std::prev(it)->first <= iv.first;
+      bool touches = false;
+      p.pool_index.for_each_overlap(f, iv, [&](const PoolIndex::Entry&) { touches = true; });
       const std::string ptr = item_pointer("exemptions", x, "prefixes", prefixes.position(i));
       const std::string text = net::to_string(prefixes.items[i]);
       if (!touches)
         diags.error(ptr, "exemption " + text + " lies outside every pool: it matches no subscriber",
                     "exempt an address inside a subscriber pool");
-      else if (!covered)
+      else if (!covered_by_pools(p.pool_index, f, iv))
         diags.warning(ptr, "exemption " + text + " lies partly outside every pool");
     }
   }
@@ -122,7 +122,7 @@ std::string date_text(const Policy& p, Instant t) {
   return format_date(t, p.zone);
 }
 
-void warn_rollout(const Policy& p, const eval::PoolIndex& index, Diagnostics& diags) {
+void warn_rollout(const Policy& p, const PoolIndex& index, Diagnostics& diags) {
   for (std::size_t i = 0; i < p.phases.size(); ++i) {
     const Phase& phase = p.phases[i];
     const std::string ptr = pointer_append("/phases", i);
@@ -160,12 +160,11 @@ void warn_rollout(const Policy& p, const eval::PoolIndex& index, Diagnostics& di
 }  // namespace
 
 void check(const Policy& p, Diagnostics& diags) {
-  const eval::PoolIndex index(p);
   check_ports(p, diags);
-  check_pool_overlaps(p, index, diags);
-  check_smarthosts(p, index, diags);
-  check_exemptions(p, index, diags);
-  warn_rollout(p, index, diags);
+  check_pool_overlaps(p, p.pool_index, diags);
+  check_smarthosts(p, p.pool_index, diags);
+  check_exemptions(p, diags);
+  warn_rollout(p, p.pool_index, diags);
 }
 
 }  // namespace op25bc::policy

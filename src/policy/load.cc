@@ -18,6 +18,7 @@ std::optional<Policy> load_text(std::string_view text, Diagnostics& diags) {
   Policy policy = parse(*document, diags);
   document.reset();  // the model holds everything now; free the DOM early
   resolve(policy, diags);
+  policy.pool_index = index_pools(policy);
   check(policy, diags);
   if (diags.has_errors()) return std::nullopt;
   return policy;

@@ -25,7 +25,7 @@ net::Interval element(const json& e) {
   }
   if (e.contains("prefix")) {
     const auto a = address(e["prefix"]["addr"]);
-    return net::Prefix{a.family, a.value, e["prefix"]["len"].get<int>()}.interval();
+    return net::Prefix{a.value, a.family, e["prefix"]["len"].get<std::uint8_t>()}.interval();
   }
   if (e.contains("range")) return {address(e["range"][0]).value, address(e["range"][1]).value};
   unsupported("set element", e);

@@ -33,7 +33,7 @@ class NftJsonRuleset {
  private:
   struct Set {
     std::string type;
-    std::vector<net::Interval> elements;
+    net::Intervals elements;
   };
   struct Chain {
     bool base = false;

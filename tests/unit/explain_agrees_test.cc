@@ -48,7 +48,6 @@ std::size_t check_agreement(const policy::Policy& p) {
   destinations.insert({0, net::parse_address("198.51.100.7")->value});
   destinations.insert({1, net::parse_address("2001:db8:ffff:ffff::7")->value});
 
-  const eval::PoolIndex pools(p);
   std::size_t checked = 0;
   for (Instant t : instants(p)) {
     const test::NftJsonRuleset rules(
@@ -59,7 +58,7 @@ std::size_t check_agreement(const policy::Policy& p) {
         const auto family = static_cast<net::Family>(sf);
         for (std::uint16_t port : {25, 587, 24}) {
           const explain::Query q{{family, s}, {family, d}, port, t};
-          const bool explained = explain::explain(p, pools, q).blocked();
+          const bool explained = explain::explain(p, q).blocked();
           const bool enforced =
               rules.evaluate({q.source, q.destination, port}) != test::Outcome::accept;
           if (explained != enforced)

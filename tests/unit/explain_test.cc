@@ -17,17 +17,16 @@ struct Case {
   const char* phase;  // blocking phase id, or ""
 };
 
-explain::Explanation run(const policy::Policy& p, const eval::PoolIndex& pools, const Case& c) {
+explain::Explanation run(const policy::Policy& p, const Case& c) {
   const explain::Query q{*net::parse_address(c.src), *net::parse_address(c.dst), c.port,
                          test::at(p, c.at)};
-  return explain::explain(p, pools, q);
+  return explain::explain(p, q);
 }
 
 }  // namespace
 
 TEST_CASE("explain: the SpinNet rollout, step by step") {
   const auto p = test::load_example("spinnet");
-  const eval::PoolIndex pools(p);
   const Case cases[] = {
       // Before June 1 nothing is blocked.
       {"198.18.17.5", "203.0.113.9", 25, "2006-05-31T23:59:59+09:00", Reason::no_phase, ""},
@@ -54,7 +53,7 @@ TEST_CASE("explain: the SpinNet rollout, step by step") {
     CAPTURE(c.src);
     CAPTURE(c.dst);
     CAPTURE(c.at);
-    const auto e = run(p, pools, c);
+    const auto e = run(p, c);
     CHECK(explain::reason_name(e.reason) == explain::reason_name(c.reason));
     CHECK((e.phase ? p.phases[*e.phase].id : std::string{}) == c.phase);
   }
@@ -62,9 +61,8 @@ TEST_CASE("explain: the SpinNet rollout, step by step") {
 
 TEST_CASE("explain: advice names the regional smarthost and the submission date") {
   const auto p = test::load_example("netlaputa");
-  const eval::PoolIndex pools(p);
   const auto e =
-      run(p, pools, {"198.18.33.1", "198.51.100.7", 25, "2006-06-15", Reason::blocked, "kanagawa"});
+      run(p, {"198.18.33.1", "198.51.100.7", 25, "2006-06-15", Reason::blocked, "kanagawa"});
   const explain::Query q{*net::parse_address("198.18.33.1"), *net::parse_address("198.51.100.7"),
                          25, test::at(p, "2006-06-15")};
   const auto j = explain::to_json(p, q, e);
@@ -76,19 +74,17 @@ TEST_CASE("explain: advice names the regional smarthost and the submission date"
         "\"smtp-yokohama\") at 192.0.2.26");
 
   const auto sp = test::load_example("spinnet");
-  const eval::PoolIndex sp_pools(sp);
   const explain::Query early{*net::parse_address("198.18.17.5"), *net::parse_address("203.0.113.9"),
                              25, test::at(sp, "2006-06-02")};
-  const std::string text = explain::to_text(sp, early, explain::explain(sp, sp_pools, early));
+  const std::string text = explain::to_text(sp, early, explain::explain(sp, early));
   CHECK(text.find("verdict: blocked\n") == 0);
   CHECK(text.find("(the provider opens its submission port on 2006-06-15)") != std::string::npos);
 }
 
 TEST_CASE("explain: an allowed connection says which phase will block it later") {
   const auto p = test::load_example("spinnet");
-  const eval::PoolIndex pools(p);
   const auto e =
-      run(p, pools,
+      run(p,
           {"198.18.17.5", "198.51.100.7", 25, "2006-06-02", Reason::destination_not_covered, ""});
   REQUIRE(e.upcoming);
   CHECK(p.phases[*e.upcoming].id == "all");

@@ -98,7 +98,7 @@ TEST_CASE("check mode leaves out BATCH_END so the kernel aborts after validating
 }
 
 TEST_CASE("set elements: nft's interval encoding, split across messages under 64 KiB") {
-  std::vector<net::Interval> intervals;
+  net::Intervals intervals;
   for (std::uint32_t i = 0; i < 1300; ++i)  // 10.0.0.0/30, 10.0.0.8/30, ...
     intervals.push_back({0x0A000000u + i * 8, 0x0A000000u + i * 8 + 3});
   intervals.push_back({0xFFFFFF00u, 0xFFFFFFFFu});  // ends at the top: no end element

@@ -13,7 +13,7 @@ Prefix P(const char* text) {
   return *parsed.prefix;
 }
 
-std::vector<std::string> texts(Family f, const std::vector<Interval>& ivs) {
+std::vector<std::string> texts(Family f, const Intervals& ivs) {
   std::vector<std::string> out;
   for (const auto& iv : ivs) out.push_back(to_string(f, iv));
   return out;
@@ -52,7 +52,7 @@ TEST_CASE("host bits set: the hint names the network address") {
 }
 
 TEST_CASE("merging joins overlapping and adjacent intervals, deterministically") {
-  std::vector<Interval> v4{P("198.18.1.0/24").interval(), P("198.18.0.0/24").interval(),
+  Intervals v4{P("198.18.1.0/24").interval(), P("198.18.0.0/24").interval(),
                            P("198.18.0.128/25").interval(), P("198.18.5.0/24").interval(),
                            P("198.18.2.0/24").interval()};
   merge_intervals(v4, Family::v4);
@@ -65,17 +65,17 @@ TEST_CASE("merging joins overlapping and adjacent intervals, deterministically")
 }
 
 TEST_CASE("merging two halves yields the covering prefix") {
-  std::vector<Interval> v6{P("2001:db8:8000::/33").interval(), P("2001:db8::/33").interval()};
+  Intervals v6{P("2001:db8:8000::/33").interval(), P("2001:db8::/33").interval()};
   merge_intervals(v6, Family::v6);
   CHECK(texts(Family::v6, v6) == std::vector<std::string>{"2001:db8::/32"});
 }
 
 TEST_CASE("merging at the top of the address space does not overflow") {
-  std::vector<Interval> v4{P("255.255.255.0/24").interval(), P("255.255.255.255").interval(),
+  Intervals v4{P("255.255.255.0/24").interval(), P("255.255.255.255").interval(),
                            P("0.0.0.0/8").interval()};
   merge_intervals(v4, Family::v4);
   CHECK(texts(Family::v4, v4) == std::vector<std::string>{"0.0.0.0/8", "255.255.255.0/24"});
-  std::vector<Interval> v6{P("ffff::/16").interval(), P("fffe::/16").interval()};
+  Intervals v6{P("ffff::/16").interval(), P("fffe::/16").interval()};
   merge_intervals(v6, Family::v6);
   CHECK(texts(Family::v6, v6) == std::vector<std::string>{"fffe::/15"});
 }

@@ -29,7 +29,7 @@ struct Record {
     std::string name;
     net::Family family;
     std::uint64_t handle;
-    std::vector<net::Interval> elements;
+    net::Intervals elements;
   };
   std::vector<SetRecord> sets;
 };

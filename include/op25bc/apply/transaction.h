@@ -36,13 +36,13 @@ struct DeleteSet {
 struct AddElements {
   std::string set;
   net::Family family;
-  std::vector<net::Interval> elements;
+  net::Intervals elements;
   bool new_set = false;  // the set is created in this transaction
 };
 struct DeleteElements {
   std::string set;
   net::Family family;
-  std::vector<net::Interval> elements;
+  net::Intervals elements;
 };
 struct AddChain {
   std::string name;

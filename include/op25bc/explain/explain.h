@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "op25bc/eval/pool_index.h"
 #include "op25bc/policy/model.h"
 
 namespace op25bc::explain {
@@ -32,7 +31,7 @@ enum class Reason {
 
 struct Explanation {
   Reason reason = Reason::port_not_blocked;
-  std::optional<eval::PoolIndex::Entry> pool;  // the source's pool and prefix
+  std::optional<policy::PoolIndex::Entry> pool;  // the source's pool and prefix
   std::optional<std::size_t> smarthost;        // the destination's smarthost
   std::optional<std::size_t> exemption;        // the source's active exemption
   std::optional<std::size_t> phase;            // the blocking phase
@@ -43,7 +42,7 @@ struct Explanation {
   bool blocked() const { return reason == Reason::blocked; }
 };
 
-Explanation explain(const policy::Policy& policy, const eval::PoolIndex& pools, const Query& q);
+Explanation explain(const policy::Policy& policy, const Query& q);
 
 std::string reason_name(Reason r);
 std::string to_text(const policy::Policy& policy, const Query& q, const Explanation& e);

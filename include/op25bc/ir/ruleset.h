@@ -16,7 +16,7 @@ struct Set {
   std::string name;
   net::Family family;
   std::string comment;
-  std::vector<net::Interval> elements;  // sorted, disjoint, non-adjacent
+  net::Intervals elements;  // sorted, disjoint, non-adjacent
   friend bool operator==(const Set&, const Set&) = default;
 };
 

@@ -16,17 +16,17 @@ inline bool joins(const Interval& current, const Interval& next, Family family) 
 }
 
 // Sorts and merges overlapping or adjacent intervals, in place.
-void merge_intervals(std::vector<Interval>& intervals, Family family);
+void merge_intervals(Intervals& intervals, Family family);
 
 // True when `value` lies in one of the merged intervals.
 bool contains(std::span<const Interval> merged, Word value);
 
 struct AddressSet {
-  std::vector<Interval> v4;
-  std::vector<Interval> v6;
+  Intervals v4;
+  Intervals v6;
 
-  std::vector<Interval>& of(Family f) { return f == Family::v4 ? v4 : v6; }
-  const std::vector<Interval>& of(Family f) const { return f == Family::v4 ? v4 : v6; }
+  Intervals& of(Family f) { return f == Family::v4 ? v4 : v6; }
+  const Intervals& of(Family f) const { return f == Family::v4 ? v4 : v6; }
 
   void add(const Prefix& p) { of(p.family).push_back(p.interval()); }
   void merge() {

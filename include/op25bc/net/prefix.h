@@ -6,6 +6,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "op25bc/net/bulk_allocator.h"
 
 namespace op25bc::net {
 
@@ -29,21 +32,26 @@ struct Interval {
   friend bool operator==(const Interval&, const Interval&) = default;
 };
 
+using Intervals = std::vector<Interval, BulkAllocator<Interval>>;
+
 struct Address {
   Family family;
   Word value;
   friend bool operator==(const Address&, const Address&) = default;
 };
 
+// Members ordered for size: 32 bytes, not 48 (pools hold millions of these).
 struct Prefix {
-  Family family;
   Word base;
-  int length;
+  Family family;
+  std::uint8_t length;
 
   Interval interval() const;
   bool contains(const Address& a) const;
   friend bool operator==(const Prefix&, const Prefix&) = default;
 };
+
+using Prefixes = std::vector<Prefix, BulkAllocator<Prefix>>;
 
 std::optional<Address> parse_address(std::string_view text);
 

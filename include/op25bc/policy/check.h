@@ -1,4 +1,4 @@
-// Pass 3: semantic checks that a schema cannot express: port conflicts, pool
+// Pass 4: semantic checks that a schema cannot express: port conflicts, pool
 // overlaps, smarthosts inside blocked pools, exemptions outside every pool,
 // and warnings about risky rollouts.
 #pragma once

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "op25bc/net/prefix.h"
+#include "op25bc/policy/pool_index.h"
 #include "op25bc/time/instant.h"
 
 namespace date {
@@ -19,7 +20,7 @@ namespace op25bc::policy {
 // Prefixes of one JSON array. Entries that failed to parse are left out;
 // `positions` then maps each kept entry back to its array index.
 struct PrefixList {
-  std::vector<net::Prefix> items;
+  net::Prefixes items;
   std::vector<std::uint32_t> positions;  // empty: identity
 
   std::size_t position(std::size_t i) const { return positions.empty() ? i : positions[i]; }
@@ -119,6 +120,8 @@ struct Policy {
   std::vector<Exemption> exemptions;
   Submission submission;
   std::vector<Phase> phases;
+
+  PoolIndex pool_index;  // built by the index pass, after resolve
 };
 
 constexpr bool is_active(const std::optional<Instant>& from, const std::optional<Instant>& until,
