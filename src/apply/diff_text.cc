@@ -55,8 +55,8 @@ struct TextLine {
   }
 };
 
-nlohmann::json elements_json(const std::string& set, net::Family f,
-                             const net::Intervals& elements, std::size_t limit) {
+nlohmann::json elements_json(const std::string& set, net::Family f, const net::Intervals& elements,
+                             std::size_t limit) {
   nlohmann::json list = nlohmann::json::array();
   for (std::size_t i = 0; i < elements.size() && i < limit; ++i)
     list.push_back(net::to_string(f, elements[i]));

@@ -26,8 +26,7 @@ std::optional<std::size_t> find_chain(const ir::Ruleset& r, const std::string& n
 }
 
 // Intervals in `a` that are not in `b`; both sorted by start.
-net::Intervals minus(const net::Intervals& a,
-                                 const net::Intervals& b) {
+net::Intervals minus(const net::Intervals& a, const net::Intervals& b) {
   net::Intervals out;
   std::size_t j = 0;
   for (const auto& iv : a) {

@@ -76,8 +76,7 @@ std::string udata_string(const void* data, std::uint32_t len, std::uint8_t type)
 // Rebuilds intervals from kernel interval-set elements: start keys, and end
 // keys one past the last address flagged NFT_SET_ELEM_INTERVAL_END. At equal
 // keys an end closes the previous interval before a start opens the next.
-net::Intervals intervals_from(std::vector<std::pair<net::Word, bool>> keys,
-                                          net::Family f) {
+net::Intervals intervals_from(std::vector<std::pair<net::Word, bool>> keys, net::Family f) {
   std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) {
     return a.first < b.first || (a.first == b.first && a.second && !b.second);
   });

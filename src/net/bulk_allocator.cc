@@ -16,8 +16,8 @@ std::size_t mapped_size(std::size_t bytes) {
 
 void* bulk_allocate(std::size_t bytes) {
   if (bytes < kHugePage) return ::operator new(bytes);
-  void* p = ::mmap(nullptr, mapped_size(bytes), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* p = ::mmap(nullptr, mapped_size(bytes), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
   ::madvise(p, mapped_size(bytes), MADV_HUGEPAGE);  // advice only: no THP, no harm
   return p;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-
 namespace op25bc::policy {
 
 namespace {

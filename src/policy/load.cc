@@ -1,10 +1,14 @@
 #include "op25bc/policy/load.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "op25bc/policy/check.h"
 #include "op25bc/policy/parse.h"
@@ -24,26 +28,55 @@ std::optional<Policy> load_text(std::string_view text, Diagnostics& diags) {
   return policy;
 }
 
-std::optional<std::string> read_file(const std::string& path, Diagnostics& diags) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    diags.error("", std::string{"cannot read policy: "} + std::strerror(errno));
+FileText::FileText(FileText&& other) noexcept {
+  *this = std::move(other);
+}
+
+FileText& FileText::operator=(FileText&& other) noexcept {
+  if (this == &other) return *this;
+  if (mapped_) ::munmap(const_cast<char*>(mapped_), size_);
+  mapped_ = std::exchange(other.mapped_, nullptr);
+  size_ = std::exchange(other.size_, 0);
+  read_ = std::move(other.read_);
+  return *this;
+}
+
+FileText::~FileText() {
+  if (mapped_) ::munmap(const_cast<char*>(mapped_), size_);
+}
+
+std::optional<FileText> read_file(const std::string& path, Diagnostics& diags) {
+  const auto unreadable = [&](int error) {
+    diags.error("", std::string{"cannot read policy: "} + std::strerror(error));
     return std::nullopt;
+  };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return unreadable(errno);
+  FileText text;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    const auto size = static_cast<std::size_t>(st.st_size);
+    void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    if (p != MAP_FAILED) {
+      ::close(fd);
+      text.mapped_ = static_cast<const char*>(p);
+      text.size_ = size;
+      return text;
+    }
   }
-  std::string text;
-  // A regular file is read in one go; a pipe cannot seek and is streamed.
-  if (in.seekg(0, std::ios::end)) {
-    text.resize(static_cast<std::size_t>(in.tellg()));
-    in.seekg(0);
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  } else {
-    in.clear();
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int error = errno;
+      ::close(fd);
+      return unreadable(error);
+    }
+    if (n == 0) break;
+    text.read_.append(buffer, static_cast<std::size_t>(n));
   }
-  if (in.bad()) {
-    diags.error("", "cannot read policy: read error");
-    return std::nullopt;
-  }
+  ::close(fd);
   return text;
 }
 

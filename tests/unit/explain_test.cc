@@ -83,9 +83,8 @@ TEST_CASE("explain: advice names the regional smarthost and the submission date"
 
 TEST_CASE("explain: an allowed connection says which phase will block it later") {
   const auto p = test::load_example("spinnet");
-  const auto e =
-      run(p,
-          {"198.18.17.5", "198.51.100.7", 25, "2006-06-02", Reason::destination_not_covered, ""});
+  const auto e = run(
+      p, {"198.18.17.5", "198.51.100.7", 25, "2006-06-02", Reason::destination_not_covered, ""});
   REQUIRE(e.upcoming);
   CHECK(p.phases[*e.upcoming].id == "all");
 }

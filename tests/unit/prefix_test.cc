@@ -53,8 +53,8 @@ TEST_CASE("host bits set: the hint names the network address") {
 
 TEST_CASE("merging joins overlapping and adjacent intervals, deterministically") {
   Intervals v4{P("198.18.1.0/24").interval(), P("198.18.0.0/24").interval(),
-                           P("198.18.0.128/25").interval(), P("198.18.5.0/24").interval(),
-                           P("198.18.2.0/24").interval()};
+               P("198.18.0.128/25").interval(), P("198.18.5.0/24").interval(),
+               P("198.18.2.0/24").interval()};
   merge_intervals(v4, Family::v4);
   CHECK(texts(Family::v4, v4) ==
         std::vector<std::string>{"198.18.0.0-198.18.2.255", "198.18.5.0/24"});
@@ -72,7 +72,7 @@ TEST_CASE("merging two halves yields the covering prefix") {
 
 TEST_CASE("merging at the top of the address space does not overflow") {
   Intervals v4{P("255.255.255.0/24").interval(), P("255.255.255.255").interval(),
-                           P("0.0.0.0/8").interval()};
+               P("0.0.0.0/8").interval()};
   merge_intervals(v4, Family::v4);
   CHECK(texts(Family::v4, v4) == std::vector<std::string>{"0.0.0.0/8", "255.255.255.0/24"});
   Intervals v6{P("ffff::/16").interval(), P("fffe::/16").interval()};

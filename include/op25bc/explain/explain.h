@@ -32,12 +32,12 @@ enum class Reason {
 struct Explanation {
   Reason reason = Reason::port_not_blocked;
   std::optional<policy::PoolIndex::Entry> pool;  // the source's pool and prefix
-  std::optional<std::size_t> smarthost;        // the destination's smarthost
-  std::optional<std::size_t> exemption;        // the source's active exemption
-  std::optional<std::size_t> phase;            // the blocking phase
-  std::vector<std::size_t> pool_phases;        // active phases selecting the pool
-  std::vector<std::size_t> destinations;       // destination groups holding the destination
-  std::optional<std::size_t> upcoming;         // a later phase that would block this
+  std::optional<std::size_t> smarthost;          // the destination's smarthost
+  std::optional<std::size_t> exemption;          // the source's active exemption
+  std::optional<std::size_t> phase;              // the blocking phase
+  std::vector<std::size_t> pool_phases;          // active phases selecting the pool
+  std::vector<std::size_t> destinations;         // destination groups holding the destination
+  std::optional<std::size_t> upcoming;           // a later phase that would block this
 
   bool blocked() const { return reason == Reason::blocked; }
 };

@@ -42,7 +42,8 @@ class PoolIndex {
  private:
   struct PerFamily {
     Entries entries;
-    std::vector<net::Word, net::BulkAllocator<net::Word>> max_last;  // running maximum of interval.last
+    std::vector<net::Word, net::BulkAllocator<net::Word>>
+        max_last;  // running maximum of interval.last
   };
   const PerFamily& family(net::Family f) const { return f == net::Family::v4 ? v4_ : v6_; }
   static PerFamily with_reach(Entries entries);
