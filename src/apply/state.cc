@@ -1,6 +1,7 @@
 #include "op25bc/apply/state.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,7 +9,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <stdexcept>
 
 namespace op25bc::apply {
@@ -28,13 +28,16 @@ class Writer {
     u64(s.size());
     raw(s.data(), s.size());
   }
-  void raw(const void* p, std::size_t n) { out.append(static_cast<const char*>(p), n); }
-  std::string out;
+  void raw(const void* p, std::size_t n) {
+    const auto* bytes = static_cast<const char*>(p);
+    out.insert(out.end(), bytes, bytes + n);
+  }
+  std::vector<char, net::BulkAllocator<char>> out;
 };
 
 class Reader {
  public:
-  explicit Reader(const std::string& in) : in_(in) {}
+  explicit Reader(std::string_view in) : in_(in) {}
   bool raw(void* p, std::size_t n) {
     if (pos_ + n > in_.size()) return ok_ = false;
     std::memcpy(p, in_.data() + pos_, n);
@@ -62,7 +65,7 @@ class Reader {
   bool fine() const { return ok_; }
 
  private:
-  const std::string& in_;
+  std::string_view in_;
   std::size_t pos_ = 0;
   bool ok_ = true;
 };
@@ -73,13 +76,40 @@ class Reader {
 
 }  // namespace
 
+// The file, mapped read-only for as long as it is decoded.
+class Mapping {
+ public:
+  explicit Mapping(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      size_ = static_cast<std::size_t>(st.st_size);
+      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      data_ = p == MAP_FAILED ? nullptr : static_cast<const char*>(p);
+    }
+    ::close(fd);
+  }
+  ~Mapping() {
+    if (data_) ::munmap(const_cast<char*>(data_), size_);
+  }
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  std::optional<std::string_view> bytes() const {
+    if (!data_) return std::nullopt;
+    return std::string_view{data_, size_};
+  }
+
+ private:
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
 std::optional<Record> FileStateStore::load() {
-  std::ifstream in(path_, std::ios::binary | std::ios::ate);
-  if (!in) return std::nullopt;
-  std::string bytes(static_cast<std::size_t>(std::max<std::streamoff>(in.tellg(), 0)), '\0');
-  in.seekg(0);
-  if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) return std::nullopt;
-  Reader r(bytes);
+  const Mapping file(path_);
+  const std::optional<std::string_view> bytes = file.bytes();
+  if (!bytes) return std::nullopt;
+  Reader r(*bytes);
   char magic[8];
   if (!r.raw(magic, sizeof magic) || std::memcmp(magic, kMagic, sizeof magic) != 0)
     return std::nullopt;
@@ -92,7 +122,7 @@ std::optional<Record> FileStateStore::load() {
   rec.version = r.str();
   rec.pending = r.u32() != 0;
   const std::uint64_t phases = r.u64();
-  for (std::uint64_t i = 0; i < phases && r.fine() && i < bytes.size(); ++i)
+  for (std::uint64_t i = 0; i < phases && r.fine() && i < bytes->size(); ++i)
     rec.active_phases.push_back(r.str());
   const std::uint64_t sets = r.u64();
   for (std::uint64_t i = 0; i < sets && r.fine(); ++i) {
@@ -101,12 +131,10 @@ std::optional<Record> FileStateStore::load() {
     s.family = r.u32() == 6 ? net::Family::v6 : net::Family::v4;
     s.handle = r.u64();
     const std::uint64_t n = r.u64();
-    if (!r.fine() || n > bytes.size() / 8) return std::nullopt;
+    if (!r.fine() || n > bytes->size() / 8) return std::nullopt;
     s.elements.resize(n);
     if (s.family == net::Family::v4) {
-      std::vector<std::uint32_t> words(2 * n);
-      r.raw(words.data(), words.size() * sizeof(std::uint32_t));
-      for (std::uint64_t k = 0; k < n; ++k) s.elements[k] = {words[2 * k], words[2 * k + 1]};
+      for (auto& iv : s.elements) iv = {r.u32(), r.u32()};
     } else {
       r.raw(s.elements.data(), n * sizeof(net::Interval));
     }
@@ -118,6 +146,11 @@ std::optional<Record> FileStateStore::load() {
 
 void FileStateStore::save(const Record& rec) {
   Writer w;
+  std::size_t size = 1024;  // an upper bound, so the buffer never moves
+  for (const auto& id : rec.active_phases) size += id.size() + 8;
+  for (const auto& s : rec.sets)
+    size += s.name.size() + 64 + s.elements.size() * sizeof(net::Interval);
+  w.out.reserve(size);
   w.raw(kMagic, sizeof kMagic);
   w.u32(rec.generation);
   w.u64(rec.netns);
@@ -135,13 +168,10 @@ void FileStateStore::save(const Record& rec) {
     w.u64(s.handle);
     w.u64(s.elements.size());
     if (s.family == net::Family::v4) {
-      std::vector<std::uint32_t> words;
-      words.reserve(2 * s.elements.size());
       for (const auto& iv : s.elements) {
-        words.push_back(static_cast<std::uint32_t>(iv.first));
-        words.push_back(static_cast<std::uint32_t>(iv.last));
+        w.u32(static_cast<std::uint32_t>(iv.first));
+        w.u32(static_cast<std::uint32_t>(iv.last));
       }
-      w.raw(words.data(), words.size() * sizeof(std::uint32_t));
     } else {
       w.raw(s.elements.data(), s.elements.size() * sizeof(net::Interval));
     }
