@@ -352,7 +352,9 @@ Policy parse(Document& doc, Diagnostics& diags) {
   const date::time_zone* zone = nullptr;
   if (document.is_object() && document.contains("timezone") && document["timezone"].is_string())
     zone = find_zone(document["timezone"].get<std::string>());
-  return Parser(diags, zone, doc.prefix_arrays).run(document);
+  Policy policy = Parser(diags, zone, doc.prefix_arrays).run(document);
+  policy.prefix_storage = doc.prefixes;
+  return policy;
 }
 
 }  // namespace op25bc::policy

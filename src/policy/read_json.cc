@@ -18,6 +18,14 @@ bool is_prefix_array(std::string_view list, std::string_view key) {
 
 class Handler final : public nlohmann::json_sax<json> {
  public:
+  // Every prefix is a string, and every string has two quotes: with room for
+  // that many the storage never moves, so the lists can point into it while
+  // it fills. (Reserved capacity that is never touched costs no memory.)
+  explicit Handler(std::string_view text) {
+    doc.prefixes = std::make_shared<net::Prefixes>();
+    doc.prefixes->reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '"')) / 2);
+  }
+
   Document doc;
   std::optional<std::pair<std::size_t, std::string>> error;  // byte offset, message
 
@@ -49,12 +57,15 @@ class Handler final : public nlohmann::json_sax<json> {
       // A prefix array: an empty placeholder in the DOM, its content captured.
       value(json::array());
       capture_ = &doc.prefix_arrays[pointer()];
+      captured_from_ = doc.prefixes->size();
       return true;
     }
     return open(json::array());
   }
   bool end_array() override {
     if (capture_ && skip_depth_ == 0) {
+      capture_->list.items = std::span<const net::Prefix>(doc.prefixes->data() + captured_from_,
+                                                          doc.prefixes->size() - captured_from_);
       capture_ = nullptr;
       return true;
     }
@@ -139,7 +150,7 @@ class Handler final : public nlohmann::json_sax<json> {
   void keep(const net::Prefix& p) {
     const auto position = static_cast<std::uint32_t>(capture_->size++);
     if (!capture_->bad.empty()) capture_->list.positions.push_back(position);
-    capture_->list.items.push_back(p);
+    doc.prefixes->push_back(p);
   }
 
   void reject(std::string message, std::string hint) {
@@ -151,13 +162,14 @@ class Handler final : public nlohmann::json_sax<json> {
 
   std::vector<Frame> stack_;
   PrefixArray* capture_ = nullptr;
+  std::size_t captured_from_ = 0;  // where the captured array's prefixes start
   std::size_t skip_depth_ = 0;
 };
 
 }  // namespace
 
 std::optional<Document> read_json(std::string_view text, Diagnostics& diags) {
-  Handler handler;
+  Handler handler(text);
   if (json::sax_parse(text, &handler) && !handler.error) return std::move(handler.doc);
   // nlohmann reports a byte offset; users want line and column.
   const std::size_t offset = handler.error ? std::min(handler.error->first, text.size()) : 0;

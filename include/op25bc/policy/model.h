@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -18,9 +20,10 @@ class time_zone;
 namespace op25bc::policy {
 
 // Prefixes of one JSON array. Entries that failed to parse are left out;
-// `positions` then maps each kept entry back to its array index.
+// `positions` then maps each kept entry back to its array index. The items
+// live in the policy's prefix storage, in document order.
 struct PrefixList {
-  net::Prefixes items;
+  std::span<const net::Prefix> items;
   std::vector<std::uint32_t> positions;  // empty: identity
 
   std::size_t position(std::size_t i) const { return positions.empty() ? i : positions[i]; }
@@ -121,6 +124,8 @@ struct Policy {
   Submission submission;
   std::vector<Phase> phases;
 
+  // Every PrefixList's items, read in one stream; copies of the policy share it.
+  std::shared_ptr<const net::Prefixes> prefix_storage;
   PoolIndex pool_index;  // built by the index pass, after resolve
 };
 

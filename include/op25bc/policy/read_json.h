@@ -5,6 +5,7 @@
 // pass reports them in document order like every other diagnostic.
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -30,6 +31,9 @@ struct PrefixArray {
 
 struct Document {
   nlohmann::json json;  // a captured prefix array is an empty array here
+  // The good prefixes of every captured array, in document order; each
+  // PrefixArray's list points into it.
+  std::shared_ptr<net::Prefixes> prefixes;
   std::unordered_map<std::string, PrefixArray> prefix_arrays;  // by JSON pointer
 };
 
