@@ -141,10 +141,11 @@ class Builder {
       merged.reserve(p_.pool_index.entries(f).size());  // untouched capacity costs nothing
       for (const auto& e : p_.pool_index.entries(f)) {
         if (!selected[e.pool]) continue;
-        if (!merged.empty() && net::joins(merged.back(), e.interval, f))
-          merged.back().last = std::max(merged.back().last, e.interval.last);
+        const net::Interval iv = e.interval();
+        if (!merged.empty() && net::joins(merged.back(), iv, f))
+          merged.back().last = std::max(merged.back().last, iv.last);
         else
-          merged.push_back(e.interval);
+          merged.push_back(iv);
       }
     }
     return out;

@@ -12,13 +12,6 @@ namespace op25bc::net {
 
 namespace {
 
-Word mask_of(Family family, int length) {
-  const int host_bits = address_bits(family) - length;
-  if (host_bits == 0) return 0;
-  if (host_bits == 128) return ~Word{0};
-  return (Word{1} << host_bits) - 1;  // the host part
-}
-
 bool parse_length(std::string_view text, int max, int& out) {
   if (text.empty() || text.size() > 3) return false;
   int value = 0;
@@ -39,10 +32,6 @@ int count_trailing_zero_bits(Word w) {
 }
 
 }  // namespace
-
-Interval Prefix::interval() const {
-  return {base, base | mask_of(family, length)};
-}
 
 bool Prefix::contains(const Address& a) const {
   if (a.family != family) return false;
@@ -83,7 +72,7 @@ PrefixParse parse_prefix(std::string_view text) {
                   std::to_string(address_bits(address->family));
     return result;
   }
-  const Word host = mask_of(address->family, length);
+  const Word host = host_mask(address->family, length);
   if ((address->value & host) != 0) {
     const Prefix network{address->value & ~host, address->family,
                          static_cast<std::uint8_t>(length)};

@@ -35,7 +35,7 @@ void check_pool_overlaps(const Policy& p, const PoolIndex& index, Diagnostics& d
     const auto& entries = index.entries(f);
     const PoolIndex::Entry* reach = nullptr;
     for (const auto& e : entries) {
-      if (reach != nullptr && e.interval.first <= reach->interval.last && e.pool != reach->pool) {
+      if (reach != nullptr && e.first <= reach->last() && e.pool != reach->pool) {
         const Pool& other = p.pools[reach->pool];
         diags.error(pool_prefix_pointer(p, e),
                     net::to_string(p.pools[e.pool].prefixes.items[e.item]) + " of pool \"" +
@@ -44,7 +44,7 @@ void check_pool_overlaps(const Policy& p, const PoolIndex& index, Diagnostics& d
                         other.id + "\" (" + pool_prefix_pointer(p, *reach) + ")",
                     "an address must belong to one pool and one service");
       }
-      if (reach == nullptr || e.interval.last > reach->interval.last) reach = &e;
+      if (reach == nullptr || e.last() > reach->last()) reach = &e;
     }
   }
 }
@@ -85,7 +85,8 @@ void check_smarthosts(const Policy& p, const PoolIndex& index, Diagnostics& diag
 // Whether the pool entries overlapping `iv` cover all of it.
 bool covered_by_pools(const PoolIndex& index, net::Family f, const net::Interval& iv) {
   net::Intervals touching;
-  index.for_each_overlap(f, iv, [&](const PoolIndex::Entry& e) { touching.push_back(e.interval); });
+  index.for_each_overlap(f, iv,
+                         [&](const PoolIndex::Entry& e) { touching.push_back(e.interval()); });
   std::sort(touching.begin(), touching.end(),
             [](const net::Interval& a, const net::Interval& b) { return a.first < b.first; });
   net::Word next = iv.first;  // the first address not yet known to be covered

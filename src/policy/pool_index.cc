@@ -14,7 +14,7 @@ PoolIndex::PerFamily PoolIndex::with_reach(Entries entries) {
   fam.max_last.reserve(fam.entries.size());
   net::Word running = 0;
   for (const Entry& e : fam.entries) {
-    running = std::max(running, e.interval.last);
+    running = std::max(running, e.last());
     fam.max_last.push_back(running);
   }
   return fam;
@@ -26,19 +26,17 @@ void PoolIndex::for_each_overlap(net::Family f, const net::Interval& iv,
   // Entries starting after iv.last cannot intersect; walk back from there while
   // some earlier entry may still reach iv.first.
   auto end = std::upper_bound(fam.entries.begin(), fam.entries.end(), iv.last,
-                              [](net::Word v, const Entry& e) { return v < e.interval.first; });
+                              [](net::Word v, const Entry& e) { return v < e.first; });
   for (auto k = static_cast<std::size_t>(end - fam.entries.begin()); k > 0; --k) {
     if (fam.max_last[k - 1] < iv.first) break;
-    if (fam.entries[k - 1].interval.last >= iv.first) fn(fam.entries[k - 1]);
+    if (fam.entries[k - 1].last() >= iv.first) fn(fam.entries[k - 1]);
   }
 }
 
 std::optional<PoolIndex::Entry> PoolIndex::find(const net::Address& a) const {
   std::optional<Entry> best;
   for_each_overlap(a.family, {a.value, a.value}, [&](const Entry& e) {
-    if (!best || e.interval.first < best->interval.first ||
-        (e.interval.first == best->interval.first && e.pool < best->pool))
-      best = e;
+    if (!best || e.first < best->first || (e.first == best->first && e.pool < best->pool)) best = e;
   });
   return best;
 }
@@ -53,10 +51,11 @@ PoolIndex index_pools(const Policy& policy) {
   for (std::uint32_t p = 0; p < policy.pools.size(); ++p) {
     const auto& items = policy.pools[p].prefixes.items;
     for (std::uint32_t i = 0; i < items.size(); ++i)
-      entries[items[i].family == net::Family::v6].push_back({items[i].interval(), p, i});
+      entries[items[i].family == net::Family::v6].push_back(
+          {items[i].base, p, i, items[i].length, items[i].family});
   }
   const auto before = [](const PoolIndex::Entry& a, const PoolIndex::Entry& b) {
-    if (a.interval.first != b.interval.first) return a.interval.first < b.interval.first;
+    if (a.first != b.first) return a.first < b.first;
     if (a.pool != b.pool) return a.pool < b.pool;
     return a.item < b.item;
   };

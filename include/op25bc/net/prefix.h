@@ -25,6 +25,14 @@ constexpr std::string_view family_name(Family f) {
   return f == Family::v4 ? "IPv4" : "IPv6";
 }
 
+// The host part of a prefix of `length` bits.
+constexpr Word host_mask(Family family, int length) {
+  const int host_bits = address_bits(family) - length;
+  if (host_bits == 0) return 0;
+  if (host_bits == 128) return ~Word{0};
+  return (Word{1} << host_bits) - 1;
+}
+
 // Inclusive interval [first, last] of addresses of one family.
 struct Interval {
   Word first;
@@ -46,10 +54,11 @@ struct Prefix {
   Family family;
   std::uint8_t length;
 
-  Interval interval() const;
+  Interval interval() const { return {base, base | host_mask(family, length)}; }
   bool contains(const Address& a) const;
   friend bool operator==(const Prefix&, const Prefix&) = default;
 };
+static_assert(sizeof(Prefix) == 32);
 
 using Prefixes = std::vector<Prefix, BulkAllocator<Prefix>>;
 

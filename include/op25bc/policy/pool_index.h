@@ -17,11 +17,18 @@ struct Policy;
 
 class PoolIndex {
  public:
+  // 32 bytes: the prefix's start and length rather than its interval.
   struct Entry {
-    net::Interval interval;
+    net::Word first;
     std::uint32_t pool;  // index into Policy::pools
     std::uint32_t item;  // index into that pool's prefixes.items
+    std::uint8_t length;
+    net::Family family;
+
+    net::Word last() const { return first | net::host_mask(family, length); }
+    net::Interval interval() const { return {first, last()}; }
   };
+  static_assert(sizeof(Entry) == 32);
   using Entries = std::vector<Entry, net::BulkAllocator<Entry>>;
 
   PoolIndex() = default;
