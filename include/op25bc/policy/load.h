@@ -1,6 +1,7 @@
-// The front end: policy text -> validated model, running parse, resolve and
-// check and collecting every diagnostic. No model is returned when any error
-// was found, so invalid input can never reach a later stage.
+// The front end: policy text -> validated model, running read_json, parse,
+// resolve, the pool index and check, collecting every diagnostic. No model is
+// returned when any error was found, so invalid input can never reach a later
+// stage.
 #pragma once
 
 #include <optional>
