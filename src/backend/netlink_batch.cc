@@ -22,12 +22,42 @@ using namespace apply;
 using namespace kernel::nftnl;
 using kernel::AnonymousSet;
 
+constexpr std::size_t kMessageRoom = 64 * 1024;  // reserved for any message but elements
+
+// Room reserved for an element message: its header and two keys per interval.
+std::size_t element_message_room(net::Family f, std::size_t intervals) {
+  return 4096 + (intervals + 1) * 2 * (f == net::Family::v4 ? 64 : 96);
+}
+
+// An upper bound of the buffer a batch needs on the way (the sum of every
+// message's reservation), so it is allocated once and never moves. Capacity
+// that is never written costs no memory.
+std::size_t batch_room(const Transaction& t) {
+  std::size_t room = 2 * kMessageRoom;  // BATCH_BEGIN and BATCH_END
+  for (const Op& op : t.ops) {
+    const net::Intervals* elements = nullptr;
+    net::Family family = net::Family::v4;
+    if (const auto* a = std::get_if<AddElements>(&op)) elements = &a->elements, family = a->family;
+    if (const auto* d = std::get_if<DeleteElements>(&op))
+      elements = &d->elements, family = d->family;
+    if (elements == nullptr) {
+      room += 3 * kMessageRoom;  // a rule may bring an anonymous set and its elements
+      continue;
+    }
+    for (std::size_t from = 0; from < elements->size(); from += kIntervalsPerMessage)
+      room += element_message_room(family, std::min(kIntervalsPerMessage, elements->size() - from));
+  }
+  return room;
+}
+
 // Builds one batch: BATCH_BEGIN (with the generation id), the operations'
 // messages, BATCH_END unless only checking. Remembers which operation each
 // message sequence number belongs to, to name the culprit of an error.
 class BatchBuilder {
  public:
-  BatchBuilder(std::uint32_t& seq, const std::string& table) : seq_(seq), table_(table) {}
+  BatchBuilder(std::uint32_t& seq, const Transaction& t) : seq_(seq), table_(t.table) {
+    buf_.reserve(batch_room(t));
+  }
 
   void begin(std::uint32_t generation) {
     nlmsghdr* nlh = batch_message(NFNL_MSG_BATCH_BEGIN);
@@ -191,7 +221,7 @@ class BatchBuilder {
   }
   void commit(nlmsghdr* nlh) { buf_.resize(used_ + NLMSG_ALIGN(nlh->nlmsg_len)); }
 
-  nlmsghdr* message(std::uint16_t type, std::uint16_t flags, std::size_t bytes = 64 * 1024) {
+  nlmsghdr* message(std::uint16_t type, std::uint16_t flags, std::size_t bytes = kMessageRoom) {
     reserve(bytes);
     const std::uint32_t s = ++seq_;
     owners_[s] = index_;
@@ -235,8 +265,7 @@ class BatchBuilder {
         if (intervals[i].last != net::max_word(f))
           element(s.p, address_key(f, intervals[i].last + 1), true);
       }
-      const std::size_t per = f == net::Family::v4 ? 64 : 96;
-      nlmsghdr* nlh = message(type, flags, 4096 + (to - from + 1) * 2 * per);
+      nlmsghdr* nlh = message(type, flags, element_message_room(f, to - from));
       nftnl_set_elems_nlmsg_build_payload(nlh, s.p);
       if (nlh->nlmsg_len > 0xffff)  // the element list attribute would have wrapped
         throw std::logic_error("set element message over the 64 KiB attribute limit");
@@ -271,7 +300,7 @@ class BatchBuilder {
 
   std::uint32_t& seq_;
   const std::string& table_;
-  std::vector<char> buf_;
+  std::vector<char, net::BulkAllocator<char>> buf_;
   std::size_t used_ = 0;
   std::size_t index_ = 0;
   std::uint32_t begin_seq_ = 0;
@@ -284,7 +313,7 @@ class BatchBuilder {
 
 NetlinkBatch build_netlink_batch(const Transaction& t, std::uint32_t generation, bool check_only,
                                  std::uint32_t& seq) {
-  BatchBuilder builder(seq, t.table);
+  BatchBuilder builder(seq, t);
   builder.begin(generation);
   for (std::size_t i = 0; i < t.ops.size(); ++i) builder.add(t.ops[i], i);
   if (!check_only) builder.end();

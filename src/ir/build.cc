@@ -140,12 +140,7 @@ class Builder {
       auto& merged = out.of(f);
       merged.reserve(p_.pool_index.entries(f).size());  // untouched capacity costs nothing
       for (const auto& e : p_.pool_index.entries(f)) {
-        if (!selected[e.pool]) continue;
-        const net::Interval iv = e.interval();
-        if (!merged.empty() && net::joins(merged.back(), iv, f))
-          merged.back().last = std::max(merged.back().last, iv.last);
-        else
-          merged.push_back(iv);
+        if (selected[e.pool]) net::append_merged(merged, e.interval(), f);
       }
     }
     return out;

@@ -8,11 +8,13 @@
 #include <vector>
 
 #include "op25bc/apply/transaction.h"
+#include "op25bc/net/bulk_allocator.h"
 
 namespace op25bc::backend {
 
 struct NetlinkBatch {
-  std::vector<char> bytes;      // BATCH_BEGIN, the messages, BATCH_END unless checking
+  std::vector<char, net::BulkAllocator<char>>
+      bytes;                    // BATCH_BEGIN, the messages, BATCH_END unless checking
   std::uint32_t begin_seq = 0;  // sequence number of BATCH_BEGIN
   std::map<std::uint32_t, std::size_t> owners;  // message sequence -> Transaction::ops index
 

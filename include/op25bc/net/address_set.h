@@ -2,6 +2,7 @@
 // the canonical form every set in the ruleset is written in.
 #pragma once
 
+#include <algorithm>
 #include <span>
 #include <vector>
 
@@ -13,6 +14,15 @@ namespace op25bc::net {
 // the two join into one interval. The one rule for merging, everywhere.
 inline bool joins(const Interval& current, const Interval& next, Family family) {
   return current.last == max_word(family) || next.first <= current.last + 1;
+}
+
+// Appends `next` (starting at or after every interval in `merged`) to sorted,
+// merged intervals, joining it with the last one where they meet.
+inline void append_merged(Intervals& merged, const Interval& next, Family family) {
+  if (!merged.empty() && joins(merged.back(), next, family))
+    merged.back().last = std::max(merged.back().last, next.last);
+  else
+    merged.push_back(next);
 }
 
 // Sorts and merges overlapping or adjacent intervals, in place.
