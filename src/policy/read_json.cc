@@ -27,7 +27,8 @@ class Handler final : public nlohmann::json_sax<json> {
   }
 
   Document doc;
-  std::optional<std::pair<std::size_t, std::string>> error;  // byte offset, message
+  std::optional<std::pair<std::size_t, std::string>> error;     // byte offset, message
+  std::vector<std::pair<std::string, std::string>> duplicates;  // object pointer, key
 
   bool null() override { return value(nullptr); }
   bool boolean(bool v) override { return value(v); }
@@ -57,6 +58,7 @@ class Handler final : public nlohmann::json_sax<json> {
       // A prefix array: an empty placeholder in the DOM, its content captured.
       value(json::array());
       capture_ = &doc.prefix_arrays[pointer()];
+      *capture_ = {};  // a repeated key (an error) starts over
       captured_from_ = doc.prefixes->size();
       return true;
     }
@@ -73,6 +75,7 @@ class Handler final : public nlohmann::json_sax<json> {
   }
   bool key(string_t& k) override {
     if (capture_) return true;  // inside an object inside a prefix array: skipped
+    if (stack_.back().frame->contains(k)) duplicates.emplace_back(pointer(stack_.size() - 1), k);
     stack_.back().key = k;
     return true;
   }
@@ -140,10 +143,14 @@ class Handler final : public nlohmann::json_sax<json> {
     return true;
   }
 
-  std::string pointer() const {
+  // The pointer of the value being read in the frame at `depth` (all frames
+  // by default); pointer(stack_.size() - 1) is the innermost container's own.
+  std::string pointer(std::size_t depth = std::string::npos) const {
     std::string out;
-    for (const Frame& f : stack_)
+    for (std::size_t i = 0; i < std::min(depth, stack_.size()); ++i) {
+      const Frame& f = stack_[i];
       out = f.frame->is_array() ? pointer_append(out, f.index - 1) : pointer_append(out, f.key);
+    }
     return out;
   }
 
@@ -170,7 +177,12 @@ class Handler final : public nlohmann::json_sax<json> {
 
 std::optional<Document> read_json(std::string_view text, Diagnostics& diags) {
   Handler handler(text);
-  if (json::sax_parse(text, &handler) && !handler.error) return std::move(handler.doc);
+  if (json::sax_parse(text, &handler) && !handler.error) {
+    for (const auto& [object, key] : handler.duplicates)
+      diags.error(pointer_append(object, key), "duplicate key " + quote(key),
+                  "a key may appear once per object; JSON readers disagree on which value wins");
+    return std::move(handler.doc);
+  }
   // nlohmann reports a byte offset; users want line and column.
   const std::size_t offset = handler.error ? std::min(handler.error->first, text.size()) : 0;
   std::size_t line = 1, column = 1;
