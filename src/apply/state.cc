@@ -1,7 +1,6 @@
 #include "op25bc/apply/state.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +9,8 @@
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
+
+#include "op25bc/io/file_bytes.h"
 
 namespace op25bc::apply {
 
@@ -76,40 +77,12 @@ class Reader {
 
 }  // namespace
 
-// The file, mapped read-only for as long as it is decoded.
-class Mapping {
- public:
-  explicit Mapping(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    struct stat st {};
-    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-      size_ = static_cast<std::size_t>(st.st_size);
-      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-      data_ = p == MAP_FAILED ? nullptr : static_cast<const char*>(p);
-    }
-    ::close(fd);
-  }
-  ~Mapping() {
-    if (data_) ::munmap(const_cast<char*>(data_), size_);
-  }
-  Mapping(const Mapping&) = delete;
-  Mapping& operator=(const Mapping&) = delete;
-  std::optional<std::string_view> bytes() const {
-    if (!data_) return std::nullopt;
-    return std::string_view{data_, size_};
-  }
-
- private:
-  const char* data_ = nullptr;
-  std::size_t size_ = 0;
-};
-
 std::optional<Record> FileStateStore::load() {
-  const Mapping file(path_);
-  const std::optional<std::string_view> bytes = file.bytes();
-  if (!bytes) return std::nullopt;
-  Reader r(*bytes);
+  int error = 0;
+  const std::optional<io::FileBytes> file = io::read_bytes(path_, error);
+  if (!file) return std::nullopt;
+  const std::string_view bytes = file->view();
+  Reader r(bytes);
   char magic[8];
   if (!r.raw(magic, sizeof magic) || std::memcmp(magic, kMagic, sizeof magic) != 0)
     return std::nullopt;
@@ -122,7 +95,7 @@ std::optional<Record> FileStateStore::load() {
   rec.version = r.str();
   rec.pending = r.u32() != 0;
   const std::uint64_t phases = r.u64();
-  for (std::uint64_t i = 0; i < phases && r.fine() && i < bytes->size(); ++i)
+  for (std::uint64_t i = 0; i < phases && r.fine() && i < bytes.size(); ++i)
     rec.active_phases.push_back(r.str());
   const std::uint64_t sets = r.u64();
   for (std::uint64_t i = 0; i < sets && r.fine(); ++i) {
@@ -131,7 +104,7 @@ std::optional<Record> FileStateStore::load() {
     s.family = r.u32() == 6 ? net::Family::v6 : net::Family::v4;
     s.handle = r.u64();
     const std::uint64_t n = r.u64();
-    if (!r.fine() || n > bytes->size() / 8) return std::nullopt;
+    if (!r.fine() || n > bytes.size() / 8) return std::nullopt;
     s.elements.resize(n);
     if (s.family == net::Family::v4) {
       for (auto& iv : s.elements) iv = {r.u32(), r.u32()};

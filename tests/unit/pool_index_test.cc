@@ -1,13 +1,8 @@
 #include <doctest/doctest.h>
 
-#include <sys/stat.h>
-#include <unistd.h>
+#include <algorithm>
 #include <memory>
-
-#include <cstdio>
-#include <fstream>
 #include <string>
-#include <thread>
 
 #include "op25bc/policy/load.h"
 #include "support/policies.h"
@@ -74,36 +69,4 @@ TEST_CASE("a copy of a policy keeps its prefixes after the original is gone") {
   original.reset();
   CHECK(net::to_string(copy.pools.at(0).prefixes.items[0]) == first);
   CHECK(copy.pool_index.size() > 0);
-}
-
-TEST_CASE("read_file: a mapped file, a pipe and an empty file read the same as their bytes") {
-  char folder[] = "/tmp/op25bc-read-XXXXXX";
-  REQUIRE(::mkdtemp(folder) != nullptr);
-  const std::string dir = folder;
-  const std::string content = R"({"version": 1, "pools": ["198.18.0.0/20"]})";
-  std::ofstream(dir + "/policy.json") << content;
-  std::ofstream(dir + "/empty.json");
-  REQUIRE(::mkfifo((dir + "/fifo").c_str(), 0600) == 0);
-  std::thread writer([&] { std::ofstream(dir + "/fifo") << content; });
-
-  Diagnostics diags;
-  auto mapped = policy::read_file(dir + "/policy.json", diags);
-  auto piped = policy::read_file(dir + "/fifo", diags);
-  writer.join();
-  auto empty = policy::read_file(dir + "/empty.json", diags);
-  auto folder_read = policy::read_file(dir, diags);
-  REQUIRE(mapped);
-  REQUIRE(piped);
-  REQUIRE(empty);
-  CHECK(mapped->view() == content);
-  CHECK(piped->view() == content);
-  CHECK(empty->view().empty());
-  policy::FileText moved = std::move(*mapped);  // the mapping moves with it
-  CHECK(moved.view() == content);
-  CHECK_FALSE(folder_read);
-  CHECK(test::describe(diags) == ": error: cannot read policy: Is a directory\n");
-
-  for (const char* name : {"/policy.json", "/empty.json", "/fifo"})
-    std::remove((dir + name).c_str());
-  ::rmdir(folder);
 }

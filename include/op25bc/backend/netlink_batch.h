@@ -13,9 +13,9 @@
 namespace op25bc::backend {
 
 struct NetlinkBatch {
-  std::vector<char, net::BulkAllocator<char>>
-      bytes;                    // BATCH_BEGIN, the messages, BATCH_END unless checking
-  std::uint32_t begin_seq = 0;  // sequence number of BATCH_BEGIN
+  // BATCH_BEGIN, the messages, BATCH_END unless checking.
+  std::vector<char, net::BulkAllocator<char>> bytes;
+  std::uint32_t begin_seq = 0;                  // sequence number of BATCH_BEGIN
   std::map<std::uint32_t, std::size_t> owners;  // message sequence -> Transaction::ops index
 
   std::size_t messages() const { return owners.size(); }  // begin/end not counted
