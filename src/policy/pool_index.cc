@@ -11,6 +11,10 @@ PoolIndex::PoolIndex(Entries v4, Entries v6)
 
 PoolIndex::PerFamily PoolIndex::with_reach(Entries entries) {
   PerFamily fam{std::move(entries), {}};
+  const auto inside_previous = [](const Entry& a, const Entry& b) { return b.first <= a.last(); };
+  if (std::adjacent_find(fam.entries.begin(), fam.entries.end(), inside_previous) ==
+      fam.entries.end())
+    return fam;  // disjoint: each entry's own end is as far as anything before it reaches
   fam.max_last.reserve(fam.entries.size());
   net::Word running = 0;
   for (const Entry& e : fam.entries) {
@@ -28,7 +32,7 @@ void PoolIndex::for_each_overlap(net::Family f, const net::Interval& iv,
   auto end = std::upper_bound(fam.entries.begin(), fam.entries.end(), iv.last,
                               [](net::Word v, const Entry& e) { return v < e.first; });
   for (auto k = static_cast<std::size_t>(end - fam.entries.begin()); k > 0; --k) {
-    if (fam.max_last[k - 1] < iv.first) break;
+    if (fam.reach(k - 1) < iv.first) break;
     if (fam.entries[k - 1].last() >= iv.first) fn(fam.entries[k - 1]);
   }
 }

@@ -49,8 +49,13 @@ class PoolIndex {
  private:
   struct PerFamily {
     Entries entries;
-    std::vector<net::Word, net::BulkAllocator<net::Word>>
-        max_last;  // running maximum of interval.last
+    // Running maximum of last(), kept only when some entry lies inside an
+    // earlier one; for disjoint entries (the usual case) it equals last().
+    std::vector<net::Word, net::BulkAllocator<net::Word>> max_last;
+
+    net::Word reach(std::size_t k) const {
+      return max_last.empty() ? entries[k].last() : max_last[k];
+    }
   };
   const PerFamily& family(net::Family f) const { return f == net::Family::v4 ? v4_ : v6_; }
   static PerFamily with_reach(Entries entries);
