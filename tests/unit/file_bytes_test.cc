@@ -13,34 +13,40 @@
 
 using namespace op25bc;
 
-TEST_CASE("file bytes: a mapped file, a pipe and an empty file read as their bytes") {
+TEST_CASE("file bytes: a file, a large file, a pipe and an empty file read as their bytes") {
   char folder[] = "/tmp/op25bc-read-XXXXXX";
   REQUIRE(::mkdtemp(folder) != nullptr);
   const std::string dir = folder;
   const std::string content = R"({"version": 1, "pools": ["198.18.0.0/20"]})";
   std::ofstream(dir + "/policy.json") << content;
   std::ofstream(dir + "/empty.json");
+  std::string large;  // past the huge-page size of the buffer, and larger than a pipe's first read
+  for (int i = 0; large.size() < (std::size_t{3} << 20); ++i) large += std::to_string(i) + ",";
+  std::ofstream(dir + "/large.json") << large;
   REQUIRE(::mkfifo((dir + "/fifo").c_str(), 0600) == 0);
-  std::thread writer([&] { std::ofstream(dir + "/fifo") << content; });
+  std::thread writer([&] { std::ofstream(dir + "/fifo") << large; });
 
   Diagnostics diags;
-  auto mapped = policy::read_file(dir + "/policy.json", diags);
+  auto regular = policy::read_file(dir + "/policy.json", diags);
+  auto big = policy::read_file(dir + "/large.json", diags);
   auto piped = policy::read_file(dir + "/fifo", diags);
   writer.join();
   auto empty = policy::read_file(dir + "/empty.json", diags);
   auto folder_read = policy::read_file(dir, diags);
-  REQUIRE(mapped);
+  REQUIRE(regular);
+  REQUIRE(big);
   REQUIRE(piped);
   REQUIRE(empty);
-  CHECK(mapped->view() == content);
-  CHECK(piped->view() == content);
+  CHECK(regular->view() == content);
+  CHECK(big->view() == large);
+  CHECK(piped->view() == large);
   CHECK(empty->view().empty());
-  io::FileBytes moved = std::move(*mapped);  // the mapping moves with it
+  io::FileBytes moved = std::move(*regular);
   CHECK(moved.view() == content);
   CHECK_FALSE(folder_read);
   CHECK(test::describe(diags) == ": error: cannot read policy: Is a directory\n");
 
-  for (const char* name : {"/policy.json", "/empty.json", "/fifo"})
+  for (const char* name : {"/policy.json", "/large.json", "/empty.json", "/fifo"})
     std::remove((dir + name).c_str());
   ::rmdir(folder);
 }

@@ -1,29 +1,26 @@
-// A file's bytes, read once. A regular file is mapped read-only, so a 20 MB
-// policy or a 10 MB state record is never copied; anything else (a pipe, a
-// process substitution) is read into memory.
+// A file's bytes, read once into one buffer (huge-page backed when large), so
+// a 20 MB policy costs one read, not a growing string. The file is read, not
+// mapped: a policy truncated by an editor while op25bc reads it must give a
+// parse error, not SIGBUS.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "op25bc/net/bulk_allocator.h"
 
 namespace op25bc::io {
 
 class FileBytes {
  public:
-  FileBytes() = default;
-  FileBytes(FileBytes&& other) noexcept;
-  FileBytes& operator=(FileBytes&& other) noexcept;
-  ~FileBytes();
-
-  std::string_view view() const { return mapped_ ? std::string_view{mapped_, size_} : read_; }
+  std::string_view view() const { return {bytes_.data(), bytes_.size()}; }
   operator std::string_view() const { return view(); }
 
  private:
   friend std::optional<FileBytes> read_bytes(const std::string& path, int& error);
-  const char* mapped_ = nullptr;
-  std::size_t size_ = 0;
-  std::string read_;
+  std::vector<char, net::BulkAllocator<char>> bytes_;
 };
 
 // nullopt, with the errno value in `error`, when the file cannot be read.
