@@ -1,6 +1,7 @@
 #include "op25bc/policy/read_json.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "op25bc/policy/json_reader.h"
 
@@ -157,6 +158,8 @@ class Handler final : public nlohmann::json_sax<json> {
   void keep(const net::Prefix& p) {
     const auto position = static_cast<std::uint32_t>(capture_->size++);
     if (!capture_->bad.empty()) capture_->list.positions.push_back(position);
+    if (doc.prefixes->size() == doc.prefixes->capacity())  // cannot happen: see the constructor
+      throw std::logic_error("read_json: prefix storage would move under the lists");
     doc.prefixes->push_back(p);
   }
 
