@@ -2,7 +2,6 @@
 """The JSON Schema and op25bc validate agree: every example and good fixture
 passes both; every structurally bad corpus case fails both; semantically bad
 cases pass the schema (it cannot see them) and fail op25bc."""
-import argparse
 import copy
 import json
 import pathlib
@@ -36,11 +35,8 @@ def good_fixtures():
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--op25bc", required=True)
-    ap.add_argument("--root", required=True)
-    a = ap.parse_args()
-    root = pathlib.Path(a.root)
+    a = corpus.arguments()
+    root = a.root
     schema = json.loads((root / "schemas/op25bc-policy.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)

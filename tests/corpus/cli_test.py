@@ -1,7 +1,6 @@
 #!/usr/bin/python3
 """The command-line contract: exit codes (0, 1, 64), stdout for results and
 stderr for diagnostics, atomic output files, deterministic output."""
-import argparse
 import json
 import pathlib
 import subprocess
@@ -15,11 +14,8 @@ expect = tally.expect
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--op25bc", required=True)
-    ap.add_argument("--root", required=True)
-    a = ap.parse_args()
-    root = pathlib.Path(a.root)
+    a = corpus.arguments()
+    root = a.root
     spinnet = str(root / "examples/spinnet.json")
     netlaputa = str(root / "examples/netlaputa.json")
 

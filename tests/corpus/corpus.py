@@ -1,10 +1,19 @@
 """Shared by the corpus tests: materialise each case of invalid.json as a file."""
+import argparse
 import json
 import pathlib
 
 import jsonpatch
 
 HERE = pathlib.Path(__file__).resolve().parent
+
+
+def arguments():
+    """The arguments every test script here takes: --op25bc BINARY --root SOURCE_DIR."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--op25bc", required=True)
+    ap.add_argument("--root", required=True, type=pathlib.Path)
+    return ap.parse_args()
 
 
 def load_cases():

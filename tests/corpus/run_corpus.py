@@ -2,7 +2,6 @@
 """Every invalid policy in invalid.json: op25bc validate and compile exit 1,
 print nothing on stdout, write no output file, and report an error at exactly
 the expected JSON pointer with the expected message."""
-import argparse
 import pathlib
 import subprocess
 import sys
@@ -40,10 +39,7 @@ def check_case(op25bc, case, directory):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--op25bc", required=True)
-    ap.add_argument("--root", required=True)
-    a = ap.parse_args()
+    a = corpus.arguments()
     cases = corpus.load_cases()
     failed = 0
     with tempfile.TemporaryDirectory() as directory:

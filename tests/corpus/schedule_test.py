@@ -3,7 +3,6 @@
 every OnCalendar= passes `systemd-analyze calendar` and names exactly the
 instants `op25bc timeline` lists (activate and timeline agree), and the
 crontab's schedules parse (python3-croniter, an independent parser)."""
-import argparse
 import datetime
 import json
 import os
@@ -20,17 +19,14 @@ import corpus
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--op25bc", required=True)
-    ap.add_argument("--root", required=True)
-    a = ap.parse_args()
+    a = corpus.arguments()
     tally = corpus.Tally()
     if shutil.which("systemd-analyze") is None:
         print("FAIL: systemd-analyze (Debian systemd) is required" if os.environ.get("CI") == "true"
               else "SKIP: systemd-analyze not installed")
         return 1 if os.environ.get("CI") == "true" else 77
 
-    root = pathlib.Path(a.root)
+    root = a.root
     with tempfile.TemporaryDirectory() as d:
         dst = corpus.base_policy()
         dst["timezone"] = "America/New_York"
