@@ -1,6 +1,7 @@
 #include "op25bc/apply/diff_text.h"
 
 #include "op25bc/backend/nft_text.h"
+#include "op25bc/text/escape.h"
 
 namespace op25bc::apply {
 
@@ -12,7 +13,7 @@ std::string type_of(net::Family f) {
 
 void element_lines(std::string& out, char sign, const std::string& set, net::Family f,
                    const net::Intervals& elements, std::size_t limit) {
-  out += "  set " + set + "\n";
+  out += "  set " + text::printable(set) + "\n";
   for (std::size_t i = 0; i < elements.size() && i < limit; ++i) {
     out += sign;
     out += ' ';
@@ -33,25 +34,30 @@ struct TextLine {
   void operator()(const DeleteTable&) {
     out += "- table inet " + table + " (not created by op25bc: replaced, --adopt)\n";
   }
-  void operator()(const AddCounter& op) { out += "+ counter " + op.counter.name + "\n"; }
-  void operator()(const DeleteCounter& op) { out += "- counter " + op.name + "\n"; }
-  void operator()(const AddSet& op) {
-    out += "+ set " + op.name + " { type " + type_of(op.family) + "; flags interval; }\n";
+  void operator()(const AddCounter& op) {
+    out += "+ counter " + text::printable(op.counter.name) + "\n";
   }
-  void operator()(const DeleteSet& op) { out += "- set " + op.name + "\n"; }
+  void operator()(const DeleteCounter& op) {
+    out += "- counter " + text::printable(op.name) + "\n";
+  }
+  void operator()(const AddSet& op) {
+    out += "+ set " + text::printable(op.name) + " { type " + type_of(op.family) +
+           "; flags interval; }\n";
+  }
+  void operator()(const DeleteSet& op) { out += "- set " + text::printable(op.name) + "\n"; }
   void operator()(const AddElements& op) {
     element_lines(out, '+', op.set, op.family, op.elements, limit);
   }
   void operator()(const DeleteElements& op) {
     element_lines(out, '-', op.set, op.family, op.elements, limit);
   }
-  void operator()(const AddChain& op) { out += "+ chain " + op.name + "\n"; }
-  void operator()(const DeleteChain& op) { out += "- chain " + op.name + "\n"; }
+  void operator()(const AddChain& op) { out += "+ chain " + text::printable(op.name) + "\n"; }
+  void operator()(const DeleteChain& op) { out += "- chain " + text::printable(op.name) + "\n"; }
   void operator()(const AddRule& op) {
-    out += "+ chain " + op.chain + ": " + backend::rule_text(op.rule) + "\n";
+    out += "+ chain " + text::printable(op.chain + ": " + backend::rule_text(op.rule)) + "\n";
   }
   void operator()(const DeleteRule& op) {
-    out += "- chain " + op.chain + ": " + backend::rule_text(op.rule) + "\n";
+    out += "- chain " + text::printable(op.chain + ": " + backend::rule_text(op.rule)) + "\n";
   }
 };
 

@@ -12,7 +12,7 @@ using nlohmann::json;
 // Small pieces are built with nlohmann::json; element lists, which can hold a
 // million entries, are streamed straight into the output.
 std::string json_string(std::string_view s) {
-  return json(s).dump();
+  return json(s).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 json payload(std::string_view protocol, std::string_view field) {
@@ -101,7 +101,8 @@ class Writer {
   json object() const { return {{"family", "inet"}, {"table", r_.table}}; }
 
   void command(std::string_view verb, std::string_view kind, const json& body) {
-    out_ += ",\n{" + json_string(verb) + ": {" + json_string(kind) + ": " + body.dump() + "}}";
+    out_ += ",\n{" + json_string(verb) + ": {" + json_string(kind) + ": " +
+            body.dump(-1, ' ', false, json::error_handler_t::replace) + "}}";
   }
 
   void set(const Set& s) {

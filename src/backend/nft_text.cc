@@ -1,5 +1,7 @@
 #include "op25bc/backend/nft_text.h"
 
+#include "op25bc/text/escape.h"
+
 namespace op25bc::backend {
 
 namespace {
@@ -33,9 +35,9 @@ struct MatchText {
 
 struct StatementText {
   std::string& out;
-  void operator()(const CounterRef& s) { out += "counter name \"" + s.name + "\""; }
+  void operator()(const CounterRef& s) { out += "counter name " + text::nft_quoted(s.name); }
   void operator()(const Limit& s) { out += "limit rate " + std::to_string(s.rate) + "/" + s.unit; }
-  void operator()(const LogPrefix& s) { out += "log prefix \"" + s.prefix + "\""; }
+  void operator()(const LogPrefix& s) { out += "log prefix " + text::nft_quoted(s.prefix); }
 };
 
 std::string verdict_text(const Verdict& v) {
@@ -64,7 +66,7 @@ void append_set(std::string& out, const Set& s) {
   out += "\tset " + s.name + " {\n";
   out += s.family == net::Family::v4 ? "\t\ttype ipv4_addr\n" : "\t\ttype ipv6_addr\n";
   out += "\t\tflags interval\n";
-  if (!s.comment.empty()) out += "\t\tcomment \"" + s.comment + "\"\n";
+  if (!s.comment.empty()) out += "\t\tcomment " + text::nft_quoted(s.comment) + "\n";
   if (!s.elements.empty()) {
     out += "\t\telements = {\n";
     for (const auto& iv : s.elements) {
@@ -91,7 +93,8 @@ void append_chain(std::string& out, const Chain& c) {
 }  // namespace
 
 std::string rule_text(const Rule& rule) {
-  if (!rule.unrecognized.empty()) return "# unrecognized rule: " + rule.unrecognized;
+  if (!rule.unrecognized.empty())
+    return "# unrecognized rule: " + text::comment_line(rule.unrecognized);
   std::string out;
   for (const Match& m : rule.matches) {
     if (!out.empty()) out += ' ';
@@ -110,10 +113,10 @@ namespace {
 
 void append_table(std::string& out, const Ruleset& r) {
   out += "table inet " + r.table + " {\n";
-  if (!r.comment.empty()) out += "\tcomment \"" + r.comment + "\"\n";
+  if (!r.comment.empty()) out += "\tcomment " + text::nft_quoted(r.comment) + "\n";
   for (const Counter& c : r.counters) {
     out += "\tcounter " + c.name + " {\n";
-    if (!c.comment.empty()) out += "\t\tcomment \"" + c.comment + "\"\n";
+    if (!c.comment.empty()) out += "\t\tcomment " + text::nft_quoted(c.comment) + "\n";
     out += "\t}\n";
   }
   for (const Set& s : r.sets) append_set(out, s);
@@ -140,7 +143,7 @@ std::string render_nft_text(const Ruleset& r, std::span<const std::string> heade
   std::string out;
   out.reserve(4096 + element_count(r) * 24);
   out += "#!/usr/sbin/nft -f\n";
-  for (const auto& line : header) out += "# " + line + "\n";
+  for (const auto& line : header) out += "# " + text::comment_line(line) + "\n";
   // Create-then-delete makes the replace work whether or not the table exists.
   out += "table inet " + r.table + "\ndelete table inet " + r.table + "\n";
   append_table(out, r);

@@ -10,6 +10,7 @@
 #include "op25bc/policy/load.h"
 #include "op25bc/schedule/activation.h"
 #include "op25bc/schedule/units.h"
+#include "op25bc/text/escape.h"
 #include "op25bc/timeline/timeline.h"
 
 namespace op25bc::cli {
@@ -66,7 +67,7 @@ int run_explain(const ExplainArgs& args, Io io) {
   const explain::Query query{*src, *dst, args.port, *at};
   const explain::Explanation e = explain::explain(*loaded.policy, query);
   if (args.format == "json")
-    io.out << explain::to_json(*loaded.policy, query, e).dump(2) << "\n";
+    io.out << json_text(explain::to_json(*loaded.policy, query, e));
   else
     io.out << explain::to_text(*loaded.policy, query, e);
   return kExitOk;
@@ -82,7 +83,7 @@ int run_timeline(const TimelineArgs& args, Io io) {
            *loaded.policy, *now, std::chrono::hours(static_cast<long>(args.warn_days * 24))))
     io.err << args.policy << ": warning: " << w << "\n";
   if (args.format == "json")
-    io.out << timeline::to_json(*loaded.policy, events).dump(2) << "\n";
+    io.out << json_text(timeline::to_json(*loaded.policy, events));
   else
     io.out << timeline::to_text(*loaded.policy, events);
   return kExitOk;
@@ -99,6 +100,22 @@ int run_schedule(const ScheduleArgs& args, Io io) {
   };
   const schedule::UnitOptions options{absolute(args.bin), absolute(args.policy),
                                       absolute(args.state)};
+  // Quoting keeps spaces, quotes, '%' and '$' inert; nothing can keep a line
+  // break inside one crontab or unit line.
+  for (const auto& [option, path] :
+       {std::pair{"--bin", &options.bin}, std::pair{"POLICY", &options.policy},
+        std::pair{"--state", &options.state}})
+    if (const auto bad = text::find_forbidden(*path)) {
+      io.err << "op25bc: " << option << ": the path " << text::printable(*path) << " contains "
+             << text::describe(*bad) << ", which a " << args.emit << " line cannot hold\n";
+      return kExitUsage;
+    }
+  if (args.emit == "systemd" && !text::systemd_executable_ok(options.bin)) {
+    io.err << "op25bc: --bin: systemd refuses to run a program whose path contains a quote or "
+              "a backslash: "
+           << options.bin << "\n";
+    return kExitUsage;
+  }
   if (args.emit == "cron")
     return write_output(args.output, schedule::cron_file(*loaded.policy, events, options), io)
                ? kExitOk

@@ -15,6 +15,7 @@
 #include "op25bc/kernel/throwaway.h"
 #include "op25bc/policy/resolve.h"
 #include "op25bc/schedule/activation.h"
+#include "op25bc/text/escape.h"
 #include "op25bc/timeline/timeline.h"
 #include "support.h"
 
@@ -122,7 +123,7 @@ int run_apply(const ApplyArgs& args, Io io) {
     j["committed"] = !check_only && !out.in_sync;
     j["at"] = format_time(*at, p.zone);
     j["seconds"] = seconds_since(start);
-    io.out << j.dump(2) << "\n";
+    io.out << json_text(j);
   } else if (check_only) {
     io.out << apply::to_text(out.transaction);
   }
@@ -203,21 +204,25 @@ int run_status(const StatusArgs& args, Io io) {
                          {"op25bc", record->version},
                          {"current", record->generation == generation}};
     if (args.format == "json") {
-      io.out << j.dump(2) << "\n";
+      io.out << json_text(j);
       return kExitOk;
     }
-    io.out << "table inet " << args.table << ": " << table->ruleset.comment << "\n";
+    // Names and comments come from the kernel: anyone may have written them.
+    io.out << "table inet " << args.table << ": " << text::printable(table->ruleset.comment)
+           << "\n";
     io.out << "active phases: ";
-    for (std::size_t i = 0; i < active.size(); ++i) io.out << (i ? ", " : "") << active[i];
+    for (std::size_t i = 0; i < active.size(); ++i)
+      io.out << (i ? ", " : "") << text::printable(active[i]);
     io.out << (active.empty() ? "none\n" : "\n");
     for (const auto& s : j["sets"])
-      io.out << "set " << s["name"].get<std::string>() << ": "
+      io.out << "set " << text::printable(s["name"].get<std::string>()) << ": "
              << (s["elements"].is_null()
                      ? std::string{"? elements (--verify reads them)"}
                      : std::to_string(s["elements"].get<std::size_t>()) + " elements")
              << "\n";
     for (const auto& c : counters)
-      io.out << "counter " << c.name << ": " << c.packets << " packets, " << c.bytes << " bytes\n";
+      io.out << "counter " << text::printable(c.name) << ": " << c.packets << " packets, "
+             << c.bytes << " bytes\n";
     if (record)
       io.out << "last applied: policy " << record->policy_fingerprint << " for "
              << record->applied_at << " by op25bc " << record->version << " (generation "
@@ -236,7 +241,8 @@ int run_status(const StatusArgs& args, Io io) {
 namespace {
 
 // One line to stderr and, when asked, to syslog (the journal picks it up).
-void log_line(int priority, const std::string& line, bool to_syslog, Io io) {
+void log_line(int priority, const std::string& raw, bool to_syslog, Io io) {
+  const std::string line = text::printable(raw);  // one log line, whatever a path holds
   io.err << line << "\n";
   if (!to_syslog) return;
   openlog("op25bc", LOG_PID, LOG_DAEMON);

@@ -38,6 +38,10 @@ std::optional<Instant> instant(const std::optional<std::string>& at, const polic
   return parsed.instant;
 }
 
+std::string json_text(const nlohmann::json& j) {
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 bool write_output(const std::string& path, const std::string& content, Io io) {
   if (path.empty() || path == "-") {
     io.out << content;

@@ -2,6 +2,7 @@
 // --at argument, and all-or-nothing output files.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -22,6 +23,10 @@ Loaded load(const std::string& path, Io io);
 // --at in the policy's time zone; absent or "now" means the clock's now.
 std::optional<Instant> instant(const std::optional<std::string>& at, const policy::Policy& p,
                                Io io);
+
+// JSON for stdout: text that is not UTF-8 (a foreign comment read from the
+// kernel) is replaced, never a reason to abort.
+std::string json_text(const nlohmann::json& j);
 
 // Writes `content` to stdout ("" or "-") or atomically to a file.
 bool write_output(const std::string& path, const std::string& content, Io io);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "op25bc/text/escape.h"
+
 namespace op25bc {
 
 void Diagnostics::error(std::string pointer, std::string message, std::string hint) {
@@ -20,19 +22,20 @@ void Diagnostics::syntax_error(std::size_t line, std::size_t column, std::string
 }
 
 std::string format_diagnostic(const Diagnostic& d, std::string_view file) {
-  std::string out{file};
+  // Messages quote what the user wrote: written printable, so none adds a line.
+  std::string out = text::printable(file);
   if (d.line != 0) {
     out += ':' + std::to_string(d.line) + ':' + std::to_string(d.column);
   } else if (!d.pointer.empty()) {
     out += ": ";
-    out += d.pointer;
+    out += text::printable(d.pointer);
   }
   out += d.severity == Severity::error ? ": error: " : ": warning: ";
-  out += d.message;
+  out += text::printable(d.message);
   out += '\n';
   if (!d.hint.empty()) {
     out += "  hint: ";
-    out += d.hint;
+    out += text::printable(d.hint);
     out += '\n';
   }
   return out;

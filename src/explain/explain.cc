@@ -1,5 +1,7 @@
 #include "op25bc/explain/explain.h"
 
+#include "op25bc/text/escape.h"
+
 #include <algorithm>
 
 namespace op25bc::explain {
@@ -205,23 +207,29 @@ std::string summary(const Policy& p, const Query& q, const Explanation& e) {
 }  // namespace
 
 std::string to_text(const Policy& p, const Query& q, const Explanation& e) {
-  std::string out = "verdict: " + std::string{e.blocked() ? "blocked" : "allowed"} + "\n";
-  out += "connection: " + net::to_string(q.source) + " -> " + net::to_string(q.destination) +
-         " tcp port " + std::to_string(q.port) + " at " + format_time(q.at, p.zone) + "\n";
-  out += "source: " + (e.pool ? pool_label(p, *e.pool) : std::string{"not in any pool"}) + "\n";
+  std::string out;
+  // Every line's text is written printable: no policy text can start a line.
+  const auto line = [&](std::string_view label, const std::string& text) {
+    out.append(label).append(": ").append(text::printable(text)).append("\n");
+  };
+  line("verdict", e.blocked() ? "blocked" : "allowed");
+  line("connection", net::to_string(q.source) + " -> " + net::to_string(q.destination) +
+                         " tcp port " + std::to_string(q.port) + " at " +
+                         format_time(q.at, p.zone));
+  line("source", e.pool ? pool_label(p, *e.pool) : std::string{"not in any pool"});
   if (!e.destinations.empty()) {
     std::string groups;
     for (std::size_t d : e.destinations)
       groups += (groups.empty() ? "" : ", ") + p.destinations[d].id;
-    out += "destination groups: " + groups + "\n";
+    line("destination groups", groups);
   }
-  out += "reason: " + summary(p, q, e) + "\n";
+  line("reason", summary(p, q, e));
   if (e.upcoming) {
     const Phase& phase = p.phases[*e.upcoming];
-    out += "upcoming: " + phase_label(p, *e.upcoming) + " will block this from " +
-           format_time(*phase.effective, p.zone) + "\n";
+    line("upcoming", phase_label(p, *e.upcoming) + " will block this from " +
+                         format_time(*phase.effective, p.zone));
   }
-  for (const auto& line : advice(p, q, e)) out += "advice: " + line + "\n";
+  for (const auto& text : advice(p, q, e)) line("advice", text);
   return out;
 }
 

@@ -6,6 +6,7 @@
 
 #include "op25bc/net/address_set.h"
 #include "op25bc/policy/resolve.h"
+#include "op25bc/text/escape.h"
 
 namespace op25bc::ir {
 
@@ -16,9 +17,12 @@ using policy::Policy;
 
 constexpr std::size_t kCommentMax = 127;  // nftables keeps at most 128 bytes
 
-std::string comment(std::string text) {
+// A kernel comment every backend can carry byte for byte: printable, no '"'
+// (nft's grammar cannot quote it), cut on a character boundary.
+std::string comment(const std::string& raw) {
+  std::string text = text::printable(raw);
   std::erase(text, '"');
-  if (text.size() > kCommentMax) text = text.substr(0, kCommentMax - 3) + "...";
+  if (text.size() > kCommentMax) text = text::truncate_utf8(text, kCommentMax - 3) + "...";
   return text;
 }
 

@@ -41,7 +41,9 @@ bool Prefix::contains(const Address& a) const {
 
 std::optional<Address> parse_address(std::string_view text) {
   std::array<char, INET6_ADDRSTRLEN + 1> buffer{};
-  if (text.empty() || text.size() >= buffer.size()) return std::nullopt;
+  // inet_pton reads a C string: a NUL inside the text would hide the rest of it.
+  if (text.empty() || text.size() >= buffer.size() || text.find('\0') != text.npos)
+    return std::nullopt;
   std::memcpy(buffer.data(), text.data(), text.size());
   if (text.find(':') == std::string_view::npos) {
     in_addr v4{};

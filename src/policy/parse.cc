@@ -89,7 +89,10 @@ class Parser {
     if (!tz) return;
     p.timezone = *tz;
     p.zone = find_zone(*tz);
-    if (p.zone == nullptr)
+    if (p.zone == nullptr && (*tz == "localtime" || *tz == "posixrules"))
+      r_.diags().error("/timezone", "time zone \"" + *tz + "\" depends on the host's setting",
+                       "name the IANA time zone the dates are meant in, such as \"Asia/Tokyo\"");
+    else if (p.zone == nullptr)
       r_.diags().error("/timezone", "unknown time zone \"" + *tz + "\"",
                        "use an IANA time zone name such as \"Asia/Tokyo\"");
   }
@@ -132,8 +135,10 @@ class Parser {
     if (auto prefix = r_.string(j, ptr, "prefix")) {
       if (prefix->size() > 127)
         r_.diags().error(ptr + "/prefix", "log prefix is longer than 127 bytes");
-      else if (prefix->find('"') != std::string::npos)
-        r_.diags().error(ptr + "/prefix", "log prefix must not contain '\"'");
+      else if (const auto bad = prefix->find_first_of("\"$"); bad != std::string::npos)
+        r_.diags().error(ptr + "/prefix",
+                         "log prefix must not contain '" + prefix->substr(bad, 1) + "'",
+                         "nft cannot quote '\"' and reads '$' as a variable in a log prefix");
       else
         log.prefix = *prefix;
     }

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "op25bc/policy/json_reader.h"
+#include "op25bc/text/escape.h"
 
 namespace op25bc::policy {
 
@@ -30,6 +31,7 @@ class Handler final : public nlohmann::json_sax<json> {
   Document doc;
   std::optional<std::pair<std::size_t, std::string>> error;     // byte offset, message
   std::vector<std::pair<std::string, std::string>> duplicates;  // object pointer, key
+  std::vector<std::pair<std::string, std::string>> bad_text;    // pointer, message
 
   bool null() override { return value(nullptr); }
   bool boolean(bool v) override { return value(v); }
@@ -39,6 +41,10 @@ class Handler final : public nlohmann::json_sax<json> {
   bool binary(binary_t& v) override { return value(json::binary(v)); }
   bool string(string_t& v) override {
     if (capture_ && skip_depth_ == 0) {
+      if (auto f = text::find_forbidden(v)) {
+        reject(forbidden_message(*f), {});
+        return true;
+      }
       net::PrefixParse parsed = net::parse_prefix(v);
       if (parsed.prefix) {
         keep(*parsed.prefix);
@@ -47,7 +53,10 @@ class Handler final : public nlohmann::json_sax<json> {
       }
       return true;
     }
-    return value(std::move(v));
+    const auto bad = capture_ ? std::nullopt : text::find_forbidden(v);
+    value(std::move(v));
+    if (bad) bad_text.emplace_back(pointer(), forbidden_message(*bad));  // now placed: its pointer
+    return true;
   }
 
   bool start_object(std::size_t) override { return open(json::object()); }
@@ -78,6 +87,7 @@ class Handler final : public nlohmann::json_sax<json> {
     if (capture_) return true;  // inside an object inside a prefix array: skipped
     if (stack_.back().frame->contains(k)) duplicates.emplace_back(pointer(stack_.size() - 1), k);
     stack_.back().key = k;
+    if (auto f = text::find_forbidden(k)) bad_text.emplace_back(pointer(), forbidden_message(*f));
     return true;
   }
 
@@ -128,7 +138,8 @@ class Handler final : public nlohmann::json_sax<json> {
 
   bool open(json container) {
     if (capture_) {
-      if (skip_depth_++ == 0) captured_non_string(container);
+      captured_non_string(container);  // reported only at the array's own level
+      ++skip_depth_;
       return true;
     }
     stack_.push_back({place(std::move(container)), {}, 0});
@@ -153,6 +164,10 @@ class Handler final : public nlohmann::json_sax<json> {
       out = f.frame->is_array() ? pointer_append(out, f.index - 1) : pointer_append(out, f.key);
     }
     return out;
+  }
+
+  static std::string forbidden_message(const text::Forbidden& f) {
+    return "text contains " + text::describe(f) + " at byte " + std::to_string(f.offset);
   }
 
   void keep(const net::Prefix& p) {
@@ -184,6 +199,11 @@ std::optional<Document> read_json(std::string_view text, Diagnostics& diags) {
     for (const auto& [object, key] : handler.duplicates)
       diags.error(pointer_append(object, key), "duplicate key " + quote(key),
                   "a key may appear once per object; JSON readers disagree on which value wins");
+    for (const auto& [pointer, message] : handler.bad_text)
+      diags.error(pointer, message,
+                  "op25bc writes policy text into nft scripts, crontabs, systemd units and logs: "
+                  "control characters, line separators and bidirectional formatting characters "
+                  "are not allowed");
     return std::move(handler.doc);
   }
   // nlohmann reports a byte offset; users want line and column.

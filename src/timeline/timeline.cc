@@ -1,5 +1,7 @@
 #include "op25bc/timeline/timeline.h"
 
+#include "op25bc/text/escape.h"
+
 #include <algorithm>
 #include <map>
 
@@ -74,7 +76,7 @@ std::string to_text(const Policy& p, const std::vector<Event>& events) {
   if (events.empty()) return "no dated changes\n";
   for (const Event& e : events) {
     out += format_time(e.at, p.zone) + (e.ruleset_changes ? "" : "  (ruleset unchanged)") + "\n";
-    for (const Change& c : e.changes) out += "  " + c.text + "\n";
+    for (const Change& c : e.changes) out += "  " + text::printable(c.text) + "\n";
     std::string active;
     for (std::size_t i : e.after.phases) active += (active.empty() ? "" : ", ") + p.phases[i].id;
     out += "  active phases: " + (active.empty() ? std::string{"none"} : active) + "\n";

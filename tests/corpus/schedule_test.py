@@ -7,6 +7,7 @@ import datetime
 import json
 import os
 import pathlib
+import shlex
 import shutil
 import subprocess
 import sys
@@ -69,7 +70,7 @@ def main():
             tally.expect(len(lines) == 2 and lines[1].startswith("@reboot root "),
                          f"{name}: cron has a periodic and an @reboot line", r.stdout)
             for line in lines[:1]:
-                fields = line.split()
+                fields = shlex.split(line)  # the command's words are shell-quoted
                 spec = " ".join(fields[:5])
                 tally.expect(croniter.croniter.is_valid(spec) and fields[5] == "root"
                              and fields[6] == a.op25bc and fields[7] == "activate",
