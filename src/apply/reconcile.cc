@@ -1,5 +1,7 @@
 #include "op25bc/apply/reconcile.h"
 
+#include <cerrno>
+
 #include "op25bc/apply/differ.h"
 
 namespace op25bc::apply {
@@ -8,10 +10,13 @@ namespace {
 
 constexpr std::string_view kOwnerMark = "managed by op25bc";
 
-// Elements come from the record where it provably describes the kernel's sets
-// (same namespace, same set handle); anything else is read back.
-bool fill_from_record(kernel::TableState& current, std::optional<Record>& record) {
-  if (!record || record->pending || record->netns != current_netns() ||
+// Elements come from the record only where it provably describes the kernel's
+// sets: same boot and namespace, nobody committed since (same generation), same
+// set handles. Anything else is read back.
+bool fill_from_record(kernel::TableState& current, std::optional<Record>& record,
+                      const kernel::Instance& here, std::uint32_t generation) {
+  if (!record || record->pending || !here.known() || record->boot_id != here.boot_id ||
+      record->netns_cookie != here.netns_cookie || record->generation != generation ||
       record->table != current.ruleset.table)
     return false;
   std::vector<Record::SetRecord*> found(current.ruleset.sets.size(), nullptr);
@@ -28,11 +33,20 @@ bool fill_from_record(kernel::TableState& current, std::optional<Record>& record
   return true;
 }
 
-Record record_of(kernel::Kernel& kernel, const ir::Ruleset& desired, const ReconcileOptions& o) {
+Record bound_record(const kernel::Instance& here, const std::string& table) {
   Record r;
-  r.generation = kernel.generation();
-  r.netns = current_netns();
-  r.table = desired.table;
+  r.boot_id = here.boot_id;
+  r.netns_cookie = here.netns_cookie;
+  r.table = table;
+  return r;
+}
+
+// What the kernel holds at `generation`: the desired ruleset just committed
+// (or found in sync), with the set handles the kernel assigned.
+Record record_of(kernel::Kernel& kernel, const kernel::Instance& here, std::uint32_t generation,
+                 const ir::Ruleset& desired, const ReconcileOptions& o) {
+  Record r = bound_record(here, desired.table);
+  r.generation = generation;
   r.policy_fingerprint = o.fingerprint;
   r.applied_at = o.applied_at;
   r.active_phases = o.active_phases;
@@ -45,20 +59,29 @@ Record record_of(kernel::Kernel& kernel, const ir::Ruleset& desired, const Recon
 }
 
 // What the kernel held before this run's commit, to restore the record when
-// the kernel rejects the batch.
-Record record_of_current(const kernel::TableState& current, std::uint32_t generation,
-                         const std::optional<Record>& previous) {
-  Record r;
-  if (previous) r = *previous;  // fingerprint, instant, phases of the last good apply
-  r.pending = false;
+// the kernel rejects the batch for a reason that does not contradict it.
+Record record_of_current(const kernel::TableState& current, const kernel::Instance& here,
+                         std::uint32_t generation, const std::optional<Record>& previous) {
+  Record r = bound_record(here, current.ruleset.table);
+  if (previous) {  // fingerprint, instant, phases of the last good apply
+    r.policy_fingerprint = previous->policy_fingerprint;
+    r.applied_at = previous->applied_at;
+    r.active_phases = previous->active_phases;
+    r.version = previous->version;
+  }
   r.generation = generation;
-  r.netns = current_netns();
-  r.table = current.ruleset.table;
-  r.sets.clear();
   for (std::size_t i = 0; i < current.ruleset.sets.size(); ++i)
     r.sets.push_back({current.ruleset.sets[i].name, current.ruleset.sets[i].family,
                       current.set_handles[i], current.ruleset.sets[i].elements});
   return r;
+}
+
+// An element the batch adds that exists, or deletes that does not: the kernel's
+// set differs from what op25bc believed it held. Drift, not a policy error.
+bool element_drift(const Transaction& t, const kernel::CommitResult& c) {
+  if (!c.failed_op || (c.error_code != ENOENT && c.error_code != EEXIST)) return false;
+  const Op& op = t.ops[*c.failed_op];
+  return std::holds_alternative<AddElements>(op) || std::holds_alternative<DeleteElements>(op);
 }
 
 }  // namespace
@@ -70,11 +93,14 @@ bool owned_by_op25bc(const std::string& table_comment) {
 ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::Ruleset& desired,
                            const ReconcileOptions& o) {
   ReconcileOutcome out;
-  while (out.attempts < o.attempts) {
+  const kernel::Instance here = kernel.instance();
+  bool read_back = o.verify;  // after drift, trust nothing but the kernel
+  int attempts = o.attempts;
+  while (out.attempts < attempts) {
     ++out.attempts;
     std::optional<Record> record = state.load();
     const std::uint32_t generation = kernel.generation();
-    std::optional<kernel::TableState> current = kernel.read(desired.table, o.verify);
+    std::optional<kernel::TableState> current = kernel.read(desired.table, read_back);
     bool replace = false;
     if (current && !owned_by_op25bc(current->ruleset.comment)) {
       if (!o.adopt) {
@@ -85,38 +111,55 @@ ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::
       }
       replace = true;
     }
-    if (current && !replace && !o.verify && !fill_from_record(*current, record)) {
-      current = kernel.read(desired.table, true);  // no usable record: read it all back
-      out.elements_read_back = true;
+    bool from_record = false;
+    if (current && !replace && !read_back) {
+      from_record = fill_from_record(*current, record, here, generation);
+      if (!from_record) {
+        current = kernel.read(desired.table, true);  // no record to trust: read it all back
+        out.elements_read_back = true;
+      }
     }
-    out.elements_read_back = out.elements_read_back || o.verify;
+    out.elements_read_back = out.elements_read_back || read_back;
     out.transaction = diff(current, desired, replace);
     if (out.transaction.empty()) {
-      // Read back (no usable record, or --verify): record it, so the next run need not.
-      if (out.elements_read_back && !o.check_only) state.save(record_of(kernel, desired, o));
+      // Read back: record it at the generation read, so the next run need not.
+      if (out.elements_read_back && !o.check_only)
+        state.save(record_of(kernel, here, generation, desired, o));
       out.ok = out.in_sync = true;
       return out;
     }
     if (!o.check_only) {  // write-ahead: a run killed from here on leaves "pending"
-      Record marker;
+      Record marker = bound_record(here, desired.table);
       marker.pending = true;
-      marker.table = desired.table;
-      marker.netns = current_netns();
       state.save(marker);
     }
     out.commit = kernel.commit(out.transaction, generation, o.check_only);
-    if (!o.check_only && !out.commit.ok && current && !replace)  // nothing changed: restore
-      state.save(record_of_current(*current, generation, record));
     if (out.commit.generation_changed) continue;  // someone committed meanwhile: again
+    if (!out.commit.ok && element_drift(out.transaction, out.commit) && !out.drift_repaired &&
+        from_record) {
+      // The record said the kernel held what it does not. The pending marker
+      // stays (never restore a record the kernel just contradicted); read
+      // everything back and try once more.
+      out.drift_repaired = true;
+      read_back = true;
+      ++attempts;
+      continue;
+    }
     if (!out.commit.ok) {
+      // A rejection that says nothing about the elements: the kernel is as it
+      // was, so is the record. Lost acks (no failed operation): unknown, keep "pending".
+      if (!o.check_only && current && !replace && out.commit.failed_op &&
+          !element_drift(out.transaction, out.commit))
+        state.save(record_of_current(*current, here, generation, record));
       out.error = "the kernel rejected the batch: " + out.commit.error;
       return out;
     }
-    if (!o.check_only) state.save(record_of(kernel, desired, o));
+    if (!o.check_only)
+      state.save(record_of(kernel, here, kernel::generation_after(generation), desired, o));
     out.ok = true;
     return out;
   }
-  out.error = "the ruleset kept changing while op25bc worked (" + std::to_string(o.attempts) +
+  out.error = "the ruleset kept changing while op25bc worked (" + std::to_string(out.attempts) +
               " attempts); nothing was applied";
   return out;
 }

@@ -16,10 +16,19 @@ namespace op25bc::apply {
 
 namespace {
 
-// Version 4: the pending flag; version 3: active phase ids; IPv4 intervals are stored as two 32-bit
-// words (a quarter of the size), IPv6 as two 128-bit words; the file is read and fsynced on every
-// run.
-constexpr char kMagic[8] = {'O', 'P', '2', '5', 'B', 'C', 'R', '4'};
+// Version 5: bound to boot id and namespace cookie, checksummed; 4: the
+// pending flag; 3: active phase ids. IPv4 intervals are two 32-bit words, IPv6
+// two 128-bit words.
+constexpr char kMagic[8] = {'O', 'P', '2', '5', 'B', 'C', 'R', '5'};
+
+std::uint64_t fnv1a(std::string_view bytes) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
 
 class Writer {
  public:
@@ -81,14 +90,22 @@ std::optional<Record> FileStateStore::load() {
   int error = 0;
   const std::optional<io::FileBytes> file = io::read_bytes(path_, error);
   if (!file) return std::nullopt;
-  const std::string_view bytes = file->view();
+  std::string_view bytes = file->view();
+  // The last 8 bytes are a checksum of the rest: a flipped byte or a torn
+  // write makes the record unusable, never trusted with wrong elements.
+  if (bytes.size() < 16) return std::nullopt;
+  std::uint64_t sum = 0;
+  std::memcpy(&sum, bytes.data() + bytes.size() - 8, 8);
+  bytes.remove_suffix(8);
+  if (sum != fnv1a(bytes)) return std::nullopt;
   Reader r(bytes);
   char magic[8];
   if (!r.raw(magic, sizeof magic) || std::memcmp(magic, kMagic, sizeof magic) != 0)
     return std::nullopt;
   Record rec;
   rec.generation = r.u32();
-  rec.netns = r.u64();
+  rec.boot_id = r.str();
+  rec.netns_cookie = r.u64();
   rec.table = r.str();
   rec.policy_fingerprint = r.str();
   rec.applied_at = r.str();
@@ -126,7 +143,8 @@ void FileStateStore::save(const Record& rec) {
   w.out.reserve(size);
   w.raw(kMagic, sizeof kMagic);
   w.u32(rec.generation);
-  w.u64(rec.netns);
+  w.str(rec.boot_id);
+  w.u64(rec.netns_cookie);
   w.str(rec.table);
   w.str(rec.policy_fingerprint);
   w.str(rec.applied_at);
@@ -149,6 +167,7 @@ void FileStateStore::save(const Record& rec) {
       w.raw(s.elements.data(), s.elements.size() * sizeof(net::Interval));
     }
   }
+  w.u64(fnv1a(std::string_view(w.out.data(), w.out.size())));
   const std::string tmp = path_ + ".tmp." + std::to_string(getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail("cannot write state file " + tmp);
@@ -180,20 +199,9 @@ void FileStateStore::save(const Record& rec) {
 }
 
 std::string fingerprint(std::string_view bytes) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
   char out[17];
-  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(fnv1a(bytes)));
   return out;
-}
-
-std::uint64_t current_netns() {
-  struct stat st {};
-  if (::stat("/proc/self/ns/net", &st) != 0) return 0;
-  return st.st_ino;
 }
 
 }  // namespace op25bc::apply

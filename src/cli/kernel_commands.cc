@@ -50,6 +50,12 @@ std::string origin(const apply::Op& op, const policy::Policy& p) {
   return object;
 }
 
+std::string drift_text(const std::string& table) {
+  return "the sets of table inet " + table +
+         " differed from op25bc's record (changed by someone else); read back from the kernel "
+         "and repaired";
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -121,6 +127,8 @@ int run_apply(const ApplyArgs& args, Io io) {
   if (args.format == "json") {
     nlohmann::json j = apply::to_json(out.transaction);
     j["committed"] = !check_only && !out.in_sync;
+    j["drift_repaired"] = out.drift_repaired;
+    j["elements_read_back"] = out.elements_read_back;
     j["at"] = format_time(*at, p.zone);
     j["seconds"] = seconds_since(start);
     io.out << json_text(j);
@@ -153,6 +161,7 @@ int run_apply(const ApplyArgs& args, Io io) {
     io.out << "applied to table inet " << p.table << " at " << format_time(*at, p.zone) << ": "
            << apply::summary(out.transaction) << " in " << seconds_since(start) << " s"
            << (out.elements_read_back ? " (set elements read back from the kernel)" : "") << "\n";
+  if (out.drift_repaired) io.err << "op25bc: warning: " << drift_text(p.table) << "\n";
   return kExitOk;
 }
 
@@ -168,6 +177,7 @@ int run_status(const StatusArgs& args, Io io) {
     const auto record = store.load();
     const auto counters = kernel.counters(args.table);
     const std::uint32_t generation = kernel.generation();
+    const kernel::Instance here = kernel.instance();
     nlohmann::json j;
     j["table"] = args.table;
     j["owned_by_op25bc"] = apply::owned_by_op25bc(table->ruleset.comment);
@@ -187,7 +197,8 @@ int run_status(const StatusArgs& args, Io io) {
       nlohmann::json s{{"name", set.name}, {"elements", nullptr}};
       if (args.verify)
         s["elements"] = set.elements.size();
-      else if (record && record->netns == apply::current_netns())
+      else if (record && !record->pending && record->generation == generation && here.known() &&
+               record->boot_id == here.boot_id && record->netns_cookie == here.netns_cookie)
         for (const auto& r : record->sets)
           if (r.name == set.name && r.handle == table->set_handles[i])
             s["elements"] = r.elements.size();
@@ -291,6 +302,7 @@ int run_activate(const ActivateArgs& args, Io io) {
   for (const auto& id : options.active_phases) phases += (phases.empty() ? "" : ", ") + id;
   line += phases.empty() ? ": no phase active; " : ": phases " + phases + " active; ";
   line += out->in_sync ? std::string{"no change"} : apply::summary(out->transaction);
+  if (out->drift_repaired) line += "; " + drift_text(p.table);
   if (plan.late_by)
     line += "; the boundary of " + format_time(*plan.boundary, p.zone) + " was applied late by " +
             schedule::duration_text(*plan.late_by);

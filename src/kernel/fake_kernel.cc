@@ -1,6 +1,8 @@
 #include "op25bc/kernel/fake_kernel.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 
 #include "op25bc/backend/nft_text.h"
@@ -12,8 +14,10 @@ namespace {
 
 using namespace apply;
 
+// A rejection with the errno the real kernel would give.
 struct Rejected : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  explicit Rejected(int e) : std::runtime_error(std::strerror(e)), code(e) {}
+  int code;
 };
 
 template <typename T>
@@ -43,25 +47,24 @@ class Applier {
   void operator()(const AddTable&) {}
   void operator()(const DeleteTable&) { t_ = TableState{}; }
   void operator()(const AddCounter& op) {
-    if (find_named(r().counters, op.counter.name) != r().counters.end())
-      throw Rejected("File exists");
+    if (find_named(r().counters, op.counter.name) != r().counters.end()) throw Rejected(EEXIST);
     r().counters.push_back(op.counter);
   }
   void operator()(const DeleteCounter& op) {
     auto it = find_named(r().counters, op.name);
-    if (it == r().counters.end()) throw Rejected("No such file or directory");
-    if (referenced(r(), "counter", op.name)) throw Rejected("Device or resource busy");
+    if (it == r().counters.end()) throw Rejected(ENOENT);
+    if (referenced(r(), "counter", op.name)) throw Rejected(EBUSY);
     r().counters.erase(it);
   }
   void operator()(const AddSet& op) {
-    if (find_named(r().sets, op.name) != r().sets.end()) throw Rejected("File exists");
+    if (find_named(r().sets, op.name) != r().sets.end()) throw Rejected(EEXIST);
     r().sets.push_back({op.name, op.family, op.comment, {}});
     t_.set_handles.push_back(next_handle_++);
   }
   void operator()(const DeleteSet& op) {
     auto it = find_named(r().sets, op.name);
-    if (it == r().sets.end()) throw Rejected("No such file or directory");
-    if (referenced(r(), "set", op.name)) throw Rejected("Device or resource busy");
+    if (it == r().sets.end()) throw Rejected(ENOENT);
+    if (referenced(r(), "set", op.name)) throw Rejected(EBUSY);
     t_.set_handles.erase(t_.set_handles.begin() + (it - r().sets.begin()));
     r().sets.erase(it);
   }
@@ -69,7 +72,7 @@ class Applier {
     ir::Set& set = existing_set(op.set);
     for (const auto& iv : op.elements)
       for (const auto& have : set.elements)
-        if (iv.first <= have.last && have.first <= iv.last) throw Rejected("File exists");
+        if (iv.first <= have.last && have.first <= iv.last) throw Rejected(EEXIST);
     set.elements.insert(set.elements.end(), op.elements.begin(), op.elements.end());
     std::sort(set.elements.begin(), set.elements.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -78,20 +81,19 @@ class Applier {
     ir::Set& set = existing_set(op.set);
     for (const auto& iv : op.elements) {
       auto it = std::find(set.elements.begin(), set.elements.end(), iv);
-      if (it == set.elements.end()) throw Rejected("No such file or directory");
+      if (it == set.elements.end()) throw Rejected(ENOENT);
       set.elements.erase(it);
     }
   }
   void operator()(const AddChain& op) {
-    if (find_named(r().chains, op.name) != r().chains.end()) throw Rejected("File exists");
+    if (find_named(r().chains, op.name) != r().chains.end()) throw Rejected(EEXIST);
     r().chains.push_back({op.name, op.base, {}});
     t_.rule_handles.emplace_back();
   }
   void operator()(const DeleteChain& op) {
     auto it = find_named(r().chains, op.name);
-    if (it == r().chains.end()) throw Rejected("No such file or directory");
-    if (!it->rules.empty() || referenced(r(), "chain", op.name))
-      throw Rejected("Device or resource busy");
+    if (it == r().chains.end()) throw Rejected(ENOENT);
+    if (!it->rules.empty() || referenced(r(), "chain", op.name)) throw Rejected(EBUSY);
     t_.rule_handles.erase(t_.rule_handles.begin() + (it - r().chains.begin()));
     r().chains.erase(it);
   }
@@ -103,7 +105,7 @@ class Applier {
     std::size_t at = rules.size();
     if (op.handle) {
       auto it = std::find(handles.begin(), handles.end(), *op.handle);
-      if (it == handles.end()) throw Rejected("No such file or directory");
+      if (it == handles.end()) throw Rejected(ENOENT);
       at = static_cast<std::size_t>(it - handles.begin()) + (op.before ? 0 : 1);
     }
     rules.insert(rules.begin() + static_cast<std::ptrdiff_t>(at), op.rule);
@@ -113,7 +115,7 @@ class Applier {
     const std::size_t ci = chain_index(op.chain);
     auto& handles = t_.rule_handles[ci];
     auto it = std::find(handles.begin(), handles.end(), op.handle);
-    if (it == handles.end()) throw Rejected("No such file or directory");
+    if (it == handles.end()) throw Rejected(ENOENT);
     r().chains[ci].rules.erase(r().chains[ci].rules.begin() + (it - handles.begin()));
     handles.erase(it);
   }
@@ -123,13 +125,13 @@ class Applier {
 
   ir::Set& existing_set(const std::string& name) {
     auto it = find_named(r().sets, name);
-    if (it == r().sets.end()) throw Rejected("No such file or directory");
+    if (it == r().sets.end()) throw Rejected(ENOENT);
     return *it;
   }
 
   std::size_t chain_index(const std::string& name) {
     auto it = find_named(r().chains, name);
-    if (it == r().chains.end()) throw Rejected("No such file or directory");
+    if (it == r().chains.end()) throw Rejected(ENOENT);
     return static_cast<std::size_t>(it - r().chains.begin());
   }
 
@@ -139,7 +141,7 @@ class Applier {
     for (const auto& s : rule.statements)
       if (const auto* c = std::get_if<ir::CounterRef>(&s);
           c && find_named(r().counters, c->name) == r().counters.end())
-        throw Rejected("No such file or directory");
+        throw Rejected(ENOENT);
     if (!rule.verdict.target.empty()) chain_index(rule.verdict.target);
   }
 
@@ -167,14 +169,16 @@ CommitResult FakeKernel::commit(const Transaction& t, std::uint32_t generation, 
   last_messages_ = result.messages;
   if (generation != generation_) {
     result.generation_changed = true;
-    result.error = "Interrupted system call should be restarted";
+    result.error_code = ERESTART;
+    result.error = std::strerror(ERESTART);
     return result;
   }
   auto it = tables_.find(t.table);
   const bool creates = !t.ops.empty() && std::holds_alternative<AddTable>(t.ops.front());
   if (it == tables_.end() && !creates && !t.ops.empty() &&
       !std::holds_alternative<DeleteTable>(t.ops.front())) {
-    result.error = "No such file or directory";
+    result.error_code = ENOENT;
+    result.error = std::strerror(ENOENT);
     result.failed_op = 0;
     return result;
   }
@@ -182,7 +186,7 @@ CommitResult FakeKernel::commit(const Transaction& t, std::uint32_t generation, 
   if (it == tables_.end()) work.ruleset.table = t.table;
   for (std::size_t i = 0; i < t.ops.size(); ++i) {
     try {
-      if (fail_at_ && *fail_at_ == i) throw Rejected("Invalid argument");
+      if (fail_at_ && *fail_at_ == i) throw Rejected(EINVAL);
       if (const auto* add = std::get_if<AddTable>(&t.ops[i])) {
         if (work.ruleset.comment.empty()) work.ruleset.comment = add->comment;
         continue;
@@ -193,6 +197,7 @@ CommitResult FakeKernel::commit(const Transaction& t, std::uint32_t generation, 
       next_handle_ = handle;
       if (std::holds_alternative<DeleteTable>(t.ops[i])) work.ruleset.table = t.table;
     } catch (const Rejected& e) {
+      result.error_code = e.code;
       result.error = e.what();
       result.failed_op = i;
       return result;
@@ -209,6 +214,13 @@ CommitResult FakeKernel::commit(const Transaction& t, std::uint32_t generation, 
   ++commits_;
   result.ok = true;
   return result;
+}
+
+void FakeKernel::replace_elements(const std::string& table, const std::string& set,
+                                  net::Intervals elements) {
+  for (auto& s : tables_.at(table).ruleset.sets)
+    if (s.name == set) s.elements = std::move(elements);
+  ++generation_;
 }
 
 void FakeKernel::add_foreign_table(const std::string& name) {

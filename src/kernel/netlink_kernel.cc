@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <map>
 
@@ -36,6 +37,10 @@ using namespace nftnl;
 std::string errno_text(int e) {
   return std::strerror(e);
 }
+
+// A dump the kernel marked NLM_F_DUMP_INTR: a commit happened while it ran,
+// so what was read may mix two generations. Read again.
+struct DumpInterrupted {};
 
 [[noreturn]] void fail(const std::string& what, int e) {
   if (e == EPERM || e == EACCES)
@@ -142,9 +147,31 @@ struct NetlinkKernel::Impl {
           const_cast<std::function<void(const nlmsghdr*)>*>(&cb));
       if (ret < 0) {
         if (errno == ENOENT) return;  // nothing of that kind
+        if (errno == EINTR && (request->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP) {
+          drain(expect, buf.data(), static_cast<std::size_t>(n));
+          throw DumpInterrupted{};
+        }
         fail(what, errno);
       }
       if (ret == MNL_CB_STOP) return;
+    }
+  }
+
+  // Reads and drops the rest of dump `seq` (up to its DONE or error), so the
+  // socket holds nothing stale when the dump is asked again.
+  void drain(std::uint32_t seq, char* buf, std::size_t n) {
+    for (;;) {
+      int left = static_cast<int>(n);
+      for (auto* nlh = reinterpret_cast<nlmsghdr*>(buf); mnl_nlmsg_ok(nlh, left);
+           nlh = mnl_nlmsg_next(nlh, &left))
+        if (nlh->nlmsg_seq == seq &&
+            (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR))
+          return;
+      ssize_t got = -1;
+      do got = mnl_socket_recvfrom(nl, buf, 1 << 20);
+      while (got < 0 && errno == EINTR);
+      if (got <= 0) return;
+      n = static_cast<std::size_t>(got);
     }
   }
 
@@ -170,7 +197,31 @@ std::uint32_t NetlinkKernel::generation() {
   return id;
 }
 
+Instance NetlinkKernel::instance() {
+  Instance out;
+  std::ifstream boot("/proc/sys/kernel/random/boot_id");
+  std::getline(boot, out.boot_id);
+  std::uint64_t cookie = 0;
+  socklen_t len = sizeof cookie;
+  if (getsockopt(mnl_socket_get_fd(impl_->nl), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) == 0)
+    out.netns_cookie = cookie;  // kernels before 5.14 have none: nothing is then trusted
+  return out;
+}
+
 std::optional<TableState> NetlinkKernel::read(const std::string& table, bool with_elements) {
+  // A dump interrupted by someone's commit is read again from the start.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return read_once(table, with_elements);
+    } catch (const DumpInterrupted&) {
+      if (attempt == 10)
+        throw KernelError("reading table inet " + table +
+                          ": the ruleset kept changing during 10 dumps in a row");
+    }
+  }
+}
+
+std::optional<TableState> NetlinkKernel::read_once(const std::string& table, bool with_elements) {
   Impl& k = *impl_;
   std::vector<char> buf;
   std::optional<TableState> state;
@@ -381,6 +432,7 @@ CommitResult NetlinkKernel::commit(const Transaction& t, std::uint32_t generatio
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == ENOBUFS) {
+        result.error_code = ENOBUFS;
         result.error = "acknowledgements were lost (ENOBUFS); nothing is known to be applied";
         return result;
       }
@@ -396,12 +448,14 @@ CommitResult NetlinkKernel::commit(const Transaction& t, std::uint32_t generatio
       const int e = -err->error;
       if (nlh->nlmsg_seq == batch.begin_seq) {
         result.generation_changed = e == ERESTART;
+        result.error_code = e;
         result.error = errno_text(e);
         stop = true;
         break;
       }
       if (!result.failed_op) {  // the first error names the culprit
         result.failed_op = batch.owner(nlh->nlmsg_seq);
+        result.error_code = e;
         result.error = errno_text(e);
         if (e == EPERM) result.error = "needs root or CAP_NET_ADMIN";
       }

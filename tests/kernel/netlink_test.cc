@@ -120,6 +120,7 @@ TEST_CASE("reconcile retries when someone commits between its read and its commi
     kernel::NetlinkKernel real;
     int races = 1;
     std::uint32_t generation() override { return real.generation(); }
+    kernel::Instance instance() override { return real.instance(); }
     std::optional<kernel::TableState> read(const std::string& t, bool e) override {
       return real.read(t, e);
     }

@@ -2,6 +2,8 @@
 // owned-table-only, no lost updates.
 #include <doctest/doctest.h>
 
+#include <cerrno>
+
 #include "op25bc/apply/diff_text.h"
 #include "op25bc/apply/differ.h"
 #include "op25bc/apply/reconcile.h"
@@ -170,6 +172,7 @@ TEST_CASE("a concurrent change between read and commit is detected and retried")
     kernel::FakeKernel inner;
     int races = 0;
     std::uint32_t generation() override { return inner.generation(); }
+    kernel::Instance instance() override { return inner.instance(); }
     std::optional<kernel::TableState> read(const std::string& t, bool e) override {
       return inner.read(t, e);
     }
@@ -271,4 +274,85 @@ TEST_CASE("a rejected batch restores the record, so the next run still trusts it
   const auto next = s.run(at(p, "2006-10-01"));
   CHECK(next.ok);
   CHECK_FALSE(next.elements_read_back);
+}
+
+// Issue 8, items 3-5: the record is trusted only for the kernel it describes.
+
+TEST_CASE("someone else's change inside op25bc's sets is seen: the generation moved") {
+  const auto p = test::load_example("spinnet");
+  Setup s;
+  const auto desired = at(p, "2006-10-01");
+  REQUIRE(s.run(desired).ok);
+  // `nft flush set inet op25b phase_mobile_src4`: every IPv4 subscriber unblocked.
+  s.kernel.replace_elements("op25b", "phase_mobile_src4", {});
+  apply::ReconcileOptions diff_only;
+  diff_only.check_only = true;
+  const auto diff = s.run(desired, diff_only);
+  CHECK_FALSE(diff.in_sync);
+  CHECK(diff.elements_read_back);
+  CHECK(apply::to_text(diff.transaction).find("  set phase_mobile_src4\n+ ") != std::string::npos);
+  const auto repair = s.run(desired);
+  CHECK(repair.ok);
+  CHECK(s.kernel.dump("op25b") == table_text(desired));
+  // The repair recorded the generation it made: the next run trusts the record again.
+  const auto next = s.run(desired);
+  CHECK(next.in_sync);
+  CHECK_FALSE(next.elements_read_back);
+}
+
+TEST_CASE("a record from another boot or another namespace is never trusted") {
+  const auto p = test::load_example("spinnet");
+  for (const kernel::Instance& other :
+       {kernel::Instance{"another-boot", 7}, kernel::Instance{"0f2c6a1e-boot", 8},
+        kernel::Instance{"0f2c6a1e-boot", 0}}) {
+    Setup s;
+    REQUIRE(s.run(at(p, "2006-10-01")).ok);
+    s.kernel.set_instance(other);  // same generation, same handles: only the instance differs
+    const auto out = s.run(at(p, "2006-10-01"));
+    CHECK(out.in_sync);
+    CHECK(out.elements_read_back);
+  }
+}
+
+TEST_CASE("a record the kernel contradicts is dropped, read back, and the batch retried once") {
+  const auto p = test::load_example("spinnet");
+  Setup s;
+  REQUIRE(s.run(at(p, "2006-10-01")).ok);
+  // A record that claims an element the kernel does not hold (a flipped byte, a
+  // restored backup): same instance and generation, so it is trusted at first.
+  auto record = *s.state.load();
+  for (auto& set : record.sets)
+    if (set.name == "exempt4") set.elements.push_back({0xC6120909, 0xC6120909});  // 198.18.9.9
+  s.state.save(record);
+  const auto out = s.run(at(p, "2007-04-01"));  // the exemption ends: its element is deleted
+  REQUIRE_MESSAGE(out.ok, out.error);
+  CHECK(out.drift_repaired);
+  CHECK(out.attempts == 2);
+  CHECK(s.kernel.dump("op25b") == table_text(at(p, "2007-04-01")));
+  CHECK_FALSE(s.state.load()->pending);
+  CHECK(s.run(at(p, "2007-04-01")).in_sync);
+}
+
+TEST_CASE("lost acknowledgements leave the record pending: nothing is known") {
+  struct Deaf : kernel::Kernel {
+    kernel::FakeKernel inner;
+    std::uint32_t generation() override { return inner.generation(); }
+    kernel::Instance instance() override { return inner.instance(); }
+    std::optional<kernel::TableState> read(const std::string& t, bool e) override {
+      return inner.read(t, e);
+    }
+    kernel::CommitResult commit(const apply::Transaction& t, std::uint32_t g, bool c) override {
+      auto r = inner.commit(t, g, c);  // committed, but the acks never arrive
+      r.ok = false;
+      r.error_code = ENOBUFS;
+      r.error = "acknowledgements were lost";
+      return r;
+    }
+  };
+  const auto p = test::load_example("spinnet");
+  apply::MemoryStateStore state;
+  Deaf deaf;
+  CHECK_FALSE(apply::reconcile(deaf, state, at(p, "2006-10-01"), {}).ok);
+  REQUIRE(state.load());
+  CHECK(state.load()->pending);
 }

@@ -20,7 +20,8 @@ struct TempDir {
 apply::Record sample() {
   apply::Record r;
   r.generation = 42;
-  r.netns = 4026531992;
+  r.boot_id = "5e1f0c2a-3b7d-4e8a-9c61-0d2f4b6a8e10";
+  r.netns_cookie = 4097;
   r.table = "op25b";
   r.policy_fingerprint = "0123456789abcdef";
   r.applied_at = "2006-10-01T00:00:00+09:00";
@@ -36,7 +37,8 @@ apply::Record sample() {
 
 void check_equal(const apply::Record& a, const apply::Record& b) {
   CHECK(a.generation == b.generation);
-  CHECK(a.netns == b.netns);
+  CHECK(a.boot_id == b.boot_id);
+  CHECK(a.netns_cookie == b.netns_cookie);
   CHECK(a.table == b.table);
   CHECK(a.policy_fingerprint == b.policy_fingerprint);
   CHECK(a.applied_at == b.applied_at);

@@ -29,6 +29,9 @@ struct ReconcileOutcome {
   kernel::CommitResult commit;
   int attempts = 0;
   bool elements_read_back = false;  // set elements came from the kernel, not the record
+  // The kernel's sets differed from the record (someone changed them): the
+  // batch was rejected, everything read back and the difference applied.
+  bool drift_repaired = false;
 };
 
 // True when the table comment says op25bc created it.

@@ -1,7 +1,9 @@
 // op25bc's record of what it last committed, so that a diff never has to dump
 // large interval sets from the kernel (their dump is quadratic in size). The
-// record is trusted for a set only while the set's kernel handle and the
-// network namespace match what was recorded; otherwise elements are read back.
+// record is trusted only while the kernel is provably the one it describes:
+// the same boot, the same network namespace (by cookie, never reused), the
+// same ruleset generation (nobody committed since), each set's kernel handle
+// unchanged, and its checksum intact. Otherwise elements are read back.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +18,8 @@ namespace op25bc::apply {
 
 struct Record {
   std::uint32_t generation = 0;  // ruleset generation right after our commit
-  std::uint64_t netns = 0;       // inode of the network namespace
+  std::string boot_id;           // the kernel::Instance recorded
+  std::uint64_t netns_cookie = 0;
   std::string table;
   std::string policy_fingerprint;
   std::string applied_at;                  // the policy instant applied, RFC 3339
@@ -63,8 +66,5 @@ class MemoryStateStore final : public StateStore {
 
 // A stable 64-bit fingerprint (FNV-1a) as 16 hex digits.
 std::string fingerprint(std::string_view bytes);
-
-// The inode of this process's network namespace (0 when unknown).
-std::uint64_t current_netns();
 
 }  // namespace op25bc::apply

@@ -12,12 +12,17 @@ namespace op25bc::kernel {
 class FakeKernel final : public Kernel {
  public:
   std::uint32_t generation() override { return generation_; }
+  Instance instance() override { return instance_; }
   std::optional<TableState> read(const std::string& table, bool with_elements) override;
   CommitResult commit(const apply::Transaction& t, std::uint32_t generation,
                       bool check_only) override;
 
   // Test controls.
-  void bump_generation() { ++generation_; }        // someone else committed
+  void bump_generation() { ++generation_; }                    // someone else committed
+  void set_instance(Instance i) { instance_ = std::move(i); }  // a reboot, another namespace
+  // Someone else's change inside op25bc's own table: the set's elements
+  // replaced, the set left in place (its handle unchanged).
+  void replace_elements(const std::string& table, const std::string& set, net::Intervals e);
   void fail_at(std::size_t op) { fail_at_ = op; }  // the kernel rejects this op
   std::size_t commits() const { return commits_; }
   std::size_t last_messages() const { return last_messages_; }
@@ -31,6 +36,7 @@ class FakeKernel final : public Kernel {
  private:
   std::map<std::string, TableState> tables_;
   std::uint32_t generation_ = 1;
+  Instance instance_{"0f2c6a1e-boot", 7};
   std::uint64_t next_handle_ = 1;
   std::optional<std::size_t> fail_at_;
   std::size_t commits_ = 0;

@@ -21,9 +21,26 @@ struct TableState {
   bool elements_read = false;
 };
 
+// Which running kernel and network namespace op25bc talks to. A record of what
+// op25bc committed describes this instance only: a reboot changes the boot id,
+// and a namespace cookie is never reused while the machine runs (an inode is).
+struct Instance {
+  std::string boot_id;             // /proc/sys/kernel/random/boot_id
+  std::uint64_t netns_cookie = 0;  // SO_NETNS_COOKIE; 0: unknown, bind nothing to it
+  bool known() const { return !boot_id.empty() && netns_cookie != 0; }
+  friend bool operator==(const Instance&, const Instance&) = default;
+};
+
+// The generation id right after a commit guarded by `guard`: the kernel
+// increments it once per commit and skips 0.
+constexpr std::uint32_t generation_after(std::uint32_t guard) {
+  return guard + 1 == 0 ? 1 : guard + 1;
+}
+
 struct CommitResult {
   bool ok = false;
   bool generation_changed = false;       // ERESTART: someone committed since we read
+  int error_code = 0;                    // the kernel's errno, 0 when none
   std::string error;                     // what the kernel said, and about which operation
   std::optional<std::size_t> failed_op;  // index into Transaction::ops
   std::size_t messages = 0;              // netlink messages sent, batch begin/end excluded
@@ -35,6 +52,9 @@ class Kernel {
 
   // The ruleset generation id (NFT_MSG_GETGEN).
   virtual std::uint32_t generation() = 0;
+
+  // This boot and network namespace.
+  virtual Instance instance() = 0;
 
   // Reads op25bc's table; nullopt when there is no such table. Reading set
   // elements is optional: interval sets dump in time quadratic in their size.

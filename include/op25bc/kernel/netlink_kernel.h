@@ -29,6 +29,7 @@ class NetlinkKernel final : public Kernel {
   NetlinkKernel& operator=(const NetlinkKernel&) = delete;
 
   std::uint32_t generation() override;
+  Instance instance() override;
   std::optional<TableState> read(const std::string& table, bool with_elements) override;
   CommitResult commit(const apply::Transaction& t, std::uint32_t generation,
                       bool check_only) override;
@@ -36,6 +37,8 @@ class NetlinkKernel final : public Kernel {
   std::vector<CounterValue> counters(const std::string& table);
 
  private:
+  std::optional<TableState> read_once(const std::string& table, bool with_elements);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

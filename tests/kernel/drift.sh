@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The state record is trusted only for the kernel it describes (issue 8, items
+# 3-5 and 11). Each case drifts the kernel behind op25bc's back, then the next
+# `diff` must report the drift and the next apply/activate must converge to
+# exactly what `nft -f` of `op25bc compile` lists:
+#  - a namespace deleted and recreated (the kernel may reuse its inode), loaded
+#    by nft with another instant's ruleset: same set handles, other elements;
+#  - an element deleted by nft while op25bc's record still holds it;
+#  - a flipped byte in the record's element area;
+#  - a set flushed by nft;
+#  - the policy's table renamed: the old table op25bc made is removed.
+set -euo pipefail
+op25bc=$1
+root=$2
+
+source "$root/tests/kernel/lib.sh"
+start_kernel_test
+policy=$root/examples/spinnet.json
+opts="--state $work/state --lock $work/lock"
+ns=op25bc-drift-$$
+cleanup_drift() { ip netns del "$ns" 2>/dev/null || true; cleanup_kernel_test; }
+trap cleanup_drift EXIT
+
+# expected AT: what nft -f of op25bc's compile output lists, in a fresh namespace.
+expected() {
+  "$op25bc" compile "$policy" --at "$1" -o "$work/expected.nft" 2>/dev/null
+  in_netns "nft -f '$work/expected.nft'; nft list ruleset" > "$work/expected.list"
+}
+# in_ns SCRIPT: runs in the named namespace $ns.
+in_ns() { ip netns exec "$ns" bash -euo pipefail -c "$1"; }
+converged() { in_ns "nft list ruleset" | cmp - "$work/expected.list"; }
+diff_pending() {
+  set +e
+  in_ns "'$op25bc' diff '$policy' --at '$1' $opts" > "$work/diff.out" 2>&1
+  local rc=$?
+  set -e
+  [ "$rc" -eq 2 ] && grep -q "$2" "$work/diff.out"
+}
+
+# 3: the namespace recreated, another instant loaded by nft, the old record kept.
+expected 2006-10-01
+ip netns add "$ns"
+check "apply in the first namespace" in_ns "'$op25bc' apply '$policy' --at 2006-10-01 $opts >/dev/null"
+ip netns del "$ns"
+ip netns add "$ns"
+"$op25bc" compile "$policy" --at 2007-04-01 -o "$work/other.nft" 2>/dev/null
+in_ns "nft -f '$work/other.nft'"
+check "recreated namespace: diff sees the missing exemption" diff_pending 2006-10-01 "198.18.3.4"
+check "recreated namespace: apply converges" in_ns "'$op25bc' apply '$policy' --at 2006-10-01 $opts >/dev/null"
+check "recreated namespace: lists as nft -f" converged
+
+# 4: an element deleted behind op25bc's back, then a boundary that deletes it too.
+in_ns "'$op25bc' activate '$policy' --at 2006-10-01 $opts --no-syslog 2>/dev/null"
+in_ns "nft delete element inet op25b exempt4 { 198.18.3.4 }"
+expected 2007-04-01
+check "deleted element: activate across the boundary converges" \
+  in_ns "'$op25bc' activate '$policy' --at 2007-04-01 $opts --no-syslog 2>'$work/activate.err'"
+check "deleted element: lists as nft -f" converged
+
+# 4: a flipped byte in the record's element area: the record is not trusted.
+expected 2006-10-01
+in_ns "'$op25bc' apply '$policy' --at 2006-10-01 $opts >/dev/null"
+size=$(stat -c %s "$work/state")
+printf '\xff' | dd of="$work/state" bs=1 seek=$((size - 20)) conv=notrunc status=none
+check "flipped record byte: the elements are read back" \
+  in_ns "'$op25bc' apply '$policy' --at 2006-10-01 $opts | grep -q 'in sync'"
+in_ns "nft delete element inet op25b exempt4 { 198.18.3.4 }"
+printf '\x00' | dd of="$work/state" bs=1 seek=$((size - 20)) conv=notrunc status=none
+check "flipped record byte after drift: diff reports it" diff_pending 2006-10-01 "198.18.3.4"
+check "flipped record byte after drift: apply converges" \
+  in_ns "'$op25bc' apply '$policy' --at 2006-10-01 $opts >/dev/null"
+check "flipped record byte after drift: lists as nft -f" converged
+
+# 5: a set flushed by nft.
+in_ns "nft flush set inet op25b phase_mobile_src4"
+check "flushed set: diff reports it" diff_pending 2006-10-01 "phase_mobile_src4"
+check "flushed set: apply converges" in_ns "'$op25bc' apply '$policy' --at 2006-10-01 $opts >/dev/null"
+check "flushed set: lists as nft -f" converged
+check "after repair: in sync from the record" \
+  in_ns "'$op25bc' apply '$policy' --at 2006-10-01 $opts | grep -q 'in sync'"
+
+finish
