@@ -31,8 +31,12 @@ struct TextLine {
   std::size_t limit;
 
   void operator()(const AddTable&) { out += "+ table inet " + table + "\n"; }
-  void operator()(const DeleteTable&) {
-    out += "- table inet " + table + " (not created by op25bc: replaced, --adopt)\n";
+  void operator()(const DeleteTable& op) {
+    if (!op.other.empty())
+      out += "- table inet " + text::printable(op.other) +
+             " (made by op25bc, no longer named by the policy)\n";
+    else
+      out += "- table inet " + table + " (not created by op25bc: replaced, --adopt)\n";
   }
   void operator()(const AddCounter& op) {
     out += "+ counter " + text::printable(op.counter.name) + "\n";
@@ -76,7 +80,10 @@ struct JsonChange {
   std::size_t limit;
   using json = nlohmann::json;
   json operator()(const AddTable&) const { return {{"op", "add"}, {"object", "table"}}; }
-  json operator()(const DeleteTable&) const { return {{"op", "delete"}, {"object", "table"}}; }
+  json operator()(const DeleteTable& op) const {
+    if (op.other.empty()) return {{"op", "delete"}, {"object", "table"}};
+    return {{"op", "delete"}, {"object", "table"}, {"name", op.other}};
+  }
   json operator()(const AddCounter& op) const {
     return {{"op", "add"}, {"object", "counter"}, {"name", op.counter.name}};
   }

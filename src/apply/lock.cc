@@ -11,7 +11,8 @@
 namespace op25bc::apply {
 
 LockFile::LockFile(const std::string& path, std::chrono::milliseconds wait) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // Never through a planted link; only root may open it.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     error_ = "cannot open lock file " + path + ": " + std::strerror(errno);
     return;

@@ -121,6 +121,11 @@ ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::
     }
     out.elements_read_back = out.elements_read_back || read_back;
     out.transaction = diff(current, desired, replace);
+    // Tables op25bc made under a name the policy no longer uses still block:
+    // they go in the same batch.
+    for (const auto& [name, comment] : kernel.tables())
+      if (name != desired.table && owned_by_op25bc(comment))
+        out.transaction.ops.push_back(DeleteTable{name});
     if (out.transaction.empty()) {
       // Read back: record it at the generation read, so the next run need not.
       if (out.elements_read_back && !o.check_only)

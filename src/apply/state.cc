@@ -10,6 +10,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "op25bc/io/atomic_file.h"
 #include "op25bc/io/file_bytes.h"
 
 namespace op25bc::apply {
@@ -79,10 +80,6 @@ class Reader {
   std::size_t pos_ = 0;
   bool ok_ = true;
 };
-
-[[noreturn]] void fail(const std::string& what) {
-  throw std::runtime_error(what + ": " + std::strerror(errno));
-}
 
 }  // namespace
 
@@ -168,34 +165,10 @@ void FileStateStore::save(const Record& rec) {
     }
   }
   w.u64(fnv1a(std::string_view(w.out.data(), w.out.size())));
-  const std::string tmp = path_ + ".tmp." + std::to_string(getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail("cannot write state file " + tmp);
-  std::size_t done = 0;
-  while (done < w.out.size()) {
-    const ssize_t n = ::write(fd, w.out.data() + done, w.out.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      fail("cannot write state file " + tmp);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    fail("cannot write state file " + tmp);
-  }
-  if (::rename(tmp.c_str(), path_.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    fail("cannot replace state file " + path_);
-  }
-  const auto slash = path_.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : path_.substr(0, slash + 1);
-  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  // Only root reads it: it says which customers are exempt.
+  const std::string error =
+      io::write_atomically(path_, std::string_view(w.out.data(), w.out.size()), 0600);
+  if (!error.empty()) throw std::runtime_error("state file: " + error);
 }
 
 std::string fingerprint(std::string_view bytes) {

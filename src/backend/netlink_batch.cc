@@ -86,9 +86,10 @@ class BatchBuilder {
     nftnl_table_nlmsg_build_payload(nlh, t.p);
     commit(nlh);
   }
-  void operator()(const DeleteTable&) {
+  void operator()(const DeleteTable& op) {
     Table t(nftnl_table_alloc());
-    nftnl_table_set_str(t.p, NFTNL_TABLE_NAME, table_.c_str());
+    nftnl_table_set_str(t.p, NFTNL_TABLE_NAME,
+                        op.other.empty() ? table_.c_str() : op.other.c_str());
     nlmsghdr* nlh = message(NFT_MSG_DELTABLE, 0);
     nftnl_table_nlmsg_build_payload(nlh, t.p);
     commit(nlh);

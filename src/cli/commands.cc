@@ -7,6 +7,7 @@
 
 #include "op25bc/compile.h"
 #include "op25bc/explain/explain.h"
+#include "op25bc/io/atomic_file.h"
 #include "op25bc/policy/load.h"
 #include "op25bc/schedule/activation.h"
 #include "op25bc/schedule/units.h"
@@ -125,7 +126,10 @@ int run_schedule(const ScheduleArgs& args, Io io) {
     io.out << "# ---- op25bc.service\n" << units.service << "# ---- op25bc.timer\n" << units.timer;
     return kExitOk;
   }
-  std::filesystem::create_directories(args.output);
+  if (const std::string error = io::make_folder(args.output, 0755); !error.empty()) {
+    io.err << "op25bc: " << error << "\n";
+    return kExitFailure;
+  }
   const bool ok = write_output(args.output + "/op25bc.service", units.service, io) &&
                   write_output(args.output + "/op25bc.timer", units.timer, io);
   return ok ? kExitOk : kExitFailure;

@@ -11,6 +11,7 @@
 #include "op25bc/apply/reconcile.h"
 #include "op25bc/compile.h"
 #include "op25bc/eval/effective.h"
+#include "op25bc/io/atomic_file.h"
 #include "op25bc/kernel/netlink_kernel.h"
 #include "op25bc/kernel/throwaway.h"
 #include "op25bc/policy/resolve.h"
@@ -26,7 +27,7 @@ namespace {
 // --state if given, else /var/lib/op25bc/TABLE.state (the folder made on request).
 std::string state_path(const std::string& given, const std::string& table, bool create_folder) {
   if (!given.empty()) return given;
-  if (create_folder) ::mkdir("/var/lib/op25bc", 0755);
+  if (create_folder) io::make_folder("/var/lib/op25bc", 0700);  // a failure shows at the write
   return "/var/lib/op25bc/" + table + ".state";
 }
 
@@ -73,13 +74,14 @@ std::optional<apply::ReconcileOutcome> reconcile_kernel(const policy::Policy& p,
                                                         const apply::ReconcileOptions& options,
                                                         const KernelAccess& access, Io io) {
   try {
+    kernel::NetlinkKernel kernel;
+    kernel.generation();  // without CAP_NET_ADMIN this says so, before any file is touched
     const apply::LockFile lock(
         access.lock, std::chrono::milliseconds(static_cast<long>(access.lock_wait * 1000)));
     if (!lock.held()) {
       io.err << "op25bc: " << lock.error() << "\n";
       return std::nullopt;
     }
-    kernel::NetlinkKernel kernel;
     apply::FileStateStore state(state_path(access.state, p.table, true));
     apply::ReconcileOutcome out = apply::reconcile(kernel, state, desired, options);
     if (!out.ok) {
@@ -142,13 +144,22 @@ int run_apply(const ApplyArgs& args, Io io) {
     return kExitOk;
   }
   if (args.dry_run) {
-    const std::string trial = kernel::commit_in_throwaway_netns(desired);
+    const kernel::ThrowawayResult trial = kernel::commit_in_throwaway_netns(desired);
     io.err << "dry run: " << apply::summary(out.transaction)
            << " pending; the kernel validated this exact batch in check mode and aborted it";
-    if (!trial.empty()) {
+    if (!trial.ran) {
+      io.err << "; the commit of the complete desired table in a throwaway network namespace "
+                "was skipped ("
+             << trial.error
+             << "; it needs CAP_SYS_ADMIN). Not verified: errors the kernel raises only at "
+                "commit, behaviour of traffic, and changes others may commit before a real "
+                "apply\n";
+      return kExitPending;
+    }
+    if (!trial.error.empty()) {
       io.err << "; but committing the complete desired table in a throwaway network namespace "
                 "failed: "
-             << trial << "\n";
+             << trial.error << "\n";
       return kExitFailure;
     }
     io.err << "; the complete desired table also committed cleanly in a throwaway network "
@@ -266,7 +277,8 @@ void log_line(int priority, const std::string& raw, bool to_syslog, Io io) {
 int run_activate(const ActivateArgs& args, Io io) {
   const Loaded loaded = load(args.policy, io);
   if (!loaded.policy) {
-    log_line(LOG_ERR, "op25bc activate " + args.policy + ": invalid policy, nothing changed",
+    log_line(LOG_ERR,
+             "op25bc activate " + args.policy + ": " + loaded.first_error + "; nothing changed",
              args.syslog, io);
     return kExitFailure;
   }

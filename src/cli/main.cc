@@ -1,5 +1,6 @@
 // op25bc: compiles an Outbound Port 25 Blocking policy into nftables rulesets.
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <iostream>
 
 #include "commands.h"
@@ -15,6 +16,26 @@ constexpr const char* kKernelTimedHelp =
 void add_policy(CLI::App& cmd, std::string& path) {
   cmd.add_option("POLICY", path, "policy file (JSON, see schemas/op25bc-policy.schema.json)")
       ->required();
+}
+
+// A finite number of seconds or days within [0, max]: "inf", "nan" and
+// negative values are usage errors, never an endless wait.
+CLI::Validator bounded(double max) {
+  return CLI::Validator(
+      [max](std::string& text) -> std::string {
+        double v = 0;
+        try {
+          std::size_t used = 0;
+          v = std::stod(text, &used);
+          if (used != text.size()) return "not a number: " + text;
+        } catch (const std::exception&) {
+          return "not a number: " + text;
+        }
+        if (!std::isfinite(v) || v < 0 || v > max)
+          return text + " is not between 0 and " + std::to_string(static_cast<long>(max));
+        return {};
+      },
+      "0.." + std::to_string(static_cast<long>(max)));
 }
 
 void add_at(CLI::App& cmd, std::optional<std::string>& at) {
@@ -61,6 +82,7 @@ int main(int argc, char** argv) {
   add_policy(*t, timeline.policy);
   t->add_option("--at", timeline.at, "the instant expiry warnings count from (default now)");
   t->add_option("--warn-days", timeline.warn_days, "warn about exemptions expiring this soon")
+      ->check(bounded(3650))
       ->capture_default_str();
   t->add_option("--format", timeline.format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
@@ -81,6 +103,7 @@ int main(int argc, char** argv) {
     cmd->add_option("--lock", args->lock, "lock file serialising op25bc runs")
         ->capture_default_str();
     cmd->add_option("--lock-wait", args->lock_wait, "seconds to wait for the lock")
+        ->check(bounded(86400))
         ->capture_default_str();
     cmd->add_option("--format", args->format, "text or json")
         ->check(CLI::IsMember({"text", "json"}));
@@ -99,11 +122,13 @@ int main(int argc, char** argv) {
   ac->add_option("--lock", activate.lock, "lock file serialising op25bc runs")
       ->capture_default_str();
   ac->add_option("--lock-wait", activate.lock_wait, "seconds to wait for the lock")
+      ->check(bounded(86400))
       ->capture_default_str();
   ac->add_flag("--allow-rollback", activate.allow_rollback,
                "follow the clock back across a boundary already applied");
   ac->add_flag("--kernel-timed", activate.kernel_timed, kKernelTimedHelp);
   ac->add_option("--warn-days", activate.warn_days, "warn about exemptions expiring this soon")
+      ->check(bounded(3650))
       ->capture_default_str();
   ac->add_flag("!--no-syslog", activate.syslog, "log to stderr only");
 

@@ -8,6 +8,7 @@
 #include <ostream>
 
 #include "op25bc/apply/state.h"
+#include "op25bc/io/atomic_file.h"
 #include "op25bc/policy/load.h"
 
 namespace op25bc::cli {
@@ -27,6 +28,13 @@ Loaded load(const std::string& path, Io io) {
     io.err << path << ": " << diags.error_count() << " error(s), " << diags.warning_count()
            << " warning(s)\n";
   loaded.warnings = diags.warning_count();
+  for (const Diagnostic& d : diags.entries())
+    if (d.severity == Severity::error && loaded.first_error.empty()) {
+      loaded.first_error = format_diagnostic(d, path);
+      loaded.first_error = loaded.first_error.substr(0, loaded.first_error.find('\n'));
+      if (diags.error_count() > 1)
+        loaded.first_error += " (and " + std::to_string(diags.error_count() - 1) + " more)";
+    }
   return loaded;
 }
 
@@ -48,23 +56,9 @@ bool write_output(const std::string& path, const std::string& content, Io io) {
     io.out.flush();
     return static_cast<bool>(io.out);
   }
-  const std::string temporary = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
-    file << content;
-    file.flush();
-    if (!file) {
-      io.err << "op25bc: cannot write " << path << "\n";
-      std::remove(temporary.c_str());
-      return false;
-    }
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    io.err << "op25bc: cannot write " << path << "\n";
-    std::remove(temporary.c_str());
-    return false;
-  }
-  return true;
+  const std::string error = io::write_atomically(path, content, 0644);
+  if (!error.empty()) io.err << "op25bc: " << error << "\n";
+  return error.empty();
 }
 
 }  // namespace op25bc::cli

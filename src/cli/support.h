@@ -15,6 +15,7 @@ struct Loaded {
   std::optional<policy::Policy> policy;
   std::size_t warnings = 0;
   std::string fingerprint;  // of the policy file's bytes
+  std::string first_error;  // when invalid: the first error, for a one-line log
 };
 
 // Reads and validates the policy, printing every diagnostic to stderr.

@@ -184,8 +184,14 @@ CommitResult FakeKernel::commit(const Transaction& t, std::uint32_t generation, 
   }
   TableState work = it == tables_.end() ? TableState{} : it->second;  // all or nothing
   if (it == tables_.end()) work.ruleset.table = t.table;
+  std::vector<std::string> dropped;  // other tables this batch deletes
   for (std::size_t i = 0; i < t.ops.size(); ++i) {
     try {
+      if (const auto* del = std::get_if<DeleteTable>(&t.ops[i]); del && !del->other.empty()) {
+        if (!tables_.count(del->other)) throw Rejected(ENOENT);
+        dropped.push_back(del->other);
+        continue;
+      }
       if (fail_at_ && *fail_at_ == i) throw Rejected(EINVAL);
       if (const auto* add = std::get_if<AddTable>(&t.ops[i])) {
         if (work.ruleset.comment.empty()) work.ruleset.comment = add->comment;
@@ -208,12 +214,19 @@ CommitResult FakeKernel::commit(const Transaction& t, std::uint32_t generation, 
     return result;
   }
   if (!t.ops.empty()) {
-    tables_[t.table] = std::move(work);
+    for (const auto& name : dropped) tables_.erase(name);
+    if (it != tables_.end() || dropped.size() < t.ops.size()) tables_[t.table] = std::move(work);
     ++generation_;
   }
   ++commits_;
   result.ok = true;
   return result;
+}
+
+std::vector<std::pair<std::string, std::string>> FakeKernel::tables() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [name, t] : tables_) out.emplace_back(name, t.ruleset.comment);
+  return out;
 }
 
 void FakeKernel::replace_elements(const std::string& table, const std::string& set,

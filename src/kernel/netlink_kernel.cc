@@ -197,6 +197,28 @@ std::uint32_t NetlinkKernel::generation() {
   return id;
 }
 
+std::vector<std::pair<std::string, std::string>> NetlinkKernel::tables() {
+  for (int attempt = 1;; ++attempt) {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::vector<char> buf;
+    nlmsghdr* nlh = impl_->header(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_DUMP);
+    try {
+      impl_->talk(nlh, "listing tables", [&](const nlmsghdr* reply) {
+        Table t(nftnl_table_alloc());
+        if (nftnl_table_nlmsg_parse(reply, t.p) < 0) return;
+        if (nftnl_table_get_u32(t.p, NFTNL_TABLE_FAMILY) != NFPROTO_INET) return;
+        std::uint32_t len = 0;
+        const void* ud = nftnl_table_get_data(t.p, NFTNL_TABLE_USERDATA, &len);
+        out.emplace_back(nftnl_table_get_str(t.p, NFTNL_TABLE_NAME),
+                         udata_string(ud, len, kUdataTableComment));
+      });
+      return out;
+    } catch (const DumpInterrupted&) {
+      if (attempt == 10) throw KernelError("listing tables: the ruleset kept changing");
+    }
+  }
+}
+
 Instance NetlinkKernel::instance() {
   Instance out;
   std::ifstream boot("/proc/sys/kernel/random/boot_id");

@@ -12,16 +12,24 @@
 
 namespace op25bc::kernel {
 
-std::string commit_in_throwaway_netns(const ir::Ruleset& ruleset) {
+namespace {
+
+constexpr int kNoNamespace = 3;  // the child's exit status when unshare was refused
+
+}  // namespace
+
+ThrowawayResult commit_in_throwaway_netns(const ir::Ruleset& ruleset) {
   int fds[2];
-  if (::pipe(fds) != 0) return std::string{"pipe: "} + std::strerror(errno);
+  if (::pipe(fds) != 0) return {true, std::string{"pipe: "} + std::strerror(errno)};
   const pid_t pid = ::fork();
-  if (pid < 0) return std::string{"fork: "} + std::strerror(errno);
+  if (pid < 0) return {true, std::string{"fork: "} + std::strerror(errno)};
   if (pid == 0) {
     ::close(fds[0]);
     std::string error;
     if (::unshare(CLONE_NEWNET) != 0) {
       error = std::string{"cannot create a network namespace: "} + std::strerror(errno);
+      (void)!::write(fds[1], error.data(), error.size());
+      ::_exit(kNoNamespace);
     } else {
       try {
         NetlinkKernel kernel;
@@ -46,8 +54,9 @@ std::string commit_in_throwaway_netns(const ir::Ruleset& ruleset) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
-  return message.empty() ? "the throwaway namespace check failed" : message;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {true, {}};
+  if (WIFEXITED(status) && WEXITSTATUS(status) == kNoNamespace) return {false, message};
+  return {true, message.empty() ? "the throwaway namespace check failed" : message};
 }
 
 }  // namespace op25bc::kernel

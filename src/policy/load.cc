@@ -1,5 +1,6 @@
 #include "op25bc/policy/load.h"
 
+#include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -21,10 +22,20 @@ std::optional<Policy> load_text(std::string_view text, Diagnostics& diags) {
   return policy;
 }
 
+namespace {
+constexpr std::size_t kMaxPolicyBytes = std::size_t{512} << 20;
+}  // namespace
+
 std::optional<io::FileBytes> read_file(const std::string& path, Diagnostics& diags) {
   int error = 0;
-  std::optional<io::FileBytes> bytes = io::read_bytes(path, error);
-  if (!bytes) diags.error("", std::string{"cannot read policy: "} + std::strerror(error));
+  std::optional<io::FileBytes> bytes = io::read_bytes(path, error, kMaxPolicyBytes);
+  if (!bytes && error == EFBIG)
+    diags.error("", "cannot read policy: it is larger than 512 MiB",
+                "a million prefixes take about 20 MB; is this the policy file?");
+  else if (!bytes && error == ETIMEDOUT)
+    diags.error("", "cannot read policy: nothing was written to this FIFO within 30 s");
+  else if (!bytes)
+    diags.error("", std::string{"cannot read policy: "} + std::strerror(error));
   return bytes;
 }
 

@@ -17,6 +17,15 @@ bool is_valid_id(std::string_view id) {
 
 namespace {
 
+// Dates op25bc can hand to every consumer: systemd's calendar ends with 2199,
+// the kernel's meta time counts nanoseconds from 1970 in 64 bits.
+bool schedulable(Instant t) {
+  using namespace std::chrono;
+  constexpr auto first = sys_days{year{1970} / January / 1};
+  constexpr auto end = sys_days{year{2200} / January / 1};
+  return t >= first && t < end;
+}
+
 const char* const kIdHint =
     "an id starts with a letter and has up to 32 letters, digits, '-' or '_'";
 
@@ -203,6 +212,13 @@ class Parser {
     if (!text) return std::nullopt;
     TimeParse parsed = parse_time(*text, zone);
     if (!parsed.instant) r_.diags().error(pointer_append(ptr, key), parsed.error);
+    if (parsed.instant && !schedulable(*parsed.instant)) {
+      r_.diags().error(pointer_append(ptr, key),
+                       quote(*text) + " is outside 1970-01-01 to 2199-12-31 (UTC)",
+                       "systemd timers and the kernel's clock (meta time) cannot represent it; "
+                       "leave \"until\" out for no end");
+      return std::nullopt;
+    }
     return parsed.instant;
   }
 

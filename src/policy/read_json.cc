@@ -32,6 +32,8 @@ class Handler final : public nlohmann::json_sax<json> {
   std::optional<std::pair<std::size_t, std::string>> error;     // byte offset, message
   std::vector<std::pair<std::string, std::string>> duplicates;  // object pointer, key
   std::vector<std::pair<std::string, std::string>> bad_text;    // pointer, message
+  static constexpr std::size_t kMaxDepth = 64;
+  bool too_deep = false;
 
   bool null() override { return value(nullptr); }
   bool boolean(bool v) override { return value(v); }
@@ -137,6 +139,10 @@ class Handler final : public nlohmann::json_sax<json> {
   }
 
   bool open(json container) {
+    if (stack_.size() >= kMaxDepth) {
+      too_deep = true;
+      return false;  // stops the parse: a policy is never nested this deep
+    }
     if (capture_) {
       captured_non_string(container);  // reported only at the array's own level
       ++skip_depth_;
@@ -205,6 +211,11 @@ std::optional<Document> read_json(std::string_view text, Diagnostics& diags) {
                   "control characters, line separators and bidirectional formatting characters "
                   "are not allowed");
     return std::move(handler.doc);
+  }
+  if (handler.too_deep) {
+    diags.error("", "malformed JSON: nested deeper than 64 levels",
+                "a policy is at most a few levels deep");
+    return std::nullopt;
   }
   // nlohmann reports a byte offset; users want line and column.
   const std::size_t offset = handler.error ? std::min(handler.error->first, text.size()) : 0;

@@ -2,6 +2,7 @@
 """The command-line contract: exit codes (0, 1, 64), stdout for results and
 stderr for diagnostics, atomic output files, deterministic output."""
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -102,6 +103,35 @@ def main():
     expect([e["utc"] for e in events] == ["2006-05-31T15:00:00Z", "2006-06-14T15:00:00Z",
                                          "2006-09-30T15:00:00Z", "2007-03-30T15:00:00Z"],
            "timeline instants", r.stdout)
+
+    # Issue 8: limits and files (items 10 and the low ones).
+    with tempfile.TemporaryDirectory() as d:
+        deep = pathlib.Path(d) / "deep.json"
+        deep.write_text("[" * 100000)
+        status(["validate", str(deep)], 1, stdout_empty=True,
+               stderr_has="malformed JSON: nested deeper than 64 levels")
+        status(["validate", "/dev/zero"], 1, stdout_empty=True,
+               stderr_has="cannot read policy: it is larger than 512 MiB")
+        for option, value in (("--warn-days", "-5"), ("--warn-days", "inf"), ("--warn-days", "nan")):
+            status(["timeline", spinnet, option, value], 64, stdout_empty=True)
+        for value in ("inf", "1e10", "-1"):
+            status(["apply", spinnet, "--lock-wait", value], 64, stdout_empty=True)
+        status(["compile", spinnet, "-o", "/dev/null"], 1, stderr_has="not a regular file")
+        expect(pathlib.Path("/dev/null").is_char_device(), "/dev/null is still a device")
+        # Explicit modes, whatever the umask.
+        old = os.umask(0)
+        try:
+            out = pathlib.Path(d) / "r.nft"
+            status(["compile", spinnet, "-o", str(out)], 0)
+            units = pathlib.Path(d) / "units"
+            status(["schedule", spinnet, "--emit", "systemd", "-o", str(units)], 0)
+        finally:
+            os.umask(old)
+        modes = {p.name: oct(p.stat().st_mode & 0o777) for p in (out, units, units / "op25bc.timer")}
+        expect(modes == {"r.nft": "0o644", "units": "0o755", "op25bc.timer": "0o644"},
+               "output files 0644 and folders 0755 whatever the umask", str(modes))
+        expect(sorted(p.name for p in pathlib.Path(d).iterdir()) == ["deep.json", "r.nft", "units"],
+               "no temporary files left behind", str(list(pathlib.Path(d).iterdir())))
 
     return tally.finish()
 

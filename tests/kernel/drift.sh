@@ -79,4 +79,26 @@ check "flushed set: lists as nft -f" converged
 check "after repair: in sync from the record" \
   in_ns "'$op25bc' apply '$policy' --at 2006-10-01 $opts | grep -q 'in sync'"
 
+# 10: files: the state record is root's alone; a lock path planted as a link is refused.
+check "the state file is mode 600" test "$(stat -c %a "$work/state")" = 600
+echo keep > "$work/victim"
+ln -s "$work/victim" "$work/lock.link"
+check "a lock path that is a symlink is refused" \
+  in_ns "! '$op25bc' apply '$policy' --at 2006-10-01 --state '$work/state' --lock '$work/lock.link' 2>/dev/null"
+check "the link's target is untouched" grep -qx keep "$work/victim"
+
+# 11: the table renamed in the policy: the old one (op25bc's mark) goes, atomically.
+python3 - "$policy" "$work/renamed.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["table"] = "op25b_v2"
+json.dump(p, open(sys.argv[2], "w"))
+PY
+"$op25bc" compile "$work/renamed.json" --at 2006-10-01 -o "$work/renamed.nft" 2>/dev/null
+in_ns "nft add table inet bystander '{ comment \"someone else\"; }'"
+in_netns "nft add table inet bystander '{ comment \"someone else\"; }'; nft -f '$work/renamed.nft'; nft list ruleset" > "$work/expected.list"
+check "renamed table: activate succeeds" \
+  in_ns "'$op25bc' activate '$work/renamed.json' --at 2006-10-01 $opts --no-syslog 2>/dev/null"
+check "renamed table: only the new table and the bystander remain, as nft -f lists" converged
+
 finish

@@ -121,6 +121,7 @@ TEST_CASE("reconcile retries when someone commits between its read and its commi
     int races = 1;
     std::uint32_t generation() override { return real.generation(); }
     kernel::Instance instance() override { return real.instance(); }
+    std::vector<std::pair<std::string, std::string>> tables() override { return real.tables(); }
     std::optional<kernel::TableState> read(const std::string& t, bool e) override {
       return real.read(t, e);
     }

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -49,4 +50,18 @@ TEST_CASE("file bytes: a file, a large file, a pipe and an empty file read as th
   for (const char* name : {"/policy.json", "/large.json", "/empty.json", "/fifo"})
     std::remove((dir + name).c_str());
   ::rmdir(folder);
+}
+
+TEST_CASE("read_bytes: a FIFO nobody writes to times out; a device that never ends is cut off") {
+  char folder[] = "/tmp/op25bc-fifo-XXXXXX";
+  REQUIRE(::mkdtemp(folder) != nullptr);
+  const std::string fifo = std::string{folder} + "/fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  int error = 0;
+  CHECK_FALSE(io::read_bytes(fifo, error, 1 << 20, std::chrono::milliseconds{50}));
+  CHECK(error == ETIMEDOUT);
+  ::unlink(fifo.c_str());
+  ::rmdir(folder);
+  CHECK_FALSE(io::read_bytes("/dev/zero", error, 1 << 20));
+  CHECK(error == EFBIG);
 }

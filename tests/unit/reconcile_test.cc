@@ -173,6 +173,7 @@ TEST_CASE("a concurrent change between read and commit is detected and retried")
     int races = 0;
     std::uint32_t generation() override { return inner.generation(); }
     kernel::Instance instance() override { return inner.instance(); }
+    std::vector<std::pair<std::string, std::string>> tables() override { return inner.tables(); }
     std::optional<kernel::TableState> read(const std::string& t, bool e) override {
       return inner.read(t, e);
     }
@@ -338,6 +339,7 @@ TEST_CASE("lost acknowledgements leave the record pending: nothing is known") {
     kernel::FakeKernel inner;
     std::uint32_t generation() override { return inner.generation(); }
     kernel::Instance instance() override { return inner.instance(); }
+    std::vector<std::pair<std::string, std::string>> tables() override { return inner.tables(); }
     std::optional<kernel::TableState> read(const std::string& t, bool e) override {
       return inner.read(t, e);
     }
@@ -355,4 +357,25 @@ TEST_CASE("lost acknowledgements leave the record pending: nothing is known") {
   CHECK_FALSE(apply::reconcile(deaf, state, at(p, "2006-10-01"), {}).ok);
   REQUIRE(state.load());
   CHECK(state.load()->pending);
+}
+
+TEST_CASE("a table op25bc made under a name the policy dropped is removed in the same batch") {
+  const auto p = test::load_example("spinnet");
+  Setup s;
+  REQUIRE(s.run(at(p, "2006-10-01")).ok);
+  s.kernel.add_foreign_table("filter");
+  auto renamed = at(p, "2006-10-01");
+  renamed.table = "op25b_v2";
+  const auto out = s.run(renamed);
+  REQUIRE_MESSAGE(out.ok, out.error);
+  CHECK(s.kernel.commits() == 2);  // one batch: the new table in, the old one out
+  CHECK(s.kernel.dump("op25b").empty());
+  CHECK(s.kernel.dump("op25b_v2") == table_text(renamed));
+  CHECK(apply::to_text(out.transaction)
+            .find("- table inet op25b (made by op25bc, no longer named by the policy)\n") !=
+        std::string::npos);
+  CHECK(s.run(renamed).in_sync);
+  bool foreign_kept = false;
+  for (const auto& [name, comment] : s.kernel.tables()) foreign_kept |= name == "filter";
+  CHECK(foreign_kept);
 }

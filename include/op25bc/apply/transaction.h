@@ -17,7 +17,11 @@ namespace op25bc::apply {
 struct AddTable {
   std::string comment;
 };
-struct DeleteTable {};
+// Deletes the transaction's table, or `other`: a table op25bc made under a
+// name the policy no longer uses (its owner mark says so).
+struct DeleteTable {
+  std::string other;
+};
 struct AddCounter {
   ir::Counter counter;
 };

@@ -4,6 +4,7 @@
 // parse error, not SIGBUS.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,11 +20,16 @@ class FileBytes {
   operator std::string_view() const { return view(); }
 
  private:
-  friend std::optional<FileBytes> read_bytes(const std::string& path, int& error);
+  friend std::optional<FileBytes> read_bytes(const std::string& path, int& error,
+                                             std::size_t max_bytes,
+                                             std::chrono::milliseconds fifo_wait);
   std::vector<char, net::BulkAllocator<char>> bytes_;
 };
 
-// nullopt, with the errno value in `error`, when the file cannot be read.
-std::optional<FileBytes> read_bytes(const std::string& path, int& error);
+// nullopt, with the errno value in `error`, when the file cannot be read:
+// EFBIG past `max_bytes`, ETIMEDOUT for a FIFO nobody writes to in `fifo_wait`.
+std::optional<FileBytes> read_bytes(const std::string& path, int& error,
+                                    std::size_t max_bytes = std::size_t{1} << 30,
+                                    std::chrono::milliseconds fifo_wait = std::chrono::seconds{30});
 
 }  // namespace op25bc::io

@@ -13,6 +13,7 @@ class FakeKernel final : public Kernel {
  public:
   std::uint32_t generation() override { return generation_; }
   Instance instance() override { return instance_; }
+  std::vector<std::pair<std::string, std::string>> tables() override;
   std::optional<TableState> read(const std::string& table, bool with_elements) override;
   CommitResult commit(const apply::Transaction& t, std::uint32_t generation,
                       bool check_only) override;

@@ -56,6 +56,9 @@ class Kernel {
   // This boot and network namespace.
   virtual Instance instance() = 0;
 
+  // Every inet table: its name and comment.
+  virtual std::vector<std::pair<std::string, std::string>> tables() = 0;
+
   // Reads op25bc's table; nullopt when there is no such table. Reading set
   // elements is optional: interval sets dump in time quadratic in their size.
   virtual std::optional<TableState> read(const std::string& table, bool with_elements) = 0;

@@ -30,6 +30,7 @@ class NetlinkKernel final : public Kernel {
 
   std::uint32_t generation() override;
   Instance instance() override;
+  std::vector<std::pair<std::string, std::string>> tables() override;
   std::optional<TableState> read(const std::string& table, bool with_elements) override;
   CommitResult commit(const apply::Transaction& t, std::uint32_t generation,
                       bool check_only) override;

@@ -9,7 +9,10 @@
 
 namespace op25bc::kernel {
 
-// "" when the ruleset committed cleanly, otherwise what went wrong.
-std::string commit_in_throwaway_netns(const ir::Ruleset& ruleset);
+struct ThrowawayResult {
+  bool ran = false;   // false: no namespace could be made (needs CAP_SYS_ADMIN)
+  std::string error;  // "" when the ruleset committed cleanly (or did not run)
+};
+ThrowawayResult commit_in_throwaway_netns(const ir::Ruleset& ruleset);
 
 }  // namespace op25bc::kernel

@@ -1,0 +1,22 @@
+// The one way op25bc writes a file: all or nothing, and never through a link
+// someone planted. The bytes go to a new file beside the target (mkstemp:
+// O_EXCL, a name nobody can predict), created with an explicit mode whatever
+// the umask, fsynced, renamed over the target, and the folder fsynced.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+
+namespace op25bc::io {
+
+// "" on success, else what went wrong, for the operator. A target that exists
+// and is not a regular file (a device such as /dev/null, a folder, a FIFO) is
+// refused rather than replaced.
+std::string write_atomically(const std::string& path, std::string_view bytes, mode_t mode);
+
+// A folder for op25bc's output, made with `mode` whatever the umask.
+std::string make_folder(const std::string& path, mode_t mode);
+
+}  // namespace op25bc::io

@@ -1,0 +1,87 @@
+#include "op25bc/io/atomic_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+namespace op25bc::io {
+
+namespace {
+
+std::string failure(const std::string& what, const std::string& path, int e) {
+  return "cannot " + what + " " + path + ": " + std::strerror(e);
+}
+
+std::string folder_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+bool write_all(int fd, std::string_view bytes) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string write_atomically(const std::string& path, std::string_view bytes, mode_t mode) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+    return "cannot write " + path + ": not a regular file (op25bc replaces files atomically)";
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    return "cannot write " + path + ": it links to something that is not a regular file";
+  const std::string folder = folder_of(path);
+  std::string name = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+  std::string pattern = folder + "/." + name + ".XXXXXX";
+  std::vector<char> tmp(pattern.begin(), pattern.end());
+  tmp.push_back('\0');
+  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);  // O_CREAT | O_EXCL, mode 0600
+  if (fd < 0) return failure("create a file in", folder, errno);
+  const std::string temporary(tmp.data());
+  const auto abandon = [&](const std::string& what) {
+    const int e = errno;
+    ::close(fd);
+    ::unlink(temporary.c_str());
+    return failure(what, path, e);
+  };
+  if (::fchmod(fd, mode) != 0) return abandon("set the mode of");
+  if (!write_all(fd, bytes)) return abandon("write");
+  if (::fsync(fd) != 0) return abandon("write");
+  if (::close(fd) != 0) {
+    const int e = errno;
+    ::unlink(temporary.c_str());
+    return failure("write", path, e);
+  }
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(temporary.c_str());
+    return failure("replace", path, e);
+  }
+  if (const int dfd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return {};
+}
+
+std::string make_folder(const std::string& path, mode_t mode) {
+  std::error_code ec;
+  const bool made = std::filesystem::create_directories(path, ec);
+  if (ec) return "cannot create " + path + ": " + ec.message();
+  if (made && ::chmod(path.c_str(), mode) != 0) return failure("set the mode of", path, errno);
+  return {};
+}
+
+}  // namespace op25bc::io
