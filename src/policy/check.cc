@@ -157,9 +157,36 @@ void warn_rollout(const Policy& p, const PoolIndex& index, Diagnostics& diags) {
   }
 }
 
+// ::ffff:0:0/96 holds IPv4 addresses written as IPv6. A packet on the wire is
+// IPv4 or IPv6, never both: such a prefix in a pool or smarthost matches no
+// IPv4 subscriber or server, which is almost never what was meant.
+bool ipv4_mapped(const net::Prefix& x) {
+  constexpr net::Word mapped = net::Word{0xffff} << 32;
+  return x.family == net::Family::v6 && x.length >= 96 && (x.base >> 32) == (mapped >> 32);
+}
+
+void warn_ipv4_mapped(const PrefixList& list, const std::string& ptr, Diagnostics& diags) {
+  for (std::size_t i = 0; i < list.items.size(); ++i)
+    if (ipv4_mapped(list.items[i]))
+      diags.warning(pointer_append(ptr, list.position(i)),
+                    "IPv4-mapped IPv6 prefix " + quote(net::to_string(list.items[i])) +
+                        " matches only IPv6 packets",
+                    "write the IPv4 prefix itself; the kernel sees IPv4 packets as IPv4");
+}
+
+void check_ipv4_mapped(const Policy& p, Diagnostics& diags) {
+  for (std::size_t i = 0; i < p.pools.size(); ++i)
+    warn_ipv4_mapped(p.pools[i].prefixes, pointer_append(pointer_append("/pools", i), "prefixes"),
+                     diags);
+  for (std::size_t i = 0; i < p.smarthosts.size(); ++i)
+    warn_ipv4_mapped(p.smarthosts[i].addresses,
+                     pointer_append(pointer_append("/smarthosts", i), "addresses"), diags);
+}
+
 }  // namespace
 
 void check(const Policy& p, Diagnostics& diags) {
+  check_ipv4_mapped(p, diags);
   check_ports(p, diags);
   check_pool_overlaps(p, p.pool_index, diags);
   check_smarthosts(p, p.pool_index, diags);

@@ -130,7 +130,17 @@ def main():
         modes = {p.name: oct(p.stat().st_mode & 0o777) for p in (out, units, units / "op25bc.timer")}
         expect(modes == {"r.nft": "0o644", "units": "0o755", "op25bc.timer": "0o644"},
                "output files 0644 and folders 0755 whatever the umask", str(modes))
-        expect(sorted(p.name for p in pathlib.Path(d).iterdir()) == ["deep.json", "r.nft", "units"],
+        mapped = corpus.base_policy()
+        mapped["pools"][0]["prefixes"].append("::ffff:198.18.64.0/120")
+        mapped["smarthosts"][0]["addresses"].append("::ffff:192.0.2.25")
+        mapped_path = pathlib.Path(d) / "mapped.json"
+        mapped_path.write_text(json.dumps(mapped))
+        r = status(["validate", str(mapped_path)], 0)
+        expect(": /pools/0/prefixes/2: warning: IPv4-mapped IPv6 prefix \"::ffff:198.18.64.0/120\""
+               in r.stderr and ": /smarthosts/0/addresses/2: warning: IPv4-mapped" in r.stderr,
+               "IPv4-mapped IPv6 prefixes are warned about at their pointers", r.stderr)
+        expect(sorted(p.name for p in pathlib.Path(d).iterdir()) ==
+               ["deep.json", "mapped.json", "r.nft", "units"],
                "no temporary files left behind", str(list(pathlib.Path(d).iterdir())))
 
     return tally.finish()
