@@ -15,6 +15,7 @@
 #include "op25bc/apply/reconcile.h"
 #include "op25bc/compile.h"
 #include "op25bc/kernel/netlink_kernel.h"
+#include "support/forwarding_kernel.h"
 #include "support/policies.h"
 
 using namespace op25bc;
@@ -116,18 +117,11 @@ TEST_CASE("a commit based on a stale generation is refused (ERESTART) and change
 
 TEST_CASE("reconcile retries when someone commits between its read and its commit") {
   fresh_netns();
-  struct Racing : kernel::Kernel {
-    kernel::NetlinkKernel real;
+  struct Racing : test::ForwardingKernel<kernel::NetlinkKernel> {
     int races = 1;
-    std::uint32_t generation() override { return real.generation(); }
-    kernel::Instance instance() override { return real.instance(); }
-    std::vector<std::pair<std::string, std::string>> tables() override { return real.tables(); }
-    std::optional<kernel::TableState> read(const std::string& t, bool e) override {
-      return real.read(t, e);
-    }
     kernel::CommitResult commit(const apply::Transaction& t, std::uint32_t g, bool c) override {
       if (races-- > 0) sh("nft add table ip racer" + std::to_string(races + 1));
-      return real.commit(t, g, c);
+      return inner.commit(t, g, c);
     }
   } racing;
   const auto p = test::load_example("spinnet");

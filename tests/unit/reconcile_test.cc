@@ -10,6 +10,7 @@
 #include "op25bc/backend/nft_text.h"
 #include "op25bc/compile.h"
 #include "op25bc/kernel/fake_kernel.h"
+#include "support/forwarding_kernel.h"
 #include "support/policies.h"
 
 using namespace op25bc;
@@ -168,15 +169,8 @@ TEST_CASE("a rejected batch changes nothing and names the failing operation") {
 
 TEST_CASE("a concurrent change between read and commit is detected and retried") {
   // A kernel that lets someone else commit right before each of our first N commits.
-  struct Racy : kernel::Kernel {
-    kernel::FakeKernel inner;
+  struct Racy : test::ForwardingKernel<kernel::FakeKernel> {
     int races = 0;
-    std::uint32_t generation() override { return inner.generation(); }
-    kernel::Instance instance() override { return inner.instance(); }
-    std::vector<std::pair<std::string, std::string>> tables() override { return inner.tables(); }
-    std::optional<kernel::TableState> read(const std::string& t, bool e) override {
-      return inner.read(t, e);
-    }
     kernel::CommitResult commit(const apply::Transaction& t, std::uint32_t g, bool c) override {
       if (races > 0) {
         --races;
@@ -335,14 +329,7 @@ TEST_CASE("a record the kernel contradicts is dropped, read back, and the batch 
 }
 
 TEST_CASE("lost acknowledgements leave the record pending: nothing is known") {
-  struct Deaf : kernel::Kernel {
-    kernel::FakeKernel inner;
-    std::uint32_t generation() override { return inner.generation(); }
-    kernel::Instance instance() override { return inner.instance(); }
-    std::vector<std::pair<std::string, std::string>> tables() override { return inner.tables(); }
-    std::optional<kernel::TableState> read(const std::string& t, bool e) override {
-      return inner.read(t, e);
-    }
+  struct Deaf : test::ForwardingKernel<kernel::FakeKernel> {
     kernel::CommitResult commit(const apply::Transaction& t, std::uint32_t g, bool c) override {
       auto r = inner.commit(t, g, c);  // committed, but the acks never arrive
       r.ok = false;

@@ -1,0 +1,25 @@
+// A kernel that forwards everything to `inner` (the fake or the real one), for
+// tests that change one behaviour (a race before a commit, lost acks) by
+// overriding that call alone.
+#pragma once
+
+#include "op25bc/kernel/kernel.h"
+
+namespace op25bc::test {
+
+template <typename Inner>
+struct ForwardingKernel : kernel::Kernel {
+  Inner inner;
+  std::uint32_t generation() override { return inner.generation(); }
+  kernel::Instance instance() override { return inner.instance(); }
+  std::vector<std::pair<std::string, std::string>> tables() override { return inner.tables(); }
+  std::optional<kernel::TableState> read(const std::string& t, bool elements) override {
+    return inner.read(t, elements);
+  }
+  kernel::CommitResult commit(const apply::Transaction& t, std::uint32_t generation,
+                              bool check_only) override {
+    return inner.commit(t, generation, check_only);
+  }
+};
+
+}  // namespace op25bc::test
