@@ -42,6 +42,19 @@ std::string errno_text(int e) {
 // so what was read may mix two generations. Read again.
 struct DumpInterrupted {};
 
+// Runs `read` again while its dumps are interrupted, ten times at most.
+template <typename Read>
+auto reread_while_interrupted(const std::string& what, Read read) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return read();
+    } catch (const DumpInterrupted&) {
+      if (attempt == 10)
+        throw KernelError(what + ": the ruleset kept changing during 10 dumps in a row");
+    }
+  }
+}
+
 [[noreturn]] void fail(const std::string& what, int e) {
   if (e == EPERM || e == EACCES)
     throw KernelError("op25bc needs root or CAP_NET_ADMIN to talk to nf_tables (" + what + ")");
@@ -148,7 +161,7 @@ struct NetlinkKernel::Impl {
       if (ret < 0) {
         if (errno == ENOENT) return;  // nothing of that kind
         if (errno == EINTR && (request->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP) {
-          drain(expect, buf.data(), static_cast<std::size_t>(n));
+          drain(expect, buf, static_cast<std::size_t>(n));
           throw DumpInterrupted{};
         }
         fail(what, errno);
@@ -159,16 +172,16 @@ struct NetlinkKernel::Impl {
 
   // Reads and drops the rest of dump `seq` (up to its DONE or error), so the
   // socket holds nothing stale when the dump is asked again.
-  void drain(std::uint32_t seq, char* buf, std::size_t n) {
+  void drain(std::uint32_t seq, std::vector<char>& buf, std::size_t n) {
     for (;;) {
       int left = static_cast<int>(n);
-      for (auto* nlh = reinterpret_cast<nlmsghdr*>(buf); mnl_nlmsg_ok(nlh, left);
+      for (auto* nlh = reinterpret_cast<nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, left);
            nlh = mnl_nlmsg_next(nlh, &left))
         if (nlh->nlmsg_seq == seq &&
             (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR))
           return;
       ssize_t got = -1;
-      do got = mnl_socket_recvfrom(nl, buf, 1 << 20);
+      do got = mnl_socket_recvfrom(nl, buf.data(), buf.size());
       while (got < 0 && errno == EINTR);
       if (got <= 0) return;
       n = static_cast<std::size_t>(got);
@@ -198,25 +211,21 @@ std::uint32_t NetlinkKernel::generation() {
 }
 
 std::vector<std::pair<std::string, std::string>> NetlinkKernel::tables() {
-  for (int attempt = 1;; ++attempt) {
+  return reread_while_interrupted("listing tables", [&] {
     std::vector<std::pair<std::string, std::string>> out;
     std::vector<char> buf;
     nlmsghdr* nlh = impl_->header(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_DUMP);
-    try {
-      impl_->talk(nlh, "listing tables", [&](const nlmsghdr* reply) {
-        Table t(nftnl_table_alloc());
-        if (nftnl_table_nlmsg_parse(reply, t.p) < 0) return;
-        if (nftnl_table_get_u32(t.p, NFTNL_TABLE_FAMILY) != NFPROTO_INET) return;
-        std::uint32_t len = 0;
-        const void* ud = nftnl_table_get_data(t.p, NFTNL_TABLE_USERDATA, &len);
-        out.emplace_back(nftnl_table_get_str(t.p, NFTNL_TABLE_NAME),
-                         udata_string(ud, len, kUdataTableComment));
-      });
-      return out;
-    } catch (const DumpInterrupted&) {
-      if (attempt == 10) throw KernelError("listing tables: the ruleset kept changing");
-    }
-  }
+    impl_->talk(nlh, "listing tables", [&](const nlmsghdr* reply) {
+      Table t(nftnl_table_alloc());
+      if (nftnl_table_nlmsg_parse(reply, t.p) < 0) return;
+      if (nftnl_table_get_u32(t.p, NFTNL_TABLE_FAMILY) != NFPROTO_INET) return;
+      std::uint32_t len = 0;
+      const void* ud = nftnl_table_get_data(t.p, NFTNL_TABLE_USERDATA, &len);
+      out.emplace_back(nftnl_table_get_str(t.p, NFTNL_TABLE_NAME),
+                       udata_string(ud, len, kUdataTableComment));
+    });
+    return out;
+  });
 }
 
 Instance NetlinkKernel::instance() {
@@ -232,15 +241,8 @@ Instance NetlinkKernel::instance() {
 
 std::optional<TableState> NetlinkKernel::read(const std::string& table, bool with_elements) {
   // A dump interrupted by someone's commit is read again from the start.
-  for (int attempt = 1;; ++attempt) {
-    try {
-      return read_once(table, with_elements);
-    } catch (const DumpInterrupted&) {
-      if (attempt == 10)
-        throw KernelError("reading table inet " + table +
-                          ": the ruleset kept changing during 10 dumps in a row");
-    }
-  }
+  return reread_while_interrupted("reading table inet " + table,
+                                  [&] { return read_once(table, with_elements); });
 }
 
 std::optional<TableState> NetlinkKernel::read_once(const std::string& table, bool with_elements) {

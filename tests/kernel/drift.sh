@@ -101,4 +101,19 @@ check "renamed table: activate succeeds" \
   in_ns "'$op25bc' activate '$work/renamed.json' --at 2006-10-01 $opts --no-syslog 2>/dev/null"
 check "renamed table: only the new table and the bystander remain, as nft -f lists" converged
 
+# low: dumps interrupted by someone else's commits (NLM_F_DUMP_INTR) are read again.
+in_ns "for i in \$(seq 4000); do nft add table ip busy; nft delete table ip busy; done" &
+busy=$!
+failures=0
+for i in $(seq 30); do
+  set +e
+  in_ns "'$op25bc' diff '$work/renamed.json' --at 2006-10-01 $opts" >/dev/null 2>"$work/busy.err"
+  rc=$?
+  set -e
+  [ "$rc" -eq 0 ] || { failures=$((failures + 1)); cat "$work/busy.err"; }
+done
+kill "$busy" 2>/dev/null || true
+wait "$busy" 2>/dev/null || true
+check "30 diffs during a storm of foreign commits all succeed, in sync" test "$failures" -eq 0
+
 finish
