@@ -15,8 +15,7 @@ constexpr std::string_view kOwnerMark = "managed by op25bc";
 // set handles. Anything else is read back.
 bool fill_from_record(kernel::TableState& current, std::optional<Record>& record,
                       const kernel::Instance& here, std::uint32_t generation) {
-  if (!record || record->pending || !here.known() || record->boot_id != here.boot_id ||
-      record->netns_cookie != here.netns_cookie || record->generation != generation ||
+  if (!record || !record_current(*record, here, generation) ||
       record->table != current.ruleset.table)
     return false;
   std::vector<Record::SetRecord*> found(current.ruleset.sets.size(), nullptr);
@@ -86,6 +85,11 @@ bool element_drift(const Transaction& t, const kernel::CommitResult& c) {
 
 }  // namespace
 
+bool record_current(const Record& record, const kernel::Instance& here, std::uint32_t generation) {
+  return !record.pending && here.known() && record.boot_id == here.boot_id &&
+         record.netns_cookie == here.netns_cookie && record.generation == generation;
+}
+
 bool owned_by_op25bc(const std::string& table_comment) {
   return table_comment.compare(0, kOwnerMark.size(), kOwnerMark) == 0;
 }
@@ -140,8 +144,8 @@ ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::
     }
     out.commit = kernel.commit(out.transaction, generation, o.check_only);
     if (out.commit.generation_changed) continue;  // someone committed meanwhile: again
-    if (!out.commit.ok && element_drift(out.transaction, out.commit) && !out.drift_repaired &&
-        from_record) {
+    const bool drift = !out.commit.ok && element_drift(out.transaction, out.commit);
+    if (drift && from_record && !out.drift_repaired) {
       // The record said the kernel held what it does not. The pending marker
       // stays (never restore a record the kernel just contradicted); read
       // everything back and try once more.
@@ -153,8 +157,7 @@ ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::
     if (!out.commit.ok) {
       // A rejection that says nothing about the elements: the kernel is as it
       // was, so is the record. Lost acks (no failed operation): unknown, keep "pending".
-      if (!o.check_only && current && !replace && out.commit.failed_op &&
-          !element_drift(out.transaction, out.commit))
+      if (!o.check_only && current && !replace && out.commit.failed_op && !drift)
         state.save(record_of_current(*current, here, generation, record));
       out.error = "the kernel rejected the batch: " + out.commit.error;
       return out;

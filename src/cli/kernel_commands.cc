@@ -208,8 +208,7 @@ int run_status(const StatusArgs& args, Io io) {
       nlohmann::json s{{"name", set.name}, {"elements", nullptr}};
       if (args.verify)
         s["elements"] = set.elements.size();
-      else if (record && !record->pending && record->generation == generation && here.known() &&
-               record->boot_id == here.boot_id && record->netns_cookie == here.netns_cookie)
+      else if (record && apply::record_current(*record, here, generation))
         for (const auto& r : record->sets)
           if (r.name == set.name && r.handle == table->set_handles[i])
             s["elements"] = r.elements.size();

@@ -1,9 +1,6 @@
 #include "support.h"
 
-#include <unistd.h>
-
-#include <cstdio>
-#include <fstream>
+#include <algorithm>
 #include <future>
 #include <ostream>
 
@@ -28,13 +25,15 @@ Loaded load(const std::string& path, Io io) {
     io.err << path << ": " << diags.error_count() << " error(s), " << diags.warning_count()
            << " warning(s)\n";
   loaded.warnings = diags.warning_count();
-  for (const Diagnostic& d : diags.entries())
-    if (d.severity == Severity::error && loaded.first_error.empty()) {
-      loaded.first_error = format_diagnostic(d, path);
-      loaded.first_error = loaded.first_error.substr(0, loaded.first_error.find('\n'));
-      if (diags.error_count() > 1)
-        loaded.first_error += " (and " + std::to_string(diags.error_count() - 1) + " more)";
-    }
+  const auto& all = diags.entries();
+  const auto first = std::find_if(
+      all.begin(), all.end(), [](const Diagnostic& d) { return d.severity == Severity::error; });
+  if (first != all.end()) {
+    const std::string text = format_diagnostic(*first, path);
+    loaded.first_error = text.substr(0, text.find('\n'));  // without the hint
+    if (diags.error_count() > 1)
+      loaded.first_error += " (and " + std::to_string(diags.error_count() - 1) + " more)";
+  }
   return loaded;
 }
 

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 #include <vector>
 
 namespace op25bc::io {
@@ -17,10 +18,11 @@ std::string failure(const std::string& what, const std::string& path, int e) {
   return "cannot " + what + " " + path + ": " + std::strerror(e);
 }
 
-std::string folder_of(const std::string& path) {
+// The folder and the file name of `path`.
+std::pair<std::string, std::string> split(const std::string& path) {
   const auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
+  if (slash == std::string::npos) return {".", path};
+  return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
 }
 
 bool write_all(int fd, std::string_view bytes) {
@@ -37,16 +39,12 @@ bool write_all(int fd, std::string_view bytes) {
 }  // namespace
 
 std::string write_atomically(const std::string& path, std::string_view bytes, mode_t mode) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
-    return "cannot write " + path + ": not a regular file (op25bc replaces files atomically)";
+  struct stat st {};  // follows a link: what matters is what it names
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-    return "cannot write " + path + ": it links to something that is not a regular file";
-  const std::string folder = folder_of(path);
-  std::string name = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
-  std::string pattern = folder + "/." + name + ".XXXXXX";
-  std::vector<char> tmp(pattern.begin(), pattern.end());
-  tmp.push_back('\0');
+    return "cannot write " + path + ": not a regular file (op25bc replaces files atomically)";
+  const auto [folder, name] = split(path);
+  const std::string pattern = folder + "/." + name + ".XXXXXX";
+  std::vector<char> tmp(pattern.c_str(), pattern.c_str() + pattern.size() + 1);
   const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);  // O_CREAT | O_EXCL, mode 0600
   if (fd < 0) return failure("create a file in", folder, errno);
   const std::string temporary(tmp.data());

@@ -16,7 +16,6 @@ namespace {
 // A FIFO opened without a writer would block open() forever: it is opened
 // without blocking, then waited for, boundedly.
 bool wait_for_writer(int fd, std::chrono::milliseconds wait) {
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   pollfd p{fd, POLLIN, 0};
   for (;;) {
     const int ready = ::poll(&p, 1, static_cast<int>(wait.count()));

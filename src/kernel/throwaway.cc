@@ -26,10 +26,10 @@ ThrowawayResult commit_in_throwaway_netns(const ir::Ruleset& ruleset) {
   if (pid == 0) {
     ::close(fds[0]);
     std::string error;
+    int status = 0;
     if (::unshare(CLONE_NEWNET) != 0) {
       error = std::string{"cannot create a network namespace: "} + std::strerror(errno);
-      (void)!::write(fds[1], error.data(), error.size());
-      ::_exit(kNoNamespace);
+      status = kNoNamespace;
     } else {
       try {
         NetlinkKernel kernel;
@@ -38,9 +38,10 @@ ThrowawayResult commit_in_throwaway_netns(const ir::Ruleset& ruleset) {
       } catch (const std::exception& e) {
         error = e.what();
       }
+      status = error.empty() ? 0 : 1;
     }
-    if (!error.empty()) (void)!::write(fds[1], error.data(), error.size());
-    ::_exit(error.empty() ? 0 : 1);
+    (void)!::write(fds[1], error.data(), error.size());
+    ::_exit(status);
   }
   ::close(fds[1]);
   std::string message;

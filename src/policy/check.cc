@@ -161,32 +161,40 @@ void warn_rollout(const Policy& p, const PoolIndex& index, Diagnostics& diags) {
 // IPv4 or IPv6, never both: such a prefix in a pool or smarthost matches no
 // IPv4 subscriber or server, which is almost never what was meant.
 bool ipv4_mapped(const net::Prefix& x) {
+  return x.family == net::Family::v6 && x.length >= 96 && (x.base >> 32) == 0xffff;
+}
+
+void warn_ipv4_mapped(const PrefixList& list, std::size_t i, const std::string& ptr,
+                      Diagnostics& diags) {
+  diags.warning(pointer_append(ptr, list.position(i)),
+                "IPv4-mapped IPv6 prefix " + quote(net::to_string(list.items[i])) +
+                    " matches only IPv6 packets",
+                "write the IPv4 prefix itself; the kernel sees IPv4 packets as IPv4");
+}
+
+void check_ipv4_mapped(const Policy& p, const PoolIndex& index, Diagnostics& diags) {
+  // Pools: ask the index for the mapped range instead of walking every prefix.
   constexpr net::Word mapped = net::Word{0xffff} << 32;
-  return x.family == net::Family::v6 && x.length >= 96 && (x.base >> 32) == (mapped >> 32);
-}
-
-void warn_ipv4_mapped(const PrefixList& list, const std::string& ptr, Diagnostics& diags) {
-  for (std::size_t i = 0; i < list.items.size(); ++i)
-    if (ipv4_mapped(list.items[i]))
-      diags.warning(pointer_append(ptr, list.position(i)),
-                    "IPv4-mapped IPv6 prefix " + quote(net::to_string(list.items[i])) +
-                        " matches only IPv6 packets",
-                    "write the IPv4 prefix itself; the kernel sees IPv4 packets as IPv4");
-}
-
-void check_ipv4_mapped(const Policy& p, Diagnostics& diags) {
-  for (std::size_t i = 0; i < p.pools.size(); ++i)
-    warn_ipv4_mapped(p.pools[i].prefixes, pointer_append(pointer_append("/pools", i), "prefixes"),
-                     diags);
-  for (std::size_t i = 0; i < p.smarthosts.size(); ++i)
-    warn_ipv4_mapped(p.smarthosts[i].addresses,
-                     pointer_append(pointer_append("/smarthosts", i), "addresses"), diags);
+  index.for_each_overlap(
+      net::Family::v6, {mapped, mapped | 0xffffffffu}, [&](const PoolIndex::Entry& e) {
+        const PrefixList& list = p.pools[e.pool].prefixes;
+        if (ipv4_mapped(list.items[e.item]))
+          warn_ipv4_mapped(list, e.item,
+                           pointer_append(pointer_append("/pools", e.pool), "prefixes"), diags);
+      });
+  for (std::size_t s = 0; s < p.smarthosts.size(); ++s) {
+    const PrefixList& list = p.smarthosts[s].addresses;
+    for (std::size_t i = 0; i < list.items.size(); ++i)
+      if (ipv4_mapped(list.items[i]))
+        warn_ipv4_mapped(list, i, pointer_append(pointer_append("/smarthosts", s), "addresses"),
+                         diags);
+  }
 }
 
 }  // namespace
 
 void check(const Policy& p, Diagnostics& diags) {
-  check_ipv4_mapped(p, diags);
+  check_ipv4_mapped(p, p.pool_index, diags);
   check_ports(p, diags);
   check_pool_overlaps(p, p.pool_index, diags);
   check_smarthosts(p, p.pool_index, diags);

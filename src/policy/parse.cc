@@ -98,7 +98,7 @@ class Parser {
     if (!tz) return;
     p.timezone = *tz;
     p.zone = find_zone(*tz);
-    if (p.zone == nullptr && (*tz == "localtime" || *tz == "posixrules"))
+    if (p.zone == nullptr && host_dependent_zone(*tz))
       r_.diags().error("/timezone", "time zone \"" + *tz + "\" depends on the host's setting",
                        "name the IANA time zone the dates are meant in, such as \"Asia/Tokyo\"");
     else if (p.zone == nullptr)

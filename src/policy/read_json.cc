@@ -43,16 +43,15 @@ class Handler final : public nlohmann::json_sax<json> {
   bool binary(binary_t& v) override { return value(json::binary(v)); }
   bool string(string_t& v) override {
     if (capture_ && skip_depth_ == 0) {
-      if (auto f = text::find_forbidden(v)) {
-        reject(forbidden_message(*f), {});
-        return true;
-      }
+      // A prefix that parses holds only digits, hex, '.', ':' and '/': the text
+      // rule needs checking only for the ones that fail, which it then explains.
       net::PrefixParse parsed = net::parse_prefix(v);
-      if (parsed.prefix) {
+      if (parsed.prefix)
         keep(*parsed.prefix);
-      } else {
+      else if (auto f = text::find_forbidden(v))
+        reject(forbidden_message(*f), {});
+      else
         reject(std::move(parsed.error), std::move(parsed.hint));
-      }
       return true;
     }
     const auto bad = capture_ ? std::nullopt : text::find_forbidden(v);

@@ -40,10 +40,12 @@ TimeParse fail(std::string_view text, std::string why) {
 
 }  // namespace
 
+bool host_dependent_zone(std::string_view name) {
+  return name == "localtime" || name == "posixrules";
+}
+
 const date::time_zone* find_zone(std::string_view name) {
-  // "localtime" and "posixrules" are links to whatever this host is set to:
-  // a policy's dates must mean the same instant on every router.
-  if (name.empty() || name == "localtime" || name == "posixrules") return nullptr;
+  if (name.empty() || host_dependent_zone(name)) return nullptr;
   try {
     return date::locate_zone(name);
   } catch (const std::exception&) {

@@ -37,6 +37,12 @@ struct ReconcileOutcome {
 // True when the table comment says op25bc created it.
 bool owned_by_op25bc(const std::string& table_comment);
 
+// True when the record describes the kernel as it is now: written after a
+// completed commit, on this boot, in this network namespace, and nobody has
+// committed since (its generation is the current one). Set handles are
+// checked per set by whoever uses its elements.
+bool record_current(const Record& record, const kernel::Instance& here, std::uint32_t generation);
+
 ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::Ruleset& desired,
                            const ReconcileOptions& options);
 

@@ -18,6 +18,11 @@ using Instant = std::chrono::sys_seconds;
 // An IANA zone from the system tz database, or nullptr when unknown.
 const date::time_zone* find_zone(std::string_view name);
 
+// "localtime" and "posixrules" are links to whatever this host is set to: a
+// policy's dates must mean the same instant on every router, so find_zone
+// refuses them.
+bool host_dependent_zone(std::string_view name);
+
 struct TimeParse {
   std::optional<Instant> instant;
   std::string error;
