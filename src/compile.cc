@@ -4,6 +4,7 @@
 #include "op25bc/backend/nft_text.h"
 #include "op25bc/eval/effective.h"
 #include "op25bc/ir/build.h"
+#include "op25bc/ir/shard.h"
 #include "op25bc/timeline/timeline.h"
 
 namespace op25bc {
@@ -17,7 +18,9 @@ ir::Ruleset compile(const policy::Policy& policy, Instant at, bool kernel_timed)
         next = ir::Boundary{e.at, e.after};
         break;
       }
-  return ir::build(policy, state, next);
+  ir::Ruleset ruleset = ir::build(policy, state, next);
+  ir::shard(ruleset, policy.enforcement.max_set_intervals);
+  return ruleset;
 }
 
 std::string render(const policy::Policy& policy, const ir::Ruleset& ruleset, Instant at,

@@ -37,6 +37,12 @@ net::Intervals minus(const net::Intervals& a, const net::Intervals& b) {
   return out;
 }
 
+void add_set(Transaction& t, const ir::Set& s) {
+  t.ops.push_back(AddSet{s.name, s.family, s.comment, s.verdict_map});
+  if (!s.elements.empty())
+    t.ops.push_back(AddElements{s.name, s.family, s.elements, true, s.verdict_map});
+}
+
 // Names of the objects a rule refers to: sets, counters, chains.
 std::vector<std::string> references(const ir::Rule& rule) {
   std::vector<std::string> out;
@@ -58,18 +64,18 @@ class Differ {
     std::vector<Op> rule_deletes, rule_adds;
     plan_rules(rule_deletes, rule_adds);
 
+    // A rule refers to sets, counters and chains, a map element to a chain:
+    // deletions go referrer first, additions referrer last.
     Transaction t{want_.table, {}};
     append(t, rule_deletes);
-    for (const auto& name : chains_to_delete_) t.ops.push_back(DeleteChain{name});
+    element_deletes(t);
     for (const auto& name : sets_to_delete_) t.ops.push_back(DeleteSet{name});
+    for (const auto& name : chains_to_delete_) t.ops.push_back(DeleteChain{name});
     for (const auto& name : counters_to_delete_) t.ops.push_back(DeleteCounter{name});
     for (const auto& c : counters_to_add_) t.ops.push_back(AddCounter{c});
-    for (const auto* s : sets_to_add_) {
-      t.ops.push_back(AddSet{s->name, s->family, s->comment});
-      if (!s->elements.empty()) t.ops.push_back(AddElements{s->name, s->family, s->elements, true});
-    }
-    element_changes(t);
     for (const auto* c : chains_to_add_) t.ops.push_back(AddChain{c->name, c->base});
+    for (const auto* s : sets_to_add_) add_set(t, *s);
+    element_adds(t);
     append(t, rule_adds);
     return t;
   }
@@ -82,7 +88,8 @@ class Differ {
   void plan_objects() {
     for (const auto& s : cur_.sets) {
       const ir::Set* w = find_set(want_, s.name);
-      if (!w || w->family != s.family || w->comment != s.comment) {
+      if (!w || w->family != s.family || w->comment != s.comment ||
+          w->verdict_map != s.verdict_map || !s.unrecognized.empty()) {
         sets_to_delete_.push_back(s.name);
         dirty_.insert("set " + s.name);
       }
@@ -156,17 +163,26 @@ class Differ {
       for (const auto& rule : c->rules) adds.push_back(AddRule{c->name, rule, std::nullopt, false});
   }
 
-  void element_changes(Transaction& t) const {
-    std::vector<Op> adds;
-    for (const auto& w : want_.sets) {
-      const ir::Set* c = find_set(cur_, w.name);
-      if (!c || dirty_.count("set " + w.name)) continue;
-      auto removed = minus(c->elements, w.elements);
-      auto added = minus(w.elements, c->elements);
-      if (!removed.empty()) t.ops.push_back(DeleteElements{w.name, w.family, std::move(removed)});
-      if (!added.empty()) adds.push_back(AddElements{w.name, w.family, std::move(added), false});
-    }
-    append(t, adds);  // deletions first, so a reshaped interval never overlaps itself
+  // Element changes of sets kept: every deletion before any addition, so a
+  // reshaped interval never overlaps itself.
+  void element_deletes(Transaction& t) const {
+    for (const auto& w : want_.sets)
+      if (const ir::Set* c = kept_set(w.name)) {
+        auto removed = minus(c->elements, w.elements);
+        if (!removed.empty()) t.ops.push_back(DeleteElements{w.name, w.family, std::move(removed)});
+      }
+  }
+  void element_adds(Transaction& t) const {
+    for (const auto& w : want_.sets)
+      if (const ir::Set* c = kept_set(w.name)) {
+        auto added = minus(w.elements, c->elements);
+        if (!added.empty())
+          t.ops.push_back(AddElements{w.name, w.family, std::move(added), false, w.verdict_map});
+      }
+  }
+  const ir::Set* kept_set(const std::string& name) const {
+    const ir::Set* c = find_set(cur_, name);
+    return c && !dirty_.count("set " + name) ? c : nullptr;
   }
 
   const ir::Ruleset& cur_;
@@ -186,10 +202,7 @@ Transaction create(const ir::Ruleset& desired) {
   Transaction t{desired.table, {AddTable{desired.comment}}};
   for (const auto& c : desired.chains) t.ops.push_back(AddChain{c.name, c.base});
   for (const auto& c : desired.counters) t.ops.push_back(AddCounter{c});
-  for (const auto& s : desired.sets) {
-    t.ops.push_back(AddSet{s.name, s.family, s.comment});
-    if (!s.elements.empty()) t.ops.push_back(AddElements{s.name, s.family, s.elements, true});
-  }
+  for (const auto& s : desired.sets) add_set(t, s);
   for (const auto& c : desired.chains)
     for (const auto& rule : c.rules) t.ops.push_back(AddRule{c.name, rule, std::nullopt, false});
   return t;
@@ -207,11 +220,12 @@ Transaction diff(const std::optional<kernel::TableState>& current, const ir::Rul
 }
 
 std::size_t message_count(const Op& op) {
-  const auto chunks = [](std::size_t n) {
-    return (n + kIntervalsPerMessage - 1) / kIntervalsPerMessage;
-  };
-  if (const auto* a = std::get_if<AddElements>(&op)) return chunks(a->elements.size());
-  if (const auto* d = std::get_if<DeleteElements>(&op)) return chunks(d->elements.size());
+  const auto chunks = [](std::size_t n, std::size_t per) { return (n + per - 1) / per; };
+  if (const auto* a = std::get_if<AddElements>(&op))
+    return chunks(a->elements.size(),
+                  a->verdict_map ? kMapIntervalsPerMessage : kIntervalsPerMessage);
+  if (const auto* d = std::get_if<DeleteElements>(&op))
+    return chunks(d->elements.size(), kIntervalsPerMessage);
   return 1;
 }
 

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "op25bc/ir/shard.h"
 #include "op25bc/kernel/nftnl.h"
 #include "op25bc/kernel/rule_codec.h"
 
@@ -37,15 +38,19 @@ std::size_t batch_room(const Transaction& t) {
   for (const Op& op : t.ops) {
     const net::Intervals* elements = nullptr;
     net::Family family = net::Family::v4;
-    if (const auto* a = std::get_if<AddElements>(&op)) elements = &a->elements, family = a->family;
+    std::size_t per = kIntervalsPerMessage;
+    if (const auto* a = std::get_if<AddElements>(&op)) {
+      elements = &a->elements, family = a->family;
+      if (a->verdict_map) per = kMapIntervalsPerMessage;
+    }
     if (const auto* d = std::get_if<DeleteElements>(&op))
       elements = &d->elements, family = d->family;
     if (elements == nullptr) {
       room += 3 * kMessageRoom;  // a rule may bring an anonymous set and its elements
       continue;
     }
-    for (std::size_t from = 0; from < elements->size(); from += kIntervalsPerMessage)
-      room += element_message_room(family, std::min(kIntervalsPerMessage, elements->size() - from));
+    for (std::size_t from = 0; from < elements->size(); from += per)
+      room += element_message_room(family, std::min(per, elements->size() - from));
   }
   return room;
 }
@@ -117,14 +122,22 @@ class BatchBuilder {
   void operator()(const AddSet& op) {
     Set s(named_set(op.name));
     const bool v4 = op.family == net::Family::v4;
-    nftnl_set_set_u32(s.p, NFTNL_SET_FLAGS, NFT_SET_INTERVAL);
+    nftnl_set_set_u32(s.p, NFTNL_SET_FLAGS, NFT_SET_INTERVAL | (op.verdict_map ? NFT_SET_MAP : 0));
     nftnl_set_set_u32(s.p, NFTNL_SET_KEY_TYPE, v4 ? kKeyTypeIpv4 : kKeyTypeIpv6);
     nftnl_set_set_u32(s.p, NFTNL_SET_KEY_LEN, v4 ? 4 : 16);
+    if (op.verdict_map) {
+      nftnl_set_set_u32(s.p, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+      nftnl_set_set_u32(s.p, NFTNL_SET_DATA_LEN, 0);
+    }
     const std::uint32_t id = ++set_id_;
     set_ids_[op.name] = id;
     nftnl_set_set_u32(s.p, NFTNL_SET_ID, id);
     Udata ud;
     nftnl_udata_put_u32(ud.p, kUdataSetKeyByteorder, kBigEndian);
+    if (op.verdict_map) {  // as nft writes a verdict map's
+      nftnl_udata_put_u32(ud.p, kUdataSetDataByteorder, 0);
+      nftnl_udata_put_u32(ud.p, kUdataSetDataInterval, 0);
+    }
     if (!op.comment.empty()) nftnl_udata_put_strz(ud.p, kUdataSetComment, op.comment.c_str());
     nftnl_set_set_data(s.p, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud.p),
                        nftnl_udata_buf_len(ud.p));
@@ -142,10 +155,11 @@ class BatchBuilder {
     // A set created in this batch gets nft's leading interval end at address 0
     // when its first interval starts above 0.
     const bool leading_end = op.new_set && !op.elements.empty() && op.elements.front().first != 0;
-    elements(NFT_MSG_NEWSETELEM, NLM_F_CREATE, op.set, op.family, op.elements, leading_end);
+    elements(NFT_MSG_NEWSETELEM, NLM_F_CREATE, op.set, op.family, op.elements, leading_end,
+             op.verdict_map);
   }
   void operator()(const DeleteElements& op) {
-    elements(NFT_MSG_DELSETELEM, 0, op.set, op.family, op.elements, false);
+    elements(NFT_MSG_DELSETELEM, 0, op.set, op.family, op.elements, false, false);
   }
   void operator()(const AddChain& op) {
     Chain c(nftnl_chain_alloc());
@@ -245,24 +259,35 @@ class BatchBuilder {
     return s;
   }
 
-  static void element(nftnl_set* s, const Key& key, bool end) {
+  static void element(nftnl_set* s, const Key& key, bool end, const std::string* chain = nullptr) {
     nftnl_set_elem* e = nftnl_set_elem_alloc();
     nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key.bytes.data(), key.size);
     if (end) nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+    if (chain != nullptr) {
+      nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, static_cast<std::uint32_t>(NFT_GOTO));
+      nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chain->c_str());
+    }
     nftnl_set_elem_add(s, e);
   }
 
-  // Interval elements, split across messages of kIntervalsPerMessage.
+  // Interval elements, split across messages of kIntervalsPerMessage. A
+  // verdict map's start keys carry "goto" the block's chain.
   void elements(std::uint16_t type, std::uint16_t flags, const std::string& set, net::Family f,
-                const net::Intervals& intervals, bool leading_end) {
-    for (std::size_t from = 0; from < intervals.size(); from += kIntervalsPerMessage) {
-      const std::size_t to = std::min(intervals.size(), from + kIntervalsPerMessage);
+                const net::Intervals& intervals, bool leading_end, bool verdict_map) {
+    const std::size_t per = verdict_map ? kMapIntervalsPerMessage : kIntervalsPerMessage;
+    for (std::size_t from = 0; from < intervals.size(); from += per) {
+      const std::size_t to = std::min(intervals.size(), from + per);
       Set s(named_set(set));
       if (auto it = set_ids_.find(set); it != set_ids_.end())
         nftnl_set_set_u32(s.p, NFTNL_SET_ID, it->second);
       if (from == 0 && leading_end) element(s.p, address_key(f, 0), true);
       for (std::size_t i = from; i < to; ++i) {
-        element(s.p, address_key(f, intervals[i].first), false);
+        if (verdict_map) {
+          const std::string chain = ir::block_chain(f, intervals[i]);
+          element(s.p, address_key(f, intervals[i].first), false, &chain);
+        } else {
+          element(s.p, address_key(f, intervals[i].first), false);
+        }
         if (intervals[i].last != net::max_word(f))
           element(s.p, address_key(f, intervals[i].last + 1), true);
       }

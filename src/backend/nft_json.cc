@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "op25bc/ir/shard.h"
+
 namespace op25bc::backend {
 
 namespace {
@@ -35,9 +37,10 @@ struct MatchJson {
     return match({{"meta", {{"key", "time"}}}}, m.seconds, m.before ? "<" : ">=");
   }
   json operator()(const AddressInSet& m) const {
-    return match(payload(m.family == net::Family::v4 ? "ip" : "ip6",
-                         m.direction == Direction::source ? "saddr" : "daddr"),
-                 "@" + m.set);
+    json address = payload(m.family == net::Family::v4 ? "ip" : "ip6",
+                           m.direction == Direction::source ? "saddr" : "daddr");
+    if (m.vmap) return {{"vmap", {{"key", std::move(address)}, {"data", "@" + m.set}}}};
+    return match(std::move(address), "@" + m.set);
   }
 };
 
@@ -109,9 +112,10 @@ class Writer {
     json body = object();
     body["name"] = s.name;
     body["type"] = s.family == net::Family::v4 ? "ipv4_addr" : "ipv6_addr";
+    if (s.verdict_map) body["map"] = "verdict";
     body["flags"] = json::array({"interval"});
     if (!s.comment.empty()) body["comment"] = s.comment;
-    command("add", "set", body);
+    command("add", s.verdict_map ? "map" : "set", body);
     if (s.elements.empty()) return;
     out_ += ",\n{\"add\": {\"element\": {\"family\": \"inet\", \"table\": " + table_ +
             ", \"name\": " + json_string(s.name) + ", \"elem\": [";
@@ -119,7 +123,13 @@ class Writer {
     for (const auto& iv : s.elements) {
       out_ += first ? "\n" : ",\n";
       first = false;
+      if (!s.verdict_map) {
+        element(s.family, iv);
+        continue;
+      }
+      out_ += '[';
       element(s.family, iv);
+      out_ += ", {\"goto\": {\"target\": " + json_string(block_chain(s.family, iv)) + "}}]";
     }
     out_ += "]}}}";
   }

@@ -1,5 +1,6 @@
 #include "op25bc/backend/nft_text.h"
 
+#include "op25bc/ir/shard.h"
 #include "op25bc/text/escape.h"
 
 namespace op25bc::backend {
@@ -28,7 +29,8 @@ struct MatchText {
   }
   void operator()(const AddressInSet& m) {
     out += family_keyword(m.family);
-    out += m.direction == Direction::source ? " saddr @" : " daddr @";
+    out += m.direction == Direction::source ? " saddr " : " daddr ";
+    out += m.vmap ? "vmap @" : "@";
     out += m.set;
   }
 };
@@ -63,8 +65,9 @@ std::string verdict_text(const Verdict& v) {
 }
 
 void append_set(std::string& out, const Set& s) {
-  out += "\tset " + s.name + " {\n";
-  out += s.family == net::Family::v4 ? "\t\ttype ipv4_addr\n" : "\t\ttype ipv6_addr\n";
+  out += (s.verdict_map ? "\tmap " : "\tset ") + s.name + " {\n";
+  out += s.family == net::Family::v4 ? "\t\ttype ipv4_addr" : "\t\ttype ipv6_addr";
+  out += s.verdict_map ? " : verdict\n" : "\n";
   out += "\t\tflags interval\n";
   if (!s.comment.empty()) out += "\t\tcomment " + text::nft_quoted(s.comment) + "\n";
   if (!s.elements.empty()) {
@@ -72,6 +75,7 @@ void append_set(std::string& out, const Set& s) {
     for (const auto& iv : s.elements) {
       out += "\t\t\t";
       net::append_interval(out, s.family, iv);
+      if (s.verdict_map) out += " : goto " + block_chain(s.family, iv);
       out += ",\n";
     }
     out += "\t\t}\n";

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "op25bc/backend/nft_text.h"
+#include "op25bc/ir/shard.h"
 #include "op25bc/net/address_set.h"
 
 namespace op25bc::kernel {
@@ -37,6 +38,11 @@ bool referenced(const ir::Ruleset& r, const std::string& kind, const std::string
           return true;
       if (kind == "chain" && rule.verdict.target == name) return true;
     }
+  if (kind == "chain")
+    for (const auto& set : r.sets)
+      if (set.verdict_map)
+        for (const auto& block : set.elements)
+          if (ir::block_chain(set.family, block) == name) return true;
   return false;
 }
 
@@ -58,7 +64,9 @@ class Applier {
   }
   void operator()(const AddSet& op) {
     if (find_named(r().sets, op.name) != r().sets.end()) throw Rejected(EEXIST);
-    r().sets.push_back({op.name, op.family, op.comment, {}});
+    ir::Set set{op.name, op.family, op.comment, {}};
+    set.verdict_map = op.verdict_map;
+    r().sets.push_back(std::move(set));
     t_.set_handles.push_back(next_handle_++);
   }
   void operator()(const DeleteSet& op) {
@@ -70,6 +78,9 @@ class Applier {
   }
   void operator()(const AddElements& op) {
     ir::Set& set = existing_set(op.set);
+    if (op.verdict_map != set.verdict_map) throw Rejected(EINVAL);
+    if (op.verdict_map)
+      for (const auto& block : op.elements) chain_index(ir::block_chain(op.family, block));
     for (const auto& iv : op.elements)
       for (const auto& have : set.elements)
         if (iv.first <= have.last && have.first <= iv.last) throw Rejected(EEXIST);

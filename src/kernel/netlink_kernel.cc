@@ -24,6 +24,7 @@
 #include <map>
 
 #include "op25bc/backend/netlink_batch.h"
+#include "op25bc/ir/shard.h"
 #include "op25bc/kernel/nftnl.h"
 #include "op25bc/kernel/rule_codec.h"
 
@@ -113,6 +114,29 @@ net::Intervals intervals_from(std::vector<std::pair<net::Word, bool>> keys, net:
   }
   if (open) out.push_back({start, net::max_word(f)});
   return out;
+}
+
+// "goto CHAIN" as op25bc writes it, or what else the element holds.
+std::string element_goto(nftnl_set_elem* e) {
+  if (!nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT)) return "no verdict";
+  const auto code = static_cast<int>(nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT));
+  const char* chain = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN)
+                          ? nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN)
+                          : "";
+  return (code == NFT_GOTO ? "goto " : "verdict " + std::to_string(code) + " ") + chain;
+}
+
+// A dispatch map is op25bc's only when every block goes to its own chain.
+void check_gotos(ir::Set& set, const std::map<net::Word, std::string>& gotos) {
+  for (const auto& block : set.elements) {
+    auto it = gotos.find(block.first);
+    const std::string want = "goto " + ir::block_chain(set.family, block);
+    if (net::exact_prefix_length(set.family, block) && it != gotos.end() && it->second == want)
+      continue;
+    set.unrecognized = net::to_string(set.family, block) + " : " +
+                       (it == gotos.end() ? std::string{"nothing"} : it->second);
+    return;
+  }
 }
 
 }  // namespace
@@ -282,12 +306,16 @@ std::optional<TableState> NetlinkKernel::read_once(const std::string& table, boo
       return;
     }
     const auto key_type = nftnl_set_get_u32(s.p, NFTNL_SET_KEY_TYPE);
+    const auto flags = nftnl_set_get_u32(s.p, NFTNL_SET_FLAGS);
     std::uint32_t len = 0;
     const void* ud = nftnl_set_get_data(s.p, NFTNL_SET_USERDATA, &len);
-    state->ruleset.sets.push_back({name,
-                                   key_type == kKeyTypeIpv6 ? net::Family::v6 : net::Family::v4,
-                                   udata_string(ud, len, kUdataSetComment),
-                                   {}});
+    ir::Set set{name, key_type == kKeyTypeIpv6 ? net::Family::v6 : net::Family::v4,
+                udata_string(ud, len, kUdataSetComment), {}};
+    set.verdict_map = (flags & NFT_SET_MAP) != 0;
+    if ((flags & NFT_SET_INTERVAL) == 0 || (flags & ~(NFT_SET_INTERVAL | NFT_SET_MAP)) != 0 ||
+        (set.verdict_map && nftnl_set_get_u32(s.p, NFTNL_SET_DATA_TYPE) != NFT_DATA_VERDICT))
+      set.unrecognized = "flags " + std::to_string(flags);
+    state->ruleset.sets.push_back(std::move(set));
     state->set_handles.push_back(nftnl_set_get_u64(s.p, NFTNL_SET_HANDLE));
   });
 
@@ -321,6 +349,7 @@ std::optional<TableState> NetlinkKernel::read_once(const std::string& table, boo
   if (with_elements)
     for (auto& set : state->ruleset.sets) {
       std::vector<std::pair<net::Word, bool>> keys;
+      std::map<net::Word, std::string> gotos;  // a verdict map's start keys
       elements(set.name, [&](nftnl_set_elem* e) {
         std::uint32_t len = 0;
         const void* key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
@@ -328,8 +357,10 @@ std::optional<TableState> NetlinkKernel::read_once(const std::string& table, boo
             nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
             (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END);
         keys.emplace_back(key_value(key, len), end);
+        if (set.verdict_map && !end) gotos[keys.back().first] = element_goto(e);
       });
       set.elements = intervals_from(std::move(keys), set.family);
+      if (set.verdict_map) check_gotos(set, gotos);
     }
 
   nlh = k.header(buf, NFT_MSG_GETOBJ, NFPROTO_INET, NLM_F_DUMP);

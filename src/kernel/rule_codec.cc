@@ -46,9 +46,11 @@ class Encoder {
     nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
     nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
   }
-  void lookup(const std::string& set, std::optional<std::uint32_t> id = std::nullopt) {
+  void lookup(const std::string& set, std::optional<std::uint32_t> id = std::nullopt,
+              bool verdict = false) {
     nftnl_expr* e = add("lookup");
     nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+    if (verdict) nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
     nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set.c_str());
     if (id) nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, *id);
   }
@@ -96,7 +98,7 @@ class Encoder {
         NFT_PAYLOAD_NETWORK_HEADER,
         v4 ? (src ? kIp4SaddrOffset : kIp4DaddrOffset) : (src ? kIp6SaddrOffset : kIp6DaddrOffset),
         v4 ? 4 : 16);
-    lookup(m.set);
+    lookup(m.set, std::nullopt, m.vmap);
   }
   void operator()(const CounterRef& s) {
     nftnl_expr* e = add("objref");
@@ -257,8 +259,17 @@ class Decoder {
         d = Direction::destination;
       else
         return fail();
+      const nftnl_expr* lookup = x[i + 1];
+      if (nftnl_expr_is_set(lookup, NFTNL_EXPR_LOOKUP_FLAGS) &&
+          u32(lookup, NFTNL_EXPR_LOOKUP_FLAGS) != 0)  // "!= @set"
+        return fail();
+      bool vmap = false;
+      if (nftnl_expr_is_set(lookup, NFTNL_EXPR_LOOKUP_DREG)) {
+        if (u32(lookup, NFTNL_EXPR_LOOKUP_DREG) != NFT_REG_VERDICT) return fail();  // a data map
+        vmap = true;
+      }
       rule.matches.push_back(
-          AddressInSet{*family_, d, nftnl_expr_get_str(x[i + 1], NFTNL_EXPR_LOOKUP_SET)});
+          AddressInSet{*family_, d, nftnl_expr_get_str(lookup, NFTNL_EXPR_LOOKUP_SET), vmap});
       return i + 2;
     }
     if (n == "objref" && u32(x[i], NFTNL_EXPR_OBJREF_IMM_TYPE) == NFT_OBJECT_COUNTER) {

@@ -122,7 +122,9 @@ class Parser {
 
   void enforcement(const json& j, Enforcement& e) {
     const std::string ptr = "/enforcement";
-    if (!r_.object(j, ptr, {{"ports", false}, {"action", false}, {"log", false}})) return;
+    if (!r_.object(j, ptr,
+                   {{"ports", false}, {"action", false}, {"log", false}, {"max_set_intervals", false}}))
+      return;
     if (auto ports = r_.ports(j, ptr, "ports")) e.ports = *ports;
     if (auto action = r_.string(j, ptr, "action")) {
       if (*action == "reject")
@@ -136,6 +138,17 @@ class Parser {
                          "use \"reject\" (TCP reset), \"icmp\" (admin-prohibited) or \"drop\"");
     }
     if (j.contains("log")) log(j["log"], ptr + "/log", e);
+    if (auto n = r_.integer(j, ptr, "max_set_intervals")) {
+      if (*n < static_cast<std::int64_t>(kMinMaxSetIntervals) ||
+          *n > static_cast<std::int64_t>(kMaxMaxSetIntervals))
+        r_.diags().error(ptr + "/max_set_intervals",
+                         "max_set_intervals " + std::to_string(*n) + " is out of range",
+                         "use " + std::to_string(kMinMaxSetIntervals) + " to " +
+                             std::to_string(kMaxMaxSetIntervals) + "; the default, " +
+                             std::to_string(kDefaultMaxSetIntervals) + ", suits most routers");
+      else
+        e.max_set_intervals = static_cast<std::size_t>(*n);
+    }
   }
 
   void log(const json& j, const std::string& ptr, Enforcement& e) {

@@ -147,11 +147,11 @@ TEST_CASE("check mode: the kernel validates the batch and aborts it") {
   CHECK(sh("nft list ruleset").empty());
 }
 
-TEST_CASE("large sets load in one transaction and change by single elements") {
+TEST_CASE("large sets are cut into blocks, load in one transaction and change by single elements") {
   fresh_netns();
   json doc = test::minimal_policy();
   json prefixes = json::array();
-  for (int i = 0; i < 50000; ++i)  // 10.x /30s, 8 apart: nothing merges
+  for (int i = 0; i < 50000; ++i)  // 10.x /30s, 8 apart: nothing merges; 4,096 per /17
     prefixes.push_back("10." + std::to_string(i / 8192) + "." + std::to_string((i / 32) % 256) +
                        "." + std::to_string((i % 32) * 8) + "/30");
   doc["pools"].push_back({{"id", "big"}, {"service", "adsl"}, {"prefixes", prefixes}});
@@ -162,17 +162,42 @@ TEST_CASE("large sets load in one transaction and change by single elements") {
   apply::MemoryStateStore state;
   const auto first = apply_now(k, state, at(*p, "2006-10-01"));
   CHECK(first.commit.messages > 25);  // 50,000 intervals in chunks, one batch
-  CHECK(sh("nft list set inet op25b phase_mobile_src4 | grep -o '/30' | wc -l") == "50000\n");
+  // nft sees every prefix, in slices of at most 4,096 behind dispatch4: twelve
+  // full /17s, 10.6.0.0/15 with the last 848, and 128.0.0.0/1 with the pools
+  // of the minimal policy (198.18.0.0/19): blocks halve only while too full.
+  const std::string slices = "nft list ruleset | awk '/set phase_mobile_src4_/,/}/'";
+  CHECK(sh(slices + " | grep -o '/30' | wc -l") == "50000\n");
+  CHECK(sh(slices + " | grep -c 'set phase_mobile_src4_'") == "14\n");
+  CHECK(sh("nft list chain inet op25b check | grep -c 'ip saddr vmap @dispatch4'") == "1\n");
+  const auto read = k.read("op25b", true);
+  REQUIRE(read);
+  for (const auto& set : read->ruleset.sets) CHECK(set.elements.size() <= 4096);
 
-  doc["pools"][2]["prefixes"][17] = "10.200.0.0/30";  // move one prefix
+  // Within a block: one element out of one slice, one into another.
+  doc["pools"][2]["prefixes"][17] = "10.6.100.0/30";
   auto moved = test::load_json(doc, diags);
   REQUIRE(moved);
   const auto change = apply_now(k, state, at(*moved, "2006-10-01"));
-  CHECK(change.commit.messages == 2);  // one delete, one add
+  CHECK(change.commit.messages == 2);
   CHECK_FALSE(change.elements_read_back);
-  const std::string listed = sh("nft list set inet op25b phase_mobile_src4");
-  CHECK(listed.find("10.200.0.0/30") != std::string::npos);
-  CHECK(listed.find("10.0.0.136/30") == std::string::npos);
+  CHECK(sh("nft list set inet op25b phase_mobile_src4_0a06_15").find("10.6.100.0/30") !=
+        std::string::npos);
+  CHECK(sh("nft list set inet op25b phase_mobile_src4_0a000_17").find("10.0.0.136/30") ==
+        std::string::npos);
+
+  // Into a new block: its slice, chain, map element and rules, and nothing else.
+  doc["pools"][2]["prefixes"][17] = "10.200.0.0/30";
+  auto far = test::load_json(doc, diags);
+  REQUIRE(far);
+  const ir::Ruleset want = at(*far, "2006-10-01");
+  const auto grow = apply_now(k, state, want);
+  CHECK(grow.commit.ok);
+  CHECK(grow.commit.messages < 12);
+  CHECK(sh("nft list map inet op25b dispatch4").find("10.128.0.0/9 : goto src4_0a8_9") !=
+        std::string::npos);
+  const auto after = k.read("op25b", true);
+  REQUIRE(after);
+  CHECK(apply::diff(after, want).empty());
 }
 
 int main(int argc, char** argv) {

@@ -33,6 +33,7 @@ struct AddSet {
   std::string name;
   net::Family family;
   std::string comment;
+  bool verdict_map = false;  // see ir::Set::verdict_map
 };
 struct DeleteSet {
   std::string name;
@@ -41,7 +42,8 @@ struct AddElements {
   std::string set;
   net::Family family;
   net::Intervals elements;
-  bool new_set = false;  // the set is created in this transaction
+  bool new_set = false;      // the set is created in this transaction
+  bool verdict_map = false;  // each element maps to goto ir::block_chain(family, element)
 };
 struct DeleteElements {
   std::string set;
@@ -82,7 +84,9 @@ struct Transaction {
 // messages, all inside the one batch. The element list is one netlink
 // attribute whose length is 16 bits: an IPv6 interval takes two elements of
 // about 40 bytes, so 512 intervals stay near 40 KiB, well under 64 KiB.
+// A verdict map's element also names its chain (up to ~100 bytes for IPv6).
 inline constexpr std::size_t kIntervalsPerMessage = 512;
+inline constexpr std::size_t kMapIntervalsPerMessage = 128;
 
 // Netlink messages the operation takes (batch begin/end not counted).
 std::size_t message_count(const Op& op);

@@ -16,7 +16,15 @@ struct Set {
   std::string name;
   net::Family family;
   std::string comment;
-  net::Intervals elements;  // sorted, disjoint, non-adjacent
+  net::Intervals elements;  // sorted, disjoint, non-adjacent (a map's may touch)
+  // A verdict map: each element, an aligned address block, maps to
+  // "goto block_chain(family, element)" (ir/shard.h), so the data follows
+  // from the key and the differ compares keys only.
+  bool verdict_map = false;
+  // Set only for a set read from the kernel that op25bc cannot take as its
+  // own (a map element pointing elsewhere): it never equals a desired set, so
+  // a diff recreates it.
+  std::string unrecognized = {};
   friend bool operator==(const Set&, const Set&) = default;
 };
 
@@ -37,11 +45,14 @@ struct TcpDestinationPorts {
 struct TcpProtocol {
   friend bool operator==(const TcpProtocol&, const TcpProtocol&) = default;
 };
-// "ip saddr @set" / "ip6 daddr @set" (implies the family match).
+// "ip saddr @set" / "ip6 daddr @set" (implies the family match). With `vmap`,
+// "ip saddr vmap @set": the address is looked up in a verdict map and the
+// element's verdict is taken; no match continues with the next rule.
 struct AddressInSet {
   net::Family family;
   Direction direction;
   std::string set;
+  bool vmap = false;
   friend bool operator==(const AddressInSet&, const AddressInSet&) = default;
 };
 // "meta time < T" (before) or "meta time >= T": a boundary the kernel enforces

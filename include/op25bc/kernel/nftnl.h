@@ -9,6 +9,7 @@
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -24,6 +25,8 @@ inline constexpr std::uint32_t kBigEndian = 2;     // nft's BYTEORDER_BIG_ENDIAN
 inline constexpr std::uint8_t kUdataTableComment = 0;
 inline constexpr std::uint8_t kUdataObjComment = 0;
 inline constexpr std::uint8_t kUdataSetKeyByteorder = 0;
+inline constexpr std::uint8_t kUdataSetDataByteorder = 1;
+inline constexpr std::uint8_t kUdataSetDataInterval = 6;
 inline constexpr std::uint8_t kUdataSetComment = 7;
 
 template <typename T, void (*Free)(const T*)>
@@ -49,10 +52,9 @@ struct Key {
 inline Key address_key(net::Family f, net::Word value) {
   Key k;
   k.size = f == net::Family::v4 ? 4 : 16;
-  for (std::uint32_t i = k.size; i-- > 0;) {
-    k.bytes[i] = static_cast<std::uint8_t>(value & 0xff);
-    value >>= 8;
-  }
+  for (std::size_t i = 0; i < 16; ++i)  // the last `size` bytes of the 16 hold the value
+    k.bytes[15 - i] = static_cast<std::uint8_t>(value >> (8 * i));
+  if (k.size == 4) std::copy(k.bytes.begin() + 12, k.bytes.end(), k.bytes.begin());
   return k;
 }
 

@@ -41,10 +41,17 @@ struct Log {
   std::optional<LogRate> rate;
 };
 
+// A kernel set holds at most this many intervals: larger source sets are cut
+// by address block behind one verdict map (see ir/shard.h).
+inline constexpr std::size_t kDefaultMaxSetIntervals = 4096;
+inline constexpr std::size_t kMinMaxSetIntervals = 16;
+inline constexpr std::size_t kMaxMaxSetIntervals = std::size_t{1} << 24;
+
 struct Enforcement {
   std::vector<std::uint16_t> ports{25};
   Action action = Action::reject;
   std::optional<Log> log;
+  std::size_t max_set_intervals = kDefaultMaxSetIntervals;
 };
 
 struct Service {

@@ -1,0 +1,247 @@
+#include "op25bc/ir/shard.h"
+
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+
+namespace op25bc::ir {
+
+namespace {
+
+const char* family_digit(net::Family f) {
+  return f == net::Family::v4 ? "4" : "6";
+}
+
+// The intervals of `s` that meet `block`, as an index range.
+std::pair<std::size_t, std::size_t> meeting(const net::Intervals& s, const net::Interval& block) {
+  const auto lo = std::partition_point(s.begin(), s.end(),
+                                       [&](const net::Interval& iv) { return iv.last < block.first; });
+  const auto hi = std::partition_point(
+      lo, s.end(), [&](const net::Interval& iv) { return iv.first <= block.last; });
+  return {static_cast<std::size_t>(lo - s.begin()), static_cast<std::size_t>(hi - s.begin())};
+}
+
+std::size_t count_in(const net::Intervals& s, const net::Interval& block) {
+  const auto [lo, hi] = meeting(s, block);
+  return hi - lo;
+}
+
+int block_length(net::Family f, const net::Interval& block) {
+  const auto length = net::exact_prefix_length(f, block);
+  if (!length) throw std::logic_error("ir::shard: a block is not an aligned prefix");
+  return *length;
+}
+
+// "0a000_17": the block's leading hex digits, then its prefix length.
+std::string block_suffix(net::Family f, const net::Interval& block) {
+  const int length = block_length(f, block);
+  const int digits = (length + 3) / 4;
+  std::string hex;
+  const int bits = net::address_bits(f);
+  for (int i = 0; i < digits; ++i) {
+    const auto nibble = static_cast<unsigned>((block.first >> (bits - 4 * (i + 1))) & 0xf);
+    hex += "0123456789abcdef"[nibble];
+  }
+  return (hex.empty() ? "0" : hex) + "_" + std::to_string(length);
+}
+
+const AddressInSet* source_match(const Rule& rule, net::Family f) {
+  for (const auto& m : rule.matches)
+    if (const auto* a = std::get_if<AddressInSet>(&m);
+        a && a->family == f && a->direction == Direction::source && !a->vmap)
+      return a;
+  return nullptr;
+}
+
+// True unless the rule matches the other family only.
+bool may_match(const Rule& rule, net::Family f) {
+  for (const auto& m : rule.matches)
+    if (const auto* a = std::get_if<AddressInSet>(&m); a && a->family != f) return false;
+  return true;
+}
+
+class Sharder {
+ public:
+  Sharder(Ruleset& r, net::Family f, std::size_t max) : r_(r), f_(f), max_(max) {}
+
+  void run() {
+    Chain* check = chain("check");
+    if (check == nullptr) return;
+    find_sets(*check);
+    if (large_.empty()) return;
+    split({0, net::max_word(f_)});
+    if (blocks_.empty()) return;
+    route(*check);
+    add_block_chains();
+    replace_large_sets();
+  }
+
+ private:
+  Chain* chain(const std::string& name) {
+    for (auto& c : r_.chains)
+      if (c.name == name) return &c;
+    return nullptr;
+  }
+
+  const Set* set(const std::string& name) const {
+    for (const auto& s : r_.sets)
+      if (s.name == name) return &s;
+    return nullptr;
+  }
+
+  // Source sets of this family in `check`; the large ones among them are
+  // sliced when nothing else refers to them.
+  void find_sets(const Chain& check) {
+    std::set<std::string> elsewhere;  // referred to other than as a source in check
+    for (const auto& c : r_.chains)
+      for (const auto& rule : c.rules)
+        for (const auto& m : rule.matches)
+          if (const auto* a = std::get_if<AddressInSet>(&m);
+              a && (c.name != "check" || a->direction != Direction::source || a->vmap))
+            elsewhere.insert(a->set);
+    for (const auto& rule : check.rules) {
+      const AddressInSet* a = source_match(rule, f_);
+      if (a == nullptr) continue;
+      const Set* s = set(a->set);
+      if (s == nullptr) throw std::logic_error("ir::shard: rule refers to unknown set " + a->set);
+      if (std::find(sources_.begin(), sources_.end(), s) != sources_.end()) continue;
+      sources_.push_back(s);
+      if (s->elements.size() > max_ && !s->verdict_map && !elsewhere.count(s->name))
+        large_.insert(s->name);
+    }
+  }
+
+  bool is_large(const std::string& name) const { return large_.count(name) > 0; }
+
+  // Halves `block` while a large set has more than max_ intervals in it;
+  // keeps the blocks where any source set has an address.
+  void split(const net::Interval& block) {
+    bool used = false, over = false;
+    for (const Set* s : sources_) {
+      const std::size_t n = count_in(s->elements, block);
+      used = used || n > 0;
+      over = over || (n > max_ && is_large(s->name));
+    }
+    if (!used) return;
+    if (!over || block.first == block.last) {
+      blocks_.push_back(block);
+      return;
+    }
+    const net::Word half = (block.last - block.first) / 2;
+    split({block.first, block.first + half});
+    split({block.first + half + 1, block.last});
+  }
+
+  // Moves this family's source rules out of `check`, behind one vmap rule.
+  // A later rule that may match this family stays and is also copied, so a
+  // packet meets it whether or not its address is in a block.
+  void route(Chain& check) {
+    std::vector<Rule> kept;
+    bool routing = false;
+    for (auto& rule : check.rules) {
+      if (source_match(rule, f_) != nullptr) {
+        if (!routing) {
+          kept.push_back({{AddressInSet{f_, Direction::source, dispatch_map(f_), true}}, {}, {}});
+          routing = true;
+        }
+        routed_.push_back(std::move(rule));
+      } else {
+        if (routing && may_match(rule, f_)) routed_.push_back(rule);
+        kept.push_back(std::move(rule));
+      }
+    }
+    check.rules = std::move(kept);
+  }
+
+  // The rule as it reads inside `block`; nullopt when it cannot match there.
+  std::optional<Rule> in_block(Rule rule, const net::Interval& block) const {
+    for (auto& m : rule.matches) {
+      auto* a = std::get_if<AddressInSet>(&m);
+      if (a == nullptr || a->family != f_ || a->direction != Direction::source) continue;
+      if (count_in(set(a->set)->elements, block) == 0) return std::nullopt;
+      if (is_large(a->set)) a->set = block_set(a->set, f_, block);
+    }
+    return rule;
+  }
+
+  void add_block_chains() {
+    std::vector<Chain> chains;
+    for (const auto& block : blocks_) {
+      Chain c{block_chain(f_, block), std::nullopt, {}};
+      for (const auto& rule : routed_)
+        if (auto r = in_block(rule, block)) c.rules.push_back(std::move(*r));
+      chains.push_back(std::move(c));
+    }
+    // Before chain "block": IPv4's blocks, then IPv6's.
+    auto at = std::find_if(r_.chains.begin(), r_.chains.end(),
+                           [](const Chain& c) { return c.name == "block"; });
+    r_.chains.insert(at, std::make_move_iterator(chains.begin()),
+                     std::make_move_iterator(chains.end()));
+  }
+
+  // Each large set gives way to its slices; the dispatch map comes first.
+  void replace_large_sets() {
+    std::vector<Set> out;
+    bool map_added = false;
+    for (auto& s : r_.sets) {
+      if (!is_large(s.name)) {
+        out.push_back(std::move(s));
+        continue;
+      }
+      if (!map_added) {
+        out.push_back(dispatch_set());
+        map_added = true;
+      }
+      for (const auto& block : blocks_) {
+        const auto [lo, hi] = meeting(s.elements, block);
+        if (lo == hi) continue;
+        Set slice{block_set(s.name, f_, block), f_, s.name + " in " + net::to_string(f_, block),
+                  {}};
+        slice.elements.assign(s.elements.begin() + static_cast<std::ptrdiff_t>(lo),
+                              s.elements.begin() + static_cast<std::ptrdiff_t>(hi));
+        slice.elements.front().first = std::max(slice.elements.front().first, block.first);
+        slice.elements.back().last = std::min(slice.elements.back().last, block.last);
+        out.push_back(std::move(slice));
+      }
+    }
+    r_.sets = std::move(out);
+  }
+
+  Set dispatch_set() const {
+    Set map{dispatch_map(f_), f_,
+            std::string{"source address blocks, each to its chain of rules (IPv"} +
+                family_digit(f_) + ")",
+            {}};
+    map.elements.assign(blocks_.begin(), blocks_.end());
+    map.verdict_map = true;
+    return map;
+  }
+
+  Ruleset& r_;
+  const net::Family f_;
+  const std::size_t max_;
+  std::vector<const Set*> sources_;
+  std::set<std::string> large_;
+  std::vector<net::Interval> blocks_;
+  std::vector<Rule> routed_;
+};
+
+}  // namespace
+
+std::string dispatch_map(net::Family f) {
+  return std::string{"dispatch"} + family_digit(f);
+}
+
+std::string block_chain(net::Family f, const net::Interval& block) {
+  return std::string{"src"} + family_digit(f) + "_" + block_suffix(f, block);
+}
+
+std::string block_set(const std::string& set, net::Family f, const net::Interval& block) {
+  return set + "_" + block_suffix(f, block);
+}
+
+void shard(Ruleset& ruleset, std::size_t max_intervals) {
+  for (net::Family f : {net::Family::v4, net::Family::v6}) Sharder(ruleset, f, max_intervals).run();
+}
+
+}  // namespace op25bc::ir
