@@ -14,8 +14,8 @@ const char* family_digit(net::Family f) {
 
 // The intervals of `s` that meet `block`, as an index range.
 std::pair<std::size_t, std::size_t> meeting(const net::Intervals& s, const net::Interval& block) {
-  const auto lo = std::partition_point(s.begin(), s.end(),
-                                       [&](const net::Interval& iv) { return iv.last < block.first; });
+  const auto lo = std::partition_point(
+      s.begin(), s.end(), [&](const net::Interval& iv) { return iv.last < block.first; });
   const auto hi = std::partition_point(
       lo, s.end(), [&](const net::Interval& iv) { return iv.first <= block.last; });
   return {static_cast<std::size_t>(lo - s.begin()), static_cast<std::size_t>(hi - s.begin())};
@@ -195,8 +195,8 @@ class Sharder {
       for (const auto& block : blocks_) {
         const auto [lo, hi] = meeting(s.elements, block);
         if (lo == hi) continue;
-        Set slice{block_set(s.name, f_, block), f_, s.name + " in " + net::to_string(f_, block),
-                  {}};
+        Set slice{
+            block_set(s.name, f_, block), f_, s.name + " in " + net::to_string(f_, block), {}};
         slice.elements.assign(s.elements.begin() + static_cast<std::ptrdiff_t>(lo),
                               s.elements.begin() + static_cast<std::ptrdiff_t>(hi));
         slice.elements.front().first = std::max(slice.elements.front().first, block.first);
@@ -208,7 +208,8 @@ class Sharder {
   }
 
   Set dispatch_set() const {
-    Set map{dispatch_map(f_), f_,
+    Set map{dispatch_map(f_),
+            f_,
             std::string{"source address blocks, each to its chain of rules (IPv"} +
                 family_digit(f_) + ")",
             {}};

@@ -309,8 +309,10 @@ std::optional<TableState> NetlinkKernel::read_once(const std::string& table, boo
     const auto flags = nftnl_set_get_u32(s.p, NFTNL_SET_FLAGS);
     std::uint32_t len = 0;
     const void* ud = nftnl_set_get_data(s.p, NFTNL_SET_USERDATA, &len);
-    ir::Set set{name, key_type == kKeyTypeIpv6 ? net::Family::v6 : net::Family::v4,
-                udata_string(ud, len, kUdataSetComment), {}};
+    ir::Set set{name,
+                key_type == kKeyTypeIpv6 ? net::Family::v6 : net::Family::v4,
+                udata_string(ud, len, kUdataSetComment),
+                {}};
     set.verdict_map = (flags & NFT_SET_MAP) != 0;
     if ((flags & NFT_SET_INTERVAL) == 0 || (flags & ~(NFT_SET_INTERVAL | NFT_SET_MAP)) != 0 ||
         (set.verdict_map && nftnl_set_get_u32(s.p, NFTNL_SET_DATA_TYPE) != NFT_DATA_VERDICT))

@@ -122,8 +122,9 @@ class Parser {
 
   void enforcement(const json& j, Enforcement& e) {
     const std::string ptr = "/enforcement";
-    if (!r_.object(j, ptr,
-                   {{"ports", false}, {"action", false}, {"log", false}, {"max_set_intervals", false}}))
+    if (!r_.object(
+            j, ptr,
+            {{"ports", false}, {"action", false}, {"log", false}, {"max_set_intervals", false}}))
       return;
     if (auto ports = r_.ports(j, ptr, "ports")) e.ports = *ports;
     if (auto action = r_.string(j, ptr, "action")) {

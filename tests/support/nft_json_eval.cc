@@ -51,11 +51,23 @@ void NftJsonRuleset::add(const json& object) {
   if (object.contains("table") || object.contains("counter")) return;
   if (object.contains("set")) {
     const json& s = object["set"];
-    sets_[s.at("name")] = Set{s.at("type"), {}};
+    sets_[s.at("name")] = Set{s.at("type"), {}, {}};
+  } else if (object.contains("map")) {
+    const json& m = object["map"];
+    if (m.at("map") != "verdict") unsupported("map", m);
+    sets_[m.at("name")] = Set{m.at("type"), {}, {}};
   } else if (object.contains("element")) {
     const json& e = object["element"];
     Set& set = sets_.at(e.at("name"));
-    for (const json& item : e.at("elem")) set.elements.push_back(element(item));
+    for (const json& item : e.at("elem")) {
+      if (!item.is_array()) {
+        set.elements.push_back(element(item));
+        continue;
+      }
+      if (item.size() != 2 || !item[1].contains("goto")) unsupported("map element", item);
+      set.elements.push_back(element(item[0]));
+      set.gotos.push_back(item[1]["goto"].at("target"));
+    }
   } else if (object.contains("chain")) {
     const json& c = object["chain"];
     Chain& chain = chains_[c.at("name")];
@@ -89,21 +101,45 @@ bool NftJsonRuleset::match(const json& m, const Packet& p) const {
       if (port.get<int>() == p.port) return true;
     return false;
   }
-  if (protocol != "ip" && protocol != "ip6") unsupported("payload", m);
-  // A network-layer match implies the family: an IPv4 match fails on IPv6.
-  const net::Family family = protocol == "ip" ? net::Family::v4 : net::Family::v6;
-  if (p.source.family != family) return false;
-  const net::Word value = field == "saddr"   ? p.source.value
-                          : field == "daddr" ? p.destination.value
-                                             : (unsupported("field", m), 0);
+  const auto value = address_of(payload, p);
+  if (!value) return false;  // a network-layer match implies the family
   const std::string ref = right.get<std::string>();
   if (ref.empty() || ref[0] != '@') unsupported("match right-hand side", m);
+  const Set* set = lookup(ref, p.source.family, m);
+  if (!set->gotos.empty()) unsupported("match against a map", m);
+  for (const auto& iv : set->elements)
+    if (*value >= iv.first && *value <= iv.last) return true;
+  return false;
+}
+
+std::optional<net::Word> NftJsonRuleset::address_of(const json& payload, const Packet& p) const {
+  const std::string protocol = payload.at("protocol");
+  const std::string field = payload.at("field");
+  if (protocol != "ip" && protocol != "ip6") unsupported("payload", payload);
+  const net::Family family = protocol == "ip" ? net::Family::v4 : net::Family::v6;
+  if (p.source.family != family) return std::nullopt;
+  if (field == "saddr") return p.source.value;
+  if (field == "daddr") return p.destination.value;
+  unsupported("field", payload);
+}
+
+const NftJsonRuleset::Set* NftJsonRuleset::lookup(const std::string& ref, net::Family family,
+                                                  const json& at) const {
+  if (ref.empty() || ref[0] != '@') unsupported("set reference", at);
   const Set& set = sets_.at(ref.substr(1));
   if (set.type != (family == net::Family::v4 ? "ipv4_addr" : "ipv6_addr"))
-    unsupported("set type", m);
-  for (const auto& iv : set.elements)
-    if (value >= iv.first && value <= iv.last) return true;
-  return false;
+    unsupported("set type", at);
+  return &set;
+}
+
+std::optional<std::string> NftJsonRuleset::vmap(const json& v, const Packet& p) const {
+  const auto value = address_of(v.at("key").at("payload"), p);
+  if (!value) return std::nullopt;
+  const Set* map = lookup(v.at("data").get<std::string>(), p.source.family, v);
+  if (map->gotos.size() != map->elements.size()) unsupported("vmap on a set", v);
+  for (std::size_t i = 0; i < map->elements.size(); ++i)
+    if (*value >= map->elements[i].first && *value <= map->elements[i].last) return map->gotos[i];
+  return std::nullopt;
 }
 
 Outcome NftJsonRuleset::evaluate(const Packet& p) const {
@@ -129,7 +165,11 @@ Outcome NftJsonRuleset::evaluate(const Packet& p) const {
           continue;
         }
         if (e.contains("counter") || e.contains("log") || e.contains("limit"))
-          continue;  // statements that do not change the verdict
+          continue;                // statements that do not change the verdict
+        if (e.contains("vmap")) {  // no element: the rule ends, the chain goes on
+          if (auto target = vmap(e["vmap"], p)) stack.back() = {&chains_.at(*target), 0};
+          break;
+        }
         // A verdict ends the rule.
         if (e.contains("accept"))
           verdict = Outcome::accept;

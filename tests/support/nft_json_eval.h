@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,7 @@ class NftJsonRuleset {
   struct Set {
     std::string type;
     net::Intervals elements;
+    std::vector<std::string> gotos;  // a verdict map's: elements[i] -> goto gotos[i]
   };
   struct Chain {
     bool base = false;
@@ -43,6 +45,12 @@ class NftJsonRuleset {
 
   void add(const nlohmann::json& object);
   bool match(const nlohmann::json& m, const Packet& p) const;
+  // The packet's address a payload expression loads, or nullopt for the
+  // other family; the set it is looked up in must hold that family.
+  std::optional<net::Word> address_of(const nlohmann::json& payload, const Packet& p) const;
+  const Set* lookup(const std::string& ref, net::Family family, const nlohmann::json& at) const;
+  // The goto target of a vmap expression, or nullopt when nothing matches.
+  std::optional<std::string> vmap(const nlohmann::json& v, const Packet& p) const;
 
   std::map<std::string, Set> sets_;
   std::map<std::string, Chain> chains_;

@@ -44,7 +44,7 @@ struct Log {
 // A kernel set holds at most this many intervals: larger source sets are cut
 // by address block behind one verdict map (see ir/shard.h).
 inline constexpr std::size_t kDefaultMaxSetIntervals = 4096;
-inline constexpr std::size_t kMinMaxSetIntervals = 16;
+inline constexpr std::size_t kMinMaxSetIntervals = 1;
 inline constexpr std::size_t kMaxMaxSetIntervals = std::size_t{1} << 24;
 
 struct Enforcement {
