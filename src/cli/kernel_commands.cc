@@ -3,6 +3,7 @@
 #include <syslog.h>
 
 #include <chrono>
+#include <map>
 #include <ostream>
 
 #include "commands.h"
@@ -12,6 +13,7 @@
 #include "op25bc/compile.h"
 #include "op25bc/eval/effective.h"
 #include "op25bc/io/atomic_file.h"
+#include "op25bc/ir/shard.h"
 #include "op25bc/kernel/netlink_kernel.h"
 #include "op25bc/kernel/throwaway.h"
 #include "op25bc/policy/resolve.h"
@@ -235,12 +237,31 @@ int run_status(const StatusArgs& args, Io io) {
     for (std::size_t i = 0; i < active.size(); ++i)
       io.out << (i ? ", " : "") << text::printable(active[i]);
     io.out << (active.empty() ? "none\n" : "\n");
-    for (const auto& s : j["sets"])
-      io.out << "set " << text::printable(s["name"].get<std::string>()) << ": "
-             << (s["elements"].is_null()
-                     ? std::string{"? elements (--verify reads them)"}
-                     : std::to_string(s["elements"].get<std::size_t>()) + " elements")
-             << "\n";
+    // A set cut into blocks is one line: its slices' elements summed.
+    struct Line {
+      std::string name;
+      std::optional<std::size_t> elements = 0;
+      std::size_t blocks = 0;
+    };
+    std::vector<Line> lines;
+    std::map<std::string, std::size_t> slices;  // cut set -> its line
+    for (const auto& s : j["sets"]) {
+      const std::string name = s["name"].get<std::string>();
+      const std::string shown = ir::sliced_from(name).value_or(name);
+      const auto [it, first] = slices.try_emplace(shown, lines.size());
+      if (shown == name || first) lines.push_back({shown});
+      Line& line = lines[shown == name ? lines.size() - 1 : it->second];
+      if (shown != name) ++line.blocks;
+      if (s["elements"].is_null())
+        line.elements.reset();
+      else if (line.elements)
+        *line.elements += s["elements"].get<std::size_t>();
+    }
+    for (const auto& line : lines)
+      io.out << "set " << text::printable(line.name) << ": "
+             << (line.elements ? std::to_string(*line.elements) + " elements"
+                               : std::string{"? elements (--verify reads them)"})
+             << (line.blocks ? " in " + std::to_string(line.blocks) + " blocks" : "") << "\n";
     for (const auto& c : counters)
       io.out << "counter " << text::printable(c.name) << ": " << c.packets << " packets, "
              << c.bytes << " bytes\n";

@@ -241,6 +241,20 @@ std::string block_set(const std::string& set, net::Family f, const net::Interval
   return set + "_" + block_suffix(f, block);
 }
 
+std::optional<std::string> sliced_from(const std::string& name) {
+  const auto last = name.rfind('_');
+  if (last == std::string::npos || last == 0) return std::nullopt;
+  const auto hex = name.rfind('_', last - 1);
+  if (hex == std::string::npos || hex == 0) return std::nullopt;
+  const std::string_view digits(name.data() + hex + 1, last - hex - 1);
+  const std::string_view length(name.data() + last + 1, name.size() - last - 1);
+  const auto all_of = [](std::string_view text, const char* allowed) {
+    return !text.empty() && text.find_first_not_of(allowed) == std::string_view::npos;
+  };
+  if (!all_of(digits, "0123456789abcdef") || !all_of(length, "0123456789")) return std::nullopt;
+  return name.substr(0, hex);
+}
+
 void shard(Ruleset& ruleset, std::size_t max_intervals) {
   for (net::Family f : {net::Family::v4, net::Family::v6}) Sharder(ruleset, f, max_intervals).run();
 }

@@ -78,6 +78,12 @@ TEST_CASE("block names: the leading hex digits and the prefix length") {
   CHECK(ir::block_set("phase_all_src4", net::Family::v4, block("10.0.0.0/17")) ==
         "phase_all_src4_0a000_17");
   CHECK(ir::dispatch_map(net::Family::v6) == "dispatch6");
+  CHECK(ir::sliced_from("phase_all_src4_0a000_17") == "phase_all_src4");
+  CHECK(ir::sliced_from("exempt6_20010db8_32") == "exempt6");
+  CHECK(ir::sliced_from("phase_all_src4") == std::nullopt);
+  CHECK(ir::sliced_from("phase_a_1_src6") == std::nullopt);
+  CHECK(ir::sliced_from("dispatch4") == std::nullopt);
+  CHECK(ir::sliced_from("x_0g_1") == std::nullopt);
 }
 
 TEST_CASE("a ruleset whose sets are all small is left exactly as built") {
