@@ -8,8 +8,9 @@
 #  - `diff` in sync, elements from the record (nobody committed since);
 #  - `diff` after someone else's commit to an unrelated table: the generation
 #    moved, so op25bc reads its own table back before diffing;
-#  - `nft flush set` of the largest source set, then `diff` (must report the
-#    drift, exit 2) and `apply` (must converge: `diff` afterwards exits 0);
+#  - `nft flush set` of the largest source set (of every slice of it, when it
+#    is cut into blocks), then `diff` (must report the drift, exit 2) and
+#    `apply` (must converge: `diff` afterwards exits 0);
 #  - `diff --verify` (every element read back), and `nft -f` of the same ruleset
 #    measured in the same run for scale.
 set -euo pipefail
@@ -23,7 +24,10 @@ for n in "${sizes[@]}"; do
   "$op25bc" compile "$work/a.json" --at 2006-11-01 -o "$work/a.nft" 2>/dev/null
   sync
   read -r nsecs _ < <(measure unshare -n nft -f "$work/a.nft")
-  set_name=$(grep -o 'set [a-z_0-9]*_src4' "$work/a.nft" | head -1 | cut -d' ' -f2)
+  # The first IPv4 source set, or all slices of it.
+  base=$(grep -m1 -o 'set [a-z_0-9]*_src4' "$work/a.nft" | cut -d' ' -f2)
+  flush=$(grep -oE "set ${base}(_[0-9a-f]+_[0-9]+)? " "$work/a.nft" | cut -d' ' -f2 |
+    sed 's/^/flush set inet op25b /')
   cat >"$work/run.sh" <<SH
 set -euo pipefail
 opts="--at 2006-11-01 --state $work/state --lock $work/lock"
@@ -32,7 +36,9 @@ t() { local out=\$1; shift; /usr/bin/time -f "%e" -o "$work/t.\$out" "\$@" >/dev
 t diff "$op25bc" diff "$work/a.json" \$opts
 nft add table ip bystander
 t foreign "$op25bc" diff "$work/a.json" \$opts
-nft flush set inet op25b $set_name
+nft -f - <<'NFT'
+$flush
+NFT
 set +e
 "$op25bc" diff "$work/a.json" \$opts >/dev/null 2>&1
 echo \$? > "$work/drift.rc"
