@@ -155,6 +155,7 @@ TEST_CASE("large sets are cut into blocks, load in one transaction and change by
     prefixes.push_back("10." + std::to_string(i / 8192) + "." + std::to_string((i / 32) % 256) +
                        "." + std::to_string((i % 32) * 8) + "/30");
   doc["pools"].push_back({{"id", "big"}, {"service", "adsl"}, {"prefixes", prefixes}});
+  doc["enforcement"]["max_set_intervals"] = 4096;
   Diagnostics diags;
   auto p = test::load_json(doc, diags);
   REQUIRE_MESSAGE(p, test::describe(diags));
