@@ -45,8 +45,8 @@ struct TextLine {
     out += "- counter " + text::printable(op.name) + "\n";
   }
   void operator()(const AddSet& op) {
-    out += "+ set " + text::printable(op.name) + " { type " + type_of(op.family) +
-           "; flags interval; }\n";
+    out += (op.verdict_map ? "+ map " : "+ set ") + text::printable(op.name) + " { type " +
+           type_of(op.family) + (op.verdict_map ? " : verdict" : "") + "; flags interval; }\n";
   }
   void operator()(const DeleteSet& op) { out += "- set " + text::printable(op.name) + "\n"; }
   void operator()(const AddElements& op) {
@@ -91,7 +91,10 @@ struct JsonChange {
     return {{"op", "delete"}, {"object", "counter"}, {"name", op.name}};
   }
   json operator()(const AddSet& op) const {
-    return {{"op", "add"}, {"object", "set"}, {"name", op.name}, {"type", type_of(op.family)}};
+    return {{"op", "add"},
+            {"object", op.verdict_map ? "map" : "set"},
+            {"name", op.name},
+            {"type", type_of(op.family)}};
   }
   json operator()(const DeleteSet& op) const {
     return {{"op", "delete"}, {"object", "set"}, {"name", op.name}};
