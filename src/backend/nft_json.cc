@@ -86,6 +86,8 @@ class Writer {
     json table{{"family", "inet"}, {"name", r_.table}};
     if (!r_.comment.empty()) table["comment"] = r_.comment;
     command("add", "table", table);
+    // nft's own order: chains before what refers to them (map elements, rules).
+    for (const Chain& c : r_.chains) chain(c);
     for (const Counter& c : r_.counters) {
       json counter = object();
       counter["name"] = c.name;
@@ -93,7 +95,6 @@ class Writer {
       command("add", "counter", counter);
     }
     for (const Set& s : r_.sets) set(s);
-    for (const Chain& c : r_.chains) chain(c);
     for (const Chain& c : r_.chains)
       for (const Rule& rule : c.rules) this->rule(c.name, rule);
     out_ += "\n]}\n";
