@@ -2,16 +2,12 @@
 
 #include <algorithm>
 #include <set>
+#include <string_view>
+#include <unordered_map>
 
 namespace op25bc::apply {
 
 namespace {
-
-const ir::Set* find_set(const ir::Ruleset& r, const std::string& name) {
-  for (const auto& s : r.sets)
-    if (s.name == name) return &s;
-  return nullptr;
-}
 
 const ir::Counter* find_counter(const ir::Ruleset& r, const std::string& name) {
   for (const auto& c : r.counters)
@@ -19,11 +15,27 @@ const ir::Counter* find_counter(const ir::Ruleset& r, const std::string& name) {
   return nullptr;
 }
 
-std::optional<std::size_t> find_chain(const ir::Ruleset& r, const std::string& name) {
-  for (std::size_t i = 0; i < r.chains.size(); ++i)
-    if (r.chains[i].name == name) return i;
-  return std::nullopt;
-}
+// A ruleset's sets and chains by name. A table whose sets are cut into blocks
+// holds hundreds of each, and the differ looks every one up in both rulesets.
+class Names {
+ public:
+  explicit Names(const ir::Ruleset& r) : r_(r) {
+    for (std::size_t i = 0; i < r.sets.size(); ++i) sets_.emplace(r.sets[i].name, i);
+    for (std::size_t i = 0; i < r.chains.size(); ++i) chains_.emplace(r.chains[i].name, i);
+  }
+  const ir::Set* set(const std::string& name) const {
+    const auto it = sets_.find(name);
+    return it == sets_.end() ? nullptr : &r_.sets[it->second];
+  }
+  std::optional<std::size_t> chain(const std::string& name) const {
+    const auto it = chains_.find(name);
+    return it == chains_.end() ? std::nullopt : std::optional{it->second};
+  }
+
+ private:
+  const ir::Ruleset& r_;
+  std::unordered_map<std::string_view, std::size_t> sets_, chains_;
+};
 
 // Intervals in `a` that are not in `b`; both sorted by start.
 net::Intervals minus(const net::Intervals& a, const net::Intervals& b) {
@@ -57,7 +69,11 @@ std::vector<std::string> references(const ir::Rule& rule) {
 class Differ {
  public:
   Differ(const kernel::TableState& current, const ir::Ruleset& desired)
-      : cur_(current.ruleset), handles_(current.rule_handles), want_(desired) {}
+      : cur_(current.ruleset),
+        handles_(current.rule_handles),
+        want_(desired),
+        cur_names_(cur_),
+        want_names_(want_) {}
 
   Transaction run() {
     plan_objects();
@@ -87,7 +103,7 @@ class Differ {
 
   void plan_objects() {
     for (const auto& s : cur_.sets) {
-      const ir::Set* w = find_set(want_, s.name);
+      const ir::Set* w = want_names_.set(s.name);
       if (!w || w->family != s.family || w->comment != s.comment ||
           w->verdict_map != s.verdict_map || !s.unrecognized.empty()) {
         sets_to_delete_.push_back(s.name);
@@ -95,7 +111,7 @@ class Differ {
       }
     }
     for (const auto& s : want_.sets) {
-      const ir::Set* c = find_set(cur_, s.name);
+      const ir::Set* c = cur_names_.set(s.name);
       if (!c || dirty_.count("set " + s.name)) sets_to_add_.push_back(&s);
     }
     for (const auto& c : cur_.counters) {
@@ -109,14 +125,14 @@ class Differ {
       if (!find_counter(cur_, c.name) || dirty_.count("counter " + c.name))
         counters_to_add_.push_back(c);
     for (const auto& c : cur_.chains) {
-      const auto w = find_chain(want_, c.name);
+      const auto w = want_names_.chain(c.name);
       if (!w || want_.chains[*w].base != c.base) {
         chains_to_delete_.push_back(c.name);
         dirty_.insert("chain " + c.name);
       }
     }
     for (const auto& c : want_.chains)
-      if (!find_chain(cur_, c.name) || dirty_.count("chain " + c.name))
+      if (!cur_names_.chain(c.name) || dirty_.count("chain " + c.name))
         chains_to_add_.push_back(&c);
   }
 
@@ -135,7 +151,7 @@ class Differ {
           deletes.push_back(DeleteRule{chain.name, handles[r], chain.rules[r]});
         continue;
       }
-      const auto w = find_chain(want_, chain.name);
+      const auto w = want_names_.chain(chain.name);
       const auto& have = chain.rules;
       const auto& want = want_.chains[*w].rules;
       // Keep the common prefix and suffix; replace what lies between.
@@ -181,13 +197,14 @@ class Differ {
       }
   }
   const ir::Set* kept_set(const std::string& name) const {
-    const ir::Set* c = find_set(cur_, name);
+    const ir::Set* c = cur_names_.set(name);
     return c && !dirty_.count("set " + name) ? c : nullptr;
   }
 
   const ir::Ruleset& cur_;
   const std::vector<std::vector<std::uint64_t>>& handles_;
   const ir::Ruleset& want_;
+  const Names cur_names_, want_names_;
   std::set<std::string> dirty_;  // "set x", "counter x", "chain x" deleted or recreated
   std::vector<std::string> sets_to_delete_, counters_to_delete_, chains_to_delete_;
   std::vector<const ir::Set*> sets_to_add_;

@@ -1,6 +1,8 @@
 #include "op25bc/apply/reconcile.h"
 
 #include <cerrno>
+#include <string_view>
+#include <unordered_map>
 
 #include "op25bc/apply/differ.h"
 
@@ -18,13 +20,16 @@ bool fill_from_record(kernel::TableState& current, std::optional<Record>& record
   if (!record || !record_current(*record, here, generation) ||
       record->table != current.ruleset.table)
     return false;
+  std::unordered_map<std::string_view, Record::SetRecord*> by_name;
+  for (auto& r : record->sets) by_name.emplace(r.name, &r);
   std::vector<Record::SetRecord*> found(current.ruleset.sets.size(), nullptr);
   for (std::size_t i = 0; i < current.ruleset.sets.size(); ++i) {
     const auto& set = current.ruleset.sets[i];
-    for (auto& r : record->sets)
-      if (r.name == set.name && r.handle == current.set_handles[i] && r.family == set.family)
-        found[i] = &r;
-    if (!found[i]) return false;
+    const auto it = by_name.find(set.name);
+    if (it == by_name.end() || it->second->handle != current.set_handles[i] ||
+        it->second->family != set.family)
+      return false;
+    found[i] = it->second;
   }
   for (std::size_t i = 0; i < found.size();
        ++i)  // moved, not copied: the record is reloaded per attempt
@@ -50,10 +55,13 @@ Record record_of(kernel::Kernel& kernel, const kernel::Instance& here, std::uint
   r.applied_at = o.applied_at;
   r.active_phases = o.active_phases;
   const auto after = kernel.read(desired.table, false);  // metadata only: cheap
+  if (!after) return r;
+  std::unordered_map<std::string_view, std::uint64_t> handles;
+  for (std::size_t i = 0; i < after->ruleset.sets.size(); ++i)
+    handles.emplace(after->ruleset.sets[i].name, after->set_handles[i]);
   for (const auto& want : desired.sets)
-    for (std::size_t i = 0; after && i < after->ruleset.sets.size(); ++i)
-      if (after->ruleset.sets[i].name == want.name)
-        r.sets.push_back({want.name, want.family, after->set_handles[i], want.elements});
+    if (const auto it = handles.find(want.name); it != handles.end())
+      r.sets.push_back({want.name, want.family, it->second, want.elements});
   return r;
 }
 

@@ -244,14 +244,14 @@ int run_status(const StatusArgs& args, Io io) {
       std::size_t blocks = 0;
     };
     std::vector<Line> lines;
-    std::map<std::string, std::size_t> slices;  // cut set -> its line
+    std::map<std::string, std::size_t> line_of;
     for (const auto& s : j["sets"]) {
       const std::string name = s["name"].get<std::string>();
-      const std::string shown = ir::sliced_from(name).value_or(name);
-      const auto [it, first] = slices.try_emplace(shown, lines.size());
-      if (shown == name || first) lines.push_back({shown});
-      Line& line = lines[shown == name ? lines.size() - 1 : it->second];
-      if (shown != name) ++line.blocks;
+      const auto cut_from = ir::sliced_from(name);
+      const auto [it, first] = line_of.try_emplace(cut_from.value_or(name), lines.size());
+      if (first) lines.push_back({it->first});
+      Line& line = lines[it->second];
+      if (cut_from) ++line.blocks;
       if (s["elements"].is_null())
         line.elements.reset();
       else if (line.elements)

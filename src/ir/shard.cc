@@ -1,6 +1,7 @@
 #include "op25bc/ir/shard.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <stdexcept>
 
@@ -68,7 +69,7 @@ class Sharder {
     Chain* check = chain("check");
     if (check == nullptr) return;
     find_sets(*check);
-    if (large_.empty()) return;
+    if (!any_large_) return;
     split({0, net::max_word(f_)});
     if (blocks_.empty()) return;
     route(*check);
@@ -83,12 +84,6 @@ class Sharder {
     return nullptr;
   }
 
-  const Set* set(const std::string& name) const {
-    for (const auto& s : r_.sets)
-      if (s.name == name) return &s;
-    return nullptr;
-  }
-
   // Source sets of this family in `check`; the large ones among them are
   // sliced when nothing else refers to them.
   void find_sets(const Chain& check) {
@@ -99,28 +94,35 @@ class Sharder {
           if (const auto* a = std::get_if<AddressInSet>(&m);
               a && (c.name != "check" || a->direction != Direction::source || a->vmap))
             elsewhere.insert(a->set);
-    for (const auto& rule : check.rules) {
-      const AddressInSet* a = source_match(rule, f_);
-      if (a == nullptr) continue;
-      const Set* s = set(a->set);
-      if (s == nullptr) throw std::logic_error("ir::shard: rule refers to unknown set " + a->set);
-      if (std::find(sources_.begin(), sources_.end(), s) != sources_.end()) continue;
-      sources_.push_back(s);
-      if (s->elements.size() > max_ && !s->verdict_map && !elsewhere.count(s->name))
-        large_.insert(s->name);
+    for (const auto& rule : check.rules)
+      if (const AddressInSet* a = source_match(rule, f_))
+        sources_.try_emplace(a->set, Source{&named_set(a->set), false});
+    for (auto& [name, source] : sources_) {
+      source.large =
+          source.set->elements.size() > max_ && !source.set->verdict_map && !elsewhere.count(name);
+      any_large_ = any_large_ || source.large;
     }
   }
 
-  bool is_large(const std::string& name) const { return large_.count(name) > 0; }
+  const Set& named_set(const std::string& name) const {
+    for (const auto& s : r_.sets)
+      if (s.name == name) return s;
+    throw std::logic_error("ir::shard: a rule refers to unknown set " + name);
+  }
+
+  bool is_large(const std::string& name) const {
+    const auto it = sources_.find(name);
+    return it != sources_.end() && it->second.large;
+  }
 
   // Halves `block` while a large set has more than max_ intervals in it;
   // keeps the blocks where any source set has an address.
   void split(const net::Interval& block) {
     bool used = false, over = false;
-    for (const Set* s : sources_) {
-      const std::size_t n = count_in(s->elements, block);
+    for (const auto& [name, source] : sources_) {
+      const std::size_t n = count_in(source.set->elements, block);
       used = used || n > 0;
-      over = over || (n > max_ && is_large(s->name));
+      over = over || (n > max_ && source.large);
     }
     if (!used) return;
     if (!over || block.first == block.last) {
@@ -158,8 +160,9 @@ class Sharder {
     for (auto& m : rule.matches) {
       auto* a = std::get_if<AddressInSet>(&m);
       if (a == nullptr || a->family != f_ || a->direction != Direction::source) continue;
-      if (count_in(set(a->set)->elements, block) == 0) return std::nullopt;
-      if (is_large(a->set)) a->set = block_set(a->set, f_, block);
+      const Source& source = sources_.at(a->set);
+      if (count_in(source.set->elements, block) == 0) return std::nullopt;
+      if (source.large) a->set = block_set(a->set, f_, block);
     }
     return rule;
   }
@@ -221,8 +224,13 @@ class Sharder {
   Ruleset& r_;
   const net::Family f_;
   const std::size_t max_;
-  std::vector<const Set*> sources_;
-  std::set<std::string> large_;
+  // The family's source sets in `check`; valid until replace_large_sets().
+  struct Source {
+    const Set* set;
+    bool large;  // cut into slices
+  };
+  std::map<std::string, Source> sources_;
+  bool any_large_ = false;
   std::vector<net::Interval> blocks_;
   std::vector<Rule> routed_;
 };

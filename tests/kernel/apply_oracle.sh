@@ -43,14 +43,7 @@ print("\n".join(outside[:-1] + sorted(objects) + outside[-1:]))
 PY
 
 # Each example also with every source set cut into blocks behind verdict maps.
-for example in "$root"/examples/*.json; do
-  python3 - "$example" "$work/$(basename "$example" .json)-sharded.json" <<'PY'
-import json, sys
-doc = json.load(open(sys.argv[1]))
-doc.setdefault("enforcement", {})["max_set_intervals"] = 1
-json.dump(doc, open(sys.argv[2], "w"))
-PY
-done
+for example in "$root"/examples/*.json; do cut_into_blocks "$example"; done
 
 for policy in "$root"/examples/*.json "$work"/*-sharded.json; do
   name=$(basename "$policy" .json)

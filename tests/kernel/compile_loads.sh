@@ -20,14 +20,7 @@ cp "$root/tests/kernel/foreign.nft" "$work/foreign.nft"
 
 # Each example also with every source set cut into blocks behind verdict maps
 # (map elements name chains: both forms must make those first).
-for example in "$root"/examples/*.json; do
-  python3 - "$example" "$work/$(basename "$example" .json)-sharded.json" <<'PY'
-import json, sys
-doc = json.load(open(sys.argv[1]))
-doc.setdefault("enforcement", {})["max_set_intervals"] = 1
-json.dump(doc, open(sys.argv[2], "w"))
-PY
-done
+for example in "$root"/examples/*.json; do cut_into_blocks "$example"; done
 
 for policy in "$root"/examples/*.json "$work"/*-sharded.json; do
   name=$(basename "$policy" .json)

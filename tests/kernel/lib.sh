@@ -38,6 +38,18 @@ check() {
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
 }
 
+# cut_into_blocks POLICY: writes $work/<name>-sharded.json, the policy with
+# max_set_intervals 1, so every source set of more than one interval is cut
+# into blocks behind the dispatch maps.
+cut_into_blocks() {
+  "$python" - "$1" "$work/$(basename "$1" .json)-sharded.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+doc.setdefault("enforcement", {})["max_set_intervals"] = 1
+json.dump(doc, open(sys.argv[2], "w"))
+PY
+}
+
 # Runs a script in a fresh network namespace; it vanishes when the script ends.
 in_netns() { unshare -n bash -euo pipefail -c "$1"; }
 

@@ -64,12 +64,7 @@ rollout "$root/examples/spinnet.json" apply \
   "2001:db8:200::5 2001:db8:400::5" "2001:db8:25::25 2001:db8:ffff:1::25 2001:db8:ffff:ffff::7"
 # The same rollout through activate, the cron entry point, with every source
 # set cut into blocks behind the dispatch maps (at most one interval a set).
-"$python" - "$root/examples/spinnet.json" "$work/spinnet-sharded.json" <<'PY'
-import json, sys
-doc = json.load(open(sys.argv[1]))
-doc.setdefault("enforcement", {})["max_set_intervals"] = 1
-json.dump(doc, open(sys.argv[2], "w"))
-PY
+cut_into_blocks "$root/examples/spinnet.json"
 rollout "$work/spinnet-sharded.json" activate \
   "2006-05-31 2006-06-01 2006-06-15 2006-10-01 2007-03-31" \
   "198.18.17.5 198.18.3.4 198.18.64.10" "192.0.2.25 203.0.113.9 198.51.100.7" \

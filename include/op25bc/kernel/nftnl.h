@@ -9,7 +9,6 @@
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
-#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -52,9 +51,8 @@ struct Key {
 inline Key address_key(net::Family f, net::Word value) {
   Key k;
   k.size = f == net::Family::v4 ? 4 : 16;
-  for (std::size_t i = 0; i < 16; ++i)  // the last `size` bytes of the 16 hold the value
-    k.bytes[15 - i] = static_cast<std::uint8_t>(value >> (8 * i));
-  if (k.size == 4) std::copy(k.bytes.begin() + 12, k.bytes.end(), k.bytes.begin());
+  for (std::uint32_t i = 0; i < k.size; ++i)
+    k.bytes[k.size - 1 - i] = static_cast<std::uint8_t>(value >> (8 * i));
   return k;
 }
 
