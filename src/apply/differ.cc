@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <stdexcept>
 #include <string_view>
 #include <unordered_map>
 
@@ -71,12 +72,15 @@ class Differ {
   Differ(const kernel::TableState& current, const ir::Ruleset& desired)
       : cur_(current.ruleset),
         handles_(current.rule_handles),
+        elements_read_(current.elements_read),
+        vouched_(current.vouched),
         want_(desired),
         cur_names_(cur_),
         want_names_(want_) {}
 
   Transaction run() {
     plan_objects();
+    plan_elements();
     std::vector<Op> rule_deletes, rule_adds;
     plan_rules(rule_deletes, rule_adds);
 
@@ -182,32 +186,44 @@ class Differ {
   // Element changes of sets kept: every deletion before any addition, so a
   // reshaped interval never overlaps itself.
   void element_deletes(Transaction& t) const {
-    for (const auto& w : want_.sets)
-      if (const ir::Set* c = kept_set(w.name)) {
-        auto removed = minus(c->elements, w.elements);
-        if (!removed.empty()) t.ops.push_back(DeleteElements{w.name, w.family, std::move(removed)});
-      }
+    for (const auto& [c, w] : changing_sets_) {
+      auto removed = minus(c->elements, w->elements);
+      if (!removed.empty()) t.ops.push_back(DeleteElements{w->name, w->family, std::move(removed)});
+    }
   }
   void element_adds(Transaction& t) const {
-    for (const auto& w : want_.sets)
-      if (const ir::Set* c = kept_set(w.name)) {
-        auto added = minus(w.elements, c->elements);
-        if (!added.empty())
-          t.ops.push_back(AddElements{w.name, w.family, std::move(added), false, w.verdict_map});
-      }
+    for (const auto& [c, w] : changing_sets_) {
+      auto added = minus(w->elements, c->elements);
+      if (!added.empty())
+        t.ops.push_back(AddElements{w->name, w->family, std::move(added), false, w->verdict_map});
+    }
   }
-  const ir::Set* kept_set(const std::string& name) const {
-    const ir::Set* c = cur_names_.set(name);
-    return c && !dirty_.count("set " + name) ? c : nullptr;
+  void plan_elements() {
+    for (const auto& w : want_.sets)
+      if (const ir::Set* c = changing_set(w)) changing_sets_.emplace_back(c, &w);
+  }
+  // The kept set `wanted` is diffed against, unless it provably holds what is
+  // wanted already: its elements were not read, and the record vouches for them.
+  const ir::Set* changing_set(const ir::Set& wanted) const {
+    const ir::Set* c = cur_names_.set(wanted.name);
+    if (!c || dirty_.count("set " + wanted.name)) return nullptr;
+    const auto i = static_cast<std::size_t>(c - cur_.sets.data());
+    if (elements_read_.at(i)) return c;
+    if (vouched_.at(i) && *vouched_[i] == net::digest(wanted.elements)) return nullptr;
+    throw std::logic_error("differ: the elements of set " + wanted.name +
+                           " were neither read back nor vouched for by the record");
   }
 
   const ir::Ruleset& cur_;
   const std::vector<std::vector<std::uint64_t>>& handles_;
+  const std::vector<bool>& elements_read_;
+  const std::vector<std::optional<net::SetDigest>>& vouched_;
   const ir::Ruleset& want_;
   const Names cur_names_, want_names_;
   std::set<std::string> dirty_;  // "set x", "counter x", "chain x" deleted or recreated
   std::vector<std::string> sets_to_delete_, counters_to_delete_, chains_to_delete_;
   std::vector<const ir::Set*> sets_to_add_;
+  std::vector<std::pair<const ir::Set*, const ir::Set*>> changing_sets_;  // held, wanted
   std::vector<ir::Counter> counters_to_add_;
   std::vector<const ir::Chain*> chains_to_add_;
 };

@@ -1,5 +1,6 @@
 #include "op25bc/apply/reconcile.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <string_view>
 #include <unordered_map>
@@ -12,28 +13,42 @@ namespace {
 
 constexpr std::string_view kOwnerMark = "managed by op25bc";
 
-// Elements come from the record only where it provably describes the kernel's
-// sets: same boot and namespace, nobody committed since (same generation), same
-// set handles. Anything else is read back.
-bool fill_from_record(kernel::TableState& current, std::optional<Record>& record,
-                      const kernel::Instance& here, std::uint32_t generation) {
-  if (!record || !record_current(*record, here, generation) ||
-      record->table != current.ruleset.table)
-    return false;
-  std::unordered_map<std::string_view, Record::SetRecord*> by_name;
-  for (auto& r : record->sets) by_name.emplace(r.name, &r);
-  std::vector<Record::SetRecord*> found(current.ruleset.sets.size(), nullptr);
+// A record that describes the kernel as it is now, for op25bc's table; else nullptr.
+const Record* usable(const std::optional<Record>& record, const kernel::Instance& here,
+                     std::uint32_t generation, const std::string& table) {
+  return record && record_current(*record, here, generation) && record->table == table ? &*record
+                                                                                       : nullptr;
+}
+
+// The sets whose elements must be read back: every one without a usable
+// record; with one, those the policy wants changed (or the record does not know).
+kernel::ElementRead elements_to_read(const Record* record, const ir::Ruleset& desired) {
+  if (!record) return kernel::ElementRead::all();
+  std::unordered_map<std::string_view, const net::SetDigest*> held;
+  for (const auto& r : record->sets) held.emplace(r.name, &r.digest);
+  std::vector<std::string> changed;
+  for (const auto& want : desired.sets)
+    if (const auto it = held.find(want.name);
+        it == held.end() || *it->second != net::digest(want.elements))
+      changed.push_back(want.name);
+  return kernel::ElementRead::of(std::move(changed));
+}
+
+// The record vouches for the sets not read back, if it knows every set the
+// kernel holds by name, handle and family; otherwise it vouches for none.
+bool vouch(kernel::TableState& current, const Record& record) {
+  std::unordered_map<std::string_view, const Record::SetRecord*> by_name;
+  for (const auto& r : record.sets) by_name.emplace(r.name, &r);
   for (std::size_t i = 0; i < current.ruleset.sets.size(); ++i) {
     const auto& set = current.ruleset.sets[i];
     const auto it = by_name.find(set.name);
     if (it == by_name.end() || it->second->handle != current.set_handles[i] ||
         it->second->family != set.family)
       return false;
-    found[i] = it->second;
   }
-  for (std::size_t i = 0; i < found.size();
-       ++i)  // moved, not copied: the record is reloaded per attempt
-    current.ruleset.sets[i].elements = std::move(found[i]->elements);
+  for (std::size_t i = 0; i < current.ruleset.sets.size(); ++i)
+    if (!current.elements_read[i])
+      current.vouched[i] = by_name[current.ruleset.sets[i].name]->digest;
   return true;
 }
 
@@ -54,14 +69,14 @@ Record record_of(kernel::Kernel& kernel, const kernel::Instance& here, std::uint
   r.policy_fingerprint = o.fingerprint;
   r.applied_at = o.applied_at;
   r.active_phases = o.active_phases;
-  const auto after = kernel.read(desired.table, false);  // metadata only: cheap
+  const auto after = kernel.read(desired.table, kernel::ElementRead::none());  // cheap
   if (!after) return r;
   std::unordered_map<std::string_view, std::uint64_t> handles;
   for (std::size_t i = 0; i < after->ruleset.sets.size(); ++i)
     handles.emplace(after->ruleset.sets[i].name, after->set_handles[i]);
   for (const auto& want : desired.sets)
     if (const auto it = handles.find(want.name); it != handles.end())
-      r.sets.push_back({want.name, want.family, it->second, want.elements});
+      r.sets.push_back({want.name, want.family, it->second, net::digest(want.elements)});
   return r;
 }
 
@@ -77,9 +92,11 @@ Record record_of_current(const kernel::TableState& current, const kernel::Instan
     r.version = previous->version;
   }
   r.generation = generation;
-  for (std::size_t i = 0; i < current.ruleset.sets.size(); ++i)
-    r.sets.push_back({current.ruleset.sets[i].name, current.ruleset.sets[i].family,
-                      current.set_handles[i], current.ruleset.sets[i].elements});
+  for (std::size_t i = 0; i < current.ruleset.sets.size(); ++i) {
+    const ir::Set& set = current.ruleset.sets[i];
+    r.sets.push_back({set.name, set.family, current.set_handles[i],
+                      current.elements_read[i] ? net::digest(set.elements) : *current.vouched[i]});
+  }
   return r;
 }
 
@@ -110,9 +127,11 @@ ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::
   int attempts = o.attempts;
   while (out.attempts < attempts) {
     ++out.attempts;
-    std::optional<Record> record = state.load();
+    const std::optional<Record> record = state.load();
     const std::uint32_t generation = kernel.generation();
-    std::optional<kernel::TableState> current = kernel.read(desired.table, read_back);
+    const Record* trusted = read_back ? nullptr : usable(record, here, generation, desired.table);
+    const kernel::ElementRead wanted = elements_to_read(trusted, desired);
+    std::optional<kernel::TableState> current = kernel.read(desired.table, wanted);
     bool replace = false;
     if (current && !owned_by_op25bc(current->ruleset.comment)) {
       if (!o.adopt) {
@@ -123,15 +142,17 @@ ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::
       }
       replace = true;
     }
-    bool from_record = false;
-    if (current && !replace && !read_back) {
-      from_record = fill_from_record(*current, record, here, generation);
-      if (!from_record) {
-        current = kernel.read(desired.table, true);  // no record to trust: read it all back
-        out.elements_read_back = true;
-      }
+    bool from_record = trusted && !wanted.everything();
+    if (current && !replace && from_record && !vouch(*current, *trusted)) {
+      current = kernel.read(desired.table, kernel::ElementRead::all());  // it does not know them
+      from_record = false;
     }
-    out.elements_read_back = out.elements_read_back || read_back;
+    out.elements_read_back =
+        out.elements_read_back || read_back || (current && !replace && !from_record);
+    out.sets_read_back =
+        current ? static_cast<std::size_t>(std::count(current->elements_read.begin(),
+                                                      current->elements_read.end(), true))
+                : 0;
     out.transaction = diff(current, desired, replace);
     // Tables op25bc made under a name the policy no longer uses still block:
     // they go in the same batch.
@@ -140,7 +161,7 @@ ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::
         out.transaction.ops.push_back(DeleteTable{name});
     if (out.transaction.empty()) {
       // Read back: record it at the generation read, so the next run need not.
-      if (out.elements_read_back && !o.check_only)
+      if ((out.elements_read_back || out.sets_read_back > 0) && !o.check_only)
         state.save(record_of(kernel, here, generation, desired, o));
       out.ok = out.in_sync = true;
       return out;

@@ -17,19 +17,9 @@ namespace op25bc::apply {
 
 namespace {
 
-// Version 5: bound to boot id and namespace cookie, checksummed; 4: the
-// pending flag; 3: active phase ids. IPv4 intervals are two 32-bit words, IPv6
-// two 128-bit words.
-constexpr char kMagic[8] = {'O', 'P', '2', '5', 'B', 'C', 'R', '5'};
-
-std::uint64_t fnv1a(std::string_view bytes) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
+// Version 6: set digests instead of elements; 5: bound to boot id and
+// namespace cookie, checksummed; 4: the pending flag; 3: active phase ids.
+constexpr char kMagic[8] = {'O', 'P', '2', '5', 'B', 'C', 'R', '6'};
 
 class Writer {
  public:
@@ -43,14 +33,14 @@ class Writer {
     const auto* bytes = static_cast<const char*>(p);
     out.insert(out.end(), bytes, bytes + n);
   }
-  std::vector<char, net::BulkAllocator<char>> out;
+  std::vector<char> out;
 };
 
 class Reader {
  public:
   explicit Reader(std::string_view in) : in_(in) {}
   bool raw(void* p, std::size_t n) {
-    if (pos_ + n > in_.size()) return ok_ = false;
+    if (n > in_.size() - pos_) return ok_ = false;
     std::memcpy(p, in_.data() + pos_, n);
     pos_ += n;
     return true;
@@ -94,7 +84,7 @@ std::optional<Record> FileStateStore::load() {
   std::uint64_t sum = 0;
   std::memcpy(&sum, bytes.data() + bytes.size() - 8, 8);
   bytes.remove_suffix(8);
-  if (sum != fnv1a(bytes)) return std::nullopt;
+  if (sum != net::hash64(bytes)) return std::nullopt;
   Reader r(bytes);
   char magic[8];
   if (!r.raw(magic, sizeof magic) || std::memcmp(magic, kMagic, sizeof magic) != 0)
@@ -117,14 +107,9 @@ std::optional<Record> FileStateStore::load() {
     s.name = r.str();
     s.family = r.u32() == 6 ? net::Family::v6 : net::Family::v4;
     s.handle = r.u64();
-    const std::uint64_t n = r.u64();
-    if (!r.fine() || n > bytes.size() / 8) return std::nullopt;
-    s.elements.resize(n);
-    if (s.family == net::Family::v4) {
-      for (auto& iv : s.elements) iv = {r.u32(), r.u32()};
-    } else {
-      r.raw(s.elements.data(), n * sizeof(net::Interval));
-    }
+    s.digest.count = r.u64();
+    s.digest.high = r.u64();
+    s.digest.low = r.u64();
     rec.sets.push_back(std::move(s));
   }
   if (!r.ok()) return std::nullopt;  // torn or foreign: ignore it, read the kernel
@@ -133,11 +118,6 @@ std::optional<Record> FileStateStore::load() {
 
 void FileStateStore::save(const Record& rec) {
   Writer w;
-  std::size_t size = 1024;  // an upper bound, so the buffer never moves
-  for (const auto& id : rec.active_phases) size += id.size() + 8;
-  for (const auto& s : rec.sets)
-    size += s.name.size() + 64 + s.elements.size() * sizeof(net::Interval);
-  w.out.reserve(size);
   w.raw(kMagic, sizeof kMagic);
   w.u32(rec.generation);
   w.str(rec.boot_id);
@@ -154,17 +134,11 @@ void FileStateStore::save(const Record& rec) {
     w.str(s.name);
     w.u32(s.family == net::Family::v6 ? 6 : 4);
     w.u64(s.handle);
-    w.u64(s.elements.size());
-    if (s.family == net::Family::v4) {
-      for (const auto& iv : s.elements) {
-        w.u32(static_cast<std::uint32_t>(iv.first));
-        w.u32(static_cast<std::uint32_t>(iv.last));
-      }
-    } else {
-      w.raw(s.elements.data(), s.elements.size() * sizeof(net::Interval));
-    }
+    w.u64(s.digest.count);
+    w.u64(s.digest.high);
+    w.u64(s.digest.low);
   }
-  w.u64(fnv1a(std::string_view(w.out.data(), w.out.size())));
+  w.u64(net::hash64(std::string_view(w.out.data(), w.out.size())));
   // Only root reads it: it says which customers are exempt.
   const std::string error =
       io::write_atomically(path_, std::string_view(w.out.data(), w.out.size()), 0600);
@@ -173,7 +147,7 @@ void FileStateStore::save(const Record& rec) {
 
 std::string fingerprint(std::string_view bytes) {
   char out[17];
-  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(fnv1a(bytes)));
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(net::hash64(bytes)));
   return out;
 }
 

@@ -106,6 +106,14 @@ std::vector<std::string> active_phase_ids(const policy::Policy& p, Instant at) {
   return ids;
 }
 
+// Where the elements the diff started from came from, when not from the record.
+std::string read_back_note(const apply::ReconcileOutcome& out) {
+  if (out.elements_read_back) return " (set elements read back from the kernel)";
+  if (out.sets_read_back == 0) return "";
+  return " (" + std::to_string(out.sets_read_back) + " changed set" +
+         (out.sets_read_back == 1 ? "" : "s") + " read back from the kernel)";
+}
+
 }  // namespace
 
 int run_apply(const ApplyArgs& args, Io io) {
@@ -133,6 +141,7 @@ int run_apply(const ApplyArgs& args, Io io) {
     j["committed"] = !check_only && !out.in_sync;
     j["drift_repaired"] = out.drift_repaired;
     j["elements_read_back"] = out.elements_read_back;
+    j["sets_read_back"] = out.sets_read_back;
     j["at"] = format_time(*at, p.zone);
     j["seconds"] = seconds_since(start);
     io.out << json_text(j);
@@ -173,7 +182,7 @@ int run_apply(const ApplyArgs& args, Io io) {
   if (args.format != "json")
     io.out << "applied to table inet " << p.table << " at " << format_time(*at, p.zone) << ": "
            << apply::summary(out.transaction) << " in " << seconds_since(start) << " s"
-           << (out.elements_read_back ? " (set elements read back from the kernel)" : "") << "\n";
+           << read_back_note(out) << "\n";
   if (out.drift_repaired) io.err << "op25bc: warning: " << drift_text(p.table) << "\n";
   return kExitOk;
 }
@@ -181,7 +190,8 @@ int run_apply(const ApplyArgs& args, Io io) {
 int run_status(const StatusArgs& args, Io io) {
   try {
     kernel::NetlinkKernel kernel;
-    const auto table = kernel.read(args.table, args.verify);
+    const auto table = kernel.read(
+        args.table, args.verify ? kernel::ElementRead::all() : kernel::ElementRead::none());
     if (!table) {
       io.err << "op25bc: there is no table inet " << args.table << "\n";
       return kExitFailure;
@@ -213,7 +223,7 @@ int run_status(const StatusArgs& args, Io io) {
       else if (record && apply::record_current(*record, here, generation))
         for (const auto& r : record->sets)
           if (r.name == set.name && r.handle == table->set_handles[i])
-            s["elements"] = r.elements.size();
+            s["elements"] = r.digest.count;
       j["sets"].push_back(s);
     }
     j["counters"] = nlohmann::json::array();

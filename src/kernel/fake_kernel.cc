@@ -162,15 +162,23 @@ class Applier {
 
 }  // namespace
 
-std::optional<TableState> FakeKernel::read(const std::string& table, bool with_elements) {
+std::optional<TableState> FakeKernel::read(const std::string& table, const ElementRead& elements) {
   auto it = tables_.find(table);
   if (it == tables_.end()) return std::nullopt;
   TableState state = it->second;
-  state.elements_read = with_elements;
-  if (with_elements)
-    ++element_reads_;
-  else
-    for (auto& s : state.ruleset.sets) s.elements.clear();
+  state.elements_read.assign(state.ruleset.sets.size(), false);
+  state.vouched.assign(state.ruleset.sets.size(), std::nullopt);
+  bool any = false;
+  for (std::size_t i = 0; i < state.ruleset.sets.size(); ++i) {
+    ir::Set& set = state.ruleset.sets[i];
+    state.elements_read[i] = elements.wants(set.name);
+    if (state.elements_read[i])
+      sets_read_.push_back(set.name);
+    else
+      set.elements.clear();
+    any = any || state.elements_read[i];
+  }
+  if (any) ++element_reads_;
   return state;
 }
 

@@ -263,13 +263,15 @@ Instance NetlinkKernel::instance() {
   return out;
 }
 
-std::optional<TableState> NetlinkKernel::read(const std::string& table, bool with_elements) {
+std::optional<TableState> NetlinkKernel::read(const std::string& table,
+                                              const ElementRead& elements) {
   // A dump interrupted by someone's commit is read again from the start.
   return reread_while_interrupted("reading table inet " + table,
-                                  [&] { return read_once(table, with_elements); });
+                                  [&] { return read_once(table, elements); });
 }
 
-std::optional<TableState> NetlinkKernel::read_once(const std::string& table, bool with_elements) {
+std::optional<TableState> NetlinkKernel::read_once(const std::string& table,
+                                                   const ElementRead& wanted) {
   Impl& k = *impl_;
   std::vector<char> buf;
   std::optional<TableState> state;
@@ -286,7 +288,6 @@ std::optional<TableState> NetlinkKernel::read_once(const std::string& table, boo
     state->ruleset.comment = udata_string(ud, len, kUdataTableComment);
   });
   if (!state) return std::nullopt;
-  state->elements_read = with_elements;
 
   std::map<std::string, std::vector<std::uint16_t>> anonymous;
   std::vector<std::string> anonymous_names;
@@ -348,22 +349,26 @@ std::optional<TableState> NetlinkKernel::read_once(const std::string& table, boo
       if (len == 2) anonymous[name].push_back(static_cast<std::uint16_t>(key_value(key, 2)));
     });
   for (auto& ports : anonymous) std::sort(ports.second.begin(), ports.second.end());
-  if (with_elements)
-    for (auto& set : state->ruleset.sets) {
-      std::vector<std::pair<net::Word, bool>> keys;
-      std::map<net::Word, std::string> gotos;  // a verdict map's start keys
-      elements(set.name, [&](nftnl_set_elem* e) {
-        std::uint32_t len = 0;
-        const void* key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
-        const bool end =
-            nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
-            (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END);
-        keys.emplace_back(key_value(key, len), end);
-        if (set.verdict_map && !end) gotos[keys.back().first] = element_goto(e);
-      });
-      set.elements = intervals_from(std::move(keys), set.family);
-      if (set.verdict_map) check_gotos(set, gotos);
-    }
+  state->elements_read.assign(state->ruleset.sets.size(), false);
+  state->vouched.assign(state->ruleset.sets.size(), std::nullopt);
+  for (std::size_t i = 0; i < state->ruleset.sets.size(); ++i) {
+    ir::Set& set = state->ruleset.sets[i];
+    if (!wanted.wants(set.name)) continue;
+    state->elements_read[i] = true;
+    std::vector<std::pair<net::Word, bool>> keys;
+    std::map<net::Word, std::string> gotos;  // a verdict map's start keys
+    elements(set.name, [&](nftnl_set_elem* e) {
+      std::uint32_t len = 0;
+      const void* key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+      const bool end =
+          nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
+          (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END);
+      keys.emplace_back(key_value(key, len), end);
+      if (set.verdict_map && !end) gotos[keys.back().first] = element_goto(e);
+    });
+    set.elements = intervals_from(std::move(keys), set.family);
+    if (set.verdict_map) check_gotos(set, gotos);
+  }
 
   nlh = k.header(buf, NFT_MSG_GETOBJ, NFPROTO_INET, NLM_F_DUMP);
   {

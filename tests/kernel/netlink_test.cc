@@ -64,7 +64,7 @@ TEST_CASE("read-back decodes exactly what apply wrote, for every action and port
     apply::MemoryStateStore state;
     const auto desired = at(*p, "2006-10-01");
     apply_now(k, state, desired);
-    const auto read = k.read("op25b", true);
+    const auto read = k.read("op25b", kernel::ElementRead::all());
     REQUIRE(read);
     CHECK(read->ruleset.comment == desired.comment);
     for (const auto& want : desired.chains) {
@@ -92,7 +92,7 @@ TEST_CASE("a rejected batch leaves the previous ruleset intact and names the fai
   const std::string before = sh("nft list ruleset");
   REQUIRE(before.find("table inet op25b") != std::string::npos);
 
-  auto current = k.read("op25b", true);
+  auto current = k.read("op25b", kernel::ElementRead::all());
   apply::Transaction t = apply::diff(current, at(p, "2006-10-01"));
   REQUIRE_FALSE(t.empty());
   t.ops.push_back(apply::DeleteSet{"no_such_set"});  // one bad message at the end
@@ -170,7 +170,7 @@ TEST_CASE("large sets are cut into blocks, load in one transaction and change by
   CHECK(sh(slices + " | grep -o '/30' | wc -l") == "50000\n");
   CHECK(sh(slices + " | grep -c 'set phase_mobile_src4_'") == "14\n");
   CHECK(sh("nft list chain inet op25b check | grep -c 'ip saddr vmap @dispatch4'") == "1\n");
-  const auto read = k.read("op25b", true);
+  const auto read = k.read("op25b", kernel::ElementRead::all());
   REQUIRE(read);
   for (const auto& set : read->ruleset.sets) CHECK(set.elements.size() <= 4096);
 
@@ -181,6 +181,7 @@ TEST_CASE("large sets are cut into blocks, load in one transaction and change by
   const auto change = apply_now(k, state, at(*moved, "2006-10-01"));
   CHECK(change.commit.messages == 2);
   CHECK_FALSE(change.elements_read_back);
+  CHECK(change.sets_read_back == 2);  // the two slices that change, from the kernel
   CHECK(sh("nft list set inet op25b phase_mobile_src4_0a06_15").find("10.6.100.0/30") !=
         std::string::npos);
   CHECK(sh("nft list set inet op25b phase_mobile_src4_0a000_17").find("10.0.0.136/30") ==
@@ -196,7 +197,7 @@ TEST_CASE("large sets are cut into blocks, load in one transaction and change by
   CHECK(grow.commit.messages < 12);
   CHECK(sh("nft list map inet op25b dispatch4").find("10.128.0.0/9 : goto src4_0a8_9") !=
         std::string::npos);
-  const auto after = k.read("op25b", true);
+  const auto after = k.read("op25b", kernel::ElementRead::all());
   REQUIRE(after);
   CHECK(apply::diff(after, want).empty());
 }

@@ -13,7 +13,8 @@ struct ForwardingKernel : kernel::Kernel {
   std::uint32_t generation() override { return inner.generation(); }
   kernel::Instance instance() override { return inner.instance(); }
   std::vector<std::pair<std::string, std::string>> tables() override { return inner.tables(); }
-  std::optional<kernel::TableState> read(const std::string& t, bool elements) override {
+  std::optional<kernel::TableState> read(const std::string& t,
+                                         const kernel::ElementRead& elements) override {
     return inner.read(t, elements);
   }
   kernel::CommitResult commit(const apply::Transaction& t, std::uint32_t generation,

@@ -72,6 +72,9 @@ TEST_CASE("a one-prefix change sends only that element") {
   // Only the phase "mobile" source set (all pools) gains it; "all" selects flets-b only.
   CHECK(apply::to_text(out.transaction) == "  set phase_mobile_src4\n+ 198.18.64.0/24\n");
   CHECK(out.commit.messages == 1);
+  // The record's digests showed which set changes: only it was read back.
+  CHECK(out.sets_read_back == 1);
+  CHECK_FALSE(out.elements_read_back);
   CHECK(s.kernel.dump("op25b") == table_text(at(*after, "2006-10-01")));
 }
 
@@ -309,23 +312,61 @@ TEST_CASE("a record from another boot or another namespace is never trusted") {
   }
 }
 
-TEST_CASE("a record the kernel contradicts is dropped, read back, and the batch retried once") {
+TEST_CASE("a record that misstates a set's contents makes op25bc read that set back") {
   const auto p = test::load_example("spinnet");
   Setup s;
   REQUIRE(s.run(at(p, "2006-10-01")).ok);
-  // A record that claims an element the kernel does not hold (a flipped byte, a
-  // restored backup): same instance and generation, so it is trusted at first.
+  // A record that claims exempt4 holds another element too (a restored backup):
+  // same instance and generation, so it is trusted, but its digest of exempt4
+  // matches neither the kernel nor the policy.
   auto record = *s.state.load();
   for (auto& set : record.sets)
-    if (set.name == "exempt4") set.elements.push_back({0xC6120909, 0xC6120909});  // 198.18.9.9
+    if (set.name == "exempt4")
+      set.digest = net::digest({{0xC6120909, 0xC6120909}, {0xC6120A00, 0xC6120AFF}});
   s.state.save(record);
-  const auto out = s.run(at(p, "2007-04-01"));  // the exemption ends: its element is deleted
+  s.kernel.take_sets_read();
+  const auto out = s.run(at(p, "2006-10-01"));
+  REQUIRE_MESSAGE(out.ok, out.error);
+  CHECK(out.in_sync);  // the kernel, read back, holds what the policy wants
+  CHECK(out.sets_read_back == 1);
+  CHECK(s.kernel.take_sets_read() == std::vector<std::string>{"exempt4"});
+  // Having read it back, it recorded what it saw.
+  CHECK(s.state.load()->generation == record.generation);
+  CHECK(s.run(at(p, "2006-10-01")).sets_read_back == 0);
+}
+
+TEST_CASE("elements the kernel rejects as missing or present are drift: read back, retry once") {
+  // The kernel contradicts what op25bc believed its sets held (ENOENT on an
+  // element deletion). The batch changed nothing; the pending marker stays.
+  struct Contradicting : test::ForwardingKernel<kernel::FakeKernel> {
+    int rejections = 1;
+    kernel::CommitResult commit(const apply::Transaction& t, std::uint32_t g, bool c) override {
+      for (std::size_t i = 0; i < t.ops.size() && rejections > 0; ++i)
+        if (std::holds_alternative<apply::DeleteElements>(t.ops[i])) {
+          --rejections;
+          kernel::CommitResult r;
+          r.error_code = ENOENT;
+          r.error = "No such file or directory";
+          r.failed_op = i;
+          return r;
+        }
+      return inner.commit(t, g, c);
+    }
+  };
+  const auto p = test::load_example("spinnet");
+  Contradicting k;
+  apply::MemoryStateStore state;
+  REQUIRE(apply::reconcile(k, state, at(p, "2006-10-01"), {}).ok);
+  k.inner.take_sets_read();
+  const auto out = apply::reconcile(k, state, at(p, "2007-04-01"), {});  // exemption ends
   REQUIRE_MESSAGE(out.ok, out.error);
   CHECK(out.drift_repaired);
   CHECK(out.attempts == 2);
-  CHECK(s.kernel.dump("op25b") == table_text(at(p, "2007-04-01")));
-  CHECK_FALSE(s.state.load()->pending);
-  CHECK(s.run(at(p, "2007-04-01")).in_sync);
+  CHECK(out.elements_read_back);  // the retry trusted nothing but the kernel
+  CHECK(k.inner.take_sets_read().size() > 1);
+  CHECK(k.inner.dump("op25b") == table_text(at(p, "2007-04-01")));
+  CHECK_FALSE(state.load()->pending);
+  CHECK(apply::reconcile(k, state, at(p, "2007-04-01"), {}).in_sync);
 }
 
 TEST_CASE("lost acknowledgements leave the record pending: nothing is known") {

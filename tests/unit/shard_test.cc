@@ -146,7 +146,7 @@ TEST_CASE("moving one prefix inside a block changes one slice by one element eac
   kernel::FakeKernel k;
   apply::MemoryStateStore state;
   REQUIRE(apply::reconcile(k, state, before, {}).ok);
-  const auto t = apply::diff(k.read("op25b", true), after);
+  const auto t = apply::diff(k.read("op25b", kernel::ElementRead::all()), after);
   INFO(apply::to_text(t));
   REQUIRE(t.ops.size() == 2);
   const auto* del = std::get_if<apply::DeleteElements>(&t.ops[0]);
@@ -182,9 +182,9 @@ TEST_CASE("blocks appear and disappear with their chains, slices and map element
     if (*new_chain) CHECK(chain(want, new_chain) != nullptr);
     const auto out = apply::reconcile(k, state, want, {});
     REQUIRE_MESSAGE(out.ok, out.error);
-    const auto held = k.read("op25b", true);
+    const auto held = k.read("op25b", kernel::ElementRead::all());
     REQUIRE(held);
     CHECK(in_name_order(held->ruleset) == in_name_order(want));
-    CHECK(apply::diff(k.read("op25b", true), want).empty());
+    CHECK(apply::diff(k.read("op25b", kernel::ElementRead::all()), want).empty());
   }
 }

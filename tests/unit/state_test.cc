@@ -25,13 +25,12 @@ apply::Record sample() {
   r.table = "op25b";
   r.policy_fingerprint = "0123456789abcdef";
   r.applied_at = "2006-10-01T00:00:00+09:00";
-  r.sets.push_back(
-      {"phase_all_src4", net::Family::v4, 7, {{0xC6120000, 0xC6120FFF}, {0, 0xffffffff}}});
-  r.sets.push_back({"phase_all_src6",
-                    net::Family::v6,
-                    9,
-                    {{net::Word{1} << 100, net::max_word(net::Family::v6)}}});
-  r.sets.push_back({"exempt4", net::Family::v4, 11, {}});
+  r.sets.push_back({"phase_all_src4", net::Family::v4, 7,
+                    net::digest({{0xC6120000, 0xC6120FFF}, {0xC6130000, 0xffffffff}})});
+  r.sets.push_back({"phase_all_src6", net::Family::v6, 9,
+                    net::digest({{net::Word{1} << 100, net::max_word(net::Family::v6)}})});
+  r.sets.push_back({"exempt4", net::Family::v4, 11, net::digest({})});
+  r.sets.push_back({"dispatch4", net::Family::v4, 1ull << 40, {~0ull, ~0ull - 1, 3}});
   return r;
 }
 
@@ -48,7 +47,7 @@ void check_equal(const apply::Record& a, const apply::Record& b) {
     CHECK(a.sets[i].name == b.sets[i].name);
     CHECK(a.sets[i].family == b.sets[i].family);
     CHECK(a.sets[i].handle == b.sets[i].handle);
-    CHECK(a.sets[i].elements == b.sets[i].elements);
+    CHECK(a.sets[i].digest == b.sets[i].digest);
   }
 }
 
@@ -83,8 +82,19 @@ TEST_CASE("a torn or foreign state file is ignored, never trusted") {
   CHECK_FALSE(store.load());
 }
 
+TEST_CASE("set digests tell contents apart: count, values and family width") {
+  const net::Intervals a{{0xC6120000, 0xC6120FFF}};
+  CHECK(net::digest(a) == net::digest(net::Intervals{{0xC6120000, 0xC6120FFF}}));
+  CHECK(net::digest(a).count == 1);
+  CHECK(net::digest(a) != net::digest(net::Intervals{{0xC6120000, 0xC6120FFE}}));
+  CHECK(net::digest(a) !=
+        net::digest(net::Intervals{{0xC6120000, 0xC6120FFF}, {0xC6130000, 0xC6130000}}));
+  CHECK(net::digest(a) != net::digest(net::Intervals{{net::Word{0xC6120000} << 96, 0xC6120FFF}}));
+  CHECK(net::digest({}).count == 0);
+}
+
 TEST_CASE("fingerprints are stable and sensitive to every byte") {
-  CHECK(apply::fingerprint("") == "cbf29ce484222325");
+  CHECK(apply::fingerprint("") == "2d06800538d394c2");  // XXH3-64 of nothing, seed 0
   CHECK(apply::fingerprint("{\"version\": 1}") == apply::fingerprint("{\"version\": 1}"));
   CHECK(apply::fingerprint("{\"version\": 1}") != apply::fingerprint("{\"version\":  1}"));
 }

@@ -28,7 +28,8 @@ struct ReconcileOutcome {
   Transaction transaction;  // what was (or, checking, would be) committed
   kernel::CommitResult commit;
   int attempts = 0;
-  bool elements_read_back = false;  // set elements came from the kernel, not the record
+  bool elements_read_back = false;  // every set's elements came from the kernel, not the record
+  std::size_t sets_read_back = 0;   // sets whose elements were read (those changing, with a record)
   // The kernel's sets differed from the record (someone changed them): the
   // batch was rejected, everything read back and the difference applied.
   bool drift_repaired = false;

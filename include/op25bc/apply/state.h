@@ -1,9 +1,12 @@
 // op25bc's record of what it last committed, so that a diff never has to dump
-// large interval sets from the kernel (their dump is quadratic in size). The
-// record is trusted only while the kernel is provably the one it describes:
-// the same boot, the same network namespace (by cookie, never reused), the
-// same ruleset generation (nobody committed since), each set's kernel handle
-// unchanged, and its checksum intact. Otherwise elements are read back.
+// large interval sets from the kernel (their dump is quadratic in size). It
+// keeps a digest of each set, not its elements: a set the policy still wants
+// as it was is left alone, one it wants changed is read back (one slice of a
+// cut set is small). The record is trusted only while the kernel is provably
+// the one it describes: the same boot, the same network namespace (by cookie,
+// never reused), the same ruleset generation (nobody committed since), each
+// set's kernel handle unchanged, and its checksum intact. Otherwise every set
+// is read back.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "op25bc/net/digest.h"
 #include "op25bc/net/prefix.h"
 
 namespace op25bc::apply {
@@ -32,7 +36,7 @@ struct Record {
     std::string name;
     net::Family family;
     std::uint64_t handle;
-    net::Intervals elements;
+    net::SetDigest digest;  // of the elements it holds
   };
   std::vector<SetRecord> sets;
 };
@@ -64,7 +68,7 @@ class MemoryStateStore final : public StateStore {
   std::optional<Record> record_;
 };
 
-// A stable 64-bit fingerprint (FNV-1a) as 16 hex digits.
+// A stable 64-bit fingerprint (XXH3) as 16 hex digits.
 std::string fingerprint(std::string_view bytes);
 
 }  // namespace op25bc::apply

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <utility>
 
 #include "op25bc/kernel/kernel.h"
 
@@ -14,7 +15,7 @@ class FakeKernel final : public Kernel {
   std::uint32_t generation() override { return generation_; }
   Instance instance() override { return instance_; }
   std::vector<std::pair<std::string, std::string>> tables() override;
-  std::optional<TableState> read(const std::string& table, bool with_elements) override;
+  std::optional<TableState> read(const std::string& table, const ElementRead& elements) override;
   CommitResult commit(const apply::Transaction& t, std::uint32_t generation,
                       bool check_only) override;
 
@@ -27,7 +28,9 @@ class FakeKernel final : public Kernel {
   void fail_at(std::size_t op) { fail_at_ = op; }  // the kernel rejects this op
   std::size_t commits() const { return commits_; }
   std::size_t last_messages() const { return last_messages_; }
-  std::size_t reads_with_elements() const { return element_reads_; }
+  std::size_t reads_with_elements() const { return element_reads_; }  // reads of any set's
+  // The sets whose elements reads brought back since the last call, in order.
+  std::vector<std::string> take_sets_read() { return std::exchange(sets_read_, {}); }
   // Adds a table op25bc did not create.
   void add_foreign_table(const std::string& name);
 
@@ -43,6 +46,7 @@ class FakeKernel final : public Kernel {
   std::size_t commits_ = 0;
   std::size_t last_messages_ = 0;
   std::size_t element_reads_ = 0;
+  std::vector<std::string> sets_read_;
 };
 
 }  // namespace op25bc::kernel

@@ -3,22 +3,54 @@
 // transactions to an in-memory table for unit tests.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "op25bc/apply/transaction.h"
 #include "op25bc/ir/ruleset.h"
+#include "op25bc/net/digest.h"
 
 namespace op25bc::kernel {
 
+// Which sets' elements a read brings back. Interval sets dump in time
+// quadratic in their size, so a read asks only for those it cannot know
+// otherwise.
+class ElementRead {
+ public:
+  static ElementRead none() { return ElementRead(false, {}); }
+  static ElementRead all() { return ElementRead(true, {}); }
+  static ElementRead of(std::vector<std::string> sets) {
+    return ElementRead(false, std::move(sets));
+  }
+
+  bool wants(std::string_view set) const {
+    return all_ || std::binary_search(sets_.begin(), sets_.end(), set);
+  }
+  bool everything() const { return all_; }
+  bool nothing() const { return !all_ && sets_.empty(); }
+
+ private:
+  ElementRead(bool all, std::vector<std::string> sets) : all_(all), sets_(std::move(sets)) {
+    std::sort(sets_.begin(), sets_.end());
+  }
+  bool all_;
+  std::vector<std::string> sets_;  // sorted
+};
+
 // op25bc's table as the kernel holds it: the IR plus the handles a diff needs.
 struct TableState {
-  ir::Ruleset ruleset;                                   // elements only when read
+  ir::Ruleset ruleset;                                   // elements only where read
   std::vector<std::vector<std::uint64_t>> rule_handles;  // per chain, per rule
   std::vector<std::uint64_t> set_handles;                // per set
-  bool elements_read = false;
+  std::vector<bool> elements_read;                       // per set
+  // Per set whose elements were not read: what op25bc's record vouches it
+  // holds (filled by the reconcile loop, never by a kernel). The differ leaves
+  // such a set alone when the policy wants exactly that.
+  std::vector<std::optional<net::SetDigest>> vouched;
 };
 
 // Which running kernel and network namespace op25bc talks to. A record of what
@@ -59,9 +91,9 @@ class Kernel {
   // Every inet table: its name and comment.
   virtual std::vector<std::pair<std::string, std::string>> tables() = 0;
 
-  // Reads op25bc's table; nullopt when there is no such table. Reading set
-  // elements is optional: interval sets dump in time quadratic in their size.
-  virtual std::optional<TableState> read(const std::string& table, bool with_elements) = 0;
+  // Reads op25bc's table with the elements of the sets `elements` selects;
+  // nullopt when there is no such table.
+  virtual std::optional<TableState> read(const std::string& table, const ElementRead& elements) = 0;
 
   // Sends the transaction as one batch guarded by `generation`; with
   // `check_only` the batch has no END, so the kernel validates it and aborts.

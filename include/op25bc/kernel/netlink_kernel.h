@@ -31,14 +31,14 @@ class NetlinkKernel final : public Kernel {
   std::uint32_t generation() override;
   Instance instance() override;
   std::vector<std::pair<std::string, std::string>> tables() override;
-  std::optional<TableState> read(const std::string& table, bool with_elements) override;
+  std::optional<TableState> read(const std::string& table, const ElementRead& elements) override;
   CommitResult commit(const apply::Transaction& t, std::uint32_t generation,
                       bool check_only) override;
 
   std::vector<CounterValue> counters(const std::string& table);
 
  private:
-  std::optional<TableState> read_once(const std::string& table, bool with_elements);
+  std::optional<TableState> read_once(const std::string& table, const ElementRead& elements);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;
