@@ -5,7 +5,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
   g++ cmake make pkg-config ca-certificates \
-  libcli11-dev nlohmann-json3-dev doctest-dev libhowardhinnant-date-dev tzdata \
-  libnftnl-dev libmnl-dev libxxhash-dev \
+  libcli11-dev nlohmann-json3-dev libsimdjson-dev doctest-dev libhowardhinnant-date-dev tzdata \
+  libnftnl-dev libmnl-dev libxxhash-dev libjemalloc-dev \
   nftables iproute2 util-linux systemd python3 python3-jsonschema python3-jsonpatch \
   python3-croniter

@@ -22,15 +22,16 @@ const Record* usable(const std::optional<Record>& record, const kernel::Instance
 
 // The sets whose elements must be read back: every one without a usable
 // record; with one, those the policy wants changed (or the record does not know).
-kernel::ElementRead elements_to_read(const Record* record, const ir::Ruleset& desired) {
+kernel::ElementRead elements_to_read(const Record* record, const ir::Ruleset& desired,
+                                     const std::vector<net::SetDigest>& digests) {
   if (!record) return kernel::ElementRead::all();
   std::unordered_map<std::string_view, const net::SetDigest*> held;
   for (const auto& r : record->sets) held.emplace(r.name, &r.digest);
   std::vector<std::string> changed;
-  for (const auto& want : desired.sets)
-    if (const auto it = held.find(want.name);
-        it == held.end() || *it->second != net::digest(want.elements))
-      changed.push_back(want.name);
+  for (std::size_t i = 0; i < desired.sets.size(); ++i)
+    if (const auto it = held.find(desired.sets[i].name);
+        it == held.end() || *it->second != digests[i])
+      changed.push_back(desired.sets[i].name);
   return kernel::ElementRead::of(std::move(changed));
 }
 
@@ -63,7 +64,8 @@ Record bound_record(const kernel::Instance& here, const std::string& table) {
 // What the kernel holds at `generation`: the desired ruleset just committed
 // (or found in sync), with the set handles the kernel assigned.
 Record record_of(kernel::Kernel& kernel, const kernel::Instance& here, std::uint32_t generation,
-                 const ir::Ruleset& desired, const ReconcileOptions& o) {
+                 const ir::Ruleset& desired, const std::vector<net::SetDigest>& digests,
+                 const ReconcileOptions& o) {
   Record r = bound_record(here, desired.table);
   r.generation = generation;
   r.policy_fingerprint = o.fingerprint;
@@ -74,9 +76,9 @@ Record record_of(kernel::Kernel& kernel, const kernel::Instance& here, std::uint
   std::unordered_map<std::string_view, std::uint64_t> handles;
   for (std::size_t i = 0; i < after->ruleset.sets.size(); ++i)
     handles.emplace(after->ruleset.sets[i].name, after->set_handles[i]);
-  for (const auto& want : desired.sets)
-    if (const auto it = handles.find(want.name); it != handles.end())
-      r.sets.push_back({want.name, want.family, it->second, net::digest(want.elements)});
+  for (std::size_t i = 0; i < desired.sets.size(); ++i)
+    if (const auto it = handles.find(desired.sets[i].name); it != handles.end())
+      r.sets.push_back({desired.sets[i].name, desired.sets[i].family, it->second, digests[i]});
   return r;
 }
 
@@ -123,6 +125,8 @@ ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::
                            const ReconcileOptions& o) {
   ReconcileOutcome out;
   const kernel::Instance here = kernel.instance();
+  std::vector<net::SetDigest> digests;  // of each desired set, hashed once
+  for (const auto& set : desired.sets) digests.push_back(net::digest(set.elements));
   bool read_back = o.verify;  // after drift, trust nothing but the kernel
   int attempts = o.attempts;
   while (out.attempts < attempts) {
@@ -130,7 +134,7 @@ ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::
     const std::optional<Record> record = state.load();
     const std::uint32_t generation = kernel.generation();
     const Record* trusted = read_back ? nullptr : usable(record, here, generation, desired.table);
-    const kernel::ElementRead wanted = elements_to_read(trusted, desired);
+    const kernel::ElementRead wanted = elements_to_read(trusted, desired, digests);
     std::optional<kernel::TableState> current = kernel.read(desired.table, wanted);
     bool replace = false;
     if (current && !owned_by_op25bc(current->ruleset.comment)) {
@@ -162,7 +166,7 @@ ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::
     if (out.transaction.empty()) {
       // Read back: record it at the generation read, so the next run need not.
       if ((out.elements_read_back || out.sets_read_back > 0) && !o.check_only)
-        state.save(record_of(kernel, here, generation, desired, o));
+        state.save(record_of(kernel, here, generation, desired, digests, o));
       out.ok = out.in_sync = true;
       return out;
     }
@@ -192,7 +196,8 @@ ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::
       return out;
     }
     if (!o.check_only)
-      state.save(record_of(kernel, here, kernel::generation_after(generation), desired, o));
+      state.save(
+          record_of(kernel, here, kernel::generation_after(generation), desired, digests, o));
     out.ok = true;
     return out;
   }

@@ -45,6 +45,47 @@ std::optional<PoolIndex::Entry> PoolIndex::find(const net::Address& a) const {
   return best;
 }
 
+namespace {
+
+// (start, pool, item): the index's order.
+bool before(const PoolIndex::Entry& a, const PoolIndex::Entry& b) {
+  if (a.first != b.first) return a.first < b.first;
+  if (a.pool != b.pool) return a.pool < b.pool;
+  return a.item < b.item;
+}
+
+// IPv4 entries by start address: a stable LSD radix sort, 11 bits a pass.
+// Entries arrive in (pool, item) order, so stability breaks ties as the index
+// wants. Linear where std::sort took an eighth of a one-prefix apply at 1M.
+void radix_sort_v4(PoolIndex::Entries& entries) {
+  constexpr int kBits = 11;
+  constexpr std::size_t kBuckets = std::size_t{1} << kBits;
+  PoolIndex::Entries scratch(entries.size());
+  for (int shift = 0; shift < 32; shift += kBits) {
+    const auto digit = [shift](const PoolIndex::Entry& e) {
+      return static_cast<std::size_t>(static_cast<std::uint32_t>(e.first) >> shift) &
+             (kBuckets - 1);
+    };
+    std::vector<std::size_t> start(kBuckets + 1, 0);
+    for (const auto& e : entries) ++start[digit(e) + 1];
+    if (std::find(start.begin(), start.end(), entries.size()) != start.end())
+      continue;  // one bucket holds every entry: this pass would move nothing
+    for (std::size_t b = 1; b <= kBuckets; ++b) start[b] += start[b - 1];
+    for (const auto& e : entries) scratch[start[digit(e)]++] = e;
+    entries.swap(scratch);
+  }
+}
+
+void sort_entries(PoolIndex::Entries& entries, net::Family family) {
+  if (std::is_sorted(entries.begin(), entries.end(), before)) return;  // address order: common
+  if (family == net::Family::v4 && entries.size() >= 4096)
+    radix_sort_v4(entries);
+  else
+    std::sort(entries.begin(), entries.end(), before);
+}
+
+}  // namespace
+
 PoolIndex index_pools(const Policy& policy) {
   std::size_t count[2] = {0, 0};
   for (const auto& pool : policy.pools)
@@ -58,14 +99,8 @@ PoolIndex index_pools(const Policy& policy) {
       entries[items[i].family == net::Family::v6].push_back(
           {items[i].base, p, i, items[i].length, items[i].family});
   }
-  const auto before = [](const PoolIndex::Entry& a, const PoolIndex::Entry& b) {
-    if (a.first != b.first) return a.first < b.first;
-    if (a.pool != b.pool) return a.pool < b.pool;
-    return a.item < b.item;
-  };
-  for (auto& family : entries)  // address-ordered input (common) is not sorted again
-    if (!std::is_sorted(family.begin(), family.end(), before))
-      std::sort(family.begin(), family.end(), before);
+  sort_entries(entries[0], net::Family::v4);
+  sort_entries(entries[1], net::Family::v6);
   return PoolIndex(std::move(entries[0]), std::move(entries[1]));
 }
 

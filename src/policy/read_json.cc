@@ -12,12 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-// Arrays of prefixes: /<list>/<index>/<key>.
-bool is_prefix_array(std::string_view list, std::string_view key) {
-  if (key == "prefixes") return list == "pools" || list == "destinations" || list == "exemptions";
-  return key == "addresses" && list == "smarthosts";
-}
-
 class Handler final : public nlohmann::json_sax<json> {
  public:
   // Every prefix is a string, and every string has two quotes: with room for
@@ -198,7 +192,17 @@ class Handler final : public nlohmann::json_sax<json> {
 
 }  // namespace
 
+bool is_prefix_array(std::string_view list, std::string_view key) {
+  if (key == "prefixes") return list == "pools" || list == "destinations" || list == "exemptions";
+  return key == "addresses" && list == "smarthosts";
+}
+
 std::optional<Document> read_json(std::string_view text, Diagnostics& diags) {
+  if (auto clean = read_clean_json(text)) return clean;
+  return read_json_reference(text, diags);
+}
+
+std::optional<Document> read_json_reference(std::string_view text, Diagnostics& diags) {
   Handler handler(text);
   if (json::sax_parse(text, &handler) && !handler.error) {
     for (const auto& [object, key] : handler.duplicates)

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <memory>
+#include <random>
 #include <string>
+#include <tuple>
 
 #include "op25bc/policy/load.h"
 #include "support/policies.h"
@@ -69,4 +71,31 @@ TEST_CASE("a copy of a policy keeps its prefixes after the original is gone") {
   original.reset();
   CHECK(net::to_string(copy.pools.at(0).prefixes.items[0]) == first);
   CHECK(copy.pool_index.size() > 0);
+}
+
+TEST_CASE("tens of thousands of shuffled IPv4 prefixes are indexed in (start, pool, item) order") {
+  // Enough entries for the radix sort; nested prefixes give equal starts,
+  // which the index orders by pool, then by position in the pool.
+  std::mt19937 random(25);
+  nlohmann::json pools = nlohmann::json::array();
+  for (int k = 0; k < 3; ++k) {
+    std::vector<std::string> prefixes;
+    for (int i = 0; i < 8000; ++i)
+      prefixes.push_back("10." + std::to_string(k * 64 + i / 256 % 64) + "." +
+                         std::to_string(i % 256) + "." + std::to_string(i / 16384 * 128) + "/32");
+    for (int i = 0; i < 64; i += 3)
+      prefixes.push_back("10." + std::to_string(k * 64 + i) + ".0.0/" + std::to_string(16 + k));
+    std::shuffle(prefixes.begin(), prefixes.end(), random);
+    pools.push_back({{"id", "p" + std::to_string(k)}, {"service", "adsl"}, {"prefixes", prefixes}});
+  }
+  const policy::Policy p = load(pools);
+  std::vector<std::tuple<net::Word, std::uint32_t, std::uint32_t>> want, got;
+  for (std::uint32_t k = 0; k < p.pools.size(); ++k)
+    for (std::uint32_t i = 0; i < p.pools[k].prefixes.items.size(); ++i)
+      want.emplace_back(p.pools[k].prefixes.items[i].base, k, i);
+  std::sort(want.begin(), want.end());
+  for (const auto& e : p.pool_index.entries(net::Family::v4))
+    got.emplace_back(e.first, e.pool, e.item);
+  CHECK(got.size() == 3 * (8000 + 22));
+  CHECK(got == want);
 }
