@@ -1,17 +1,12 @@
 #include "op25bc/apply/state.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
 #include "op25bc/io/atomic_file.h"
 #include "op25bc/io/file_bytes.h"
+#include "op25bc/net/digest.h"
 
 namespace op25bc::apply {
 

@@ -31,7 +31,6 @@ class ElementRead {
     return all_ || std::binary_search(sets_.begin(), sets_.end(), set);
   }
   bool everything() const { return all_; }
-  bool nothing() const { return !all_ && sets_.empty(); }
 
  private:
   ElementRead(bool all, std::vector<std::string> sets) : all_(all), sets_(std::move(sets)) {

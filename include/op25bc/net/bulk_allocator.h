@@ -1,5 +1,5 @@
 // The allocator of the few arrays that grow to millions of entries (pool
-// prefixes, the pool index, set elements, the state record). Blocks of 2 MiB
+// prefixes, the pool index, set elements). Blocks of 2 MiB
 // and more are mapped on their own and advised to use transparent huge pages:
 // filling a 1M-prefix policy's arrays then takes a few hundred page faults
 // instead of ~100,000, which was a third of a one-prefix apply's time.
