@@ -1,9 +1,11 @@
 // The allocator of the few arrays that grow to millions of entries (pool
-// prefixes, the pool index, set elements). Blocks of 2 MiB
-// and more are mapped on their own and advised to use transparent huge pages:
-// filling a 1M-prefix policy's arrays then takes a few hundred page faults
-// instead of ~100,000, which was a third of a one-prefix apply's time.
-// Smaller blocks come from operator new as usual.
+// prefixes, the pool index, set elements). Two implementations, chosen at
+// build time: with jemalloc (the default build) they come from the heap, which
+// jemalloc backs with transparent huge pages (bulk_allocator_heap.cc); with
+// glibc's malloc, blocks of 2 MiB and more are mapped on their own and advised
+// to use huge pages, and blocks from 64 KiB are mapped already populated
+// (bulk_allocator.cc). Either way filling a 1M-prefix policy's arrays takes a
+// few hundred page faults instead of ~100,000.
 #pragma once
 
 #include <cstddef>
