@@ -69,7 +69,7 @@ std::vector<std::string> references(const ir::Rule& rule) {
 
 class Differ {
  public:
-  Differ(const kernel::TableState& current, const ir::Ruleset& desired)
+  Differ(const apply::TableState& current, const ir::Ruleset& desired)
       : cur_(current.ruleset),
         handles_(current.rule_handles),
         elements_read_(current.elements_read),
@@ -241,7 +241,7 @@ Transaction create(const ir::Ruleset& desired) {
   return t;
 }
 
-Transaction diff(const std::optional<kernel::TableState>& current, const ir::Ruleset& desired,
+Transaction diff(const std::optional<apply::TableState>& current, const ir::Ruleset& desired,
                  bool replace_table) {
   if (!current) return create(desired);
   if (replace_table) {
@@ -250,39 +250,6 @@ Transaction diff(const std::optional<kernel::TableState>& current, const ir::Rul
     return t;
   }
   return Differ(*current, desired).run();
-}
-
-std::size_t message_count(const Op& op) {
-  const auto chunks = [](std::size_t n, std::size_t per) { return (n + per - 1) / per; };
-  if (const auto* a = std::get_if<AddElements>(&op))
-    return chunks(a->elements.size(),
-                  a->verdict_map ? kMapIntervalsPerMessage : kIntervalsPerMessage);
-  if (const auto* d = std::get_if<DeleteElements>(&op))
-    return chunks(d->elements.size(), kIntervalsPerMessage);
-  return 1;
-}
-
-std::size_t message_count(const Transaction& t) {
-  std::size_t n = 0;
-  for (const auto& op : t.ops) n += message_count(op);
-  return n;
-}
-
-TransactionStats stats(const Transaction& t) {
-  TransactionStats s;
-  for (const auto& op : t.ops) {
-    if (const auto* a = std::get_if<AddElements>(&op))
-      s.elements_added += a->elements.size();
-    else if (const auto* d = std::get_if<DeleteElements>(&op))
-      s.elements_deleted += d->elements.size();
-    else if (std::holds_alternative<AddRule>(op))
-      ++s.rules_added;
-    else if (std::holds_alternative<DeleteRule>(op))
-      ++s.rules_deleted;
-    else
-      ++s.objects_changed;
-  }
-  return s;
 }
 
 }  // namespace op25bc::apply

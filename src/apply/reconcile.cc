@@ -14,7 +14,7 @@ namespace {
 constexpr std::string_view kOwnerMark = "managed by op25bc";
 
 // A record that describes the kernel as it is now, for op25bc's table; else nullptr.
-const Record* usable(const std::optional<Record>& record, const kernel::Instance& here,
+const Record* usable(const std::optional<Record>& record, const apply::Instance& here,
                      std::uint32_t generation, const std::string& table) {
   return record && record_current(*record, here, generation) && record->table == table ? &*record
                                                                                        : nullptr;
@@ -22,9 +22,9 @@ const Record* usable(const std::optional<Record>& record, const kernel::Instance
 
 // The sets whose elements must be read back: every one without a usable
 // record; with one, those the policy wants changed (or the record does not know).
-kernel::ElementRead elements_to_read(const Record* record, const ir::Ruleset& desired,
-                                     const std::vector<net::SetDigest>& digests) {
-  if (!record) return kernel::ElementRead::all();
+apply::ElementRead elements_to_read(const Record* record, const ir::Ruleset& desired,
+                                    const std::vector<net::SetDigest>& digests) {
+  if (!record) return apply::ElementRead::all();
   std::unordered_map<std::string_view, const net::SetDigest*> held;
   for (const auto& r : record->sets) held.emplace(r.name, &r.digest);
   std::vector<std::string> changed;
@@ -32,12 +32,12 @@ kernel::ElementRead elements_to_read(const Record* record, const ir::Ruleset& de
     if (const auto it = held.find(desired.sets[i].name);
         it == held.end() || *it->second != digests[i])
       changed.push_back(desired.sets[i].name);
-  return kernel::ElementRead::of(std::move(changed));
+  return apply::ElementRead::of(std::move(changed));
 }
 
 // The record vouches for the sets not read back, if it knows every set the
 // kernel holds by name, handle and family; otherwise it vouches for none.
-bool vouch(kernel::TableState& current, const Record& record) {
+bool vouch(apply::TableState& current, const Record& record) {
   std::unordered_map<std::string_view, const Record::SetRecord*> by_name;
   for (const auto& r : record.sets) by_name.emplace(r.name, &r);
   for (std::size_t i = 0; i < current.ruleset.sets.size(); ++i) {
@@ -53,7 +53,7 @@ bool vouch(kernel::TableState& current, const Record& record) {
   return true;
 }
 
-Record bound_record(const kernel::Instance& here, const std::string& table) {
+Record bound_record(const apply::Instance& here, const std::string& table) {
   Record r;
   r.boot_id = here.boot_id;
   r.netns_cookie = here.netns_cookie;
@@ -63,7 +63,7 @@ Record bound_record(const kernel::Instance& here, const std::string& table) {
 
 // What the kernel holds at `generation`: the desired ruleset just committed
 // (or found in sync), with the set handles the kernel assigned.
-Record record_of(kernel::Kernel& kernel, const kernel::Instance& here, std::uint32_t generation,
+Record record_of(apply::Kernel& kernel, const apply::Instance& here, std::uint32_t generation,
                  const ir::Ruleset& desired, const std::vector<net::SetDigest>& digests,
                  const ReconcileOptions& o) {
   Record r = bound_record(here, desired.table);
@@ -71,7 +71,7 @@ Record record_of(kernel::Kernel& kernel, const kernel::Instance& here, std::uint
   r.policy_fingerprint = o.fingerprint;
   r.applied_at = o.applied_at;
   r.active_phases = o.active_phases;
-  const auto after = kernel.read(desired.table, kernel::ElementRead::none());  // cheap
+  const auto after = kernel.read(desired.table, apply::ElementRead::none());  // cheap
   if (!after) return r;
   std::unordered_map<std::string_view, std::uint64_t> handles;
   for (std::size_t i = 0; i < after->ruleset.sets.size(); ++i)
@@ -84,7 +84,7 @@ Record record_of(kernel::Kernel& kernel, const kernel::Instance& here, std::uint
 
 // What the kernel held before this run's commit, to restore the record when
 // the kernel rejects the batch for a reason that does not contradict it.
-Record record_of_current(const kernel::TableState& current, const kernel::Instance& here,
+Record record_of_current(const apply::TableState& current, const apply::Instance& here,
                          std::uint32_t generation, const std::optional<Record>& previous) {
   Record r = bound_record(here, current.ruleset.table);
   if (previous) {  // fingerprint, instant, phases of the last good apply
@@ -104,7 +104,7 @@ Record record_of_current(const kernel::TableState& current, const kernel::Instan
 
 // An element the batch adds that exists, or deletes that does not: the kernel's
 // set differs from what op25bc believed it held. Drift, not a policy error.
-bool element_drift(const Transaction& t, const kernel::CommitResult& c) {
+bool element_drift(const Transaction& t, const apply::CommitResult& c) {
   if (!c.failed_op || (c.error_code != ENOENT && c.error_code != EEXIST)) return false;
   const Op& op = t.ops[*c.failed_op];
   return std::holds_alternative<AddElements>(op) || std::holds_alternative<DeleteElements>(op);
@@ -112,7 +112,7 @@ bool element_drift(const Transaction& t, const kernel::CommitResult& c) {
 
 }  // namespace
 
-bool record_current(const Record& record, const kernel::Instance& here, std::uint32_t generation) {
+bool record_current(const Record& record, const apply::Instance& here, std::uint32_t generation) {
   return !record.pending && here.known() && record.boot_id == here.boot_id &&
          record.netns_cookie == here.netns_cookie && record.generation == generation;
 }
@@ -121,10 +121,10 @@ bool owned_by_op25bc(const std::string& table_comment) {
   return table_comment.compare(0, kOwnerMark.size(), kOwnerMark) == 0;
 }
 
-ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::Ruleset& desired,
+ReconcileOutcome reconcile(apply::Kernel& kernel, StateStore& state, const ir::Ruleset& desired,
                            const ReconcileOptions& o) {
   ReconcileOutcome out;
-  const kernel::Instance here = kernel.instance();
+  const apply::Instance here = kernel.instance();
   std::vector<net::SetDigest> digests;  // of each desired set, hashed once
   for (const auto& set : desired.sets) digests.push_back(net::digest(set.elements));
   bool read_back = o.verify;  // after drift, trust nothing but the kernel
@@ -134,8 +134,8 @@ ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::
     const std::optional<Record> record = state.load();
     const std::uint32_t generation = kernel.generation();
     const Record* trusted = read_back ? nullptr : usable(record, here, generation, desired.table);
-    const kernel::ElementRead wanted = elements_to_read(trusted, desired, digests);
-    std::optional<kernel::TableState> current = kernel.read(desired.table, wanted);
+    const apply::ElementRead wanted = elements_to_read(trusted, desired, digests);
+    std::optional<apply::TableState> current = kernel.read(desired.table, wanted);
     bool replace = false;
     if (current && !owned_by_op25bc(current->ruleset.comment)) {
       if (!o.adopt) {
@@ -148,7 +148,7 @@ ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::
     }
     bool from_record = trusted && !wanted.everything();
     if (current && !replace && from_record && !vouch(*current, *trusted)) {
-      current = kernel.read(desired.table, kernel::ElementRead::all());  // it does not know them
+      current = kernel.read(desired.table, apply::ElementRead::all());  // it does not know them
       from_record = false;
     }
     out.elements_read_back =
@@ -196,8 +196,7 @@ ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::
       return out;
     }
     if (!o.check_only)
-      state.save(
-          record_of(kernel, here, kernel::generation_after(generation), desired, digests, o));
+      state.save(record_of(kernel, here, apply::generation_after(generation), desired, digests, o));
     out.ok = true;
     return out;
   }

@@ -191,7 +191,7 @@ int run_status(const StatusArgs& args, Io io) {
   try {
     kernel::NetlinkKernel kernel;
     const auto table = kernel.read(
-        args.table, args.verify ? kernel::ElementRead::all() : kernel::ElementRead::none());
+        args.table, args.verify ? apply::ElementRead::all() : apply::ElementRead::none());
     if (!table) {
       io.err << "op25bc: there is no table inet " << args.table << "\n";
       return kExitFailure;
@@ -200,7 +200,7 @@ int run_status(const StatusArgs& args, Io io) {
     const auto record = store.load();
     const auto counters = kernel.counters(args.table);
     const std::uint32_t generation = kernel.generation();
-    const kernel::Instance here = kernel.instance();
+    const apply::Instance here = kernel.instance();
     nlohmann::json j;
     j["table"] = args.table;
     j["owned_by_op25bc"] = apply::owned_by_op25bc(table->ruleset.comment);

@@ -23,10 +23,10 @@
 #include <functional>
 #include <map>
 
-#include "op25bc/backend/netlink_batch.h"
+#include "netlink_batch.h"
+#include "nftnl.h"
 #include "op25bc/ir/shard.h"
-#include "op25bc/kernel/nftnl.h"
-#include "op25bc/kernel/rule_codec.h"
+#include "rule_codec.h"
 
 namespace op25bc::kernel {
 
@@ -252,8 +252,8 @@ std::vector<std::pair<std::string, std::string>> NetlinkKernel::tables() {
   });
 }
 
-Instance NetlinkKernel::instance() {
-  Instance out;
+apply::Instance NetlinkKernel::instance() {
+  apply::Instance out;
   std::ifstream boot("/proc/sys/kernel/random/boot_id");
   std::getline(boot, out.boot_id);
   std::uint64_t cookie = 0;
@@ -263,18 +263,18 @@ Instance NetlinkKernel::instance() {
   return out;
 }
 
-std::optional<TableState> NetlinkKernel::read(const std::string& table,
-                                              const ElementRead& elements) {
+std::optional<apply::TableState> NetlinkKernel::read(const std::string& table,
+                                                     const apply::ElementRead& elements) {
   // A dump interrupted by someone's commit is read again from the start.
   return reread_while_interrupted("reading table inet " + table,
                                   [&] { return read_once(table, elements); });
 }
 
-std::optional<TableState> NetlinkKernel::read_once(const std::string& table,
-                                                   const ElementRead& wanted) {
+std::optional<apply::TableState> NetlinkKernel::read_once(const std::string& table,
+                                                          const apply::ElementRead& wanted) {
   Impl& k = *impl_;
   std::vector<char> buf;
-  std::optional<TableState> state;
+  std::optional<apply::TableState> state;
 
   nlmsghdr* nlh = k.header(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_DUMP);
   k.talk(nlh, "listing tables", [&](const nlmsghdr* reply) {
@@ -450,16 +450,15 @@ std::vector<CounterValue> NetlinkKernel::counters(const std::string& table) {
   return out;
 }
 
-CommitResult NetlinkKernel::commit(const Transaction& t, std::uint32_t generation,
-                                   bool check_only) {
+apply::CommitResult NetlinkKernel::commit(const Transaction& t, std::uint32_t generation,
+                                          bool check_only) {
   Impl& k = *impl_;
-  CommitResult result;
+  apply::CommitResult result;
   if (t.empty()) {
     result.ok = true;
     return result;
   }
-  const backend::NetlinkBatch batch =
-      backend::build_netlink_batch(t, generation, check_only, k.seq);
+  const NetlinkBatch batch = build_netlink_batch(t, generation, check_only, k.seq);
   result.messages = batch.messages();
 
   // One transaction cannot span several sendmsg calls: make room for all of it,

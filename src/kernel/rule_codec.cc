@@ -1,4 +1,4 @@
-#include "op25bc/kernel/rule_codec.h"
+#include "rule_codec.h"
 
 #include <arpa/inet.h>
 #include <libnftnl/expr.h>

@@ -33,7 +33,8 @@ ThrowawayResult commit_in_throwaway_netns(const ir::Ruleset& ruleset) {
     } else {
       try {
         NetlinkKernel kernel;
-        const CommitResult r = kernel.commit(apply::create(ruleset), kernel.generation(), false);
+        const apply::CommitResult r =
+            kernel.commit(apply::create(ruleset), kernel.generation(), false);
         if (!r.ok) error = r.error.empty() ? "rejected" : r.error;
       } catch (const std::exception& e) {
         error = e.what();

@@ -16,6 +16,7 @@
 #include "op25bc/compile.h"
 #include "op25bc/kernel/netlink_kernel.h"
 #include "support/forwarding_kernel.h"
+#include "support/memory_state_store.h"
 #include "support/policies.h"
 
 using namespace op25bc;
@@ -41,7 +42,7 @@ ir::Ruleset at(const policy::Policy& p, const char* when) {
   return compile(p, test::at(p, when));
 }
 
-apply::ReconcileOutcome apply_now(kernel::Kernel& k, apply::StateStore& s, const ir::Ruleset& r) {
+apply::ReconcileOutcome apply_now(apply::Kernel& k, apply::StateStore& s, const ir::Ruleset& r) {
   auto out = apply::reconcile(k, s, r, {});
   REQUIRE_MESSAGE(out.ok, out.error);
   return out;
@@ -61,10 +62,10 @@ TEST_CASE("read-back decodes exactly what apply wrote, for every action and port
     auto p = test::load_json(doc, diags);
     REQUIRE(p);
     kernel::NetlinkKernel k;
-    apply::MemoryStateStore state;
+    test::MemoryStateStore state;
     const auto desired = at(*p, "2006-10-01");
     apply_now(k, state, desired);
-    const auto read = k.read("op25b", kernel::ElementRead::all());
+    const auto read = k.read("op25b", apply::ElementRead::all());
     REQUIRE(read);
     CHECK(read->ruleset.comment == desired.comment);
     for (const auto& want : desired.chains) {
@@ -87,12 +88,12 @@ TEST_CASE("a rejected batch leaves the previous ruleset intact and names the fai
   fresh_netns();
   const auto p = test::load_example("spinnet");
   kernel::NetlinkKernel k;
-  apply::MemoryStateStore state;
+  test::MemoryStateStore state;
   apply_now(k, state, at(p, "2006-06-15"));
   const std::string before = sh("nft list ruleset");
   REQUIRE(before.find("table inet op25b") != std::string::npos);
 
-  auto current = k.read("op25b", kernel::ElementRead::all());
+  auto current = k.read("op25b", apply::ElementRead::all());
   apply::Transaction t = apply::diff(current, at(p, "2006-10-01"));
   REQUIRE_FALSE(t.empty());
   t.ops.push_back(apply::DeleteSet{"no_such_set"});  // one bad message at the end
@@ -119,13 +120,13 @@ TEST_CASE("reconcile retries when someone commits between its read and its commi
   fresh_netns();
   struct Racing : test::ForwardingKernel<kernel::NetlinkKernel> {
     int races = 1;
-    kernel::CommitResult commit(const apply::Transaction& t, std::uint32_t g, bool c) override {
+    apply::CommitResult commit(const apply::Transaction& t, std::uint32_t g, bool c) override {
       if (races-- > 0) sh("nft add table ip racer" + std::to_string(races + 1));
       return inner.commit(t, g, c);
     }
   } racing;
   const auto p = test::load_example("spinnet");
-  apply::MemoryStateStore state;
+  test::MemoryStateStore state;
   const auto out = apply::reconcile(racing, state, at(p, "2006-10-01"), {});
   CHECK(out.ok);
   CHECK(out.attempts == 2);
@@ -160,7 +161,7 @@ TEST_CASE("large sets are cut into blocks, load in one transaction and change by
   auto p = test::load_json(doc, diags);
   REQUIRE_MESSAGE(p, test::describe(diags));
   kernel::NetlinkKernel k;
-  apply::MemoryStateStore state;
+  test::MemoryStateStore state;
   const auto first = apply_now(k, state, at(*p, "2006-10-01"));
   CHECK(first.commit.messages > 25);  // 50,000 intervals in chunks, one batch
   // nft sees every prefix, in slices of at most 4,096 behind dispatch4: twelve
@@ -170,7 +171,7 @@ TEST_CASE("large sets are cut into blocks, load in one transaction and change by
   CHECK(sh(slices + " | grep -o '/30' | wc -l") == "50000\n");
   CHECK(sh(slices + " | grep -c 'set phase_mobile_src4_'") == "14\n");
   CHECK(sh("nft list chain inet op25b check | grep -c 'ip saddr vmap @dispatch4'") == "1\n");
-  const auto read = k.read("op25b", kernel::ElementRead::all());
+  const auto read = k.read("op25b", apply::ElementRead::all());
   REQUIRE(read);
   for (const auto& set : read->ruleset.sets) CHECK(set.elements.size() <= 4096);
 
@@ -197,7 +198,7 @@ TEST_CASE("large sets are cut into blocks, load in one transaction and change by
   CHECK(grow.commit.messages < 12);
   CHECK(sh("nft list map inet op25b dispatch4").find("10.128.0.0/9 : goto src4_0a8_9") !=
         std::string::npos);
-  const auto after = k.read("op25b", kernel::ElementRead::all());
+  const auto after = k.read("op25b", apply::ElementRead::all());
   REQUIRE(after);
   CHECK(apply::diff(after, want).empty());
 }

@@ -3,22 +3,22 @@
 // overriding that call alone.
 #pragma once
 
-#include "op25bc/kernel/kernel.h"
+#include "op25bc/apply/kernel.h"
 
 namespace op25bc::test {
 
 template <typename Inner>
-struct ForwardingKernel : kernel::Kernel {
+struct ForwardingKernel : apply::Kernel {
   Inner inner;
   std::uint32_t generation() override { return inner.generation(); }
-  kernel::Instance instance() override { return inner.instance(); }
+  apply::Instance instance() override { return inner.instance(); }
   std::vector<std::pair<std::string, std::string>> tables() override { return inner.tables(); }
-  std::optional<kernel::TableState> read(const std::string& t,
-                                         const kernel::ElementRead& elements) override {
+  std::optional<apply::TableState> read(const std::string& t,
+                                        const apply::ElementRead& elements) override {
     return inner.read(t, elements);
   }
-  kernel::CommitResult commit(const apply::Transaction& t, std::uint32_t generation,
-                              bool check_only) override {
+  apply::CommitResult commit(const apply::Transaction& t, std::uint32_t generation,
+                             bool check_only) override {
     return inner.commit(t, generation, check_only);
   }
 };

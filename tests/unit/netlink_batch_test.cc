@@ -6,8 +6,8 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include "kernel/netlink_batch.h"
 #include "op25bc/apply/differ.h"
-#include "op25bc/backend/netlink_batch.h"
 #include "op25bc/compile.h"
 #include "support/policies.h"
 
@@ -22,7 +22,7 @@ struct Message {
   const nlmsghdr* nlh;
 };
 
-std::vector<Message> walk(const backend::NetlinkBatch& batch) {
+std::vector<Message> walk(const kernel::NetlinkBatch& batch) {
   std::vector<Message> out;
   int left = static_cast<int>(batch.bytes.size());
   for (auto* nlh = reinterpret_cast<const nlmsghdr*>(batch.bytes.data()); mnl_nlmsg_ok(nlh, left);
@@ -71,7 +71,7 @@ TEST_CASE("a batch is BEGIN (with the generation id), one message per operation,
   const auto p = test::load_example("spinnet");
   const auto t = apply::create(compile(p, test::at(p, "2006-10-01")));
   std::uint32_t seq = 100;
-  const auto batch = backend::build_netlink_batch(t, 4242, false, seq);
+  const auto batch = kernel::build_netlink_batch(t, 4242, false, seq);
   const auto messages = walk(batch);
   REQUIRE(messages.size() == apply::message_count(t) + 2);
   CHECK(messages.front().type == NFNL_MSG_BATCH_BEGIN);
@@ -92,7 +92,7 @@ TEST_CASE("check mode leaves out BATCH_END so the kernel aborts after validating
   const auto p = test::load_example("spinnet");
   const auto t = apply::create(compile(p, test::at(p, "2006-10-01")));
   std::uint32_t seq = 0;
-  const auto messages = walk(backend::build_netlink_batch(t, 1, true, seq));
+  const auto messages = walk(kernel::build_netlink_batch(t, 1, true, seq));
   CHECK(messages.front().type == NFNL_MSG_BATCH_BEGIN);
   CHECK(messages.back().type != NFNL_MSG_BATCH_END);
 }
@@ -106,7 +106,7 @@ TEST_CASE("set elements: nft's interval encoding, split across messages under 64
                        {apply::AddSet{"s4", net::Family::v4, ""},
                         apply::AddElements{"s4", net::Family::v4, intervals, true}}};
   std::uint32_t seq = 0;
-  const auto batch = backend::build_netlink_batch(t, 1, false, seq);
+  const auto batch = kernel::build_netlink_batch(t, 1, false, seq);
   const auto messages = walk(batch);
   std::vector<std::pair<std::uint32_t, bool>> keys;  // (key, interval end)
   std::size_t element_messages = 0;

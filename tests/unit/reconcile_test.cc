@@ -9,8 +9,9 @@
 #include "op25bc/apply/reconcile.h"
 #include "op25bc/backend/nft_text.h"
 #include "op25bc/compile.h"
-#include "op25bc/kernel/fake_kernel.h"
+#include "support/fake_kernel.h"
 #include "support/forwarding_kernel.h"
+#include "support/memory_state_store.h"
 #include "support/policies.h"
 
 using namespace op25bc;
@@ -23,8 +24,8 @@ ir::Ruleset at(const policy::Policy& p, const char* when) {
 }
 
 struct Setup {
-  kernel::FakeKernel kernel;
-  apply::MemoryStateStore state;
+  test::FakeKernel kernel;
+  test::MemoryStateStore state;
   apply::ReconcileOutcome run(const ir::Ruleset& desired, apply::ReconcileOptions o = {}) {
     return apply::reconcile(kernel, state, desired, o);
   }
@@ -172,9 +173,9 @@ TEST_CASE("a rejected batch changes nothing and names the failing operation") {
 
 TEST_CASE("a concurrent change between read and commit is detected and retried") {
   // A kernel that lets someone else commit right before each of our first N commits.
-  struct Racy : test::ForwardingKernel<kernel::FakeKernel> {
+  struct Racy : test::ForwardingKernel<test::FakeKernel> {
     int races = 0;
-    kernel::CommitResult commit(const apply::Transaction& t, std::uint32_t g, bool c) override {
+    apply::CommitResult commit(const apply::Transaction& t, std::uint32_t g, bool c) override {
       if (races > 0) {
         --races;
         inner.bump_generation();
@@ -183,7 +184,7 @@ TEST_CASE("a concurrent change between read and commit is detected and retried")
     }
   };
   const auto p = test::load_example("spinnet");
-  apply::MemoryStateStore state;
+  test::MemoryStateStore state;
   Racy racy;
   racy.races = 1;
   const auto out = apply::reconcile(racy, state, at(p, "2006-10-01"), {});
@@ -201,7 +202,7 @@ TEST_CASE("without a usable record elements are read back, and --verify always r
   const auto p = test::load_example("spinnet");
   Setup s;
   REQUIRE(s.run(at(p, "2006-10-01")).ok);
-  apply::MemoryStateStore empty;
+  test::MemoryStateStore empty;
   const auto out = apply::reconcile(s.kernel, empty, at(p, "2006-10-01"), {});
   CHECK(out.in_sync);
   CHECK(out.elements_read_back);
@@ -226,7 +227,7 @@ TEST_CASE("a run killed between the commit and the record converges on the next 
   // A store that dies (throws) on its second save: after the write-ahead
   // marker, before the final record: the commit happened, the record says pending.
   struct DyingStore : apply::StateStore {
-    apply::MemoryStateStore inner;
+    test::MemoryStateStore inner;
     int saves_left = 1 << 30;
     std::optional<apply::Record> load() override { return inner.load(); }
     void save(const apply::Record& r) override {
@@ -240,7 +241,7 @@ TEST_CASE("a run killed between the commit and the record converges on the next 
   doc["pools"][1]["prefixes"].push_back("198.18.64.0/24");
   auto after = test::load_json(doc, diags);
   REQUIRE((before && after));
-  kernel::FakeKernel kernel;
+  test::FakeKernel kernel;
   DyingStore store;
   REQUIRE(apply::reconcile(kernel, store, at(*before, "2006-10-01"), {}).ok);
   store.saves_left = 1;  // the marker is written, the final record is not
@@ -300,9 +301,9 @@ TEST_CASE("someone else's change inside op25bc's sets is seen: the generation mo
 
 TEST_CASE("a record from another boot or another namespace is never trusted") {
   const auto p = test::load_example("spinnet");
-  for (const kernel::Instance& other :
-       {kernel::Instance{"another-boot", 7}, kernel::Instance{"0f2c6a1e-boot", 8},
-        kernel::Instance{"0f2c6a1e-boot", 0}}) {
+  for (const apply::Instance& other :
+       {apply::Instance{"another-boot", 7}, apply::Instance{"0f2c6a1e-boot", 8},
+        apply::Instance{"0f2c6a1e-boot", 0}}) {
     Setup s;
     REQUIRE(s.run(at(p, "2006-10-01")).ok);
     s.kernel.set_instance(other);  // same generation, same handles: only the instance differs
@@ -338,13 +339,13 @@ TEST_CASE("a record that misstates a set's contents makes op25bc read that set b
 TEST_CASE("elements the kernel rejects as missing or present are drift: read back, retry once") {
   // The kernel contradicts what op25bc believed its sets held (ENOENT on an
   // element deletion). The batch changed nothing; the pending marker stays.
-  struct Contradicting : test::ForwardingKernel<kernel::FakeKernel> {
+  struct Contradicting : test::ForwardingKernel<test::FakeKernel> {
     int rejections = 1;
-    kernel::CommitResult commit(const apply::Transaction& t, std::uint32_t g, bool c) override {
+    apply::CommitResult commit(const apply::Transaction& t, std::uint32_t g, bool c) override {
       for (std::size_t i = 0; i < t.ops.size() && rejections > 0; ++i)
         if (std::holds_alternative<apply::DeleteElements>(t.ops[i])) {
           --rejections;
-          kernel::CommitResult r;
+          apply::CommitResult r;
           r.error_code = ENOENT;
           r.error = "No such file or directory";
           r.failed_op = i;
@@ -355,7 +356,7 @@ TEST_CASE("elements the kernel rejects as missing or present are drift: read bac
   };
   const auto p = test::load_example("spinnet");
   Contradicting k;
-  apply::MemoryStateStore state;
+  test::MemoryStateStore state;
   REQUIRE(apply::reconcile(k, state, at(p, "2006-10-01"), {}).ok);
   k.inner.take_sets_read();
   const auto out = apply::reconcile(k, state, at(p, "2007-04-01"), {});  // exemption ends
@@ -370,8 +371,8 @@ TEST_CASE("elements the kernel rejects as missing or present are drift: read bac
 }
 
 TEST_CASE("lost acknowledgements leave the record pending: nothing is known") {
-  struct Deaf : test::ForwardingKernel<kernel::FakeKernel> {
-    kernel::CommitResult commit(const apply::Transaction& t, std::uint32_t g, bool c) override {
+  struct Deaf : test::ForwardingKernel<test::FakeKernel> {
+    apply::CommitResult commit(const apply::Transaction& t, std::uint32_t g, bool c) override {
       auto r = inner.commit(t, g, c);  // committed, but the acks never arrive
       r.ok = false;
       r.error_code = ENOBUFS;
@@ -380,7 +381,7 @@ TEST_CASE("lost acknowledgements leave the record pending: nothing is known") {
     }
   };
   const auto p = test::load_example("spinnet");
-  apply::MemoryStateStore state;
+  test::MemoryStateStore state;
   Deaf deaf;
   CHECK_FALSE(apply::reconcile(deaf, state, at(p, "2006-10-01"), {}).ok);
   REQUIRE(state.load());

@@ -15,7 +15,8 @@
 #include "op25bc/eval/effective.h"
 #include "op25bc/ir/build.h"
 #include "op25bc/ir/shard.h"
-#include "op25bc/kernel/fake_kernel.h"
+#include "support/fake_kernel.h"
+#include "support/memory_state_store.h"
 #include "support/policies.h"
 
 using namespace op25bc;
@@ -143,10 +144,10 @@ TEST_CASE("moving one prefix inside a block changes one slice by one element eac
   const auto before = at(load(doc));
   doc["pools"][2]["prefixes"][5] = "10.0.63.0/30";  // from 10.0.0.40/30 into the 4th block
   const auto after = at(load(doc));
-  kernel::FakeKernel k;
-  apply::MemoryStateStore state;
+  test::FakeKernel k;
+  test::MemoryStateStore state;
   REQUIRE(apply::reconcile(k, state, before, {}).ok);
-  const auto t = apply::diff(k.read("op25b", kernel::ElementRead::all()), after);
+  const auto t = apply::diff(k.read("op25b", apply::ElementRead::all()), after);
   INFO(apply::to_text(t));
   REQUIRE(t.ops.size() == 2);
   const auto* del = std::get_if<apply::DeleteElements>(&t.ops[0]);
@@ -174,17 +175,17 @@ TEST_CASE("blocks appear and disappear with their chains, slices and map element
       {&grown, "src4_0a0000_21"}, {&far, "src4_0a8_9"}, {&shrunk, "src4_0a002_19"}, {&doc, ""}};
   for (const auto& [next, new_chain] : cases) {
     CAPTURE(new_chain);
-    kernel::FakeKernel k;
-    apply::MemoryStateStore state;
+    test::FakeKernel k;
+    test::MemoryStateStore state;
     REQUIRE(apply::reconcile(k, state, before, {}).ok);
     const auto want = at(load(*next));
     CHECK((chain(want, "src4_0a003_20") != nullptr) == (next != &shrunk));
     if (*new_chain) CHECK(chain(want, new_chain) != nullptr);
     const auto out = apply::reconcile(k, state, want, {});
     REQUIRE_MESSAGE(out.ok, out.error);
-    const auto held = k.read("op25b", kernel::ElementRead::all());
+    const auto held = k.read("op25b", apply::ElementRead::all());
     REQUIRE(held);
     CHECK(in_name_order(held->ruleset) == in_name_order(want));
-    CHECK(apply::diff(k.read("op25b", kernel::ElementRead::all()), want).empty());
+    CHECK(apply::diff(k.read("op25b", apply::ElementRead::all()), want).empty());
   }
 }

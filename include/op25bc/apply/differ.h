@@ -5,14 +5,14 @@
 
 #include <optional>
 
+#include "op25bc/apply/kernel.h"
 #include "op25bc/apply/transaction.h"
-#include "op25bc/kernel/kernel.h"
 
 namespace op25bc::apply {
 
 // `current` is nullopt when the table does not exist yet; `replace_table`
 // deletes and recreates it in the same transaction (used with --adopt).
-Transaction diff(const std::optional<kernel::TableState>& current, const ir::Ruleset& desired,
+Transaction diff(const std::optional<apply::TableState>& current, const ir::Ruleset& desired,
                  bool replace_table = false);
 
 // The whole desired table from scratch.

@@ -5,9 +5,9 @@
 
 #include <string>
 
+#include "op25bc/apply/kernel.h"
 #include "op25bc/apply/state.h"
 #include "op25bc/apply/transaction.h"
-#include "op25bc/kernel/kernel.h"
 
 namespace op25bc::apply {
 
@@ -26,7 +26,7 @@ struct ReconcileOutcome {
   std::string error;        // when !ok: what went wrong, for the operator
   bool in_sync = false;     // nothing to do
   Transaction transaction;  // what was (or, checking, would be) committed
-  kernel::CommitResult commit;
+  apply::CommitResult commit;
   int attempts = 0;
   bool elements_read_back = false;  // every set's elements came from the kernel, not the record
   std::size_t sets_read_back = 0;   // sets whose elements were read (those changing, with a record)
@@ -42,9 +42,9 @@ bool owned_by_op25bc(const std::string& table_comment);
 // completed commit, on this boot, in this network namespace, and nobody has
 // committed since (its generation is the current one). Set handles are
 // checked per set by whoever uses its elements.
-bool record_current(const Record& record, const kernel::Instance& here, std::uint32_t generation);
+bool record_current(const Record& record, const apply::Instance& here, std::uint32_t generation);
 
-ReconcileOutcome reconcile(kernel::Kernel& kernel, StateStore& state, const ir::Ruleset& desired,
+ReconcileOutcome reconcile(apply::Kernel& kernel, StateStore& state, const ir::Ruleset& desired,
                            const ReconcileOptions& options);
 
 }  // namespace op25bc::apply

@@ -22,7 +22,7 @@ namespace op25bc::apply {
 
 struct Record {
   std::uint32_t generation = 0;  // ruleset generation right after our commit
-  std::string boot_id;           // the kernel::Instance recorded
+  std::string boot_id;           // the apply::Instance recorded
   std::uint64_t netns_cookie = 0;
   std::string table;
   std::string policy_fingerprint;
@@ -57,15 +57,6 @@ class FileStateStore final : public StateStore {
 
  private:
   std::string path_;
-};
-
-class MemoryStateStore final : public StateStore {
- public:
-  std::optional<Record> load() override { return record_; }
-  void save(const Record& r) override { record_ = r; }
-
- private:
-  std::optional<Record> record_;
 };
 
 // A stable 64-bit fingerprint (XXH3) as 16 hex digits.

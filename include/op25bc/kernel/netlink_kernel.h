@@ -4,7 +4,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include "op25bc/kernel/kernel.h"
+#include "op25bc/apply/kernel.h"
 
 struct mnl_socket;
 
@@ -21,7 +21,7 @@ struct CounterValue {
   std::uint64_t bytes = 0;
 };
 
-class NetlinkKernel final : public Kernel {
+class NetlinkKernel final : public apply::Kernel {
  public:
   NetlinkKernel();  // throws KernelError
   ~NetlinkKernel() override;
@@ -29,16 +29,18 @@ class NetlinkKernel final : public Kernel {
   NetlinkKernel& operator=(const NetlinkKernel&) = delete;
 
   std::uint32_t generation() override;
-  Instance instance() override;
+  apply::Instance instance() override;
   std::vector<std::pair<std::string, std::string>> tables() override;
-  std::optional<TableState> read(const std::string& table, const ElementRead& elements) override;
-  CommitResult commit(const apply::Transaction& t, std::uint32_t generation,
-                      bool check_only) override;
+  std::optional<apply::TableState> read(const std::string& table,
+                                        const apply::ElementRead& elements) override;
+  apply::CommitResult commit(const apply::Transaction& t, std::uint32_t generation,
+                             bool check_only) override;
 
   std::vector<CounterValue> counters(const std::string& table);
 
  private:
-  std::optional<TableState> read_once(const std::string& table, const ElementRead& elements);
+  std::optional<apply::TableState> read_once(const std::string& table,
+                                             const apply::ElementRead& elements);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

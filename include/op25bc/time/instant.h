@@ -52,13 +52,4 @@ class SystemClock final : public Clock {
   Instant now() const override;
 };
 
-class FixedClock final : public Clock {
- public:
-  explicit FixedClock(Instant t) : t_(t) {}
-  Instant now() const override { return t_; }
-
- private:
-  Instant t_;
-};
-
 }  // namespace op25bc

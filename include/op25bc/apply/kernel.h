@@ -1,6 +1,9 @@
-// What op25bc needs from the kernel, behind one small interface: the real
-// implementation speaks netlink (libnftnl + libmnl), the fake applies
-// transactions to an in-memory table for unit tests.
+// The port of the apply layer: what the differ and the reconcile loop need from
+// the kernel, behind one small interface. It lives here, below its
+// implementations, so dependencies point one way: the real one (kernel/,
+// netlink with libnftnl + libmnl) implements it, and so does the fake of the
+// unit tests (tests/support/fake_kernel.h), which applies transactions to an
+// in-memory table.
 #pragma once
 
 #include <algorithm>
@@ -14,7 +17,7 @@
 #include "op25bc/ir/ruleset.h"
 #include "op25bc/net/digest.h"
 
-namespace op25bc::kernel {
+namespace op25bc::apply {
 
 // Which sets' elements a read brings back. Interval sets dump in time
 // quadratic in their size, so a read asks only for those it cannot know
@@ -96,8 +99,7 @@ class Kernel {
 
   // Sends the transaction as one batch guarded by `generation`; with
   // `check_only` the batch has no END, so the kernel validates it and aborts.
-  virtual CommitResult commit(const apply::Transaction& t, std::uint32_t generation,
-                              bool check_only) = 0;
+  virtual CommitResult commit(const Transaction& t, std::uint32_t generation, bool check_only) = 0;
 };
 
-}  // namespace op25bc::kernel
+}  // namespace op25bc::apply

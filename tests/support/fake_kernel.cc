@@ -1,4 +1,4 @@
-#include "op25bc/kernel/fake_kernel.h"
+#include "support/fake_kernel.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -9,7 +9,7 @@
 #include "op25bc/ir/shard.h"
 #include "op25bc/net/address_set.h"
 
-namespace op25bc::kernel {
+namespace op25bc::test {
 
 namespace {
 
@@ -48,10 +48,10 @@ bool referenced(const ir::Ruleset& r, const std::string& kind, const std::string
 
 class Applier {
  public:
-  Applier(TableState& t, std::uint64_t& next_handle) : t_(t), next_handle_(next_handle) {}
+  Applier(apply::TableState& t, std::uint64_t& next_handle) : t_(t), next_handle_(next_handle) {}
 
   void operator()(const AddTable&) {}
-  void operator()(const DeleteTable&) { t_ = TableState{}; }
+  void operator()(const DeleteTable&) { t_ = apply::TableState{}; }
   void operator()(const AddCounter& op) {
     if (find_named(r().counters, op.counter.name) != r().counters.end()) throw Rejected(EEXIST);
     r().counters.push_back(op.counter);
@@ -156,16 +156,17 @@ class Applier {
     if (!rule.verdict.target.empty()) chain_index(rule.verdict.target);
   }
 
-  TableState& t_;
+  apply::TableState& t_;
   std::uint64_t& next_handle_;
 };
 
 }  // namespace
 
-std::optional<TableState> FakeKernel::read(const std::string& table, const ElementRead& elements) {
+std::optional<apply::TableState> FakeKernel::read(const std::string& table,
+                                                  const apply::ElementRead& elements) {
   auto it = tables_.find(table);
   if (it == tables_.end()) return std::nullopt;
-  TableState state = it->second;
+  apply::TableState state = it->second;
   state.elements_read.assign(state.ruleset.sets.size(), false);
   state.vouched.assign(state.ruleset.sets.size(), std::nullopt);
   bool any = false;
@@ -182,8 +183,9 @@ std::optional<TableState> FakeKernel::read(const std::string& table, const Eleme
   return state;
 }
 
-CommitResult FakeKernel::commit(const Transaction& t, std::uint32_t generation, bool check_only) {
-  CommitResult result;
+apply::CommitResult FakeKernel::commit(const Transaction& t, std::uint32_t generation,
+                                       bool check_only) {
+  apply::CommitResult result;
   result.messages = message_count(t);
   last_messages_ = result.messages;
   if (generation != generation_) {
@@ -201,7 +203,8 @@ CommitResult FakeKernel::commit(const Transaction& t, std::uint32_t generation, 
     result.failed_op = 0;
     return result;
   }
-  TableState work = it == tables_.end() ? TableState{} : it->second;  // all or nothing
+  apply::TableState work =
+      it == tables_.end() ? apply::TableState{} : it->second;  // all or nothing
   if (it == tables_.end()) work.ruleset.table = t.table;
   std::vector<std::string> dropped;  // other tables this batch deletes
   for (std::size_t i = 0; i < t.ops.size(); ++i) {
@@ -256,7 +259,7 @@ void FakeKernel::replace_elements(const std::string& table, const std::string& s
 }
 
 void FakeKernel::add_foreign_table(const std::string& name) {
-  TableState foreign;
+  apply::TableState foreign;
   foreign.ruleset.table = name;
   foreign.ruleset.comment = "someone else's";
   tables_[name] = foreign;
@@ -269,4 +272,4 @@ std::string FakeKernel::dump(const std::string& table) const {
   return backend::render_nft_table(it->second.ruleset);
 }
 
-}  // namespace op25bc::kernel
+}  // namespace op25bc::test

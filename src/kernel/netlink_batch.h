@@ -10,7 +10,7 @@
 #include "op25bc/apply/transaction.h"
 #include "op25bc/net/bulk_allocator.h"
 
-namespace op25bc::backend {
+namespace op25bc::kernel {
 
 struct NetlinkBatch {
   // BATCH_BEGIN, the messages, BATCH_END unless checking.
@@ -31,4 +31,4 @@ struct NetlinkBatch {
 NetlinkBatch build_netlink_batch(const apply::Transaction& t, std::uint32_t generation,
                                  bool check_only, std::uint32_t& seq);
 
-}  // namespace op25bc::backend
+}  // namespace op25bc::kernel

@@ -1,4 +1,4 @@
-#include "op25bc/backend/netlink_batch.h"
+#include "netlink_batch.h"
 
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
@@ -11,16 +11,16 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "nftnl.h"
 #include "op25bc/ir/shard.h"
-#include "op25bc/kernel/nftnl.h"
-#include "op25bc/kernel/rule_codec.h"
+#include "rule_codec.h"
 
-namespace op25bc::backend {
+namespace op25bc::kernel {
 
 namespace {
 
 using namespace apply;
-using namespace kernel::nftnl;
+using namespace nftnl;
 using kernel::AnonymousSet;
 
 constexpr std::size_t kMessageRoom = 64 * 1024;  // reserved for any message but elements
@@ -346,4 +346,4 @@ NetlinkBatch build_netlink_batch(const Transaction& t, std::uint32_t generation,
   return builder.take();
 }
 
-}  // namespace op25bc::backend
+}  // namespace op25bc::kernel

@@ -1,4 +1,4 @@
-// A kernel in memory for unit tests: applies a transaction all-or-nothing
+// A kernel in memory for unit tests (apply::Kernel): applies a transaction all-or-nothing
 // with the checks the real one makes (existence, references, overlapping
 // intervals, non-empty chains, the generation id) and counts messages.
 #pragma once
@@ -6,22 +6,23 @@
 #include <map>
 #include <utility>
 
-#include "op25bc/kernel/kernel.h"
+#include "op25bc/apply/kernel.h"
 
-namespace op25bc::kernel {
+namespace op25bc::test {
 
-class FakeKernel final : public Kernel {
+class FakeKernel final : public apply::Kernel {
  public:
   std::uint32_t generation() override { return generation_; }
-  Instance instance() override { return instance_; }
+  apply::Instance instance() override { return instance_; }
   std::vector<std::pair<std::string, std::string>> tables() override;
-  std::optional<TableState> read(const std::string& table, const ElementRead& elements) override;
-  CommitResult commit(const apply::Transaction& t, std::uint32_t generation,
-                      bool check_only) override;
+  std::optional<apply::TableState> read(const std::string& table,
+                                        const apply::ElementRead& elements) override;
+  apply::CommitResult commit(const apply::Transaction& t, std::uint32_t generation,
+                             bool check_only) override;
 
   // Test controls.
-  void bump_generation() { ++generation_; }                    // someone else committed
-  void set_instance(Instance i) { instance_ = std::move(i); }  // a reboot, another namespace
+  void bump_generation() { ++generation_; }                           // someone else committed
+  void set_instance(apply::Instance i) { instance_ = std::move(i); }  // a reboot, another namespace
   // Someone else's change inside op25bc's own table: the set's elements
   // replaced, the set left in place (its handle unchanged).
   void replace_elements(const std::string& table, const std::string& set, net::Intervals e);
@@ -38,9 +39,9 @@ class FakeKernel final : public Kernel {
   std::string dump(const std::string& table) const;
 
  private:
-  std::map<std::string, TableState> tables_;
+  std::map<std::string, apply::TableState> tables_;
   std::uint32_t generation_ = 1;
-  Instance instance_{"0f2c6a1e-boot", 7};
+  apply::Instance instance_{"0f2c6a1e-boot", 7};
   std::uint64_t next_handle_ = 1;
   std::optional<std::size_t> fail_at_;
   std::size_t commits_ = 0;
@@ -49,4 +50,4 @@ class FakeKernel final : public Kernel {
   std::vector<std::string> sets_read_;
 };
 
-}  // namespace op25bc::kernel
+}  // namespace op25bc::test
