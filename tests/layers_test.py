@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""The folder layout is the pipeline: each folder of src/ (with its headers
+under include/op25bc/) includes only folders of lower layers, so every
+dependency points one way. A new folder must be given a layer here."""
+import pathlib
+import re
+import sys
+
+# Lowest first; a folder may include its own headers and those of lower layers.
+LAYERS = [
+    {"text", "time"},
+    {"diag"},
+    {"net"},
+    {"io"},
+    {"policy"},
+    {"eval", "explain"},
+    {"ir", "timeline"},
+    {"backend"},
+    {"apply"},
+    {"kernel", "schedule"},
+    {"cli"},
+]
+LAYER = {folder: n for n, layer in enumerate(LAYERS) for folder in layer}
+INCLUDE = re.compile(r'#include "op25bc/([a-z_]+)/')
+
+
+def main():
+    root = pathlib.Path(sys.argv[1])
+    problems = []
+    folders = sorted(p.name for p in (root / "src").iterdir() if p.is_dir())
+    for folder in folders:
+        if folder not in LAYER:
+            problems.append(f"src/{folder}: no layer in tests/layers_test.py")
+            continue
+        files = list((root / "src" / folder).glob("*.[ch]*"))
+        files += list((root / "include" / "op25bc" / folder).glob("*.h"))
+        for path in files:
+            for target in INCLUDE.findall(path.read_text()):
+                if target != folder and LAYER.get(target, 99) >= LAYER[folder]:
+                    problems.append(f"{path.relative_to(root)}: {folder} includes {target}, "
+                                    "which is not below it")
+    for p in problems:
+        print(p)
+    print(f"{len(folders)} folders, {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
