@@ -12,8 +12,12 @@ namespace op25bc::apply {
 
 namespace {
 
-// Version 6: set digests instead of elements; 5: bound to boot id and
-// namespace cookie, checksummed; 4: the pending flag; 3: active phase ids.
+// The format's version is the magic's last byte: a record of any other
+// version is not read (the elements are read back instead), never converted.
+// Layout: magic, generation, boot id, namespace cookie, table, fingerprint,
+// instant, op25bc version, pending flag, active phase ids, then per set its
+// name, family, handle, interval count and 128-bit digest; an XXH3-64 of all
+// that last. Integers are in host order: the record never leaves its machine.
 constexpr char kMagic[8] = {'O', 'P', '2', '5', 'B', 'C', 'R', '6'};
 
 class Writer {

@@ -2,6 +2,7 @@
 
 #include "op25bc/ir/shard.h"
 #include "op25bc/text/escape.h"
+#include "op25bc/text/join.h"
 
 namespace op25bc::backend {
 
@@ -15,9 +16,7 @@ std::string_view family_keyword(net::Family f) {
 
 std::string ports_text(const std::vector<std::uint16_t>& ports) {
   if (ports.size() == 1) return std::to_string(ports[0]);
-  std::string out = "{ ";
-  for (std::size_t i = 0; i < ports.size(); ++i) out += (i ? ", " : "") + std::to_string(ports[i]);
-  return out + " }";
+  return "{ " + text::join(ports, [](std::uint16_t port) { return std::to_string(port); }) + " }";
 }
 
 struct MatchText {

@@ -19,6 +19,7 @@
 #include "op25bc/policy/resolve.h"
 #include "op25bc/schedule/activation.h"
 #include "op25bc/text/escape.h"
+#include "op25bc/text/join.h"
 #include "op25bc/timeline/timeline.h"
 #include "support.h"
 
@@ -243,10 +244,8 @@ int run_status(const StatusArgs& args, Io io) {
     // Names and comments come from the kernel: anyone may have written them.
     io.out << "table inet " << args.table << ": " << text::printable(table->ruleset.comment)
            << "\n";
-    io.out << "active phases: ";
-    for (std::size_t i = 0; i < active.size(); ++i)
-      io.out << (i ? ", " : "") << text::printable(active[i]);
-    io.out << (active.empty() ? "none\n" : "\n");
+    io.out << "active phases: "
+           << (active.empty() ? std::string{"none"} : text::join(active, text::printable)) << "\n";
     // A set cut into blocks is one line: its slices' elements summed.
     struct Line {
       std::string name;
@@ -340,8 +339,7 @@ int run_activate(const ActivateArgs& args, Io io) {
   }
   std::string line = "op25bc activate " + args.policy + " at " + format_time(*now, p.zone);
   if (plan.apply_at != *now) line += " (keeping the state of " + options.applied_at + ")";
-  std::string phases;
-  for (const auto& id : options.active_phases) phases += (phases.empty() ? "" : ", ") + id;
+  const std::string phases = text::join(options.active_phases);
   line += phases.empty() ? ": no phase active; " : ": phases " + phases + " active; ";
   line += out->in_sync ? std::string{"no change"} : apply::summary(out->transaction);
   if (out->drift_repaired) line += "; " + drift_text(p.table);

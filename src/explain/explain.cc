@@ -1,6 +1,7 @@
 #include "op25bc/explain/explain.h"
 
 #include "op25bc/text/escape.h"
+#include "op25bc/text/join.h"
 
 #include <algorithm>
 
@@ -129,10 +130,9 @@ std::string pool_label(const Policy& p, const policy::PoolIndex::Entry& e) {
 
 std::string smarthost_label(const policy::Smarthost& s) {
   std::string out = s.hostname.empty() ? s.id : s.hostname + " (smarthost \"" + s.id + "\")";
-  std::string addresses;
-  for (const auto& a : s.addresses.items)
-    addresses += (addresses.empty() ? "" : ", ") + net::to_string(net::Address{a.family, a.base});
-  return out + " at " + addresses;
+  return out + " at " + text::join(s.addresses.items, [](const net::Prefix& a) {
+           return net::to_string(net::Address{a.family, a.base});
+         });
 }
 
 // Smarthosts serving the pool's region (those with no regions serve all).
@@ -185,9 +185,8 @@ std::string summary(const Policy& p, const Query& q, const Explanation& e) {
     case Reason::no_phase:
       return "no blocking phase is active for this pool yet";
     case Reason::destination_not_covered: {
-      std::string out;
-      for (std::size_t i : e.pool_phases) out += (out.empty() ? "" : ", ") + phase_label(p, i);
-      return out + " applies to this pool but does not block this destination";
+      return text::join(e.pool_phases, [&](std::size_t i) { return phase_label(p, i); }) +
+             " applies to this pool but does not block this destination";
     }
     case Reason::blocked: {
       const Phase& phase = p.phases[*e.phase];
@@ -218,10 +217,8 @@ std::string to_text(const Policy& p, const Query& q, const Explanation& e) {
                          format_time(q.at, p.zone));
   line("source", e.pool ? pool_label(p, *e.pool) : std::string{"not in any pool"});
   if (!e.destinations.empty()) {
-    std::string groups;
-    for (std::size_t d : e.destinations)
-      groups += (groups.empty() ? "" : ", ") + p.destinations[d].id;
-    line("destination groups", groups);
+    line("destination groups",
+         text::join(e.destinations, [&](std::size_t d) { return p.destinations[d].id; }));
   }
   line("reason", summary(p, q, e));
   if (e.upcoming) {

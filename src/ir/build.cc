@@ -7,6 +7,7 @@
 #include "op25bc/net/address_set.h"
 #include "op25bc/policy/resolve.h"
 #include "op25bc/text/escape.h"
+#include "op25bc/text/join.h"
 
 namespace op25bc::ir {
 
@@ -24,12 +25,6 @@ std::string comment(const std::string& raw) {
   std::erase(text, '"');
   if (text.size() > kCommentMax) text = text::truncate_utf8(text, kCommentMax - 3) + "...";
   return text;
-}
-
-std::string join_ids(const std::vector<std::string>& ids) {
-  std::string out;
-  for (const auto& id : ids) out += (out.empty() ? "" : ", ") + id;
-  return out;
 }
 
 std::string set_name(std::string_view base, net::Family f) {
@@ -160,7 +155,7 @@ class Builder {
     it->second = policy::nft_name(users.front()) + "_src";
     net::AddressSet sources = pool_union(phase.pool_indexes);
     const std::string text =
-        "pools selected by phase" + std::string{users.size() > 1 ? "s " : " "} + join_ids(users);
+        "pools selected by phase" + std::string{users.size() > 1 ? "s " : " "} + text::join(users);
     for (net::Family f : {net::Family::v4, net::Family::v6})
       if (!sources.of(f).empty()) add_set(it->second, f, text, sources);
     return it->second;
@@ -177,7 +172,7 @@ class Builder {
     destinations.merge();
     for (net::Family f : {net::Family::v4, net::Family::v6})
       if (!destinations.of(f).empty())
-        add_set(base, f, "destinations blocked by phase " + phase.id + ": " + join_ids(ids),
+        add_set(base, f, "destinations blocked by phase " + phase.id + ": " + text::join(ids),
                 destinations);
     return base;
   }

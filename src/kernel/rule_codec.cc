@@ -372,16 +372,4 @@ ir::Rule decode_rule(const nftnl_rule* rule,
   return Decoder(anonymous_ports).run(rule);
 }
 
-std::vector<std::string> anonymous_sets_used(const nftnl_rule* rule) {
-  std::vector<std::string> out;
-  auto* it = nftnl_expr_iter_create(rule);
-  while (nftnl_expr* e = nftnl_expr_iter_next(it)) {
-    if (std::strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "lookup") != 0) continue;
-    const char* set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
-    if (set && std::strncmp(set, "__set", 5) == 0) out.emplace_back(set);
-  }
-  nftnl_expr_iter_destroy(it);
-  return out;
-}
-
 }  // namespace op25bc::kernel

@@ -26,7 +26,4 @@ void encode_rule(nftnl_rule* out, const ir::Rule& rule, const std::optional<Anon
 ir::Rule decode_rule(const nftnl_rule* rule,
                      const std::map<std::string, std::vector<std::uint16_t>>& anonymous_ports);
 
-// Names of anonymous sets a rule looks up ("__set0"), to read their elements.
-std::vector<std::string> anonymous_sets_used(const nftnl_rule* rule);
-
 }  // namespace op25bc::kernel

@@ -1,4 +1,5 @@
 #include "op25bc/policy/check.h"
+#include "op25bc/text/join.h"
 
 #include <algorithm>
 
@@ -67,11 +68,12 @@ void check_smarthosts(const Policy& p, const PoolIndex& index, Diagnostics& diag
         if (blocked[e.pool] && (!pool || e.pool < *pool)) pool = e.pool;
       });
       if (!pool) continue;
-      std::string phases;
-      std::size_t count = 0;
+      std::vector<std::string> blocking;
       for (const Phase& phase : p.phases)
         if (std::count(phase.pool_indexes.begin(), phase.pool_indexes.end(), *pool))
-          phases += (count++ ? ", " : "") + quote(phase.id);
+          blocking.push_back(phase.id);
+      const std::size_t count = blocking.size();
+      const std::string phases = text::join(blocking, quote);
       diags.error(item_pointer("smarthosts", s, "addresses", addresses.position(i)),
                   "smarthost address " + net::to_string(a) + " lies in pool " +
                       quote(p.pools[*pool].id) + ", which " + (count > 1 ? "phases " : "phase ") +

@@ -1,4 +1,5 @@
 #include "op25bc/policy/resolve.h"
+#include "op25bc/text/join.h"
 
 #include <algorithm>
 #include <map>
@@ -53,9 +54,7 @@ std::string unknown_hint(const std::string& id, const std::vector<std::string>& 
   const std::string guess = did_you_mean(id, known);
   if (!guess.empty()) return "did you mean \"" + guess + "\"?";
   if (known.empty()) return "no " + std::string{kind} + " is defined";
-  std::string list;
-  for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-  return "defined " + std::string{kind} + "s: " + list;
+  return "defined " + std::string{kind} + "s: " + text::join(known);
 }
 
 // Reports each id in `refs` missing from `known`; returns the indexes found.

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "op25bc/diag/diagnostics.h"
+#include "op25bc/text/join.h"
 
 namespace op25bc::timeline {
 
@@ -14,9 +15,7 @@ namespace {
 using policy::Policy;
 
 std::string ports_text(const std::vector<std::uint16_t>& ports) {
-  std::string out;
-  for (auto port : ports) out += (out.empty() ? "" : ", ") + std::to_string(port);
-  return out;
+  return text::join(ports, [](std::uint16_t port) { return std::to_string(port); });
 }
 
 std::string phase_start_text(const Policy& p, const policy::Phase& phase) {
@@ -25,10 +24,8 @@ std::string phase_start_text(const Policy& p, const policy::Phase& phase) {
                     std::to_string(phase.pool_indexes.size()) + " pool" +
                     (phase.pool_indexes.size() == 1 ? "" : "s") + " to ";
   if (phase.block_all) return out + "all destinations except smarthosts";
-  std::string ids;
-  for (std::size_t d : phase.destination_indexes)
-    ids += (ids.empty() ? "" : ", ") + p.destinations[d].id;
-  return out + ids;
+  return out +
+         text::join(phase.destination_indexes, [&](std::size_t d) { return p.destinations[d].id; });
 }
 
 }  // namespace
@@ -77,8 +74,8 @@ std::string to_text(const Policy& p, const std::vector<Event>& events) {
   for (const Event& e : events) {
     out += format_time(e.at, p.zone) + (e.ruleset_changes ? "" : "  (ruleset unchanged)") + "\n";
     for (const Change& c : e.changes) out += "  " + text::printable(c.text) + "\n";
-    std::string active;
-    for (std::size_t i : e.after.phases) active += (active.empty() ? "" : ", ") + p.phases[i].id;
+    const std::string active =
+        text::join(e.after.phases, [&](std::size_t i) { return p.phases[i].id; });
     out += "  active phases: " + (active.empty() ? std::string{"none"} : active) + "\n";
   }
   return out;

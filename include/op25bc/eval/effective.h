@@ -1,4 +1,4 @@
-// Stage 2: what the policy says at one instant.
+// The evaluation: what the policy says at one instant.
 #pragma once
 
 #include <vector>

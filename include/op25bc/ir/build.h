@@ -1,4 +1,4 @@
-// Stage 3: effective state -> ruleset IR.
+// The build pass: effective state -> ruleset IR.
 //
 // Layout (rule count depends on the number of active phases, never on prefixes):
 //   chain forward  hook forward: tcp dport {ports} jump check

@@ -1,5 +1,6 @@
-// Stage 3: the ruleset IR. Backends (nft text, nft JSON, netlink) render it;
-// the kernel reader will produce it; the differ compares two of them.
+// The ruleset IR: what ir::build makes of the effective state. The backends
+// render it (nft text, nft JSON), the netlink encoder sends it, the kernel
+// reader decodes the kernel's table into it, and the differ compares two.
 #pragma once
 
 #include <cstdint>

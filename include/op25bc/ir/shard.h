@@ -1,4 +1,4 @@
-// Stage 3b: cut large source sets by address block.
+// The shard pass (after build): cut large source sets by address block.
 //
 // The kernel dumps an interval set in time quadratic in its size and walks
 // the whole set on a commit that touches it, so no set may grow without

@@ -1,6 +1,6 @@
-// Pass 4: semantic checks that a schema cannot express: port conflicts, pool
-// overlaps, smarthosts inside blocked pools, exemptions outside every pool,
-// and warnings about risky rollouts.
+// The check pass (last; see load.cc): semantic checks that a schema cannot
+// express: port conflicts, pool overlaps, smarthosts inside blocked pools,
+// exemptions outside every pool, and warnings about risky rollouts.
 #pragma once
 
 #include "op25bc/diag/diagnostics.h"

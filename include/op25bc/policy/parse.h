@@ -1,4 +1,4 @@
-// Pass 1: JSON document -> policy model, with every structural problem
+// The parse pass: JSON document -> policy model, with every structural problem
 // (unknown or missing keys, wrong types, bad prefixes, dates, ports) reported.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Pass 3 (after resolve): every pool prefix as an interval, sorted once and
+// The index pass (after resolve): every pool prefix as an interval, sorted once and
 // kept in the validated model. The checks ask "which pools does this range
 // touch?", explain asks "which pool holds this address?", and the ruleset
 // builder reads each phase's source set off it in order, with no second sort.

@@ -1,8 +1,9 @@
-// Pass 0: policy text -> JSON document. The DOM holds everything except the
-// large prefix arrays (pool, smarthost, destination and exemption prefixes),
-// which are parsed into prefixes as they are read, never stored as a million
-// JSON strings. Problems in them are kept, not reported, so the parse pass
-// reports them in document order like every other diagnostic.
+// The first pass of the policy front end: text -> JSON document. The DOM
+// holds everything except the large prefix arrays (pool, smarthost,
+// destination and exemption prefixes), which are parsed into prefixes as they
+// are read, never stored as a million JSON strings. Problems in them are
+// kept, not reported, so the parse pass reports them in document order like
+// every other diagnostic.
 #pragma once
 
 #include <memory>

@@ -1,6 +1,6 @@
-// Pass 2: ids and references. Reports duplicate ids and dangling references,
-// then resolves each phase's scope to pool indexes and its block list to
-// destination indexes.
+// The resolve pass (after parse): ids and references. Reports duplicate ids
+// and dangling references, then resolves each phase's scope to pool indexes
+// and its block list to destination indexes.
 #pragma once
 
 #include "op25bc/diag/diagnostics.h"
