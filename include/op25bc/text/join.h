@@ -22,7 +22,8 @@ std::string join(const Range& range, Show show, std::string_view separator = ", 
 // The strings of `range`, with `separator` between.
 template <typename Range>
 std::string join(const Range& range, std::string_view separator = ", ") {
-  return join(range, [](const auto& s) -> const auto& { return s; }, separator);
+  return join(
+      range, [](const auto& s) -> const auto& { return s; }, separator);
 }
 
 }  // namespace op25bc::text
