@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,6 +72,15 @@ constexpr std::uint32_t generation_after(std::uint32_t guard) {
   return guard + 1 == 0 ? 1 : guard + 1;
 }
 
+// Failing to talk to the kernel at all (no nf_tables, no permission, a socket
+// error, a dump that kept being interrupted), worded for the operator. Every
+// Kernel call may throw it; nothing else a kernel does is an exception.
+struct KernelError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// A batch the kernel refused is a result, not an exception: its errno, the
+// operation it named, and what changed (nothing: batches are atomic).
 struct CommitResult {
   bool ok = false;
   bool generation_changed = false;       // ERESTART: someone committed since we read

@@ -2,18 +2,12 @@
 #pragma once
 
 #include <memory>
-#include <stdexcept>
 
 #include "op25bc/apply/kernel.h"
 
 struct mnl_socket;
 
 namespace op25bc::kernel {
-
-// A failure talking to the kernel, worded for the operator.
-struct KernelError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 struct CounterValue {
   std::string name;
@@ -23,7 +17,7 @@ struct CounterValue {
 
 class NetlinkKernel final : public apply::Kernel {
  public:
-  NetlinkKernel();  // throws KernelError
+  NetlinkKernel();  // throws apply::KernelError
   ~NetlinkKernel() override;
   NetlinkKernel(const NetlinkKernel&) = delete;
   NetlinkKernel& operator=(const NetlinkKernel&) = delete;
