@@ -34,24 +34,34 @@ std::string state_path(const std::string& given, const std::string& table, bool 
   return "/var/lib/op25bc/" + table + ".state";
 }
 
-// The policy object behind a failed operation, for the error message.
-std::string origin(const apply::Op& op, const policy::Policy& p) {
+// The object a failed operation names, and where the policy says it comes
+// from (ir::Origin, filled by ir::build), for the error message.
+std::string origin(const apply::Op& op, const ir::Ruleset& desired) {
   std::string object;
-  if (const auto* s = std::get_if<apply::AddSet>(&op)) object = s->name;
-  if (const auto* e = std::get_if<apply::AddElements>(&op)) object = e->set;
-  if (const auto* e = std::get_if<apply::DeleteElements>(&op)) object = e->set;
-  if (const auto* c = std::get_if<apply::AddCounter>(&op)) object = c->counter.name;
-  if (const auto* r = std::get_if<apply::AddRule>(&op)) object = "chain " + r->chain;
-  if (object.empty()) return "table inet " + p.table;
-  for (std::size_t i = 0; i < p.phases.size(); ++i) {
-    const std::string name = policy::nft_name(p.phases[i].id);
-    for (const char* suffix : {"", "_src4", "_src6", "_dst4", "_dst6"})
-      if (object == name + suffix)
-        return object + " (phase \"" + p.phases[i].id + "\", /phases/" + std::to_string(i) + ")";
+  const ir::Origin* from = nullptr;
+  const auto set = [&](const std::string& name) {
+    object = "set " + name;
+    for (const auto& s : desired.sets)
+      if (s.name == name) from = &s.origin;
+  };
+  if (const auto* s = std::get_if<apply::AddSet>(&op)) set(s->name);
+  if (const auto* e = std::get_if<apply::AddElements>(&op)) set(e->set);
+  if (const auto* e = std::get_if<apply::DeleteElements>(&op)) set(e->set);
+  if (const auto* c = std::get_if<apply::AddCounter>(&op)) {
+    object = "counter " + c->counter.name;
+    from = &c->counter.origin;
   }
-  if (object.rfind("smarthost", 0) == 0) return object + " (/smarthosts)";
-  if (object.rfind("exempt", 0) == 0) return object + " (/exemptions)";
-  return object;
+  if (const auto* r = std::get_if<apply::AddRule>(&op)) {
+    object = "a rule in chain " + r->chain;
+    from = &r->rule.origin;
+  }
+  if (object.empty()) return "table inet " + desired.table;
+  if (from == nullptr || from->pointers.empty()) return object;
+  constexpr std::size_t kShown = 3;  // an exemption set may come from thousands
+  const auto& all = from->pointers;
+  const std::vector<std::string> shown(all.begin(), all.begin() + std::min(all.size(), kShown));
+  return object + ", from " + text::join(shown) +
+         (all.size() > kShown ? " and " + std::to_string(all.size() - kShown) + " more" : "");
 }
 
 std::string drift_text(const std::string& table) {
@@ -90,7 +100,8 @@ std::optional<apply::ReconcileOutcome> reconcile_kernel(const policy::Policy& p,
     if (!out.ok) {
       io.err << "op25bc: " << out.error;
       if (out.commit.failed_op)
-        io.err << " (caused by " << origin(out.transaction.ops[*out.commit.failed_op], p) << ")";
+        io.err << " (caused by " << origin(out.transaction.ops[*out.commit.failed_op], desired)
+               << ")";
       io.err << "; the ruleset is unchanged\n";
       return std::nullopt;
     }

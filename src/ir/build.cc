@@ -66,11 +66,26 @@ class Builder {
     for (const Phase& phase : p_.phases)
       out_.counters.push_back(
           {policy::nft_name(phase.id),
-           comment("phase " + phase.id + (phase.name.empty() ? "" : ": " + phase.name))});
+           comment("phase " + phase.id + (phase.name.empty() ? "" : ": " + phase.name)),
+           {{pointer_of(phase)}}});
   }
 
-  void add_set(std::string base, net::Family f, std::string text, net::AddressSet& source) {
-    out_.sets.push_back({set_name(base, f), f, comment(std::move(text)), std::move(source.of(f))});
+  void add_set(std::string base, net::Family f, std::string text, net::AddressSet& source,
+               Origin origin) {
+    Set set{set_name(base, f), f, comment(std::move(text)), std::move(source.of(f))};
+    set.origin = std::move(origin);
+    out_.sets.push_back(std::move(set));
+  }
+
+  std::string pointer_of(const Phase& phase) const {
+    return "/phases/" + std::to_string(&phase - p_.phases.data());
+  }
+
+  // The exemptions of these indexes into Policy::exemptions.
+  Origin exemptions_origin(const std::vector<std::size_t>& indexes) const {
+    Origin o;
+    for (std::size_t i : indexes) o.pointers.push_back("/exemptions/" + std::to_string(i));
+    return o;
   }
 
   static bool active(const std::vector<std::size_t>& list, std::size_t i) {
@@ -86,20 +101,26 @@ class Builder {
     const auto seconds = static_cast<std::int64_t>(next_->at.time_since_epoch().count());
     for (const bool until : {true, false}) {
       net::AddressSet set;
+      std::vector<std::size_t> used;
       for (std::size_t i = 0; i < p_.exemptions.size(); ++i)
-        if (active(state_.exemptions, i) == until && active(next_->after.exemptions, i) != until)
+        if (active(state_.exemptions, i) == until && active(next_->after.exemptions, i) != until) {
+          used.push_back(i);
           for (const auto& a : p_.exemptions[i].prefixes.items) set.add(a);
+        }
       set.merge();
+      const Origin origin = exemptions_origin(used);
       const std::string base = until ? "exempt_until" : "exempt_from";
       for (net::Family f : {net::Family::v4, net::Family::v6}) {
         add_set(base, f,
                 until ? "exemptions ending at the next boundary"
                       : "exemptions starting at the next boundary",
-                set);
+                set, origin);
         rules.push_back(
             {{MetaTime{until, seconds}, AddressInSet{f, Direction::source, set_name(base, f)}},
              {},
-             {Verdict::Kind::return_, {}}});
+             {Verdict::Kind::return_, {}},
+             {},
+             origin});
       }
     }
   }
@@ -108,24 +129,40 @@ class Builder {
     net::AddressSet smarthosts, exempt;
     for (const auto& s : p_.smarthosts)
       for (const auto& a : s.addresses.items) smarthosts.add(a);
+    std::vector<std::size_t> used;
     for (std::size_t i = 0; i < p_.exemptions.size(); ++i)
-      if (exempt_throughout(i))
+      if (exempt_throughout(i)) {
+        used.push_back(i);
         for (const auto& a : p_.exemptions[i].prefixes.items) exempt.add(a);
+      }
     smarthosts.merge();
     exempt.merge();
     for (net::Family f : {net::Family::v4, net::Family::v6})
-      add_set("smarthost", f, "smarthosts: never blocked as destinations", smarthosts);
+      add_set("smarthost", f, "smarthosts: never blocked as destinations", smarthosts,
+              smarthosts_origin());
     for (net::Family f : {net::Family::v4, net::Family::v6})
-      add_set("exempt", f, "active exemptions: never blocked as sources", exempt);
+      add_set("exempt", f, "active exemptions: never blocked as sources", exempt,
+              exemptions_origin(used));
+  }
+
+  Origin smarthosts_origin() const {
+    Origin o;
+    for (std::size_t k = 0; k < p_.smarthosts.size(); ++k)
+      o.pointers.push_back("/smarthosts/" + std::to_string(k));
+    return o;
   }
 
   std::vector<Rule> fixed_returns() const {
     std::vector<Rule> rules;
     for (auto direction : {Direction::destination, Direction::source})
       for (net::Family f : {net::Family::v4, net::Family::v6}) {
-        const char* base = direction == Direction::destination ? "smarthost" : "exempt";
+        const bool smarthost = direction == Direction::destination;
         rules.push_back(
-            {{AddressInSet{f, direction, set_name(base, f)}}, {}, {Verdict::Kind::return_, {}}});
+            {{AddressInSet{f, direction, set_name(smarthost ? "smarthost" : "exempt", f)}},
+             {},
+             {Verdict::Kind::return_, {}},
+             {},
+             smarthost ? smarthosts_origin() : Origin{{"/exemptions"}}});
       }
     return rules;
   }
@@ -150,14 +187,18 @@ class Builder {
     auto [it, inserted] = source_names_.try_emplace(phase.pool_indexes);
     if (!inserted) return it->second;
     std::vector<std::string> users;
+    Origin origin;
     for (const Phase& other : p_.phases)
-      if (other.pool_indexes == phase.pool_indexes) users.push_back(other.id);
+      if (other.pool_indexes == phase.pool_indexes) {
+        users.push_back(other.id);
+        origin.pointers.push_back(pointer_of(other));
+      }
     it->second = policy::nft_name(users.front()) + "_src";
     net::AddressSet sources = pool_union(phase.pool_indexes);
     const std::string text =
         "pools selected by phase" + std::string{users.size() > 1 ? "s " : " "} + text::join(users);
     for (net::Family f : {net::Family::v4, net::Family::v6})
-      if (!sources.of(f).empty()) add_set(it->second, f, text, sources);
+      if (!sources.of(f).empty()) add_set(it->second, f, text, sources, origin);
     return it->second;
   }
 
@@ -165,15 +206,17 @@ class Builder {
     const std::string base = policy::nft_name(phase.id) + "_dst";
     net::AddressSet destinations;
     std::vector<std::string> ids;
+    Origin origin{{pointer_of(phase)}};
     for (std::size_t d : phase.destination_indexes) {
       ids.push_back(p_.destinations[d].id);
+      origin.pointers.push_back("/destinations/" + std::to_string(d));
       for (const auto& prefix : p_.destinations[d].prefixes.items) destinations.add(prefix);
     }
     destinations.merge();
     for (net::Family f : {net::Family::v4, net::Family::v6})
       if (!destinations.of(f).empty())
         add_set(base, f, "destinations blocked by phase " + phase.id + ": " + text::join(ids),
-                destinations);
+                destinations, origin);
     return base;
   }
 
@@ -197,6 +240,7 @@ class Builder {
         rule.matches.emplace_back(AddressInSet{f, Direction::destination, set_name(dst, f)});
       rule.statements.emplace_back(CounterRef{policy::nft_name(phase.id)});
       rule.verdict = {Verdict::Kind::goto_, "block"};
+      rule.origin = {{pointer_of(phase)}};
     }
   }
 

@@ -200,6 +200,7 @@ class Sharder {
         if (lo == hi) continue;
         Set slice{
             block_set(s.name, f_, block), f_, s.name + " in " + net::to_string(f_, block), {}};
+        slice.origin = s.origin;
         slice.elements.assign(s.elements.begin() + static_cast<std::ptrdiff_t>(lo),
                               s.elements.begin() + static_cast<std::ptrdiff_t>(hi));
         slice.elements.front().first = std::max(slice.elements.front().first, block.first);

@@ -133,3 +133,44 @@ TEST_CASE("kernel-timed: the next boundary's rules are installed behind meta tim
   CHECK(find_set(later, "exempt4")->elements.empty());
   CHECK(find_set(later, "exempt_until4")->elements.size() == 1);
 }
+
+TEST_CASE("every object built from the policy knows where in it it comes from") {
+  const auto p = test::load_example("spinnet");
+  const ir::Ruleset r = compile(p, test::at(p, "2006-10-01"));
+  const auto origin_of_set = [&](const std::string& name) {
+    for (const auto& s : r.sets)
+      if (s.name == name) return s.origin.pointers;
+    FAIL("no set " << name);
+    return std::vector<std::string>{};
+  };
+  using V = std::vector<std::string>;
+  CHECK(r.counters.at(0).origin.pointers == V{"/phases/0"});
+  CHECK(r.counters.at(1).origin.pointers == V{"/phases/1"});
+  CHECK(origin_of_set("phase_mobile_dst4") == V{"/phases/0", "/destinations/0"});
+  CHECK(origin_of_set("smarthost4") == V{"/smarthosts/0"});
+  CHECK(origin_of_set("exempt4") == V{"/exemptions/0"});
+  // A source set shared by phases selecting the same pools comes from each.
+  CHECK(origin_of_set("phase_mobile_src4") == V{"/phases/0", "/phases/1"});
+  std::vector<V> phase_rules;
+  for (const auto& chain : r.chains)
+    for (const auto& rule : chain.rules)
+      if (rule.verdict.target == "block") phase_rules.push_back(rule.origin.pointers);
+  CHECK(phase_rules == std::vector<V>{{"/phases/0"}, {"/phases/0"}, {"/phases/1"}, {"/phases/1"}});
+  // Origins never make two objects differ: the kernel's copy has none.
+  ir::Set bare = r.sets.at(0);
+  bare.origin = {};
+  CHECK(bare == r.sets.at(0));
+}
+
+TEST_CASE("the slices of a cut set keep the origin of the set") {
+  auto p = test::load_example("spinnet");
+  p.enforcement.max_set_intervals = 1;
+  const ir::Ruleset r = compile(p, test::at(p, "2006-10-01"));
+  std::size_t slices = 0;
+  for (const auto& s : r.sets)
+    if (s.name.rfind("phase_mobile_src4_", 0) == 0) {
+      ++slices;
+      CHECK(s.origin.pointers == std::vector<std::string>{"/phases/0", "/phases/1"});
+    }
+  CHECK(slices > 1);
+}

@@ -13,6 +13,16 @@
 
 namespace op25bc::ir {
 
+// Where an object comes from in the policy, as JSON pointers ("/phases/2"):
+// empty for op25bc's own scaffolding and for objects read from the kernel.
+// Filled by ir::build, so a kernel error on an object names its source. Not
+// part of what an object is: any two origins compare equal, so a desired
+// object equals the same object read back from the kernel.
+struct Origin {
+  std::vector<std::string> pointers;
+  friend bool operator==(const Origin&, const Origin&) { return true; }
+};
+
 struct Set {
   std::string name;
   net::Family family;
@@ -26,12 +36,14 @@ struct Set {
   // own (a map element pointing elsewhere): it never equals a desired set, so
   // a diff recreates it.
   std::string unrecognized = {};
+  Origin origin = {};
   friend bool operator==(const Set&, const Set&) = default;
 };
 
 struct Counter {
   std::string name;
   std::string comment;
+  Origin origin = {};
   friend bool operator==(const Counter&, const Counter&) = default;
 };
 
@@ -103,6 +115,7 @@ struct Rule {
   // Set only for a rule read from the kernel that op25bc cannot decode: it
   // never equals a desired rule, so a diff replaces it.
   std::string unrecognized = {};
+  Origin origin = {};
   friend bool operator==(const Rule&, const Rule&) = default;
 };
 
