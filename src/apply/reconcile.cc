@@ -6,12 +6,11 @@
 #include <unordered_map>
 
 #include "op25bc/apply/differ.h"
+#include "op25bc/ir/names.h"
 
 namespace op25bc::apply {
 
 namespace {
-
-constexpr std::string_view kOwnerMark = "managed by op25bc";
 
 // A record that describes the kernel as it is now, for op25bc's table; else nullptr.
 const Record* usable(const std::optional<Record>& record, const apply::Instance& here,
@@ -117,10 +116,6 @@ bool record_current(const Record& record, const apply::Instance& here, std::uint
          record.netns_cookie == here.netns_cookie && record.generation == generation;
 }
 
-bool owned_by_op25bc(const std::string& table_comment) {
-  return table_comment.compare(0, kOwnerMark.size(), kOwnerMark) == 0;
-}
-
 ReconcileOutcome reconcile(apply::Kernel& kernel, StateStore& state, const ir::Ruleset& desired,
                            const ReconcileOptions& o) {
   ReconcileOutcome out;
@@ -137,7 +132,7 @@ ReconcileOutcome reconcile(apply::Kernel& kernel, StateStore& state, const ir::R
     const apply::ElementRead wanted = elements_to_read(trusted, desired, digests);
     std::optional<apply::TableState> current = kernel.read(desired.table, wanted);
     bool replace = false;
-    if (current && !owned_by_op25bc(current->ruleset.comment)) {
+    if (current && !ir::owned_by_op25bc(current->ruleset.comment)) {
       if (!o.adopt) {
         out.error = "table inet " + desired.table +
                     " exists and was not created by op25bc; refusing to change it (use --adopt "
@@ -161,7 +156,7 @@ ReconcileOutcome reconcile(apply::Kernel& kernel, StateStore& state, const ir::R
     // Tables op25bc made under a name the policy no longer uses still block:
     // they go in the same batch.
     for (const auto& [name, comment] : kernel.tables())
-      if (name != desired.table && owned_by_op25bc(comment))
+      if (name != desired.table && ir::owned_by_op25bc(comment))
         out.transaction.ops.push_back(DeleteTable{name});
     if (out.transaction.empty()) {
       // Read back: record it at the generation read, so the next run need not.

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "op25bc/ir/shard.h"
+#include "op25bc/ir/names.h"
 
 namespace op25bc::backend {
 

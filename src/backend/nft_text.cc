@@ -1,6 +1,6 @@
 #include "op25bc/backend/nft_text.h"
 
-#include "op25bc/ir/shard.h"
+#include "op25bc/ir/names.h"
 #include "op25bc/text/escape.h"
 #include "op25bc/text/join.h"
 

@@ -13,7 +13,7 @@
 #include "op25bc/compile.h"
 #include "op25bc/eval/effective.h"
 #include "op25bc/io/atomic_file.h"
-#include "op25bc/ir/shard.h"
+#include "op25bc/ir/names.h"
 #include "op25bc/kernel/netlink_kernel.h"
 #include "op25bc/kernel/throwaway.h"
 #include "op25bc/policy/resolve.h"
@@ -215,7 +215,7 @@ int run_status(const StatusArgs& args, Io io) {
     const apply::Instance here = kernel.instance();
     nlohmann::json j;
     j["table"] = args.table;
-    j["owned_by_op25bc"] = apply::owned_by_op25bc(table->ruleset.comment);
+    j["owned_by_op25bc"] = ir::owned_by_op25bc(table->ruleset.comment);
     j["comment"] = table->ruleset.comment;
     j["generation"] = generation;
     std::vector<std::string> active;

@@ -4,6 +4,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "op25bc/ir/names.h"
 #include "op25bc/net/address_set.h"
 #include "op25bc/policy/resolve.h"
 #include "op25bc/text/escape.h"
@@ -27,10 +28,6 @@ std::string comment(const std::string& raw) {
   return text;
 }
 
-std::string set_name(std::string_view base, net::Family f) {
-  return std::string{base} + (f == net::Family::v4 ? "4" : "6");
-}
-
 class Builder {
  public:
   Builder(const Policy& p, const eval::EffectiveState& s, const std::optional<Boundary>& next)
@@ -42,11 +39,10 @@ class Builder {
     if (p_.pool_index.size() != prefixes)
       throw std::logic_error("ir::build: the policy's pool index is missing (see load_text)");
     out_.table = p_.table;
-    out_.comment = comment("managed by op25bc" +
-                           (p_.operator_name.empty() ? "" : ": " + p_.operator_name + " OP25B"));
+    out_.comment = comment(table_comment(p_.operator_name));
     add_counters();
     add_fixed_sets();
-    Chain check{"check", std::nullopt, fixed_returns()};
+    Chain check{std::string{kCheckChain}, std::nullopt, fixed_returns()};
     if (next_) add_timed_exemptions(check.rules);
     for (std::size_t i = 0; i < p_.phases.size(); ++i) {
       const bool now = active(state_.phases, i);
@@ -109,7 +105,7 @@ class Builder {
         }
       set.merge();
       const Origin origin = exemptions_origin(used);
-      const std::string base = until ? "exempt_until" : "exempt_from";
+      const std::string base{until ? kExemptUntilSet : kExemptFromSet};
       for (net::Family f : {net::Family::v4, net::Family::v6}) {
         add_set(base, f,
                 until ? "exemptions ending at the next boundary"
@@ -138,10 +134,10 @@ class Builder {
     smarthosts.merge();
     exempt.merge();
     for (net::Family f : {net::Family::v4, net::Family::v6})
-      add_set("smarthost", f, "smarthosts: never blocked as destinations", smarthosts,
-              smarthosts_origin());
+      add_set(std::string{kSmarthostSet}, f, "smarthosts: never blocked as destinations",
+              smarthosts, smarthosts_origin());
     for (net::Family f : {net::Family::v4, net::Family::v6})
-      add_set("exempt", f, "active exemptions: never blocked as sources", exempt,
+      add_set(std::string{kExemptSet}, f, "active exemptions: never blocked as sources", exempt,
               exemptions_origin(used));
   }
 
@@ -158,7 +154,7 @@ class Builder {
       for (net::Family f : {net::Family::v4, net::Family::v6}) {
         const bool smarthost = direction == Direction::destination;
         rules.push_back(
-            {{AddressInSet{f, direction, set_name(smarthost ? "smarthost" : "exempt", f)}},
+            {{AddressInSet{f, direction, set_name(smarthost ? kSmarthostSet : kExemptSet, f)}},
              {},
              {Verdict::Kind::return_, {}},
              {},
@@ -193,7 +189,7 @@ class Builder {
         users.push_back(other.id);
         origin.pointers.push_back(pointer_of(other));
       }
-    it->second = policy::nft_name(users.front()) + "_src";
+    it->second = source_set_base(users.front());
     net::AddressSet sources = pool_union(phase.pool_indexes);
     const std::string text =
         "pools selected by phase" + std::string{users.size() > 1 ? "s " : " "} + text::join(users);
@@ -203,7 +199,7 @@ class Builder {
   }
 
   std::string destination_sets(const Phase& phase) {
-    const std::string base = policy::nft_name(phase.id) + "_dst";
+    const std::string base = destination_set_base(phase.id);
     net::AddressSet destinations;
     std::vector<std::string> ids;
     Origin origin{{pointer_of(phase)}};
@@ -239,7 +235,7 @@ class Builder {
       if (!phase.block_all)
         rule.matches.emplace_back(AddressInSet{f, Direction::destination, set_name(dst, f)});
       rule.statements.emplace_back(CounterRef{policy::nft_name(phase.id)});
-      rule.verdict = {Verdict::Kind::goto_, "block"};
+      rule.verdict = {Verdict::Kind::goto_, std::string{kBlockChain}};
       rule.origin = {{pointer_of(phase)}};
     }
   }
@@ -247,12 +243,14 @@ class Builder {
   Chain forward_chain() const {
     auto ports = p_.enforcement.ports;
     std::sort(ports.begin(), ports.end());  // canonical, as the kernel reads them back
-    Rule rule{{TcpDestinationPorts{std::move(ports)}}, {}, {Verdict::Kind::jump, "check"}};
-    return {"forward", BaseChain{}, {std::move(rule)}};
+    Rule rule{{TcpDestinationPorts{std::move(ports)}},
+              {},
+              {Verdict::Kind::jump, std::string{kCheckChain}}};
+    return {std::string{kForwardChain}, BaseChain{}, {std::move(rule)}};
   }
 
   Chain block_chain() const {
-    Chain chain{"block", std::nullopt, {}};
+    Chain chain{std::string{kBlockChain}, std::nullopt, {}};
     if (const auto& log = p_.enforcement.log) {
       Rule rule;
       if (log->rate) rule.statements.push_back(Limit{log->rate->count, log->rate->unit});

@@ -5,13 +5,11 @@
 #include <set>
 #include <stdexcept>
 
+#include "op25bc/ir/names.h"
+
 namespace op25bc::ir {
 
 namespace {
-
-const char* family_digit(net::Family f) {
-  return f == net::Family::v4 ? "4" : "6";
-}
 
 // The intervals of `s` that meet `block`, as an index range.
 std::pair<std::size_t, std::size_t> meeting(const net::Intervals& s, const net::Interval& block) {
@@ -25,25 +23,6 @@ std::pair<std::size_t, std::size_t> meeting(const net::Intervals& s, const net::
 std::size_t count_in(const net::Intervals& s, const net::Interval& block) {
   const auto [lo, hi] = meeting(s, block);
   return hi - lo;
-}
-
-int block_length(net::Family f, const net::Interval& block) {
-  const auto length = net::exact_prefix_length(f, block);
-  if (!length) throw std::logic_error("ir::shard: a block is not an aligned prefix");
-  return *length;
-}
-
-// "0a000_17": the block's leading hex digits, then its prefix length.
-std::string block_suffix(net::Family f, const net::Interval& block) {
-  const int length = block_length(f, block);
-  const int digits = (length + 3) / 4;
-  std::string hex;
-  const int bits = net::address_bits(f);
-  for (int i = 0; i < digits; ++i) {
-    const auto nibble = static_cast<unsigned>((block.first >> (bits - 4 * (i + 1))) & 0xf);
-    hex += "0123456789abcdef"[nibble];
-  }
-  return (hex.empty() ? "0" : hex) + "_" + std::to_string(length);
 }
 
 const AddressInSet* source_match(const Rule& rule, net::Family f) {
@@ -66,7 +45,7 @@ class Sharder {
   Sharder(Ruleset& r, net::Family f, std::size_t max) : r_(r), f_(f), max_(max) {}
 
   void run() {
-    Chain* check = chain("check");
+    Chain* check = chain(std::string{kCheckChain});
     if (check == nullptr) return;
     find_sets(*check);
     if (!any_large_) return;
@@ -92,7 +71,7 @@ class Sharder {
       for (const auto& rule : c.rules)
         for (const auto& m : rule.matches)
           if (const auto* a = std::get_if<AddressInSet>(&m);
-              a && (c.name != "check" || a->direction != Direction::source || a->vmap))
+              a && (c.name != kCheckChain || a->direction != Direction::source || a->vmap))
             elsewhere.insert(a->set);
     for (const auto& rule : check.rules)
       if (const AddressInSet* a = source_match(rule, f_))
@@ -177,7 +156,7 @@ class Sharder {
     }
     // Before chain "block": IPv4's blocks, then IPv6's.
     auto at = std::find_if(r_.chains.begin(), r_.chains.end(),
-                           [](const Chain& c) { return c.name == "block"; });
+                           [](const Chain& c) { return c.name == kBlockChain; });
     r_.chains.insert(at, std::make_move_iterator(chains.begin()),
                      std::make_move_iterator(chains.end()));
   }
@@ -215,7 +194,7 @@ class Sharder {
     Set map{dispatch_map(f_),
             f_,
             std::string{"source address blocks, each to its chain of rules (IPv"} +
-                family_digit(f_) + ")",
+                (f_ == net::Family::v4 ? "4" : "6") + ")",
             {}};
     map.elements.assign(blocks_.begin(), blocks_.end());
     map.verdict_map = true;
@@ -237,32 +216,6 @@ class Sharder {
 };
 
 }  // namespace
-
-std::string dispatch_map(net::Family f) {
-  return std::string{"dispatch"} + family_digit(f);
-}
-
-std::string block_chain(net::Family f, const net::Interval& block) {
-  return std::string{"src"} + family_digit(f) + "_" + block_suffix(f, block);
-}
-
-std::string block_set(const std::string& set, net::Family f, const net::Interval& block) {
-  return set + "_" + block_suffix(f, block);
-}
-
-std::optional<std::string> sliced_from(const std::string& name) {
-  const auto last = name.rfind('_');
-  if (last == std::string::npos || last == 0) return std::nullopt;
-  const auto hex = name.rfind('_', last - 1);
-  if (hex == std::string::npos || hex == 0) return std::nullopt;
-  const std::string_view digits(name.data() + hex + 1, last - hex - 1);
-  const std::string_view length(name.data() + last + 1, name.size() - last - 1);
-  const auto all_of = [](std::string_view text, const char* allowed) {
-    return !text.empty() && text.find_first_not_of(allowed) == std::string_view::npos;
-  };
-  if (!all_of(digits, "0123456789abcdef") || !all_of(length, "0123456789")) return std::nullopt;
-  return name.substr(0, hex);
-}
 
 void shard(Ruleset& ruleset, std::size_t max_intervals) {
   for (net::Family f : {net::Family::v4, net::Family::v6}) Sharder(ruleset, f, max_intervals).run();

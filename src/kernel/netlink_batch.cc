@@ -12,7 +12,7 @@
 #include <stdexcept>
 
 #include "nftnl.h"
-#include "op25bc/ir/shard.h"
+#include "op25bc/ir/names.h"
 #include "rule_codec.h"
 
 namespace op25bc::kernel {

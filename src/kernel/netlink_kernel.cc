@@ -25,7 +25,7 @@
 
 #include "netlink_batch.h"
 #include "nftnl.h"
-#include "op25bc/ir/shard.h"
+#include "op25bc/ir/names.h"
 #include "rule_codec.h"
 
 namespace op25bc::kernel {

@@ -6,7 +6,7 @@
 #include <stdexcept>
 
 #include "op25bc/backend/nft_text.h"
-#include "op25bc/ir/shard.h"
+#include "op25bc/ir/names.h"
 #include "op25bc/net/address_set.h"
 
 namespace op25bc::test {

@@ -14,6 +14,7 @@
 #include "op25bc/compile.h"
 #include "op25bc/eval/effective.h"
 #include "op25bc/ir/build.h"
+#include "op25bc/ir/names.h"
 #include "op25bc/ir/shard.h"
 #include "support/fake_kernel.h"
 #include "support/memory_state_store.h"
@@ -188,4 +189,17 @@ TEST_CASE("blocks appear and disappear with their chains, slices and map element
     CHECK(in_name_order(held->ruleset) == in_name_order(want));
     CHECK(apply::diff(k.read("op25b", apply::ElementRead::all()), want).empty());
   }
+}
+
+TEST_CASE("the other names op25bc gives, and the mark of its tables") {
+  CHECK(ir::set_name(ir::kExemptSet, net::Family::v4) == "exempt4");
+  CHECK(ir::set_name(ir::source_set_base("tokyo-flets"), net::Family::v6) ==
+        "phase_tokyo_flets_src6");
+  CHECK(ir::destination_set_base("all") == "phase_all_dst");
+  CHECK(ir::table_comment("") == "managed by op25bc");
+  CHECK(ir::table_comment("SpinNet") == "managed by op25bc: SpinNet OP25B");
+  CHECK(ir::owned_by_op25bc(ir::table_comment("SpinNet")));
+  CHECK_FALSE(ir::owned_by_op25bc("managed by someone else"));
+  CHECK_FALSE(ir::owned_by_op25bc("managed by op25"));
+  CHECK_FALSE(ir::owned_by_op25bc(""));
 }

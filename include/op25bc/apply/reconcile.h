@@ -35,9 +35,6 @@ struct ReconcileOutcome {
   bool drift_repaired = false;
 };
 
-// True when the table comment says op25bc created it.
-bool owned_by_op25bc(const std::string& table_comment);
-
 // True when the record describes the kernel as it is now: written after a
 // completed commit, on this boot, in this network namespace, and nobody has
 // committed since (its generation is the current one). Set handles are

@@ -29,7 +29,7 @@ struct Set {
   std::string comment;
   net::Intervals elements;  // sorted, disjoint, non-adjacent (a map's may touch)
   // A verdict map: each element, an aligned address block, maps to
-  // "goto block_chain(family, element)" (ir/shard.h), so the data follows
+  // "goto block_chain(family, element)" (ir/names.h), so the data follows
   // from the key and the differ compares keys only.
   bool verdict_map = false;
   // Set only for a set read from the kernel that op25bc cannot take as its

@@ -21,26 +21,10 @@
 #pragma once
 
 #include <cstddef>
-#include <optional>
-#include <string>
 
 #include "op25bc/ir/ruleset.h"
 
 namespace op25bc::ir {
-
-// The dispatch map of a family: "dispatch4", "dispatch6".
-std::string dispatch_map(net::Family f);
-
-// The chain a dispatch map sends an aligned block to, e.g. "src4_0a000_17"
-// for 10.0.0.0/17: the block's leading hex digits and its prefix length.
-std::string block_chain(net::Family f, const net::Interval& block);
-
-// The slice of set `set` inside `block`, e.g. "phase_all_src4_0a000_17".
-std::string block_set(const std::string& set, net::Family f, const net::Interval& block);
-
-// The set a slice was cut from ("phase_all_src4" for
-// "phase_all_src4_0a000_17"), or nullopt for a name that is no slice.
-std::optional<std::string> sliced_from(const std::string& name);
 
 void shard(Ruleset& ruleset, std::size_t max_intervals);
 

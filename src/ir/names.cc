@@ -1,0 +1,85 @@
+#include "op25bc/ir/names.h"
+
+#include <stdexcept>
+
+#include "op25bc/policy/resolve.h"
+
+namespace op25bc::ir {
+
+namespace {
+
+constexpr std::string_view kOwnerMark = "managed by op25bc";
+
+const char* family_digit(net::Family f) {
+  return f == net::Family::v4 ? "4" : "6";
+}
+
+int block_length(net::Family f, const net::Interval& block) {
+  const auto length = net::exact_prefix_length(f, block);
+  if (!length) throw std::logic_error("ir: a block is not an aligned prefix");
+  return *length;
+}
+
+// "0a000_17": the block's leading hex digits, then its prefix length.
+std::string block_suffix(net::Family f, const net::Interval& block) {
+  const int length = block_length(f, block);
+  const int digits = (length + 3) / 4;
+  std::string hex;
+  const int bits = net::address_bits(f);
+  for (int i = 0; i < digits; ++i) {
+    const auto nibble = static_cast<unsigned>((block.first >> (bits - 4 * (i + 1))) & 0xf);
+    hex += "0123456789abcdef"[nibble];
+  }
+  return (hex.empty() ? "0" : hex) + "_" + std::to_string(length);
+}
+
+}  // namespace
+
+std::string set_name(std::string_view base, net::Family f) {
+  return std::string{base} + family_digit(f);
+}
+
+std::string source_set_base(std::string_view phase_id) {
+  return policy::nft_name(phase_id) + "_src";
+}
+
+std::string destination_set_base(std::string_view phase_id) {
+  return policy::nft_name(phase_id) + "_dst";
+}
+
+std::string dispatch_map(net::Family f) {
+  return std::string{"dispatch"} + family_digit(f);
+}
+
+std::string block_chain(net::Family f, const net::Interval& block) {
+  return std::string{"src"} + family_digit(f) + "_" + block_suffix(f, block);
+}
+
+std::string block_set(const std::string& set, net::Family f, const net::Interval& block) {
+  return set + "_" + block_suffix(f, block);
+}
+
+std::optional<std::string> sliced_from(const std::string& name) {
+  const auto last = name.rfind('_');
+  if (last == std::string::npos || last == 0) return std::nullopt;
+  const auto hex = name.rfind('_', last - 1);
+  if (hex == std::string::npos || hex == 0) return std::nullopt;
+  const std::string_view digits(name.data() + hex + 1, last - hex - 1);
+  const std::string_view length(name.data() + last + 1, name.size() - last - 1);
+  const auto all_of = [](std::string_view text, const char* allowed) {
+    return !text.empty() && text.find_first_not_of(allowed) == std::string_view::npos;
+  };
+  if (!all_of(digits, "0123456789abcdef") || !all_of(length, "0123456789")) return std::nullopt;
+  return name.substr(0, hex);
+}
+
+std::string table_comment(std::string_view operator_name) {
+  return std::string{kOwnerMark} +
+         (operator_name.empty() ? "" : ": " + std::string{operator_name} + " OP25B");
+}
+
+bool owned_by_op25bc(std::string_view table_comment) {
+  return table_comment.substr(0, kOwnerMark.size()) == kOwnerMark;
+}
+
+}  // namespace op25bc::ir
