@@ -61,8 +61,9 @@ class Reader {
     pos_ += n;
     return s;
   }
-  bool ok() const { return ok_ && pos_ == in_.size(); }
-  bool fine() const { return ok_; }
+  // Every read so far found its bytes; and, complete(), nothing is left over.
+  bool intact() const { return ok_; }
+  bool complete() const { return ok_ && pos_ == in_.size(); }
 
  private:
   std::string_view in_;
@@ -98,10 +99,10 @@ std::optional<Record> FileStateStore::load() {
   rec.version = r.str();
   rec.pending = r.u32() != 0;
   const std::uint64_t phases = r.u64();
-  for (std::uint64_t i = 0; i < phases && r.fine() && i < bytes.size(); ++i)
+  for (std::uint64_t i = 0; i < phases && r.intact() && i < bytes.size(); ++i)
     rec.active_phases.push_back(r.str());
   const std::uint64_t sets = r.u64();
-  for (std::uint64_t i = 0; i < sets && r.fine(); ++i) {
+  for (std::uint64_t i = 0; i < sets && r.intact(); ++i) {
     Record::SetRecord s;
     s.name = r.str();
     s.family = r.u32() == 6 ? net::Family::v6 : net::Family::v4;
@@ -111,7 +112,7 @@ std::optional<Record> FileStateStore::load() {
     s.digest.low = r.u64();
     rec.sets.push_back(std::move(s));
   }
-  if (!r.ok()) return std::nullopt;  // torn or foreign: ignore it, read the kernel
+  if (!r.complete()) return std::nullopt;  // torn or foreign: ignore it, read the kernel
   return rec;
 }
 

@@ -45,7 +45,7 @@ int run_validate(const ValidateArgs& args, Io io) {
 int run_compile(const CompileArgs& args, Io io) {
   const Loaded loaded = load(args.policy, io);
   if (!loaded.policy) return kExitFailure;
-  const auto at = instant(args.at, *loaded.policy, io);
+  const auto at = parse_at(args.at, *loaded.policy, io);
   if (!at) return kExitUsage;
   const auto format = args.format == "json" ? OutputFormat::json : OutputFormat::nft;
   const ir::Ruleset ruleset = compile(*loaded.policy, *at, args.kernel_timed);
@@ -63,7 +63,7 @@ int run_explain(const ExplainArgs& args, Io io) {
   }
   const Loaded loaded = load(args.policy, io);
   if (!loaded.policy) return kExitFailure;
-  const auto at = instant(args.at, *loaded.policy, io);
+  const auto at = parse_at(args.at, *loaded.policy, io);
   if (!at) return kExitUsage;
   const explain::Query query{*src, *dst, args.port, *at};
   const explain::Explanation e = explain::explain(*loaded.policy, query);
@@ -78,7 +78,7 @@ int run_timeline(const TimelineArgs& args, Io io) {
   const Loaded loaded = load(args.policy, io);
   if (!loaded.policy) return kExitFailure;
   const auto events = timeline::build(*loaded.policy);
-  const auto now = instant(args.at, *loaded.policy, io);
+  const auto now = parse_at(args.at, *loaded.policy, io);
   if (!now) return kExitUsage;
   for (const auto& w : schedule::expiry_warnings(
            *loaded.policy, *now, std::chrono::hours(static_cast<long>(args.warn_days * 24))))

@@ -27,11 +27,17 @@ namespace op25bc::cli {
 
 namespace {
 
-// --state if given, else /var/lib/op25bc/TABLE.state (the folder made on request).
-std::string state_path(const std::string& given, const std::string& table, bool create_folder) {
-  if (!given.empty()) return given;
-  if (create_folder) io::make_folder("/var/lib/op25bc", 0700);  // a failure shows at the write
-  return "/var/lib/op25bc/" + table + ".state";
+constexpr const char* kStateFolder = "/var/lib/op25bc";
+
+// --state if given, else /var/lib/op25bc/TABLE.state. Computes; creates nothing.
+std::string state_path(const std::string& given, const std::string& table) {
+  return given.empty() ? std::string{kStateFolder} + "/" + table + ".state" : given;
+}
+
+// The default state folder, for a run that will write the record there (a
+// failure to make it shows when the record is written).
+void make_state_folder(const std::string& given) {
+  if (given.empty()) io::make_folder(kStateFolder, 0700);
 }
 
 // The object a failed operation names, and where the policy says it comes
@@ -95,7 +101,8 @@ std::optional<apply::ReconcileOutcome> reconcile_kernel(const policy::Policy& p,
       io.err << "op25bc: " << lock.error() << "\n";
       return std::nullopt;
     }
-    apply::FileStateStore state(state_path(access.state, p.table, true));
+    make_state_folder(access.state);
+    apply::FileStateStore state(state_path(access.state, p.table));
     apply::ReconcileOutcome out = apply::reconcile(kernel, state, desired, options);
     if (!out.ok) {
       io.err << "op25bc: " << out.error;
@@ -133,7 +140,7 @@ int run_apply(const ApplyArgs& args, Io io) {
   const Loaded loaded = load(args.policy, io);
   if (!loaded.policy) return kExitFailure;  // invalid input never reaches the kernel
   const policy::Policy& p = *loaded.policy;
-  const auto at = instant(args.at, p, io);
+  const auto at = parse_at(args.at, p, io);
   if (!at) return kExitUsage;
   const ir::Ruleset desired = compile(p, *at, args.kernel_timed);
   const bool check_only = args.diff_only || args.dry_run;
@@ -208,7 +215,7 @@ int run_status(const StatusArgs& args, Io io) {
       io.err << "op25bc: there is no table inet " << args.table << "\n";
       return kExitFailure;
     }
-    apply::FileStateStore store(state_path(args.state, args.table, false));
+    apply::FileStateStore store(state_path(args.state, args.table));
     const auto record = store.load();
     const auto counters = kernel.counters(args.table);
     const std::uint32_t generation = kernel.generation();
@@ -323,9 +330,10 @@ int run_activate(const ActivateArgs& args, Io io) {
     return kExitFailure;
   }
   const policy::Policy& p = *loaded.policy;
-  const auto now = instant(args.at, p, io);
+  const auto now = parse_at(args.at, p, io);
   if (!now) return kExitUsage;
-  const std::string state = state_path(args.state, p.table, true);
+  make_state_folder(args.state);
+  const std::string state = state_path(args.state, p.table);
   schedule::ActivationInput in;
   in.now = *now;
   in.fingerprint = loaded.fingerprint;

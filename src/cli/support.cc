@@ -33,8 +33,8 @@ Loaded load(const std::string& path, Io io) {
   return loaded;
 }
 
-std::optional<Instant> instant(const std::optional<std::string>& at, const policy::Policy& p,
-                               Io io) {
+std::optional<Instant> parse_at(const std::optional<std::string>& at, const policy::Policy& p,
+                                Io io) {
   if (!at || *at == "now") return io.clock.now();
   TimeParse parsed = parse_time(*at, p.zone);
   if (!parsed.instant) io.err << "op25bc: --at: " << parsed.error << "\n";

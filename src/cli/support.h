@@ -22,8 +22,8 @@ struct Loaded {
 Loaded load(const std::string& path, Io io);
 
 // --at in the policy's time zone; absent or "now" means the clock's now.
-std::optional<Instant> instant(const std::optional<std::string>& at, const policy::Policy& p,
-                               Io io);
+std::optional<Instant> parse_at(const std::optional<std::string>& at, const policy::Policy& p,
+                                Io io);
 
 // JSON for stdout: text that is not UTF-8 (a foreign comment read from the
 // kernel) is replaced, never a reason to abort.

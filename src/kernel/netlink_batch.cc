@@ -208,7 +208,7 @@ class BatchBuilder {
     commit(nlh);
   }
 
-  NetlinkBatch take() { return {std::move(buf_), begin_seq_, std::move(owners_)}; }
+  NetlinkBatch take() { return {std::move(buf_), begin_seq_, std::move(ops_)}; }
 
  private:
   struct Udata {
@@ -239,7 +239,7 @@ class BatchBuilder {
   nlmsghdr* message(std::uint16_t type, std::uint16_t flags, std::size_t bytes = kMessageRoom) {
     reserve(bytes);
     const std::uint32_t s = ++seq_;
-    owners_[s] = index_;
+    ops_[s] = index_;
     return nftnl_nlmsg_build_hdr(buf_.data() + used_, type, NFPROTO_INET,
                                  static_cast<std::uint16_t>(flags | NLM_F_ACK), s);
   }
@@ -332,7 +332,7 @@ class BatchBuilder {
   std::uint32_t begin_seq_ = 0;
   std::uint32_t set_id_ = 0;
   std::map<std::string, std::uint32_t> set_ids_;
-  std::map<std::uint32_t, std::size_t> owners_;
+  std::map<std::uint32_t, std::size_t> ops_;
 };
 
 }  // namespace

@@ -15,13 +15,14 @@ namespace op25bc::kernel {
 struct NetlinkBatch {
   // BATCH_BEGIN, the messages, BATCH_END unless checking.
   std::vector<char, net::BulkAllocator<char>> bytes;
-  std::uint32_t begin_seq = 0;                  // sequence number of BATCH_BEGIN
-  std::map<std::uint32_t, std::size_t> owners;  // message sequence -> Transaction::ops index
+  std::uint32_t begin_seq = 0;               // sequence number of BATCH_BEGIN
+  std::map<std::uint32_t, std::size_t> ops;  // message sequence -> Transaction::ops index
 
-  std::size_t messages() const { return owners.size(); }  // begin/end not counted
-  std::optional<std::size_t> owner(std::uint32_t seq) const {
-    auto it = owners.find(seq);
-    if (it == owners.end()) return std::nullopt;
+  std::size_t messages() const { return ops.size(); }  // begin/end not counted
+  // The operation the message with sequence number `seq` belongs to.
+  std::optional<std::size_t> op_of(std::uint32_t seq) const {
+    auto it = ops.find(seq);
+    if (it == ops.end()) return std::nullopt;
     return it->second;
   }
 };

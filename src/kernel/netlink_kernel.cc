@@ -515,7 +515,7 @@ apply::CommitResult NetlinkKernel::commit(const Transaction& t, std::uint32_t ge
         break;
       }
       if (!result.failed_op) {  // the first error names the culprit
-        result.failed_op = batch.owner(nlh->nlmsg_seq);
+        result.failed_op = batch.op_of(nlh->nlmsg_seq);
         result.error_code = e;
         result.error = errno_text(e);
         if (e == EPERM) result.error = "needs root or CAP_NET_ADMIN";

@@ -83,7 +83,7 @@ TEST_CASE("a batch is BEGIN (with the generation id), one message per operation,
     CAPTURE(i);
     CHECK((messages[i].flags & NLM_F_ACK) != 0);  // every message is acknowledged
     CHECK(messages[i].seq == messages[i - 1].seq + 1);
-    CHECK(batch.owner(messages[i].seq));
+    CHECK(batch.op_of(messages[i].seq));
   }
   CHECK(seq == messages.back().seq);
 }
