@@ -139,6 +139,20 @@ void check_gotos(ir::Set& set, const std::map<net::Word, std::string>& gotos) {
   }
 }
 
+// Port lists of anonymous sets, by set name: what a rule's "tcp dport { }" holds.
+using Ports = std::map<std::string, std::vector<std::uint16_t>>;
+
+ir::BaseChain base_chain(nftnl_chain* c) {
+  ir::BaseChain base;
+  base.type =
+      nftnl_chain_is_set(c, NFTNL_CHAIN_TYPE) ? nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE) : "filter";
+  const auto hook = nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM);
+  base.hook = hook == NF_INET_FORWARD ? "forward" : "hook " + std::to_string(hook);
+  base.priority = static_cast<int>(nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO));
+  base.policy = nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP ? "drop" : "accept";
+  return base;
+}
+
 }  // namespace
 
 struct NetlinkKernel::Impl {
@@ -217,6 +231,174 @@ struct NetlinkKernel::Impl {
     buf.assign(MNL_SOCKET_BUFFER_SIZE, 0);
     return nftnl_nlmsg_build_hdr(buf.data(), type, family, flags, ++seq);
   }
+
+  // One dump per object kind of op25bc's table, as nft's mnl_nft_*_dump.
+
+  std::optional<apply::TableState> dump_table(const std::string& table) {
+    std::vector<char> buf;
+    std::optional<apply::TableState> state;
+    talk(header(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_DUMP), "listing tables",
+         [&](const nlmsghdr* reply) {
+           Table t(nftnl_table_alloc());
+           if (nftnl_table_nlmsg_parse(reply, t.p) < 0) return;
+           if (table != nftnl_table_get_str(t.p, NFTNL_TABLE_NAME)) return;
+           state.emplace();
+           state->ruleset.table = table;
+           std::uint32_t len = 0;
+           const void* ud = nftnl_table_get_data(t.p, NFTNL_TABLE_USERDATA, &len);
+           state->ruleset.comment = udata_string(ud, len, kUdataTableComment);
+         });
+    return state;
+  }
+
+  // Named sets into `state`; the names of anonymous ones (port lists) apart.
+  void dump_sets(const std::string& table, apply::TableState& state,
+                 std::vector<std::string>& anonymous_names) {
+    std::vector<char> buf;
+    nlmsghdr* nlh = header(buf, NFT_MSG_GETSET, NFPROTO_INET, NLM_F_DUMP);
+    {
+      Set filter(nftnl_set_alloc());
+      nftnl_set_set_str(filter.p, NFTNL_SET_TABLE, table.c_str());
+      nftnl_set_nlmsg_build_payload(nlh, filter.p);
+    }
+    talk(nlh, "listing sets", [&](const nlmsghdr* reply) {
+      Set s(nftnl_set_alloc());
+      if (nftnl_set_nlmsg_parse(reply, s.p) < 0) return;
+      if (table != nftnl_set_get_str(s.p, NFTNL_SET_TABLE)) return;
+      const std::string name = nftnl_set_get_str(s.p, NFTNL_SET_NAME);
+      if (nftnl_set_get_u32(s.p, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS) {
+        anonymous_names.push_back(name);
+        return;
+      }
+      const auto key_type = nftnl_set_get_u32(s.p, NFTNL_SET_KEY_TYPE);
+      const auto flags = nftnl_set_get_u32(s.p, NFTNL_SET_FLAGS);
+      std::uint32_t len = 0;
+      const void* ud = nftnl_set_get_data(s.p, NFTNL_SET_USERDATA, &len);
+      ir::Set set{name,
+                  key_type == kKeyTypeIpv6 ? net::Family::v6 : net::Family::v4,
+                  udata_string(ud, len, kUdataSetComment),
+                  {}};
+      set.verdict_map = (flags & NFT_SET_MAP) != 0;
+      if ((flags & NFT_SET_INTERVAL) == 0 || (flags & ~(NFT_SET_INTERVAL | NFT_SET_MAP)) != 0 ||
+          (set.verdict_map && nftnl_set_get_u32(s.p, NFTNL_SET_DATA_TYPE) != NFT_DATA_VERDICT))
+        set.unrecognized = "flags " + std::to_string(flags);
+      state.ruleset.sets.push_back(std::move(set));
+      state.set_handles.push_back(nftnl_set_get_u64(s.p, NFTNL_SET_HANDLE));
+    });
+    state.elements_read.assign(state.ruleset.sets.size(), false);
+    state.vouched.assign(state.ruleset.sets.size(), std::nullopt);
+  }
+
+  void dump_elements(const std::string& table, const std::string& set,
+                     const std::function<void(nftnl_set_elem*)>& fn) {
+    std::vector<char> buf;
+    nlmsghdr* req = header(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP);
+    Set filter(nftnl_set_alloc());
+    nftnl_set_set_str(filter.p, NFTNL_SET_TABLE, table.c_str());
+    nftnl_set_set_str(filter.p, NFTNL_SET_NAME, set.c_str());
+    nftnl_set_elems_nlmsg_build_payload(req, filter.p);
+    talk(req, "listing the elements of set " + set, [&](const nlmsghdr* reply) {
+      Set s(nftnl_set_alloc());
+      if (nftnl_set_elems_nlmsg_parse(reply, s.p) < 0) return;
+      nftnl_set_elem_foreach(
+          s.p,
+          [](nftnl_set_elem* e, void* data) -> int {
+            (*static_cast<const std::function<void(nftnl_set_elem*)>*>(data))(e);
+            return 0;
+          },
+          const_cast<std::function<void(nftnl_set_elem*)>*>(&fn));
+    });
+  }
+
+  // The elements of the small anonymous port sets, always read.
+  Ports dump_anonymous_ports(const std::string& table, const std::vector<std::string>& names) {
+    Ports anonymous;
+    for (const auto& name : names)
+      dump_elements(table, name, [&](nftnl_set_elem* e) {
+        std::uint32_t len = 0;
+        const void* key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+        if (len == 2) anonymous[name].push_back(static_cast<std::uint16_t>(key_value(key, 2)));
+      });
+    for (auto& ports : anonymous) std::sort(ports.second.begin(), ports.second.end());
+    return anonymous;
+  }
+
+  // The elements of the named sets `wanted` selects.
+  void dump_wanted_elements(const std::string& table, const apply::ElementRead& wanted,
+                            apply::TableState& state) {
+    for (std::size_t i = 0; i < state.ruleset.sets.size(); ++i) {
+      ir::Set& set = state.ruleset.sets[i];
+      if (!wanted.wants(set.name)) continue;
+      state.elements_read[i] = true;
+      std::vector<std::pair<net::Word, bool>> keys;
+      std::map<net::Word, std::string> gotos;  // a verdict map's start keys
+      dump_elements(table, set.name, [&](nftnl_set_elem* e) {
+        std::uint32_t len = 0;
+        const void* key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+        const bool end =
+            nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
+            (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END);
+        keys.emplace_back(key_value(key, len), end);
+        if (set.verdict_map && !end) gotos[keys.back().first] = element_goto(e);
+      });
+      set.elements = intervals_from(std::move(keys), set.family);
+      if (set.verdict_map) check_gotos(set, gotos);
+    }
+  }
+
+  // Named counters of the table, shared by read() and counters().
+  void dump_counters(const std::string& table, const std::function<void(nftnl_obj*)>& fn) {
+    std::vector<char> buf;
+    nlmsghdr* nlh = header(buf, NFT_MSG_GETOBJ, NFPROTO_INET, NLM_F_DUMP);
+    {
+      Obj filter(nftnl_obj_alloc());
+      nftnl_obj_set_str(filter.p, NFTNL_OBJ_TABLE, table.c_str());
+      nftnl_obj_set_u32(filter.p, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+      nftnl_obj_nlmsg_build_payload(nlh, filter.p);
+    }
+    talk(nlh, "listing counters", [&](const nlmsghdr* reply) {
+      Obj o(nftnl_obj_alloc());
+      if (nftnl_obj_nlmsg_parse(reply, o.p) < 0) return;
+      if (table != nftnl_obj_get_str(o.p, NFTNL_OBJ_TABLE)) return;
+      if (nftnl_obj_get_u32(o.p, NFTNL_OBJ_TYPE) != NFT_OBJECT_COUNTER) return;
+      fn(o.p);
+    });
+  }
+
+  void dump_chains(const std::string& table, apply::TableState& state) {
+    std::vector<char> buf;
+    talk(header(buf, NFT_MSG_GETCHAIN, NFPROTO_INET, NLM_F_DUMP), "listing chains",
+         [&](const nlmsghdr* reply) {
+           Chain c(nftnl_chain_alloc());
+           if (nftnl_chain_nlmsg_parse(reply, c.p) < 0) return;
+           if (table != nftnl_chain_get_str(c.p, NFTNL_CHAIN_TABLE)) return;
+           ir::Chain chain{nftnl_chain_get_str(c.p, NFTNL_CHAIN_NAME), std::nullopt, {}};
+           if (nftnl_chain_is_set(c.p, NFTNL_CHAIN_HOOKNUM)) chain.base = base_chain(c.p);
+           state.ruleset.chains.push_back(std::move(chain));
+           state.rule_handles.emplace_back();
+         });
+  }
+
+  void dump_rules(const std::string& table, const Ports& anonymous, apply::TableState& state) {
+    std::vector<char> buf;
+    nlmsghdr* nlh = header(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP);
+    {
+      Rule filter(nftnl_rule_alloc());
+      nftnl_rule_set_str(filter.p, NFTNL_RULE_TABLE, table.c_str());
+      nftnl_rule_nlmsg_build_payload(nlh, filter.p);
+    }
+    talk(nlh, "listing rules", [&](const nlmsghdr* reply) {
+      Rule r(nftnl_rule_alloc());
+      if (nftnl_rule_nlmsg_parse(reply, r.p) < 0) return;
+      if (table != nftnl_rule_get_str(r.p, NFTNL_RULE_TABLE)) return;
+      const std::string chain = nftnl_rule_get_str(r.p, NFTNL_RULE_CHAIN);
+      for (std::size_t i = 0; i < state.ruleset.chains.size(); ++i) {
+        if (state.ruleset.chains[i].name != chain) continue;
+        state.ruleset.chains[i].rules.push_back(decode_rule(r.p, anonymous));
+        state.rule_handles[i].push_back(nftnl_rule_get_u64(r.p, NFTNL_RULE_HANDLE));
+      }
+    });
+  }
 };
 
 NetlinkKernel::NetlinkKernel() : impl_(std::make_unique<Impl>()) {}
@@ -273,179 +455,28 @@ std::optional<apply::TableState> NetlinkKernel::read(const std::string& table,
 std::optional<apply::TableState> NetlinkKernel::read_once(const std::string& table,
                                                           const apply::ElementRead& wanted) {
   Impl& k = *impl_;
-  std::vector<char> buf;
-  std::optional<apply::TableState> state;
-
-  nlmsghdr* nlh = k.header(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_DUMP);
-  k.talk(nlh, "listing tables", [&](const nlmsghdr* reply) {
-    Table t(nftnl_table_alloc());
-    if (nftnl_table_nlmsg_parse(reply, t.p) < 0) return;
-    if (table != nftnl_table_get_str(t.p, NFTNL_TABLE_NAME)) return;
-    state.emplace();
-    state->ruleset.table = table;
-    std::uint32_t len = 0;
-    const void* ud = nftnl_table_get_data(t.p, NFTNL_TABLE_USERDATA, &len);
-    state->ruleset.comment = udata_string(ud, len, kUdataTableComment);
-  });
+  std::optional<apply::TableState> state = k.dump_table(table);
   if (!state) return std::nullopt;
-
-  std::map<std::string, std::vector<std::uint16_t>> anonymous;
   std::vector<std::string> anonymous_names;
-  nlh = k.header(buf, NFT_MSG_GETSET, NFPROTO_INET, NLM_F_DUMP);
-  {
-    Set filter(nftnl_set_alloc());
-    nftnl_set_set_str(filter.p, NFTNL_SET_TABLE, table.c_str());
-    nftnl_set_nlmsg_build_payload(nlh, filter.p);
-  }
-  k.talk(nlh, "listing sets", [&](const nlmsghdr* reply) {
-    Set s(nftnl_set_alloc());
-    if (nftnl_set_nlmsg_parse(reply, s.p) < 0) return;
-    if (table != nftnl_set_get_str(s.p, NFTNL_SET_TABLE)) return;
-    const std::string name = nftnl_set_get_str(s.p, NFTNL_SET_NAME);
-    if (nftnl_set_get_u32(s.p, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS) {
-      anonymous_names.push_back(name);
-      return;
-    }
-    const auto key_type = nftnl_set_get_u32(s.p, NFTNL_SET_KEY_TYPE);
-    const auto flags = nftnl_set_get_u32(s.p, NFTNL_SET_FLAGS);
+  k.dump_sets(table, *state, anonymous_names);
+  const Ports anonymous = k.dump_anonymous_ports(table, anonymous_names);
+  k.dump_wanted_elements(table, wanted, *state);
+  k.dump_counters(table, [&](nftnl_obj* o) {
     std::uint32_t len = 0;
-    const void* ud = nftnl_set_get_data(s.p, NFTNL_SET_USERDATA, &len);
-    ir::Set set{name,
-                key_type == kKeyTypeIpv6 ? net::Family::v6 : net::Family::v4,
-                udata_string(ud, len, kUdataSetComment),
-                {}};
-    set.verdict_map = (flags & NFT_SET_MAP) != 0;
-    if ((flags & NFT_SET_INTERVAL) == 0 || (flags & ~(NFT_SET_INTERVAL | NFT_SET_MAP)) != 0 ||
-        (set.verdict_map && nftnl_set_get_u32(s.p, NFTNL_SET_DATA_TYPE) != NFT_DATA_VERDICT))
-      set.unrecognized = "flags " + std::to_string(flags);
-    state->ruleset.sets.push_back(std::move(set));
-    state->set_handles.push_back(nftnl_set_get_u64(s.p, NFTNL_SET_HANDLE));
-  });
-
-  // Elements: of the small anonymous port sets always, of named sets on request.
-  const auto elements = [&](const std::string& set,
-                            const std::function<void(nftnl_set_elem*)>& fn) {
-    nlmsghdr* req = k.header(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP);
-    Set filter(nftnl_set_alloc());
-    nftnl_set_set_str(filter.p, NFTNL_SET_TABLE, table.c_str());
-    nftnl_set_set_str(filter.p, NFTNL_SET_NAME, set.c_str());
-    nftnl_set_elems_nlmsg_build_payload(req, filter.p);
-    k.talk(req, "listing the elements of set " + set, [&](const nlmsghdr* reply) {
-      Set s(nftnl_set_alloc());
-      if (nftnl_set_elems_nlmsg_parse(reply, s.p) < 0) return;
-      nftnl_set_elem_foreach(
-          s.p,
-          [](nftnl_set_elem* e, void* data) -> int {
-            (*static_cast<const std::function<void(nftnl_set_elem*)>*>(data))(e);
-            return 0;
-          },
-          const_cast<std::function<void(nftnl_set_elem*)>*>(&fn));
-    });
-  };
-  for (const auto& name : anonymous_names)
-    elements(name, [&](nftnl_set_elem* e) {
-      std::uint32_t len = 0;
-      const void* key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
-      if (len == 2) anonymous[name].push_back(static_cast<std::uint16_t>(key_value(key, 2)));
-    });
-  for (auto& ports : anonymous) std::sort(ports.second.begin(), ports.second.end());
-  state->elements_read.assign(state->ruleset.sets.size(), false);
-  state->vouched.assign(state->ruleset.sets.size(), std::nullopt);
-  for (std::size_t i = 0; i < state->ruleset.sets.size(); ++i) {
-    ir::Set& set = state->ruleset.sets[i];
-    if (!wanted.wants(set.name)) continue;
-    state->elements_read[i] = true;
-    std::vector<std::pair<net::Word, bool>> keys;
-    std::map<net::Word, std::string> gotos;  // a verdict map's start keys
-    elements(set.name, [&](nftnl_set_elem* e) {
-      std::uint32_t len = 0;
-      const void* key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
-      const bool end =
-          nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
-          (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END);
-      keys.emplace_back(key_value(key, len), end);
-      if (set.verdict_map && !end) gotos[keys.back().first] = element_goto(e);
-    });
-    set.elements = intervals_from(std::move(keys), set.family);
-    if (set.verdict_map) check_gotos(set, gotos);
-  }
-
-  nlh = k.header(buf, NFT_MSG_GETOBJ, NFPROTO_INET, NLM_F_DUMP);
-  {
-    Obj filter(nftnl_obj_alloc());
-    nftnl_obj_set_str(filter.p, NFTNL_OBJ_TABLE, table.c_str());
-    nftnl_obj_set_u32(filter.p, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
-    nftnl_obj_nlmsg_build_payload(nlh, filter.p);
-  }
-  k.talk(nlh, "listing counters", [&](const nlmsghdr* reply) {
-    Obj o(nftnl_obj_alloc());
-    if (nftnl_obj_nlmsg_parse(reply, o.p) < 0) return;
-    if (table != nftnl_obj_get_str(o.p, NFTNL_OBJ_TABLE)) return;
-    if (nftnl_obj_get_u32(o.p, NFTNL_OBJ_TYPE) != NFT_OBJECT_COUNTER) return;
-    std::uint32_t len = 0;
-    const void* ud = nftnl_obj_get_data(o.p, NFTNL_OBJ_USERDATA, &len);
+    const void* ud = nftnl_obj_get_data(o, NFTNL_OBJ_USERDATA, &len);
     state->ruleset.counters.push_back(
-        {nftnl_obj_get_str(o.p, NFTNL_OBJ_NAME), udata_string(ud, len, kUdataObjComment)});
+        {nftnl_obj_get_str(o, NFTNL_OBJ_NAME), udata_string(ud, len, kUdataObjComment)});
   });
-
-  nlh = k.header(buf, NFT_MSG_GETCHAIN, NFPROTO_INET, NLM_F_DUMP);
-  k.talk(nlh, "listing chains", [&](const nlmsghdr* reply) {
-    Chain c(nftnl_chain_alloc());
-    if (nftnl_chain_nlmsg_parse(reply, c.p) < 0) return;
-    if (table != nftnl_chain_get_str(c.p, NFTNL_CHAIN_TABLE)) return;
-    ir::Chain chain{nftnl_chain_get_str(c.p, NFTNL_CHAIN_NAME), std::nullopt, {}};
-    if (nftnl_chain_is_set(c.p, NFTNL_CHAIN_HOOKNUM)) {
-      ir::BaseChain base;
-      base.type = nftnl_chain_is_set(c.p, NFTNL_CHAIN_TYPE)
-                      ? nftnl_chain_get_str(c.p, NFTNL_CHAIN_TYPE)
-                      : "filter";
-      const auto hook = nftnl_chain_get_u32(c.p, NFTNL_CHAIN_HOOKNUM);
-      base.hook = hook == NF_INET_FORWARD ? "forward" : "hook " + std::to_string(hook);
-      base.priority = static_cast<int>(nftnl_chain_get_s32(c.p, NFTNL_CHAIN_PRIO));
-      base.policy = nftnl_chain_get_u32(c.p, NFTNL_CHAIN_POLICY) == NF_DROP ? "drop" : "accept";
-      chain.base = base;
-    }
-    state->ruleset.chains.push_back(std::move(chain));
-    state->rule_handles.emplace_back();
-  });
-
-  nlh = k.header(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP);
-  {
-    Rule filter(nftnl_rule_alloc());
-    nftnl_rule_set_str(filter.p, NFTNL_RULE_TABLE, table.c_str());
-    nftnl_rule_nlmsg_build_payload(nlh, filter.p);
-  }
-  k.talk(nlh, "listing rules", [&](const nlmsghdr* reply) {
-    Rule r(nftnl_rule_alloc());
-    if (nftnl_rule_nlmsg_parse(reply, r.p) < 0) return;
-    if (table != nftnl_rule_get_str(r.p, NFTNL_RULE_TABLE)) return;
-    const std::string chain = nftnl_rule_get_str(r.p, NFTNL_RULE_CHAIN);
-    for (std::size_t i = 0; i < state->ruleset.chains.size(); ++i) {
-      if (state->ruleset.chains[i].name != chain) continue;
-      state->ruleset.chains[i].rules.push_back(decode_rule(r.p, anonymous));
-      state->rule_handles[i].push_back(nftnl_rule_get_u64(r.p, NFTNL_RULE_HANDLE));
-    }
-  });
+  k.dump_chains(table, *state);
+  k.dump_rules(table, anonymous, *state);
   return state;
 }
 
-std::vector<CounterValue> NetlinkKernel::counters(const std::string& table) {
-  std::vector<char> buf;
-  nlmsghdr* nlh = impl_->header(buf, NFT_MSG_GETOBJ, NFPROTO_INET, NLM_F_DUMP);
-  {
-    Obj filter(nftnl_obj_alloc());
-    nftnl_obj_set_str(filter.p, NFTNL_OBJ_TABLE, table.c_str());
-    nftnl_obj_set_u32(filter.p, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
-    nftnl_obj_nlmsg_build_payload(nlh, filter.p);
-  }
-  std::vector<CounterValue> out;
-  impl_->talk(nlh, "reading counters", [&](const nlmsghdr* reply) {
-    Obj o(nftnl_obj_alloc());
-    if (nftnl_obj_nlmsg_parse(reply, o.p) < 0) return;
-    if (table != nftnl_obj_get_str(o.p, NFTNL_OBJ_TABLE)) return;
-    out.push_back({nftnl_obj_get_str(o.p, NFTNL_OBJ_NAME),
-                   nftnl_obj_get_u64(o.p, NFTNL_OBJ_CTR_PKTS),
-                   nftnl_obj_get_u64(o.p, NFTNL_OBJ_CTR_BYTES)});
+std::vector<apply::CounterValue> NetlinkKernel::counters(const std::string& table) {
+  std::vector<apply::CounterValue> out;
+  impl_->dump_counters(table, [&](nftnl_obj* o) {
+    out.push_back({nftnl_obj_get_str(o, NFTNL_OBJ_NAME), nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS),
+                   nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES)});
   });
   return out;
 }

@@ -183,6 +183,13 @@ std::optional<apply::TableState> FakeKernel::read(const std::string& table,
   return state;
 }
 
+std::vector<apply::CounterValue> FakeKernel::counters(const std::string& table) {
+  std::vector<apply::CounterValue> out;
+  if (const auto it = tables_.find(table); it != tables_.end())
+    for (const auto& c : it->second.ruleset.counters) out.push_back({c.name, 0, 0});
+  return out;
+}
+
 apply::CommitResult FakeKernel::commit(const Transaction& t, std::uint32_t generation,
                                        bool check_only) {
   apply::CommitResult result;

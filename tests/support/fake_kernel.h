@@ -17,6 +17,8 @@ class FakeKernel final : public apply::Kernel {
   std::vector<std::pair<std::string, std::string>> tables() override;
   std::optional<apply::TableState> read(const std::string& table,
                                         const apply::ElementRead& elements) override;
+  // Counters count nothing in memory: every value is 0.
+  std::vector<apply::CounterValue> counters(const std::string& table) override;
   apply::CommitResult commit(const apply::Transaction& t, std::uint32_t generation,
                              bool check_only) override;
 

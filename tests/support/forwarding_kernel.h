@@ -17,6 +17,9 @@ struct ForwardingKernel : apply::Kernel {
                                         const apply::ElementRead& elements) override {
     return inner.read(t, elements);
   }
+  std::vector<apply::CounterValue> counters(const std::string& t) override {
+    return inner.counters(t);
+  }
   apply::CommitResult commit(const apply::Transaction& t, std::uint32_t generation,
                              bool check_only) override {
     return inner.commit(t, generation, check_only);

@@ -45,6 +45,11 @@ TEST_CASE("apply creates the table, and the kernel then holds exactly the desire
   REQUIRE_MESSAGE(out.ok, out.error);
   CHECK(s.kernel.dump("op25b") == table_text(desired));
   CHECK(s.kernel.last_messages() == apply::message_count(apply::create(desired)));
+  // The port's counters, one per phase, as status reads them.
+  std::vector<std::string> counters;
+  for (const auto& c : s.kernel.counters("op25b")) counters.push_back(c.name);
+  CHECK(counters == std::vector<std::string>{"phase_mobile", "phase_all"});
+  CHECK(s.kernel.counters("elsewhere").empty());
 }
 
 TEST_CASE("re-applying the same policy sends nothing and says in sync") {

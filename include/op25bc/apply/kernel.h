@@ -90,6 +90,13 @@ struct CommitResult {
   std::size_t messages = 0;              // netlink messages sent, batch begin/end excluded
 };
 
+// A named counter of op25bc's table and what it has counted.
+struct CounterValue {
+  std::string name;
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;
+};
+
 class Kernel {
  public:
   virtual ~Kernel() = default;
@@ -106,6 +113,9 @@ class Kernel {
   // Reads op25bc's table with the elements of the sets `elements` selects;
   // nullopt when there is no such table.
   virtual std::optional<TableState> read(const std::string& table, const ElementRead& elements) = 0;
+
+  // The named counters of the table (one per phase) with their values.
+  virtual std::vector<CounterValue> counters(const std::string& table) = 0;
 
   // Sends the transaction as one batch guarded by `generation`; with
   // `check_only` the batch has no END, so the kernel validates it and aborts.

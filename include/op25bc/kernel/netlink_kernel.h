@@ -9,12 +9,6 @@ struct mnl_socket;
 
 namespace op25bc::kernel {
 
-struct CounterValue {
-  std::string name;
-  std::uint64_t packets = 0;
-  std::uint64_t bytes = 0;
-};
-
 class NetlinkKernel final : public apply::Kernel {
  public:
   NetlinkKernel();  // throws apply::KernelError
@@ -30,7 +24,7 @@ class NetlinkKernel final : public apply::Kernel {
   apply::CommitResult commit(const apply::Transaction& t, std::uint32_t generation,
                              bool check_only) override;
 
-  std::vector<CounterValue> counters(const std::string& table);
+  std::vector<apply::CounterValue> counters(const std::string& table) override;
 
  private:
   std::optional<apply::TableState> read_once(const std::string& table,
