@@ -21,6 +21,10 @@ void Diagnostics::syntax_error(std::size_t line, std::size_t column, std::string
   ++errors_;
 }
 
+void Diagnostics::note(std::string pointer, std::string note) {
+  if (!entries_.empty()) entries_.back().related.push_back({std::move(pointer), std::move(note)});
+}
+
 std::string format_diagnostic(const Diagnostic& d, std::string_view file) {
   // Messages quote what the user wrote: written printable, so none adds a line.
   std::string out = text::printable(file);
@@ -33,6 +37,9 @@ std::string format_diagnostic(const Diagnostic& d, std::string_view file) {
   out += d.severity == Severity::error ? ": error: " : ": warning: ";
   out += text::printable(d.message);
   out += '\n';
+  for (const Related& r : d.related)
+    out += text::printable(file) + (r.pointer.empty() ? "" : ": " + text::printable(r.pointer)) +
+           ": note: " + text::printable(r.note) + '\n';
   if (!d.hint.empty()) {
     out += "  hint: ";
     out += text::printable(d.hint);

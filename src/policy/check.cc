@@ -42,8 +42,9 @@ void check_pool_overlaps(const Policy& p, const PoolIndex& index, Diagnostics& d
                     net::to_string(p.pools[e.pool].prefixes.items[e.item]) + " of pool \"" +
                         p.pools[e.pool].id + "\" overlaps " +
                         net::to_string(other.prefixes.items[reach->item]) + " of pool \"" +
-                        other.id + "\" (" + pool_prefix_pointer(p, *reach) + ")",
+                        other.id + "\"",
                     "an address must belong to one pool and one service");
+        diags.note(pool_prefix_pointer(p, *reach), "the prefix it overlaps");
       }
       if (reach == nullptr || e.last() > reach->last()) reach = &e;
     }

@@ -35,10 +35,13 @@ IdMap index_ids(const std::vector<T>& items, std::string_view kind, std::string_
     const std::string& id = items[i].id;
     if (id.empty()) continue;
     auto [it, inserted] = ids.emplace(id, i);
-    if (!inserted)
+    if (!inserted) {
       diags.error(pointer_append(pointer_append(pointer_append("", list), i), "id"),
                   "duplicate " + std::string{kind} + " id \"" + id + "\"",
-                  "first defined at " + pointer_append(pointer_append("", list), it->second));
+                  "each " + std::string{kind} + " needs an id of its own");
+      diags.note(pointer_append(pointer_append(pointer_append("", list), it->second), "id"),
+                 "first defined here");
+    }
   }
   return ids;
 }

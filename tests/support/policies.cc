@@ -52,9 +52,11 @@ Instant at(const policy::Policy& p, const std::string& text) {
 
 std::string describe(const Diagnostics& diags) {
   std::string out;
-  for (const auto& d : diags.entries())
+  for (const auto& d : diags.entries()) {
     out += d.pointer + (d.severity == Severity::error ? ": error: " : ": warning: ") + d.message +
            "\n";
+    for (const auto& r : d.related) out += r.pointer + ": note: " + r.note + "\n";
+  }
   return out;
 }
 

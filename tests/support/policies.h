@@ -24,7 +24,8 @@ nlohmann::json minimal_policy();
 // A policy instant: date or RFC 3339 in the policy's zone.
 Instant at(const policy::Policy& p, const std::string& text);
 
-// Every diagnostic as "POINTER: severity: message".
+// Every diagnostic as "POINTER: severity: message", and its related
+// places as "POINTER: note: note".
 std::string describe(const Diagnostics& diags);
 
 }  // namespace op25bc::test

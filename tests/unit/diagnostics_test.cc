@@ -36,3 +36,14 @@ TEST_CASE("did you mean: close names only") {
   CHECK(did_you_mean("efective", {"effective", "until"}) == "effective");
   CHECK(did_you_mean("zzzzzz", {"id", "prefixes"}).empty());
 }
+
+TEST_CASE("a diagnostic names every place it concerns, each on its own line") {
+  Diagnostics diags;
+  diags.error("/pools/2/id", "duplicate pool id \"tokyo\"", "each pool needs an id of its own");
+  diags.note("/pools/0/id", "first defined here");
+  REQUIRE(diags.entries().size() == 1);
+  CHECK(format_diagnostic(diags.entries()[0], "p.json") ==
+        "p.json: /pools/2/id: error: duplicate pool id \"tokyo\"\n"
+        "p.json: /pools/0/id: note: first defined here\n"
+        "  hint: each pool needs an id of its own\n");
+}

@@ -47,7 +47,8 @@ TEST_CASE("a dropped prefix keeps later pointers aligned with the document") {
         "/pools/0/prefixes/0: error: \"bogus\" is not an IPv4 or IPv6 prefix\n"
         "/pools/0/prefixes/2: error: expected a string, found an integer\n"
         "/pools/1/prefixes/0: error: 198.18.16.0/20 of pool \"osaka\" overlaps 198.18.16.0/24 of "
-        "pool \"tokyo\" (/pools/0/prefixes/3)\n");
+        "pool \"tokyo\"\n"
+        "/pools/0/prefixes/3: note: the prefix it overlaps\n");
 }
 
 TEST_CASE("malformed JSON reports line and column") {
@@ -79,4 +80,16 @@ TEST_CASE("warnings do not make a policy invalid") {
   CHECK(test::describe(diags) ==
         "/phases/0/effective: warning: phase \"mobile\" blocks from 2006-06-01, before submission "
         "ports open on 2006-06-15\n");
+}
+
+TEST_CASE("a duplicate id points at both definitions") {
+  json doc = test::minimal_policy();
+  doc["pools"].push_back(doc["pools"][0]);
+  doc["pools"].back()["prefixes"] = {"198.18.200.0/24"};
+  Diagnostics diags;
+  CHECK_FALSE(test::load_json(doc, diags));
+  const std::string last = "/pools/" + std::to_string(doc["pools"].size() - 1) + "/id";
+  CHECK(test::describe(diags).find(
+            last + ": error: duplicate pool id \"" + doc["pools"][0]["id"].get<std::string>() +
+            "\"\n/pools/0/id: note: first defined here\n") != std::string::npos);
 }

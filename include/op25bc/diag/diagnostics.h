@@ -11,6 +11,12 @@ namespace op25bc {
 
 enum class Severity { error, warning };
 
+// Another place in the policy a diagnostic concerns ("first defined here").
+struct Related {
+  std::string pointer;
+  std::string note;
+};
+
 struct Diagnostic {
   Severity severity;
   std::string pointer;  // RFC 6901 JSON pointer into the policy ("" = document)
@@ -18,6 +24,7 @@ struct Diagnostic {
   std::string hint;        // optional advice, "" when none
   std::size_t line = 0;    // for syntax errors: 1-based position in the file
   std::size_t column = 0;  // (0 when the pointer says where)
+  std::vector<Related> related = {};
 };
 
 class Diagnostics {
@@ -25,6 +32,8 @@ class Diagnostics {
   void error(std::string pointer, std::string message, std::string hint = {});
   void warning(std::string pointer, std::string message, std::string hint = {});
   void syntax_error(std::size_t line, std::size_t column, std::string message);
+  // Adds a related place to the diagnostic reported last.
+  void note(std::string pointer, std::string note);
 
   bool has_errors() const { return errors_ > 0; }
   std::size_t error_count() const { return errors_; }
@@ -37,8 +46,9 @@ class Diagnostics {
 };
 
 // "FILE: POINTER: error: message" ("FILE:LINE:COLUMN: error: ..." for syntax
-// errors, "FILE: error: ..." for the document itself) plus an indented
-// "hint:" line when present.
+// errors, "FILE: error: ..." for the document itself), one
+// "FILE: POINTER: note: ..." line per related place, and an indented "hint:"
+// line when present.
 std::string format_diagnostic(const Diagnostic& d, std::string_view file);
 
 // JSON pointer building with RFC 6901 escaping ("~" -> "~0", "/" -> "~1").
