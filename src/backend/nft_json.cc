@@ -46,7 +46,9 @@ struct MatchJson {
 
 struct StatementJson {
   json operator()(const CounterRef& s) const { return {{"counter", s.name}}; }
-  json operator()(const Limit& s) const { return {{"limit", {{"rate", s.rate}, {"per", s.unit}}}}; }
+  json operator()(const Limit& s) const {
+    return {{"limit", {{"rate", s.rate}, {"per", unit_name(s.unit)}}}};
+  }
   json operator()(const LogPrefix& s) const { return {{"log", {{"prefix", s.prefix}}}}; }
 };
 
@@ -162,10 +164,10 @@ class Writer {
     json body = object();
     body["name"] = c.name;
     if (c.base) {
-      body["type"] = c.base->type;
-      body["hook"] = c.base->hook;
+      body["type"] = type_name(c.base->type);
+      body["hook"] = hook_name(c.base->hook);
       body["prio"] = c.base->priority;
-      body["policy"] = c.base->policy;
+      body["policy"] = policy_name(c.base->policy);
     }
     command("add", "chain", body);
   }

@@ -37,7 +37,9 @@ struct MatchText {
 struct StatementText {
   std::string& out;
   void operator()(const CounterRef& s) { out += "counter name " + text::nft_quoted(s.name); }
-  void operator()(const Limit& s) { out += "limit rate " + std::to_string(s.rate) + "/" + s.unit; }
+  void operator()(const Limit& s) {
+    out += "limit rate " + std::to_string(s.rate) + "/" + unit_name(s.unit);
+  }
   void operator()(const LogPrefix& s) { out += "log prefix " + text::nft_quoted(s.prefix); }
 };
 
@@ -85,9 +87,10 @@ void append_set(std::string& out, const Set& s) {
 void append_chain(std::string& out, const Chain& c) {
   out += "\tchain " + c.name + " {\n";
   if (c.base) {
-    out += "\t\ttype " + c.base->type + " hook " + c.base->hook + " priority ";
+    out +=
+        "\t\ttype " + type_name(c.base->type) + " hook " + hook_name(c.base->hook) + " priority ";
     out += c.base->priority == 0 ? std::string{"filter"} : std::to_string(c.base->priority);
-    out += "; policy " + c.base->policy + ";\n";
+    out += "; policy " + policy_name(c.base->policy) + ";\n";
   }
   for (const Rule& r : c.rules) out += "\t\t" + rule_text(r) + "\n";
   out += "\t}\n";

@@ -28,6 +28,14 @@ std::string comment(const std::string& raw) {
   return text;
 }
 
+// The policy's validated rate unit ("second", "minute", "hour", "day").
+RateUnit rate_unit(const std::string& unit) {
+  if (unit == "second") return RateUnit::second;
+  if (unit == "minute") return RateUnit::minute;
+  if (unit == "hour") return RateUnit::hour;
+  return RateUnit::day;
+}
+
 class Builder {
  public:
   Builder(const Policy& p, const eval::EffectiveState& s, const std::optional<Boundary>& next)
@@ -253,7 +261,7 @@ class Builder {
     Chain chain{std::string{kBlockChain}, std::nullopt, {}};
     if (const auto& log = p_.enforcement.log) {
       Rule rule;
-      if (log->rate) rule.statements.push_back(Limit{log->rate->count, log->rate->unit});
+      if (log->rate) rule.statements.push_back(Limit{log->rate->count, rate_unit(log->rate->unit)});
       rule.statements.push_back(LogPrefix{log->prefix});
       chain.rules.push_back(std::move(rule));
     }

@@ -73,6 +73,52 @@ std::optional<std::string> sliced_from(const std::string& name) {
   return name.substr(0, hex);
 }
 
+std::string unit_name(RateUnit unit) {
+  switch (unit) {
+    case RateUnit::second:
+      return "second";
+    case RateUnit::minute:
+      return "minute";
+    case RateUnit::hour:
+      return "hour";
+    case RateUnit::day:
+      return "day";
+  }
+  return std::to_string(static_cast<std::uint64_t>(unit)) + " seconds";
+}
+
+std::string type_name(ChainType type) {
+  switch (type) {
+    case ChainType::filter:
+      return "filter";
+    case ChainType::route:
+      return "route";
+    case ChainType::nat:
+      return "nat";
+  }
+  return "filter";
+}
+
+std::string hook_name(Hook hook) {
+  switch (hook) {
+    case Hook::prerouting:
+      return "prerouting";
+    case Hook::input:
+      return "input";
+    case Hook::forward:
+      return "forward";
+    case Hook::output:
+      return "output";
+    case Hook::postrouting:
+      return "postrouting";
+  }
+  return "hook " + std::to_string(static_cast<std::uint32_t>(hook));
+}
+
+std::string policy_name(ChainPolicy policy) {
+  return policy == ChainPolicy::drop ? "drop" : "accept";
+}
+
 std::string table_comment(std::string_view operator_name) {
   return std::string{kOwnerMark} +
          (operator_name.empty() ? "" : ": " + std::string{operator_name} + " OP25B");

@@ -166,10 +166,11 @@ class BatchBuilder {
     nftnl_chain_set_str(c.p, NFTNL_CHAIN_TABLE, table_.c_str());
     nftnl_chain_set_str(c.p, NFTNL_CHAIN_NAME, op.name.c_str());
     if (op.base) {
-      nftnl_chain_set_u32(c.p, NFTNL_CHAIN_HOOKNUM, NF_INET_FORWARD);
+      nftnl_chain_set_u32(c.p, NFTNL_CHAIN_HOOKNUM, static_cast<std::uint32_t>(op.base->hook));
       nftnl_chain_set_s32(c.p, NFTNL_CHAIN_PRIO, op.base->priority);
-      nftnl_chain_set_str(c.p, NFTNL_CHAIN_TYPE, op.base->type.c_str());
-      nftnl_chain_set_u32(c.p, NFTNL_CHAIN_POLICY, op.base->policy == "drop" ? NF_DROP : NF_ACCEPT);
+      nftnl_chain_set_str(c.p, NFTNL_CHAIN_TYPE, ir::type_name(op.base->type).c_str());
+      nftnl_chain_set_u32(c.p, NFTNL_CHAIN_POLICY,
+                          op.base->policy == ir::ChainPolicy::drop ? NF_DROP : NF_ACCEPT);
     }
     nlmsghdr* nlh = message(NFT_MSG_NEWCHAIN, NLM_F_CREATE);
     nftnl_chain_nlmsg_build_payload(nlh, c.p);

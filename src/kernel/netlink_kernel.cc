@@ -144,12 +144,15 @@ using Ports = std::map<std::string, std::vector<std::uint16_t>>;
 
 ir::BaseChain base_chain(nftnl_chain* c) {
   ir::BaseChain base;
-  base.type =
+  const std::string type =
       nftnl_chain_is_set(c, NFTNL_CHAIN_TYPE) ? nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE) : "filter";
-  const auto hook = nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM);
-  base.hook = hook == NF_INET_FORWARD ? "forward" : "hook " + std::to_string(hook);
+  base.type = type == "nat"     ? ir::ChainType::nat
+              : type == "route" ? ir::ChainType::route
+                                : ir::ChainType::filter;
+  base.hook = static_cast<ir::Hook>(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM));
   base.priority = static_cast<int>(nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO));
-  base.policy = nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP ? "drop" : "accept";
+  base.policy = nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP ? ir::ChainPolicy::drop
+                                                                      : ir::ChainPolicy::accept;
   return base;
 }
 

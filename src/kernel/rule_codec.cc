@@ -108,7 +108,7 @@ class Encoder {
   void operator()(const Limit& s) {
     nftnl_expr* e = add("limit");
     nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, s.rate);
-    nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, unit_seconds(s.unit));
+    nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, static_cast<std::uint64_t>(s.unit));
     nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, 5);  // nft's default
     nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
     nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
@@ -142,12 +142,6 @@ class Encoder {
   std::optional<AnonymousSet> ports_;
 
  private:
-  static std::uint64_t unit_seconds(const std::string& unit) {
-    if (unit == "second") return 1;
-    if (unit == "minute") return 60;
-    if (unit == "hour") return 3600;
-    return 86400;
-  }
   static int verdict_code(Verdict::Kind k) {
     switch (k) {
       case Verdict::Kind::accept:
@@ -277,13 +271,9 @@ class Decoder {
       return i + 1;
     }
     if (n == "limit") {
-      const std::uint64_t unit = nftnl_expr_get_u64(x[i], NFTNL_EXPR_LIMIT_UNIT);
-      const char* text = unit == 1      ? "second"
-                         : unit == 60   ? "minute"
-                         : unit == 3600 ? "hour"
-                                        : "day";
       rule.statements.push_back(
-          Limit{static_cast<unsigned>(nftnl_expr_get_u64(x[i], NFTNL_EXPR_LIMIT_RATE)), text});
+          Limit{static_cast<unsigned>(nftnl_expr_get_u64(x[i], NFTNL_EXPR_LIMIT_RATE)),
+                static_cast<RateUnit>(nftnl_expr_get_u64(x[i], NFTNL_EXPR_LIMIT_UNIT))});
       return i + 1;
     }
     if (n == "log") {

@@ -202,4 +202,11 @@ TEST_CASE("the other names op25bc gives, and the mark of its tables") {
   CHECK_FALSE(ir::owned_by_op25bc("managed by someone else"));
   CHECK_FALSE(ir::owned_by_op25bc("managed by op25"));
   CHECK_FALSE(ir::owned_by_op25bc(""));
+  // nft's words for the IR's enums, including values only a foreign kernel object has.
+  CHECK(ir::hook_name(ir::Hook::forward) == "forward");
+  CHECK(ir::hook_name(static_cast<ir::Hook>(7)) == "hook 7");
+  CHECK(ir::unit_name(ir::RateUnit::minute) == "minute");
+  CHECK(ir::unit_name(static_cast<ir::RateUnit>(120)) == "120 seconds");
+  CHECK(ir::policy_name(ir::ChainPolicy::drop) == "drop");
+  CHECK(ir::type_name(ir::ChainType::filter) == "filter");
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "op25bc/ir/ruleset.h"
 #include "op25bc/net/prefix.h"
 
 namespace op25bc::ir {
@@ -45,6 +46,13 @@ std::string block_set(const std::string& set, net::Family f, const net::Interval
 // The set a slice was cut from ("phase_all_src4" for
 // "phase_all_src4_0a000_17"), or nullopt for a name that is no slice.
 std::optional<std::string> sliced_from(const std::string& name);
+
+// nft's words for the IR's enums: "minute" ("N seconds" for a period that is
+// none of the four), "filter", "forward" ("hook N" for another number), "accept".
+std::string unit_name(RateUnit unit);
+std::string type_name(ChainType type);
+std::string hook_name(Hook hook);
+std::string policy_name(ChainPolicy policy);
 
 // The table comment op25bc writes, and the test of whether a table is op25bc's.
 std::string table_comment(std::string_view operator_name);

@@ -81,9 +81,13 @@ struct CounterRef {
   std::string name;
   friend bool operator==(const CounterRef&, const CounterRef&) = default;
 };
+// A rate's period, as its length in seconds (what the kernel stores). A value
+// read from the kernel may be none of these; it then equals no desired limit.
+enum class RateUnit : std::uint64_t { second = 1, minute = 60, hour = 3600, day = 86400 };
+
 struct Limit {
   unsigned rate;
-  std::string unit;  // second, minute, hour, day
+  RateUnit unit;
   friend bool operator==(const Limit&, const Limit&) = default;
 };
 struct LogPrefix {
@@ -119,11 +123,22 @@ struct Rule {
   friend bool operator==(const Rule&, const Rule&) = default;
 };
 
+enum class ChainType { filter, route, nat };
+// The netfilter hooks of family inet, numbered as the kernel numbers them.
+enum class Hook : std::uint32_t {
+  prerouting = 0,
+  input = 1,
+  forward = 2,
+  output = 3,
+  postrouting = 4
+};
+enum class ChainPolicy { accept, drop };
+
 struct BaseChain {
-  std::string type = "filter";
-  std::string hook = "forward";
+  ChainType type = ChainType::filter;
+  Hook hook = Hook::forward;
   int priority = 0;
-  std::string policy = "accept";
+  ChainPolicy policy = ChainPolicy::accept;
   friend bool operator==(const BaseChain&, const BaseChain&) = default;
 };
 
