@@ -1,0 +1,97 @@
+// apply (and diff, its dry-run form): compile, reconcile with the kernel, report.
+#include <chrono>
+#include <ostream>
+
+#include "commands.h"
+#include "kernel_access.h"
+#include "op25bc/apply/diff_text.h"
+#include "op25bc/compile.h"
+#include "op25bc/kernel/throwaway.h"
+#include "support.h"
+
+namespace op25bc::cli {
+
+namespace {
+
+// Where the elements the diff started from came from, when not from the record.
+std::string read_back_note(const apply::ReconcileOutcome& out) {
+  if (out.elements_read_back) return " (set elements read back from the kernel)";
+  if (out.sets_read_back == 0) return "";
+  return " (" + std::to_string(out.sets_read_back) + " changed set" +
+         (out.sets_read_back == 1 ? "" : "s") + " read back from the kernel)";
+}
+
+}  // namespace
+
+int run_apply(const ApplyArgs& args, Io io) {
+  const auto start = std::chrono::steady_clock::now();
+  const Loaded loaded = load(args.policy, io);
+  if (!loaded.policy) return kExitFailure;  // invalid input never reaches the kernel
+  const policy::Policy& p = *loaded.policy;
+  const auto at = parse_at(args.at, p, io);
+  if (!at) return kExitUsage;
+  const ir::Ruleset desired = compile(p, *at, args.kernel_timed);
+  const bool check_only = args.diff_only || args.dry_run;
+  apply::ReconcileOptions options;
+  options.check_only = check_only;
+  options.adopt = args.adopt;
+  options.verify = args.verify;
+  options.fingerprint = loaded.fingerprint;
+  options.applied_at = format_time(*at, p.zone);
+  options.active_phases = active_phase_ids(p, *at);
+  const auto result =
+      reconcile_kernel(p, desired, options, {args.lock, args.lock_wait, args.state}, io);
+  if (!result) return kExitFailure;
+  const apply::ReconcileOutcome& out = *result;
+  if (args.format == "json") {
+    nlohmann::json j = apply::to_json(out.transaction);
+    j["committed"] = !check_only && !out.in_sync;
+    j["drift_repaired"] = out.drift_repaired;
+    j["elements_read_back"] = out.elements_read_back;
+    j["sets_read_back"] = out.sets_read_back;
+    j["at"] = format_time(*at, p.zone);
+    j["seconds"] = seconds_since(start);
+    io.out << json_text(j);
+  } else if (check_only) {
+    io.out << apply::to_text(out.transaction);
+  }
+  if (out.in_sync) {
+    if (args.format != "json")
+      io.out << "table inet " << p.table << " is in sync with " << args.policy << " at "
+             << format_time(*at, p.zone) << "\n";
+    return kExitOk;
+  }
+  if (args.dry_run) {
+    const kernel::ThrowawayResult trial = kernel::commit_in_throwaway_netns(desired);
+    io.err << "dry run: " << apply::summary(out.transaction)
+           << " pending; the kernel validated this exact batch in check mode and aborted it";
+    if (!trial.ran) {
+      io.err << "; the commit of the complete desired table in a throwaway network namespace "
+                "was skipped ("
+             << trial.error
+             << "; it needs CAP_SYS_ADMIN). Not verified: errors the kernel raises only at "
+                "commit, behaviour of traffic, and changes others may commit before a real "
+                "apply\n";
+      return kExitPending;
+    }
+    if (!trial.error.empty()) {
+      io.err << "; but committing the complete desired table in a throwaway network namespace "
+                "failed: "
+             << trial.error << "\n";
+      return kExitFailure;
+    }
+    io.err << "; the complete desired table also committed cleanly in a throwaway network "
+              "namespace. Not verified: behaviour of traffic, and changes others may commit "
+              "before a real apply\n";
+    return kExitPending;
+  }
+  if (args.diff_only) return kExitPending;
+  if (args.format != "json")
+    io.out << "applied to table inet " << p.table << " at " << format_time(*at, p.zone) << ": "
+           << apply::summary(out.transaction) << " in " << seconds_since(start) << " s"
+           << read_back_note(out) << "\n";
+  if (out.drift_repaired) io.err << "op25bc: warning: " << drift_text(p.table) << "\n";
+  return kExitOk;
+}
+
+}  // namespace op25bc::cli

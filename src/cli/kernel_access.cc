@@ -1,0 +1,109 @@
+#include "kernel_access.h"
+
+#include <ostream>
+
+#include "op25bc/apply/lock.h"
+#include "op25bc/eval/effective.h"
+#include "op25bc/io/atomic_file.h"
+#include "op25bc/kernel/netlink_kernel.h"
+#include "op25bc/text/join.h"
+
+namespace op25bc::cli {
+
+namespace {
+
+constexpr const char* kStateFolder = "/var/lib/op25bc";
+
+// The object a failed operation names, and where the policy says it comes
+// from (ir::Origin, filled by ir::build), for the error message.
+std::string origin(const apply::Op& op, const ir::Ruleset& desired) {
+  std::string object;
+  const ir::Origin* from = nullptr;
+  const auto set = [&](const std::string& name) {
+    object = "set " + name;
+    for (const auto& s : desired.sets)
+      if (s.name == name) from = &s.origin;
+  };
+  if (const auto* s = std::get_if<apply::AddSet>(&op)) set(s->name);
+  if (const auto* e = std::get_if<apply::AddElements>(&op)) set(e->set);
+  if (const auto* e = std::get_if<apply::DeleteElements>(&op)) set(e->set);
+  if (const auto* c = std::get_if<apply::AddCounter>(&op)) {
+    object = "counter " + c->counter.name;
+    from = &c->counter.origin;
+  }
+  if (const auto* r = std::get_if<apply::AddRule>(&op)) {
+    object = "a rule in chain " + r->chain;
+    from = &r->rule.origin;
+  }
+  if (object.empty()) return "table inet " + desired.table;
+  if (from == nullptr || from->pointers.empty()) return object;
+  constexpr std::size_t kShown = 3;  // an exemption set may come from thousands
+  const auto& all = from->pointers;
+  const std::vector<std::string> shown(all.begin(), all.begin() + std::min(all.size(), kShown));
+  return object + ", from " + text::join(shown) +
+         (all.size() > kShown ? " and " + std::to_string(all.size() - kShown) + " more" : "");
+}
+
+}  // namespace
+
+// --state if given, else /var/lib/op25bc/TABLE.state. Computes; creates nothing.
+std::string state_path(const std::string& given, const std::string& table) {
+  return given.empty() ? std::string{kStateFolder} + "/" + table + ".state" : given;
+}
+
+// The default state folder, for a run that will write the record there (a
+// failure to make it shows when the record is written).
+void make_state_folder(const std::string& given) {
+  if (given.empty()) io::make_folder(kStateFolder, 0700);
+}
+
+std::string drift_text(const std::string& table) {
+  return "the sets of table inet " + table +
+         " differed from op25bc's record (changed by someone else); read back from the kernel "
+         "and repaired";
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Lock, kernel, state record, reconcile: what apply and activate share.
+// Reports failures on stderr; nullopt when op25bc could not get that far.
+std::optional<apply::ReconcileOutcome> reconcile_kernel(const policy::Policy& p,
+                                                        const ir::Ruleset& desired,
+                                                        const apply::ReconcileOptions& options,
+                                                        const KernelAccess& access, Io io) {
+  try {
+    kernel::NetlinkKernel kernel;
+    kernel.generation();  // without CAP_NET_ADMIN this says so, before any file is touched
+    const apply::LockFile lock(
+        access.lock, std::chrono::milliseconds(static_cast<long>(access.lock_wait * 1000)));
+    if (!lock.held()) {
+      io.err << "op25bc: " << lock.error() << "\n";
+      return std::nullopt;
+    }
+    make_state_folder(access.state);
+    apply::FileStateStore state(state_path(access.state, p.table));
+    apply::ReconcileOutcome out = apply::reconcile(kernel, state, desired, options);
+    if (!out.ok) {
+      io.err << "op25bc: " << out.error;
+      if (out.commit.failed_op)
+        io.err << " (caused by " << origin(out.transaction.ops[*out.commit.failed_op], desired)
+               << ")";
+      io.err << "; the ruleset is unchanged\n";
+      return std::nullopt;
+    }
+    return out;
+  } catch (const std::exception& e) {
+    io.err << "op25bc: " << e.what() << "\n";
+    return std::nullopt;
+  }
+}
+
+std::vector<std::string> active_phase_ids(const policy::Policy& p, Instant at) {
+  std::vector<std::string> ids;
+  for (std::size_t i : eval::evaluate(p, at).phases) ids.push_back(p.phases[i].id);
+  return ids;
+}
+
+}  // namespace op25bc::cli
