@@ -13,15 +13,15 @@ namespace op25bc::apply {
 namespace {
 
 // A record that describes the kernel as it is now, for op25bc's table; else nullptr.
-const Record* usable(const std::optional<Record>& record, const apply::Instance& here,
-                     std::uint32_t generation, const std::string& table) {
+const StateRecord* usable(const std::optional<StateRecord>& record, const apply::Instance& here,
+                          std::uint32_t generation, const std::string& table) {
   return record && record_current(*record, here, generation) && record->table == table ? &*record
                                                                                        : nullptr;
 }
 
 // The sets whose elements must be read back: every one without a usable
 // record; with one, those the policy wants changed (or the record does not know).
-apply::ElementRead elements_to_read(const Record* record, const ir::Ruleset& desired,
+apply::ElementRead elements_to_read(const StateRecord* record, const ir::Ruleset& desired,
                                     const std::vector<net::SetDigest>& digests) {
   if (!record) return apply::ElementRead::all();
   std::unordered_map<std::string_view, const net::SetDigest*> held;
@@ -36,8 +36,8 @@ apply::ElementRead elements_to_read(const Record* record, const ir::Ruleset& des
 
 // The record vouches for the sets not read back, if it knows every set the
 // kernel holds by name, handle and family; otherwise it vouches for none.
-bool vouch(apply::TableState& current, const Record& record) {
-  std::unordered_map<std::string_view, const Record::SetRecord*> by_name;
+bool vouch(apply::TableState& current, const StateRecord& record) {
+  std::unordered_map<std::string_view, const StateRecord::SetRecord*> by_name;
   for (const auto& r : record.sets) by_name.emplace(r.name, &r);
   for (std::size_t i = 0; i < current.ruleset.sets.size(); ++i) {
     const auto& set = current.ruleset.sets[i];
@@ -52,8 +52,8 @@ bool vouch(apply::TableState& current, const Record& record) {
   return true;
 }
 
-Record bound_record(const apply::Instance& here, const std::string& table) {
-  Record r;
+StateRecord bound_record(const apply::Instance& here, const std::string& table) {
+  StateRecord r;
   r.boot_id = here.boot_id;
   r.netns_cookie = here.netns_cookie;
   r.table = table;
@@ -62,10 +62,10 @@ Record bound_record(const apply::Instance& here, const std::string& table) {
 
 // What the kernel holds at `generation`: the desired ruleset just committed
 // (or found in sync), with the set handles the kernel assigned.
-Record record_of(apply::Kernel& kernel, const apply::Instance& here, std::uint32_t generation,
-                 const ir::Ruleset& desired, const std::vector<net::SetDigest>& digests,
-                 const ReconcileOptions& o) {
-  Record r = bound_record(here, desired.table);
+StateRecord record_of(apply::Kernel& kernel, const apply::Instance& here, std::uint32_t generation,
+                      const ir::Ruleset& desired, const std::vector<net::SetDigest>& digests,
+                      const ReconcileOptions& o) {
+  StateRecord r = bound_record(here, desired.table);
   r.generation = generation;
   r.policy_fingerprint = o.fingerprint;
   r.applied_at = o.applied_at;
@@ -83,9 +83,10 @@ Record record_of(apply::Kernel& kernel, const apply::Instance& here, std::uint32
 
 // What the kernel held before this run's commit, to restore the record when
 // the kernel rejects the batch for a reason that does not contradict it.
-Record record_of_current(const apply::TableState& current, const apply::Instance& here,
-                         std::uint32_t generation, const std::optional<Record>& previous) {
-  Record r = bound_record(here, current.ruleset.table);
+StateRecord record_of_current(const apply::TableState& current, const apply::Instance& here,
+                              std::uint32_t generation,
+                              const std::optional<StateRecord>& previous) {
+  StateRecord r = bound_record(here, current.ruleset.table);
   if (previous) {  // fingerprint, instant, phases of the last good apply
     r.policy_fingerprint = previous->policy_fingerprint;
     r.applied_at = previous->applied_at;
@@ -111,7 +112,8 @@ bool element_drift(const Transaction& t, const apply::CommitResult& c) {
 
 }  // namespace
 
-bool record_current(const Record& record, const apply::Instance& here, std::uint32_t generation) {
+bool record_current(const StateRecord& record, const apply::Instance& here,
+                    std::uint32_t generation) {
   return !record.pending && here.known() && record.boot_id == here.boot_id &&
          record.netns_cookie == here.netns_cookie && record.generation == generation;
 }
@@ -126,9 +128,10 @@ ReconcileOutcome reconcile(apply::Kernel& kernel, StateStore& state, const ir::R
   int attempts = o.attempts;
   while (out.attempts < attempts) {
     ++out.attempts;
-    const std::optional<Record> record = state.load();
+    const std::optional<StateRecord> record = state.load();
     const std::uint32_t generation = kernel.generation();
-    const Record* trusted = read_back ? nullptr : usable(record, here, generation, desired.table);
+    const StateRecord* trusted =
+        read_back ? nullptr : usable(record, here, generation, desired.table);
     const apply::ElementRead wanted = elements_to_read(trusted, desired, digests);
     std::optional<apply::TableState> current = kernel.read(desired.table, wanted);
     bool replace = false;
@@ -166,7 +169,7 @@ ReconcileOutcome reconcile(apply::Kernel& kernel, StateStore& state, const ir::R
       return out;
     }
     if (!o.check_only) {  // write-ahead: a run killed from here on leaves "pending"
-      Record marker = bound_record(here, desired.table);
+      StateRecord marker = bound_record(here, desired.table);
       marker.pending = true;
       state.save(marker);
     }

@@ -73,7 +73,7 @@ class Reader {
 
 }  // namespace
 
-std::optional<Record> FileStateStore::load() {
+std::optional<StateRecord> FileStateStore::load() {
   int error = 0;
   const std::optional<io::FileBytes> file = io::read_bytes(path_, error);
   if (!file) return std::nullopt;
@@ -89,7 +89,7 @@ std::optional<Record> FileStateStore::load() {
   char magic[8];
   if (!r.raw(magic, sizeof magic) || std::memcmp(magic, kMagic, sizeof magic) != 0)
     return std::nullopt;
-  Record rec;
+  StateRecord rec;
   rec.generation = r.u32();
   rec.boot_id = r.str();
   rec.netns_cookie = r.u64();
@@ -103,7 +103,7 @@ std::optional<Record> FileStateStore::load() {
     rec.active_phases.push_back(r.str());
   const std::uint64_t sets = r.u64();
   for (std::uint64_t i = 0; i < sets && r.intact(); ++i) {
-    Record::SetRecord s;
+    StateRecord::SetRecord s;
     s.name = r.str();
     s.family = r.u32() == 6 ? net::Family::v6 : net::Family::v4;
     s.handle = r.u64();
@@ -116,7 +116,7 @@ std::optional<Record> FileStateStore::load() {
   return rec;
 }
 
-void FileStateStore::save(const Record& rec) {
+void FileStateStore::save(const StateRecord& rec) {
   Writer w;
   w.raw(kMagic, sizeof kMagic);
   w.u32(rec.generation);

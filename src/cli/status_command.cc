@@ -28,11 +28,11 @@ struct Status {
   std::vector<std::string> active_phases;  // counters the rules count into, in rule order
   std::vector<SetStatus> sets;
   std::vector<apply::CounterValue> counters;
-  std::optional<apply::Record> record;
+  std::optional<apply::StateRecord> record;
 };
 
 Status read_status(apply::Kernel& kernel, const apply::TableState& table,
-                   std::optional<apply::Record> record, bool verified) {
+                   std::optional<apply::StateRecord> record, bool verified) {
   Status s;
   s.table = table.ruleset.table;
   s.comment = table.ruleset.comment;

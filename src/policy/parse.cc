@@ -1,6 +1,6 @@
 #include "op25bc/policy/parse.h"
 
-#include "op25bc/policy/json_reader.h"
+#include "op25bc/policy/field_reader.h"
 
 namespace op25bc::policy {
 
@@ -373,7 +373,7 @@ class Parser {
     ph.block = r_.strings(j, ptr, "block").value_or(std::vector<std::string>{});
   }
 
-  JsonReader r_;
+  FieldReader r_;
   const date::time_zone* zone_;
   std::unordered_map<std::string, PrefixArray>& arrays_;
 };

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "op25bc/policy/json_reader.h"
+#include "op25bc/policy/field_reader.h"
 #include "op25bc/text/escape.h"
 
 namespace op25bc::policy {

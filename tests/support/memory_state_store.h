@@ -7,11 +7,11 @@ namespace op25bc::test {
 
 class MemoryStateStore final : public apply::StateStore {
  public:
-  std::optional<apply::Record> load() override { return record_; }
-  void save(const apply::Record& r) override { record_ = r; }
+  std::optional<apply::StateRecord> load() override { return record_; }
+  void save(const apply::StateRecord& r) override { record_ = r; }
 
  private:
-  std::optional<apply::Record> record_;
+  std::optional<apply::StateRecord> record_;
 };
 
 }  // namespace op25bc::test

@@ -10,9 +10,9 @@ using nlohmann::json;
 
 namespace {
 
-apply::Record applied(const policy::Policy& p, const char* at, std::string fingerprint,
-                      std::vector<std::string> phases) {
-  apply::Record r;
+apply::StateRecord applied(const policy::Policy& p, const char* at, std::string fingerprint,
+                           std::vector<std::string> phases) {
+  apply::StateRecord r;
   r.applied_at = format_time(test::at(p, at), p.zone);
   r.policy_fingerprint = std::move(fingerprint);
   r.active_phases = std::move(phases);
@@ -20,7 +20,7 @@ apply::Record applied(const policy::Policy& p, const char* at, std::string finge
 }
 
 schedule::Activation plan(const policy::Policy& p, const char* now,
-                          std::optional<apply::Record> record, bool allow_rollback = false,
+                          std::optional<apply::StateRecord> record, bool allow_rollback = false,
                           std::string fingerprint = "fp") {
   schedule::ActivationInput in;
   in.now = test::at(p, now);

@@ -234,8 +234,8 @@ TEST_CASE("a run killed between the commit and the record converges on the next 
   struct DyingStore : apply::StateStore {
     test::MemoryStateStore inner;
     int saves_left = 1 << 30;
-    std::optional<apply::Record> load() override { return inner.load(); }
-    void save(const apply::Record& r) override {
+    std::optional<apply::StateRecord> load() override { return inner.load(); }
+    void save(const apply::StateRecord& r) override {
       if (saves_left-- == 0) throw std::runtime_error("killed");
       inner.save(r);
     }

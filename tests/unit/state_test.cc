@@ -17,8 +17,8 @@ struct TempDir {
   ~TempDir() { std::filesystem::remove_all(path); }
 };
 
-apply::Record sample() {
-  apply::Record r;
+apply::StateRecord sample() {
+  apply::StateRecord r;
   r.generation = 42;
   r.boot_id = "5e1f0c2a-3b7d-4e8a-9c61-0d2f4b6a8e10";
   r.netns_cookie = 4097;
@@ -34,7 +34,7 @@ apply::Record sample() {
   return r;
 }
 
-void check_equal(const apply::Record& a, const apply::Record& b) {
+void check_equal(const apply::StateRecord& a, const apply::StateRecord& b) {
   CHECK(a.generation == b.generation);
   CHECK(a.boot_id == b.boot_id);
   CHECK(a.netns_cookie == b.netns_cookie);

@@ -39,7 +39,8 @@ struct ReconcileOutcome {
 // completed commit, on this boot, in this network namespace, and nobody has
 // committed since (its generation is the current one). Set handles are
 // checked per set by whoever uses its elements.
-bool record_current(const Record& record, const apply::Instance& here, std::uint32_t generation);
+bool record_current(const StateRecord& record, const apply::Instance& here,
+                    std::uint32_t generation);
 
 ReconcileOutcome reconcile(apply::Kernel& kernel, StateStore& state, const ir::Ruleset& desired,
                            const ReconcileOptions& options);

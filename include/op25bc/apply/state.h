@@ -20,7 +20,7 @@
 
 namespace op25bc::apply {
 
-struct Record {
+struct StateRecord {
   std::uint32_t generation = 0;  // ruleset generation right after our commit
   std::string boot_id;           // the apply::Instance recorded
   std::uint64_t netns_cookie = 0;
@@ -44,16 +44,16 @@ struct Record {
 class StateStore {
  public:
   virtual ~StateStore() = default;
-  virtual std::optional<Record> load() = 0;  // nullopt: none, or unreadable
-  virtual void save(const Record& r) = 0;    // all or nothing; throws on failure
+  virtual std::optional<StateRecord> load() = 0;  // nullopt: none, or unreadable
+  virtual void save(const StateRecord& r) = 0;    // all or nothing; throws on failure
 };
 
 // A file written atomically: temporary file, fsync, rename, fsync of the folder.
 class FileStateStore final : public StateStore {
  public:
   explicit FileStateStore(std::string path) : path_(std::move(path)) {}
-  std::optional<Record> load() override;
-  void save(const Record& r) override;
+  std::optional<StateRecord> load() override;
+  void save(const StateRecord& r) override;
 
  private:
   std::string path_;

@@ -17,8 +17,8 @@ namespace op25bc::schedule {
 
 struct ActivationInput {
   Instant now;
-  std::string fingerprint;              // of the policy being activated
-  std::optional<apply::Record> record;  // what the last run applied
+  std::string fingerprint;                   // of the policy being activated
+  std::optional<apply::StateRecord> record;  // what the last run applied
   bool allow_rollback = false;
   std::chrono::seconds late_after{120};     // a boundary applied later than this is "late"
   std::chrono::hours warn_expiry{24 * 14};  // warn about exemptions expiring this soon

@@ -1,4 +1,4 @@
-#include "op25bc/policy/json_reader.h"
+#include "op25bc/policy/field_reader.h"
 
 namespace op25bc::policy {
 
@@ -39,8 +39,8 @@ const json* member(const json& obj, std::string_view key) {
 
 }  // namespace
 
-bool JsonReader::object(const json& j, const std::string& ptr,
-                        std::initializer_list<Field> fields) {
+bool FieldReader::object(const json& j, const std::string& ptr,
+                         std::initializer_list<Field> fields) {
   if (!j.is_object()) {
     diags_.error(ptr, expected("an object", j));
     return false;
@@ -63,7 +63,7 @@ bool JsonReader::object(const json& j, const std::string& ptr,
   return true;
 }
 
-const std::string* JsonReader::string_at(const json& j, const std::string& ptr) {
+const std::string* FieldReader::string_at(const json& j, const std::string& ptr) {
   if (!j.is_string()) {
     diags_.error(ptr, expected("a string", j));
     return nullptr;
@@ -71,8 +71,8 @@ const std::string* JsonReader::string_at(const json& j, const std::string& ptr) 
   return &j.get_ref<const std::string&>();
 }
 
-std::optional<std::string> JsonReader::string(const json& obj, const std::string& ptr,
-                                              std::string_view key, bool allow_empty) {
+std::optional<std::string> FieldReader::string(const json& obj, const std::string& ptr,
+                                               std::string_view key, bool allow_empty) {
   const json* v = member(obj, key);
   if (v == nullptr) return std::nullopt;
   const std::string here = pointer_append(ptr, key);
@@ -85,8 +85,8 @@ std::optional<std::string> JsonReader::string(const json& obj, const std::string
   return *s;
 }
 
-std::optional<std::int64_t> JsonReader::integer(const json& obj, const std::string& ptr,
-                                                std::string_view key) {
+std::optional<std::int64_t> FieldReader::integer(const json& obj, const std::string& ptr,
+                                                 std::string_view key) {
   const json* v = member(obj, key);
   if (v == nullptr) return std::nullopt;
   if (!v->is_number_integer()) {
@@ -96,7 +96,7 @@ std::optional<std::int64_t> JsonReader::integer(const json& obj, const std::stri
   return v->get<std::int64_t>();
 }
 
-const json* JsonReader::array(const json& obj, const std::string& ptr, std::string_view key) {
+const json* FieldReader::array(const json& obj, const std::string& ptr, std::string_view key) {
   const json* v = member(obj, key);
   if (v == nullptr) return nullptr;
   if (!v->is_array()) {
@@ -106,8 +106,9 @@ const json* JsonReader::array(const json& obj, const std::string& ptr, std::stri
   return v;
 }
 
-std::optional<std::vector<std::string>> JsonReader::strings(const json& obj, const std::string& ptr,
-                                                            std::string_view key) {
+std::optional<std::vector<std::string>> FieldReader::strings(const json& obj,
+                                                             const std::string& ptr,
+                                                             std::string_view key) {
   const json* list = array(obj, ptr, key);
   if (list == nullptr) return std::nullopt;
   const std::string here = pointer_append(ptr, key);
@@ -125,8 +126,9 @@ std::optional<std::vector<std::string>> JsonReader::strings(const json& obj, con
   return out;
 }
 
-std::optional<std::vector<std::uint16_t>> JsonReader::ports(const json& obj, const std::string& ptr,
-                                                            std::string_view key) {
+std::optional<std::vector<std::uint16_t>> FieldReader::ports(const json& obj,
+                                                             const std::string& ptr,
+                                                             std::string_view key) {
   const json* list = array(obj, ptr, key);
   if (list == nullptr) return std::nullopt;
   const std::string here = pointer_append(ptr, key);

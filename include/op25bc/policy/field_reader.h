@@ -1,5 +1,5 @@
-// Typed reads from a JSON document that report every structural problem as a
-// diagnostic at the element's JSON pointer instead of throwing.
+// FieldReader: typed reads of the policy's fields from its JSON document that
+// report every structural problem as a diagnostic at the field's JSON pointer.
 #pragma once
 
 #include <cstdint>
@@ -19,9 +19,9 @@ struct Field {
   bool required;
 };
 
-class JsonReader {
+class FieldReader {
  public:
-  explicit JsonReader(Diagnostics& diags) : diags_(diags) {}
+  explicit FieldReader(Diagnostics& diags) : diags_(diags) {}
 
   // True when `j` is an object; reports unknown keys (with a did-you-mean hint)
   // and missing required keys at the key's own pointer.
