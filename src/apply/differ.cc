@@ -69,12 +69,14 @@ std::vector<std::string> references(const ir::Rule& rule) {
 
 class Differ {
  public:
-  Differ(const apply::TableState& current, const ir::Ruleset& desired)
+  Differ(const TableState& current, const ir::Ruleset& desired,
+         const std::vector<net::SetDigest>* desired_digests)
       : cur_(current.ruleset),
         handles_(current.rule_handles),
         elements_read_(current.elements_read),
         vouched_(current.vouched),
         want_(desired),
+        want_digests_(desired_digests),
         cur_names_(cur_),
         want_names_(want_) {}
 
@@ -209,7 +211,7 @@ class Differ {
     if (!c || dirty_.count("set " + wanted.name)) return nullptr;
     const auto i = static_cast<std::size_t>(c - cur_.sets.data());
     if (elements_read_.at(i)) return c;
-    if (vouched_.at(i) && *vouched_[i] == net::digest(wanted.elements)) return nullptr;
+    if (vouched_.at(i) && *vouched_[i] == digest_of(wanted)) return nullptr;
     throw std::logic_error("differ: the elements of set " + wanted.name +
                            " were neither read back nor vouched for by the record");
   }
@@ -218,7 +220,13 @@ class Differ {
   const std::vector<std::vector<std::uint64_t>>& handles_;
   const std::vector<bool>& elements_read_;
   const std::vector<std::optional<net::SetDigest>>& vouched_;
+  net::SetDigest digest_of(const ir::Set& wanted) const {
+    if (want_digests_ == nullptr) return net::digest(wanted.elements);
+    return want_digests_->at(static_cast<std::size_t>(&wanted - want_.sets.data()));
+  }
+
   const ir::Ruleset& want_;
+  const std::vector<net::SetDigest>* want_digests_;  // of want_.sets, or nullptr
   const Names cur_names_, want_names_;
   std::set<std::string> dirty_;  // "set x", "counter x", "chain x" deleted or recreated
   std::vector<std::string> sets_to_delete_, counters_to_delete_, chains_to_delete_;
@@ -241,15 +249,15 @@ Transaction create(const ir::Ruleset& desired) {
   return t;
 }
 
-Transaction diff(const std::optional<apply::TableState>& current, const ir::Ruleset& desired,
-                 bool replace_table) {
+Transaction diff(const std::optional<TableState>& current, const ir::Ruleset& desired,
+                 bool replace_table, const std::vector<net::SetDigest>* desired_digests) {
   if (!current) return create(desired);
   if (replace_table) {
     Transaction t = create(desired);
     t.ops.insert(t.ops.begin(), DeleteTable{});
     return t;
   }
-  return Differ(*current, desired).run();
+  return Differ(*current, desired, desired_digests).run();
 }
 
 }  // namespace op25bc::apply

@@ -13,7 +13,7 @@ namespace op25bc::apply {
 namespace {
 
 // A record that describes the kernel as it is now, for op25bc's table; else nullptr.
-const StateRecord* usable(const std::optional<StateRecord>& record, const apply::Instance& here,
+const StateRecord* usable(const std::optional<StateRecord>& record, const Instance& here,
                           std::uint32_t generation, const std::string& table) {
   return record && record_current(*record, here, generation) && record->table == table ? &*record
                                                                                        : nullptr;
@@ -21,9 +21,9 @@ const StateRecord* usable(const std::optional<StateRecord>& record, const apply:
 
 // The sets whose elements must be read back: every one without a usable
 // record; with one, those the policy wants changed (or the record does not know).
-apply::ElementRead elements_to_read(const StateRecord* record, const ir::Ruleset& desired,
-                                    const std::vector<net::SetDigest>& digests) {
-  if (!record) return apply::ElementRead::all();
+ElementRead elements_to_read(const StateRecord* record, const ir::Ruleset& desired,
+                             const std::vector<net::SetDigest>& digests) {
+  if (!record) return ElementRead::all();
   std::unordered_map<std::string_view, const net::SetDigest*> held;
   for (const auto& r : record->sets) held.emplace(r.name, &r.digest);
   std::vector<std::string> changed;
@@ -31,12 +31,12 @@ apply::ElementRead elements_to_read(const StateRecord* record, const ir::Ruleset
     if (const auto it = held.find(desired.sets[i].name);
         it == held.end() || *it->second != digests[i])
       changed.push_back(desired.sets[i].name);
-  return apply::ElementRead::of(std::move(changed));
+  return ElementRead::of(std::move(changed));
 }
 
 // The record vouches for the sets not read back, if it knows every set the
 // kernel holds by name, handle and family; otherwise it vouches for none.
-bool vouch(apply::TableState& current, const StateRecord& record) {
+bool vouch(TableState& current, const StateRecord& record) {
   std::unordered_map<std::string_view, const StateRecord::SetRecord*> by_name;
   for (const auto& r : record.sets) by_name.emplace(r.name, &r);
   for (std::size_t i = 0; i < current.ruleset.sets.size(); ++i) {
@@ -52,7 +52,7 @@ bool vouch(apply::TableState& current, const StateRecord& record) {
   return true;
 }
 
-StateRecord bound_record(const apply::Instance& here, const std::string& table) {
+StateRecord bound_record(const Instance& here, const std::string& table) {
   StateRecord r;
   r.boot_id = here.boot_id;
   r.netns_cookie = here.netns_cookie;
@@ -62,7 +62,7 @@ StateRecord bound_record(const apply::Instance& here, const std::string& table) 
 
 // What the kernel holds at `generation`: the desired ruleset just committed
 // (or found in sync), with the set handles the kernel assigned.
-StateRecord record_of(apply::Kernel& kernel, const apply::Instance& here, std::uint32_t generation,
+StateRecord record_of(Kernel& kernel, const Instance& here, std::uint32_t generation,
                       const ir::Ruleset& desired, const std::vector<net::SetDigest>& digests,
                       const ReconcileOptions& o) {
   StateRecord r = bound_record(here, desired.table);
@@ -70,7 +70,7 @@ StateRecord record_of(apply::Kernel& kernel, const apply::Instance& here, std::u
   r.policy_fingerprint = o.fingerprint;
   r.applied_at = o.applied_at;
   r.active_phases = o.active_phases;
-  const auto after = kernel.read(desired.table, apply::ElementRead::none());  // cheap
+  const auto after = kernel.read(desired.table, ElementRead::none());  // cheap
   if (!after) return r;
   std::unordered_map<std::string_view, std::uint64_t> handles;
   for (std::size_t i = 0; i < after->ruleset.sets.size(); ++i)
@@ -83,7 +83,7 @@ StateRecord record_of(apply::Kernel& kernel, const apply::Instance& here, std::u
 
 // What the kernel held before this run's commit, to restore the record when
 // the kernel rejects the batch for a reason that does not contradict it.
-StateRecord record_of_current(const apply::TableState& current, const apply::Instance& here,
+StateRecord record_of_current(const TableState& current, const Instance& here,
                               std::uint32_t generation,
                               const std::optional<StateRecord>& previous) {
   StateRecord r = bound_record(here, current.ruleset.table);
@@ -104,7 +104,7 @@ StateRecord record_of_current(const apply::TableState& current, const apply::Ins
 
 // An element the batch adds that exists, or deletes that does not: the kernel's
 // set differs from what op25bc believed it held. Drift, not a policy error.
-bool element_drift(const Transaction& t, const apply::CommitResult& c) {
+bool element_drift(const Transaction& t, const CommitResult& c) {
   if (!c.failed_op || (c.error_code != ENOENT && c.error_code != EEXIST)) return false;
   const Op& op = t.ops[*c.failed_op];
   return std::holds_alternative<AddElements>(op) || std::holds_alternative<DeleteElements>(op);
@@ -112,16 +112,15 @@ bool element_drift(const Transaction& t, const apply::CommitResult& c) {
 
 }  // namespace
 
-bool record_current(const StateRecord& record, const apply::Instance& here,
-                    std::uint32_t generation) {
+bool record_current(const StateRecord& record, const Instance& here, std::uint32_t generation) {
   return !record.pending && here.known() && record.boot_id == here.boot_id &&
          record.netns_cookie == here.netns_cookie && record.generation == generation;
 }
 
-ReconcileOutcome reconcile(apply::Kernel& kernel, StateStore& state, const ir::Ruleset& desired,
+ReconcileOutcome reconcile(Kernel& kernel, StateStore& state, const ir::Ruleset& desired,
                            const ReconcileOptions& o) {
   ReconcileOutcome out;
-  const apply::Instance here = kernel.instance();
+  const Instance here = kernel.instance();
   std::vector<net::SetDigest> digests;  // of each desired set, hashed once
   for (const auto& set : desired.sets) digests.push_back(net::digest(set.elements));
   bool read_back = o.verify;  // after drift, trust nothing but the kernel
@@ -132,8 +131,8 @@ ReconcileOutcome reconcile(apply::Kernel& kernel, StateStore& state, const ir::R
     const std::uint32_t generation = kernel.generation();
     const StateRecord* trusted =
         read_back ? nullptr : usable(record, here, generation, desired.table);
-    const apply::ElementRead wanted = elements_to_read(trusted, desired, digests);
-    std::optional<apply::TableState> current = kernel.read(desired.table, wanted);
+    const ElementRead wanted = elements_to_read(trusted, desired, digests);
+    std::optional<TableState> current = kernel.read(desired.table, wanted);
     bool replace = false;
     if (current && !ir::owned_by_op25bc(current->ruleset.comment)) {
       if (!o.adopt) {
@@ -146,7 +145,7 @@ ReconcileOutcome reconcile(apply::Kernel& kernel, StateStore& state, const ir::R
     }
     bool from_record = trusted && !wanted.everything();
     if (current && !replace && from_record && !vouch(*current, *trusted)) {
-      current = kernel.read(desired.table, apply::ElementRead::all());  // it does not know them
+      current = kernel.read(desired.table, ElementRead::all());  // it does not know them
       from_record = false;
     }
     out.elements_read_back =
@@ -155,7 +154,7 @@ ReconcileOutcome reconcile(apply::Kernel& kernel, StateStore& state, const ir::R
         current ? static_cast<std::size_t>(std::count(current->elements_read.begin(),
                                                       current->elements_read.end(), true))
                 : 0;
-    out.transaction = diff(current, desired, replace);
+    out.transaction = diff(current, desired, replace, &digests);
     // Tables op25bc made under a name the policy no longer uses still block:
     // they go in the same batch.
     for (const auto& [name, comment] : kernel.tables())
@@ -194,7 +193,7 @@ ReconcileOutcome reconcile(apply::Kernel& kernel, StateStore& state, const ir::R
       return out;
     }
     if (!o.check_only)
-      state.save(record_of(kernel, here, apply::generation_after(generation), desired, digests, o));
+      state.save(record_of(kernel, here, generation_after(generation), desired, digests, o));
     out.ok = true;
     return out;
   }

@@ -36,9 +36,9 @@ std::string origin(const apply::Op& op, const ir::Ruleset& desired) {
     from = &r->rule.origin;
   }
   if (object.empty()) return "table inet " + desired.table;
-  if (from == nullptr || from->pointers.empty()) return object;
+  if (from == nullptr || from->pointers().empty()) return object;
   constexpr std::size_t kShown = 3;  // an exemption set may come from thousands
-  const auto& all = from->pointers;
+  const auto& all = from->pointers();
   const std::vector<std::string> shown(all.begin(), all.begin() + std::min(all.size(), kShown));
   return object + ", from " + text::join(shown) +
          (all.size() > kShown ? " and " + std::to_string(all.size() - kShown) + " more" : "");

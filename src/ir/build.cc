@@ -71,7 +71,7 @@ class Builder {
       out_.counters.push_back(
           {policy::nft_name(phase.id),
            comment("phase " + phase.id + (phase.name.empty() ? "" : ": " + phase.name)),
-           {{pointer_of(phase)}}});
+           Origin({pointer_of(phase)})});
   }
 
   void add_set(std::string base, net::Family f, std::string text, net::AddressSet& source,
@@ -87,9 +87,9 @@ class Builder {
 
   // The exemptions of these indexes into Policy::exemptions.
   Origin exemptions_origin(const std::vector<std::size_t>& indexes) const {
-    Origin o;
-    for (std::size_t i : indexes) o.pointers.push_back("/exemptions/" + std::to_string(i));
-    return o;
+    std::vector<std::string> pointers;
+    for (std::size_t i : indexes) pointers.push_back("/exemptions/" + std::to_string(i));
+    return Origin(std::move(pointers));
   }
 
   static bool active(const std::vector<std::size_t>& list, std::size_t i) {
@@ -150,10 +150,10 @@ class Builder {
   }
 
   Origin smarthosts_origin() const {
-    Origin o;
+    std::vector<std::string> pointers;
     for (std::size_t k = 0; k < p_.smarthosts.size(); ++k)
-      o.pointers.push_back("/smarthosts/" + std::to_string(k));
-    return o;
+      pointers.push_back("/smarthosts/" + std::to_string(k));
+    return Origin(std::move(pointers));
   }
 
   std::vector<Rule> fixed_returns() const {
@@ -166,7 +166,7 @@ class Builder {
              {},
              {Verdict::Kind::return_, {}},
              {},
-             smarthost ? smarthosts_origin() : Origin{{"/exemptions"}}});
+             smarthost ? smarthosts_origin() : Origin({"/exemptions"})});
       }
     return rules;
   }
@@ -191,12 +191,13 @@ class Builder {
     auto [it, inserted] = source_names_.try_emplace(phase.pool_indexes);
     if (!inserted) return it->second;
     std::vector<std::string> users;
-    Origin origin;
+    std::vector<std::string> pointers;
     for (const Phase& other : p_.phases)
       if (other.pool_indexes == phase.pool_indexes) {
         users.push_back(other.id);
-        origin.pointers.push_back(pointer_of(other));
+        pointers.push_back(pointer_of(other));
       }
+    const Origin origin(std::move(pointers));
     it->second = source_set_base(users.front());
     net::AddressSet sources = pool_union(phase.pool_indexes);
     const std::string text =
@@ -210,13 +211,14 @@ class Builder {
     const std::string base = destination_set_base(phase.id);
     net::AddressSet destinations;
     std::vector<std::string> ids;
-    Origin origin{{pointer_of(phase)}};
+    std::vector<std::string> pointers{pointer_of(phase)};
     for (std::size_t d : phase.destination_indexes) {
       ids.push_back(p_.destinations[d].id);
-      origin.pointers.push_back("/destinations/" + std::to_string(d));
+      pointers.push_back("/destinations/" + std::to_string(d));
       for (const auto& prefix : p_.destinations[d].prefixes.items) destinations.add(prefix);
     }
     destinations.merge();
+    const Origin origin(std::move(pointers));
     for (net::Family f : {net::Family::v4, net::Family::v6})
       if (!destinations.of(f).empty())
         add_set(base, f, "destinations blocked by phase " + phase.id + ": " + text::join(ids),
@@ -244,7 +246,7 @@ class Builder {
         rule.matches.emplace_back(AddressInSet{f, Direction::destination, set_name(dst, f)});
       rule.statements.emplace_back(CounterRef{policy::nft_name(phase.id)});
       rule.verdict = {Verdict::Kind::goto_, std::string{kBlockChain}};
-      rule.origin = {{pointer_of(phase)}};
+      rule.origin = Origin({pointer_of(phase)});
     }
   }
 

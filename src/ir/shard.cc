@@ -193,8 +193,8 @@ class Sharder {
   Set dispatch_set() const {
     Set map{dispatch_map(f_),
             f_,
-            std::string{"source address blocks, each to its chain of rules (IPv"} +
-                (f_ == net::Family::v4 ? "4" : "6") + ")",
+            "source address blocks, each to its chain of rules (" +
+                std::string{net::family_name(f_)} + ")",
             {}};
     map.elements.assign(blocks_.begin(), blocks_.end());
     map.verdict_map = true;

@@ -22,6 +22,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <unordered_map>
 
 #include "netlink_batch.h"
 #include "nftnl.h"
@@ -237,21 +238,32 @@ struct NetlinkKernel::Impl {
 
   // One dump per object kind of op25bc's table, as nft's mnl_nft_*_dump.
 
-  std::optional<apply::TableState> dump_table(const std::string& table) {
+  // Every inet table: its name and comment.
+  std::vector<std::pair<std::string, std::string>> dump_tables() {
+    std::vector<std::pair<std::string, std::string>> out;
     std::vector<char> buf;
-    std::optional<apply::TableState> state;
     talk(header(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_DUMP), "listing tables",
          [&](const nlmsghdr* reply) {
            Table t(nftnl_table_alloc());
            if (nftnl_table_nlmsg_parse(reply, t.p) < 0) return;
-           if (table != nftnl_table_get_str(t.p, NFTNL_TABLE_NAME)) return;
-           state.emplace();
-           state->ruleset.table = table;
+           if (nftnl_table_get_u32(t.p, NFTNL_TABLE_FAMILY) != NFPROTO_INET) return;
            std::uint32_t len = 0;
            const void* ud = nftnl_table_get_data(t.p, NFTNL_TABLE_USERDATA, &len);
-           state->ruleset.comment = udata_string(ud, len, kUdataTableComment);
+           out.emplace_back(nftnl_table_get_str(t.p, NFTNL_TABLE_NAME),
+                            udata_string(ud, len, kUdataTableComment));
          });
-    return state;
+    return out;
+  }
+
+  std::optional<apply::TableState> dump_table(const std::string& table) {
+    for (auto& [name, comment] : dump_tables())
+      if (name == table) {
+        apply::TableState state;
+        state.ruleset.table = table;
+        state.ruleset.comment = std::move(comment);
+        return state;
+      }
+    return std::nullopt;
   }
 
   // Named sets into `state`; the names of anonymous ones (port lists) apart.
@@ -383,6 +395,9 @@ struct NetlinkKernel::Impl {
   }
 
   void dump_rules(const std::string& table, const Ports& anonymous, apply::TableState& state) {
+    std::unordered_map<std::string, std::size_t> chain_of;  // hundreds once sets are cut
+    for (std::size_t i = 0; i < state.ruleset.chains.size(); ++i)
+      chain_of.emplace(state.ruleset.chains[i].name, i);
     std::vector<char> buf;
     nlmsghdr* nlh = header(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP);
     {
@@ -394,12 +409,10 @@ struct NetlinkKernel::Impl {
       Rule r(nftnl_rule_alloc());
       if (nftnl_rule_nlmsg_parse(reply, r.p) < 0) return;
       if (table != nftnl_rule_get_str(r.p, NFTNL_RULE_TABLE)) return;
-      const std::string chain = nftnl_rule_get_str(r.p, NFTNL_RULE_CHAIN);
-      for (std::size_t i = 0; i < state.ruleset.chains.size(); ++i) {
-        if (state.ruleset.chains[i].name != chain) continue;
-        state.ruleset.chains[i].rules.push_back(decode_rule(r.p, anonymous));
-        state.rule_handles[i].push_back(nftnl_rule_get_u64(r.p, NFTNL_RULE_HANDLE));
-      }
+      const auto i = chain_of.find(nftnl_rule_get_str(r.p, NFTNL_RULE_CHAIN));
+      if (i == chain_of.end()) return;
+      state.ruleset.chains[i->second].rules.push_back(decode_rule(r.p, anonymous));
+      state.rule_handles[i->second].push_back(nftnl_rule_get_u64(r.p, NFTNL_RULE_HANDLE));
     });
   }
 };
@@ -420,21 +433,7 @@ std::uint32_t NetlinkKernel::generation() {
 }
 
 std::vector<std::pair<std::string, std::string>> NetlinkKernel::tables() {
-  return reread_while_interrupted("listing tables", [&] {
-    std::vector<std::pair<std::string, std::string>> out;
-    std::vector<char> buf;
-    nlmsghdr* nlh = impl_->header(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_DUMP);
-    impl_->talk(nlh, "listing tables", [&](const nlmsghdr* reply) {
-      Table t(nftnl_table_alloc());
-      if (nftnl_table_nlmsg_parse(reply, t.p) < 0) return;
-      if (nftnl_table_get_u32(t.p, NFTNL_TABLE_FAMILY) != NFPROTO_INET) return;
-      std::uint32_t len = 0;
-      const void* ud = nftnl_table_get_data(t.p, NFTNL_TABLE_USERDATA, &len);
-      out.emplace_back(nftnl_table_get_str(t.p, NFTNL_TABLE_NAME),
-                       udata_string(ud, len, kUdataTableComment));
-    });
-    return out;
-  });
+  return reread_while_interrupted("listing tables", [&] { return impl_->dump_tables(); });
 }
 
 apply::Instance NetlinkKernel::instance() {

@@ -139,13 +139,13 @@ TEST_CASE("every object built from the policy knows where in it it comes from") 
   const ir::Ruleset r = compile(p, test::at(p, "2006-10-01"));
   const auto origin_of_set = [&](const std::string& name) {
     for (const auto& s : r.sets)
-      if (s.name == name) return s.origin.pointers;
+      if (s.name == name) return s.origin.pointers();
     FAIL("no set " << name);
     return std::vector<std::string>{};
   };
   using V = std::vector<std::string>;
-  CHECK(r.counters.at(0).origin.pointers == V{"/phases/0"});
-  CHECK(r.counters.at(1).origin.pointers == V{"/phases/1"});
+  CHECK(r.counters.at(0).origin.pointers() == V{"/phases/0"});
+  CHECK(r.counters.at(1).origin.pointers() == V{"/phases/1"});
   CHECK(origin_of_set("phase_mobile_dst4") == V{"/phases/0", "/destinations/0"});
   CHECK(origin_of_set("smarthost4") == V{"/smarthosts/0"});
   CHECK(origin_of_set("exempt4") == V{"/exemptions/0"});
@@ -154,7 +154,7 @@ TEST_CASE("every object built from the policy knows where in it it comes from") 
   std::vector<V> phase_rules;
   for (const auto& chain : r.chains)
     for (const auto& rule : chain.rules)
-      if (rule.verdict.target == "block") phase_rules.push_back(rule.origin.pointers);
+      if (rule.verdict.target == "block") phase_rules.push_back(rule.origin.pointers());
   CHECK(phase_rules == std::vector<V>{{"/phases/0"}, {"/phases/0"}, {"/phases/1"}, {"/phases/1"}});
   // Origins never make two objects differ: the kernel's copy has none.
   ir::Set bare = r.sets.at(0);
@@ -170,7 +170,7 @@ TEST_CASE("the slices of a cut set keep the origin of the set") {
   for (const auto& s : r.sets)
     if (s.name.rfind("phase_mobile_src4_", 0) == 0) {
       ++slices;
-      CHECK(s.origin.pointers == std::vector<std::string>{"/phases/0", "/phases/1"});
+      CHECK(s.origin.pointers() == std::vector<std::string>{"/phases/0", "/phases/1"});
     }
   CHECK(slices > 1);
 }

@@ -12,8 +12,12 @@ namespace op25bc::apply {
 
 // `current` is nullopt when the table does not exist yet; `replace_table`
 // deletes and recreates it in the same transaction (used with --adopt).
-Transaction diff(const std::optional<apply::TableState>& current, const ir::Ruleset& desired,
-                 bool replace_table = false);
+// `desired_digests`, when given, are net::digest of each of desired.sets in
+// order (the reconcile loop hashes them once for the whole run); without them
+// the differ hashes the sets the record vouches for itself.
+Transaction diff(const std::optional<TableState>& current, const ir::Ruleset& desired,
+                 bool replace_table = false,
+                 const std::vector<net::SetDigest>* desired_digests = nullptr);
 
 // The whole desired table from scratch.
 Transaction create(const ir::Ruleset& desired);

@@ -26,7 +26,7 @@ struct ReconcileOutcome {
   std::string error;        // when !ok: what went wrong, for the operator
   bool in_sync = false;     // nothing to do
   Transaction transaction;  // what was (or, checking, would be) committed
-  apply::CommitResult commit;
+  CommitResult commit;
   int attempts = 0;
   bool elements_read_back = false;  // every set's elements came from the kernel, not the record
   std::size_t sets_read_back = 0;   // sets whose elements were read (those changing, with a record)
@@ -39,10 +39,9 @@ struct ReconcileOutcome {
 // completed commit, on this boot, in this network namespace, and nobody has
 // committed since (its generation is the current one). Set handles are
 // checked per set by whoever uses its elements.
-bool record_current(const StateRecord& record, const apply::Instance& here,
-                    std::uint32_t generation);
+bool record_current(const StateRecord& record, const Instance& here, std::uint32_t generation);
 
-ReconcileOutcome reconcile(apply::Kernel& kernel, StateStore& state, const ir::Ruleset& desired,
+ReconcileOutcome reconcile(Kernel& kernel, StateStore& state, const ir::Ruleset& desired,
                            const ReconcileOptions& options);
 
 }  // namespace op25bc::apply

@@ -22,7 +22,7 @@ namespace op25bc::apply {
 
 struct StateRecord {
   std::uint32_t generation = 0;  // ruleset generation right after our commit
-  std::string boot_id;           // the apply::Instance recorded
+  std::string boot_id;           // the Instance recorded
   std::uint64_t netns_cookie = 0;
   std::string table;
   std::string policy_fingerprint;

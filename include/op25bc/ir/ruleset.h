@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -17,10 +18,24 @@ namespace op25bc::ir {
 // empty for op25bc's own scaffolding and for objects read from the kernel.
 // Filled by ir::build, so a kernel error on an object names its source. Not
 // part of what an object is: any two origins compare equal, so a desired
-// object equals the same object read back from the kernel.
-struct Origin {
-  std::vector<std::string> pointers;
+// object equals the same object read back from the kernel. The pointers are
+// shared, not copied: the shard pass gives every slice of a cut set (hundreds)
+// its set's origin, which may list thousands of exemptions.
+class Origin {
+ public:
+  Origin() = default;
+  explicit Origin(std::vector<std::string> pointers)
+      : pointers_(std::make_shared<const std::vector<std::string>>(std::move(pointers))) {}
+
+  const std::vector<std::string>& pointers() const {
+    static const std::vector<std::string> none;
+    return pointers_ ? *pointers_ : none;
+  }
+
   friend bool operator==(const Origin&, const Origin&) { return true; }
+
+ private:
+  std::shared_ptr<const std::vector<std::string>> pointers_;
 };
 
 struct Set {
