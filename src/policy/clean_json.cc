@@ -1,6 +1,6 @@
 // The fast path of pass 0 (see read_json.h): simdjson reads a clean policy
 // into the Document the reference reader builds.
-#include "op25bc/policy/read_json.h"
+#include "read_json.h"
 
 #include <simdjson.h>
 

@@ -1,4 +1,4 @@
-#include "op25bc/policy/field_reader.h"
+#include "field_reader.h"
 
 namespace op25bc::policy {
 

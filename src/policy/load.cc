@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "op25bc/policy/check.h"
-#include "op25bc/policy/parse.h"
 #include "op25bc/policy/resolve.h"
+#include "parse.h"
 
 namespace op25bc::policy {
 

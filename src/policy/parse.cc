@@ -1,6 +1,6 @@
-#include "op25bc/policy/parse.h"
+#include "parse.h"
 
-#include "op25bc/policy/field_reader.h"
+#include "field_reader.h"
 
 namespace op25bc::policy {
 

@@ -1,9 +1,9 @@
-#include "op25bc/policy/read_json.h"
+#include "read_json.h"
 
 #include <algorithm>
 #include <stdexcept>
 
-#include "op25bc/policy/field_reader.h"
+#include "field_reader.h"
 #include "op25bc/text/escape.h"
 
 namespace op25bc::policy {

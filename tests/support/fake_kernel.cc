@@ -186,7 +186,10 @@ std::optional<apply::TableState> FakeKernel::read(const std::string& table,
 std::vector<apply::CounterValue> FakeKernel::counters(const std::string& table) {
   std::vector<apply::CounterValue> out;
   if (const auto it = tables_.find(table); it != tables_.end())
-    for (const auto& c : it->second.ruleset.counters) out.push_back({c.name, 0, 0});
+    for (const auto& c : it->second.ruleset.counters) {
+      const auto counted = counts_.find({table, c.name});
+      out.push_back(counted == counts_.end() ? apply::CounterValue{c.name, 0, 0} : counted->second);
+    }
   return out;
 }
 
@@ -243,6 +246,7 @@ apply::CommitResult FakeKernel::commit(const Transaction& t, std::uint32_t gener
     return result;
   }
   if (!t.ops.empty()) {
+    forget_counts(t, dropped);
     for (const auto& name : dropped) tables_.erase(name);
     if (it != tables_.end() || dropped.size() < t.ops.size()) tables_[t.table] = std::move(work);
     ++generation_;
@@ -263,6 +267,32 @@ void FakeKernel::replace_elements(const std::string& table, const std::string& s
   for (auto& s : tables_.at(table).ruleset.sets)
     if (s.name == set) s.elements = std::move(elements);
   ++generation_;
+}
+
+void FakeKernel::count(const std::string& table, const std::string& counter, std::uint64_t packets,
+                       std::uint64_t bytes) {
+  const auto& counters = tables_.at(table).ruleset.counters;
+  if (std::none_of(counters.begin(), counters.end(),
+                   [&](const ir::Counter& c) { return c.name == counter; }))
+    throw std::invalid_argument("no counter " + counter);
+  auto& value =
+      counts_.try_emplace({table, counter}, apply::CounterValue{counter, 0, 0}).first->second;
+  value.packets += packets;
+  value.bytes += bytes;
+}
+
+// A deleted counter object takes its values with it, as in the kernel.
+void FakeKernel::forget_counts(const apply::Transaction& t,
+                               const std::vector<std::string>& dropped) {
+  const auto forget_table = [&](const std::string& table) {
+    std::erase_if(counts_, [&](const auto& entry) { return entry.first.first == table; });
+  };
+  for (const auto& name : dropped) forget_table(name);
+  for (const auto& op : t.ops) {
+    if (const auto* del = std::get_if<DeleteTable>(&op); del && del->other.empty())
+      forget_table(t.table);
+    if (const auto* del = std::get_if<DeleteCounter>(&op)) counts_.erase({t.table, del->name});
+  }
 }
 
 void FakeKernel::add_foreign_table(const std::string& name) {

@@ -17,7 +17,7 @@ class FakeKernel final : public apply::Kernel {
   std::vector<std::pair<std::string, std::string>> tables() override;
   std::optional<apply::TableState> read(const std::string& table,
                                         const apply::ElementRead& elements) override;
-  // Counters count nothing in memory: every value is 0.
+  // A counter counts what count() gave it since the counter object was added.
   std::vector<apply::CounterValue> counters(const std::string& table) override;
   apply::CommitResult commit(const apply::Transaction& t, std::uint32_t generation,
                              bool check_only) override;
@@ -34,6 +34,9 @@ class FakeKernel final : public apply::Kernel {
   std::size_t reads_with_elements() const { return element_reads_; }  // reads of any set's
   // The sets whose elements reads brought back since the last call, in order.
   std::vector<std::string> take_sets_read() { return std::exchange(sets_read_, {}); }
+  // Packets that met a rule counting into the counter (which must exist).
+  void count(const std::string& table, const std::string& counter, std::uint64_t packets,
+             std::uint64_t bytes);
   // Adds a table op25bc did not create.
   void add_foreign_table(const std::string& name);
 
@@ -41,6 +44,8 @@ class FakeKernel final : public apply::Kernel {
   std::string dump(const std::string& table) const;
 
  private:
+  void forget_counts(const apply::Transaction& t, const std::vector<std::string>& dropped);
+
   std::map<std::string, apply::TableState> tables_;
   std::uint32_t generation_ = 1;
   apply::Instance instance_{"0f2c6a1e-boot", 7};
@@ -50,6 +55,7 @@ class FakeKernel final : public apply::Kernel {
   std::size_t last_messages_ = 0;
   std::size_t element_reads_ = 0;
   std::vector<std::string> sets_read_;
+  std::map<std::pair<std::string, std::string>, apply::CounterValue> counts_;  // table, counter
 };
 
 }  // namespace op25bc::test

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "op25bc/policy/read_json.h"
+#include "policy/read_json.h"
 
 using namespace op25bc;
 

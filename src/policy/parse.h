@@ -6,7 +6,7 @@
 
 #include "op25bc/diag/diagnostics.h"
 #include "op25bc/policy/model.h"
-#include "op25bc/policy/read_json.h"
+#include "read_json.h"
 
 namespace op25bc::policy {
 

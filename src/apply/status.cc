@@ -1,0 +1,122 @@
+#include "op25bc/apply/status.h"
+
+#include <algorithm>
+#include <map>
+
+#include "op25bc/apply/reconcile.h"
+#include "op25bc/ir/names.h"
+#include "op25bc/text/escape.h"
+#include "op25bc/text/join.h"
+
+namespace op25bc::apply {
+
+namespace {
+
+std::vector<std::string> counted_phases(const ir::Ruleset& r) {
+  std::vector<std::string> out;
+  for (const auto& chain : r.chains)
+    for (const auto& rule : chain.rules)
+      for (const auto& statement : rule.statements)
+        if (const auto* c = std::get_if<ir::CounterRef>(&statement);
+            c && std::find(out.begin(), out.end(), c->name) == out.end())
+          out.push_back(c->name);
+  return out;
+}
+
+}  // namespace
+
+std::optional<Status> read_status(Kernel& kernel, const std::string& table, StateStore& state,
+                                  bool verify) {
+  const auto held = kernel.read(table, verify ? ElementRead::all() : ElementRead::none());
+  if (!held) return std::nullopt;
+  Status s;
+  s.table = held->ruleset.table;
+  s.comment = held->ruleset.comment;
+  s.generation = kernel.generation();
+  s.counters = kernel.counters(s.table);
+  s.active_phases = counted_phases(held->ruleset);
+  s.record = state.load();
+  const bool trusted = s.record && record_current(*s.record, kernel.instance(), s.generation);
+  for (std::size_t i = 0; i < held->ruleset.sets.size(); ++i) {
+    const auto& set = held->ruleset.sets[i];
+    SetStatus line{set.name, std::nullopt};
+    if (held->elements_read[i])
+      line.elements = set.elements.size();
+    else if (trusted)
+      for (const auto& r : s.record->sets)
+        if (r.name == set.name && r.handle == held->set_handles[i]) line.elements = r.digest.count;
+    s.sets.push_back(std::move(line));
+  }
+  return s;
+}
+
+nlohmann::json to_json(const Status& s) {
+  nlohmann::json j;
+  j["table"] = s.table;
+  j["owned_by_op25bc"] = ir::owned_by_op25bc(s.comment);
+  j["comment"] = s.comment;
+  j["generation"] = s.generation;
+  j["active_phases"] = s.active_phases;
+  j["sets"] = nlohmann::json::array();
+  for (const auto& set : s.sets)
+    j["sets"].push_back(
+        {{"name", set.name}, {"elements", set.elements ? nlohmann::json(*set.elements) : nullptr}});
+  j["counters"] = nlohmann::json::array();
+  for (const auto& c : s.counters)
+    j["counters"].push_back({{"name", c.name}, {"packets", c.packets}, {"bytes", c.bytes}});
+  j["last_apply"] = nullptr;
+  if (s.record)
+    j["last_apply"] = {{"policy_fingerprint", s.record->policy_fingerprint},
+                       {"at", s.record->applied_at},
+                       {"generation", s.record->generation},
+                       {"op25bc", s.record->version},
+                       {"current", s.record->generation == s.generation}};
+  return j;
+}
+
+std::string to_text(const Status& s) {
+  std::string out =
+      "table inet " + text::printable(s.table) + ": " + text::printable(s.comment) + "\n";
+  out += "active phases: " +
+         (s.active_phases.empty() ? std::string{"none"}
+                                  : text::join(s.active_phases, text::printable)) +
+         "\n";
+  // A set cut into blocks is one line: its slices' elements summed.
+  struct Line {
+    std::string name;
+    std::optional<std::uint64_t> elements = 0;
+    std::size_t blocks = 0;
+  };
+  std::vector<Line> lines;
+  std::map<std::string, std::size_t> line_of;
+  for (const auto& set : s.sets) {
+    const auto cut_from = ir::sliced_from(set.name);
+    const auto [it, first] = line_of.try_emplace(cut_from.value_or(set.name), lines.size());
+    if (first) lines.push_back({it->first});
+    Line& line = lines[it->second];
+    if (cut_from) ++line.blocks;
+    if (!set.elements)
+      line.elements.reset();
+    else if (line.elements)
+      *line.elements += *set.elements;
+  }
+  for (const auto& line : lines)
+    out += "set " + text::printable(line.name) + ": " +
+           (line.elements ? std::to_string(*line.elements) + " elements"
+                          : std::string{"? elements (--verify reads them)"}) +
+           (line.blocks ? " in " + std::to_string(line.blocks) + " blocks" : "") + "\n";
+  for (const auto& c : s.counters)
+    out += "counter " + text::printable(c.name) + ": " + std::to_string(c.packets) + " packets, " +
+           std::to_string(c.bytes) + " bytes\n";
+  if (s.record)
+    out += "last applied: policy " + s.record->policy_fingerprint + " for " + s.record->applied_at +
+           " by op25bc " + s.record->version + " (generation " +
+           std::to_string(s.record->generation) +
+           (s.record->generation == s.generation ? ", current" : ", the ruleset changed since") +
+           ")\n";
+  else
+    out += "last applied: no record\n";
+  return out;
+}
+
+}  // namespace op25bc::apply

@@ -1,0 +1,114 @@
+// status against the fake kernel: the model read once through the port, and
+// the JSON and text reports made from it.
+#include "op25bc/apply/status.h"
+
+#include <doctest/doctest.h>
+
+#include "op25bc/apply/reconcile.h"
+#include "op25bc/compile.h"
+#include "support/fake_kernel.h"
+#include "support/memory_state_store.h"
+#include "support/policies.h"
+
+using namespace op25bc;
+
+namespace {
+
+struct Setup {
+  test::FakeKernel kernel;
+  test::MemoryStateStore state;
+  policy::Policy policy = test::load_example("spinnet");
+
+  void apply_at(const char* when) {
+    const auto out = apply::reconcile(kernel, state, compile(policy, test::at(policy, when)), {});
+    REQUIRE_MESSAGE(out.ok, out.error);
+  }
+  apply::Status status(bool verify = false) {
+    auto s = apply::read_status(kernel, "op25b", state, verify);
+    REQUIRE(s);
+    return *s;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("status of a table op25bc applied: phases, counts vouched by the record, counters") {
+  Setup s;
+  s.apply_at("2006-10-01");
+  s.kernel.count("op25b", "phase_all", 12, 720);
+  const auto status = s.status();
+  CHECK(status.active_phases == std::vector<std::string>{"phase_mobile", "phase_all"});
+  // Nothing was read back: the record vouches for every set's count.
+  for (const auto& set : status.sets) CHECK_MESSAGE(set.elements, set.name);
+  CHECK(s.kernel.reads_with_elements() == 0);
+
+  const auto j = apply::to_json(status);
+  CHECK(j["owned_by_op25bc"] == true);
+  CHECK(j["last_apply"]["current"] == true);
+  CHECK(j["last_apply"]["at"] == s.state.load()->applied_at);
+  CHECK(j["counters"] == nlohmann::json::parse(R"([
+    {"name": "phase_mobile", "packets": 0, "bytes": 0},
+    {"name": "phase_all", "packets": 12, "bytes": 720}])"));
+
+  const auto text = apply::to_text(status);
+  CHECK(text.starts_with("table inet op25b: "));
+  CHECK(text.find("active phases: phase_mobile, phase_all\n") != std::string::npos);
+  CHECK(text.find("counter phase_all: 12 packets, 720 bytes\n") != std::string::npos);
+  CHECK(text.find("? elements") == std::string::npos);
+  CHECK(text.find(", current)\n") != std::string::npos);
+}
+
+TEST_CASE("status element counts agree with the kernel's, read back or vouched") {
+  Setup s;
+  s.apply_at("2006-10-01");
+  const auto vouched = s.status(false);
+  const auto read = s.status(true);
+  REQUIRE(vouched.sets.size() == read.sets.size());
+  for (std::size_t i = 0; i < read.sets.size(); ++i) {
+    CHECK(read.sets[i].name == vouched.sets[i].name);
+    CHECK(read.sets[i].elements == vouched.sets[i].elements);
+  }
+  CHECK(s.kernel.reads_with_elements() == 1);
+}
+
+TEST_CASE("after someone else's commit status does not trust the record for counts") {
+  Setup s;
+  s.apply_at("2006-10-01");
+  s.kernel.bump_generation();
+  const auto status = s.status();
+  for (const auto& set : status.sets) CHECK_MESSAGE(!set.elements, set.name);
+  CHECK(apply::to_json(status)["last_apply"]["current"] == false);
+  const auto text = apply::to_text(status);
+  CHECK(text.find("? elements (--verify reads them)\n") != std::string::npos);
+  CHECK(text.find(", the ruleset changed since)\n") != std::string::npos);
+  // --verify reads them.
+  for (const auto& set : s.status(true).sets) CHECK(set.elements);
+}
+
+TEST_CASE("counters survive an apply that keeps their phase and restart with a new phase") {
+  Setup s;
+  s.apply_at("2006-07-01");  // only the mobile phase
+  s.kernel.count("op25b", "phase_mobile", 5, 300);
+  s.apply_at("2006-10-01");  // the all phase joins
+  const auto counters = s.status().counters;
+  REQUIRE(counters.size() == 2);
+  CHECK(counters[0].name == "phase_mobile");
+  CHECK(counters[0].packets == 5);
+  CHECK(counters[1].name == "phase_all");
+  CHECK(counters[1].packets == 0);
+}
+
+TEST_CASE("status of a table that is not there, and of one op25bc did not make") {
+  Setup s;
+  CHECK_FALSE(apply::read_status(s.kernel, "op25b", s.state, false));
+  s.kernel.add_foreign_table("theirs");
+  const auto theirs = apply::read_status(s.kernel, "theirs", s.state, false);
+  REQUIRE(theirs);
+  const auto j = apply::to_json(*theirs);
+  CHECK(j["owned_by_op25bc"] == false);
+  CHECK(j["last_apply"] == nullptr);
+  CHECK(apply::to_text(*theirs) ==
+        "table inet theirs: someone else's\n"
+        "active phases: none\n"
+        "last applied: no record\n");
+}
