@@ -73,11 +73,7 @@ class Reader {
 
 }  // namespace
 
-std::optional<StateRecord> FileStateStore::load() {
-  int error = 0;
-  const std::optional<io::FileBytes> file = io::read_bytes(path_, error);
-  if (!file) return std::nullopt;
-  std::string_view bytes = file->view();
+std::optional<StateRecord> decode_record(std::string_view bytes) {
   // The last 8 bytes are a checksum of the rest: a flipped byte or a torn
   // write makes the record unusable, never trusted with wrong elements.
   if (bytes.size() < 16) return std::nullopt;
@@ -97,15 +93,18 @@ std::optional<StateRecord> FileStateStore::load() {
   rec.policy_fingerprint = r.str();
   rec.applied_at = r.str();
   rec.version = r.str();
-  rec.pending = r.u32() != 0;
+  const std::uint32_t pending = r.u32();
+  if (pending > 1) return std::nullopt;
+  rec.pending = pending == 1;
   const std::uint64_t phases = r.u64();
-  for (std::uint64_t i = 0; i < phases && r.intact() && i < bytes.size(); ++i)
-    rec.active_phases.push_back(r.str());
+  for (std::uint64_t i = 0; i < phases && r.intact(); ++i) rec.active_phases.push_back(r.str());
   const std::uint64_t sets = r.u64();
   for (std::uint64_t i = 0; i < sets && r.intact(); ++i) {
     StateRecord::SetRecord s;
     s.name = r.str();
-    s.family = r.u32() == 6 ? net::Family::v6 : net::Family::v4;
+    const std::uint32_t family = r.u32();
+    if (family != 4 && family != 6) return std::nullopt;
+    s.family = family == 6 ? net::Family::v6 : net::Family::v4;
     s.handle = r.u64();
     s.digest.count = r.u64();
     s.digest.high = r.u64();
@@ -116,7 +115,7 @@ std::optional<StateRecord> FileStateStore::load() {
   return rec;
 }
 
-void FileStateStore::save(const StateRecord& rec) {
+std::string encode_record(const StateRecord& rec) {
   Writer w;
   w.raw(kMagic, sizeof kMagic);
   w.u32(rec.generation);
@@ -139,9 +138,19 @@ void FileStateStore::save(const StateRecord& rec) {
     w.u64(s.digest.low);
   }
   w.u64(net::hash64(std::string_view(w.out.data(), w.out.size())));
+  return std::string(w.out.data(), w.out.size());
+}
+
+std::optional<StateRecord> FileStateStore::load() {
+  int error = 0;
+  const std::optional<io::FileBytes> file = io::read_bytes(path_, error);
+  if (!file) return std::nullopt;
+  return decode_record(file->view());
+}
+
+void FileStateStore::save(const StateRecord& rec) {
   // Only root reads it: it says which customers are exempt.
-  const std::string error =
-      io::write_atomically(path_, std::string_view(w.out.data(), w.out.size()), 0600);
+  const std::string error = io::write_atomically(path_, encode_record(rec), 0600);
   if (!error.empty()) throw std::runtime_error("state file: " + error);
 }
 

@@ -36,6 +36,11 @@ namespace {
 using namespace apply;
 using namespace nftnl;
 
+// A string attribute; "" when the message lacks it (libnftnl then gives null).
+std::string text_of(const char* attribute) {
+  return attribute == nullptr ? std::string{} : std::string{attribute};
+}
+
 std::string errno_text(int e) {
   return std::strerror(e);
 }
@@ -58,11 +63,7 @@ auto reread_while_interrupted(const std::string& what, Read read) {
 }
 
 [[noreturn]] void fail(const std::string& what, int e) {
-  if (e == EPERM || e == EACCES)
-    throw KernelError("op25bc needs root or CAP_NET_ADMIN to talk to nf_tables (" + what + ")");
-  if (e == EOPNOTSUPP || e == EPROTONOSUPPORT || e == EAFNOSUPPORT)
-    throw KernelError("this kernel has no nf_tables support (" + what + ": " + errno_text(e) + ")");
-  throw KernelError(what + ": " + errno_text(e));
+  throw kernel_error(what, e);
 }
 
 net::Word key_value(const void* data, std::uint32_t len) {
@@ -121,9 +122,9 @@ net::Intervals intervals_from(std::vector<std::pair<net::Word, bool>> keys, net:
 std::string element_goto(nftnl_set_elem* e) {
   if (!nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT)) return "no verdict";
   const auto code = static_cast<int>(nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT));
-  const char* chain = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN)
-                          ? nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN)
-                          : "";
+  const std::string chain = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN)
+                                ? text_of(nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN))
+                                : "";
   return (code == NFT_GOTO ? "goto " : "verdict " + std::to_string(code) + " ") + chain;
 }
 
@@ -145,8 +146,9 @@ using Ports = std::map<std::string, std::vector<std::uint16_t>>;
 
 ir::BaseChain base_chain(nftnl_chain* c) {
   ir::BaseChain base;
-  const std::string type =
-      nftnl_chain_is_set(c, NFTNL_CHAIN_TYPE) ? nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE) : "filter";
+  const std::string type = nftnl_chain_is_set(c, NFTNL_CHAIN_TYPE)
+                               ? text_of(nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE))
+                               : "filter";
   base.type = type == "nat"     ? ir::ChainType::nat
               : type == "route" ? ir::ChainType::route
                                 : ir::ChainType::filter;
@@ -159,74 +161,140 @@ ir::BaseChain base_chain(nftnl_chain* c) {
 
 }  // namespace
 
+// Messages the kernel dropped because the socket's receive queue was full
+// (ENOBUFS): a dump is read again, a batch's outcome is unknown.
+struct RepliesLost {};
+
 struct NetlinkKernel::Impl {
-  mnl_socket* nl = nullptr;
+  std::unique_ptr<Transport> io;
+  NetlinkOptions options;
   std::uint32_t portid = 0;
   std::uint32_t seq = 0;
+  std::vector<char> rx = std::vector<char>(kReceiveBuffer);
 
-  Impl() {
-    nl = mnl_socket_open(NETLINK_NETFILTER);
-    if (nl == nullptr) fail("opening a netlink socket", errno);
-    if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-      const int e = errno;
-      mnl_socket_close(nl);
-      fail("binding the netlink socket", e);
-    }
-    portid = mnl_socket_get_portid(nl);
+  // Large enough for any datagram nf_tables sends (a dump fills at most one
+  // page-sized skb, 16 KiB or so; an ack or error is smaller).
+  static constexpr std::size_t kReceiveBuffer = 1 << 20;
+
+  Impl(std::unique_ptr<Transport> transport, NetlinkOptions o)
+      : io(std::move(transport)), options(o) {
+    portid = io->port_id();
     seq = static_cast<std::uint32_t>(time(nullptr));
-    const int on = 1;
-    // Small acks (no echoed request) and extended error messages.
-    setsockopt(mnl_socket_get_fd(nl), SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof on);
-    setsockopt(mnl_socket_get_fd(nl), SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof on);
   }
-  ~Impl() { mnl_socket_close(nl); }
+
+  std::string timeout_text() const {
+    return std::to_string(options.reply_timeout.count() / 1000.0).substr(0, 4) + " s";
+  }
+
+  void send(std::span<const char> datagram, const std::string& what) {
+    for (;;) {
+      const IoResult r = io->send(datagram);
+      if (r.error == EINTR) continue;
+      if (r.error) fail(what, r.error);
+      if (r.bytes != datagram.size()) fail(what, EMSGSIZE);
+      return;
+    }
+  }
+
+  // The next datagram, or nullopt when none came within the reply timeout.
+  // Throws RepliesLost on ENOBUFS and KernelError on any other failure.
+  std::optional<std::span<const char>> receive(const std::string& what) {
+    for (;;) {
+      const IoResult ready = io->wait(options.reply_timeout);
+      if (ready.error == EINTR) continue;
+      if (ready.error) fail(what, ready.error);
+      if (ready.bytes == 0) return std::nullopt;
+      const IoResult got = io->receive(rx);
+      if (got.error == EINTR || got.error == EAGAIN) continue;  // EAGAIN: woken for nothing
+      if (got.error == ENOBUFS) throw RepliesLost{};
+      if (got.error == ENOSPC)
+        throw KernelError(what + ": a netlink reply larger than op25bc's " +
+                          std::to_string(kReceiveBuffer) + "-byte buffer");
+      if (got.error) fail(what, got.error);
+      return std::span<const char>(rx.data(), got.bytes);
+    }
+  }
+
+  // Calls `fn` on each whole message of `datagram`. The kernel never sends a
+  // message cut short: bytes left over are a malformed reply.
+  template <typename Fn>
+  void each_message(std::span<const char> datagram, const std::string& what, Fn fn) {
+    int left = static_cast<int>(datagram.size());
+    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(datagram.data()); mnl_nlmsg_ok(nlh, left);
+         nlh = mnl_nlmsg_next(nlh, &left))
+      if (!fn(nlh)) return;
+    if (left != 0)
+      throw KernelError(what + ": a malformed netlink reply (" + std::to_string(left) +
+                        " bytes that are not a whole message)");
+  }
 
   // Sends one request and feeds every reply message to `cb` until done.
+  // Messages of other sequence numbers (replies to an earlier request that
+  // arrived late) are skipped.
   void talk(nlmsghdr* request, const std::string& what,
             const std::function<void(const nlmsghdr*)>& cb) {
-    if (mnl_socket_sendto(nl, request, request->nlmsg_len) < 0) fail(what, errno);
-    std::vector<char> buf(1 << 20);
+    send({reinterpret_cast<const char*>(request), request->nlmsg_len}, what);
     const std::uint32_t expect = request->nlmsg_seq;
+    const bool dump = (request->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
     for (;;) {
-      const ssize_t n = mnl_socket_recvfrom(nl, buf.data(), buf.size());
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        fail(what, errno);
+      std::optional<std::span<const char>> datagram;
+      try {
+        datagram = receive(what);
+      } catch (const RepliesLost&) {
+        if (!dump) throw KernelError(what + ": the kernel's reply was lost (ENOBUFS)");
+        drain(expect);
+        throw DumpInterrupted{};
       }
-      const int ret = mnl_cb_run(
-          buf.data(), static_cast<std::size_t>(n), expect, portid,
-          [](const nlmsghdr* nlh, void* data) -> int {
-            (*static_cast<const std::function<void(const nlmsghdr*)>*>(data))(nlh);
-            return MNL_CB_OK;
-          },
-          const_cast<std::function<void(const nlmsghdr*)>*>(&cb));
-      if (ret < 0) {
-        if (errno == ENOENT) return;  // nothing of that kind
-        if (errno == EINTR && (request->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP) {
-          drain(expect, buf, static_cast<std::size_t>(n));
-          throw DumpInterrupted{};
+      if (!datagram)
+        throw KernelError(what + ": the kernel did not answer within " + timeout_text());
+      bool done = false;
+      each_message(*datagram, what, [&](const nlmsghdr* nlh) {
+        if (nlh->nlmsg_seq != expect) return true;
+        const int ret = mnl_cb_run(
+            nlh, nlh->nlmsg_len, expect, portid,
+            [](const nlmsghdr* m, void* data) -> int {
+              (*static_cast<const std::function<void(const nlmsghdr*)>*>(data))(m);
+              return MNL_CB_OK;
+            },
+            const_cast<std::function<void(const nlmsghdr*)>*>(&cb));
+        if (ret < 0) {
+          const int e = errno;
+          if (e == ENOENT) {  // nothing of that kind
+            done = true;
+            return false;
+          }
+          if (e == EINTR && dump) {  // NLM_F_DUMP_INTR: a commit ran meanwhile
+            drain(expect);
+            throw DumpInterrupted{};
+          }
+          fail(what, e);
         }
-        fail(what, errno);
-      }
-      if (ret == MNL_CB_STOP) return;
+        done = ret == MNL_CB_STOP;
+        return !done;
+      });
+      if (done) return;
     }
   }
 
-  // Reads and drops the rest of dump `seq` (up to its DONE or error), so the
-  // socket holds nothing stale when the dump is asked again.
-  void drain(std::uint32_t seq, std::vector<char>& buf, std::size_t n) {
+  // Reads and drops the rest of dump `expect` (up to its DONE or error, or
+  // until the kernel falls silent), so the socket holds nothing stale when
+  // the dump is asked again.
+  void drain(std::uint32_t expect) {
     for (;;) {
-      int left = static_cast<int>(n);
-      for (auto* nlh = reinterpret_cast<nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, left);
+      std::optional<std::span<const char>> datagram;
+      try {
+        datagram = receive("draining an interrupted dump");
+      } catch (const RepliesLost&) {
+        continue;
+      }
+      if (!datagram) return;
+      bool end = false;
+      int left = static_cast<int>(datagram->size());
+      for (auto* nlh = reinterpret_cast<const nlmsghdr*>(datagram->data()); mnl_nlmsg_ok(nlh, left);
            nlh = mnl_nlmsg_next(nlh, &left))
-        if (nlh->nlmsg_seq == seq &&
-            (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR))
-          return;
-      ssize_t got = -1;
-      do got = mnl_socket_recvfrom(nl, buf.data(), buf.size());
-      while (got < 0 && errno == EINTR);
-      if (got <= 0) return;
-      n = static_cast<std::size_t>(got);
+        end = end || (nlh->nlmsg_seq == expect &&
+                      (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR));
+      if (end) return;
     }
   }
 
@@ -249,7 +317,7 @@ struct NetlinkKernel::Impl {
            if (nftnl_table_get_u32(t.p, NFTNL_TABLE_FAMILY) != NFPROTO_INET) return;
            std::uint32_t len = 0;
            const void* ud = nftnl_table_get_data(t.p, NFTNL_TABLE_USERDATA, &len);
-           out.emplace_back(nftnl_table_get_str(t.p, NFTNL_TABLE_NAME),
+           out.emplace_back(text_of(nftnl_table_get_str(t.p, NFTNL_TABLE_NAME)),
                             udata_string(ud, len, kUdataTableComment));
          });
     return out;
@@ -279,8 +347,8 @@ struct NetlinkKernel::Impl {
     talk(nlh, "listing sets", [&](const nlmsghdr* reply) {
       Set s(nftnl_set_alloc());
       if (nftnl_set_nlmsg_parse(reply, s.p) < 0) return;
-      if (table != nftnl_set_get_str(s.p, NFTNL_SET_TABLE)) return;
-      const std::string name = nftnl_set_get_str(s.p, NFTNL_SET_NAME);
+      if (table != text_of(nftnl_set_get_str(s.p, NFTNL_SET_TABLE))) return;
+      const std::string name = text_of(nftnl_set_get_str(s.p, NFTNL_SET_NAME));
       if (nftnl_set_get_u32(s.p, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS) {
         anonymous_names.push_back(name);
         return;
@@ -374,7 +442,7 @@ struct NetlinkKernel::Impl {
     talk(nlh, "listing counters", [&](const nlmsghdr* reply) {
       Obj o(nftnl_obj_alloc());
       if (nftnl_obj_nlmsg_parse(reply, o.p) < 0) return;
-      if (table != nftnl_obj_get_str(o.p, NFTNL_OBJ_TABLE)) return;
+      if (table != text_of(nftnl_obj_get_str(o.p, NFTNL_OBJ_TABLE))) return;
       if (nftnl_obj_get_u32(o.p, NFTNL_OBJ_TYPE) != NFT_OBJECT_COUNTER) return;
       fn(o.p);
     });
@@ -386,8 +454,8 @@ struct NetlinkKernel::Impl {
          [&](const nlmsghdr* reply) {
            Chain c(nftnl_chain_alloc());
            if (nftnl_chain_nlmsg_parse(reply, c.p) < 0) return;
-           if (table != nftnl_chain_get_str(c.p, NFTNL_CHAIN_TABLE)) return;
-           ir::Chain chain{nftnl_chain_get_str(c.p, NFTNL_CHAIN_NAME), std::nullopt, {}};
+           if (table != text_of(nftnl_chain_get_str(c.p, NFTNL_CHAIN_TABLE))) return;
+           ir::Chain chain{text_of(nftnl_chain_get_str(c.p, NFTNL_CHAIN_NAME)), std::nullopt, {}};
            if (nftnl_chain_is_set(c.p, NFTNL_CHAIN_HOOKNUM)) chain.base = base_chain(c.p);
            state.ruleset.chains.push_back(std::move(chain));
            state.rule_handles.emplace_back();
@@ -408,8 +476,8 @@ struct NetlinkKernel::Impl {
     talk(nlh, "listing rules", [&](const nlmsghdr* reply) {
       Rule r(nftnl_rule_alloc());
       if (nftnl_rule_nlmsg_parse(reply, r.p) < 0) return;
-      if (table != nftnl_rule_get_str(r.p, NFTNL_RULE_TABLE)) return;
-      const auto i = chain_of.find(nftnl_rule_get_str(r.p, NFTNL_RULE_CHAIN));
+      if (table != text_of(nftnl_rule_get_str(r.p, NFTNL_RULE_TABLE))) return;
+      const auto i = chain_of.find(text_of(nftnl_rule_get_str(r.p, NFTNL_RULE_CHAIN)));
       if (i == chain_of.end()) return;
       state.ruleset.chains[i->second].rules.push_back(decode_rule(r.p, anonymous));
       state.rule_handles[i->second].push_back(nftnl_rule_get_u64(r.p, NFTNL_RULE_HANDLE));
@@ -417,7 +485,9 @@ struct NetlinkKernel::Impl {
   }
 };
 
-NetlinkKernel::NetlinkKernel() : impl_(std::make_unique<Impl>()) {}
+NetlinkKernel::NetlinkKernel() : NetlinkKernel(open_netfilter_socket()) {}
+NetlinkKernel::NetlinkKernel(std::unique_ptr<Transport> transport, NetlinkOptions options)
+    : impl_(std::make_unique<Impl>(std::move(transport), options)) {}
 NetlinkKernel::~NetlinkKernel() = default;
 
 std::uint32_t NetlinkKernel::generation() {
@@ -440,10 +510,7 @@ apply::Instance NetlinkKernel::instance() {
   apply::Instance out;
   std::ifstream boot("/proc/sys/kernel/random/boot_id");
   std::getline(boot, out.boot_id);
-  std::uint64_t cookie = 0;
-  socklen_t len = sizeof cookie;
-  if (getsockopt(mnl_socket_get_fd(impl_->nl), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) == 0)
-    out.netns_cookie = cookie;  // kernels before 5.14 have none: nothing is then trusted
+  out.netns_cookie = impl_->io->netns_cookie();
   return out;
 }
 
@@ -467,7 +534,7 @@ std::optional<apply::TableState> NetlinkKernel::read_once(const std::string& tab
     std::uint32_t len = 0;
     const void* ud = nftnl_obj_get_data(o, NFTNL_OBJ_USERDATA, &len);
     state->ruleset.counters.push_back(
-        {nftnl_obj_get_str(o, NFTNL_OBJ_NAME), udata_string(ud, len, kUdataObjComment)});
+        {text_of(nftnl_obj_get_str(o, NFTNL_OBJ_NAME)), udata_string(ud, len, kUdataObjComment)});
   });
   k.dump_chains(table, *state);
   k.dump_rules(table, anonymous, *state);
@@ -475,12 +542,15 @@ std::optional<apply::TableState> NetlinkKernel::read_once(const std::string& tab
 }
 
 std::vector<apply::CounterValue> NetlinkKernel::counters(const std::string& table) {
-  std::vector<apply::CounterValue> out;
-  impl_->dump_counters(table, [&](nftnl_obj* o) {
-    out.push_back({nftnl_obj_get_str(o, NFTNL_OBJ_NAME), nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS),
-                   nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES)});
+  return reread_while_interrupted("listing counters", [&] {
+    std::vector<apply::CounterValue> out;
+    impl_->dump_counters(table, [&](nftnl_obj* o) {
+      out.push_back({text_of(nftnl_obj_get_str(o, NFTNL_OBJ_NAME)),
+                     nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS),
+                     nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES)});
+    });
+    return out;
   });
-  return out;
 }
 
 apply::CommitResult NetlinkKernel::commit(const Transaction& t, std::uint32_t generation,
@@ -496,63 +566,64 @@ apply::CommitResult NetlinkKernel::commit(const Transaction& t, std::uint32_t ge
 
   // One transaction cannot span several sendmsg calls: make room for all of it,
   // and for an ack per message.
-  const int fd = mnl_socket_get_fd(k.nl);
-  const int sndbuf =
-      static_cast<int>(std::min<std::size_t>(batch.bytes.size() * 2 + (1 << 20), 1u << 30));
-  const int rcvbuf =
-      static_cast<int>(std::min<std::size_t>(batch.messages() * 1024 + (1 << 20), 1u << 30));
-  setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf);
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
-
-  for (;;) {
-    if (mnl_socket_sendto(k.nl, batch.bytes.data(), batch.bytes.size()) >= 0) break;
-    if (errno == EINTR) continue;
-    fail("sending the batch (" + std::to_string(batch.bytes.size()) + " bytes)", errno);
-  }
+  k.io->reserve(batch.bytes.size() * 2 + (1 << 20), batch.messages() * 1024 + (1 << 20));
+  const std::string what = "sending the batch (" + std::to_string(batch.bytes.size()) + " bytes)";
+  k.send({batch.bytes.data(), batch.bytes.size()}, what);
 
   // Read every ack; stop early on a whole-batch error (generation mismatch).
-  std::vector<char> buf(1 << 20);
+  // Acks are counted by sequence number, each once: a late reply to an
+  // earlier request never stands in for one of this batch's.
+  std::vector<bool> acked(batch.messages() + 1, false);
   std::size_t acks = 0;
   bool stop = false;
+  const std::string reading = "reading acknowledgements";
   while (!stop && acks < batch.messages()) {
-    pollfd p{fd, POLLIN, 0};
-    const int ready = poll(&p, 1, 30000);
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) {
-      result.error = "the kernel did not acknowledge every message";
+    std::optional<std::span<const char>> datagram;
+    try {
+      datagram = k.receive(reading);
+    } catch (const RepliesLost&) {
+      result.error_code = ENOBUFS;
+      result.error =
+          "acknowledgements were lost (ENOBUFS); whether the batch was applied is unknown";
+      return result;
+    } catch (const KernelError& e) {
+      result.error = e.what();
       return result;
     }
-    const ssize_t n = mnl_socket_recvfrom(k.nl, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == ENOBUFS) {
-        result.error_code = ENOBUFS;
-        result.error = "acknowledgements were lost (ENOBUFS); nothing is known to be applied";
-        return result;
-      }
-      fail("reading acknowledgements", errno);
+    if (!datagram) {
+      result.error = "the kernel did not acknowledge every message within " + k.timeout_text() +
+                     "; whether the batch was applied is unknown";
+      return result;
     }
-    int left = static_cast<int>(n);
-    for (auto* nlh = reinterpret_cast<nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, left);
-         nlh = mnl_nlmsg_next(nlh, &left)) {
-      if (nlh->nlmsg_type != NLMSG_ERROR) continue;
-      ++acks;
-      const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-      if (err->error == 0) continue;
-      const int e = -err->error;
-      if (nlh->nlmsg_seq == batch.begin_seq) {
-        result.generation_changed = e == ERESTART;
-        result.error_code = e;
-        result.error = errno_text(e);
-        stop = true;
-        break;
-      }
-      if (!result.failed_op) {  // the first error names the culprit
-        result.failed_op = batch.op_of(nlh->nlmsg_seq);
-        result.error_code = e;
-        result.error = errno_text(e);
-        if (e == EPERM) result.error = "needs root or CAP_NET_ADMIN";
-      }
+    try {
+      k.each_message(*datagram, reading, [&](const nlmsghdr* nlh) {
+        if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr)))
+          return true;
+        const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+        const int e = err->error < 0 ? -err->error : 0;
+        if (nlh->nlmsg_seq == batch.begin_seq && e != 0) {
+          result.generation_changed = e == ERESTART;
+          result.error_code = e;
+          result.error = errno_text(e);
+          stop = true;
+          return false;
+        }
+        const auto op = batch.op_of(nlh->nlmsg_seq);
+        if (!op) return true;  // not this batch's
+        const std::size_t index = nlh->nlmsg_seq - batch.begin_seq;
+        if (index >= acked.size() || acked[index]) return true;
+        acked[index] = true;
+        ++acks;
+        if (e != 0 && !result.failed_op) {  // the first error names the culprit
+          result.failed_op = op;
+          result.error_code = e;
+          result.error = e == EPERM ? "needs root or CAP_NET_ADMIN" : errno_text(e);
+        }
+        return true;
+      });
+    } catch (const KernelError& e) {
+      result.error = std::string(e.what()) + "; whether the batch was applied is unknown";
+      return result;
     }
   }
   result.ok = !result.failed_op && result.error.empty();

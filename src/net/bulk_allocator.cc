@@ -32,7 +32,7 @@ void* bulk_allocate(std::size_t bytes) {
 
 void bulk_deallocate(void* p, std::size_t bytes) noexcept {
   if (bytes < kPopulated)
-    ::operator delete(p, bytes);
+    ::operator delete(p);  // unsized: clang enables sized deallocation only on request
   else
     ::munmap(p, mapped_size(bytes));
 }

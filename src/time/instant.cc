@@ -100,6 +100,10 @@ TimeParse parse_time(std::string_view text, const date::time_zone* zone) {
 std::string format_time(Instant t, const date::time_zone* zone) {
   if (zone == nullptr) return format_utc(t);
   const auto info = zone->get_info(t);
+  // RFC 3339 offsets are whole minutes; local mean time before a zone's
+  // first standard offset is not (Tokyo's was +09:18:59): say it in UTC
+  // rather than name another instant.
+  if (info.offset % minutes{1} != seconds{0}) return format_utc(t);
   const auto local = date::local_seconds{t.time_since_epoch() + info.offset};
   std::string out = date::format("%FT%T", local);
   const auto offset = duration_cast<minutes>(info.offset).count();

@@ -71,3 +71,16 @@ TEST_CASE("unknown zones are not found") {
   CHECK(find_zone("") == nullptr);
   CHECK(find_zone("UTC") != nullptr);
 }
+
+// Found by fuzz/time_and_prefix (fuzz/regressions/time_and_prefix): Tokyo's
+// local mean time before 1888 was +09:18:59, which "+09:18" misstated by 59 s.
+TEST_CASE("an instant whose zone offset is not whole minutes prints in UTC, exactly") {
+  const auto* tokyo = zone("Asia/Tokyo");
+  const Instant lmt = at("0006-09-30T15:00:00Z", tokyo);
+  CHECK(format_time(lmt, tokyo) == "0006-09-30T15:00:00Z");
+  CHECK(at(format_time(lmt, tokyo).c_str(), tokyo) == lmt);
+  const Instant meiji = at("1887-12-31T15:00:00Z", tokyo);
+  CHECK(at(format_time(meiji, tokyo).c_str(), tokyo) == meiji);
+  // From 1888 on, Japan Standard Time prints with its offset again.
+  CHECK(format_time(at("1888-01-02", tokyo), tokyo) == "1888-01-02T00:00:00+09:00");
+}

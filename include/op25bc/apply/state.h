@@ -37,9 +37,17 @@ struct StateRecord {
     net::Family family;
     std::uint64_t handle;
     net::SetDigest digest;  // of the elements it holds
+    friend bool operator==(const SetRecord&, const SetRecord&) = default;
   };
   std::vector<SetRecord> sets;
+  friend bool operator==(const StateRecord&, const StateRecord&) = default;
 };
+
+// The record's bytes, checksummed; and back. decode_record() accepts exactly
+// the bytes encode_record() makes: anything truncated, corrupted or of another
+// format version is nullopt (unusable: the kernel is read back instead).
+std::string encode_record(const StateRecord& record);
+std::optional<StateRecord> decode_record(std::string_view bytes);
 
 class StateStore {
  public:

@@ -1,17 +1,24 @@
 // The real kernel: nf_tables over netlink with libnftnl and libmnl.
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 #include "op25bc/apply/kernel.h"
-
-struct mnl_socket;
+#include "op25bc/kernel/transport.h"
 
 namespace op25bc::kernel {
 
+struct NetlinkOptions {
+  // How long a reply may take before the kernel counts as silent: a dump
+  // fails, a batch's outcome is unknown.
+  std::chrono::milliseconds reply_timeout{30000};
+};
+
 class NetlinkKernel final : public apply::Kernel {
  public:
-  NetlinkKernel();  // throws apply::KernelError
+  NetlinkKernel();  // the real socket; throws apply::KernelError
+  explicit NetlinkKernel(std::unique_ptr<Transport> transport, NetlinkOptions options = {});
   ~NetlinkKernel() override;
   NetlinkKernel(const NetlinkKernel&) = delete;
   NetlinkKernel& operator=(const NetlinkKernel&) = delete;

@@ -1,0 +1,133 @@
+// The decoding of what the kernel sends back: arbitrary bytes served as the
+// replies to every request NetlinkKernel makes (generation, tables, a full
+// read with elements, counters, a commit). Whatever comes back, op25bc
+// answers or throws apply::KernelError; it never crashes, never loops, and a
+// batch it calls applied had an ack for every message.
+//
+// Input: datagrams, each a 2-byte little-endian length and its bytes. Every
+// message header whose sequence number is even is rewritten to one the
+// pending request expects, so the fuzzer gets past the sequence check; odd
+// ones stay, as late replies to an earlier request.
+#include <libmnl/libmnl.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "fuzz.h"
+#include "op25bc/apply/differ.h"
+#include "op25bc/backend/nft_text.h"
+#include "op25bc/kernel/netlink_kernel.h"
+
+using namespace op25bc;
+
+namespace {
+
+class ReplayTransport final : public kernel::Transport {
+ public:
+  explicit ReplayTransport(std::span<const std::uint8_t> input) {
+    while (input.size() >= 2) {
+      const std::size_t n = std::min<std::size_t>(input[0] | (input[1] << 8), input.size() - 2);
+      datagrams_.emplace_back(input.begin() + 2, input.begin() + 2 + static_cast<long>(n));
+      input = input.subspan(2 + n);
+    }
+  }
+
+  kernel::IoResult send(std::span<const char> datagram) override {
+    // The first message's sequence number and how many follow.
+    first_seq_ = 0;
+    messages_ = 0;
+    int left = static_cast<int>(datagram.size());
+    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(datagram.data()); mnl_nlmsg_ok(nlh, left);
+         nlh = mnl_nlmsg_next(nlh, &left)) {
+      if (messages_++ == 0) first_seq_ = nlh->nlmsg_seq;
+    }
+    return {datagram.size(), 0};
+  }
+  kernel::IoResult receive(std::span<char> buffer) override {
+    if (datagrams_.empty()) return {0, EAGAIN};
+    std::vector<std::uint8_t> d = std::move(datagrams_.front());
+    datagrams_.pop_front();
+    if (d.size() > buffer.size()) return {0, ENOSPC};
+    std::copy(d.begin(), d.end(), buffer.begin());
+    aim(buffer.first(d.size()));
+    return {d.size(), 0};
+  }
+  kernel::IoResult wait(std::chrono::milliseconds) override {
+    return {datagrams_.empty() ? 0u : 1u, 0};
+  }
+  std::uint32_t port_id() const override { return 4242; }
+  std::uint64_t netns_cookie() const override { return 1; }
+  void reserve(std::size_t, std::size_t) override {}
+
+ private:
+  void aim(std::span<char> d) {
+    int left = static_cast<int>(d.size());
+    for (auto* nlh = reinterpret_cast<nlmsghdr*>(d.data()); mnl_nlmsg_ok(nlh, left);
+         nlh = mnl_nlmsg_next(nlh, &left)) {
+      if (nlh->nlmsg_seq % 2 != 0) continue;
+      const std::uint32_t k = messages_ == 0 ? 0 : (nlh->nlmsg_seq / 2) % messages_;
+      nlh->nlmsg_seq = first_seq_ + k;
+      nlh->nlmsg_pid = nlh->nlmsg_pid % 2 == 0 ? 0 : 4242;
+    }
+  }
+
+  std::deque<std::vector<std::uint8_t>> datagrams_;
+  std::uint32_t first_seq_ = 0;
+  std::uint32_t messages_ = 0;
+};
+
+// A small table to commit: every kind of operation the batch encoder makes.
+apply::Transaction small_transaction() {
+  ir::Ruleset r;
+  r.table = "op25b";
+  r.comment = "managed by op25bc: fuzz";
+  r.counters.push_back({"phase_all", "phase all", {}});
+  r.sets.push_back({"src4", net::Family::v4, "pools", {{0xc0000200u, 0xc00002ffu}}});
+  r.chains.push_back(
+      {"forward",
+       ir::BaseChain{ir::ChainType::filter, ir::Hook::forward, 0, ir::ChainPolicy::accept},
+       {}});
+  ir::Rule rule;
+  rule.matches = {ir::TcpDestinationPorts{{25}},
+                  ir::AddressInSet{net::Family::v4, ir::Direction::source, "src4"}};
+  rule.statements = {ir::CounterRef{"phase_all"}};
+  rule.verdict.kind = ir::Verdict::Kind::drop;
+  r.chains.back().rules.push_back(rule);
+  return apply::create(r);
+}
+
+template <typename Call>
+void survive(Call call) {
+  try {
+    call();
+  } catch (const apply::KernelError&) {
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  kernel::NetlinkKernel k(std::make_unique<ReplayTransport>(std::span(data, size)),
+                          kernel::NetlinkOptions{std::chrono::milliseconds{0}});
+  survive([&] { k.generation(); });
+  survive([&] { k.tables(); });
+  survive([&] {
+    if (const auto table = k.read("op25b", apply::ElementRead::all())) {
+      FUZZ_REQUIRE(table->set_handles.size() == table->ruleset.sets.size());
+      FUZZ_REQUIRE(table->rule_handles.size() == table->ruleset.chains.size());
+      (void)backend::render_nft_table(table->ruleset);
+    }
+  });
+  survive([&] { k.counters("op25b"); });
+  const apply::Transaction t = small_transaction();
+  survive([&] {
+    const apply::CommitResult result = k.commit(t, 7, false);
+    if (result.failed_op) FUZZ_REQUIRE(*result.failed_op < t.ops.size());
+    if (result.ok) FUZZ_REQUIRE(!result.failed_op && result.error.empty());
+  });
+  return 0;
+}

@@ -1,0 +1,102 @@
+// The policy loader end to end: bytes -> diagnostics or a model. A model is
+// compiled at every instant its timeline names (and a few fixed ones) and
+// must keep op25bc's promises: the same output twice, no subscriber source
+// set holding a smarthost address, submission ports 587 and 465 never
+// matched. The two JSON readers must agree wherever the fast one answers.
+#include <algorithm>
+#include <cstdint>
+#include <string_view>
+
+#include "fuzz.h"
+#include "kernel/netlink_batch.h"
+#include "op25bc/apply/differ.h"
+#include "op25bc/compile.h"
+#include "op25bc/ir/names.h"
+#include "op25bc/policy/load.h"
+#include "op25bc/timeline/timeline.h"
+#include "policy/read_json.h"
+
+using namespace op25bc;
+
+namespace {
+
+void check_readers_agree(std::string_view text) {
+  const auto fast = policy::read_clean_json(text);
+  if (!fast) return;  // declined: the reference reports whatever it is
+  Diagnostics diags;
+  const auto reference = policy::read_json_reference(text, diags);
+  FUZZ_REQUIRE(reference);
+  FUZZ_REQUIRE(!diags.has_errors());
+  FUZZ_REQUIRE(fast->json.dump() == reference->json.dump());
+  FUZZ_REQUIRE(fast->prefix_arrays.size() == reference->prefix_arrays.size());
+  for (const auto& [pointer, want] : reference->prefix_arrays) {
+    const auto it = fast->prefix_arrays.find(pointer);
+    FUZZ_REQUIRE(it != fast->prefix_arrays.end());
+    FUZZ_REQUIRE(it->second.size == want.size);
+    FUZZ_REQUIRE(it->second.bad.size() == want.bad.size());
+    FUZZ_REQUIRE(std::equal(it->second.list.items.begin(), it->second.list.items.end(),
+                            want.list.items.begin(), want.list.items.end()));
+  }
+}
+
+bool overlaps(const net::Intervals& set, const net::Interval& iv) {
+  const auto it = std::lower_bound(set.begin(), set.end(), iv.first,
+                                   [](const net::Interval& s, net::Word w) { return s.last < w; });
+  return it != set.end() && it->first <= iv.last;
+}
+
+void check_invariants(const policy::Policy& p, const ir::Ruleset& r) {
+  for (const auto& chain : r.chains)
+    for (const auto& rule : chain.rules)
+      for (const auto& match : rule.matches) {
+        if (const auto* ports = std::get_if<ir::TcpDestinationPorts>(&match))
+          for (const auto port : ports->ports) FUZZ_REQUIRE(port != 587 && port != 465);
+        const auto* in = std::get_if<ir::AddressInSet>(&match);
+        if (!in || in->direction != ir::Direction::source || in->vmap ||
+            in->set == ir::set_name(ir::kExemptSet, in->family))
+          continue;
+        const auto set = std::find_if(r.sets.begin(), r.sets.end(),
+                                      [&](const ir::Set& s) { return s.name == in->set; });
+        FUZZ_REQUIRE(set != r.sets.end());
+        for (const auto& smarthost : p.smarthosts)
+          for (const auto& prefix : smarthost.addresses.items)
+            if (prefix.family == set->family)
+              FUZZ_REQUIRE(!overlaps(set->elements, prefix.interval()));
+      }
+}
+
+void compile_at(const policy::Policy& p, Instant at) {
+  for (const bool timed : {false, true}) {
+    const ir::Ruleset first = compile(p, at, timed);
+    const ir::Ruleset again = compile(p, at, timed);
+    FUZZ_REQUIRE(first == again);
+    check_invariants(p, first);
+    for (const auto format : {OutputFormat::nft, OutputFormat::json})
+      FUZZ_REQUIRE(render(p, first, at, format) == render(p, again, at, format));
+    std::uint32_t seq = 1;
+    const auto batch = kernel::build_netlink_batch(apply::create(first), 1, false, seq);
+    FUZZ_REQUIRE(batch.messages() == apply::message_count(apply::create(first)));
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  check_readers_agree(text);
+  Diagnostics diags;
+  const auto policy = policy::load_text(text, diags);
+  if (!policy) {
+    FUZZ_REQUIRE(diags.has_errors());  // no model without saying why
+    return 0;
+  }
+  FUZZ_REQUIRE(!diags.has_errors());
+  std::vector<Instant> instants{Instant{}, Instant{std::chrono::seconds{1159628400}}};
+  const auto events = timeline::build(*policy);
+  for (std::size_t i = 0; i < events.size() && i < 4; ++i) {
+    instants.push_back(events[i].at);
+    instants.push_back(events[i].at - std::chrono::seconds{1});
+  }
+  for (const Instant at : instants) compile_at(*policy, at);
+  return 0;
+}
