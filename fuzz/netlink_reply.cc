@@ -8,7 +8,6 @@
 // message header whose sequence number is even is rewritten to one the
 // pending request expects, so the fuzzer gets past the sequence check; odd
 // ones stay, as late replies to an earlier request.
-#include <libmnl/libmnl.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "fuzz.h"
+#include "kernel/messages.h"
 #include "op25bc/apply/differ.h"
 #include "op25bc/backend/nft_text.h"
 #include "op25bc/kernel/netlink_kernel.h"
@@ -40,11 +40,10 @@ class ReplayTransport final : public kernel::Transport {
     // The first message's sequence number and how many follow.
     first_seq_ = 0;
     messages_ = 0;
-    int left = static_cast<int>(datagram.size());
-    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(datagram.data()); mnl_nlmsg_ok(nlh, left);
-         nlh = mnl_nlmsg_next(nlh, &left)) {
+    kernel::for_each_message(datagram, [&](const nlmsghdr* nlh) {
       if (messages_++ == 0) first_seq_ = nlh->nlmsg_seq;
-    }
+      return true;
+    });
     return {datagram.size(), 0};
   }
   kernel::IoResult receive(std::span<char> buffer) override {
@@ -65,14 +64,13 @@ class ReplayTransport final : public kernel::Transport {
 
  private:
   void aim(std::span<char> d) {
-    int left = static_cast<int>(d.size());
-    for (auto* nlh = reinterpret_cast<nlmsghdr*>(d.data()); mnl_nlmsg_ok(nlh, left);
-         nlh = mnl_nlmsg_next(nlh, &left)) {
-      if (nlh->nlmsg_seq % 2 != 0) continue;
+    kernel::for_each_message(d, [&](nlmsghdr* nlh) {
+      if (nlh->nlmsg_seq % 2 != 0) return true;
       const std::uint32_t k = messages_ == 0 ? 0 : (nlh->nlmsg_seq / 2) % messages_;
       nlh->nlmsg_seq = first_seq_ + k;
       nlh->nlmsg_pid = nlh->nlmsg_pid % 2 == 0 ? 0 : 4242;
-    }
+      return true;
+    });
   }
 
   std::deque<std::vector<std::uint8_t>> datagrams_;

@@ -24,6 +24,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "messages.h"
 #include "netlink_batch.h"
 #include "nftnl.h"
 #include "op25bc/ir/names.h"
@@ -219,10 +220,7 @@ struct NetlinkKernel::Impl {
   // message cut short: bytes left over are a malformed reply.
   template <typename Fn>
   void each_message(std::span<const char> datagram, const std::string& what, Fn fn) {
-    int left = static_cast<int>(datagram.size());
-    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(datagram.data()); mnl_nlmsg_ok(nlh, left);
-         nlh = mnl_nlmsg_next(nlh, &left))
-      if (!fn(nlh)) return;
+    const std::size_t left = for_each_message(datagram, fn);
     if (left != 0)
       throw KernelError(what + ": a malformed netlink reply (" + std::to_string(left) +
                         " bytes that are not a whole message)");
@@ -289,11 +287,11 @@ struct NetlinkKernel::Impl {
       }
       if (!datagram) return;
       bool end = false;
-      int left = static_cast<int>(datagram->size());
-      for (auto* nlh = reinterpret_cast<const nlmsghdr*>(datagram->data()); mnl_nlmsg_ok(nlh, left);
-           nlh = mnl_nlmsg_next(nlh, &left))
-        end = end || (nlh->nlmsg_seq == expect &&
-                      (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR));
+      for_each_message(*datagram, [&](const nlmsghdr* nlh) {
+        end = nlh->nlmsg_seq == expect &&
+              (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR);
+        return !end;
+      });
       if (end) return;
     }
   }
