@@ -58,7 +58,9 @@ auto reread_while_interrupted(const std::string& what, Read read) {
       return read();
     } catch (const DumpInterrupted&) {
       if (attempt == 10)
-        throw KernelError(what + ": the ruleset kept changing during 10 dumps in a row");
+        throw KernelError(what +
+                          ": 10 dumps in a row were interrupted (the ruleset kept changing, or "
+                          "replies were lost)");
     }
   }
 }

@@ -17,6 +17,7 @@
 #include "op25bc/kernel/netlink_kernel.h"
 #include "support/forwarding_kernel.h"
 #include "support/memory_state_store.h"
+#include "support/netns.h"
 #include "support/policies.h"
 
 using namespace op25bc;
@@ -24,19 +25,8 @@ using nlohmann::json;
 
 namespace {
 
-void fresh_netns() {
-  REQUIRE(::unshare(CLONE_NEWNET) == 0);
-}
-
-std::string sh(const std::string& command) {
-  std::string out;
-  FILE* p = ::popen(command.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::array<char, 4096> buf{};
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  ::pclose(p);
-  return out;
-}
+using test::fresh_netns;
+using test::sh;
 
 ir::Ruleset at(const policy::Policy& p, const char* when) {
   return compile(p, test::at(p, when));
