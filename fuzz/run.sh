@@ -9,7 +9,7 @@
 set -euo pipefail
 seconds=${1:?usage: fuzz/run.sh SECONDS [BUILD_DIR]}
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${2:-$root/build-fuzz}
+build=$(realpath -m "${2:-$root/build-fuzz}")
 targets=(policy_load time_and_prefix state_record netlink_reply)
 
 if [[ ! -x $build/fuzz/fuzz_policy_load ]]; then
@@ -37,6 +37,8 @@ seed() {  # seed TARGET DIR: the corpus a run starts from
 }
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+symbolizer=/usr/lib/llvm-16/bin/llvm-symbolizer
+[[ -x $symbolizer ]] && export ASAN_SYMBOLIZER_PATH=$symbolizer
 failed=0
 for target in "${targets[@]}"; do
   bin=$build/fuzz/fuzz_$target

@@ -7,5 +7,6 @@ apt-get install -y --no-install-recommends \
   g++ cmake make pkg-config ca-certificates \
   libcli11-dev nlohmann-json3-dev libsimdjson-dev doctest-dev libhowardhinnant-date-dev tzdata \
   libnftnl-dev libmnl-dev libxxhash-dev libjemalloc-dev \
+  clang-16 libclang-rt-16-dev libfuzzer-16-dev llvm-16 \
   nftables iproute2 util-linux systemd python3 python3-jsonschema python3-jsonpatch \
   python3-croniter

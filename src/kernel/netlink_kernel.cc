@@ -76,24 +76,23 @@ net::Word key_value(const void* data, std::uint32_t len) {
   return v;
 }
 
+// The last string of `type` in a userdata blob: TLVs of a 1-byte type, a
+// 1-byte length and the value (libnftnl's layout), read here with every length
+// checked. libnftnl's nftnl_udata_parse let a value that claims more than the
+// blob holds reach its callback, which then read past the end (found by
+// fuzz/netlink_reply).
 std::string udata_string(const void* data, std::uint32_t len, std::uint8_t type) {
   std::string out;
   if (data == nullptr) return out;
-  struct Ctx {
-    std::uint8_t type;
-    std::string* out;
-  } ctx{type, &out};
-  nftnl_udata_parse(
-      data, len,
-      [](const nftnl_udata* attr, void* p) -> int {
-        auto* c = static_cast<Ctx*>(p);
-        if (nftnl_udata_type(attr) == c->type && nftnl_udata_len(attr) > 0)
-          c->out->assign(
-              static_cast<const char*>(nftnl_udata_get(attr)),
-              strnlen(static_cast<const char*>(nftnl_udata_get(attr)), nftnl_udata_len(attr)));
-        return MNL_CB_OK;
-      },
-      &ctx);
+  const auto* bytes = static_cast<const char*>(data);
+  for (std::uint32_t at = 0; len - at >= 2;) {
+    const auto kind = static_cast<std::uint8_t>(bytes[at]);
+    const auto size = static_cast<std::uint8_t>(bytes[at + 1]);
+    if (size > len - at - 2) break;  // claims more than there is
+    const char* value = bytes + at + 2;
+    if (kind == type && size > 0) out.assign(value, strnlen(value, size));
+    at += 2 + size;
+  }
   return out;
 }
 
