@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -185,7 +186,10 @@ struct NetlinkKernel::Impl {
   }
 
   std::string timeout_text() const {
-    return std::to_string(options.reply_timeout.count() / 1000.0).substr(0, 4) + " s";
+    char text[32];
+    std::snprintf(text, sizeof text, "%g s",
+                  static_cast<double>(options.reply_timeout.count()) / 1000.0);
+    return text;
   }
 
   void send(std::span<const char> datagram, const std::string& what) {

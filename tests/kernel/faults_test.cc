@@ -130,6 +130,10 @@ TEST_CASE("faults that stop the apply: a clear message, an honest record, the ne
            Expect{Fault::truncated_reply, "a malformed netlink reply", false},
            Expect{Fault::error_mid_batch, "the kernel rejected the batch: ", true},
            Expect{Fault::eperm, "op25bc needs root or CAP_NET_ADMIN to talk to nf_tables", true},
+           Expect{Fault::silent_acks,
+                  "the kernel did not acknowledge every message within 1 s; whether the batch "
+                  "was applied is unknown",
+                  false},
            Expect{Fault::erestart_forever,
                   "the ruleset kept changing while op25bc worked (3 attempts); nothing was applied",
                   true},

@@ -26,6 +26,7 @@ enum class Fault {
   eperm,                // sending a batch fails with EPERM
   stale_reply,          // before each reply, one for an earlier sequence number
   erestart_forever,     // every batch names a generation the kernel no longer has
+  silent_acks,          // after a batch nothing arrives: the acks never come
   small_receive_buffer  // the socket's receive buffer stays at 4 KiB: acks overflow it
 };
 
