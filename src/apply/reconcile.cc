@@ -189,7 +189,9 @@ ReconcileOutcome reconcile(Kernel& kernel, StateStore& state, const ir::Ruleset&
       // was, so is the record. Lost acks (no failed operation): unknown, keep "pending".
       if (!o.check_only && current && !replace && out.commit.failed_op && !drift)
         state.save(record_of_current(*current, here, generation, record));
-      out.error = "the kernel rejected the batch: " + out.commit.error;
+      out.outcome_unknown = out.commit.outcome_unknown;
+      out.error = out.commit.failed_op ? "the kernel rejected the batch: " + out.commit.error
+                                       : out.commit.error;
       return out;
     }
     if (!o.check_only)

@@ -1,5 +1,6 @@
 #include "op25bc/apply/state.h"
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -144,8 +145,11 @@ std::string encode_record(const StateRecord& rec) {
 std::optional<StateRecord> FileStateStore::load() {
   int error = 0;
   const std::optional<io::FileBytes> file = io::read_bytes(path_, error);
+  unusable_ = !file && error != ENOENT;
   if (!file) return std::nullopt;
-  return decode_record(file->view());
+  auto record = decode_record(file->view());
+  unusable_ = !record;
+  return record;
 }
 
 void FileStateStore::save(const StateRecord& rec) {

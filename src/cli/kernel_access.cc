@@ -85,12 +85,17 @@ std::optional<apply::ReconcileOutcome> reconcile_kernel(const policy::Policy& p,
     make_state_folder(access.state);
     apply::FileStateStore state(state_path(access.state, p.table));
     apply::ReconcileOutcome out = apply::reconcile(kernel, state, desired, options);
+    if (state.unusable())
+      io.err << "op25bc: note: the state record " << state.path()
+             << " is unusable (truncated, corrupted or of another version); the kernel's sets "
+                "were read back instead\n";
     if (!out.ok) {
       io.err << "op25bc: " << out.error;
       if (out.commit.failed_op)
         io.err << " (caused by " << origin(out.transaction.ops[*out.commit.failed_op], desired)
                << ")";
-      io.err << "; the ruleset is unchanged\n";
+      io.err << (out.outcome_unknown ? "; the next run reads the kernel back and converges\n"
+                                     : "; the ruleset is unchanged\n");
       return std::nullopt;
     }
     return out;

@@ -588,14 +588,17 @@ apply::CommitResult NetlinkKernel::commit(const Transaction& t, std::uint32_t ge
       result.error_code = ENOBUFS;
       result.error =
           "acknowledgements were lost (ENOBUFS); whether the batch was applied is unknown";
+      result.outcome_unknown = !check_only;
       return result;
     } catch (const KernelError& e) {
-      result.error = e.what();
+      result.error = std::string(e.what()) + "; whether the batch was applied is unknown";
+      result.outcome_unknown = !check_only;
       return result;
     }
     if (!datagram) {
       result.error = "the kernel did not acknowledge every message within " + k.timeout_text() +
                      "; whether the batch was applied is unknown";
+      result.outcome_unknown = !check_only;
       return result;
     }
     try {
@@ -626,6 +629,7 @@ apply::CommitResult NetlinkKernel::commit(const Transaction& t, std::uint32_t ge
       });
     } catch (const KernelError& e) {
       result.error = std::string(e.what()) + "; whether the batch was applied is unknown";
+      result.outcome_unknown = !check_only;
       return result;
     }
   }

@@ -156,6 +156,8 @@ TEST_CASE("faults that stop the apply: a clear message, an honest record, the ne
       CHECK_MESSAGE(said.find(e.message) != std::string::npos, said);
       // A refused or never-sent batch leaves the kernel exactly as it was.
       if (e.kernel_unchanged) CHECK(test::sh("nft list ruleset") == before);
+      // A failed commit says whether the kernel may have changed.
+      if (run.thrown.empty()) CHECK(run.outcome.outcome_unknown == !e.kernel_unchanged);
       check_record_honest(state);
       check_converges(state, p, at, desired);
     }

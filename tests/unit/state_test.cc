@@ -1,10 +1,12 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "op25bc/apply/state.h"
+#include "op25bc/net/digest.h"
 
 using namespace op25bc;
 
@@ -57,9 +59,11 @@ TEST_CASE("the state record round-trips through its file, IPv4 and IPv6 alike") 
   TempDir dir;
   apply::FileStateStore store((dir.path / "op25b.state").string());
   CHECK_FALSE(store.load());
+  CHECK_FALSE(store.unusable());  // no record is not a bad record
   store.save(sample());
   const auto loaded = store.load();
   REQUIRE(loaded);
+  CHECK_FALSE(store.unusable());
   check_equal(*loaded, sample());
   // Only the file itself remains: no temporary left behind.
   CHECK(std::distance(std::filesystem::directory_iterator(dir.path),
@@ -77,9 +81,28 @@ TEST_CASE("a torn or foreign state file is ignored, never trusted") {
     store.save(sample());
     std::filesystem::resize_file(path, cut);
     CHECK_FALSE(store.load());
+    CHECK(store.unusable());  // worth a note to the operator
   }
   std::ofstream(path) << "{\"not\": \"a record\"}";
   CHECK_FALSE(store.load());
+  CHECK(store.unusable());
+}
+
+TEST_CASE("the record codec accepts exactly the bytes it makes") {
+  const std::string bytes = apply::encode_record(sample());
+  const auto decoded = apply::decode_record(bytes);
+  REQUIRE(decoded);
+  CHECK(*decoded == sample());
+  CHECK(apply::encode_record(*decoded) == bytes);
+  // A bad family or pending flag behind an intact checksum is refused, not
+  // read as something else.
+  apply::StateRecord odd = sample();
+  std::string patched = apply::encode_record(odd);
+  const auto family_at = patched.find("phase_all_src4") + std::string("phase_all_src4").size();
+  patched[family_at] = 5;  // the family: 4 or 6
+  const std::uint64_t sum = net::hash64(std::string_view(patched).substr(0, patched.size() - 8));
+  std::memcpy(patched.data() + patched.size() - 8, &sum, 8);
+  CHECK_FALSE(apply::decode_record(patched));
 }
 
 TEST_CASE("set digests tell contents apart: count, values and family width") {

@@ -88,6 +88,10 @@ struct CommitResult {
   std::string error;                     // what the kernel said, and about which operation
   std::optional<std::size_t> failed_op;  // index into Transaction::ops
   std::size_t messages = 0;              // netlink messages sent, batch begin/end excluded
+  // Not ok, and the batch was sent but its acks were lost or never came:
+  // whether the kernel applied it is unknown. Otherwise a failed commit
+  // changed nothing (a batch is all or nothing).
+  bool outcome_unknown = false;
 };
 
 // A named counter of op25bc's table and what it has counted.

@@ -33,6 +33,9 @@ struct ReconcileOutcome {
   // The kernel's sets differed from the record (someone changed them): the
   // batch was rejected, everything read back and the difference applied.
   bool drift_repaired = false;
+  // When !ok: a batch was sent and whether the kernel applied it is unknown
+  // (acks lost or never came). Otherwise a failed run changed nothing.
+  bool outcome_unknown = false;
 };
 
 // True when the record describes the kernel as it is now: written after a

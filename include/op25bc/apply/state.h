@@ -63,8 +63,14 @@ class FileStateStore final : public StateStore {
   std::optional<StateRecord> load() override;
   void save(const StateRecord& r) override;
 
+  // The last load() found a file it could not use (truncated, corrupted, of
+  // another format version): worth telling the operator, unlike no file.
+  bool unusable() const { return unusable_; }
+  const std::string& path() const { return path_; }
+
  private:
   std::string path_;
+  bool unusable_ = false;
 };
 
 // A stable 64-bit fingerprint (XXH3) as 16 hex digits.
