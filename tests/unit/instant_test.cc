@@ -1,6 +1,9 @@
 #include <date/tz.h>
 #include <doctest/doctest.h>
 
+#include <cstring>
+#include <memory>
+
 #include "op25bc/time/instant.h"
 
 using namespace op25bc;
@@ -83,4 +86,20 @@ TEST_CASE("an instant whose zone offset is not whole minutes prints in UTC, exac
   CHECK(at(format_time(meiji, tokyo).c_str(), tokyo) == meiji);
   // From 1888 on, Japan Standard Time prints with its offset again.
   CHECK(format_time(at("1888-01-02", tokyo), tokyo) == "1888-01-02T00:00:00+09:00");
+}
+
+// Found by fuzz/time_and_prefix: a timestamp cut after the minutes was read
+// past its end.
+TEST_CASE("a timestamp cut short anywhere is an error, read within its bounds") {
+  const std::string full = "2006-06-01T00:00:00Z";
+  for (std::size_t n = 11; n < 20; ++n) {
+    const std::string cut = full.substr(0, n);
+    CAPTURE(cut);
+    // Its own buffer, so a read past the end is a read past the allocation.
+    const auto owned = std::make_unique<char[]>(n);
+    std::memcpy(owned.get(), cut.data(), n);
+    const auto parsed = parse_time(std::string_view(owned.get(), n), zone("UTC"));
+    CHECK_FALSE(parsed.instant);
+    CHECK(parsed.error.find("\"" + cut + "\"") != std::string::npos);
+  }
 }
