@@ -498,9 +498,8 @@ std::uint32_t NetlinkKernel::generation() {
   nlmsghdr* nlh = impl_->header(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK);
   std::uint32_t id = 0;
   impl_->talk(nlh, "reading the ruleset generation", [&](const nlmsghdr* reply) {
-    nftnl_gen* gen = nftnl_gen_alloc();
-    if (nftnl_gen_nlmsg_parse(reply, gen) == 0) id = nftnl_gen_get_u32(gen, NFTNL_GEN_ID);
-    nftnl_gen_free(gen);
+    Gen gen(nftnl_gen_alloc());
+    if (nftnl_gen_nlmsg_parse(reply, gen.p) == 0) id = nftnl_gen_get_u32(gen.p, NFTNL_GEN_ID);
   });
   return id;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <libnftnl/chain.h>
+#include <libnftnl/gen.h>
 #include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
@@ -41,6 +42,7 @@ using Chain = Owned<nftnl_chain, nftnl_chain_free>;
 using Rule = Owned<nftnl_rule, nftnl_rule_free>;
 using Set = Owned<nftnl_set, nftnl_set_free>;
 using Obj = Owned<nftnl_obj, nftnl_obj_free>;
+using Gen = Owned<nftnl_gen, nftnl_gen_free>;
 
 // A set key in network byte order: an address (4 or 16 bytes) or a port (2).
 struct Key {
