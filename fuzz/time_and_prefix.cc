@@ -20,9 +20,9 @@ void check_time(std::string_view text, const date::time_zone* zone) {
   const TimeParse again = parse_time(printed, zone);
   FUZZ_REQUIRE(again.instant == parsed.instant);
   FUZZ_REQUIRE(parse_time(format_utc(*parsed.instant), zone).instant == parsed.instant);
-  // Its local date's start is no later than it.
+  // Its local date's start is no later than it (when that is in range too).
   const TimeParse day = parse_time(format_date(*parsed.instant, zone), zone);
-  FUZZ_REQUIRE(day.instant && *day.instant <= *parsed.instant);
+  if (day.instant) FUZZ_REQUIRE(*day.instant <= *parsed.instant);
 }
 
 void check_prefix(std::string_view text) {

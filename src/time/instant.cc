@@ -53,6 +53,19 @@ const date::time_zone* find_zone(std::string_view name) {
   }
 }
 
+// The instants op25bc handles: from the epoch (nftables' meta time counts
+// from it) to the last day whose instants still print with a 4-digit year in
+// every zone. Year 0 or 1887 is a typo, not a plan (and printed back through
+// a zone's local mean time it named another instant; found by fuzzing).
+TimeParse in_range(std::string_view text, Instant t) {
+  constexpr Instant kFirst{date::sys_days{date::year{1970} / 1 / 1}};
+  constexpr Instant kEnd{date::sys_days{date::year{9999} / 12 / 31}};
+  if (t < kFirst || t >= kEnd)
+    return {std::nullopt,
+            "\"" + std::string{text} + "\" is outside the instants op25bc handles (1970 to 9999)"};
+  return {t, {}};
+}
+
 TimeParse parse_time(std::string_view text, const date::time_zone* zone) {
   if (text.size() < 10) return fail(text, "is not a date");
   const auto ymd = parse_ymd(text);
@@ -63,7 +76,7 @@ TimeParse parse_time(std::string_view text, const date::time_zone* zone) {
     if (zone == nullptr) zone = date::locate_zone("UTC");
     // choose::earliest resolves an ambiguous midnight to its first occurrence and
     // a nonexistent one to the instant the gap ends.
-    return {zone->to_sys(date::local_days{*ymd}, date::choose::earliest), {}};
+    return in_range(text, zone->to_sys(date::local_days{*ymd}, date::choose::earliest));
   }
 
   int hh = 0, mm = 0, ss = 0;
@@ -97,7 +110,7 @@ TimeParse parse_time(std::string_view text, const date::time_zone* zone) {
   if (pos != text.size()) return fail(text, "has trailing characters");
   // A leap second (:60) is folded into the next second.
   const auto local = date::sys_days{*ymd} + hours{hh} + minutes{mm} + seconds{ss};
-  return {Instant{local - minutes{offset_minutes}}, {}};
+  return in_range(text, Instant{local - minutes{offset_minutes}});
 }
 
 std::string format_time(Instant t, const date::time_zone* zone) {

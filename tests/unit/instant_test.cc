@@ -76,16 +76,24 @@ TEST_CASE("unknown zones are not found") {
 }
 
 // Found by fuzz/time_and_prefix (fuzz/regressions/time_and_prefix): Tokyo's
-// local mean time before 1888 was +09:18:59, which "+09:18" misstated by 59 s.
-TEST_CASE("an instant whose zone offset is not whole minutes prints in UTC, exactly") {
+// local mean time before 1888 was +09:18:59, which "+09:18" misstated by 59 s;
+// and year 0 printed as "00-1". Such instants are refused; one made in code
+// still prints exactly.
+TEST_CASE("instants before 1970 or after 9999 are refused; odd offsets print in UTC") {
   const auto* tokyo = zone("Asia/Tokyo");
-  const Instant lmt = at("0006-09-30T15:00:00Z", tokyo);
-  CHECK(format_time(lmt, tokyo) == "0006-09-30T15:00:00Z");
-  CHECK(at(format_time(lmt, tokyo).c_str(), tokyo) == lmt);
-  const Instant meiji = at("1887-12-31T15:00:00Z", tokyo);
-  CHECK(at(format_time(meiji, tokyo).c_str(), tokyo) == meiji);
-  // From 1888 on, Japan Standard Time prints with its offset again.
-  CHECK(format_time(at("1888-01-02", tokyo), tokyo) == "1888-01-02T00:00:00+09:00");
+  for (const char* text : {"0000-01-01", "0006-09-30T15:00:00Z", "1887-12-31", "1969-12-31",
+                           "1970-01-01T08:59:59+09:00", "9999-12-31T00:00:00Z"}) {
+    CAPTURE(text);
+    const auto parsed = parse_time(text, tokyo);
+    CHECK_FALSE(parsed.instant);
+    CHECK(parsed.error ==
+          "\"" + std::string{text} + "\" is outside the instants op25bc handles (1970 to 9999)");
+  }
+  CHECK(parse_time("1970-01-01T09:00:00+09:00", tokyo).instant == Instant{});
+  CHECK(parse_time("9999-12-30", zone("UTC")).instant);
+  const Instant meiji{date::sys_days{date::year{1887} / 12 / 31}};
+  CHECK(format_time(meiji, tokyo) == "1887-12-31T00:00:00Z");
+  CHECK(format_time(at("1970-01-02", tokyo), tokyo) == "1970-01-02T00:00:00+09:00");
 }
 
 // Found by fuzz/time_and_prefix: a timestamp cut after the minutes was read
