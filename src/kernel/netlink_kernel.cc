@@ -9,7 +9,6 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
-#include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -614,9 +613,9 @@ apply::CommitResult NetlinkKernel::commit(const Transaction& t, std::uint32_t ge
           return false;
         }
         const auto op = batch.op_of(nlh->nlmsg_seq);
-        if (!op) return true;  // not this batch's
-        const std::size_t index = nlh->nlmsg_seq - batch.begin_seq;
-        if (index >= acked.size() || acked[index]) return true;
+        if (!op) return true;                                        // not this batch's
+        const std::size_t index = nlh->nlmsg_seq - batch.begin_seq;  // in 1..messages
+        if (acked[index]) return true;
         acked[index] = true;
         ++acks;
         if (e != 0 && !result.failed_op) {  // the first error names the culprit

@@ -17,11 +17,11 @@ class SocketTransport final : public Transport {
  public:
   SocketTransport() {
     nl_ = mnl_socket_open(NETLINK_NETFILTER);
-    if (nl_ == nullptr) fail("opening a netlink socket", errno);
+    if (nl_ == nullptr) throw kernel_error("opening a netlink socket", errno);
     if (mnl_socket_bind(nl_, 0, MNL_SOCKET_AUTOPID) < 0) {
       const int e = errno;
       mnl_socket_close(nl_);
-      fail("binding the netlink socket", e);
+      throw kernel_error("binding the netlink socket", e);
     }
     const int on = 1;
     // Small acks (no echoed request) and extended error messages.
@@ -64,8 +64,6 @@ class SocketTransport final : public Transport {
 
  private:
   int fd() const { return mnl_socket_get_fd(nl_); }
-
-  [[noreturn]] static void fail(const std::string& what, int e) { throw kernel_error(what, e); }
 
   mnl_socket* nl_ = nullptr;
 };

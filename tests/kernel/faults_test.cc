@@ -4,6 +4,7 @@
 // exactly what `nft -f` of the compiled policy loads.
 #include <doctest/doctest.h>
 #include <sched.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -61,7 +62,7 @@ void check_record_honest(apply::StateStore& state) {
 
 // What `nft -f` of the compiled policy makes of a fresh namespace.
 std::string oracle(const policy::Policy& p, Instant at, const ir::Ruleset& desired) {
-  const std::string file = "/tmp/op25bc-faults-oracle.nft";
+  const std::string file = "/tmp/op25bc-faults-oracle-" + std::to_string(::getpid()) + ".nft";
   std::ofstream(file) << render(p, desired, at, OutputFormat::nft);
   const std::string listed =
       test::sh("unshare -n sh -c 'nft -f " + file + " && nft list table inet op25b'");

@@ -271,9 +271,8 @@ void FakeKernel::replace_elements(const std::string& table, const std::string& s
 
 void FakeKernel::count(const std::string& table, const std::string& counter, std::uint64_t packets,
                        std::uint64_t bytes) {
-  const auto& counters = tables_.at(table).ruleset.counters;
-  if (std::none_of(counters.begin(), counters.end(),
-                   [&](const ir::Counter& c) { return c.name == counter; }))
+  auto& counters = tables_.at(table).ruleset.counters;
+  if (find_named(counters, counter) == counters.end())
     throw std::invalid_argument("no counter " + counter);
   auto& value =
       counts_.try_emplace({table, counter}, apply::CounterValue{counter, 0, 0}).first->second;

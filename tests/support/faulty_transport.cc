@@ -16,31 +16,14 @@ namespace op25bc::test {
 
 namespace {
 
-bool is_batch(std::span<const char> d) {
-  bool batch = false;
+// The first message's header: what kind of request a datagram is.
+nlmsghdr first_header(std::span<const char> d) {
+  nlmsghdr first{};
   kernel::for_each_message(d, [&](const nlmsghdr* nlh) {
-    batch = nlh->nlmsg_type == NFNL_MSG_BATCH_BEGIN;
+    first = *nlh;
     return false;
   });
-  return batch;
-}
-
-bool is_dump(std::span<const char> d) {
-  bool dump = false;
-  kernel::for_each_message(d, [&](const nlmsghdr* nlh) {
-    dump = (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
-    return false;
-  });
-  return dump;
-}
-
-std::uint32_t first_seq(std::span<const char> d) {
-  std::uint32_t seq = 0;
-  kernel::for_each_message(d, [&](const nlmsghdr* nlh) {
-    seq = nlh->nlmsg_seq;
-    return false;
-  });
-  return seq;
+  return first;
 }
 
 // An error ack for `seq`, as the kernel would send for a refused request.
@@ -62,9 +45,10 @@ FaultyTransport::FaultyTransport(std::unique_ptr<kernel::Transport> real, Fault 
     : real_(std::move(real)), fault_(fault) {}
 
 kernel::IoResult FaultyTransport::send(std::span<const char> datagram) {
-  after_batch_ = is_batch(datagram);
-  after_dump_ = is_dump(datagram);
-  last_seq_ = first_seq(datagram);
+  const nlmsghdr first = first_header(datagram);
+  after_batch_ = first.nlmsg_type == NFNL_MSG_BATCH_BEGIN;
+  after_dump_ = (first.nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+  last_seq_ = first.nlmsg_seq;
   if (fault_ == Fault::eintr && std::exchange(interrupt_next_, false)) {
     ++injected_;
     return {0, EINTR};
