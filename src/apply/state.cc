@@ -31,9 +31,9 @@ class Writer {
   }
   void raw(const void* p, std::size_t n) {
     const auto* bytes = static_cast<const char*>(p);
-    out.insert(out.end(), bytes, bytes + n);
+    out.append(bytes, n);
   }
-  std::vector<char> out;
+  std::string out;
 };
 
 class Reader {
@@ -138,8 +138,8 @@ std::string encode_record(const StateRecord& rec) {
     w.u64(s.digest.high);
     w.u64(s.digest.low);
   }
-  w.u64(net::hash64(std::string_view(w.out.data(), w.out.size())));
-  return std::string(w.out.data(), w.out.size());
+  w.u64(net::hash64(w.out));
+  return std::move(w.out);
 }
 
 std::optional<StateRecord> FileStateStore::load() {
