@@ -2,17 +2,31 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <thread>
 
 namespace op25bc::apply {
 
 LockFile::LockFile(const std::string& path, std::chrono::milliseconds wait) {
   // Never through a planted link; only root may open it.
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  const auto open_lock = [&] {
+    return ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  };
+  int fd = open_lock();
+  if (fd < 0 && errno == ENOENT) {
+    // The lock's own folder (/run/op25bc) is gone after a reboot until
+    // op25bc.service runs; its parent must exist.
+    const std::string folder = std::filesystem::path(path).parent_path().string();
+    if (!folder.empty() && (::mkdir(folder.c_str(), 0755) == 0 || errno == EEXIST))
+      fd = open_lock();
+    else
+      errno = ENOENT;
+  }
   if (fd < 0) {
     error_ = "cannot open lock file " + path + ": " + std::strerror(errno);
     return;

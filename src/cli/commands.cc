@@ -100,12 +100,12 @@ int run_schedule(const ScheduleArgs& args, Io io) {
                : std::filesystem::absolute(path).lexically_normal().string();
   };
   const schedule::UnitOptions options{absolute(args.bin), absolute(args.policy),
-                                      absolute(args.state)};
+                                      absolute(args.state), absolute(args.metrics)};
   // Quoting keeps spaces, quotes, '%' and '$' inert; nothing can keep a line
   // break inside one crontab or unit line.
   for (const auto& [option, path] :
        {std::pair{"--bin", &options.bin}, std::pair{"POLICY", &options.policy},
-        std::pair{"--state", &options.state}})
+        std::pair{"--state", &options.state}, std::pair{"--metrics", &options.metrics}})
     if (const auto bad = text::find_forbidden(*path)) {
       io.err << "op25bc: " << option << ": the path " << text::printable(*path) << " contains "
              << text::describe(*bad) << ", which a " << args.emit << " line cannot hold\n";

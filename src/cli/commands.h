@@ -16,6 +16,10 @@ inline constexpr int kExitFailure = 1;
 inline constexpr int kExitPending = 2;  // diff / dry-run: changes pending
 inline constexpr int kExitUsage = 64;   // EX_USAGE
 
+// The lock every op25bc run takes; its folder is op25bc.service's
+// RuntimeDirectory, made by the first run after boot when run by hand.
+inline constexpr const char* kDefaultLock = "/run/op25bc/op25bc.lock";
+
 struct Io {
   std::ostream& out;
   std::ostream& err;
@@ -61,7 +65,7 @@ struct ApplyArgs {
   bool verify = false;
   bool kernel_timed = false;
   std::string state;  // default: /var/lib/op25bc/<table>.state
-  std::string lock = "/run/op25bc.lock";
+  std::string lock = kDefaultLock;
   double lock_wait = 10;  // seconds
   std::string format = "text";
 };
@@ -70,7 +74,7 @@ struct ActivateArgs {
   std::string policy;
   std::optional<std::string> at;  // for tests and catch-up drills; default now
   std::string state;
-  std::string lock = "/run/op25bc.lock";
+  std::string lock = kDefaultLock;
   double lock_wait = 30;
   bool allow_rollback = false;
   bool kernel_timed = false;
@@ -80,9 +84,10 @@ struct ActivateArgs {
 
 struct ScheduleArgs {
   std::string policy;
-  std::string emit;  // cron or systemd
-  std::string bin = "/usr/local/bin/op25bc";
-  std::string state;  // passed through to activate, when given
+  std::string emit;                           // cron or systemd
+  std::string bin = OP25BC_INSTALLED_BINARY;  // where `make install` or the package puts it
+  std::string state;                          // passed through to activate, when given
+  std::string metrics;                        // passed through to activate, when given
   std::string output;
 };
 

@@ -140,6 +140,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"cron", "systemd"}));
   sc->add_option("--bin", schedule.bin, "path of op25bc in the units")->capture_default_str();
   sc->add_option("--state", schedule.state, "state file for activate");
+  sc->add_option("--metrics", schedule.metrics,
+                 "have activate write Prometheus metrics to FILE after every run");
   sc->add_option("-o,--output", schedule.output,
                  "cron: a file; systemd: a folder for op25bc.service and op25bc.timer");
 

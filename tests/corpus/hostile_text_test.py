@@ -180,7 +180,7 @@ def check_outputs(a, tally, what, path, binary, state, d):
     units = d / "units"
     s = run(a.op25bc, "schedule", str(path), "--emit", "systemd", "--bin", str(binary), "--state",
             str(state), "-o", str(units))
-    v = run("systemd-analyze", "verify", str(units / "op25bc.service"), str(units / "op25bc.timer"))
+    v = run("systemd-analyze", "verify", "--man=no", str(units / "op25bc.service"), str(units / "op25bc.timer"))
     tally.expect(s.returncode == 0 and v.returncode == 0, f"{what}: systemd units verify",
                  s.stderr + v.stdout + v.stderr)
     # explain and timeline text: one labelled line per item.

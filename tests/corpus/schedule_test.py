@@ -7,6 +7,7 @@ import datetime
 import json
 import os
 import pathlib
+import re
 import shlex
 import shutil
 import subprocess
@@ -17,6 +18,27 @@ import zoneinfo
 import croniter
 
 import corpus
+
+
+def exposure(service):
+    """systemd's own score of the unit: `systemd-analyze security` (0 best, 10 worst)."""
+    r = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager", str(service)],
+                       capture_output=True, text=True)
+    m = re.search(r"Overall exposure level for \S+: ([0-9.]+) (\S+)", r.stdout + r.stderr)
+    return (float(m.group(1)), m.group(2)) if m else (None, r.stdout + r.stderr)
+
+
+def check_sandbox(tally, name, service):
+    score, verdict = exposure(service)
+    tally.expect(score is not None and score <= 2.0 and verdict == "OK",
+                 f"{name}: systemd-analyze security exposure <= 2.0 OK (got {score} {verdict})")
+    text = service.read_text()
+    for line in ["CapabilityBoundingSet=CAP_NET_ADMIN", "NoNewPrivileges=yes", "ProtectSystem=strict",
+                 "PrivateTmp=yes", "RestrictAddressFamilies=AF_NETLINK AF_UNIX",
+                 "SystemCallFilter=@system-service", "DefaultDependencies=no",
+                 "Wants=network-pre.target", "Before=network-pre.target shutdown.target",
+                 "WantedBy=sysinit.target"]:
+        tally.expect(line in text.splitlines(), f"{name}: op25bc.service has {line}")
 
 
 def main():
@@ -40,9 +62,10 @@ def main():
             r = subprocess.run([a.op25bc, "schedule", str(policy), "--emit", "systemd", "--bin",
                                 a.op25bc, "-o", str(units)], capture_output=True, text=True)
             tally.expect(r.returncode == 0, f"{name}: schedule --emit systemd", r.stderr)
-            v = subprocess.run(["systemd-analyze", "verify", str(units / "op25bc.service"),
+            v = subprocess.run(["systemd-analyze", "verify", "--man=no", str(units / "op25bc.service"),
                                 str(units / "op25bc.timer")], capture_output=True, text=True)
             tally.expect(v.returncode == 0, f"{name}: systemd-analyze verify", v.stdout + v.stderr)
+            check_sandbox(tally, name, units / "op25bc.service")
             timer = (units / "op25bc.timer").read_text()
             tally.expect("Persistent=true" in timer, f"{name}: timer is persistent")
             calendars = [l.split("=", 1)[1] for l in timer.splitlines() if l.startswith("OnCalendar=")]
@@ -75,6 +98,20 @@ def main():
                 tally.expect(croniter.croniter.is_valid(spec) and fields[5] == "root"
                              and fields[6] == a.op25bc and fields[7] == "activate",
                              f"{name}: crontab line parses: {line!r}")
+        # A state file and a metrics file elsewhere: the service may write their
+        # folders (the metrics one optional), and still scores the same.
+        units = pathlib.Path(d) / "custom.units"
+        r = subprocess.run([a.op25bc, "schedule", str(root / "examples" / "netlaputa.json"), "--emit",
+                            "systemd", "--bin", a.op25bc, "--state", "/srv/op 25b/r1.state",
+                            "--metrics", "/var/lib/node exporter/op25bc.prom", "-o", str(units)],
+                           capture_output=True, text=True)
+        service = (units / "op25bc.service").read_text()
+        tally.expect('ReadWritePaths="/srv/op 25b"' in service.splitlines()
+                     and 'ReadWritePaths="-/var/lib/node exporter"' in service.splitlines()
+                     and "StateDirectory=op25bc" not in service
+                     and '--metrics "/var/lib/node exporter/op25bc.prom"' in service,
+                     "custom --state/--metrics: writable folders and the activate line follow", service)
+        check_sandbox(tally, "custom", units / "op25bc.service")
     return tally.finish()
 
 

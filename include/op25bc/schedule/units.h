@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "op25bc/policy/model.h"
@@ -14,6 +15,7 @@ struct UnitOptions {
   std::string bin;                      // absolute path of op25bc
   std::string policy;                   // absolute path of the policy
   std::string state;                    // --state for activate, "" for its default
+  std::string metrics;                  // --metrics for activate, "" for none
   std::string safety_every = "*:0/15";  // systemd: a periodic safety run
 };
 
@@ -31,5 +33,9 @@ SystemdUnits systemd_units(const policy::Policy& p, const std::vector<timeline::
 // "2006-10-01 00:00:00 Asia/Tokyo", or the exact UTC instant when the local
 // time is ambiguous or skipped (DST).
 std::string on_calendar(Instant t, const policy::Policy& p);
+
+// The [Service] lines that confine op25bc.service to what activate needs; the
+// units the package ships carry the same block.
+std::string_view service_sandbox();
 
 }  // namespace op25bc::schedule
