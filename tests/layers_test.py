@@ -18,6 +18,7 @@ LAYERS = [
     {"backend"},
     {"apply"},
     {"kernel", "schedule"},
+    {"report"},
     {"cli"},
 ]
 LAYER = {folder: n for n, layer in enumerate(LAYERS) for folder in layer}

@@ -5,6 +5,7 @@
 
 #include "op25bc/apply/reconcile.h"
 #include "op25bc/ir/names.h"
+#include "op25bc/policy/resolve.h"
 #include "op25bc/text/escape.h"
 #include "op25bc/text/join.h"
 
@@ -23,7 +24,19 @@ std::vector<std::string> counted_phases(const ir::Ruleset& r) {
   return out;
 }
 
+// "1 element", "2 elements".
+std::string count_of(std::uint64_t n, std::string_view noun) {
+  return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
+}
+
 }  // namespace
+
+std::string phase_of_counter(const std::string& counter, const std::vector<std::string>& ids) {
+  for (const auto& id : ids)
+    if (policy::nft_name(id) == counter) return id;
+  constexpr std::string_view prefix = "phase_";
+  return counter.starts_with(prefix) ? counter.substr(prefix.size()) : counter;
+}
 
 std::optional<Status> read_status(Kernel& kernel, const std::string& table, StateStore& state,
                                   bool verify) {
@@ -33,9 +46,13 @@ std::optional<Status> read_status(Kernel& kernel, const std::string& table, Stat
   s.table = held->ruleset.table;
   s.comment = held->ruleset.comment;
   s.generation = kernel.generation();
-  s.counters = kernel.counters(s.table);
-  s.active_phases = counted_phases(held->ruleset);
   s.record = state.load();
+  const std::vector<std::string> ids =
+      s.record ? s.record->active_phases : std::vector<std::string>{};
+  for (const auto& name : counted_phases(held->ruleset))
+    s.active_phases.push_back(phase_of_counter(name, ids));
+  for (const auto& c : kernel.counters(s.table))
+    s.counters.push_back({phase_of_counter(c.name, ids), c.name, c.packets, c.bytes});
   const bool trusted = s.record && record_current(*s.record, kernel.instance(), s.generation);
   for (std::size_t i = 0; i < held->ruleset.sets.size(); ++i) {
     const auto& set = held->ruleset.sets[i];
@@ -63,7 +80,8 @@ nlohmann::json to_json(const Status& s) {
         {{"name", set.name}, {"elements", set.elements ? nlohmann::json(*set.elements) : nullptr}});
   j["counters"] = nlohmann::json::array();
   for (const auto& c : s.counters)
-    j["counters"].push_back({{"name", c.name}, {"packets", c.packets}, {"bytes", c.bytes}});
+    j["counters"].push_back(
+        {{"phase", c.phase}, {"counter", c.counter}, {"packets", c.packets}, {"bytes", c.bytes}});
   j["last_apply"] = nullptr;
   if (s.record)
     j["last_apply"] = {{"policy_fingerprint", s.record->policy_fingerprint},
@@ -102,12 +120,12 @@ std::string to_text(const Status& s) {
   }
   for (const auto& line : lines)
     out += "set " + text::printable(line.name) + ": " +
-           (line.elements ? std::to_string(*line.elements) + " elements"
+           (line.elements ? count_of(*line.elements, "element")
                           : std::string{"? elements (--verify reads them)"}) +
-           (line.blocks ? " in " + std::to_string(line.blocks) + " blocks" : "") + "\n";
+           (line.blocks ? " in " + count_of(line.blocks, "block") : "") + "\n";
   for (const auto& c : s.counters)
-    out += "counter " + text::printable(c.name) + ": " + std::to_string(c.packets) + " packets, " +
-           std::to_string(c.bytes) + " bytes\n";
+    out += "phase " + text::printable(c.phase) + " blocked " + count_of(c.packets, "packet") +
+           ", " + count_of(c.bytes, "byte") + "\n";
   if (s.record)
     out += "last applied: policy " + s.record->policy_fingerprint + " for " + s.record->applied_at +
            " by op25bc " + s.record->version + " (generation " +

@@ -5,8 +5,10 @@
 
 #include "commands.h"
 #include "kernel_access.h"
+#include "metrics_file.h"
 #include "op25bc/apply/diff_text.h"
 #include "op25bc/compile.h"
+#include "op25bc/report/metrics.h"
 #include "op25bc/schedule/activation.h"
 #include "op25bc/text/escape.h"
 #include "op25bc/text/join.h"
@@ -26,21 +28,65 @@ void log_line(int priority, const std::string& raw, bool to_syslog, Io io) {
   closelog();
 }
 
+// The textfile for Prometheus, when asked for: failing to write it is
+// logged, never a reason to fail a run whose kernel work is done.
+void write_metrics(const ActivateArgs& args, const std::string& table, const std::string& state,
+                   apply::Kernel* kernel, const Loaded* applied, const report::ActivateRun& run,
+                   Io io) {
+  if (args.metrics.empty()) return;
+  const std::string error =
+      write_metrics_file(args.metrics, {table, state, kernel, applied, args.warn_days, run}, io);
+  if (!error.empty())
+    log_line(LOG_WARNING, "op25bc activate: metrics not written: " + error, args.syslog, io);
+}
+
 }  // namespace
 
 int run_activate(const ActivateArgs& args, Io io) {
-  const Loaded loaded = load(args.policy, io);
-  if (!loaded.policy) {
+  const Loaded file = load(args.policy, io);
+  if (!file.policy) {
     log_line(LOG_ERR,
-             "op25bc activate " + args.policy + ": " + loaded.first_error + "; nothing changed",
+             "op25bc activate " + args.policy + ": " + file.first_error + "; nothing changed",
              args.syslog, io);
     return kExitFailure;
   }
+  const std::string state = state_path(args.state, file.policy->table);
+  const auto failed = [&](const std::string& why) {
+    log_line(LOG_ERR, "op25bc activate " + args.policy + ": " + why, args.syslog, io);
+    write_metrics(args, file.policy->table, state, nullptr, nullptr,
+                  {io.clock.now(), false, std::nullopt}, io);
+    return kExitFailure;
+  };
+  const auto session = open_session({args.lock, args.lock_wait, state}, io);
+  if (!session) return failed("failed, nothing changed");
+
+  // A rollback's pin wins over the file, and says so every run.
+  apply::FileHistoryStore history(history_folder(args.state, file.policy->table));
+  std::optional<apply::Pin> pin;
+  try {
+    pin = history.load().pin;
+  } catch (const std::exception& e) {
+    return failed(std::string(e.what()) +
+                  "; whether a rollback is pinned is unknown, nothing changed");
+  }
+  Loaded pinned;
+  if (pin) {
+    auto bytes = history.policy(pin->fingerprint);
+    if (!bytes)
+      return failed("the pinned policy " + history.policy_path(pin->fingerprint) +
+                    " is missing; nothing changed");
+    pinned = load_bytes(std::move(*bytes), history.policy_path(pin->fingerprint), io);
+    if (!pinned.policy) return failed("the pinned policy is invalid: " + pinned.first_error);
+    log_line(LOG_WARNING,
+             "op25bc activate " + args.policy + ": a rollback pinned policy " + pin->fingerprint +
+                 " on " + pin->since + "; applying it, not the policy file (" + file.fingerprint +
+                 "); release with op25bc rollback --release",
+             args.syslog, io);
+  }
+  const Loaded& loaded = pin ? pinned : file;
   const policy::Policy& p = *loaded.policy;
   const auto now = parse_at(args.at, p, io);
   if (!now) return kExitUsage;
-  make_state_folder(args.state);
-  const std::string state = state_path(args.state, p.table);
   schedule::ActivationInput in;
   in.now = *now;
   in.fingerprint = loaded.fingerprint;
@@ -56,13 +102,16 @@ int run_activate(const ActivateArgs& args, Io io) {
   options.fingerprint = loaded.fingerprint;
   options.applied_at = format_time(plan.apply_at, p.zone);
   options.active_phases = active_phase_ids(p, plan.apply_at);
-  const auto out = reconcile_kernel(p, compile(p, plan.apply_at, args.kernel_timed), options,
-                                    {args.lock, args.lock_wait, state}, io);
-  if (!out) {
-    log_line(LOG_ERR, "op25bc activate " + args.policy + ": failed, nothing changed", args.syslog,
-             io);
-    return kExitFailure;
-  }
+  const auto out = reconcile_kernel(*session, p, compile(p, plan.apply_at, args.kernel_timed),
+                                    options, state, io);
+  if (!out) return failed("failed, nothing changed");
+  std::optional<std::int64_t> late;
+  if (plan.late_by) late = plan.late_by->count();
+  keep_history(history,
+               {format_utc(io.clock.now()), options.applied_at, loaded.fingerprint, "activate",
+                pin ? history.policy_path(pin->fingerprint) : absolute_path(args.policy),
+                options.active_phases, !out->in_sync, late},
+               loaded.bytes, args.keep, io);
   std::string line = "op25bc activate " + args.policy + " at " + format_time(*now, p.zone);
   if (plan.apply_at != *now) line += " (keeping the state of " + options.applied_at + ")";
   const std::string phases = text::join(options.active_phases);
@@ -74,6 +123,8 @@ int run_activate(const ActivateArgs& args, Io io) {
             schedule::duration_text(*plan.late_by);
   line += plan.next ? "; next change " + format_time(plan.next->at, p.zone) : "; no further change";
   log_line(plan.late_by ? LOG_WARNING : LOG_INFO, line, args.syslog, io);
+  write_metrics(args, p.table, state, &session->kernel, &loaded,
+                {io.clock.now(), true, plan.late_by}, io);
   return kExitOk;
 }
 

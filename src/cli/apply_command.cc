@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "kernel_access.h"
 #include "op25bc/apply/diff_text.h"
+#include "op25bc/apply/history.h"
 #include "op25bc/compile.h"
 #include "op25bc/kernel/throwaway.h"
 #include "support.h"
@@ -21,12 +22,30 @@ std::string read_back_note(const apply::ReconcileOutcome& out) {
          (out.sets_read_back == 1 ? "" : "s") + " read back from the kernel)";
 }
 
+// Pins a rolled-back policy so that activate keeps it.
+bool pin(apply::HistoryStore& history, const std::string& fingerprint, Io io) {
+  try {
+    apply::History h = history.load();
+    h.pin = apply::Pin{fingerprint, format_utc(io.clock.now())};
+    history.save(h);
+    return true;
+  } catch (const std::exception& e) {
+    io.err << "op25bc: the rollback is applied, but it could not be pinned (" << e.what()
+           << "): the next activate applies the policy file again\n";
+    return false;
+  }
+}
+
 }  // namespace
 
 int run_apply(const ApplyArgs& args, Io io) {
-  const auto start = std::chrono::steady_clock::now();
   const Loaded loaded = load(args.policy, io);
   if (!loaded.policy) return kExitFailure;  // invalid input never reaches the kernel
+  return apply_policy(loaded, args, ApplyRole::apply, io);
+}
+
+int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io io) {
+  const auto start = std::chrono::steady_clock::now();
   const policy::Policy& p = *loaded.policy;
   const auto at = parse_at(args.at, p, io);
   if (!at) return kExitUsage;
@@ -39,10 +58,23 @@ int run_apply(const ApplyArgs& args, Io io) {
   options.fingerprint = loaded.fingerprint;
   options.applied_at = format_time(*at, p.zone);
   options.active_phases = active_phase_ids(p, *at);
-  const auto result =
-      reconcile_kernel(p, desired, options, {args.lock, args.lock_wait, args.state}, io);
+  const auto session = open_session({args.lock, args.lock_wait, args.state}, io);
+  if (!session) return kExitFailure;
+  apply::FileHistoryStore history(history_folder(args.state, p.table));
+  if (!check_only && role == ApplyRole::apply && !pin_allows(history, loaded.fingerprint, io))
+    return kExitFailure;
+  const auto result = reconcile_kernel(*session, p, desired, options, args.state, io);
   if (!result) return kExitFailure;
   const apply::ReconcileOutcome& out = *result;
+  if (!check_only) {
+    const bool rollback = role == ApplyRole::rollback;
+    keep_history(history,
+                 {format_utc(io.clock.now()), options.applied_at, loaded.fingerprint,
+                  rollback ? "rollback" : "apply", absolute_path(args.policy),
+                  options.active_phases, !out.in_sync, std::nullopt},
+                 loaded.bytes, args.keep, io);
+    if (rollback && !pin(history, loaded.fingerprint, io)) return kExitFailure;
+  }
   if (args.format == "json") {
     nlohmann::json j = apply::to_json(out.transaction);
     j["committed"] = !check_only && !out.in_sync;

@@ -68,6 +68,7 @@ struct ApplyArgs {
   std::string lock = kDefaultLock;
   double lock_wait = 10;  // seconds
   std::string format = "text";
+  std::size_t keep = 10;  // history entries kept
 };
 
 struct ActivateArgs {
@@ -80,6 +81,33 @@ struct ActivateArgs {
   bool kernel_timed = false;
   double warn_days = 14;
   bool syslog = true;
+  std::size_t keep = 10;
+  std::string metrics;  // a node_exporter textfile to write after the run
+};
+
+struct HistoryArgs {
+  std::string table = "op25b";
+  std::string state;
+  std::string format = "text";
+};
+
+struct RollbackArgs {
+  std::string table = "op25b";
+  std::string state;
+  std::string to;  // a fingerprint (or a prefix); default the previous policy
+  std::optional<std::string> at;
+  bool dry_run = false;
+  bool release = false;
+  std::string lock = kDefaultLock;
+  double lock_wait = 10;
+  std::size_t keep = 10;
+};
+
+struct MetricsArgs {
+  std::string table = "op25b";
+  std::string state;
+  std::string output;  // "" or "-": stdout
+  double warn_days = 14;
 };
 
 struct ScheduleArgs {
@@ -98,6 +126,12 @@ struct StatusArgs {
   std::string format = "text";
 };
 
+// apply's path from a loaded policy to the kernel, shared with rollback
+// (which pins what it applied instead of honouring the pin).
+struct Loaded;
+enum class ApplyRole { apply, rollback };
+int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io io);
+
 int run_validate(const ValidateArgs& args, Io io);
 int run_compile(const CompileArgs& args, Io io);
 int run_explain(const ExplainArgs& args, Io io);
@@ -106,5 +140,8 @@ int run_apply(const ApplyArgs& args, Io io);
 int run_status(const StatusArgs& args, Io io);
 int run_activate(const ActivateArgs& args, Io io);
 int run_schedule(const ScheduleArgs& args, Io io);
+int run_history(const HistoryArgs& args, Io io);
+int run_rollback(const RollbackArgs& args, Io io);
+int run_metrics(const MetricsArgs& args, Io io);
 
 }  // namespace op25bc::cli

@@ -1,11 +1,10 @@
 #include "kernel_access.h"
 
+#include <filesystem>
 #include <ostream>
 
-#include "op25bc/apply/lock.h"
 #include "op25bc/eval/effective.h"
 #include "op25bc/io/atomic_file.h"
-#include "op25bc/kernel/netlink_kernel.h"
 #include "op25bc/text/join.h"
 
 namespace op25bc::cli {
@@ -67,24 +66,33 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Lock, kernel, state record, reconcile: what apply and activate share.
+std::unique_ptr<Session> open_session(const KernelAccess& access, Io io) {
+  try {
+    auto session = std::make_unique<Session>();
+    session->kernel.generation();  // without CAP_NET_ADMIN this says so, before any file is touched
+    session->lock.emplace(access.lock,
+                          std::chrono::milliseconds(static_cast<long>(access.lock_wait * 1000)));
+    if (!session->lock->held()) {
+      io.err << "op25bc: " << session->lock->error() << "\n";
+      return nullptr;
+    }
+    return session;
+  } catch (const std::exception& e) {
+    io.err << "op25bc: " << e.what() << "\n";
+    return nullptr;
+  }
+}
+
+// State record and reconcile: what apply, activate and rollback share.
 // Reports failures on stderr; nullopt when op25bc could not get that far.
-std::optional<apply::ReconcileOutcome> reconcile_kernel(const policy::Policy& p,
+std::optional<apply::ReconcileOutcome> reconcile_kernel(Session& session, const policy::Policy& p,
                                                         const ir::Ruleset& desired,
                                                         const apply::ReconcileOptions& options,
-                                                        const KernelAccess& access, Io io) {
+                                                        const std::string& state_file, Io io) {
   try {
-    kernel::NetlinkKernel kernel;
-    kernel.generation();  // without CAP_NET_ADMIN this says so, before any file is touched
-    const apply::LockFile lock(
-        access.lock, std::chrono::milliseconds(static_cast<long>(access.lock_wait * 1000)));
-    if (!lock.held()) {
-      io.err << "op25bc: " << lock.error() << "\n";
-      return std::nullopt;
-    }
-    make_state_folder(access.state);
-    apply::FileStateStore state(state_path(access.state, p.table));
-    apply::ReconcileOutcome out = apply::reconcile(kernel, state, desired, options);
+    make_state_folder(state_file);
+    apply::FileStateStore state(state_path(state_file, p.table));
+    apply::ReconcileOutcome out = apply::reconcile(session.kernel, state, desired, options);
     if (state.unusable())
       io.err << "op25bc: note: the state record " << state.path()
              << " is unusable (truncated, corrupted or of another version); the kernel's sets "
@@ -103,6 +111,41 @@ std::optional<apply::ReconcileOutcome> reconcile_kernel(const policy::Policy& p,
     io.err << "op25bc: " << e.what() << "\n";
     return std::nullopt;
   }
+}
+
+std::string history_folder(const std::string& state_file, const std::string& table) {
+  return apply::FileHistoryStore::folder_for(state_path(state_file, table));
+}
+
+bool pin_allows(apply::HistoryStore& history, const std::string& fingerprint, Io io) {
+  try {
+    const apply::History h = history.load();
+    if (!h.pin || h.pin->fingerprint == fingerprint) return true;
+    io.err << "op25bc: a rollback pinned policy " << h.pin->fingerprint << " on " << h.pin->since
+           << "; apply refuses another policy while the pin holds, so the rollback is not undone "
+              "by accident\n"
+              "  hint: release the pin with op25bc rollback --release (same --state), then apply\n";
+    return false;
+  } catch (const std::exception& e) {
+    io.err << "op25bc: " << e.what() << " (whether a rollback is pinned is unknown)\n";
+    return false;
+  }
+}
+
+void keep_history(apply::HistoryStore& history, apply::HistoryEntry entry,
+                  const std::string& policy_bytes, std::size_t keep, Io io) {
+  try {
+    apply::remember(history, std::move(entry), policy_bytes, keep);
+  } catch (const std::exception& e) {
+    io.err << "op25bc: warning: the ruleset is applied, but the history was not kept: " << e.what()
+           << "\n";
+  }
+}
+
+std::string absolute_path(const std::string& path) {
+  return path.empty() || path[0] == '/'
+             ? path
+             : std::filesystem::absolute(path).lexically_normal().string();
 }
 
 std::vector<std::string> active_phase_ids(const policy::Policy& p, Instant at) {

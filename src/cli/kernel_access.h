@@ -4,12 +4,16 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "commands.h"
+#include "op25bc/apply/history.h"
+#include "op25bc/apply/lock.h"
 #include "op25bc/apply/reconcile.h"
+#include "op25bc/kernel/netlink_kernel.h"
 #include "op25bc/policy/model.h"
 
 namespace op25bc::cli {
@@ -31,11 +35,38 @@ struct KernelAccess {
   std::string state;  // "" = default for the table
 };
 
-// Lock, kernel, state record, reconcile; nullopt after reporting a failure.
-std::optional<apply::ReconcileOutcome> reconcile_kernel(const policy::Policy& p,
+// The kernel and op25bc's lock, held for a whole run: whatever the run reads
+// first (the history's pin, the state record) and writes last (the history)
+// is seen by no other op25bc run in between.
+struct Session {
+  kernel::NetlinkKernel kernel;
+  std::optional<apply::LockFile> lock;
+};
+
+// nullptr after reporting why (no CAP_NET_ADMIN: before any file is touched;
+// the lock held by another run for longer than the wait).
+std::unique_ptr<Session> open_session(const KernelAccess& access, Io io);
+
+// State record and reconcile within a session; nullopt after reporting a failure.
+std::optional<apply::ReconcileOutcome> reconcile_kernel(Session& session, const policy::Policy& p,
                                                         const ir::Ruleset& desired,
                                                         const apply::ReconcileOptions& options,
-                                                        const KernelAccess& access, Io io);
+                                                        const std::string& state, Io io);
+
+// The history kept beside a state file (apply/history.h).
+std::string history_folder(const std::string& state_file, const std::string& table);
+
+// false, after saying why, when a rollback pinned another policy than
+// `fingerprint` (or the history cannot be read, so nobody knows).
+bool pin_allows(apply::HistoryStore& history, const std::string& fingerprint, Io io);
+
+// Remembers this run's policy in the history; a failure is only a warning:
+// the kernel already holds the ruleset.
+void keep_history(apply::HistoryStore& history, apply::HistoryEntry entry,
+                  const std::string& policy_bytes, std::size_t keep, Io io);
+
+// The absolute path of a policy file, as the history names it.
+std::string absolute_path(const std::string& path);
 
 // The ids of the phases active at `at`, recorded with a commit.
 std::vector<std::string> active_phase_ids(const policy::Policy& p, Instant at);

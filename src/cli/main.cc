@@ -44,6 +44,12 @@ void add_at(CLI::App& cmd, std::optional<std::string>& at) {
                  "an RFC 3339 timestamp, or now (default)");
 }
 
+void add_keep(CLI::App& cmd, std::size_t& keep) {
+  cmd.add_option("--keep", keep, "policies kept in the history for rollback")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -112,6 +118,7 @@ int main(int argc, char** argv) {
   a->add_flag("--dry-run", apply.dry_run,
               "show the changes and have the kernel validate them without committing");
   a->add_flag("--adopt", apply.adopt, "replace a same-named table that op25bc did not create");
+  add_keep(*a, apply.keep);
 
   ActivateArgs activate;
   auto* ac = app.add_subcommand(
@@ -131,6 +138,9 @@ int main(int argc, char** argv) {
       ->check(bounded(3650))
       ->capture_default_str();
   ac->add_flag("!--no-syslog", activate.syslog, "log to stderr only");
+  add_keep(*ac, activate.keep);
+  ac->add_option("--metrics", activate.metrics,
+                 "write Prometheus metrics (node_exporter textfile format) to FILE after the run");
 
   ScheduleArgs schedule;
   auto* sc = app.add_subcommand("schedule", "write a crontab or systemd units running activate");
@@ -151,6 +161,42 @@ int main(int argc, char** argv) {
   s->add_option("--state", status.state, "state file (default /var/lib/op25bc/TABLE.state)");
   s->add_flag("--verify", status.verify, "count set elements by reading them from the kernel");
   s->add_option("--format", status.format, "text or json")->check(CLI::IsMember({"text", "json"}));
+
+  HistoryArgs history;
+  auto* h = app.add_subcommand("history", "list the policies op25bc applied, newest first");
+  h->add_option("--table", history.table, "table name")->capture_default_str();
+  h->add_option("--state", history.state, "state file (default /var/lib/op25bc/TABLE.state)");
+  h->add_option("--format", history.format, "text or json")->check(CLI::IsMember({"text", "json"}));
+
+  RollbackArgs rollback;
+  auto* r = app.add_subcommand(
+      "rollback", "re-apply the previous (or a named) policy from the history and pin it");
+  r->add_option("--table", rollback.table, "table name")->capture_default_str();
+  r->add_option("--state", rollback.state, "state file (default /var/lib/op25bc/TABLE.state)");
+  r->add_option("--to", rollback.to,
+                "fingerprint (or a unique prefix) of the policy to go back to");
+  add_at(*r, rollback.at);
+  r->add_flag("--dry-run", rollback.dry_run,
+              "show the changes and have the kernel validate them without committing");
+  r->add_flag("--release", rollback.release,
+              "drop the pin: the next activate applies the policy file again");
+  r->add_option("--lock", rollback.lock, "lock file serialising op25bc runs")
+      ->capture_default_str();
+  r->add_option("--lock-wait", rollback.lock_wait, "seconds to wait for the lock")
+      ->check(bounded(86400))
+      ->capture_default_str();
+  add_keep(*r, rollback.keep);
+  r->get_option("--release")->excludes(r->get_option("--to"))->excludes(r->get_option("--dry-run"));
+
+  MetricsArgs metrics;
+  auto* m =
+      app.add_subcommand("metrics", "write Prometheus metrics (node_exporter textfile format)");
+  m->add_option("--table", metrics.table, "table name")->capture_default_str();
+  m->add_option("--state", metrics.state, "state file (default /var/lib/op25bc/TABLE.state)");
+  m->add_option("-o,--output", metrics.output, "write to FILE (atomically) instead of stdout");
+  m->add_option("--warn-days", metrics.warn_days, "count exemptions expiring this soon")
+      ->check(bounded(3650))
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -177,5 +223,8 @@ int main(int argc, char** argv) {
   if (*s) return run_status(status, io);
   if (*ac) return run_activate(activate, io);
   if (*sc) return run_schedule(schedule, io);
+  if (*h) return run_history(history, io);
+  if (*r) return run_rollback(rollback, io);
+  if (*m) return run_metrics(metrics, io);
   return kExitUsage;
 }

@@ -9,13 +9,9 @@
 
 namespace op25bc::cli {
 
-Loaded load(const std::string& path, Io io) {
-  Diagnostics diags;
-  Loaded loaded;
-  if (auto text = policy::read_file(path, diags)) {
-    loaded.fingerprint = apply::fingerprint(text->view());  // XXH3: 20 MB in a few ms
-    loaded.policy = policy::load_text(*text, diags);
-  }
+namespace {
+
+void report(const Diagnostics& diags, const std::string& path, Loaded& loaded, Io io) {
   for (const Diagnostic& d : diags.entries()) io.err << format_diagnostic(d, path);
   if (diags.has_errors())
     io.err << path << ": " << diags.error_count() << " error(s), " << diags.warning_count()
@@ -30,6 +26,29 @@ Loaded load(const std::string& path, Io io) {
     if (diags.error_count() > 1)
       loaded.first_error += " (and " + std::to_string(diags.error_count() - 1) + " more)";
   }
+}
+
+}  // namespace
+
+Loaded load(const std::string& path, Io io) {
+  Diagnostics diags;
+  Loaded loaded;
+  if (auto text = policy::read_file(path, diags)) {
+    loaded.fingerprint = apply::fingerprint(text->view());  // XXH3: 20 MB in a few ms
+    loaded.policy = policy::load_text(*text, diags);
+    if (loaded.policy) loaded.bytes = std::string(text->view());
+  }
+  report(diags, path, loaded, io);
+  return loaded;
+}
+
+Loaded load_bytes(std::string bytes, const std::string& name, Io io) {
+  Diagnostics diags;
+  Loaded loaded;
+  loaded.fingerprint = apply::fingerprint(bytes);
+  loaded.policy = policy::load_text(bytes, diags);
+  loaded.bytes = std::move(bytes);
+  report(diags, name, loaded, io);
   return loaded;
 }
 

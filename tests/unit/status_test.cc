@@ -37,7 +37,7 @@ TEST_CASE("status of a table op25bc applied: phases, counts vouched by the recor
   s.apply_at("2006-10-01");
   s.kernel.count("op25b", "phase_all", 12, 720);
   const auto status = s.status();
-  CHECK(status.active_phases == std::vector<std::string>{"phase_mobile", "phase_all"});
+  CHECK(status.active_phases == std::vector<std::string>{"mobile", "all"});
   // Nothing was read back: the record vouches for every set's count.
   for (const auto& set : status.sets) CHECK_MESSAGE(set.elements, set.name);
   CHECK(s.kernel.reads_with_elements() == 0);
@@ -47,13 +47,13 @@ TEST_CASE("status of a table op25bc applied: phases, counts vouched by the recor
   CHECK(j["last_apply"]["current"] == true);
   CHECK(j["last_apply"]["at"] == s.state.load()->applied_at);
   CHECK(j["counters"] == nlohmann::json::parse(R"([
-    {"name": "phase_mobile", "packets": 0, "bytes": 0},
-    {"name": "phase_all", "packets": 12, "bytes": 720}])"));
+    {"phase": "mobile", "counter": "phase_mobile", "packets": 0, "bytes": 0},
+    {"phase": "all", "counter": "phase_all", "packets": 12, "bytes": 720}])"));
 
   const auto text = apply::to_text(status);
   CHECK(text.starts_with("table inet op25b: "));
-  CHECK(text.find("active phases: phase_mobile, phase_all\n") != std::string::npos);
-  CHECK(text.find("counter phase_all: 12 packets, 720 bytes\n") != std::string::npos);
+  CHECK(text.find("active phases: mobile, all\n") != std::string::npos);
+  CHECK(text.find("phase all blocked 12 packets, 720 bytes\n") != std::string::npos);
   CHECK(text.find("? elements") == std::string::npos);
   CHECK(text.find(", current)\n") != std::string::npos);
 }
@@ -92,10 +92,28 @@ TEST_CASE("counters survive an apply that keeps their phase and restart with a n
   s.apply_at("2006-10-01");  // the all phase joins
   const auto counters = s.status().counters;
   REQUIRE(counters.size() == 2);
-  CHECK(counters[0].name == "phase_mobile");
+  CHECK(counters[0].phase == "mobile");
+  CHECK(counters[0].counter == "phase_mobile");
   CHECK(counters[0].packets == 5);
-  CHECK(counters[1].name == "phase_all");
+  CHECK(counters[1].phase == "all");
   CHECK(counters[1].packets == 0);
+}
+
+TEST_CASE("status speaks policy ids and counts in the singular for one") {
+  Setup s;
+  s.apply_at("2006-07-01");
+  s.kernel.count("op25b", "phase_mobile", 1, 1);
+  const auto text = apply::to_text(s.status());
+  CHECK(text.find("phase mobile blocked 1 packet, 1 byte\n") != std::string::npos);
+  // A recorded id whose '-' the kernel name spells '_' maps back to itself.
+  CHECK(apply::phase_of_counter("phase_late_adopters", {"late-adopters"}) == "late-adopters");
+  CHECK(apply::phase_of_counter("phase_late_adopters", {}) == "late_adopters");
+  apply::Status one;
+  one.table = "op25b";
+  one.sets = {{"smarthost4", 1}, {"phase_all_src4_0a000_17", 1}};
+  const auto lines = apply::to_text(one);
+  CHECK(lines.find("set smarthost4: 1 element\n") != std::string::npos);
+  CHECK(lines.find("set phase_all_src4: 1 element in 1 block\n") != std::string::npos);
 }
 
 TEST_CASE("status of a table that is not there, and of one op25bc did not make") {

@@ -18,15 +18,28 @@ struct SetStatus {
   std::optional<std::uint64_t> elements;  // nullopt: neither read nor vouched for by the record
 };
 
+// A phase's counter, by the phase's policy id ("mobile") and its object
+// name in the kernel ("phase_mobile").
+struct PhaseCounter {
+  std::string phase;
+  std::string counter;
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;
+};
+
 struct Status {
   std::string table;
   std::string comment;
   std::uint32_t generation = 0;
-  std::vector<std::string> active_phases;  // counters the rules count into, in rule order
+  std::vector<std::string> active_phases;  // policy ids of the phases the rules count for
   std::vector<SetStatus> sets;
-  std::vector<CounterValue> counters;
+  std::vector<PhaseCounter> counters;
   std::optional<StateRecord> record;
 };
+
+// The policy id a phase counter counts for: the recorded id whose nft name it
+// is, else the name without its "phase_" prefix ('-' in an id reads as '_').
+std::string phase_of_counter(const std::string& counter, const std::vector<std::string>& ids);
 
 // nullopt when the kernel has no such table. Element counts come from the
 // kernel when `verify` (every set read back), else from the record while it

@@ -1,0 +1,43 @@
+// Prometheus metrics in the text exposition format that node_exporter's
+// textfile collector reads: what op25bc's table blocked, what it holds, when
+// op25bc last applied, how late the last boundary was, what comes next, and
+// which exemptions expire soon. Pure: the caller reads kernel and files.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "op25bc/apply/history.h"
+#include "op25bc/apply/status.h"
+#include "op25bc/policy/model.h"
+#include "op25bc/time/instant.h"
+
+namespace op25bc::report {
+
+struct ActivateRun {
+  Instant at;
+  bool ok = false;
+  std::optional<std::chrono::seconds> late_by;
+};
+
+struct MetricsInput {
+  Instant now;
+  std::string table;
+  bool kernel_read = true;              // false: the kernel could not be asked
+  std::optional<apply::Status> status;  // nullopt: the kernel has no such table
+  apply::History history;
+  // The policy the kernel holds (the pinned copy, else the newest entry's),
+  // for the next boundary and the expiring exemptions; null when unknown.
+  const policy::Policy* policy = nullptr;
+  std::string fingerprint;
+  std::chrono::hours warn_expiry{24 * 14};
+  std::optional<ActivateRun> run;  // when activate writes the file
+};
+
+std::string prometheus_text(const MetricsInput& in);
+
+// A label value escaped as the exposition format says: \\, \" and \n.
+std::string label_value(std::string_view text);
+
+}  // namespace op25bc::report

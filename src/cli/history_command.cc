@@ -1,0 +1,88 @@
+// history and rollback: what op25bc applied, and going back to it.
+#include <ostream>
+
+#include "commands.h"
+#include "kernel_access.h"
+#include "op25bc/apply/history.h"
+#include "support.h"
+
+namespace op25bc::cli {
+
+int run_history(const HistoryArgs& args, Io io) {
+  try {
+    apply::FileHistoryStore store(history_folder(args.state, args.table));
+    const apply::History h = store.load();
+    io.out << (args.format == "json" ? json_text(apply::to_json(h)) : apply::to_text(h));
+    return kExitOk;
+  } catch (const std::exception& e) {
+    io.err << "op25bc: " << e.what() << "\n";
+    return kExitFailure;
+  }
+}
+
+namespace {
+
+int release(apply::HistoryStore& store, const std::string& folder, Io io) {
+  apply::History h = store.load();
+  if (!h.pin) {
+    io.out << "no rollback is pinned in " << folder << "\n";
+    return kExitOk;
+  }
+  const std::string was = h.pin->fingerprint;
+  h.pin.reset();
+  store.save(h);
+  store.forget_policies_except(apply::referenced(h));
+  io.out << "released the rollback pin of policy " << was
+         << "; the next activate applies the policy file again\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_rollback(const RollbackArgs& args, Io io) {
+  const std::string folder = history_folder(args.state, args.table);
+  apply::FileHistoryStore store(folder);
+  try {
+    if (args.release) return release(store, folder, io);
+    std::string error;
+    const auto target = apply::rollback_target(store.load(), args.to, error);
+    if (!target) {
+      io.err << "op25bc: rollback: " << error << " (" << folder << ")\n";
+      return kExitFailure;
+    }
+    auto bytes = store.policy(target->fingerprint);
+    if (!bytes) {
+      io.err << "op25bc: rollback: the copy of policy " << target->fingerprint << " is missing ("
+             << store.policy_path(target->fingerprint) << ")\n";
+      return kExitFailure;
+    }
+    const std::string copy = store.policy_path(target->fingerprint);
+    const Loaded loaded = load_bytes(std::move(*bytes), copy, io);
+    if (!loaded.policy) return kExitFailure;
+    if (loaded.policy->table != args.table) {
+      io.err << "op25bc: rollback: policy " << target->fingerprint << " is for table "
+             << loaded.policy->table << ", not " << args.table << "\n";
+      return kExitFailure;
+    }
+    ApplyArgs apply;
+    apply.policy = copy;
+    apply.at = args.at;
+    apply.dry_run = args.dry_run;
+    apply.state = args.state;
+    apply.lock = args.lock;
+    apply.lock_wait = args.lock_wait;
+    apply.keep = args.keep;
+    io.out << "rolling back to policy " << target->fingerprint << " (" << target->command << " of "
+           << target->when << ", from " << target->policy_path << ")\n";
+    const int status = apply_policy(loaded, apply, ApplyRole::rollback, io);
+    if (status == kExitOk)
+      io.out << "pinned: activate keeps policy " << target->fingerprint
+             << " instead of the policy file until op25bc rollback --release\n";
+    return status;
+  } catch (const std::exception& e) {
+    io.err << "op25bc: rollback: " << e.what() << "\n";
+    return kExitFailure;
+  }
+}
+
+}  // namespace op25bc::cli

@@ -1,0 +1,66 @@
+// metrics: the node_exporter textfile, on demand (activate writes the same
+// after every run with --metrics).
+#include <sstream>
+
+#include "kernel_access.h"
+#include "metrics_file.h"
+#include "op25bc/io/atomic_file.h"
+#include "op25bc/kernel/netlink_kernel.h"
+
+namespace op25bc::cli {
+
+std::string gather_metrics(const MetricsSource& source, Io io) {
+  report::MetricsInput in;
+  in.now = io.clock.now();
+  in.table = source.table;
+  in.warn_expiry = std::chrono::hours(static_cast<long>(source.warn_days * 24));
+  in.run = source.run;
+  apply::FileHistoryStore history(apply::FileHistoryStore::folder_for(source.state));
+  try {
+    in.history = history.load();
+  } catch (const std::exception&) {
+    // No history: the metrics that come from it are left out.
+  }
+  // The policy the kernel holds: the one just applied, else the pinned copy,
+  // else the newest entry's copy. Diagnostics of a kept copy are not news.
+  Loaded kept;
+  const Loaded* policy = source.applied;
+  if (policy == nullptr) {
+    const std::string fp = in.history.pin               ? in.history.pin->fingerprint
+                           : in.history.entries.empty() ? std::string{}
+                                                        : in.history.entries.front().fingerprint;
+    if (auto bytes = fp.empty() ? std::nullopt : history.policy(fp)) {
+      std::ostringstream quiet;
+      kept = load_bytes(std::move(*bytes), fp, {quiet, quiet, io.clock});
+      if (kept.policy) policy = &kept;
+    }
+  }
+  if (policy != nullptr) {
+    in.policy = &*policy->policy;
+    in.fingerprint = policy->fingerprint;
+  }
+  try {
+    std::optional<kernel::NetlinkKernel> own;
+    apply::Kernel* kernel = source.kernel;
+    if (kernel == nullptr) kernel = &own.emplace();
+    apply::FileStateStore state(source.state);
+    in.status = apply::read_status(*kernel, source.table, state, false);
+    in.kernel_read = true;
+  } catch (const std::exception&) {
+    in.kernel_read = false;  // the table's metrics are left out, not reported as absent
+  }
+  return report::prometheus_text(in);
+}
+
+std::string write_metrics_file(const std::string& path, const MetricsSource& source, Io io) {
+  return io::write_atomically(path, gather_metrics(source, io), 0644);
+}
+
+int run_metrics(const MetricsArgs& args, Io io) {
+  const MetricsSource source{args.table,     state_path(args.state, args.table),
+                             nullptr,        nullptr,
+                             args.warn_days, std::nullopt};
+  return write_output(args.output, gather_metrics(source, io), io) ? kExitOk : kExitFailure;
+}
+
+}  // namespace op25bc::cli

@@ -1,0 +1,162 @@
+#include "op25bc/report/metrics.h"
+
+#include <map>
+
+#include "op25bc/ir/names.h"
+#include "op25bc/timeline/timeline.h"
+
+namespace op25bc::report {
+
+namespace {
+
+// One metric family: HELP, TYPE, then its samples.
+class Family {
+ public:
+  Family(std::string& out, std::string_view name, std::string_view type, std::string_view help)
+      : out_(out), name_(name) {
+    out_ += "# HELP " + name_ + " " + std::string(help) + "\n# TYPE " + name_ + " " +
+            std::string(type) + "\n";
+  }
+  Family& sample(double value,
+                 const std::vector<std::pair<std::string, std::string>>& labels = {}) {
+    out_ += name_;
+    if (!labels.empty()) {
+      out_ += "{";
+      for (std::size_t i = 0; i < labels.size(); ++i)
+        out_ += (i ? "," : "") + labels[i].first + "=\"" + label_value(labels[i].second) + "\"";
+      out_ += "}";
+    }
+    out_ += " " + number(value) + "\n";
+    return *this;
+  }
+
+ private:
+  static std::string number(double v) {
+    // Whole numbers as integers (counters and timestamps), the rest as %g.
+    if (v == static_cast<double>(static_cast<long long>(v)))
+      return std::to_string(static_cast<long long>(v));
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.9g", v);
+    return buf;
+  }
+  std::string& out_;
+  std::string name_;
+};
+
+double seconds_of(Instant t) {
+  return static_cast<double>(t.time_since_epoch().count());
+}
+
+std::optional<Instant> utc_instant(const std::string& rfc3339) {
+  return parse_time(rfc3339, nullptr).instant;
+}
+
+}  // namespace
+
+std::string label_value(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::string prometheus_text(const MetricsInput& in) {
+  std::string out;
+  Family(out, "op25bc_build_info", "gauge", "The op25bc build that wrote these metrics.")
+      .sample(1, {{"version", OP25BC_VERSION}});
+  if (in.kernel_read)
+    Family(out, "op25bc_table_present", "gauge",
+           "Whether the kernel holds op25bc's nftables table (1) or not (0).")
+        .sample(in.status ? 1 : 0, {{"table", in.table}});
+  if (in.status) {
+    Family packets(out, "op25bc_blocked_packets_total", "counter",
+                   "Port 25 packets blocked, by the policy id of the phase that blocked them.");
+    for (const auto& c : in.status->counters)
+      packets.sample(static_cast<double>(c.packets), {{"phase", c.phase}});
+    Family bytes(out, "op25bc_blocked_bytes_total", "counter",
+                 "Bytes of the port 25 packets blocked, by the policy id of the phase.");
+    for (const auto& c : in.status->counters)
+      bytes.sample(static_cast<double>(c.bytes), {{"phase", c.phase}});
+    // A set cut into slices counts as one.
+    std::map<std::string, std::uint64_t> elements;
+    bool all_known = true;
+    for (const auto& s : in.status->sets) {
+      if (!s.elements) {
+        all_known = false;
+        continue;
+      }
+      elements[ir::sliced_from(s.name).value_or(s.name)] += *s.elements;
+    }
+    if (all_known) {
+      Family sets(out, "op25bc_set_elements", "gauge",
+                  "Elements (merged prefixes) in each of op25bc's sets.");
+      for (const auto& [name, n] : elements) sets.sample(static_cast<double>(n), {{"set", name}});
+    }
+    Family active(out, "op25bc_phase_active", "gauge",
+                  "Phases whose blocking rules the kernel holds, by policy id.");
+    for (const auto& id : in.status->active_phases) active.sample(1, {{"phase", id}});
+  }
+  if (!in.history.entries.empty())
+    if (const auto when = utc_instant(in.history.entries.front().when))
+      Family(out, "op25bc_last_apply_timestamp_seconds", "gauge",
+             "When op25bc last changed the kernel or applied another policy (Unix time).")
+          .sample(seconds_of(*when));
+  if (in.run) {
+    Family(out, "op25bc_activate_last_run_timestamp_seconds", "gauge",
+           "When op25bc activate last ran (Unix time).")
+        .sample(seconds_of(in.run->at));
+    Family(out, "op25bc_activate_last_run_success", "gauge",
+           "Whether the last op25bc activate left the kernel holding the policy (1) or failed (0).")
+        .sample(in.run->ok ? 1 : 0);
+  }
+  std::optional<double> lateness;
+  if (in.run)
+    lateness = in.run->late_by ? static_cast<double>(in.run->late_by->count()) : 0.0;
+  else
+    for (const auto& e : in.history.entries)
+      if (e.command == "activate") {
+        lateness = e.late_by_seconds ? static_cast<double>(*e.late_by_seconds) : 0.0;
+        break;
+      }
+  if (lateness)
+    Family(out, "op25bc_activate_lateness_seconds", "gauge",
+           "How late the last boundary op25bc activate applied was applied (0: on time).")
+        .sample(*lateness);
+  if (in.policy) {
+    for (const auto& e : timeline::build(*in.policy))
+      if (e.ruleset_changes && e.at > in.now) {
+        Family(out, "op25bc_next_boundary_timestamp_seconds", "gauge",
+               "The next instant at which the policy changes the ruleset (Unix time).")
+            .sample(seconds_of(e.at));
+        break;
+      }
+    Family expiring(out, "op25bc_exemption_expiry_timestamp_seconds", "gauge",
+                    "Exemptions that expire within the warning window, by id (Unix time).");
+    std::size_t soon = 0;
+    for (const auto& x : in.policy->exemptions)
+      if (x.until && *x.until > in.now && *x.until - in.now <= in.warn_expiry) {
+        expiring.sample(seconds_of(*x.until), {{"exemption", x.id}});
+        ++soon;
+      }
+    Family(out, "op25bc_exemptions_expiring", "gauge",
+           "How many exemptions expire within the warning window.")
+        .sample(static_cast<double>(soon),
+                {{"within_days", std::to_string(in.warn_expiry.count() / 24)}});
+  }
+  if (!in.fingerprint.empty())
+    Family(out, "op25bc_policy_info", "gauge",
+           "The policy the kernel holds, by fingerprint; pinned=\"true\" after a rollback.")
+        .sample(1,
+                {{"fingerprint", in.fingerprint}, {"pinned", in.history.pin ? "true" : "false"}});
+  return out;
+}
+
+}  // namespace op25bc::report
