@@ -112,6 +112,18 @@ def main():
                      and '--metrics "/var/lib/node exporter/op25bc.prom"' in service,
                      "custom --state/--metrics: writable folders and the activate line follow", service)
         check_sandbox(tally, "custom", units / "op25bc.service")
+        # The unit the package ships carries the same confinement, line for line.
+        def sandbox(text):
+            lines = text.splitlines()
+            start = next(i for i, l in enumerate(lines) if l.startswith("CapabilityBoundingSet="))
+            end = next(i for i, l in enumerate(lines) if l.startswith("UMask="))
+            return lines[start:end + 1]
+        shipped = (root / "systemd" / "op25bc.service.in").read_text()
+        tally.expect(sandbox(shipped) == sandbox(service),
+                     "systemd/op25bc.service.in has the sandbox schedule writes")
+        packaged = pathlib.Path(d) / "op25bc.service"
+        packaged.write_text(shipped.replace("@OP25BC_SBIN@", "/usr/sbin").replace("@OP25BC_ETC@", "/etc"))
+        check_sandbox(tally, "packaged", packaged)
     return tally.finish()
 
 

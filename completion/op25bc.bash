@@ -1,0 +1,58 @@
+# bash completion for op25bc(8): subcommands, their options, the values of
+# options that take a fixed set, and file names for POLICY and file options.
+
+_op25bc_options() {
+  case $1 in
+    validate) echo "--strict" ;;
+    compile) echo "--at --format -o --output --kernel-timed" ;;
+    explain) echo "--src --dst --port --at --format" ;;
+    timeline) echo "--at --warn-days --format" ;;
+    apply) echo "--at --verify --state --lock --lock-wait --format --kernel-timed --dry-run --adopt --keep" ;;
+    diff) echo "--at --verify --state --lock --lock-wait --format --kernel-timed" ;;
+    activate) echo "--at --state --lock --lock-wait --allow-rollback --kernel-timed --warn-days --no-syslog --keep --metrics" ;;
+    schedule) echo "--emit --bin --state --metrics -o --output" ;;
+    status) echo "--table --state --verify --format" ;;
+    history) echo "--table --state --format" ;;
+    rollback) echo "--table --state --to --at --dry-run --release --lock --lock-wait --keep" ;;
+    metrics) echo "--table --state -o --output --warn-days" ;;
+  esac
+}
+
+_op25bc() {
+  local cur prev words cword
+  _init_completion || return
+  local commands="validate compile explain timeline apply diff activate schedule status history rollback metrics"
+  local command="" i
+  for ((i = 1; i < cword; i++)); do
+    if [[ " $commands " == *" ${words[i]} "* ]]; then
+      command=${words[i]}
+      break
+    fi
+  done
+  if [[ -z $command ]]; then
+    COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
+    return
+  fi
+  case $prev in
+    --format)
+      if [[ $command == compile ]]; then
+        COMPREPLY=($(compgen -W "nft json" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "text json" -- "$cur"))
+      fi
+      return ;;
+    --emit) COMPREPLY=($(compgen -W "cron systemd" -- "$cur")); return ;;
+    --at) COMPREPLY=($(compgen -W "now" -- "$cur")); return ;;
+    --state | --lock | --metrics | --bin | -o | --output) _filedir; return ;;
+    --src | --dst | --port | --warn-days | --lock-wait | --keep | --table | --to) return ;;
+  esac
+  if [[ $cur == -* ]]; then
+    COMPREPLY=($(compgen -W "$(_op25bc_options "$command") --help" -- "$cur"))
+    return
+  fi
+  case $command in
+    status | history | rollback | metrics) ;;
+    *) _filedir json ;;  # POLICY
+  esac
+}
+complete -F _op25bc op25bc
