@@ -102,8 +102,9 @@ int run_activate(const ActivateArgs& args, Io io) {
   options.fingerprint = loaded.fingerprint;
   options.applied_at = format_time(plan.apply_at, p.zone);
   options.active_phases = active_phase_ids(p, plan.apply_at);
+  // args.state, not the path made of it: the default folder is made when empty.
   const auto out = reconcile_kernel(*session, p, compile(p, plan.apply_at, args.kernel_timed),
-                                    options, state, io);
+                                    options, args.state, io);
   if (!out) return failed("failed, nothing changed");
   std::optional<std::int64_t> late;
   if (plan.late_by) late = plan.late_by->count();

@@ -33,9 +33,9 @@ def subcommands(help_text):
 
 
 def man_sections(roff):
-    """{subcommand: its section's roff}, split at `.SS op25bc NAME`."""
+    """{subcommand: its section's roff}, from `.SS op25bc NAME` to the next heading."""
     parts = re.split(r"^\.SS op25bc ([a-z]+)$", roff, flags=re.M)
-    return dict(zip(parts[1::2], parts[2::2]))
+    return {name: body.split("\n.SH ", 1)[0] for name, body in zip(parts[1::2], parts[2::2])}
 
 
 def completion(script, line, cwd=None):
@@ -83,6 +83,10 @@ def main():
         for option in sorted(options):
             tally.expect(section is not None and f"\\fB{option}\\fR" in section,
                          f"op25bc(8) documents {command} {option}")
+        documented = set(re.findall(r"\\fB(--?[\w-]+)\\fR", section or ""))
+        tally.expect(documented <= options | global_options | {"--help"},
+                     f"op25bc(8) documents no option {command} does not have",
+                     str(sorted(documented - options - global_options)))
         offered = set(completion(script, f"op25bc {command} -")) - {"--help"}
         tally.expect(offered == {o for o in options if o.startswith("-")},
                      f"completion offers exactly {command}'s options",

@@ -119,10 +119,11 @@ check "the service wrote its state and history under StateDirectory" \
 check "the sandbox holds: only CAP_NET_ADMIN, /usr read-only, no internet sockets ($(cat "$work/probe.out"))" \
   grep -qx "0000000000001000 read-only refused" "$work/probe.out"
 
-# A run by hand (in a namespace of its own) leaves state, history and lock
+# A run by hand (in a namespace of its own, default paths: the folders are
+# made on the way) leaves state, history and lock
 # folder where the package's op25bc keeps them; purging removes them.
-in_netns "/usr/sbin/op25bc apply $example > /dev/null"
-check "an apply by hand kept its state and history in /var/lib/op25bc" \
+in_netns "/usr/sbin/op25bc activate $example --no-syslog 2> /dev/null"
+check "an activate by hand kept its state and history in /var/lib/op25bc" \
   test -s /var/lib/op25bc/op25b.state -a -s /var/lib/op25bc/op25b.history/index.json
 
 dpkg --purge op25bc > "$work/purge.out" 2>&1 || { cat "$work/purge.out"; echo "FAIL: dpkg --purge"; exit 1; }
