@@ -1,5 +1,7 @@
 #include "op25bc/apply/diff_text.h"
 
+#include <nlohmann/json.hpp>
+
 #include "op25bc/backend/nft_text.h"
 #include "op25bc/text/escape.h"
 

@@ -1,5 +1,7 @@
 #include "op25bc/apply/history.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>

@@ -1,5 +1,7 @@
 #include "op25bc/apply/status.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <map>
 

@@ -1,5 +1,7 @@
 #include "op25bc/explain/explain.h"
 
+#include <nlohmann/json.hpp>
+
 #include "op25bc/text/escape.h"
 #include "op25bc/text/join.h"
 

@@ -1,5 +1,7 @@
 #include "op25bc/timeline/timeline.h"
 
+#include <nlohmann/json.hpp>
+
 #include "op25bc/text/escape.h"
 
 #include <algorithm>

@@ -3,6 +3,7 @@
 #include "op25bc/apply/history.h"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>

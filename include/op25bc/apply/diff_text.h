@@ -2,7 +2,7 @@
 // summarised when long; and the same as JSON.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>  // the declarations; the .cc has the whole library
 #include <string>
 
 #include "op25bc/apply/transaction.h"

@@ -7,7 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>  // the declarations; the .cc has the whole library
 #include <optional>
 #include <string>
 #include <string_view>

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>  // the declarations; the .cc has the whole library
 #include <optional>
 #include <string>
 #include <vector>

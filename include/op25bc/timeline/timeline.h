@@ -2,7 +2,7 @@
 // exemption starts and expiries, the submission port opening.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>  // the declarations; the .cc has the whole library
 #include <string>
 #include <vector>
 
