@@ -40,6 +40,23 @@ std::string phase_of_counter(const std::string& counter, const std::vector<std::
   return counter.starts_with(prefix) ? counter.substr(prefix.size()) : counter;
 }
 
+std::vector<SetTotal> set_totals(const Status& s) {
+  std::vector<SetTotal> lines;
+  std::map<std::string, std::size_t> line_of;
+  for (const auto& set : s.sets) {
+    const auto cut_from = ir::sliced_from(set.name);
+    const auto [it, first] = line_of.try_emplace(cut_from.value_or(set.name), lines.size());
+    if (first) lines.push_back({it->first});
+    SetTotal& line = lines[it->second];
+    if (cut_from) ++line.blocks;
+    if (!set.elements)
+      line.elements.reset();
+    else if (line.elements)
+      *line.elements += *set.elements;
+  }
+  return lines;
+}
+
 std::optional<Status> read_status(Kernel& kernel, const std::string& table, StateStore& state,
                                   bool verify) {
   const auto held = kernel.read(table, verify ? ElementRead::all() : ElementRead::none());
@@ -101,26 +118,7 @@ std::string to_text(const Status& s) {
          (s.active_phases.empty() ? std::string{"none"}
                                   : text::join(s.active_phases, text::printable)) +
          "\n";
-  // A set cut into blocks is one line: its slices' elements summed.
-  struct Line {
-    std::string name;
-    std::optional<std::uint64_t> elements = 0;
-    std::size_t blocks = 0;
-  };
-  std::vector<Line> lines;
-  std::map<std::string, std::size_t> line_of;
-  for (const auto& set : s.sets) {
-    const auto cut_from = ir::sliced_from(set.name);
-    const auto [it, first] = line_of.try_emplace(cut_from.value_or(set.name), lines.size());
-    if (first) lines.push_back({it->first});
-    Line& line = lines[it->second];
-    if (cut_from) ++line.blocks;
-    if (!set.elements)
-      line.elements.reset();
-    else if (line.elements)
-      *line.elements += *set.elements;
-  }
-  for (const auto& line : lines)
+  for (const auto& line : set_totals(s))
     out += "set " + text::printable(line.name) + ": " +
            (line.elements ? count_of(*line.elements, "element")
                           : std::string{"? elements (--verify reads them)"}) +

@@ -75,7 +75,7 @@ int run_activate(const ActivateArgs& args, Io io) {
     if (!bytes)
       return failed("the pinned policy " + history.policy_path(pin->fingerprint) +
                     " is missing; nothing changed");
-    pinned = load_bytes(std::move(*bytes), history.policy_path(pin->fingerprint), io);
+    pinned = load_bytes(*bytes, history.policy_path(pin->fingerprint), io);
     if (!pinned.policy) return failed("the pinned policy is invalid: " + pinned.first_error);
     log_line(LOG_WARNING,
              "op25bc activate " + args.policy + ": a rollback pinned policy " + pin->fingerprint +
@@ -112,7 +112,7 @@ int run_activate(const ActivateArgs& args, Io io) {
                {format_utc(io.clock.now()), options.applied_at, loaded.fingerprint, "activate",
                 pin ? history.policy_path(pin->fingerprint) : absolute_path(args.policy),
                 options.active_phases, !out->in_sync, late},
-               loaded.bytes, args.keep, io);
+               loaded.text, args.keep, io);
   std::string line = "op25bc activate " + args.policy + " at " + format_time(*now, p.zone);
   if (plan.apply_at != *now) line += " (keeping the state of " + options.applied_at + ")";
   const std::string phases = text::join(options.active_phases);

@@ -72,7 +72,7 @@ int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io
                  {format_utc(io.clock.now()), options.applied_at, loaded.fingerprint,
                   rollback ? "rollback" : "apply", absolute_path(args.policy),
                   options.active_phases, !out.in_sync, std::nullopt},
-                 loaded.bytes, args.keep, io);
+                 loaded.text, args.keep, io);
     if (rollback && !pin(history, loaded.fingerprint, io)) return kExitFailure;
   }
   if (args.format == "json") {

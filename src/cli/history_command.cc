@@ -57,7 +57,7 @@ int run_rollback(const RollbackArgs& args, Io io) {
       return kExitFailure;
     }
     const std::string copy = store.policy_path(target->fingerprint);
-    const Loaded loaded = load_bytes(std::move(*bytes), copy, io);
+    const Loaded loaded = load_bytes(*bytes, copy, io);
     if (!loaded.policy) return kExitFailure;
     if (loaded.policy->table != args.table) {
       io.err << "op25bc: rollback: policy " << target->fingerprint << " is for table "

@@ -133,7 +133,7 @@ bool pin_allows(apply::HistoryStore& history, const std::string& fingerprint, Io
 }
 
 void keep_history(apply::HistoryStore& history, apply::HistoryEntry entry,
-                  const std::string& policy_bytes, std::size_t keep, Io io) {
+                  std::string_view policy_bytes, std::size_t keep, Io io) {
   try {
     apply::remember(history, std::move(entry), policy_bytes, keep);
   } catch (const std::exception& e) {

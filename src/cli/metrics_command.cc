@@ -31,7 +31,7 @@ std::string gather_metrics(const MetricsSource& source, Io io) {
                                                         : in.history.entries.front().fingerprint;
     if (auto bytes = fp.empty() ? std::nullopt : history.policy(fp)) {
       std::ostringstream quiet;
-      kept = load_bytes(std::move(*bytes), fp, {quiet, quiet, io.clock});
+      kept = load_bytes(*bytes, fp, {quiet, quiet, io.clock});
       if (kept.policy) policy = &kept;
     }
   }

@@ -36,18 +36,18 @@ Loaded load(const std::string& path, Io io) {
   if (auto text = policy::read_file(path, diags)) {
     loaded.fingerprint = apply::fingerprint(text->view());  // XXH3: 20 MB in a few ms
     loaded.policy = policy::load_text(*text, diags);
-    if (loaded.policy) loaded.bytes = std::string(text->view());
+    loaded.text = std::move(*text);
   }
   report(diags, path, loaded, io);
   return loaded;
 }
 
-Loaded load_bytes(std::string bytes, const std::string& name, Io io) {
+Loaded load_bytes(std::string_view bytes, const std::string& name, Io io) {
   Diagnostics diags;
   Loaded loaded;
-  loaded.fingerprint = apply::fingerprint(bytes);
-  loaded.policy = policy::load_text(bytes, diags);
-  loaded.bytes = std::move(bytes);
+  loaded.text = io::FileBytes::copy_of(bytes);
+  loaded.fingerprint = apply::fingerprint(loaded.text);
+  loaded.policy = policy::load_text(loaded.text, diags);
   report(diags, name, loaded, io);
   return loaded;
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "commands.h"
+#include "op25bc/io/file_bytes.h"
 #include "op25bc/policy/model.h"
 
 namespace op25bc::cli {
@@ -16,14 +17,14 @@ struct Loaded {
   std::size_t warnings = 0;
   std::string fingerprint;  // of the policy file's bytes
   std::string first_error;  // when invalid: the first error, for a one-line log
-  std::string bytes;        // the policy as read, for the history's copy
+  io::FileBytes text;       // the policy as read (moved, not copied), for the history's copy
 };
 
 // Reads and validates the policy, printing every diagnostic to stderr.
 Loaded load(const std::string& path, Io io);
 // The same for a policy already in memory (a copy kept by the history),
 // its diagnostics naming it `name`.
-Loaded load_bytes(std::string bytes, const std::string& name, Io io);
+Loaded load_bytes(std::string_view bytes, const std::string& name, Io io);
 
 // --at in the policy's time zone; absent or "now" means the clock's now.
 std::optional<Instant> parse_at(const std::optional<std::string>& at, const policy::Policy& p,

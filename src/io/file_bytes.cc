@@ -72,4 +72,10 @@ std::optional<FileBytes> read_bytes(const std::string& path, int& error, std::si
   return file;
 }
 
+FileBytes FileBytes::copy_of(std::string_view bytes) {
+  FileBytes out;
+  out.bytes_.assign(bytes.begin(), bytes.end());
+  return out;
+}
+
 }  // namespace op25bc::io

@@ -1,8 +1,8 @@
 #include "op25bc/report/metrics.h"
 
-#include <map>
+#include <algorithm>
 
-#include "op25bc/ir/names.h"
+#include "op25bc/schedule/activation.h"
 #include "op25bc/timeline/timeline.h"
 
 namespace op25bc::report {
@@ -85,20 +85,12 @@ std::string prometheus_text(const MetricsInput& in) {
                  "Bytes of the port 25 packets blocked, by the policy id of the phase.");
     for (const auto& c : in.status->counters)
       bytes.sample(static_cast<double>(c.bytes), {{"phase", c.phase}});
-    // A set cut into slices counts as one.
-    std::map<std::string, std::uint64_t> elements;
-    bool all_known = true;
-    for (const auto& s : in.status->sets) {
-      if (!s.elements) {
-        all_known = false;
-        continue;
-      }
-      elements[ir::sliced_from(s.name).value_or(s.name)] += *s.elements;
-    }
-    if (all_known) {
+    // Only when every count is known: a missing line would read as a gap.
+    const auto totals = apply::set_totals(*in.status);
+    if (std::all_of(totals.begin(), totals.end(), [](const auto& t) { return t.elements; })) {
       Family sets(out, "op25bc_set_elements", "gauge",
                   "Elements (merged prefixes) in each of op25bc's sets.");
-      for (const auto& [name, n] : elements) sets.sample(static_cast<double>(n), {{"set", name}});
+      for (const auto& t : totals) sets.sample(static_cast<double>(*t.elements), {{"set", t.name}});
     }
     Family active(out, "op25bc_phase_active", "gauge",
                   "Phases whose blocking rules the kernel holds, by policy id.");
@@ -131,24 +123,18 @@ std::string prometheus_text(const MetricsInput& in) {
            "How late the last boundary op25bc activate applied was applied (0: on time).")
         .sample(*lateness);
   if (in.policy) {
-    for (const auto& e : timeline::build(*in.policy))
-      if (e.ruleset_changes && e.at > in.now) {
-        Family(out, "op25bc_next_boundary_timestamp_seconds", "gauge",
-               "The next instant at which the policy changes the ruleset (Unix time).")
-            .sample(seconds_of(e.at));
-        break;
-      }
+    const auto events = timeline::build(*in.policy);
+    if (const auto* next = timeline::next_change(events, in.now))
+      Family(out, "op25bc_next_boundary_timestamp_seconds", "gauge",
+             "The next instant at which the policy changes the ruleset (Unix time).")
+          .sample(seconds_of(next->at));
     Family expiring(out, "op25bc_exemption_expiry_timestamp_seconds", "gauge",
                     "Exemptions that expire within the warning window, by id (Unix time).");
-    std::size_t soon = 0;
-    for (const auto& x : in.policy->exemptions)
-      if (x.until && *x.until > in.now && *x.until - in.now <= in.warn_expiry) {
-        expiring.sample(seconds_of(*x.until), {{"exemption", x.id}});
-        ++soon;
-      }
+    const auto soon = schedule::expiring(*in.policy, in.now, in.warn_expiry);
+    for (const auto* x : soon) expiring.sample(seconds_of(*x->until), {{"exemption", x->id}});
     Family(out, "op25bc_exemptions_expiring", "gauge",
            "How many exemptions expire within the warning window.")
-        .sample(static_cast<double>(soon),
+        .sample(static_cast<double>(soon.size()),
                 {{"within_days", std::to_string(in.warn_expiry.count() / 24)}});
   }
   if (!in.fingerprint.empty())

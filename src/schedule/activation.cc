@@ -83,22 +83,24 @@ Activation plan(const policy::Policy& p, const std::vector<timeline::Event>& eve
       in.now - *a.boundary > in.late_after)
     a.late_by = duration_cast<seconds>(in.now - *a.boundary);
 
-  for (const auto& e : events)
-    if (e.ruleset_changes && e.at > a.apply_at) {
-      a.next = e;
-      break;
-    }
+  if (const auto* next = timeline::next_change(events, a.apply_at)) a.next = *next;
 
   for (auto& w : expiry_warnings(p, a.apply_at, in.warn_expiry)) a.warnings.push_back(std::move(w));
   return a;
 }
 
+std::vector<const policy::Exemption*> expiring(const policy::Policy& p, Instant now, hours within) {
+  std::vector<const policy::Exemption*> out;
+  for (const auto& x : p.exemptions)
+    if (x.until && *x.until > now && *x.until - now <= within) out.push_back(&x);
+  return out;
+}
+
 std::vector<std::string> expiry_warnings(const policy::Policy& p, Instant now, hours within) {
   std::vector<std::string> out;
-  for (const auto& x : p.exemptions)
-    if (x.until && *x.until > now && *x.until - now <= within)
-      out.push_back("exemption \"" + x.id + "\" expires on " + format_time(*x.until, p.zone) +
-                    ", in " + duration_text(duration_cast<seconds>(*x.until - now)));
+  for (const auto* x : expiring(p, now, within))
+    out.push_back("exemption \"" + x->id + "\" expires on " + format_time(*x->until, p.zone) +
+                  ", in " + duration_text(duration_cast<seconds>(*x->until - now)));
   return out;
 }
 

@@ -70,6 +70,12 @@ std::vector<Event> build(const Policy& p) {
   return events;
 }
 
+const Event* next_change(const std::vector<Event>& events, Instant t) {
+  for (const auto& e : events)
+    if (e.ruleset_changes && e.at > t) return &e;
+  return nullptr;
+}
+
 std::string to_text(const Policy& p, const std::vector<Event>& events) {
   std::string out;
   if (events.empty()) return "no dated changes\n";

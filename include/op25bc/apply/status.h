@@ -37,6 +37,15 @@ struct Status {
   std::optional<StateRecord> record;
 };
 
+// Sets as the policy names them: a set cut into blocks is one line, its
+// slices' elements summed (nullopt when any slice's count is unknown).
+struct SetTotal {
+  std::string name;
+  std::optional<std::uint64_t> elements = 0;
+  std::size_t blocks = 0;  // 0: not cut
+};
+std::vector<SetTotal> set_totals(const Status& s);
+
 // The policy id a phase counter counts for: the recorded id whose nft name it
 // is, else the name without its "phase_" prefix ('-' in an id reads as '_').
 std::string phase_of_counter(const std::string& counter, const std::vector<std::string>& ids);

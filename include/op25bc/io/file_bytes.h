@@ -18,6 +18,8 @@ class FileBytes {
  public:
   std::string_view view() const { return {bytes_.data(), bytes_.size()}; }
   operator std::string_view() const { return view(); }
+  // Bytes that came from elsewhere (a copy the history kept), held the same way.
+  static FileBytes copy_of(std::string_view bytes);
 
  private:
   friend std::optional<FileBytes> read_bytes(const std::string& path, int& error,

@@ -35,6 +35,10 @@ struct Activation {
 Activation plan(const policy::Policy& policy, const std::vector<timeline::Event>& events,
                 const ActivationInput& in);
 
+// Exemptions that end after `now` and within `within` of it.
+std::vector<const policy::Exemption*> expiring(const policy::Policy& policy, Instant now,
+                                               std::chrono::hours within);
+
 // Exemptions expiring within `within` of `now`, as warnings.
 std::vector<std::string> expiry_warnings(const policy::Policy& policy, Instant now,
                                          std::chrono::hours within);

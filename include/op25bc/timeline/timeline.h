@@ -27,6 +27,9 @@ struct Event {
 
 std::vector<Event> build(const policy::Policy& policy);
 
+// The first event after `t` that changes the ruleset, or null.
+const Event* next_change(const std::vector<Event>& events, Instant t);
+
 std::string to_text(const policy::Policy& policy, const std::vector<Event>& events);
 nlohmann::json to_json(const policy::Policy& policy, const std::vector<Event>& events);
 
