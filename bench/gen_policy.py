@@ -2,6 +2,7 @@
 """Writes a large, valid op25bc policy for benchmarks.
 
   gen_policy.py --v4 1000000 --v6 100000 --pools 1000 > big.json
+  gen_policy.py --v4 1000000 --pools 1 --prefix-files DIR > DIR/policy.json
 
 Prefixes do not overlap and are not adjacent, so merging keeps every one:
 IPv4 /30s 8 addresses apart inside 10.0.0.0/8 (at most 2M), IPv6 /48s inside
@@ -11,6 +12,7 @@ Nothing here is ever sent traffic: the policy is compiler input only.
 import argparse
 import ipaddress
 import json
+import os
 import sys
 
 
@@ -28,6 +30,9 @@ def main():
     ap.add_argument("--v4", type=int, default=1_000_000)
     ap.add_argument("--v6", type=int, default=100_000)
     ap.add_argument("--pools", type=int, default=1000)
+    ap.add_argument("--prefix-files", metavar="DIR",
+                    help="write each pool's prefixes to DIR/pools/ID.txt and name them with "
+                         "prefixes_file (write the policy to DIR/ too)")
     ap.add_argument("--change", action="store_true",
                     help="replace the last IPv4 prefix by a new one: a one-prefix change")
     a = ap.parse_args()
@@ -40,13 +45,19 @@ def main():
     v6 = [v6_prefix(i) for i in range(a.v6)]
     services = [{"id": f"svc{s}", "name": f"Service {s}"} for s in range(10)]
     pools = []
+    if a.prefix_files:
+        os.makedirs(os.path.join(a.prefix_files, "pools"), exist_ok=True)
     for p in range(a.pools):
-        pools.append({
-            "id": f"pool{p}",
-            "service": f"svc{p % 10}",
-            "region": f"region{p % 7}",
-            "prefixes": v4[p::a.pools] + v6[p::a.pools],
-        })
+        pool = {"id": f"pool{p}", "service": f"svc{p % 10}", "region": f"region{p % 7}"}
+        prefixes = v4[p::a.pools] + v6[p::a.pools]
+        if a.prefix_files:
+            pool["prefixes_file"] = f"pools/pool{p}.txt"
+            with open(os.path.join(a.prefix_files, pool["prefixes_file"]), "w") as f:
+                f.write(f"# pool{p}, {len(prefixes)} prefixes\n")
+                f.write("\n".join(prefixes) + "\n")
+        else:
+            pool["prefixes"] = prefixes
+        pools.append(pool)
     policy = {
         "version": 1,
         "operator": "Benchmark ISP",
@@ -64,7 +75,8 @@ def main():
         "phases": [
             {"id": "mobile", "effective": "2006-06-01", "block": ["mobile-mx"]},
             {"id": "regions-0-3", "effective": "2006-08-01",
-             "scope": {"regions": ["region0", "region1", "region2", "region3"]}, "block": "all"},
+             "scope": {"regions": [f"region{r}" for r in range(min(4, a.pools))]},
+             "block": "all"},
             {"id": "all", "effective": "2006-10-01", "block": "all"},
         ],
     }

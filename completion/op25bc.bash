@@ -3,14 +3,14 @@
 
 _op25bc_options() {
   case $1 in
-    validate) echo "--strict" ;;
-    compile) echo "--at --format -o --output --kernel-timed" ;;
-    explain) echo "--src --dst --port --at --format" ;;
-    timeline) echo "--at --warn-days --format" ;;
-    apply) echo "--at --verify --state --lock --lock-wait --format --kernel-timed --dry-run --adopt --keep" ;;
-    diff) echo "--at --verify --state --lock --lock-wait --format --kernel-timed" ;;
-    activate) echo "--at --state --lock --lock-wait --allow-rollback --kernel-timed --warn-days --no-syslog --keep --metrics" ;;
-    schedule) echo "--emit --bin --state --metrics -o --output" ;;
+    validate) echo "--strict --base --format" ;;
+    compile) echo "--router --at --format -o --output --kernel-timed" ;;
+    explain) echo "--router --src --dst --port --at --format" ;;
+    timeline) echo "--router --at --warn-days --format" ;;
+    apply) echo "--router --at --verify --state --lock --lock-wait --format --kernel-timed --dry-run --adopt --keep" ;;
+    diff) echo "--router --at --verify --state --lock --lock-wait --format --kernel-timed" ;;
+    activate) echo "--router --at --state --lock --lock-wait --allow-rollback --kernel-timed --warn-days --no-syslog --keep --metrics" ;;
+    schedule) echo "--router --emit --bin --state --metrics -o --output" ;;
     status) echo "--table --state --verify --format" ;;
     history) echo "--table --state --format" ;;
     rollback) echo "--table --state --to --at --dry-run --release --lock --lock-wait --keep" ;;
@@ -44,7 +44,8 @@ _op25bc() {
     --emit) COMPREPLY=($(compgen -W "cron systemd" -- "$cur")); return ;;
     --at) COMPREPLY=($(compgen -W "now" -- "$cur")); return ;;
     --state | --lock | --metrics | --bin | -o | --output) _filedir; return ;;
-    --src | --dst | --port | --warn-days | --lock-wait | --keep | --table | --to) return ;;
+    --base) _filedir -d; return ;;
+    --src | --dst | --port | --warn-days | --lock-wait | --keep | --table | --to | --router) return ;;
   esac
   if [[ $cur == -* ]]; then
     COMPREPLY=($(compgen -W "$(_op25bc_options "$command") --help" -- "$cur"))

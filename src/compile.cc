@@ -26,11 +26,14 @@ ir::Ruleset compile(const policy::Policy& policy, Instant at, bool kernel_timed)
 std::string render(const policy::Policy& policy, const ir::Ruleset& ruleset, Instant at,
                    OutputFormat format) {
   if (format == OutputFormat::json) return backend::render_nft_json(ruleset);
-  const std::string header[] = {
+  std::vector<std::string> header{
       "op25bc " OP25BC_VERSION ": outbound port 25 blocking" +
           (policy.operator_name.empty() ? std::string{} : " for " + policy.operator_name),
-      "ruleset in effect at " + format_time(at, policy.zone) + " (" + policy.timezone + ")",
-      "replaces table inet " + policy.table + " atomically and touches nothing else"};
+      "ruleset in effect at " + format_time(at, policy.zone) + " (" + policy.timezone + ")"};
+  if (policy.router)
+    header.push_back("router \"" + policy.routers[*policy.router].id +
+                     "\": source sets hold only the pools it carries");
+  header.push_back("replaces table inet " + policy.table + " atomically and touches nothing else");
   return backend::render_nft_text(ruleset, header);
 }
 

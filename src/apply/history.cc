@@ -86,6 +86,7 @@ nlohmann::json to_json(const History& h) {
         {"command", e.command}, {"policy", e.policy_path}, {"phases", e.phases},
         {"changed", e.changed}};
     if (e.late_by_seconds) j["late_by_seconds"] = *e.late_by_seconds;
+    if (!e.router.empty()) j["router"] = e.router;
     entries.push_back(std::move(j));
   }
   nlohmann::json pin = nullptr;
@@ -107,6 +108,7 @@ std::optional<History> history_from_json(const nlohmann::json& j) {
       entry.phases = e.at("phases").get<std::vector<std::string>>();
       entry.changed = e.at("changed").get<bool>();
       if (e.contains("late_by_seconds")) entry.late_by_seconds = e["late_by_seconds"].get<long>();
+      if (e.contains("router")) entry.router = e["router"].get<std::string>();
       if (!is_fingerprint(entry.fingerprint)) return std::nullopt;
       h.entries.push_back(std::move(entry));
     }
@@ -130,6 +132,7 @@ std::string to_text(const History& h) {
     out += e.when + "  " + e.fingerprint + "  " + e.command + (e.changed ? "" : " (no change)") +
            "  at " + e.instant + "  phases: " + (e.phases.empty() ? "none" : text::join(e.phases));
     if (e.late_by_seconds) out += "  late by " + std::to_string(*e.late_by_seconds) + " s";
+    if (!e.router.empty()) out += "  router " + text::printable(e.router);
     out += "\n    " + text::printable(e.policy_path) + "\n";
   }
   return out;
@@ -168,39 +171,70 @@ bool FileHistoryStore::has_policy(const std::string& fingerprint) {
   return is_fingerprint(fingerprint) && std::filesystem::is_regular_file(policy_path(fingerprint));
 }
 
-void FileHistoryStore::keep_policy(const std::string& fingerprint, std::string_view bytes) {
+namespace {
+
+constexpr std::string_view kFilesSuffix = ".prefix-files.json";
+
+std::string files_path(const std::string& policy_path) {
+  return policy_path.substr(0, policy_path.size() - 5) + std::string{kFilesSuffix};
+}
+
+}  // namespace
+
+// The files first: a policy copy is only there once what it needs is.
+void FileHistoryStore::keep_policy(const std::string& fingerprint, std::string_view bytes,
+                                   const std::vector<NamedBytes>& prefix_files) {
   if (!is_fingerprint(fingerprint))
     throw std::invalid_argument("not a fingerprint: " + fingerprint);
   if (const auto e = io::make_folder(folder_, 0700); !e.empty()) throw std::runtime_error(e);
+  if (!prefix_files.empty()) {
+    nlohmann::json files = nlohmann::json::object();
+    for (const auto& [path, content] : prefix_files) files[path] = content;
+    const auto e = io::write_atomically(
+        files_path(policy_path(fingerprint)),
+        files.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict), 0600);
+    if (!e.empty()) throw std::runtime_error(e);
+  }
   const auto e = io::write_atomically(policy_path(fingerprint), bytes, 0600);
   if (!e.empty()) throw std::runtime_error(e);
 }
 
-std::optional<std::string> FileHistoryStore::policy(const std::string& fingerprint) {
+std::optional<PolicyCopy> FileHistoryStore::policy(const std::string& fingerprint) {
   if (!is_fingerprint(fingerprint)) return std::nullopt;
   int error = 0;
-  std::string text = read_whole(policy_path(fingerprint), error);
+  PolicyCopy copy;
+  copy.policy = read_whole(policy_path(fingerprint), error);
   if (error != 0) return std::nullopt;
-  return text;
+  const std::string files = read_whole(files_path(policy_path(fingerprint)), error);
+  if (error == ENOENT) return copy;
+  if (error != 0) return std::nullopt;
+  const auto j = nlohmann::json::parse(files, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  for (const auto& [path, content] : j.items()) {
+    if (!content.is_string()) return std::nullopt;
+    copy.prefix_files.emplace(path, content.get<std::string>());
+  }
+  return copy;
 }
 
 void FileHistoryStore::forget_policies_except(const std::vector<std::string>& keep) {
   std::error_code ec;
   for (const auto& file : std::filesystem::directory_iterator(folder_, ec)) {
     const std::string name = file.path().filename().string();
-    if (!name.starts_with("policy-") || !name.ends_with(".json")) continue;
-    const std::string fp = name.substr(7, name.size() - 12);
-    if (std::find(keep.begin(), keep.end(), fp) == keep.end())
+    if (!name.starts_with("policy-") || name.size() < 7 + 16) continue;
+    const std::string rest = name.substr(7 + 16);
+    if (rest != ".json" && rest != kFilesSuffix) continue;
+    if (std::find(keep.begin(), keep.end(), name.substr(7, 16)) == keep.end())
       std::filesystem::remove(file.path(), ec);
   }
 }
 
 void remember(HistoryStore& store, HistoryEntry entry, std::string_view policy_bytes,
-              std::size_t keep) {
+              const std::vector<NamedBytes>& prefix_files, std::size_t keep) {
   History h = store.load();
   const std::string fp = entry.fingerprint;
   if (!record(h, std::move(entry), keep)) return;
-  if (!store.has_policy(fp)) store.keep_policy(fp, policy_bytes);
+  if (!store.has_policy(fp)) store.keep_policy(fp, policy_bytes, prefix_files);
   store.save(h);
   store.forget_policies_except(referenced(h));
 }

@@ -43,7 +43,7 @@ void write_metrics(const ActivateArgs& args, const std::string& table, const std
 }  // namespace
 
 int run_activate(const ActivateArgs& args, Io io) {
-  const Loaded file = load(args.policy, io);
+  const Loaded file = load(args.policy, io, args.router);
   if (!file.policy) {
     log_line(LOG_ERR,
              "op25bc activate " + args.policy + ": " + file.first_error + "; nothing changed",
@@ -71,11 +71,11 @@ int run_activate(const ActivateArgs& args, Io io) {
   }
   Loaded pinned;
   if (pin) {
-    auto bytes = history.policy(pin->fingerprint);
-    if (!bytes)
+    auto copy = history.policy(pin->fingerprint);
+    if (!copy)
       return failed("the pinned policy " + history.policy_path(pin->fingerprint) +
                     " is missing; nothing changed");
-    pinned = load_bytes(*bytes, history.policy_path(pin->fingerprint), io);
+    pinned = load_copy(*copy, history.policy_path(pin->fingerprint), io, args.router);
     if (!pinned.policy) return failed("the pinned policy is invalid: " + pinned.first_error);
     log_line(LOG_WARNING,
              "op25bc activate " + args.policy + ": a rollback pinned policy " + pin->fingerprint +
@@ -111,8 +111,8 @@ int run_activate(const ActivateArgs& args, Io io) {
   keep_history(history,
                {format_utc(io.clock.now()), options.applied_at, loaded.fingerprint, "activate",
                 pin ? history.policy_path(pin->fingerprint) : absolute_path(args.policy),
-                options.active_phases, !out->in_sync, late},
-               loaded.text, args.keep, io);
+                options.active_phases, !out->in_sync, late, args.router},
+               loaded.text, loaded.named_prefix_files(), args.keep, io);
   std::string line = "op25bc activate " + args.policy + " at " + format_time(*now, p.zone);
   if (plan.apply_at != *now) line += " (keeping the state of " + options.applied_at + ")";
   const std::string phases = text::join(options.active_phases);

@@ -39,7 +39,11 @@ bool pin(apply::HistoryStore& history, const std::string& fingerprint, Io io) {
 }  // namespace
 
 int run_apply(const ApplyArgs& args, Io io) {
-  const Loaded loaded = load(args.policy, io);
+  const Loaded loaded = load(args.policy, io, args.router);
+  if (!loaded.policy && args.format == "json")
+    io.out << json_text({{"ok", false},
+                         {"error", loaded.first_error},
+                         {"diagnostics", diagnostics_json(loaded.diagnostics, args.policy)}});
   if (!loaded.policy) return kExitFailure;  // invalid input never reaches the kernel
   return apply_policy(loaded, args, ApplyRole::apply, io);
 }
@@ -71,13 +75,16 @@ int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io
     keep_history(history,
                  {format_utc(io.clock.now()), options.applied_at, loaded.fingerprint,
                   rollback ? "rollback" : "apply", absolute_path(args.policy),
-                  options.active_phases, !out.in_sync, std::nullopt},
-                 loaded.text, args.keep, io);
+                  options.active_phases, !out.in_sync, std::nullopt, args.router},
+                 loaded.text, loaded.named_prefix_files(), args.keep, io);
     if (rollback && !pin(history, loaded.fingerprint, io)) return kExitFailure;
   }
   if (args.format == "json") {
     nlohmann::json j = apply::to_json(out.transaction);
+    j["ok"] = true;
     j["committed"] = !check_only && !out.in_sync;
+    j["router"] = p.router ? nlohmann::json(p.routers[*p.router].id) : nlohmann::json(nullptr);
+    j["fingerprint"] = loaded.fingerprint;
     j["drift_repaired"] = out.drift_repaired;
     j["elements_read_back"] = out.elements_read_back;
     j["sets_read_back"] = out.sets_read_back;

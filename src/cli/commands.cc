@@ -27,15 +27,26 @@ std::optional<net::Address> address_arg(const std::string& option, const std::st
 }  // namespace
 
 int run_validate(const ValidateArgs& args, Io io) {
-  const Loaded loaded = load(args.policy, io);
+  const Loaded loaded = load(args.policy, io, {}, args.base);
+  const bool ok = loaded.policy && !(args.strict && loaded.warnings > 0);
+  std::size_t prefixes = 0;
+  if (loaded.policy)
+    for (const auto& pool : loaded.policy->pools) prefixes += pool.prefixes.items.size();
+  if (args.format == "json") {
+    io.out << json_text({{"ok", ok},
+                         {"policy", args.policy},
+                         {"fingerprint", loaded.policy ? nlohmann::json(loaded.fingerprint)
+                                                       : nlohmann::json(nullptr)},
+                         {"prefixes", prefixes},
+                         {"diagnostics", diagnostics_json(loaded.diagnostics, args.policy)}});
+    return ok ? kExitOk : kExitFailure;
+  }
   if (!loaded.policy) return kExitFailure;
   if (args.strict && loaded.warnings > 0) {
     io.err << args.policy << ": " << loaded.warnings << " warning(s) (--strict)\n";
     return kExitFailure;
   }
   const policy::Policy& p = *loaded.policy;
-  std::size_t prefixes = 0;
-  for (const auto& pool : p.pools) prefixes += pool.prefixes.items.size();
   io.out << args.policy << ": valid: " << p.services.size() << " services, " << p.pools.size()
          << " pools (" << prefixes << " prefixes), " << p.phases.size() << " phases, "
          << loaded.warnings << " warning(s)\n";
@@ -43,7 +54,7 @@ int run_validate(const ValidateArgs& args, Io io) {
 }
 
 int run_compile(const CompileArgs& args, Io io) {
-  const Loaded loaded = load(args.policy, io);
+  const Loaded loaded = load(args.policy, io, args.router);
   if (!loaded.policy) return kExitFailure;
   const auto at = parse_at(args.at, *loaded.policy, io);
   if (!at) return kExitUsage;
@@ -61,7 +72,7 @@ int run_explain(const ExplainArgs& args, Io io) {
     io.err << "op25bc: --src and --dst must both be IPv4 or both IPv6\n";
     return kExitUsage;
   }
-  const Loaded loaded = load(args.policy, io);
+  const Loaded loaded = load(args.policy, io, args.router);
   if (!loaded.policy) return kExitFailure;
   const auto at = parse_at(args.at, *loaded.policy, io);
   if (!at) return kExitUsage;
@@ -75,7 +86,7 @@ int run_explain(const ExplainArgs& args, Io io) {
 }
 
 int run_timeline(const TimelineArgs& args, Io io) {
-  const Loaded loaded = load(args.policy, io);
+  const Loaded loaded = load(args.policy, io, args.router);
   if (!loaded.policy) return kExitFailure;
   const auto events = timeline::build(*loaded.policy);
   const auto now = parse_at(args.at, *loaded.policy, io);
@@ -91,7 +102,7 @@ int run_timeline(const TimelineArgs& args, Io io) {
 }
 
 int run_schedule(const ScheduleArgs& args, Io io) {
-  const Loaded loaded = load(args.policy, io);
+  const Loaded loaded = load(args.policy, io, args.router);
   if (!loaded.policy) return kExitFailure;
   const auto events = timeline::build(*loaded.policy);
   const auto absolute = [](const std::string& path) {
@@ -99,8 +110,12 @@ int run_schedule(const ScheduleArgs& args, Io io) {
                ? path
                : std::filesystem::absolute(path).lexically_normal().string();
   };
-  const schedule::UnitOptions options{absolute(args.bin), absolute(args.policy),
-                                      absolute(args.state), absolute(args.metrics)};
+  schedule::UnitOptions options;
+  options.bin = absolute(args.bin);
+  options.policy = absolute(args.policy);
+  options.state = absolute(args.state);
+  options.metrics = absolute(args.metrics);
+  options.router = args.router;
   // Quoting keeps spaces, quotes, '%' and '$' inert; nothing can keep a line
   // break inside one crontab or unit line.
   for (const auto& [option, path] :

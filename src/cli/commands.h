@@ -29,10 +29,13 @@ struct Io {
 struct ValidateArgs {
   std::string policy;
   bool strict = false;
+  std::string base;  // where prefix files are read from (default: the policy's folder)
+  std::string format = "text";
 };
 
 struct CompileArgs {
   std::string policy;
+  std::string router;  // --router: narrow to that router's pools
   std::optional<std::string> at;
   std::string format = "nft";
   std::string output;  // "" or "-": stdout
@@ -41,6 +44,7 @@ struct CompileArgs {
 
 struct ExplainArgs {
   std::string policy;
+  std::string router;  // --router: narrow to that router's pools
   std::string src;
   std::string dst;
   std::uint16_t port = 25;
@@ -50,6 +54,7 @@ struct ExplainArgs {
 
 struct TimelineArgs {
   std::string policy;
+  std::string router;  // --router: narrow to that router's pools
   std::string format = "text";
   std::optional<std::string> at;  // "now" for the expiry warnings
   double warn_days = 14;
@@ -58,6 +63,7 @@ struct TimelineArgs {
 // apply and diff share one command: diff never commits.
 struct ApplyArgs {
   std::string policy;
+  std::string router;  // --router: narrow to that router's pools
   std::optional<std::string> at;
   bool diff_only = false;  // `op25bc diff`
   bool dry_run = false;    // `op25bc apply --dry-run`
@@ -73,6 +79,7 @@ struct ApplyArgs {
 
 struct ActivateArgs {
   std::string policy;
+  std::string router;             // --router: narrow to that router's pools
   std::optional<std::string> at;  // for tests and catch-up drills; default now
   std::string state;
   std::string lock = kDefaultLock;
@@ -112,6 +119,7 @@ struct MetricsArgs {
 
 struct ScheduleArgs {
   std::string policy;
+  std::string router;                         // --router: narrow to that router's pools
   std::string emit;                           // cron or systemd
   std::string bin = OP25BC_INSTALLED_BINARY;  // where `make install` or the package puts it
   std::string state;                          // passed through to activate, when given

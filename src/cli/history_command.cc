@@ -50,14 +50,14 @@ int run_rollback(const RollbackArgs& args, Io io) {
       io.err << "op25bc: rollback: " << error << " (" << folder << ")\n";
       return kExitFailure;
     }
-    auto bytes = store.policy(target->fingerprint);
-    if (!bytes) {
+    auto kept = store.policy(target->fingerprint);
+    if (!kept) {
       io.err << "op25bc: rollback: the copy of policy " << target->fingerprint << " is missing ("
              << store.policy_path(target->fingerprint) << ")\n";
       return kExitFailure;
     }
     const std::string copy = store.policy_path(target->fingerprint);
-    const Loaded loaded = load_bytes(*bytes, copy, io);
+    const Loaded loaded = load_copy(*kept, copy, io, target->router);
     if (!loaded.policy) return kExitFailure;
     if (loaded.policy->table != args.table) {
       io.err << "op25bc: rollback: policy " << target->fingerprint << " is for table "
@@ -66,6 +66,7 @@ int run_rollback(const RollbackArgs& args, Io io) {
     }
     ApplyArgs apply;
     apply.policy = copy;
+    apply.router = target->router;  // the same router's share of the policy
     apply.at = args.at;
     apply.dry_run = args.dry_run;
     apply.state = args.state;

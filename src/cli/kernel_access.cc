@@ -133,9 +133,10 @@ bool pin_allows(apply::HistoryStore& history, const std::string& fingerprint, Io
 }
 
 void keep_history(apply::HistoryStore& history, apply::HistoryEntry entry,
-                  std::string_view policy_bytes, std::size_t keep, Io io) {
+                  std::string_view policy_bytes, const std::vector<apply::NamedBytes>& prefix_files,
+                  std::size_t keep, Io io) {
   try {
-    apply::remember(history, std::move(entry), policy_bytes, keep);
+    apply::remember(history, std::move(entry), policy_bytes, prefix_files, keep);
   } catch (const std::exception& e) {
     io.err << "op25bc: warning: the ruleset is applied, but the history was not kept: " << e.what()
            << "\n";

@@ -63,7 +63,8 @@ bool pin_allows(apply::HistoryStore& history, const std::string& fingerprint, Io
 // Remembers this run's policy in the history; a failure is only a warning:
 // the kernel already holds the ruleset.
 void keep_history(apply::HistoryStore& history, apply::HistoryEntry entry,
-                  std::string_view policy_bytes, std::size_t keep, Io io);
+                  std::string_view policy_bytes, const std::vector<apply::NamedBytes>& prefix_files,
+                  std::size_t keep, Io io);
 
 // The absolute path of a policy file, as the history names it.
 std::string absolute_path(const std::string& path);

@@ -18,6 +18,11 @@ void add_policy(CLI::App& cmd, std::string& path) {
       ->required();
 }
 
+void add_router(CLI::App& cmd, std::string& router) {
+  cmd.add_option("--router", router,
+                 "narrow the policy to the pools this router carries (an id under \"routers\")");
+}
+
 // A finite number of seconds or days within [0, max]: "inf", "nan" and
 // negative values are usage errors, never an endless wait.
 CLI::Validator bounded(double max) {
@@ -62,10 +67,15 @@ int main(int argc, char** argv) {
   auto* v = app.add_subcommand("validate", "check a policy and report every problem");
   add_policy(*v, validate.policy);
   v->add_flag("--strict", validate.strict, "treat warnings as errors");
+  v->add_option("--base", validate.base,
+                "folder prefixes_file paths are relative to (default: the policy file's)");
+  v->add_option("--format", validate.format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
 
   CompileArgs compile;
   auto* c = app.add_subcommand("compile", "print the ruleset in effect at an instant");
   add_policy(*c, compile.policy);
+  add_router(*c, compile.router);
   add_at(*c, compile.at);
   c->add_option("--format", compile.format, "nft (an nft -f script) or json (nft -j -f)")
       ->check(CLI::IsMember({"nft", "json"}));
@@ -75,6 +85,7 @@ int main(int argc, char** argv) {
   ExplainArgs explain;
   auto* e = app.add_subcommand("explain", "say whether a connection is blocked, and why");
   add_policy(*e, explain.policy);
+  add_router(*e, explain.router);
   e->add_option("--src", explain.src, "source address (the subscriber)")->required();
   e->add_option("--dst", explain.dst, "destination address (the mail server)")->required();
   e->add_option("--port", explain.port, "destination TCP port")
@@ -86,6 +97,7 @@ int main(int argc, char** argv) {
   TimelineArgs timeline;
   auto* t = app.add_subcommand("timeline", "list every instant at which the ruleset changes");
   add_policy(*t, timeline.policy);
+  add_router(*t, timeline.router);
   t->add_option("--at", timeline.at, "the instant expiry warnings count from (default now)");
   t->add_option("--warn-days", timeline.warn_days, "warn about exemptions expiring this soon")
       ->check(bounded(3650))
@@ -101,6 +113,7 @@ int main(int argc, char** argv) {
       app.add_subcommand("diff", "show what apply would change (exit 2 when changes are pending)");
   for (auto [cmd, args] : {std::pair{a, &apply}, std::pair{d, &diff}}) {
     add_policy(*cmd, args->policy);
+    add_router(*cmd, args->router);
     add_at(*cmd, args->at);
     cmd->add_flag("--verify", args->verify,
                   "read set elements back from the kernel instead of trusting op25bc's record "
@@ -124,6 +137,7 @@ int main(int argc, char** argv) {
   auto* ac = app.add_subcommand(
       "activate", "cron/systemd entry point: apply what the policy says for now, log one line");
   add_policy(*ac, activate.policy);
+  add_router(*ac, activate.router);
   add_at(*ac, activate.at);
   ac->add_option("--state", activate.state, "state file (default /var/lib/op25bc/TABLE.state)");
   ac->add_option("--lock", activate.lock, "lock file serialising op25bc runs")
@@ -145,6 +159,7 @@ int main(int argc, char** argv) {
   ScheduleArgs schedule;
   auto* sc = app.add_subcommand("schedule", "write a crontab or systemd units running activate");
   add_policy(*sc, schedule.policy);
+  add_router(*sc, schedule.router);
   sc->add_option("--emit", schedule.emit, "cron or systemd")
       ->required()
       ->check(CLI::IsMember({"cron", "systemd"}));

@@ -29,9 +29,12 @@ std::string gather_metrics(const MetricsSource& source, Io io) {
     const std::string fp = in.history.pin               ? in.history.pin->fingerprint
                            : in.history.entries.empty() ? std::string{}
                                                         : in.history.entries.front().fingerprint;
-    if (auto bytes = fp.empty() ? std::nullopt : history.policy(fp)) {
+    // The router of the newest run: its share of the policy is what the kernel holds.
+    const std::string router =
+        in.history.entries.empty() ? std::string{} : in.history.entries.front().router;
+    if (auto copy = fp.empty() ? std::nullopt : history.policy(fp)) {
       std::ostringstream quiet;
-      kept = load_bytes(*bytes, fp, {quiet, quiet, io.clock});
+      kept = load_copy(*copy, fp, {quiet, quiet, io.clock}, router);
       if (kept.policy) policy = &kept;
     }
   }

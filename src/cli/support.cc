@@ -6,6 +6,7 @@
 #include "op25bc/apply/state.h"
 #include "op25bc/io/atomic_file.h"
 #include "op25bc/policy/load.h"
+#include "op25bc/policy/router.h"
 
 namespace op25bc::cli {
 
@@ -17,6 +18,7 @@ void report(const Diagnostics& diags, const std::string& path, Loaded& loaded, I
     io.err << path << ": " << diags.error_count() << " error(s), " << diags.warning_count()
            << " warning(s)\n";
   loaded.warnings = diags.warning_count();
+  loaded.diagnostics = diags.entries();
   const auto& all = diags.entries();
   const auto first = std::find_if(
       all.begin(), all.end(), [](const Diagnostic& d) { return d.severity == Severity::error; });
@@ -28,28 +30,79 @@ void report(const Diagnostics& diags, const std::string& path, Loaded& loaded, I
   }
 }
 
+void narrow(Loaded& loaded, const std::string& router, Io io) {
+  if (!loaded.policy || router.empty()) return;
+  std::string error;
+  if (policy::select_router(*loaded.policy, router, error)) return;
+  io.err << "op25bc: --router: " << error << "\n";
+  loaded.first_error = "--router: " + error;
+  loaded.policy.reset();
+}
+
 }  // namespace
 
-Loaded load(const std::string& path, Io io) {
+Loaded load(const std::string& path, Io io, const std::string& router, const std::string& base) {
   Diagnostics diags;
   Loaded loaded;
   if (auto text = policy::read_file(path, diags)) {
-    loaded.fingerprint = apply::fingerprint(text->view());  // XXH3: 20 MB in a few ms
-    loaded.policy = policy::load_text(*text, diags);
+    policy::FolderPrefixFiles files(path, base);
+    loaded.policy = policy::load_text(*text, diags, &files);
     loaded.text = std::move(*text);
+    loaded.prefix_files = files.take();
+    // XXH3: 20 MB in a few ms.
+    loaded.fingerprint = apply::fingerprint(loaded.text, loaded.named_prefix_files());
   }
   report(diags, path, loaded, io);
+  narrow(loaded, router, io);
   return loaded;
 }
 
-Loaded load_bytes(std::string_view bytes, const std::string& name, Io io) {
+Loaded load_copy(const apply::PolicyCopy& copy, const std::string& name, Io io,
+                 const std::string& router) {
   Diagnostics diags;
   Loaded loaded;
-  loaded.text = io::FileBytes::copy_of(bytes);
-  loaded.fingerprint = apply::fingerprint(loaded.text);
-  loaded.policy = policy::load_text(loaded.text, diags);
+  loaded.text = io::FileBytes::copy_of(copy.policy);
+  policy::StoredPrefixFiles files(copy.prefix_files, name);
+  loaded.policy = policy::load_text(loaded.text, diags, &files);
+  // Only the files the policy reads, in the order it reads them, as load().
+  for (const std::string& path : files.read_order())
+    loaded.prefix_files.emplace_back(path, io::FileBytes::copy_of(copy.prefix_files.at(path)));
+  loaded.fingerprint = apply::fingerprint(loaded.text, loaded.named_prefix_files());
   report(diags, name, loaded, io);
+  narrow(loaded, router, io);
   return loaded;
+}
+
+std::vector<apply::NamedBytes> Loaded::named_prefix_files() const {
+  std::vector<apply::NamedBytes> out;
+  for (const auto& [path, bytes] : prefix_files) out.emplace_back(path, bytes.view());
+  return out;
+}
+
+nlohmann::json diagnostics_json(const std::vector<Diagnostic>& diagnostics,
+                                const std::string& policy_path) {
+  nlohmann::json out = nlohmann::json::array();
+  const auto place = [&](nlohmann::json& j, const std::string& pointer, const std::string& file,
+                         std::size_t line) {
+    j["file"] = file.empty() ? policy_path : file;
+    j["pointer"] = file.empty() ? nlohmann::json(pointer) : nlohmann::json(nullptr);
+    j["line"] = line == 0 ? nlohmann::json(nullptr) : nlohmann::json(line);
+  };
+  for (const Diagnostic& d : diagnostics) {
+    nlohmann::json j{{"severity", d.severity == Severity::error ? "error" : "warning"},
+                     {"message", d.message}};
+    place(j, d.pointer, d.file, d.line);
+    if (d.column != 0) j["column"] = d.column;
+    j["hint"] = d.hint.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.hint);
+    j["related"] = nlohmann::json::array();
+    for (const Related& r : d.related) {
+      nlohmann::json rel{{"note", r.note}};
+      place(rel, r.pointer, r.file, r.line);
+      j["related"].push_back(std::move(rel));
+    }
+    out.push_back(std::move(j));
+  }
+  return out;
 }
 
 std::optional<Instant> parse_at(const std::optional<std::string>& at, const policy::Policy& p,

@@ -2,11 +2,14 @@
 // --at argument, and all-or-nothing output files.
 #pragma once
 
+#include <deque>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
 #include "commands.h"
+#include "op25bc/apply/history.h"
+#include "op25bc/diag/diagnostics.h"
 #include "op25bc/io/file_bytes.h"
 #include "op25bc/policy/model.h"
 
@@ -15,16 +18,28 @@ namespace op25bc::cli {
 struct Loaded {
   std::optional<policy::Policy> policy;
   std::size_t warnings = 0;
-  std::string fingerprint;  // of the policy file's bytes
+  std::string fingerprint;  // of the policy file's bytes and its prefix files'
   std::string first_error;  // when invalid: the first error, for a one-line log
   io::FileBytes text;       // the policy as read (moved, not copied), for the history's copy
+  std::deque<std::pair<std::string, io::FileBytes>> prefix_files;  // path as written, bytes
+  std::vector<Diagnostic> diagnostics;                             // every one, for --format json
+
+  // The prefix files as the fingerprint and the history take them.
+  std::vector<apply::NamedBytes> named_prefix_files() const;
 };
 
-// Reads and validates the policy, printing every diagnostic to stderr.
-Loaded load(const std::string& path, Io io);
-// The same for a policy already in memory (a copy kept by the history),
-// its diagnostics naming it `name`.
-Loaded load_bytes(std::string_view bytes, const std::string& name, Io io);
+// Reads and validates the policy, printing every diagnostic to stderr, then
+// narrows it to `router` when one is named (an unknown one is an error).
+// `base`: the folder prefix files are read from (default: the policy's).
+Loaded load(const std::string& path, Io io, const std::string& router = {},
+            const std::string& base = {});
+// The same for a policy the history kept, its diagnostics naming it `name`.
+Loaded load_copy(const apply::PolicyCopy& copy, const std::string& name, Io io,
+                 const std::string& router = {});
+
+// Diagnostics as JSON: [{severity, pointer, file, line, message, hint, related}].
+nlohmann::json diagnostics_json(const std::vector<Diagnostic>& diagnostics,
+                                const std::string& policy_path);
 
 // --at in the policy's time zone; absent or "now" means the clock's now.
 std::optional<Instant> parse_at(const std::optional<std::string>& at, const policy::Policy& p,

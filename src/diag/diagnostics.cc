@@ -21,14 +21,30 @@ void Diagnostics::syntax_error(std::size_t line, std::size_t column, std::string
   ++errors_;
 }
 
+void Diagnostics::report(Severity severity, Location where, std::string message, std::string hint) {
+  Diagnostic d{severity, std::move(where.pointer), std::move(message), std::move(hint)};
+  d.file = std::move(where.file);
+  d.line = where.line;
+  entries_.push_back(std::move(d));
+  if (severity == Severity::error) ++errors_;
+}
+
 void Diagnostics::note(std::string pointer, std::string note) {
   if (!entries_.empty()) entries_.back().related.push_back({std::move(pointer), std::move(note)});
 }
 
+void Diagnostics::note(Location where, std::string note) {
+  if (!entries_.empty())
+    entries_.back().related.push_back(
+        {std::move(where.pointer), std::move(note), std::move(where.file), where.line});
+}
+
 std::string format_diagnostic(const Diagnostic& d, std::string_view file) {
   // Messages quote what the user wrote: written printable, so none adds a line.
-  std::string out = text::printable(file);
-  if (d.line != 0) {
+  std::string out = text::printable(d.file.empty() ? file : d.file);
+  if (!d.file.empty()) {
+    out += ':' + std::to_string(d.line);
+  } else if (d.line != 0) {
     out += ':' + std::to_string(d.line) + ':' + std::to_string(d.column);
   } else if (!d.pointer.empty()) {
     out += ": ";
@@ -37,9 +53,13 @@ std::string format_diagnostic(const Diagnostic& d, std::string_view file) {
   out += d.severity == Severity::error ? ": error: " : ": warning: ";
   out += text::printable(d.message);
   out += '\n';
-  for (const Related& r : d.related)
-    out += text::printable(file) + (r.pointer.empty() ? "" : ": " + text::printable(r.pointer)) +
-           ": note: " + text::printable(r.note) + '\n';
+  for (const Related& r : d.related) {
+    if (!r.file.empty())
+      out += text::printable(r.file) + ':' + std::to_string(r.line);
+    else
+      out += text::printable(file) + (r.pointer.empty() ? "" : ": " + text::printable(r.pointer));
+    out += ": note: " + text::printable(r.note) + '\n';
+  }
   if (!d.hint.empty()) {
     out += "  hint: ";
     out += text::printable(d.hint);

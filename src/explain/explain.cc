@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "op25bc/diag/diagnostics.h"
+#include "op25bc/policy/router.h"
 #include "op25bc/text/escape.h"
 #include "op25bc/text/join.h"
 
@@ -70,6 +72,7 @@ Explanation explain(const Policy& p, const Query& q) {
   if (std::find(ports.begin(), ports.end(), q.port) == ports.end()) return e;
   if (e.smarthost) return e.reason = Reason::smarthost, e;
   if (!e.pool) return e.reason = Reason::not_in_pool, e;
+  if (!policy::carries(p, e.pool->pool)) return e.reason = Reason::not_carried, e;
   if (e.exemption) return e.reason = Reason::exempt, e;
   for (std::size_t i : e.pool_phases) {
     if (covers(p.phases[i], e.destinations)) {
@@ -91,6 +94,8 @@ std::string reason_name(Reason r) {
       return "smarthost";
     case Reason::not_in_pool:
       return "not-in-pool";
+    case Reason::not_carried:
+      return "pool-not-carried";
     case Reason::exempt:
       return "exempt";
     case Reason::no_phase:
@@ -177,6 +182,14 @@ std::string summary(const Policy& p, const Query& q, const Explanation& e) {
              smarthost_label(p.smarthosts[*e.smarthost]);
     case Reason::not_in_pool:
       return "the source is not in any dynamic subscriber pool";
+    case Reason::not_carried: {
+      const auto others = policy::routers_carrying(p, e.pool->pool);
+      return "router " + quote(p.routers[*p.router].id) +
+             " does not carry this pool, so its ruleset does not block it; " +
+             (others.empty() ? std::string{"no router carries it"}
+                             : "carried by router" + std::string{others.size() == 1 ? " " : "s "} +
+                                   text::join(others, quote));
+    }
     case Reason::exempt: {
       const auto& x = p.exemptions[*e.exemption];
       std::string out = "exemption \"" + x.id + "\" covers the source";
@@ -216,7 +229,8 @@ std::string to_text(const Policy& p, const Query& q, const Explanation& e) {
   line("verdict", e.blocked() ? "blocked" : "allowed");
   line("connection", net::to_string(q.source) + " -> " + net::to_string(q.destination) +
                          " tcp port " + std::to_string(q.port) + " at " +
-                         format_time(q.at, p.zone));
+                         format_time(q.at, p.zone) +
+                         (p.router ? " through router " + quote(p.routers[*p.router].id) : ""));
   line("source", e.pool ? pool_label(p, *e.pool) : std::string{"not in any pool"});
   if (!e.destinations.empty()) {
     line("destination groups",
@@ -250,6 +264,7 @@ nlohmann::json to_json(const Policy& p, const Query& q, const Explanation& e) {
            {"reason", reason_name(e.reason)},
            {"summary", summary(p, q, e)},
            {"port", q.port},
+           {"router", p.router ? json(p.routers[*p.router].id) : json(nullptr)},
            {"at", format_time(q.at, p.zone)},
            {"source", source},
            {"destination", destination},

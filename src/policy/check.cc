@@ -13,8 +13,13 @@ std::string item_pointer(std::string_view list, std::size_t index, std::string_v
                         position);
 }
 
-std::string pool_prefix_pointer(const Policy& p, const PoolIndex::Entry& e) {
-  return item_pointer("pools", e.pool, "prefixes", p.pools[e.pool].prefixes.position(e.item));
+// Where a pool's prefix was written: an element of "prefixes", or a line of
+// its prefixes_file.
+Location pool_item(const Policy& p, std::size_t pool, std::size_t item) {
+  const Pool& pl = p.pools[pool];
+  if (pl.file && item >= pl.file->first)
+    return {"", pl.file->display, pl.file->lines[item - pl.file->first]};
+  return {item_pointer("pools", pool, "prefixes", pl.prefixes.position(item))};
 }
 
 void check_ports(const Policy& p, Diagnostics& diags) {
@@ -38,13 +43,13 @@ void check_pool_overlaps(const Policy& p, const PoolIndex& index, Diagnostics& d
     for (const auto& e : entries) {
       if (reach != nullptr && e.first <= reach->last() && e.pool != reach->pool) {
         const Pool& other = p.pools[reach->pool];
-        diags.error(pool_prefix_pointer(p, e),
-                    net::to_string(p.pools[e.pool].prefixes.items[e.item]) + " of pool \"" +
-                        p.pools[e.pool].id + "\" overlaps " +
-                        net::to_string(other.prefixes.items[reach->item]) + " of pool \"" +
-                        other.id + "\"",
-                    "an address must belong to one pool and one service");
-        diags.note(pool_prefix_pointer(p, *reach), "the prefix it overlaps");
+        diags.report(Severity::error, pool_item(p, e.pool, e.item),
+                     net::to_string(p.pools[e.pool].prefixes.items[e.item]) + " of pool \"" +
+                         p.pools[e.pool].id + "\" overlaps " +
+                         net::to_string(other.prefixes.items[reach->item]) + " of pool \"" +
+                         other.id + "\"",
+                     "an address must belong to one pool and one service");
+        diags.note(pool_item(p, reach->pool, reach->item), "the prefix it overlaps");
       }
       if (reach == nullptr || e.last() > reach->last()) reach = &e;
     }
@@ -167,31 +172,50 @@ bool ipv4_mapped(const net::Prefix& x) {
   return x.family == net::Family::v6 && x.length >= 96 && (x.base >> 32) == 0xffff;
 }
 
-void warn_ipv4_mapped(const PrefixList& list, std::size_t i, const std::string& ptr,
-                      Diagnostics& diags) {
-  diags.warning(pointer_append(ptr, list.position(i)),
-                "IPv4-mapped IPv6 prefix " + quote(net::to_string(list.items[i])) +
-                    " matches only IPv6 packets",
-                "write the IPv4 prefix itself; the kernel sees IPv4 packets as IPv4");
+void warn_ipv4_mapped(const PrefixList& list, std::size_t i, Location where, Diagnostics& diags) {
+  diags.report(Severity::warning, std::move(where),
+               "IPv4-mapped IPv6 prefix " + quote(net::to_string(list.items[i])) +
+                   " matches only IPv6 packets",
+               "write the IPv4 prefix itself; the kernel sees IPv4 packets as IPv4");
 }
 
 void check_ipv4_mapped(const Policy& p, const PoolIndex& index, Diagnostics& diags) {
   // Pools: ask the index for the mapped range instead of walking every prefix.
   constexpr net::Word mapped = net::Word{0xffff} << 32;
-  index.for_each_overlap(
-      net::Family::v6, {mapped, mapped | 0xffffffffu}, [&](const PoolIndex::Entry& e) {
-        const PrefixList& list = p.pools[e.pool].prefixes;
-        if (ipv4_mapped(list.items[e.item]))
-          warn_ipv4_mapped(list, e.item,
-                           pointer_append(pointer_append("/pools", e.pool), "prefixes"), diags);
-      });
+  index.for_each_overlap(net::Family::v6, {mapped, mapped | 0xffffffffu},
+                         [&](const PoolIndex::Entry& e) {
+                           const PrefixList& list = p.pools[e.pool].prefixes;
+                           if (ipv4_mapped(list.items[e.item]))
+                             warn_ipv4_mapped(list, e.item, pool_item(p, e.pool, e.item), diags);
+                         });
   for (std::size_t s = 0; s < p.smarthosts.size(); ++s) {
     const PrefixList& list = p.smarthosts[s].addresses;
     for (std::size_t i = 0; i < list.items.size(); ++i)
       if (ipv4_mapped(list.items[i]))
-        warn_ipv4_mapped(list, i, pointer_append(pointer_append("/smarthosts", s), "addresses"),
+        warn_ipv4_mapped(list, i, {item_pointer("smarthosts", s, "addresses", list.position(i))},
                          diags);
   }
+}
+
+// With routers, every pool should be carried by one; a router that carries
+// nothing is a typo in its scope.
+void check_routers(const Policy& p, Diagnostics& diags) {
+  if (p.routers.empty()) return;
+  std::vector<bool> carried(p.pools.size(), false);
+  for (std::size_t i = 0; i < p.routers.size(); ++i) {
+    const Router& r = p.routers[i];
+    for (std::size_t k : r.pool_indexes) carried[k] = true;
+    if (r.pool_indexes.empty() && !r.id.empty())
+      diags.error(pointer_append(pointer_append("/routers", i), "scope"),
+                  "router " + quote(r.id) + " carries no pool: its scope selects nothing",
+                  "a router's scope must select at least one pool");
+  }
+  for (std::size_t k = 0; k < p.pools.size(); ++k)
+    if (!carried[k] && !p.pools[k].id.empty())
+      diags.warning(pointer_append("/pools", k),
+                    "pool " + quote(p.pools[k].id) + " is carried by no router",
+                    "no --router ruleset blocks it; add its service, region or id to a "
+                    "router's scope");
 }
 
 }  // namespace
@@ -203,6 +227,7 @@ void check(const Policy& p, Diagnostics& diags) {
   check_smarthosts(p, p.pool_index, diags);
   check_exemptions(p, diags);
   warn_rollout(p, p.pool_index, diags);
+  check_routers(p, diags);
 }
 
 }  // namespace op25bc::policy

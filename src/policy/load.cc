@@ -10,10 +10,10 @@
 
 namespace op25bc::policy {
 
-std::optional<Policy> load_text(std::string_view text, Diagnostics& diags) {
+std::optional<Policy> load_text(std::string_view text, Diagnostics& diags, PrefixFiles* files) {
   std::optional<Document> document = read_json(text, diags);
   if (!document) return std::nullopt;
-  Policy policy = parse(*document, diags);
+  Policy policy = parse(*document, diags, files);
   document.reset();  // the model holds everything now; free the DOM early
   resolve(policy, diags);
   policy.pool_index = index_pools(policy);

@@ -32,8 +32,8 @@ const char* const kIdHint =
 class Parser {
  public:
   Parser(Diagnostics& diags, const date::time_zone* zone,
-         std::unordered_map<std::string, PrefixArray>& arrays)
-      : r_(diags), zone_(zone), arrays_(arrays) {}
+         std::unordered_map<std::string, PrefixArray>& arrays, PrefixFiles* files)
+      : r_(diags), zone_(zone), arrays_(arrays), files_(files) {}
 
   Policy run(const json& doc) {
     Policy p;
@@ -51,7 +51,8 @@ class Parser {
                     {"destinations", false},
                     {"exemptions", false},
                     {"submission", false},
-                    {"phases", true}}))
+                    {"phases", true},
+                    {"routers", false}}))
       return p;
     r_.string(doc, "", "$schema");
     r_.string(doc, "", "description", true);
@@ -67,6 +68,8 @@ class Parser {
     list(doc, "exemptions", p.exemptions, &Parser::exemption);
     if (doc.contains("submission")) submission(doc["submission"], p.submission);
     list(doc, "phases", p.phases, &Parser::phase);
+    list(doc, "routers", p.routers, &Parser::router);
+    p.file_prefix_storage = std::move(file_storage_);
     return p;
   }
 
@@ -250,16 +253,81 @@ class Parser {
                     {"description", false},
                     {"service", true},
                     {"region", false},
-                    {"prefixes", true}}))
+                    {"prefixes", false},
+                    {"prefixes_file", false}}))
       return;
     p.id = id(j, ptr);
     p.name = r_.string(j, ptr, "name").value_or("");
     r_.string(j, ptr, "description", true);
     p.service = r_.string(j, ptr, "service").value_or("");
     p.region = r_.string(j, ptr, "region").value_or("");
-    p.prefixes = prefixes(j, ptr, "prefixes");
-    if (empty_array(j, ptr, "prefixes"))
+    const bool has_file = j.contains("prefixes_file");
+    if (!j.contains("prefixes") && !has_file)
+      r_.diags().error(ptr, "pool has neither \"prefixes\" nor \"prefixes_file\"",
+                       "list its prefixes, or name a file of them beside the policy");
+    if (j.contains("prefixes")) p.prefixes = prefixes(j, ptr, "prefixes");
+    if (empty_array(j, ptr, "prefixes") && !has_file)
       r_.diags().error(ptr + "/prefixes", "pool has no prefixes");
+    if (auto path = r_.string(j, ptr, "prefixes_file")) prefix_file(*path, ptr, p);
+  }
+
+  // The pool's prefixes_file, read and parsed line by line; its prefixes
+  // follow the inline ones in the pool's list.
+  void prefix_file(const std::string& path, const std::string& ptr, Pool& p) {
+    const std::string here = ptr + "/prefixes_file";
+    if (path.starts_with('/')) {
+      r_.diags().error(here, "prefixes_file " + quote(path) + " is an absolute path",
+                       "name the file relative to the policy file's folder, so the policy and "
+                       "its files move together");
+      return;
+    }
+    if (files_ == nullptr) {
+      r_.diags().error(here, "prefix files cannot be read here",
+                       "this policy text was given without its folder");
+      return;
+    }
+    std::string error;
+    const auto bytes = files_->read(path, error);
+    const std::string display = files_->display_name(path);
+    if (!bytes) {
+      r_.diags().error(here, "cannot read prefixes_file " + quote(display) + ": " + error,
+                       "the path is relative to the policy file's folder");
+      return;
+    }
+    PrefixFileContent content = parse_prefix_file(*bytes);
+    report_bad_lines(content, display, here, p.id);
+    if (content.prefixes.empty() && content.bad.empty() && p.prefixes.items.empty())
+      r_.diags().error(here, "prefixes_file " + quote(display) + " holds no prefixes",
+                       "a pool needs at least one prefix");
+    PrefixFileOrigin origin{path, display, p.prefixes.items.size(), std::move(content.lines)};
+    auto storage = std::make_shared<net::Prefixes>();
+    if (p.prefixes.items.empty()) {
+      *storage = std::move(content.prefixes);
+    } else {
+      storage->reserve(p.prefixes.items.size() + content.prefixes.size());
+      storage->insert(storage->end(), p.prefixes.items.begin(), p.prefixes.items.end());
+      storage->insert(storage->end(), content.prefixes.begin(), content.prefixes.end());
+    }
+    p.prefixes.items = std::span<const net::Prefix>(storage->data(), storage->size());
+    p.file = std::move(origin);
+    file_storage_.push_back(std::move(storage));
+  }
+
+  // A file full of something else (a spreadsheet, say) is told in a few
+  // lines, not a million.
+  void report_bad_lines(const PrefixFileContent& content, const std::string& display,
+                        const std::string& here, const std::string& pool) {
+    constexpr std::size_t kShown = 100;
+    for (std::size_t i = 0; i < std::min(content.bad.size(), kShown); ++i) {
+      const auto& bad = content.bad[i];
+      r_.diags().report(Severity::error, {"", display, bad.line}, bad.message, bad.hint);
+      r_.diags().note(here, "in the prefixes_file of pool " + quote(pool));
+    }
+    if (content.bad.size() > kShown)
+      r_.diags().error(here,
+                       std::to_string(content.bad.size() - kShown) + " more lines of " +
+                           quote(display) + " are not prefixes",
+                       "is this the file of prefixes the pool should read?");
   }
 
   void smarthost(const json& j, const std::string& ptr, Smarthost& s) {
@@ -352,6 +420,13 @@ class Parser {
     }
   }
 
+  void router(const json& j, const std::string& ptr, Router& r) {
+    if (!r_.object(j, ptr, {{"id", true}, {"description", false}, {"scope", true}})) return;
+    r.id = id(j, ptr);
+    r_.string(j, ptr, "description", true);
+    if (j.contains("scope")) scope(j["scope"], ptr + "/scope", r.scope);
+  }
+
   void block(const json& j, const std::string& ptr, Phase& ph) {
     if (!j.contains("block")) return;
     const json& b = j["block"];
@@ -376,18 +451,20 @@ class Parser {
   FieldReader r_;
   const date::time_zone* zone_;
   std::unordered_map<std::string, PrefixArray>& arrays_;
+  PrefixFiles* files_;
+  std::vector<std::shared_ptr<const net::Prefixes>> file_storage_;
 };
 
 }  // namespace
 
-Policy parse(Document& doc, Diagnostics& diags) {
+Policy parse(Document& doc, Diagnostics& diags, PrefixFiles* files) {
   const json& document = doc.json;
   // Dates need the zone first; an unknown zone was reported and dates then
   // fall back to UTC so their syntax is still checked.
   const date::time_zone* zone = nullptr;
   if (document.is_object() && document.contains("timezone") && document["timezone"].is_string())
     zone = find_zone(document["timezone"].get<std::string>());
-  Policy policy = Parser(diags, zone, doc.prefix_arrays).run(document);
+  Policy policy = Parser(diags, zone, doc.prefix_arrays, files).run(document);
   policy.prefix_storage = doc.prefixes;
   return policy;
 }

@@ -6,12 +6,15 @@
 
 #include "op25bc/diag/diagnostics.h"
 #include "op25bc/policy/model.h"
+#include "op25bc/policy/prefix_file.h"
 #include "read_json.h"
 
 namespace op25bc::policy {
 
 // Consumes the document's captured prefix arrays (moved into the model).
-Policy parse(Document& document, Diagnostics& diags);
+// Pools' prefix files are read through `files`; without one, a pool that
+// names a file is an error.
+Policy parse(Document& document, Diagnostics& diags, PrefixFiles* files);
 
 // Ids name things in diagnostics, explanations and (for phases) nftables objects.
 bool is_valid_id(std::string_view id);

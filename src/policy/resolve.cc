@@ -99,6 +99,13 @@ void check_phase_names(const std::vector<Phase>& phases, Diagnostics& diags) {
 
 }  // namespace
 
+std::vector<std::size_t> selected_pools(const Policy& p, const Scope& scope) {
+  std::vector<std::size_t> out;
+  for (std::size_t k = 0; k < p.pools.size(); ++k)
+    if (scope_selects(scope, p.pools[k])) out.push_back(k);
+  return out;
+}
+
 void resolve(Policy& p, Diagnostics& diags) {
   const IdMap services = index_ids(p.services, "service", "services", diags);
   const IdMap pools = index_ids(p.pools, "pool", "pools", diags);
@@ -107,7 +114,13 @@ void resolve(Policy& p, Diagnostics& diags) {
   index_ids(p.exemptions, "exemption", "exemptions", diags);
   index_ids(p.phases, "phase", "phases", diags);
   check_phase_names(p.phases, diags);
+  index_ids(p.routers, "router", "routers", diags);
   const IdMap regions = regions_of(p.pools);
+  const auto scope_references = [&](const Scope& s, const std::string& ptr) {
+    if (s.services) references(*s.services, services, "service", ptr + "/services", diags);
+    if (s.regions) references(*s.regions, regions, "region", ptr + "/regions", diags);
+    if (s.pools) references(*s.pools, pools, "pool", ptr + "/pools", diags);
+  };
 
   for (std::size_t i = 0; i < p.pools.size(); ++i) {
     Pool& pool = p.pools[i];
@@ -128,14 +141,16 @@ void resolve(Policy& p, Diagnostics& diags) {
     Phase& phase = p.phases[i];
     const std::string ptr = pointer_append("/phases", i);
     const Scope& s = phase.scope;
-    if (s.services) references(*s.services, services, "service", ptr + "/scope/services", diags);
-    if (s.regions) references(*s.regions, regions, "region", ptr + "/scope/regions", diags);
-    if (s.pools) references(*s.pools, pools, "pool", ptr + "/scope/pools", diags);
-    for (std::size_t k = 0; k < p.pools.size(); ++k)
-      if (scope_selects(s, p.pools[k])) phase.pool_indexes.push_back(k);
+    scope_references(s, ptr + "/scope");
+    phase.pool_indexes = selected_pools(p, s);
     if (!phase.block_all)
       phase.destination_indexes =
           references(phase.block, destinations, "destination", ptr + "/block", diags);
+  }
+  for (std::size_t i = 0; i < p.routers.size(); ++i) {
+    Router& router = p.routers[i];
+    scope_references(router.scope, pointer_append(pointer_append("/routers", i), "scope"));
+    router.pool_indexes = selected_pools(p, router.scope);
   }
 }
 

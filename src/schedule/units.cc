@@ -17,6 +17,7 @@ std::string command(const UnitOptions& o, Quote executable, Quote word) {
   std::string out = executable(o.bin) + " activate " + word(o.policy);
   if (!o.state.empty()) out += " --state " + word(o.state);
   if (!o.metrics.empty()) out += " --metrics " + word(o.metrics);
+  if (!o.router.empty()) out += " --router " + word(o.router);
   return out;
 }
 

@@ -73,6 +73,19 @@ void scan(std::string_view s, Clean clean, Bad bad) {
 
 }  // namespace
 
+std::optional<std::size_t> find_invalid_utf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const Decoded d = decode(text, i);
+    if (d.length == 0) return i;
+    i += d.length;
+  }
+  return std::nullopt;
+}
+
 std::optional<Forbidden> find_forbidden(std::string_view text) {
   std::optional<Forbidden> found;
   scan(

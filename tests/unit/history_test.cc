@@ -23,7 +23,8 @@ HistoryEntry entry(const std::string& fp, const std::string& when, bool changed 
           "/etc/op25bc/policy.json",
           std::move(phases),
           changed,
-          std::nullopt};
+          std::nullopt,
+          ""};
 }
 
 const std::string A = "aaaaaaaaaaaaaaaa", B = "bbbbbbbbbbbbbbbb", C = "cccccccccccccccc";
@@ -106,12 +107,21 @@ TEST_CASE("the file store keeps policy copies by fingerprint and drops unreferen
   TempFolder t;
   apply::FileHistoryStore store(t.path.string());
   CHECK(store.load() == History{});  // nothing yet
-  apply::remember(store, entry(A, "t1"), "{\"a\": 1}", 2);
-  apply::remember(store, entry(B, "t2"), "{\"b\": 2}", 2);
-  CHECK(store.policy(A) == "{\"a\": 1}");
-  apply::remember(store, entry(C, "t3"), "{\"c\": 3}", 2);
+  apply::remember(store, entry(A, "t1"), "{\"a\": 1}", {}, 2);
+  apply::remember(store, entry(B, "t2"), "{\"b\": 2}", {{"b.txt", "192.0.2.0/24\n"}}, 2);
+  CHECK(store.policy(A)->policy == "{\"a\": 1}");
+  CHECK(store.policy(A)->prefix_files.empty());
+  // A policy's prefix files are kept with it, and go with it.
+  CHECK(store.policy(B)->prefix_files ==
+        std::map<std::string, std::string>{{"b.txt", "192.0.2.0/24\n"}});
+  CHECK(std::filesystem::exists(t.path / ("policy-" + B + ".prefix-files.json")));
+  apply::remember(store, entry(C, "t3"), "{\"c\": 3}", {}, 2);
   CHECK_FALSE(store.has_policy(A));  // trimmed away
   CHECK(store.has_policy(B));
+  CHECK(std::filesystem::exists(t.path / ("policy-" + B + ".prefix-files.json")));
+  apply::remember(store, entry(A, "t4"), "{\"a\": 1}", {}, 2);
+  CHECK_FALSE(store.has_policy(B));
+  CHECK_FALSE(std::filesystem::exists(t.path / ("policy-" + B + ".prefix-files.json")));
   CHECK(store.load().entries.size() == 2);
   CHECK_FALSE(store.policy("../index"));
   std::ofstream(t.path / "index.json") << "{ not json";

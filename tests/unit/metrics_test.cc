@@ -28,7 +28,7 @@ TEST_CASE("metrics: counters by phase id, set sizes, timestamps and the policy i
   s.sets = {{"smarthost4", 1}, {"phase_all_src4_0a000_17", 5}, {"phase_all_src4_0a800_17", 2}};
   in.status = s;
   in.history.entries.push_back(
-      {"2006-10-01T00:00:05Z", "", "0123456789abcdef", "activate", "", {}, true, 5});
+      {"2006-10-01T00:00:05Z", "", "0123456789abcdef", "activate", "", {}, true, 5, ""});
   in.policy = &policy;
   in.fingerprint = "0123456789abcdef";
   const std::string text = report::prometheus_text(in);

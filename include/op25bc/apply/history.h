@@ -7,11 +7,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <nlohmann/json_fwd.hpp>  // the declarations; the .cc has the whole library
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "op25bc/apply/state.h"
 
 namespace op25bc::apply {
 
@@ -24,6 +27,7 @@ struct HistoryEntry {
   std::vector<std::string> phases;              // ids of the phases active at `instant`
   bool changed = false;                         // the run committed a change
   std::optional<std::int64_t> late_by_seconds;  // activate: a boundary applied late by
+  std::string router;                           // --router of the run, "" for none
   friend bool operator==(const HistoryEntry&, const HistoryEntry&) = default;
 };
 
@@ -40,6 +44,14 @@ struct History {
 };
 
 inline constexpr std::size_t kDefaultKeep = 10;
+
+// A policy as the history keeps it: its bytes and the prefix files it read,
+// so a rollback applies exactly what was applied, whatever the files say now.
+struct PolicyCopy {
+  std::string policy;
+  std::map<std::string, std::string> prefix_files;  // path as the policy writes it -> bytes
+  friend bool operator==(const PolicyCopy&, const PolicyCopy&) = default;
+};
 
 // Adds `entry` when it says something new (the kernel changed, or another
 // policy or set of phases than the newest entry), keeping the newest `keep`.
@@ -66,14 +78,17 @@ class HistoryStore {
   virtual History load() = 0;               // empty when none; throws when unreadable
   virtual void save(const History& h) = 0;  // all or nothing; throws on failure
   virtual bool has_policy(const std::string& fingerprint) = 0;
-  virtual void keep_policy(const std::string& fingerprint, std::string_view bytes) = 0;
-  virtual std::optional<std::string> policy(const std::string& fingerprint) = 0;
+  virtual void keep_policy(const std::string& fingerprint, std::string_view bytes,
+                           const std::vector<NamedBytes>& prefix_files) = 0;
+  virtual std::optional<PolicyCopy> policy(const std::string& fingerprint) = 0;
   virtual std::string policy_path(const std::string& fingerprint) const = 0;
   virtual void forget_policies_except(const std::vector<std::string>& keep) = 0;
 };
 
 // A folder beside the state file: /var/lib/op25bc/TABLE.history/ holding
-// index.json and policy-FINGERPRINT.json, each written atomically.
+// index.json and policy-FINGERPRINT.json, and for a policy with prefix files
+// policy-FINGERPRINT.prefix-files.json ({path: contents}), each written
+// atomically.
 class FileHistoryStore final : public HistoryStore {
  public:
   explicit FileHistoryStore(std::string folder) : folder_(std::move(folder)) {}
@@ -83,8 +98,9 @@ class FileHistoryStore final : public HistoryStore {
   History load() override;
   void save(const History& h) override;
   bool has_policy(const std::string& fingerprint) override;
-  void keep_policy(const std::string& fingerprint, std::string_view bytes) override;
-  std::optional<std::string> policy(const std::string& fingerprint) override;
+  void keep_policy(const std::string& fingerprint, std::string_view bytes,
+                   const std::vector<NamedBytes>& prefix_files) override;
+  std::optional<PolicyCopy> policy(const std::string& fingerprint) override;
   std::string policy_path(const std::string& fingerprint) const override;
   void forget_policies_except(const std::vector<std::string>& keep) override;
   const std::string& folder() const { return folder_; }
@@ -96,6 +112,6 @@ class FileHistoryStore final : public HistoryStore {
 // Keeps the policy copy, adds the entry and drops copies nothing refers to
 // any more. Throws what the store throws.
 void remember(HistoryStore& store, HistoryEntry entry, std::string_view policy_bytes,
-              std::size_t keep);
+              const std::vector<NamedBytes>& prefix_files, std::size_t keep);
 
 }  // namespace op25bc::apply

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "op25bc/net/digest.h"
@@ -75,5 +76,12 @@ class FileStateStore final : public StateStore {
 
 // A stable 64-bit fingerprint (XXH3) as 16 hex digits.
 std::string fingerprint(std::string_view bytes);
+
+// A policy's fingerprint: its bytes and those of the prefix files it read
+// (path as the policy writes it, bytes), in the order read. Without files it
+// is fingerprint(policy), so a policy's fingerprint does not change with
+// this op25bc.
+using NamedBytes = std::pair<std::string, std::string_view>;
+std::string fingerprint(std::string_view policy, const std::vector<NamedBytes>& files);
 
 }  // namespace op25bc::apply

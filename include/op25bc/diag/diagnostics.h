@@ -11,10 +11,20 @@ namespace op25bc {
 
 enum class Severity { error, warning };
 
-// Another place in the policy a diagnostic concerns ("first defined here").
+// Where in the input something is: a JSON pointer into the policy, or a line
+// of another file the policy names (a pool's prefixes_file).
+struct Location {
+  std::string pointer;    // when `file` is empty
+  std::string file = {};  // as diagnostics name it ("pools/tokyo.txt")
+  std::size_t line = 0;
+};
+
+// Another place in the input a diagnostic concerns ("first defined here").
 struct Related {
   std::string pointer;
   std::string note;
+  std::string file = {};  // set: `line` of that file, not `pointer`
+  std::size_t line = 0;
 };
 
 struct Diagnostic {
@@ -25,6 +35,7 @@ struct Diagnostic {
   std::size_t line = 0;    // for syntax errors: 1-based position in the file
   std::size_t column = 0;  // (0 when the pointer says where)
   std::vector<Related> related = {};
+  std::string file = {};  // set: the diagnostic is about `line` of this other file
 };
 
 class Diagnostics {
@@ -32,8 +43,11 @@ class Diagnostics {
   void error(std::string pointer, std::string message, std::string hint = {});
   void warning(std::string pointer, std::string message, std::string hint = {});
   void syntax_error(std::size_t line, std::size_t column, std::string message);
+  // At a location that may be a line of a prefix file.
+  void report(Severity severity, Location where, std::string message, std::string hint = {});
   // Adds a related place to the diagnostic reported last.
   void note(std::string pointer, std::string note);
+  void note(Location where, std::string note);
 
   bool has_errors() const { return errors_ > 0; }
   std::size_t error_count() const { return errors_; }
@@ -46,7 +60,8 @@ class Diagnostics {
 };
 
 // "FILE: POINTER: error: message" ("FILE:LINE:COLUMN: error: ..." for syntax
-// errors, "FILE: error: ..." for the document itself), one
+// errors, "FILE: error: ..." for the document itself, "PREFIXFILE:LINE:
+// error: ..." for a line of a prefix file), one
 // "FILE: POINTER: note: ..." line per related place, and an indented "hint:"
 // line when present.
 std::string format_diagnostic(const Diagnostic& d, std::string_view file);

@@ -23,6 +23,7 @@ enum class Reason {
   port_not_blocked,         // allowed: the port is not an enforcement port
   smarthost,                // allowed: the destination is a smarthost
   not_in_pool,              // allowed: the source is in no subscriber pool
+  not_carried,              // allowed here: the selected router does not carry the pool
   exempt,                   // allowed: an active exemption covers the source
   no_phase,                 // allowed: no active phase selects the source's pool
   destination_not_covered,  // allowed: active phases select the pool, not this destination

@@ -11,10 +11,13 @@
 #include "op25bc/diag/diagnostics.h"
 #include "op25bc/io/file_bytes.h"
 #include "op25bc/policy/model.h"
+#include "op25bc/policy/prefix_file.h"
 
 namespace op25bc::policy {
 
-std::optional<Policy> load_text(std::string_view text, Diagnostics& diags);
+// Pools' prefix files are read through `files` (none: naming one is an error).
+std::optional<Policy> load_text(std::string_view text, Diagnostics& diags,
+                                PrefixFiles* files = nullptr);
 
 // The whole file; an unreadable file is reported as a document error.
 std::optional<io::FileBytes> read_file(const std::string& path, Diagnostics& diags);

@@ -59,12 +59,22 @@ struct Service {
   std::string name;
 };
 
+// The prefixes a pool's prefixes_file added: items[first..] of its list,
+// from these lines of the file.
+struct PrefixFileOrigin {
+  std::string path;     // as the policy writes it
+  std::string display;  // as diagnostics name it
+  std::size_t first = 0;
+  std::vector<std::uint32_t> lines;
+};
+
 struct Pool {
   std::string id;
   std::string service;
   std::string region;  // "" when not given
   std::string name;
-  PrefixList prefixes;
+  PrefixList prefixes;  // "prefixes", then the prefixes_file's
+  std::optional<PrefixFileOrigin> file;
   std::optional<std::size_t> service_index;  // resolved
 };
 
@@ -116,6 +126,14 @@ struct Phase {
   std::vector<std::size_t> destination_indexes;  // when !block_all
 };
 
+// A router of the fleet and the pools it carries: `--router ID` narrows the
+// source sets to those pools (see policy/router.h).
+struct Router {
+  std::string id;
+  Scope scope;
+  std::vector<std::size_t> pool_indexes;  // resolved: the pools the scope selects
+};
+
 struct Policy {
   int version = 0;
   std::string operator_name;
@@ -130,9 +148,13 @@ struct Policy {
   std::vector<Exemption> exemptions;
   Submission submission;
   std::vector<Phase> phases;
+  std::vector<Router> routers;
+  // The router the policy was narrowed to by select_router; unset: every pool.
+  std::optional<std::size_t> router;
 
   // Every PrefixList's items, read in one stream; copies of the policy share it.
   std::shared_ptr<const net::Prefixes> prefix_storage;
+  std::vector<std::shared_ptr<const net::Prefixes>> file_prefix_storage;  // pools' prefix files
   PoolIndex pool_index;  // built by the index pass, after resolve
 };
 

@@ -1,6 +1,7 @@
 // The resolve pass (after parse): ids and references. Reports duplicate ids
 // and dangling references, then resolves each phase's scope to pool indexes
-// and its block list to destination indexes.
+// and its block list to destination indexes, and each router's scope to the
+// pools it carries.
 #pragma once
 
 #include "op25bc/diag/diagnostics.h"
@@ -16,5 +17,8 @@ std::string nft_name(std::string_view id);
 
 // True when the scope selects the pool (given keys must all match).
 bool scope_selects(const Scope& scope, const Pool& pool);
+
+// The indexes of the pools the scope selects, in policy order.
+std::vector<std::size_t> selected_pools(const Policy& p, const Scope& scope);
 
 }  // namespace op25bc::policy

@@ -16,6 +16,7 @@ struct UnitOptions {
   std::string policy;                   // absolute path of the policy
   std::string state;                    // --state for activate, "" for its default
   std::string metrics;                  // --metrics for activate, "" for none
+  std::string router;                   // --router for activate, "" for none
   std::string safety_every = "*:0/15";  // systemd: a periodic safety run
 };
 

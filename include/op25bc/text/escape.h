@@ -24,6 +24,9 @@ struct Forbidden {
 };
 std::optional<Forbidden> find_forbidden(std::string_view text);
 
+// The offset of the first byte that is not UTF-8, if any.
+std::optional<std::size_t> find_invalid_utf8(std::string_view text);
+
 // "U+000A (line feed)" for messages.
 std::string describe(const Forbidden& f);
 

@@ -1,0 +1,137 @@
+#include <doctest/doctest.h>
+
+#include "op25bc/apply/state.h"
+#include "op25bc/compile.h"
+#include "op25bc/policy/load.h"
+#include "op25bc/policy/prefix_file.h"
+#include "support/policies.h"
+
+using namespace op25bc;
+using nlohmann::json;
+
+namespace {
+
+struct Loaded {
+  std::optional<policy::Policy> policy;
+  Diagnostics diags;
+};
+
+// minimal_policy with Tokyo's prefixes (or some of them) in a file.
+Loaded load_with(const json& doc, std::map<std::string, std::string> files) {
+  Loaded out;
+  policy::StoredPrefixFiles source(std::move(files), "kept");
+  out.policy = policy::load_text(doc.dump(), out.diags, &source);
+  return out;
+}
+
+json tokyo_from(const std::string& path, bool keep_inline = false) {
+  json doc = test::minimal_policy();
+  doc["pools"][0]["prefixes_file"] = path;
+  if (!keep_inline) doc["pools"][0].erase("prefixes");
+  return doc;
+}
+
+std::string formatted(const Diagnostics& diags) {
+  std::string out;
+  for (const auto& d : diags.entries()) out += format_diagnostic(d, "policy.json");
+  return out;
+}
+
+// Without Tokyo's prefixes its exemption would be an error too: left out here.
+json without_exemptions(json doc) {
+  doc.erase("exemptions");
+  return doc;
+}
+
+}  // namespace
+
+TEST_CASE("a prefix file: one prefix per line, comments, blanks and spaces") {
+  const auto c = policy::parse_prefix_file(
+      "# Tokyo, from NetBox\n198.18.0.0/21\n\n  2001:db8:1000::/48  # v6 \r\n\t198.18.8.0/24");
+  CHECK(c.bad.empty());
+  REQUIRE(c.prefixes.size() == 3);
+  CHECK(net::to_string(c.prefixes[1]) == "2001:db8:1000::/48");
+  CHECK(c.lines == std::vector<std::uint32_t>{2, 4, 5});
+  CHECK(policy::parse_prefix_file("").prefixes.empty());
+}
+
+TEST_CASE("a prefix file's bad lines are errors at file:line, with the pool's pointer") {
+  const Loaded l = load_with(tokyo_from("pools/tokyo.txt"),
+                             {{"pools/tokyo.txt",
+                               "198.18.0.0/20\n198.18.16.1/20\n198.18.32.0/20 tokyo-east\n"
+                               "# caf\xc3\xa9\n# \xff\n"}});
+  CHECK_FALSE(l.policy);
+  CHECK(formatted(l.diags) ==
+        "kept#pools/tokyo.txt:2: error: prefix \"198.18.16.1/20\" has host bits set\n"
+        "policy.json: /pools/0/prefixes_file: note: in the prefixes_file of pool \"tokyo\"\n"
+        "  hint: the network address is 198.18.16.0/20\n"
+        "kept#pools/tokyo.txt:3: error: expected one prefix, found \"198.18.32.0/20 tokyo-east\"\n"
+        "policy.json: /pools/0/prefixes_file: note: in the prefixes_file of pool \"tokyo\"\n"
+        "  hint: write one prefix per line; '#' starts a comment\n"
+        "kept#pools/tokyo.txt:5: error: byte 3 of the line is not UTF-8\n"
+        "policy.json: /pools/0/prefixes_file: note: in the prefixes_file of pool \"tokyo\"\n"
+        "  hint: a prefix file is UTF-8 (or ASCII) text\n");
+}
+
+TEST_CASE("a missing, absolute or empty prefix file is an error, never an empty pool") {
+  Loaded missing = load_with(without_exemptions(tokyo_from("pools/nowhere.txt")), {});
+  CHECK(formatted(missing.diags) ==
+        "policy.json: /pools/0/prefixes_file: error: cannot read prefixes_file "
+        "\"kept#pools/nowhere.txt\": the history kept no copy of it\n"
+        "  hint: the path is relative to the policy file's folder\n");
+  Loaded absolute = load_with(without_exemptions(tokyo_from("/etc/passwd")), {});
+  CHECK(test::describe(absolute.diags) ==
+        "/pools/0/prefixes_file: error: prefixes_file \"/etc/passwd\" is an absolute path\n");
+  Loaded empty =
+      load_with(without_exemptions(tokyo_from("t.txt")), {{"t.txt", "# nothing yet\n\n"}});
+  CHECK(test::describe(empty.diags) ==
+        "/pools/0/prefixes_file: error: prefixes_file \"kept#t.txt\" holds no prefixes\n");
+  json neither = without_exemptions(test::minimal_policy());
+  neither["pools"][0].erase("prefixes");
+  Diagnostics diags;
+  CHECK_FALSE(policy::load_text(neither.dump(), diags));
+  CHECK(test::describe(diags) ==
+        "/pools/0: error: pool has neither \"prefixes\" nor \"prefixes_file\"\n");
+  // Text given without its folder cannot name files.
+  Diagnostics no_source;
+  CHECK_FALSE(policy::load_text(without_exemptions(tokyo_from("t.txt")).dump(), no_source));
+  CHECK(test::describe(no_source) ==
+        "/pools/0/prefixes_file: error: prefix files cannot be read here\n");
+}
+
+TEST_CASE("a prefix file's prefixes follow the inline ones and mean the same") {
+  // Inline and from a file: the same ruleset as all inline.
+  const Loaded split = load_with(tokyo_from("v6.txt", true), {{"v6.txt", "2001:db8:2000::/40\n"}});
+  REQUIRE_MESSAGE(split.policy, test::describe(split.diags));
+  json inline_doc = test::minimal_policy();
+  inline_doc["pools"][0]["prefixes"].push_back("2001:db8:2000::/40");
+  Diagnostics diags;
+  const auto whole = test::load_json(inline_doc, diags);
+  REQUIRE(whole);
+  const Instant t = test::at(*whole, "2006-10-01");
+  CHECK(render(*split.policy, compile(*split.policy, t), t, OutputFormat::nft) ==
+        render(*whole, compile(*whole, t), t, OutputFormat::nft));
+  const auto& pool = split.policy->pools[0];
+  REQUIRE(pool.file);
+  CHECK(pool.file->first == 2);
+  CHECK(pool.prefixes.items.size() == 3);
+}
+
+TEST_CASE("check's diagnostics about a file's prefix point at its line") {
+  const Loaded l = load_with(tokyo_from("t.txt"), {{"t.txt", "198.18.0.0/20\n\n198.18.16.0/24\n"}});
+  CHECK(formatted(l.diags) ==
+        "policy.json: /pools/1/prefixes/0: error: 198.18.16.0/20 of pool \"osaka\" overlaps "
+        "198.18.16.0/24 of pool \"tokyo\"\n"
+        "kept#t.txt:3: note: the prefix it overlaps\n"
+        "  hint: an address must belong to one pool and one service\n");
+}
+
+TEST_CASE("the fingerprint covers the prefix files' contents and names") {
+  const std::string policy = "{}";
+  const auto a = apply::fingerprint(policy, {{"t.txt", "198.18.0.0/20\n"}});
+  CHECK(apply::fingerprint(policy, {}) == apply::fingerprint(policy));
+  CHECK(a != apply::fingerprint(policy));
+  CHECK(a != apply::fingerprint(policy, {{"t.txt", "198.18.0.0/21\n"}}));
+  CHECK(a != apply::fingerprint(policy, {{"u.txt", "198.18.0.0/20\n"}}));
+  CHECK(a == apply::fingerprint(policy, {{"t.txt", "198.18.0.0/20\n"}}));
+}
