@@ -11,4 +11,5 @@ apt-get install -y --no-install-recommends \
   nftables iproute2 util-linux systemd python3 python3-jsonschema python3-jsonpatch \
   python3-croniter \
   scdoc man-db bash-completion build-essential dpkg-dev debhelper lintian \
-  prometheus prometheus-node-exporter
+  prometheus prometheus-node-exporter \
+  ansible-core yamllint python3-pycodestyle

@@ -16,10 +16,15 @@ int run_status(const StatusArgs& args, Io io) {
     const auto status = apply::read_status(kernel, args.table, state, args.verify);
     if (!status) {
       io.err << "op25bc: there is no table inet " << args.table << "\n";
+      if (args.format == "json") io.out << json_text({{"table", args.table}, {"present", false}});
       return kExitFailure;
     }
-    io.out << (args.format == "json" ? json_text(apply::to_json(*status))
-                                     : apply::to_text(*status));
+    nlohmann::json j;
+    if (args.format == "json") {
+      j = apply::to_json(*status);
+      j["present"] = true;
+    }
+    io.out << (args.format == "json" ? json_text(j) : apply::to_text(*status));
     return kExitOk;
   } catch (const std::exception& e) {
     io.err << "op25bc: " << e.what() << "\n";
