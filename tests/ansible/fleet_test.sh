@@ -239,4 +239,24 @@ ok = ok and "matsudo-nationwide" in facts["bng-isdn"]["active_phases"]
 sys.exit(0 if ok else 1)
 PY
 
+# 8. An invalid policy: op25bc_apply fails with op25bc's diagnostics as data, nothing applied.
+"$python" - "$work/ctl/policy.json" "$work/bad.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+doc["pools"][2]["prefixes"][0] = "198.18.33.1/21"
+json.dump(doc, open(sys.argv[2], "w"))
+PY
+before=$(table_of bng-yokohama)
+OP25BC_RESULTS=$work/invalid.jsonl ansible -i "$work/inventory.yml" bng-yokohama -m op25bc.op25b.op25bc_apply \
+  -a "binary={{ op25bc_binary }} policy=$work/bad.json router=bng-yokohama state={{ op25bc_state }} lock={{ op25bc_lock }}" \
+  >"$work/invalid.out" 2>&1 || true
+check "an invalid policy fails op25bc_apply with the diagnostic's pointer and message" "$python" - "$work/invalid.jsonl" <<'PY'
+import json, sys
+r = json.loads(open(sys.argv[1]).readline())
+d = r["result"]["diagnostics"][0]
+sys.exit(0 if r["status"] == "failed" and d["pointer"] == "/pools/2/prefixes/0"
+         and d["message"] == 'prefix "198.18.33.1/21" has host bits set' else 1)
+PY
+check "an invalid policy leaves the router's ruleset as it was" test "$(table_of bng-yokohama)" = "$before"
+
 finish

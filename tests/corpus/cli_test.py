@@ -4,6 +4,7 @@ stderr for diagnostics, atomic output files, deterministic output."""
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -139,6 +140,42 @@ def main():
         expect(": /pools/0/prefixes/2: warning: IPv4-mapped IPv6 prefix \"::ffff:198.18.64.0/120\""
                in r.stderr and ": /smarthosts/0/addresses/2: warning: IPv4-mapped" in r.stderr,
                "IPv4-mapped IPv6 prefixes are warned about at their pointers", r.stderr)
+        # Prefix files beside the policy: read relative to it, named in
+        # diagnostics relative to the policy path as given, read from --base.
+        fleet = pathlib.Path(d) / "fleet"
+        (fleet / "pools").mkdir(parents=True)
+        pf = corpus.base_policy()
+        pf["pools"][0]["prefixes_file"] = "pools/p0.txt"
+        (fleet / "pools" / "p0.txt").write_text("# from the IPAM\n198.18.96.0/24\n198.18.97.1/24\n")
+        (fleet / "policy.json").write_text(json.dumps(pf))
+        r = subprocess.run([a.op25bc, "validate", "fleet/policy.json"], cwd=d, capture_output=True,
+                           text=True, timeout=60)
+        expect(r.returncode == 1 and r.stderr.startswith(
+            "fleet/pools/p0.txt:3: error: prefix \"198.18.97.1/24\" has host bits set\n"
+            "fleet/policy.json: /pools/0/prefixes_file: note: in the prefixes_file of pool "),
+            "a prefix file's bad line: FILE:LINE, then the pool's pointer", r.stderr)
+        r = status(["validate", str(fleet / "policy.json"), "--format", "json"], 1)
+        first = json.loads(r.stdout)["diagnostics"][0]
+        expect(first["file"] == str(fleet / "pools/p0.txt") and first["line"] == 3
+               and first["pointer"] is None
+               and first["related"][0]["pointer"] == "/pools/0/prefixes_file",
+               "validate --format json: the file, line and related pointer", r.stdout)
+        (fleet / "pools" / "p0.txt").write_text("198.18.96.0/24\n")
+        status(["validate", str(fleet / "policy.json")], 0)
+        copy = pathlib.Path(d) / "elsewhere.json"
+        copy.write_text(json.dumps(pf))
+        status(["validate", str(copy)], 1, stderr_has="cannot read prefixes_file")
+        status(["validate", str(copy), "--base", str(fleet)], 0)
+        r = status(["apply", str(copy), "--format", "json", "--state", str(pathlib.Path(d) / "s"),
+                    "--lock", str(pathlib.Path(d) / "l")], 1)
+        expect(json.loads(r.stdout)["ok"] is False
+               and "cannot read prefixes_file" in json.loads(r.stdout)["diagnostics"][0]["message"],
+               "apply --format json: an invalid policy's diagnostics on stdout", r.stdout)
+        status(["compile", netlaputa, "--router", "bng-nowhere"], 1,
+               stderr_has="op25bc: --router: unknown router \"bng-nowhere\"; the policy's routers: "
+                          "bng-tokyo-1, bng-tokyo-2")
+        shutil.rmtree(fleet)
+        copy.unlink()
         expect(sorted(p.name for p in pathlib.Path(d).iterdir()) ==
                ["deep.json", "mapped.json", "r.nft", "units"],
                "no temporary files left behind", str(list(pathlib.Path(d).iterdir())))

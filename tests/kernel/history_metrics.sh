@@ -3,6 +3,8 @@
 #  1. apply A, apply B, rollback: the kernel lists exactly what `nft -f` of
 #     A's compile lists; activate keeps the pinned A, apply of B is refused,
 #     --release returns activate to the file (B); --keep bounds the history.
+#  1b. a policy with a prefix file and --router: rollback restores the
+#     file's applied prefixes for the same router.
 #  2. activate --metrics writes a textfile that `promtool check metrics`
 #     accepts; a real prometheus-node-exporter on 127.0.0.1 (inside the
 #     router's namespace) serves it on /metrics, and the blocked-packet counter
@@ -83,6 +85,36 @@ copies = sorted(p.name for p in (w / "r.history").glob("policy-*.json"))
 wanted = sorted({f"policy-{e['fingerprint']}.json" for e in h["entries"]})
 sys.exit(0 if len(h["entries"]) == 2 and h["pinned"] is None and copies == wanted else 1)
 PY
+
+# 1b. A policy with a prefix file and a router: the history keeps the file's
+# bytes, so after the file is edited and applied, rollback restores the
+# prefixes that were applied, for the same router.
+mkdir -p "$work/pf/pools"
+"$python" - "$root/examples/netlaputa.json" "$work/pf" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+pool = p["pools"][0]
+open(sys.argv[2] + "/pools/tokyo.txt", "w").write("\n".join(pool.pop("prefixes")) + "\n")
+pool["prefixes_file"] = "pools/tokyo.txt"
+json.dump(p, open(sys.argv[2] + "/policy.json", "w"), indent=1)
+PY
+"$op25bc" compile "$work/pf/policy.json" --at $at --router bng-tokyo-1 > "$work/pf-a.nft"
+in_netns "nft -f '$work/pf-a.nft' && nft list table inet op25b" > "$work/pf-a.expected"
+in_netns "
+  run() { '$op25bc' \"\$@\" --state '$work/pf.state' --lock '$work/lock'; }
+  run apply '$work/pf/policy.json' --at $at --router bng-tokyo-1 > /dev/null
+  echo 198.18.200.0/24 >> '$work/pf/pools/tokyo.txt'
+  run apply '$work/pf/policy.json' --at $at --router bng-tokyo-1 > /dev/null
+  nft list table inet op25b > '$work/pf-after-edit'
+  echo 198.18.201.0/24 >> '$work/pf/pools/tokyo.txt'
+  run rollback --at $at > /dev/null
+  nft list table inet op25b > '$work/pf-after-rollback'
+"
+check "a prefix-file edit is applied" grep -q "198.18.200.0/24" "$work/pf-after-edit"
+check "rollback restores the prefix file's applied bytes, for the same router" \
+  cmp -s "$work/pf-after-rollback" "$work/pf-a.expected"
+check "the history kept the prefix file beside the policy copy" \
+  test "$(ls "$work"/pf.history/policy-*.prefix-files.json | wc -l)" -eq 2
 
 # 2. Metrics through node_exporter, with real blocked connections.
 topology_up "op25bc-$$"
