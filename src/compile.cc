@@ -5,6 +5,7 @@
 #include "op25bc/eval/effective.h"
 #include "op25bc/ir/build.h"
 #include "op25bc/ir/shard.h"
+#include "op25bc/policy/router.h"
 #include "op25bc/timeline/timeline.h"
 
 namespace op25bc {
@@ -30,9 +31,8 @@ std::string render(const policy::Policy& policy, const ir::Ruleset& ruleset, Ins
       "op25bc " OP25BC_VERSION ": outbound port 25 blocking" +
           (policy.operator_name.empty() ? std::string{} : " for " + policy.operator_name),
       "ruleset in effect at " + format_time(at, policy.zone) + " (" + policy.timezone + ")"};
-  if (policy.router)
-    header.push_back("router \"" + policy.routers[*policy.router].id +
-                     "\": source sets hold only the pools it carries");
+  if (const policy::Router* router = policy::selected_router(policy))
+    header.push_back("router \"" + router->id + "\": source sets hold only the pools it carries");
   header.push_back("replaces table inet " + policy.table + " atomically and touches nothing else");
   return backend::render_nft_text(ruleset, header);
 }

@@ -175,8 +175,8 @@ namespace {
 
 constexpr std::string_view kFilesSuffix = ".prefix-files.json";
 
-std::string files_path(const std::string& policy_path) {
-  return policy_path.substr(0, policy_path.size() - 5) + std::string{kFilesSuffix};
+std::string files_path(const std::string& folder, const std::string& fingerprint) {
+  return folder + "/policy-" + fingerprint + std::string{kFilesSuffix};
 }
 
 }  // namespace
@@ -191,7 +191,7 @@ void FileHistoryStore::keep_policy(const std::string& fingerprint, std::string_v
     nlohmann::json files = nlohmann::json::object();
     for (const auto& [path, content] : prefix_files) files[path] = content;
     const auto e = io::write_atomically(
-        files_path(policy_path(fingerprint)),
+        files_path(folder_, fingerprint),
         files.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict), 0600);
     if (!e.empty()) throw std::runtime_error(e);
   }
@@ -205,7 +205,7 @@ std::optional<PolicyCopy> FileHistoryStore::policy(const std::string& fingerprin
   PolicyCopy copy;
   copy.policy = read_whole(policy_path(fingerprint), error);
   if (error != 0) return std::nullopt;
-  const std::string files = read_whole(files_path(policy_path(fingerprint)), error);
+  const std::string files = read_whole(files_path(folder_, fingerprint), error);
   if (error == ENOENT) return copy;
   if (error != 0) return std::nullopt;
   const auto j = nlohmann::json::parse(files, nullptr, false);

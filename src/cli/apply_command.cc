@@ -8,6 +8,7 @@
 #include "op25bc/apply/history.h"
 #include "op25bc/compile.h"
 #include "op25bc/kernel/throwaway.h"
+#include "op25bc/policy/router.h"
 #include "support.h"
 
 namespace op25bc::cli {
@@ -83,7 +84,8 @@ int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io
     nlohmann::json j = apply::to_json(out.transaction);
     j["ok"] = true;
     j["committed"] = !check_only && !out.in_sync;
-    j["router"] = p.router ? nlohmann::json(p.routers[*p.router].id) : nlohmann::json(nullptr);
+    const policy::Router* router = policy::selected_router(p);
+    j["router"] = router ? nlohmann::json(router->id) : nlohmann::json(nullptr);
     j["fingerprint"] = loaded.fingerprint;
     j["drift_repaired"] = out.drift_repaired;
     j["elements_read_back"] = out.elements_read_back;

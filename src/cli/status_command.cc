@@ -19,12 +19,13 @@ int run_status(const StatusArgs& args, Io io) {
       if (args.format == "json") io.out << json_text({{"table", args.table}, {"present", false}});
       return kExitFailure;
     }
-    nlohmann::json j;
     if (args.format == "json") {
-      j = apply::to_json(*status);
+      nlohmann::json j = apply::to_json(*status);
       j["present"] = true;
+      io.out << json_text(j);
+    } else {
+      io.out << apply::to_text(*status);
     }
-    io.out << (args.format == "json" ? json_text(j) : apply::to_text(*status));
     return kExitOk;
   } catch (const std::exception& e) {
     io.err << "op25bc: " << e.what() << "\n";

@@ -45,10 +45,9 @@ Loaded load(const std::string& path, Io io, const std::string& router, const std
   Diagnostics diags;
   Loaded loaded;
   if (auto text = policy::read_file(path, diags)) {
-    policy::FolderPrefixFiles files(path, base);
-    loaded.policy = policy::load_text(*text, diags, &files);
+    loaded.prefix_files = std::make_unique<policy::FolderPrefixFiles>(path, base);
+    loaded.policy = policy::load_text(*text, diags, loaded.prefix_files.get());
     loaded.text = std::move(*text);
-    loaded.prefix_files = files.take();
     // XXH3: 20 MB in a few ms.
     loaded.fingerprint = apply::fingerprint(loaded.text, loaded.named_prefix_files());
   }
@@ -57,16 +56,14 @@ Loaded load(const std::string& path, Io io, const std::string& router, const std
   return loaded;
 }
 
-Loaded load_copy(const apply::PolicyCopy& copy, const std::string& name, Io io,
+Loaded load_copy(apply::PolicyCopy copy, const std::string& name, Io io,
                  const std::string& router) {
   Diagnostics diags;
   Loaded loaded;
   loaded.text = io::FileBytes::copy_of(copy.policy);
-  policy::StoredPrefixFiles files(copy.prefix_files, name);
-  loaded.policy = policy::load_text(loaded.text, diags, &files);
-  // Only the files the policy reads, in the order it reads them, as load().
-  for (const std::string& path : files.read_order())
-    loaded.prefix_files.emplace_back(path, io::FileBytes::copy_of(copy.prefix_files.at(path)));
+  loaded.prefix_files =
+      std::make_unique<policy::StoredPrefixFiles>(std::move(copy.prefix_files), name);
+  loaded.policy = policy::load_text(loaded.text, diags, loaded.prefix_files.get());
   loaded.fingerprint = apply::fingerprint(loaded.text, loaded.named_prefix_files());
   report(diags, name, loaded, io);
   narrow(loaded, router, io);
@@ -74,30 +71,27 @@ Loaded load_copy(const apply::PolicyCopy& copy, const std::string& name, Io io,
 }
 
 std::vector<apply::NamedBytes> Loaded::named_prefix_files() const {
-  std::vector<apply::NamedBytes> out;
-  for (const auto& [path, bytes] : prefix_files) out.emplace_back(path, bytes.view());
-  return out;
+  return prefix_files ? prefix_files->files_read() : std::vector<apply::NamedBytes>{};
 }
 
 nlohmann::json diagnostics_json(const std::vector<Diagnostic>& diagnostics,
                                 const std::string& policy_path) {
   nlohmann::json out = nlohmann::json::array();
-  const auto place = [&](nlohmann::json& j, const std::string& pointer, const std::string& file,
-                         std::size_t line) {
-    j["file"] = file.empty() ? policy_path : file;
-    j["pointer"] = file.empty() ? nlohmann::json(pointer) : nlohmann::json(nullptr);
-    j["line"] = line == 0 ? nlohmann::json(nullptr) : nlohmann::json(line);
+  const auto place = [&](nlohmann::json& j, const Location& w) {
+    j["file"] = w.file.empty() ? policy_path : w.file;
+    j["pointer"] = w.file.empty() ? nlohmann::json(w.pointer) : nlohmann::json(nullptr);
+    j["line"] = w.line == 0 ? nlohmann::json(nullptr) : nlohmann::json(w.line);
   };
   for (const Diagnostic& d : diagnostics) {
     nlohmann::json j{{"severity", d.severity == Severity::error ? "error" : "warning"},
                      {"message", d.message}};
-    place(j, d.pointer, d.file, d.line);
+    place(j, {d.pointer, d.file, d.line});
     if (d.column != 0) j["column"] = d.column;
     j["hint"] = d.hint.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.hint);
     j["related"] = nlohmann::json::array();
     for (const Related& r : d.related) {
       nlohmann::json rel{{"note", r.note}};
-      place(rel, r.pointer, r.file, r.line);
+      place(rel, r.where);
       j["related"].push_back(std::move(rel));
     }
     out.push_back(std::move(j));

@@ -2,7 +2,7 @@
 // --at argument, and all-or-nothing output files.
 #pragma once
 
-#include <deque>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -12,6 +12,7 @@
 #include "op25bc/diag/diagnostics.h"
 #include "op25bc/io/file_bytes.h"
 #include "op25bc/policy/model.h"
+#include "op25bc/policy/prefix_file.h"
 
 namespace op25bc::cli {
 
@@ -21,8 +22,8 @@ struct Loaded {
   std::string fingerprint;  // of the policy file's bytes and its prefix files'
   std::string first_error;  // when invalid: the first error, for a one-line log
   io::FileBytes text;       // the policy as read (moved, not copied), for the history's copy
-  std::deque<std::pair<std::string, io::FileBytes>> prefix_files;  // path as written, bytes
-  std::vector<Diagnostic> diagnostics;                             // every one, for --format json
+  std::unique_ptr<policy::PrefixFiles> prefix_files;  // what the policy's prefix files hold
+  std::vector<Diagnostic> diagnostics;                // every one, for --format json
 
   // The prefix files as the fingerprint and the history take them.
   std::vector<apply::NamedBytes> named_prefix_files() const;
@@ -34,7 +35,7 @@ struct Loaded {
 Loaded load(const std::string& path, Io io, const std::string& router = {},
             const std::string& base = {});
 // The same for a policy the history kept, its diagnostics naming it `name`.
-Loaded load_copy(const apply::PolicyCopy& copy, const std::string& name, Io io,
+Loaded load_copy(apply::PolicyCopy copy, const std::string& name, Io io,
                  const std::string& router = {});
 
 // Diagnostics as JSON: [{severity, pointer, file, line, message, hint, related}].

@@ -29,14 +29,12 @@ void Diagnostics::report(Severity severity, Location where, std::string message,
   if (severity == Severity::error) ++errors_;
 }
 
-void Diagnostics::note(std::string pointer, std::string note) {
-  if (!entries_.empty()) entries_.back().related.push_back({std::move(pointer), std::move(note)});
+void Diagnostics::note(std::string pointer, std::string text) {
+  note(Location{std::move(pointer)}, std::move(text));
 }
 
-void Diagnostics::note(Location where, std::string note) {
-  if (!entries_.empty())
-    entries_.back().related.push_back(
-        {std::move(where.pointer), std::move(note), std::move(where.file), where.line});
+void Diagnostics::note(Location where, std::string text) {
+  if (!entries_.empty()) entries_.back().related.push_back({std::move(where), std::move(text)});
 }
 
 std::string format_diagnostic(const Diagnostic& d, std::string_view file) {
@@ -54,10 +52,11 @@ std::string format_diagnostic(const Diagnostic& d, std::string_view file) {
   out += text::printable(d.message);
   out += '\n';
   for (const Related& r : d.related) {
-    if (!r.file.empty())
-      out += text::printable(r.file) + ':' + std::to_string(r.line);
+    const Location& w = r.where;
+    if (!w.file.empty())
+      out += text::printable(w.file) + ':' + std::to_string(w.line);
     else
-      out += text::printable(file) + (r.pointer.empty() ? "" : ": " + text::printable(r.pointer));
+      out += text::printable(file) + (w.pointer.empty() ? "" : ": " + text::printable(w.pointer));
     out += ": note: " + text::printable(r.note) + '\n';
   }
   if (!d.hint.empty()) {

@@ -184,7 +184,7 @@ std::string summary(const Policy& p, const Query& q, const Explanation& e) {
       return "the source is not in any dynamic subscriber pool";
     case Reason::not_carried: {
       const auto others = policy::routers_carrying(p, e.pool->pool);
-      return "router " + quote(p.routers[*p.router].id) +
+      return "router " + quote(policy::selected_router(p)->id) +
              " does not carry this pool, so its ruleset does not block it; " +
              (others.empty() ? std::string{"no router carries it"}
                              : "carried by router" + std::string{others.size() == 1 ? " " : "s "} +
@@ -222,6 +222,7 @@ std::string summary(const Policy& p, const Query& q, const Explanation& e) {
 
 std::string to_text(const Policy& p, const Query& q, const Explanation& e) {
   std::string out;
+  const policy::Router* router = policy::selected_router(p);
   // Every line's text is written printable: no policy text can start a line.
   const auto line = [&](std::string_view label, const std::string& text) {
     out.append(label).append(": ").append(text::printable(text)).append("\n");
@@ -230,7 +231,7 @@ std::string to_text(const Policy& p, const Query& q, const Explanation& e) {
   line("connection", net::to_string(q.source) + " -> " + net::to_string(q.destination) +
                          " tcp port " + std::to_string(q.port) + " at " +
                          format_time(q.at, p.zone) +
-                         (p.router ? " through router " + quote(p.routers[*p.router].id) : ""));
+                         (router ? " through router " + quote(router->id) : ""));
   line("source", e.pool ? pool_label(p, *e.pool) : std::string{"not in any pool"});
   if (!e.destinations.empty()) {
     line("destination groups",
@@ -247,6 +248,7 @@ std::string to_text(const Policy& p, const Query& q, const Explanation& e) {
 }
 
 nlohmann::json to_json(const Policy& p, const Query& q, const Explanation& e) {
+  const policy::Router* router = policy::selected_router(p);
   using nlohmann::json;
   json source{{"address", net::to_string(q.source)}};
   if (e.pool) {
@@ -264,7 +266,7 @@ nlohmann::json to_json(const Policy& p, const Query& q, const Explanation& e) {
            {"reason", reason_name(e.reason)},
            {"summary", summary(p, q, e)},
            {"port", q.port},
-           {"router", p.router ? json(p.routers[*p.router].id) : json(nullptr)},
+           {"router", router ? json(router->id) : json(nullptr)},
            {"at", format_time(q.at, p.zone)},
            {"source", source},
            {"destination", destination},

@@ -299,7 +299,7 @@ class Parser {
     if (content.prefixes.empty() && content.bad.empty() && p.prefixes.items.empty())
       r_.diags().error(here, "prefixes_file " + quote(display) + " holds no prefixes",
                        "a pool needs at least one prefix");
-    PrefixFileOrigin origin{path, display, p.prefixes.items.size(), std::move(content.lines)};
+    PrefixFileOrigin origin{display, p.prefixes.items.size(), std::move(content.lines)};
     auto storage = std::make_shared<net::Prefixes>();
     if (p.prefixes.items.empty()) {
       *storage = std::move(content.prefixes);

@@ -80,6 +80,12 @@ std::optional<std::string_view> FolderPrefixFiles::read(const std::string& path,
   return read_.back().second.view();
 }
 
+std::vector<std::pair<std::string, std::string_view>> FolderPrefixFiles::files_read() const {
+  std::vector<std::pair<std::string, std::string_view>> out;
+  for (const auto& [path, bytes] : read_) out.emplace_back(path, bytes.view());
+  return out;
+}
+
 std::optional<std::string_view> StoredPrefixFiles::read(const std::string& path,
                                                         std::string& error) {
   const auto it = files_.find(path);
@@ -93,6 +99,12 @@ std::optional<std::string_view> StoredPrefixFiles::read(const std::string& path,
 
 std::string StoredPrefixFiles::display_name(const std::string& path) const {
   return name_ + "#" + path;
+}
+
+std::vector<std::pair<std::string, std::string_view>> StoredPrefixFiles::files_read() const {
+  std::vector<std::pair<std::string, std::string_view>> out;
+  for (const std::string& path : read_) out.emplace_back(path, files_.at(path));
+  return out;
 }
 
 }  // namespace op25bc::policy

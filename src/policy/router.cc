@@ -41,8 +41,13 @@ bool select_router(Policy& p, std::string_view id, std::string& error) {
   return true;
 }
 
+const Router* selected_router(const Policy& p) {
+  return p.router ? &p.routers[*p.router] : nullptr;
+}
+
 bool carries(const Policy& p, std::size_t pool) {
-  return !p.router || holds(p.routers[*p.router].pool_indexes, pool);
+  const Router* r = selected_router(p);
+  return r == nullptr || holds(r->pool_indexes, pool);
 }
 
 std::vector<std::string> routers_carrying(const Policy& p, std::size_t pool) {

@@ -55,7 +55,7 @@ std::string describe(const Diagnostics& diags) {
   for (const auto& d : diags.entries()) {
     out += d.pointer + (d.severity == Severity::error ? ": error: " : ": warning: ") + d.message +
            "\n";
-    for (const auto& r : d.related) out += r.pointer + ": note: " + r.note + "\n";
+    for (const auto& r : d.related) out += r.where.pointer + ": note: " + r.note + "\n";
   }
   return out;
 }

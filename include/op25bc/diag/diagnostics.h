@@ -21,10 +21,8 @@ struct Location {
 
 // Another place in the input a diagnostic concerns ("first defined here").
 struct Related {
-  std::string pointer;
+  Location where;
   std::string note;
-  std::string file = {};  // set: `line` of that file, not `pointer`
-  std::size_t line = 0;
 };
 
 struct Diagnostic {

@@ -62,7 +62,6 @@ struct Service {
 // The prefixes a pool's prefixes_file added: items[first..] of its list,
 // from these lines of the file.
 struct PrefixFileOrigin {
-  std::string path;     // as the policy writes it
   std::string display;  // as diagnostics name it
   std::size_t first = 0;
   std::vector<std::uint32_t> lines;

@@ -39,10 +39,12 @@ class PrefixFiles {
   virtual std::optional<std::string_view> read(const std::string& path, std::string& error) = 0;
   // How diagnostics name the file.
   virtual std::string display_name(const std::string& path) const = 0;
+  // What read() gave, each file once, in the order first read: (path as the
+  // policy writes it, bytes), for the fingerprint and the history's copy.
+  virtual std::vector<std::pair<std::string, std::string_view>> files_read() const = 0;
 };
 
-// Files beside the policy file; keeps every file it read, in the order read,
-// for the fingerprint and the history's copy.
+// Files beside the policy file, each read once and kept.
 class FolderPrefixFiles final : public PrefixFiles {
  public:
   // `policy_path` as the user gave it: display names are relative to it too.
@@ -50,8 +52,7 @@ class FolderPrefixFiles final : public PrefixFiles {
   explicit FolderPrefixFiles(const std::string& policy_path, const std::string& base = {});
   std::optional<std::string_view> read(const std::string& path, std::string& error) override;
   std::string display_name(const std::string& path) const override;
-
-  std::deque<std::pair<std::string, io::FileBytes>> take() { return std::move(read_); }
+  std::vector<std::pair<std::string, std::string_view>> files_read() const override;
 
  private:
   std::string folder_;                                      // "" for the working folder
@@ -65,8 +66,7 @@ class StoredPrefixFiles final : public PrefixFiles {
       : files_(std::move(files)), name_(std::move(name)) {}
   std::optional<std::string_view> read(const std::string& path, std::string& error) override;
   std::string display_name(const std::string& path) const override;
-  // The paths read, each once, in the order first read.
-  const std::vector<std::string>& read_order() const { return read_; }
+  std::vector<std::pair<std::string, std::string_view>> files_read() const override;
 
  private:
   std::map<std::string, std::string> files_;

@@ -16,6 +16,9 @@ namespace op25bc::policy {
 // False, with `error` naming the known routers, when `id` is not one.
 bool select_router(Policy& p, std::string_view id, std::string& error);
 
+// The router select_router narrowed the policy to, or nullptr.
+const Router* selected_router(const Policy& p);
+
 // Whether the selected router carries pool `pool` (true when none is selected).
 bool carries(const Policy& p, std::size_t pool);
 
