@@ -1,11 +1,14 @@
-// The instant parser (--at and policy dates) and prefix/address parsing, fed
-// the same bytes. What parses must print and parse back to the same value.
+// The instant parser (--at and policy dates), prefix/address parsing and the
+// prefix-file reader, fed the same bytes. What parses must print and parse
+// back to the same value; every prefix and bad line of a file has its line.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "fuzz.h"
 #include "op25bc/net/prefix.h"
+#include "op25bc/policy/prefix_file.h"
 #include "op25bc/time/instant.h"
 
 using namespace op25bc;
@@ -43,6 +46,20 @@ void check_prefix(std::string_view text) {
   }
 }
 
+void check_prefix_file(std::string_view text) {
+  const policy::PrefixFileContent c = policy::parse_prefix_file(text);
+  const std::size_t lines =
+      static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+  FUZZ_REQUIRE(c.prefixes.size() == c.lines.size());
+  FUZZ_REQUIRE(c.prefixes.size() + c.bad.size() <= lines);
+  for (std::size_t i = 0; i < c.lines.size(); ++i) {
+    FUZZ_REQUIRE(c.lines[i] >= 1 && c.lines[i] <= lines);
+    FUZZ_REQUIRE(i == 0 || c.lines[i] > c.lines[i - 1]);
+    FUZZ_REQUIRE(net::parse_prefix(net::to_string(c.prefixes[i])).prefix == c.prefixes[i]);
+  }
+  for (const auto& bad : c.bad) FUZZ_REQUIRE(bad.line >= 1 && bad.line <= lines);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -55,5 +72,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   (void)find_zone(text);
   check_prefix(text);
+  check_prefix_file(text);
   return 0;
 }
