@@ -4,14 +4,14 @@
 _op25bc_options() {
   case $1 in
     validate) echo "--strict --base --format" ;;
-    compile) echo "--router --at --format -o --output --kernel-timed" ;;
+    compile) echo "--router --at --format -o --output --kernel-timed --backend" ;;
     explain) echo "--router --src --dst --port --at --format" ;;
     timeline) echo "--router --at --warn-days --format" ;;
-    apply) echo "--router --at --verify --state --lock --lock-wait --format --kernel-timed --dry-run --adopt --keep" ;;
-    diff) echo "--router --at --verify --state --lock --lock-wait --format --kernel-timed" ;;
-    activate) echo "--router --at --state --lock --lock-wait --allow-rollback --kernel-timed --warn-days --no-syslog --keep --metrics" ;;
-    schedule) echo "--router --emit --bin --state --metrics -o --output" ;;
-    status) echo "--table --state --verify --format" ;;
+    apply) echo "--router --at --verify --state --lock --lock-wait --format --kernel-timed --backend --dry-run --adopt --keep" ;;
+    diff) echo "--router --at --verify --state --lock --lock-wait --format --kernel-timed --backend" ;;
+    activate) echo "--router --at --state --lock --lock-wait --allow-rollback --kernel-timed --warn-days --no-syslog --keep --metrics --backend" ;;
+    schedule) echo "--router --emit --bin --state --metrics -o --output --backend" ;;
+    status) echo "--table --state --verify --format --backend" ;;
     history) echo "--table --state --format" ;;
     rollback) echo "--table --state --to --at --dry-run --release --lock --lock-wait --keep" ;;
     metrics) echo "--table --state -o --output --warn-days" ;;
@@ -42,6 +42,7 @@ _op25bc() {
       fi
       return ;;
     --emit) COMPREPLY=($(compgen -W "cron systemd" -- "$cur")); return ;;
+    --backend) COMPREPLY=($(compgen -W "nftables iptables" -- "$cur")); return ;;
     --at) COMPREPLY=($(compgen -W "now" -- "$cur")); return ;;
     --state | --lock | --metrics | --bin | -o | --output) _filedir; return ;;
     --base) _filedir -d; return ;;

@@ -8,7 +8,7 @@ apt-get install -y --no-install-recommends \
   libcli11-dev nlohmann-json3-dev libsimdjson-dev doctest-dev libhowardhinnant-date-dev tzdata \
   libnftnl-dev libmnl-dev libxxhash-dev libjemalloc-dev \
   clang-16 libclang-rt-16-dev libfuzzer-16-dev llvm-16 \
-  nftables iproute2 util-linux systemd python3 python3-jsonschema python3-jsonpatch \
+  nftables iptables ipset iproute2 util-linux systemd python3 python3-jsonschema python3-jsonpatch \
   python3-croniter \
   scdoc man-db bash-completion build-essential dpkg-dev debhelper lintian \
   prometheus prometheus-node-exporter \

@@ -10,7 +10,9 @@
 
 namespace op25bc {
 
-ir::Ruleset compile(const policy::Policy& policy, Instant at, bool kernel_timed) {
+namespace {
+
+ir::Ruleset build_unsharded(const policy::Policy& policy, Instant at, bool kernel_timed) {
   const eval::EffectiveState state = eval::evaluate(policy, at);
   std::optional<ir::Boundary> next;
   if (kernel_timed)
@@ -19,9 +21,20 @@ ir::Ruleset compile(const policy::Policy& policy, Instant at, bool kernel_timed)
         next = ir::Boundary{e.at, e.after};
         break;
       }
-  ir::Ruleset ruleset = ir::build(policy, state, next);
+  return ir::build(policy, state, next);
+}
+
+}  // namespace
+
+ir::Ruleset compile(const policy::Policy& policy, Instant at, bool kernel_timed) {
+  ir::Ruleset ruleset = build_unsharded(policy, at, kernel_timed);
   ir::shard(ruleset, policy.enforcement.max_set_intervals);
   return ruleset;
+}
+
+backend::xt::Ruleset compile_iptables(const policy::Policy& policy, Instant at, bool kernel_timed,
+                                      std::uint64_t generation, Diagnostics& diags) {
+  return backend::xt::lower(build_unsharded(policy, at, kernel_timed), generation, diags);
 }
 
 std::string render(const policy::Policy& policy, const ir::Ruleset& ruleset, Instant at,

@@ -13,6 +13,7 @@
 #include "op25bc/text/escape.h"
 #include "op25bc/text/join.h"
 #include "support.h"
+#include "xt_access.h"
 
 namespace op25bc::cli {
 
@@ -40,6 +41,30 @@ void write_metrics(const ActivateArgs& args, const std::string& table, const std
     log_line(LOG_WARNING, "op25bc activate: metrics not written: " + error, args.syslog, io);
 }
 
+// The iptables backend's run, its outcome told as the nft one's is.
+std::optional<apply::ReconcileOutcome> reconcile_iptables(const policy::Policy& p, Instant at,
+                                                          const apply::ReconcileOptions& options,
+                                                          const ActivateArgs& args, Io io) {
+  Diagnostics diags;
+  const auto desired = compile_iptables(p, at, args.kernel_timed, 1, diags);
+  if (!report_backend(diags, args.policy, io)) return std::nullopt;
+  XtRequest request;
+  request.lock = args.lock;
+  request.lock_wait = args.lock_wait;
+  request.state = args.state;
+  request.fingerprint = options.fingerprint;
+  request.applied_at = options.applied_at;
+  request.active_phases = options.active_phases;
+  const auto out = xt_reconcile(p, desired, request, io);
+  if (!out) return std::nullopt;
+  apply::ReconcileOutcome outcome;
+  outcome.ok = true;
+  outcome.in_sync = out->plan.in_sync();
+  outcome.drift_repaired = out->plan.drift;
+  outcome.summary = apply::xt::summary(out->plan);
+  return outcome;
+}
+
 }  // namespace
 
 int run_activate(const ActivateArgs& args, Io io) {
@@ -50,18 +75,21 @@ int run_activate(const ActivateArgs& args, Io io) {
              args.syslog, io);
     return kExitFailure;
   }
-  const std::string state = state_path(args.state, file.policy->table);
+  const bool iptables = args.backend == "iptables";
+  const std::string state = iptables ? xt_state_path(args.state, file.policy->table)
+                                     : state_path(args.state, file.policy->table);
   const auto failed = [&](const std::string& why) {
     log_line(LOG_ERR, "op25bc activate " + args.policy + ": " + why, args.syslog, io);
     write_metrics(args, file.policy->table, state, nullptr, nullptr,
                   {io.clock.now(), false, std::nullopt}, io);
     return kExitFailure;
   };
-  const auto session = open_session({args.lock, args.lock_wait, state}, io);
-  if (!session) return failed("failed, nothing changed");
+  // The iptables backend takes the lock for its run itself (xt_reconcile).
+  const auto session = iptables ? nullptr : open_session({args.lock, args.lock_wait, state}, io);
+  if (!iptables && !session) return failed("failed, nothing changed");
 
   // A rollback's pin wins over the file, and says so every run.
-  apply::FileHistoryStore history(history_folder(args.state, file.policy->table));
+  apply::FileHistoryStore history(apply::FileHistoryStore::folder_for(state));
   std::optional<apply::Pin> pin;
   try {
     pin = history.load().pin;
@@ -90,7 +118,7 @@ int run_activate(const ActivateArgs& args, Io io) {
   schedule::ActivationInput in;
   in.now = *now;
   in.fingerprint = loaded.fingerprint;
-  in.record = apply::FileStateStore(state).load();
+  in.record = iptables ? xt_schedule_record(state) : apply::FileStateStore(state).load();
   in.allow_rollback = args.allow_rollback;
   in.warn_expiry = std::chrono::hours(static_cast<long>(args.warn_days * 24));
   const auto events = timeline::build(p);
@@ -103,8 +131,10 @@ int run_activate(const ActivateArgs& args, Io io) {
   options.applied_at = format_time(plan.apply_at, p.zone);
   options.active_phases = active_phase_ids(p, plan.apply_at);
   // args.state, not the path made of it: the default folder is made when empty.
-  const auto out = reconcile_kernel(*session, p, compile(p, plan.apply_at, args.kernel_timed),
-                                    options, args.state, io);
+  const auto out = iptables
+                       ? reconcile_iptables(p, plan.apply_at, options, args, io)
+                       : reconcile_kernel(*session, p, compile(p, plan.apply_at, args.kernel_timed),
+                                          options, args.state, io);
   if (!out) return failed("failed, nothing changed");
   std::optional<std::int64_t> late;
   if (plan.late_by) late = plan.late_by->count();
@@ -117,14 +147,16 @@ int run_activate(const ActivateArgs& args, Io io) {
   if (plan.apply_at != *now) line += " (keeping the state of " + options.applied_at + ")";
   const std::string phases = text::join(options.active_phases);
   line += phases.empty() ? ": no phase active; " : ": phases " + phases + " active; ";
-  line += out->in_sync ? std::string{"no change"} : apply::summary(out->transaction);
+  line += out->in_sync            ? std::string{"no change"}
+          : !out->summary.empty() ? out->summary
+                                  : apply::summary(out->transaction);
   if (out->drift_repaired) line += "; " + drift_text(p.table);
   if (plan.late_by)
     line += "; the boundary of " + format_time(*plan.boundary, p.zone) + " was applied late by " +
             schedule::duration_text(*plan.late_by);
   line += plan.next ? "; next change " + format_time(plan.next->at, p.zone) : "; no further change";
   log_line(plan.late_by ? LOG_WARNING : LOG_INFO, line, args.syslog, io);
-  write_metrics(args, p.table, state, &session->kernel, &loaded,
+  write_metrics(args, p.table, state, session ? &session->kernel : nullptr, &loaded,
                 {io.clock.now(), true, plan.late_by}, io);
   return kExitOk;
 }

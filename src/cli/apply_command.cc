@@ -50,6 +50,7 @@ int run_apply(const ApplyArgs& args, Io io) {
 }
 
 int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io io) {
+  if (args.backend == "iptables") return apply_iptables(loaded, args, role, io);
   const auto start = std::chrono::steady_clock::now();
   const policy::Policy& p = *loaded.policy;
   const auto at = parse_at(args.at, p, io);

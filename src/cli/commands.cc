@@ -24,6 +24,43 @@ std::optional<net::Address> address_arg(const std::string& option, const std::st
   return a;
 }
 
+// compile --backend iptables: a shell script that loads the ruleset with the
+// restore tools (stdout), or their three inputs in a folder (-o DIR).
+int write_iptables(const policy::Policy& p, Instant at, const CompileArgs& args, Io io) {
+  Diagnostics diags;
+  const auto r = compile_iptables(p, at, args.kernel_timed, 1, diags);
+  if (!report_backend(diags, args.policy, io)) return kExitFailure;
+  const std::string ipset = backend::xt::render_ipset(r);
+  const std::string v4 = backend::xt::render_restore(r, net::Family::v4);
+  const std::string v6 = backend::xt::render_restore(r, net::Family::v6);
+  if (!args.output.empty() && args.output != "-") {
+    if (const std::string error = io::make_folder(args.output, 0755); !error.empty()) {
+      io.err << "op25bc: " << error << "\n";
+      return kExitFailure;
+    }
+    const bool ok = write_output(args.output + "/ipset.restore", ipset, io) &&
+                    write_output(args.output + "/iptables.restore", v4, io) &&
+                    write_output(args.output + "/ip6tables.restore", v6, io);
+    return ok ? kExitOk : kExitFailure;
+  }
+  std::string script =
+      "#!/bin/sh\n"
+      "# " +
+      text::comment_line("op25bc " OP25BC_VERSION ": outbound port 25 blocking" +
+                         (p.operator_name.empty() ? std::string{} : " for " + p.operator_name)) +
+      "\n# ruleset in effect at " + format_time(at, p.zone) + " (" + p.timezone +
+      "), for iptables-legacy and ipset.\n"
+      "# Loads into a router that has none of op25bc's chains and sets yet (op25bc apply\n"
+      "# --backend iptables also updates them); touches no other chain or set.\n"
+      "set -e\n";
+  // Quoted here-document delimiters: the shell expands nothing inside, and no
+  // line of a restore input can equal one (each starts with a command word).
+  script += "ipset restore <<'OP25BC_IPSET'\n" + ipset + "OP25BC_IPSET\n";
+  script += "iptables-legacy-restore -w --noflush <<'OP25BC_IPV4'\n" + v4 + "OP25BC_IPV4\n";
+  script += "ip6tables-legacy-restore -w --noflush <<'OP25BC_IPV6'\n" + v6 + "OP25BC_IPV6\n";
+  return write_output(args.output, script, io) ? kExitOk : kExitFailure;
+}
+
 }  // namespace
 
 int run_validate(const ValidateArgs& args, Io io) {
@@ -58,6 +95,7 @@ int run_compile(const CompileArgs& args, Io io) {
   if (!loaded.policy) return kExitFailure;
   const auto at = parse_at(args.at, *loaded.policy, io);
   if (!at) return kExitUsage;
+  if (args.backend == "iptables") return write_iptables(*loaded.policy, *at, args, io);
   const auto format = args.format == "json" ? OutputFormat::json : OutputFormat::nft;
   const ir::Ruleset ruleset = compile(*loaded.policy, *at, args.kernel_timed);
   return write_output(args.output, render(*loaded.policy, ruleset, *at, format), io) ? kExitOk
@@ -116,6 +154,7 @@ int run_schedule(const ScheduleArgs& args, Io io) {
   options.state = absolute(args.state);
   options.metrics = absolute(args.metrics);
   options.router = args.router;
+  options.iptables = args.backend == "iptables";
   // Quoting keeps spaces, quotes, '%' and '$' inert; nothing can keep a line
   // break inside one crontab or unit line.
   for (const auto& [option, path] :

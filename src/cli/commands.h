@@ -38,8 +38,9 @@ struct CompileArgs {
   std::string router;  // --router: narrow to that router's pools
   std::optional<std::string> at;
   std::string format = "nft";
-  std::string output;  // "" or "-": stdout
+  std::string output;  // "" or "-": stdout; with --backend iptables, a folder
   bool kernel_timed = false;
+  std::string backend = "nftables";  // or "iptables"
 };
 
 struct ExplainArgs {
@@ -75,6 +76,7 @@ struct ApplyArgs {
   double lock_wait = 10;  // seconds
   std::string format = "text";
   std::size_t keep = 10;  // history entries kept
+  std::string backend = "nftables";  // or "iptables"
 };
 
 struct ActivateArgs {
@@ -90,6 +92,7 @@ struct ActivateArgs {
   bool syslog = true;
   std::size_t keep = 10;
   std::string metrics;  // a node_exporter textfile to write after the run
+  std::string backend = "nftables";  // or "iptables"
 };
 
 struct HistoryArgs {
@@ -125,6 +128,7 @@ struct ScheduleArgs {
   std::string state;                          // passed through to activate, when given
   std::string metrics;                        // passed through to activate, when given
   std::string output;
+  std::string backend = "nftables";           // passed through to activate when not the default
 };
 
 struct StatusArgs {
@@ -132,6 +136,7 @@ struct StatusArgs {
   std::string state;
   bool verify = false;
   std::string format = "text";
+  std::string backend = "nftables";  // or "iptables"
 };
 
 // apply's path from a loaded policy to the kernel, shared with rollback
@@ -139,6 +144,9 @@ struct StatusArgs {
 struct Loaded;
 enum class ApplyRole { apply, rollback };
 int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io io);
+// The same on the iptables backend (xt_commands.cc).
+int apply_iptables(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io io);
+int run_status_iptables(const StatusArgs& args, Io io);
 
 int run_validate(const ValidateArgs& args, Io io);
 int run_compile(const CompileArgs& args, Io io);

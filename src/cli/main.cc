@@ -49,6 +49,13 @@ void add_at(CLI::App& cmd, std::optional<std::string>& at) {
                  "an RFC 3339 timestamp, or now (default)");
 }
 
+void add_backend(CLI::App& cmd, std::string& backend) {
+  cmd.add_option("--backend", backend,
+                 "nftables (default), or iptables: iptables-legacy and ipset, for routers "
+                 "without nftables")
+      ->check(CLI::IsMember({"nftables", "iptables"}));
+}
+
 void add_keep(CLI::App& cmd, std::size_t& keep) {
   cmd.add_option("--keep", keep, "policies kept in the history for rollback")
       ->check(CLI::Range(1, 1000))
@@ -79,8 +86,11 @@ int main(int argc, char** argv) {
   add_at(*c, compile.at);
   c->add_option("--format", compile.format, "nft (an nft -f script) or json (nft -j -f)")
       ->check(CLI::IsMember({"nft", "json"}));
-  c->add_option("-o,--output", compile.output, "write to FILE (atomically) instead of stdout");
+  c->add_option("-o,--output", compile.output,
+                "write to FILE (atomically) instead of stdout; with --backend iptables, a "
+                "folder for ipset.restore, iptables.restore and ip6tables.restore");
   c->add_flag("--kernel-timed", compile.kernel_timed, kKernelTimedHelp);
+  add_backend(*c, compile.backend);
 
   ExplainArgs explain;
   auto* e = app.add_subcommand("explain", "say whether a connection is blocked, and why");
@@ -127,10 +137,13 @@ int main(int argc, char** argv) {
     cmd->add_option("--format", args->format, "text or json")
         ->check(CLI::IsMember({"text", "json"}));
     cmd->add_flag("--kernel-timed", args->kernel_timed, kKernelTimedHelp);
+    add_backend(*cmd, args->backend);
   }
   a->add_flag("--dry-run", apply.dry_run,
               "show the changes and have the kernel validate them without committing");
-  a->add_flag("--adopt", apply.adopt, "replace a same-named table that op25bc did not create");
+  a->add_flag("--adopt", apply.adopt,
+              "take over a same-named table (nftables) or chains (iptables) that op25bc did not "
+              "create");
   add_keep(*a, apply.keep);
 
   ActivateArgs activate;
@@ -148,6 +161,7 @@ int main(int argc, char** argv) {
   ac->add_flag("--allow-rollback", activate.allow_rollback,
                "follow the clock back across a boundary already applied");
   ac->add_flag("--kernel-timed", activate.kernel_timed, kKernelTimedHelp);
+  add_backend(*ac, activate.backend);
   ac->add_option("--warn-days", activate.warn_days, "warn about exemptions expiring this soon")
       ->check(bounded(3650))
       ->capture_default_str();
@@ -169,12 +183,14 @@ int main(int argc, char** argv) {
                  "have activate write Prometheus metrics to FILE after every run");
   sc->add_option("-o,--output", schedule.output,
                  "cron: a file; systemd: a folder for op25bc.service and op25bc.timer");
+  add_backend(*sc, schedule.backend);
 
   StatusArgs status;
   auto* s = app.add_subcommand("status", "show what op25bc's table holds");
   s->add_option("--table", status.table, "table name")->capture_default_str();
   s->add_option("--state", status.state, "state file (default /var/lib/op25bc/TABLE.state)");
   s->add_flag("--verify", status.verify, "count set elements by reading them from the kernel");
+  add_backend(*s, status.backend);
   s->add_option("--format", status.format, "text or json")->check(CLI::IsMember({"text", "json"}));
 
   HistoryArgs history;

@@ -10,6 +10,7 @@
 namespace op25bc::cli {
 
 int run_status(const StatusArgs& args, Io io) {
+  if (args.backend == "iptables") return run_status_iptables(args, io);
   try {
     kernel::NetlinkKernel kernel;
     apply::FileStateStore state(state_path(args.state, args.table));

@@ -41,6 +41,14 @@ void narrow(Loaded& loaded, const std::string& router, Io io) {
 
 }  // namespace
 
+bool report_backend(const Diagnostics& diags, const std::string& policy_path, Io io) {
+  for (const Diagnostic& d : diags.entries()) io.err << format_diagnostic(d, policy_path);
+  if (diags.has_errors())
+    io.err << policy_path << ": " << diags.error_count()
+           << " error(s) for this backend; nothing was written or applied\n";
+  return !diags.has_errors();
+}
+
 Loaded load(const std::string& path, Io io, const std::string& router, const std::string& base) {
   Diagnostics diags;
   Loaded loaded;

@@ -38,6 +38,10 @@ Loaded load(const std::string& path, Io io, const std::string& router = {},
 Loaded load_copy(apply::PolicyCopy copy, const std::string& name, Io io,
                  const std::string& router = {});
 
+// Reports what a backend found it cannot express (policy pointers into
+// `policy_path`); true when there is no error.
+bool report_backend(const Diagnostics& diags, const std::string& policy_path, Io io);
+
 // Diagnostics as JSON: [{severity, pointer, file, line, message, hint, related}].
 nlohmann::json diagnostics_json(const std::vector<Diagnostic>& diagnostics,
                                 const std::string& policy_path);

@@ -18,7 +18,7 @@ constexpr int kNoNamespace = 3;  // the child's exit status when unshare was ref
 
 }  // namespace
 
-ThrowawayResult commit_in_throwaway_netns(const ir::Ruleset& ruleset) {
+ThrowawayResult in_throwaway_netns(const std::function<std::string()>& work) {
   int fds[2];
   if (::pipe(fds) != 0) return {true, std::string{"pipe: "} + std::strerror(errno)};
   const pid_t pid = ::fork();
@@ -32,10 +32,7 @@ ThrowawayResult commit_in_throwaway_netns(const ir::Ruleset& ruleset) {
       status = kNoNamespace;
     } else {
       try {
-        NetlinkKernel kernel;
-        const apply::CommitResult r =
-            kernel.commit(apply::create(ruleset), kernel.generation(), false);
-        if (!r.ok) error = r.error.empty() ? "rejected" : r.error;
+        error = work();
       } catch (const std::exception& e) {
         error = e.what();
       }
@@ -59,6 +56,14 @@ ThrowawayResult commit_in_throwaway_netns(const ir::Ruleset& ruleset) {
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {true, {}};
   if (WIFEXITED(status) && WEXITSTATUS(status) == kNoNamespace) return {false, message};
   return {true, message.empty() ? "the throwaway namespace check failed" : message};
+}
+
+ThrowawayResult commit_in_throwaway_netns(const ir::Ruleset& ruleset) {
+  return in_throwaway_netns([&] {
+    NetlinkKernel kernel;
+    const apply::CommitResult r = kernel.commit(apply::create(ruleset), kernel.generation(), false);
+    return r.ok ? std::string{} : r.error.empty() ? std::string{"rejected"} : r.error;
+  });
 }
 
 }  // namespace op25bc::kernel

@@ -143,6 +143,20 @@ void append_interval(std::string& out, Family family, const Interval& iv) {
   append_address(out, family, iv.last);
 }
 
+void append_prefixes(Prefixes& out, Family family, const Interval& iv) {
+  const int bits = address_bits(family);
+  Word first = iv.first;
+  while (true) {
+    // The largest block that starts at `first` (its alignment) and ends by iv.last.
+    int host_bits = first == 0 ? bits : count_trailing_zero_bits(first);
+    while (host_bits > 0 && (first | host_mask(family, bits - host_bits)) > iv.last) --host_bits;
+    const Word last = first | host_mask(family, bits - host_bits);
+    out.push_back({first, family, static_cast<std::uint8_t>(bits - host_bits)});
+    if (last >= iv.last) return;
+    first = last + 1;
+  }
+}
+
 std::string to_string(Family family, const Interval& iv) {
   std::string out;
   append_interval(out, family, iv);

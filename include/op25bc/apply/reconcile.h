@@ -36,6 +36,8 @@ struct ReconcileOutcome {
   // When !ok: a batch was sent and whether the kernel applied it is unknown
   // (acks lost or never came). Otherwise a failed run changed nothing.
   bool outcome_unknown = false;
+  // Another backend's account of what it did (the transaction stays empty).
+  std::string summary = {};
 };
 
 // True when the record describes the kernel as it is now: written after a

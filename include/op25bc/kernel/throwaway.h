@@ -3,6 +3,7 @@
 // there, and the namespace vanishes with the child process that made it.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "op25bc/ir/ruleset.h"
@@ -14,5 +15,9 @@ struct ThrowawayResult {
   std::string error;  // "" when the ruleset committed cleanly (or did not run)
 };
 ThrowawayResult commit_in_throwaway_netns(const ir::Ruleset& ruleset);
+
+// Runs `work` in a child process inside a new network namespace; its return
+// value is the error ("" for success).
+ThrowawayResult in_throwaway_netns(const std::function<std::string()>& work);
 
 }  // namespace op25bc::kernel

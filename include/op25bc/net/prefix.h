@@ -85,4 +85,8 @@ std::optional<int> exact_prefix_length(Family family, const Interval& iv);
 void append_interval(std::string& out, Family family, const Interval& iv);
 std::string to_string(Family family, const Interval& iv);
 
+// The fewest aligned prefixes that cover `iv` exactly, in address order (what
+// a set type that holds only prefixes, such as ipset's hash:net, must be given).
+void append_prefixes(Prefixes& out, Family family, const Interval& iv);
+
 }  // namespace op25bc::net

@@ -17,6 +17,7 @@ struct UnitOptions {
   std::string state;                    // --state for activate, "" for its default
   std::string metrics;                  // --metrics for activate, "" for none
   std::string router;                   // --router for activate, "" for none
+  bool iptables = false;                // --backend iptables for activate
   std::string safety_every = "*:0/15";  // systemd: a periodic safety run
 };
 
@@ -38,5 +39,9 @@ std::string on_calendar(Instant t, const policy::Policy& p);
 // The [Service] lines that confine op25bc.service to what activate needs; the
 // units the package ships carry the same block.
 std::string_view service_sandbox();
+
+// What the iptables backend needs beyond it: iptables-legacy talks to the
+// kernel through an IPv4/IPv6 raw socket and takes the xtables lock in /run.
+std::string_view iptables_sandbox();
 
 }  // namespace op25bc::schedule

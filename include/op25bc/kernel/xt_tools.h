@@ -1,0 +1,42 @@
+// The iptables backend's way to the kernel: the standard tools, run as child
+// processes with their input on stdin and their output read back, never the
+// human-oriented listings. iptables-legacy-restore always takes the xtables
+// lock (-w); ipset restores with -exist.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "op25bc/apply/xt_kernel.h"
+#include "op25bc/backend/iptables.h"
+#include "op25bc/kernel/throwaway.h"
+
+namespace op25bc::kernel {
+
+// Runs `argv` (found in PATH) with `input` on stdin; stdout and stderr read back.
+apply::xt::ToolResult run_tool(const std::vector<std::string>& argv, const std::string& input);
+
+class ToolsKernel final : public apply::xt::XtKernel {
+ public:
+  apply::xt::ToolResult save(net::Family family) override;
+  apply::xt::ToolResult list_sets() override;
+  apply::xt::ToolResult save_set(const std::string& name) override;
+  apply::xt::ToolResult ipset_restore(const std::string& script) override;
+  apply::xt::ToolResult restore(net::Family family, const std::string& input, bool test) override;
+};
+
+// Whether this process may change netfilter (CAP_NET_ADMIN in effect).
+bool has_net_admin();
+
+// The tools the backend runs that PATH lacks ("" when all are there).
+std::string missing_tools();
+
+// Set when this host's `iptables` is iptables-nft: op25bc drives the legacy
+// tools, and the nftables backend is the native one there.
+bool iptables_is_nft();
+
+// Loads the whole ruleset with the tools in a private, throwaway network
+// namespace, as `compile --backend iptables` prints it.
+ThrowawayResult load_in_throwaway_netns(const backend::xt::Ruleset& ruleset);
+
+}  // namespace op25bc::kernel

@@ -1,0 +1,152 @@
+#include "xt_access.h"
+
+#include <chrono>
+#include <ostream>
+
+#include "kernel_access.h"
+#include "op25bc/apply/lock.h"
+#include "op25bc/kernel/xt_tools.h"
+
+namespace op25bc::cli {
+
+namespace {
+
+constexpr const char* kStateFolder = "/var/lib/op25bc";
+
+// Tools and capability, before any file is touched; a warning on an
+// iptables-nft host. false after saying why.
+bool preflight(Io io) {
+  if (const std::string missing = kernel::missing_tools(); !missing.empty()) {
+    io.err << "op25bc: the iptables backend needs " << missing
+           << ", not found in PATH; install the iptables and ipset packages\n";
+    return false;
+  }
+  if (!kernel::has_net_admin()) {
+    io.err << "op25bc: the iptables backend needs root or CAP_NET_ADMIN\n";
+    return false;
+  }
+  if (kernel::iptables_is_nft())
+    io.err << "op25bc: warning: this host's iptables is iptables-nft; --backend iptables drives "
+              "iptables-legacy, whose rules iptables-nft does not show. The nftables backend is "
+              "the native one here\n";
+  return true;
+}
+
+apply::xt::ReadSet set_reader(apply::xt::XtKernel& kernel) {
+  return [&kernel](const std::string& name, net::Family family,
+                   std::string& error) -> std::optional<net::Prefixes> {
+    const apply::xt::ToolResult saved = kernel.save_set(name);
+    if (!saved.ok()) {
+      error = saved.error;
+      return std::nullopt;
+    }
+    return apply::xt::parse_ipset_members(saved.output, family, error);
+  };
+}
+
+void dry_run_checks(const apply::xt::Plan& plan, const apply::xt::KernelView& view,
+                    apply::xt::XtKernel& kernel, const backend::xt::Ruleset& desired,
+                    XtOutcome& out) {
+  out.checks = apply::xt::test_restores(plan, view, kernel, out.checks_ok);
+  const kernel::ThrowawayResult trial = kernel::load_in_throwaway_netns(desired);
+  if (!trial.ran) {
+    out.checks.push_back(
+        "the load of the complete ruleset in a throwaway network namespace was "
+        "skipped (" +
+        trial.error + "; it needs CAP_SYS_ADMIN)");
+  } else if (!trial.error.empty()) {
+    out.checks_ok = false;
+    out.checks.push_back("loading the complete ruleset in a throwaway network namespace failed: " +
+                         trial.error);
+  } else {
+    out.checks.push_back(
+        "the complete ruleset loaded cleanly with ipset restore and "
+        "iptables-legacy-restore in a throwaway network namespace");
+  }
+  out.checks.push_back(
+      "not verified: behaviour of traffic, and changes others may make before "
+      "a real apply");
+}
+
+}  // namespace
+
+std::string xt_state_path(const std::string& given, const std::string& table) {
+  return given.empty() ? std::string{kStateFolder} + "/" + table + ".iptables.state" : given;
+}
+
+std::optional<XtOutcome> xt_reconcile(const policy::Policy& p, const backend::xt::Ruleset& desired,
+                                      const XtRequest& request, Io io) {
+  if (!preflight(io)) return std::nullopt;
+  try {
+    apply::LockFile lock(request.lock,
+                         std::chrono::milliseconds(static_cast<long>(request.lock_wait * 1000)));
+    if (!lock.held()) {
+      io.err << "op25bc: " << lock.error() << "\n";
+      return std::nullopt;
+    }
+    make_state_folder(request.state);
+    apply::xt::FileRecordStore store(xt_state_path(request.state, p.table));
+    const std::optional<apply::xt::Record> record = store.load();
+    if (store.unusable())
+      io.err << "op25bc: note: the state record " << store.path()
+             << " is unusable; op25bc owns no chain or set until --adopt, and reads every set "
+                "back\n";
+    kernel::ToolsKernel kernel;
+    std::string error;
+    const auto view = apply::xt::read_view(kernel, error);
+    if (!view) {
+      io.err << "op25bc: " << error << "\n";
+      return std::nullopt;
+    }
+    const apply::xt::PlanOptions options{request.adopt, request.verify};
+    auto plan = apply::xt::plan(desired, *view, record, options, set_reader(kernel), error);
+    if (!plan) {
+      io.err << "op25bc: " << error << "\n";
+      return std::nullopt;
+    }
+    if (!plan->conflicts.empty()) {
+      for (const std::string& c : plan->conflicts) io.err << "op25bc: " << c << "\n";
+      io.err << "op25bc: refusing to change what op25bc did not create; nothing was changed\n"
+                "  hint: --adopt takes these chains over (their rules are replaced)\n";
+      return std::nullopt;
+    }
+    XtOutcome out{std::move(*plan), false, {}, true};
+    if (request.check_only) {
+      if (request.dry_run && !out.plan.in_sync())
+        dry_run_checks(out.plan, *view, kernel, desired, out);
+      return out;
+    }
+    if (out.plan.in_sync()) return out;
+    apply::xt::Record base = record.value_or(apply::xt::Record{});
+    base.policy_fingerprint = request.fingerprint;
+    base.applied_at = request.applied_at;
+    base.active_phases = request.active_phases;
+    const apply::xt::RunOutcome run = apply::xt::run(out.plan, kernel, store, std::move(base));
+    if (!run.ok) {
+      io.err << "op25bc: " << run.error
+             << (run.partial ? "; part of the change reached the kernel (each step is old or "
+                               "new, never between); the next run converges\n"
+                             : "; the ruleset is unchanged\n");
+      return std::nullopt;
+    }
+    out.committed = true;
+    return out;
+  } catch (const std::exception& e) {
+    io.err << "op25bc: " << e.what() << "\n";
+    return std::nullopt;
+  }
+}
+
+std::optional<apply::StateRecord> xt_schedule_record(const std::string& state_file) {
+  apply::xt::FileRecordStore store(state_file);
+  const auto record = store.load();
+  if (!record || record->pending) return std::nullopt;
+  apply::StateRecord r;
+  r.table = record->table;
+  r.policy_fingerprint = record->policy_fingerprint;
+  r.applied_at = record->applied_at;
+  r.active_phases = record->active_phases;
+  return r;
+}
+
+}  // namespace op25bc::cli
