@@ -76,8 +76,10 @@ class Planner {
     for (net::Family f : {net::Family::v4, net::Family::v6}) decide_family(f);
     name_fresh_sets();
     for (net::Family f : {net::Family::v4, net::Family::v6})
-      if (switching_[index(f)])
+      if (switching_[index(f)]) {
         (f == net::Family::v4 ? out_.restore_v4 : out_.restore_v6) = restore_text(f);
+        (f == net::Family::v4 ? out_.undo_v4 : out_.undo_v6) = undo_text(f);
+      }
     find_destroy();
     return std::move(out_);
   }
@@ -262,14 +264,14 @@ class Planner {
     rename_.clear();
   }
 
-  // One restore for the family: op25bc's chains as the target has them.
-  std::string restore_text(net::Family f) const {
+  // The target's chains the restore must declare (which flushes them): all
+  // but the phase chains that already hold their one rule (their counters).
+  std::vector<const bx::Chain*> declared(net::Family f) const {
     const KernelTable& k = view_.of(f);
-    const bx::FamilyRules& rules = out_.target.of(f);
     const std::string check = bx::check_chain(table());
     const std::string block = bx::block_chain(table());
-    std::vector<const bx::Chain*> declared;
-    for (const bx::Chain& c : rules.chains) {
+    std::vector<const bx::Chain*> out;
+    for (const bx::Chain& c : out_.target.of(f).chains) {
       bool keep =
           c.name != check && c.name != block && k.has_chain(c.name) && owns_chain(f, c.name);
       if (keep) {
@@ -277,26 +279,70 @@ class Planner {
         keep = held.size() == c.rules.size();
         for (std::size_t r = 0; keep && r < held.size(); ++r) keep = held[r]->tokens == c.rules[r];
       }
-      if (!keep) declared.push_back(&c);  // declaring a chain flushes it
+      if (!keep) out.push_back(&c);
     }
-    std::string out = "# op25bc " OP25BC_VERSION ": table " + table() + ", generation " +
-                      std::to_string(out_.target.generation) + ", " +
-                      std::string{net::family_name(f)} + "\n*filter\n";
-    for (const bx::Chain* c : declared) out += ":" + c->name + " - [0:0]\n";
-    for (const bx::Chain* c : declared)
-      for (const bx::Tokens& rule : c->rules) out += bx::rule_line(c->name, rule) + "\n";
+    return out;
+  }
+
+  // op25bc's chains in the kernel that the target no longer has.
+  std::vector<std::string> removed(net::Family f) const {
     std::set<std::string> wanted;
-    for (const bx::Chain& c : rules.chains) wanted.insert(c.name);
+    for (const bx::Chain& c : out_.target.of(f).chains) wanted.insert(c.name);
+    std::vector<std::string> out;
     for (const std::string& chain : owned_chains_[index(f)])
-      if (!wanted.contains(chain) && k.has_chain(chain))
-        out += "-F " + chain + "\n-X " + chain + "\n";
+      if (!wanted.contains(chain) && view_.of(f).has_chain(chain)) out.push_back(chain);
+    return out;
+  }
+
+  bool jumps_to_check(const KernelRule& r) const {
+    return r.tokens.size() >= 2 && r.tokens[r.tokens.size() - 2] == "-j" &&
+           r.tokens.back() == bx::check_chain(table());
+  }
+
+  std::string header(net::Family f, const char* what) const {
+    return "# op25bc " OP25BC_VERSION ": table " + table() + ", generation " +
+           std::to_string(out_.target.generation) + ", " + std::string{net::family_name(f)} + what +
+           "\n*filter\n";
+  }
+
+  // One restore for the family: op25bc's chains as the target has them.
+  std::string restore_text(net::Family f) const {
+    const auto chains = declared(f);
+    std::string out = header(f, "");
+    for (const bx::Chain* c : chains) out += ":" + c->name + " - [0:0]\n";
+    for (const bx::Chain* c : chains)
+      for (const bx::Tokens& rule : c->rules) out += bx::rule_line(c->name, rule) + "\n";
+    for (const std::string& chain : removed(f)) out += "-F " + chain + "\n-X " + chain + "\n";
     if (!forward_in_place(f)) {
-      for (const KernelRule* r : k.rules_of("FORWARD"))
-        if (r->tokens.size() >= 2 && r->tokens[r->tokens.size() - 2] == "-j" &&
-            r->tokens.back() == check)
-          out += "-D FORWARD " + bx::render_tokens(r->tokens) + "\n";
-      out += "-I FORWARD 1 " + bx::render_tokens(rules.forward_jump) + "\n";
+      for (const KernelRule* r : view_.of(f).rules_of("FORWARD"))
+        if (jumps_to_check(*r)) out += "-D FORWARD " + bx::render_tokens(r->tokens) + "\n";
+      out += "-I FORWARD 1 " + bx::render_tokens(out_.target.of(f).forward_jump) + "\n";
     }
+    return out + "COMMIT\n";
+  }
+
+  // The restore that takes the family back to what the kernel held, should
+  // the other family's restore fail after this one's succeeded.
+  std::string undo_text(net::Family f) const {
+    const KernelTable& k = view_.of(f);
+    std::vector<std::string> again, created;  // chains to refill as they were; to remove
+    for (const bx::Chain* c : declared(f))
+      (k.has_chain(c->name) ? again : created).push_back(c->name);
+    for (const std::string& chain : removed(f)) again.push_back(chain);
+    std::string out = header(f, ", undo");
+    for (const std::string& chain : again) out += ":" + chain + " - [0:0]\n";
+    for (const std::string& chain : again)
+      for (const KernelRule* r : k.rules_of(chain)) out += bx::rule_line(chain, r->tokens) + "\n";
+    if (!forward_in_place(f)) {
+      out += "-D FORWARD " + bx::render_tokens(out_.target.of(f).forward_jump) + "\n";
+      const auto forward = k.rules_of("FORWARD");
+      for (std::size_t i = 0; i < forward.size(); ++i)
+        if (jumps_to_check(*forward[i]))
+          out += "-I FORWARD " + std::to_string(i + 1) + " " +
+                 bx::render_tokens(forward[i]->tokens) + "\n";
+    }
+    for (const std::string& chain : created) out += "-F " + chain + "\n";
+    for (const std::string& chain : created) out += "-X " + chain + "\n";
     return out + "COMMIT\n";
   }
 

@@ -1,6 +1,7 @@
 // Carrying out an iptables plan through the restore tools, in the order that
 // keeps every moment the old or the new ruleset (xt_plan.h).
 #include <algorithm>
+#include <optional>
 
 #include "op25bc/apply/xt_plan.h"
 
@@ -66,13 +67,18 @@ std::string check_held(const Plan& p, XtKernel& kernel) {
 
 RunOutcome run(const Plan& p, XtKernel& kernel, RecordStore& store, Record record) {
   RunOutcome out;
-  // Every set this run may create is op25bc's before it exists.
+  // Every set and chain this run may create is op25bc's before it exists.
   Record pending = record;
   pending.pending = true;
   for (const std::string& s : p.create)
     if (std::find(pending.leftover_sets.begin(), pending.leftover_sets.end(), s) ==
         pending.leftover_sets.end())
       pending.leftover_sets.push_back(s);
+  for (net::Family f : {net::Family::v4, net::Family::v6}) {
+    auto& chains = f == net::Family::v4 ? pending.chains_v4 : pending.chains_v6;
+    for (const auto& c : p.target.of(f).chains)
+      if (std::find(chains.begin(), chains.end(), c.name) == chains.end()) chains.push_back(c.name);
+  }
   pending.generation = std::max(pending.generation, p.target.generation);
   store.save(pending);
 
@@ -93,20 +99,21 @@ RunOutcome run(const Plan& p, XtKernel& kernel, RecordStore& store, Record recor
       return out;
     }
   }
-  bool switched = false;
+  std::optional<net::Family> switched;
   for (net::Family f : {net::Family::v4, net::Family::v6}) {
     if (p.restore(f).empty()) continue;
     const ToolResult restored = kernel.restore(f, p.restore(f), false);
     if (!restored.ok()) {
       out.error = std::string{f == net::Family::v4 ? "iptables" : "ip6tables"} +
                   "-legacy-restore refused op25bc's chains: " + tool_error(restored);
-      // Sets no rule uses yet are removed again; after a first family switched
-      // they stay (it uses them) and the next run converges.
-      if (!switched) destroy_sets(kernel, p.create);
-      out.partial = switched || !p.deltas.empty();
+      // The family that switched goes back, so that neither does; then the
+      // new sets, which no rule uses any more, go too.
+      const bool back = !switched || kernel.restore(*switched, p.undo(*switched), false).ok();
+      if (back) destroy_sets(kernel, p.create);
+      out.partial = !back || !p.deltas.empty();
       return out;
     }
-    switched = true;
+    switched = f;
   }
   Record done = completed(p, std::move(record));
   // The plan destroys every set op25bc owns and no longer uses (leftovers of

@@ -278,14 +278,18 @@ std::string phase_chain(const std::string& table, const std::string& counter) {
   return bounded(chain_prefix(table) + "-P-" + std::string{id}, kChainMax);
 }
 
+// The stem leaves room for a generation of six digits, so that a set keeps
+// its stem from one generation to the next.
 std::string set_stem(const std::string& table, const std::string& ir_set) {
-  return table + "-" + ir_set;
+  return bounded(table + "-" + ir_set, kSetMax - 7);
 }
 
 std::string set_name(const std::string& table, const std::string& ir_set,
                      std::uint64_t generation) {
   const std::string suffix = "." + std::to_string(generation);
-  return bounded(set_stem(table, ir_set), kSetMax - suffix.size()) + suffix;
+  const std::string stem = set_stem(table, ir_set);
+  return (stem.size() + suffix.size() <= kSetMax ? stem : bounded(stem, kSetMax - suffix.size())) +
+         suffix;
 }
 
 std::string strip_generation(const std::string& set) {

@@ -92,6 +92,8 @@ struct Plan {
   std::vector<Delta> deltas;           // in place
   std::string restore_v4;              // "" when the family's rules stay
   std::string restore_v6;
+  std::string undo_v4;  // takes a switched family back, if the other one fails
+  std::string undo_v6;
   std::vector<std::string> destroy;  // op25bc's sets no longer used
   std::size_t sets_read_back = 0;
   bool drift = false;  // the kernel differed from the record: someone changed it
@@ -99,6 +101,7 @@ struct Plan {
     return create.empty() && deltas.empty() && restore_v4.empty() && restore_v6.empty() &&
            destroy.empty();
   }
+  const std::string& undo(net::Family f) const { return f == net::Family::v4 ? undo_v4 : undo_v6; }
   const std::string& restore(net::Family f) const {
     return f == net::Family::v4 ? restore_v4 : restore_v6;
   }
