@@ -112,6 +112,30 @@ def main():
                      and '--metrics "/var/lib/node exporter/op25bc.prom"' in service,
                      "custom --state/--metrics: writable folders and the activate line follow", service)
         check_sandbox(tally, "custom", units / "op25bc.service")
+        # The iptables backend: the flag reaches activate, and the unit allows
+        # what iptables-legacy needs (its raw socket, /run/xtables.lock) and no more.
+        units = pathlib.Path(d) / "iptables.units"
+        r = subprocess.run([a.op25bc, "schedule", str(root / "examples" / "netlaputa.json"), "--emit",
+                            "systemd", "--bin", a.op25bc, "--backend", "iptables", "-o", str(units)],
+                           capture_output=True, text=True)
+        service = (units / "op25bc.service").read_text()
+        tally.expect(any(l.startswith("ExecStart=") and l.endswith(" --backend iptables")
+                         for l in service.splitlines())
+                     and "RestrictAddressFamilies=AF_INET AF_INET6" in service.splitlines()
+                     and "ReadWritePaths=/run" in service.splitlines(),
+                     "--backend iptables: activate gets the flag, the unit its sockets and lock", service)
+        v = subprocess.run(["systemd-analyze", "verify", "--man=no", str(units / "op25bc.service"),
+                            str(units / "op25bc.timer")], capture_output=True, text=True)
+        tally.expect(v.returncode == 0, "--backend iptables: systemd-analyze verify", v.stdout + v.stderr)
+        score, verdict = exposure(units / "op25bc.service")
+        tally.expect(score is not None and score <= 2.5,
+                     f"--backend iptables: exposure <= 2.5 (got {score} {verdict})")
+        r = subprocess.run([a.op25bc, "schedule", str(root / "examples" / "netlaputa.json"), "--emit",
+                            "cron", "--bin", a.op25bc, "--backend", "iptables"],
+                           capture_output=True, text=True)
+        cron = [l for l in r.stdout.splitlines() if l and not l.startswith("#") and "=" not in l]
+        tally.expect(len(cron) == 2 and all(shlex.split(l)[-2:] == ["--backend", "iptables"] for l in cron),
+                     "--backend iptables: both cron lines run activate --backend iptables", r.stdout)
         # The unit the package ships carries the same confinement, line for line.
         def sandbox(text):
             lines = text.splitlines()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Kernel-timed mode. (1) `op25bc apply --kernel-timed` lists exactly as `nft -f`
+# Kernel-timed mode, on both backends. (1) `op25bc apply --kernel-timed` lists exactly as `nft -f`
 # of `op25bc compile --kernel-timed`. (2) A boundary a few seconds ahead flips
 # packet behaviour without running op25bc again: installed ahead of time behind
 # "meta time" guards on the absolute instant, the block starts at that second.
@@ -46,4 +46,19 @@ check "the next activate drops the guard and changes nothing else" bash -c "
   ip netns exec '$rtr' '$op25bc' activate '$work/soon.json' --kernel-timed --no-syslog \
     --state '$work/kt.state' --lock '$work/kt.lock' 2>&1 | grep -q 'phases soon active'
   ! ip netns exec '$rtr' nft list chain inet op25b check | grep -q 'meta time'"
+
+# (3) The same on the iptables backend: -m time --datestart, in UTC, flips it.
+topology_down
+topology_up "op25bc-kx-$$"
+boundary=$(date -u -d '+5 seconds' +%Y-%m-%dT%H:%M:%SZ)
+sed -i "s/\"effective\": \"[^\"]*\"/\"effective\": \"$boundary\"/" "$work/soon.json"
+ip netns exec "$net" "$python" "$probe" serve 25 > "$work/serve2.out" &
+for _ in $(seq 50); do grep -q ready "$work/serve2.out" 2>/dev/null && break; sleep 0.1; done
+ip netns exec "$rtr" "$op25bc" activate "$work/soon.json" --kernel-timed --no-syslog --backend iptables \
+  --state "$work/kx.state" --lock "$work/kx.lock" 2>/dev/null
+check "iptables: the guard is -m time in UTC" bash -c \
+  "ip netns exec '$rtr' iptables-legacy-save | grep -q -- '--datestart ${boundary%Z}'"
+check "iptables: before the boundary the connection goes through" test "$(outcome)" = connected
+until [ "$(date -u +%s)" -gt "$(date -u -d "$boundary" +%s)" ]; do sleep 0.2; done
+check "iptables: after the boundary the kernel blocks it by itself" test "$(outcome)" = reset
 finish

@@ -1,0 +1,41 @@
+// What the iptables backend reads from outside: iptables-save -c, ipset list
+// -t and ipset save output (the first byte picks which; a tool of another
+// version or a foreign rule may print anything), and its own record. Never a
+// crash; every rule read splits back from its rendering; a set's members are
+// prefixes of its family; a record decodes only to what encodes back to it.
+#include <cstdint>
+#include <string>
+
+#include "fuzz.h"
+#include "op25bc/apply/xt_kernel.h"
+#include "op25bc/apply/xt_plan.h"
+
+using namespace op25bc;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return 0;
+  const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
+  std::string error;
+  switch (data[0] % 4) {
+    case 0:
+      if (const auto table = apply::xt::parse_save(text, error))
+        for (const auto& rule : table->rules)
+          FUZZ_REQUIRE(backend::xt::split_tokens(backend::xt::render_tokens(rule.tokens)) ==
+                       rule.tokens);
+      else
+        FUZZ_REQUIRE(!error.empty());
+      break;
+    case 1:
+      if (!apply::xt::parse_ipset_list(text, error)) FUZZ_REQUIRE(!error.empty());
+      break;
+    case 2:
+      for (net::Family f : {net::Family::v4, net::Family::v6})
+        if (const auto members = apply::xt::parse_ipset_members(text, f, error))
+          for (const auto& m : *members) FUZZ_REQUIRE(m.family == f);
+      break;
+    default:
+      if (const auto record = apply::xt::decode(text))
+        FUZZ_REQUIRE(apply::xt::decode(apply::xt::encode(*record)) == record);
+  }
+  return 0;
+}

@@ -1,0 +1,211 @@
+#include <doctest/doctest.h>
+
+#include "op25bc/apply/xt_plan.h"
+#include "op25bc/compile.h"
+#include "support/fake_xt_kernel.h"
+#include "support/policies.h"
+
+using namespace op25bc;
+namespace ax = apply::xt;
+using nlohmann::json;
+
+namespace {
+
+class MemoryRecords final : public ax::RecordStore {
+ public:
+  std::optional<ax::Record> load() override { return record; }
+  void save(const ax::Record& r) override { record = r; }
+  std::optional<ax::Record> record;
+};
+
+// One op25bc run against the fake: plan, then (unless in sync or refused) run.
+struct Runner {
+  test::FakeXtKernel kernel;
+  MemoryRecords records;
+  ax::PlanOptions options;
+
+  ax::Plan plan_for(const json& doc, const std::string& at) {
+    Diagnostics diags;
+    const auto p = test::load_json(doc, diags);
+    REQUIRE(p);
+    const auto desired = compile_iptables(*p, test::at(*p, at), false, 1, diags);
+    std::string error;
+    const auto view = ax::read_view(kernel, error);
+    REQUIRE_MESSAGE(view, error);
+    const ax::ReadSet read = [&](const std::string& name, net::Family f, std::string& e) {
+      return ax::parse_ipset_members(kernel.save_set(name).output, f, e);
+    };
+    auto plan = ax::plan(desired, *view, records.load(), options, read, error);
+    REQUIRE_MESSAGE(plan, error);
+    return std::move(*plan);
+  }
+
+  ax::RunOutcome apply(const json& doc, const std::string& at) {
+    const ax::Plan plan = plan_for(doc, at);
+    REQUIRE(plan.conflicts.empty());
+    if (plan.in_sync()) return {true, {}, false};
+    return ax::run(plan, kernel, records, records.load().value_or(ax::Record{}));
+  }
+
+  bool in_sync(const json& doc, const std::string& at) { return plan_for(doc, at).in_sync(); }
+};
+
+std::size_t count_calls(const test::FakeXtKernel& k, const std::string& call) {
+  return static_cast<std::size_t>(std::count(k.calls.begin(), k.calls.end(), call));
+}
+
+}  // namespace
+
+TEST_CASE("xt plan: a first apply builds every set and both families' chains; then in sync") {
+  Runner r;
+  const json doc = test::minimal_policy();
+  CHECK(r.apply(doc, "2006-10-01").ok);
+  CHECK(r.kernel.sets.contains("op25b-phase_all_src4.1"));
+  CHECK(r.kernel.v4.rules["FORWARD"].front().text ==
+        "-p tcp -m multiport --dports 25 -j OP25B-CHECK");
+  // The mobile carriers' servers have no IPv6 prefix: no IPv6 rule, no chain.
+  CHECK_FALSE(r.kernel.v6.rules.contains("OP25B-P-mobile"));
+  CHECK(r.kernel.v6.rules.contains("OP25B-P-all"));
+  REQUIRE(r.records.record);
+  CHECK_FALSE(r.records.record->pending);
+  CHECK(r.in_sync(doc, "2006-10-01"));
+}
+
+TEST_CASE("xt plan: one prefix added to a pool is one ipset add, no restore, no new set") {
+  Runner r;
+  json doc = test::minimal_policy();
+  REQUIRE(r.apply(doc, "2006-10-01").ok);
+  r.kernel.calls.clear();
+  r.kernel.ipset_lines = 0;
+  doc["pools"][1]["prefixes"].push_back("198.18.200.0/24");  // osaka: phase mobile's set only
+  const ax::Plan plan = r.plan_for(doc, "2006-10-01");
+  CHECK(plan.create.empty());
+  CHECK(plan.restore_v4.empty());
+  CHECK(plan.restore_v6.empty());
+  REQUIRE(plan.deltas.size() == 1);
+  CHECK(plan.deltas[0].add.size() == 1);
+  CHECK(plan.deltas[0].del.empty());
+  CHECK(ax::delta_script(plan) == "add op25b-phase_mobile_src4.1 198.18.200.0/24\n");
+  REQUIRE(ax::run(plan, r.kernel, r.records, *r.records.load()).ok);
+  CHECK(r.kernel.ipset_lines == 1);
+  CHECK(count_calls(r.kernel, "iptables restore") == 0);
+  CHECK(r.in_sync(doc, "2006-10-01"));
+}
+
+TEST_CASE("xt plan: a prefix in two phases' pools changes both sets in place, adds only") {
+  Runner r;
+  json doc = test::minimal_policy();
+  REQUIRE(r.apply(doc, "2006-10-01").ok);
+  doc["pools"][0]["prefixes"].push_back("198.18.200.0/24");  // tokyo: both phases
+  const ax::Plan plan = r.plan_for(doc, "2006-10-01");
+  CHECK(plan.create.empty());
+  CHECK(plan.restore_v4.empty());
+  CHECK(ax::delta_script(plan) ==
+        "add op25b-phase_mobile_src4.1 198.18.200.0/24\n"
+        "add op25b-phase_all_src4.1 198.18.200.0/24\n");
+}
+
+TEST_CASE(
+    "xt plan: changes that move a family's blocking both ways switch generations in one restore") {
+  Runner r;
+  json doc = test::minimal_policy();
+  REQUIRE(r.apply(doc, "2006-10-01").ok);
+  // A new pool prefix (blocks more) and a new exemption (blocks less): in
+  // place, a packet could meet a ruleset that is neither.
+  doc["pools"][0]["prefixes"].push_back("198.18.200.0/24");
+  doc["exemptions"].push_back({{"id", "cust-2"}, {"prefixes", {"198.18.5.5/32"}}});
+  const ax::Plan plan = r.plan_for(doc, "2006-10-01");
+  CHECK(plan.deltas.empty());
+  CHECK(plan.create == std::vector<std::string>{"op25b-exempt4.2", "op25b-phase_mobile_src4.2",
+                                                "op25b-phase_all_src4.2"});
+  CHECK_FALSE(plan.restore_v4.empty());
+  CHECK(plan.restore_v6.empty());
+  CHECK(plan.destroy == std::vector<std::string>{"op25b-exempt4.1", "op25b-phase_all_src4.1",
+                                                 "op25b-phase_mobile_src4.1"});
+  REQUIRE(ax::run(plan, r.kernel, r.records, *r.records.load()).ok);
+  CHECK_FALSE(r.kernel.sets.contains("op25b-exempt4.1"));
+  CHECK(r.in_sync(doc, "2006-10-01"));
+}
+
+TEST_CASE(
+    "xt plan: a phase's counter survives a boundary; a phase that ends takes its chain along") {
+  Runner r;
+  const json doc = test::minimal_policy();
+  REQUIRE(r.apply(doc, "2006-06-01").ok);
+  r.kernel.v4.rules["OP25B-P-mobile"].front().packets = 12;
+  REQUIRE(r.apply(doc, "2006-10-01").ok);
+  CHECK(r.kernel.v4.rules["OP25B-P-mobile"].front().packets == 12);
+  CHECK(r.kernel.v4.rules.contains("OP25B-P-all"));
+  REQUIRE(r.apply(doc, "2006-05-01").ok);
+  CHECK_FALSE(r.kernel.v4.rules.contains("OP25B-P-mobile"));
+  CHECK(std::find(r.kernel.v4.chains.begin(), r.kernel.v4.chains.end(), "OP25B-P-all") ==
+        r.kernel.v4.chains.end());
+}
+
+TEST_CASE("xt plan: a same-named chain op25bc did not create is refused, or adopted") {
+  Runner r;
+  r.kernel.v4.chains.push_back("OP25B-CHECK");
+  r.kernel.v4.rules["OP25B-CHECK"].push_back({"-j ACCEPT", 5});
+  const json doc = test::minimal_policy();
+  CHECK(r.plan_for(doc, "2006-10-01").conflicts ==
+        std::vector<std::string>{"chain OP25B-CHECK in iptables (IPv4) was not created by op25bc"});
+  r.options.adopt = true;
+  REQUIRE(r.apply(doc, "2006-10-01").ok);
+  CHECK(r.kernel.v4.rules["OP25B-CHECK"].front().text != "-j ACCEPT");
+  r.options.adopt = false;
+  CHECK(r.in_sync(doc, "2006-10-01"));
+}
+
+TEST_CASE("xt run: a refused IPv6 restore takes IPv4 back and removes the new sets") {
+  Runner r;
+  json doc = test::minimal_policy();
+  REQUIRE(r.apply(doc, "2006-06-01").ok);
+  const auto v4 = r.kernel.v4.rules;
+  const auto sets = r.kernel.sets.size();
+  r.kernel.refuse_next("ip6tables");
+  const ax::RunOutcome out = r.apply(doc, "2006-10-01");
+  CHECK_FALSE(out.ok);
+  CHECK_FALSE(out.partial);
+  CHECK(out.error ==
+        "ip6tables-legacy-restore refused op25bc's chains: ip6tables-restore: line 3 "
+        "failed (injected)");
+  CHECK(r.kernel.v4.rules.size() == v4.size());
+  for (const auto& [chain, rules] : v4) {
+    REQUIRE(r.kernel.v4.rules[chain].size() == rules.size());
+    for (std::size_t i = 0; i < rules.size(); ++i)
+      CHECK(r.kernel.v4.rules[chain][i].text == rules[i].text);
+  }
+  CHECK(r.kernel.sets.size() == sets);
+  CHECK(r.records.record->pending);  // the next run trusts nothing it says about elements
+  CHECK(r.apply(doc, "2006-10-01").ok);
+  CHECK(r.in_sync(doc, "2006-10-01"));
+}
+
+TEST_CASE("xt plan: a set changed behind op25bc's back is read back and repaired") {
+  Runner r;
+  const json doc = test::minimal_policy();
+  REQUIRE(r.apply(doc, "2006-10-01").ok);
+  r.kernel.sets["op25b-phase_all_src4.1"].members.push_back("10.0.0.0/8");
+  const ax::Plan plan = r.plan_for(doc, "2006-10-01");
+  CHECK(plan.drift);
+  REQUIRE(plan.deltas.size() == 1);
+  CHECK(ax::delta_script(plan) == "del op25b-phase_all_src4.1 10.0.0.0/8\n");
+  REQUIRE(ax::run(plan, r.kernel, r.records, *r.records.load()).ok);
+  CHECK(r.in_sync(doc, "2006-10-01"));
+}
+
+TEST_CASE("xt record: encodes and decodes; anything else is unusable") {
+  ax::Record r;
+  r.table = "op25b";
+  r.generation = 7;
+  r.applied_at = "2006-10-01T00:00:00+09:00";
+  r.active_phases = {"all"};
+  r.chains_v4 = {"OP25B-CHECK"};
+  r.sets = {{"op25b-exempt4.7", net::Family::v4, 3, {2, 0x0123456789abcdefULL, 42}}};
+  r.leftover_sets = {"op25b-exempt4.6"};
+  CHECK(ax::decode(ax::encode(r)) == r);
+  CHECK_FALSE(ax::decode("{}"));
+  std::string bad = ax::encode(r);
+  bad.replace(bad.find("\"family\": \"ipv4\""), 16, "\"family\": \"ipv5\"");
+  CHECK_FALSE(ax::decode(bad));
+}
