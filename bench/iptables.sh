@@ -55,7 +55,7 @@ SH
   read -r asecs akb <"$work/t.apply"
   amib=$((akb / 1024))
   change=$(sort -n "$work"/t.change[123] | sed -n 2p)
-  members=$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(f"+{j[\"members_added\"]}/-{j[\"members_deleted\"]}")' "$work/change1.json")
+  members=$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print("+%d/-%d" % (j["members_added"], j["members_deleted"]))' "$work/change1.json")
   ratio=$(awk -v a="$hsecs" -v b="$asecs" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }')
   printf '%-8s %-7s | %9s %6s | %9s %6s | %6s | %10s %9s | %7s\n' "$n" $((n / 10)) "$asecs" \
     "$amib" "$hsecs" "$hmib" "$ratio" "$change" "$members" "$lengths"

@@ -61,10 +61,10 @@ struct Change {
 
 class Planner {
  public:
-  Planner(const bx::Ruleset& desired, const KernelView& view, const std::optional<Record>& record,
-          const PlanOptions& options, const ReadSet& read_set)
-      : view_(view), record_(record), options_(options), read_set_(read_set) {
-    out_.target = desired;
+  Planner(bx::Ruleset desired, const KernelView& view, const std::optional<Record>& record,
+          const PlanOptions& options, const ReadSet& read_set, const HeldSet& held)
+      : view_(view), record_(record), options_(options), read_set_(read_set), held_(held) {
+    out_.target = std::move(desired);
   }
 
   std::optional<Plan> run(std::string& error) {
@@ -133,6 +133,18 @@ class Planner {
     return false;
   }
 
+  // The members a recorded set holds, from the copy kept beside the record
+  // (checked against the record's digest), as op25bc wrote them.
+  std::optional<net::Prefixes> recorded_members(const Record::Set& rec) const {
+    if (!held_) return std::nullopt;
+    auto intervals = held_(rec);
+    if (!intervals) return std::nullopt;
+    IpSet set;
+    set.family = rec.family;
+    set.elements = std::move(*intervals);
+    return bx::members(set);
+  }
+
   const Record::Set* recorded(const std::string& name) const {
     if (!record_) return nullptr;
     for (const auto& s : record_->sets)
@@ -156,9 +168,13 @@ class Planner {
                          rec->members == k->entries && rec->family == want.family;
     if (rec != nullptr && !record_->pending && rec->members != k->entries) out_.drift = true;
     if (trusted && rec->digest == desired) return true;
-    auto held = read_set_(current, want.family, error);
-    if (!held) return false;
-    ++out_.sets_read_back;
+    std::optional<net::Prefixes> held;
+    if (trusted) held = recorded_members(*rec);  // what op25bc wrote, kept beside the record
+    if (!held) {
+      held = read_set_(current, want.family, error);
+      if (!held) return false;
+      ++out_.sets_read_back;
+    }
     const net::Prefixes wanted = bx::members(want);
     if (held->size() == wanted.size() &&
         std::equal(held->begin(), held->end(), wanted.begin(), same_prefix)) {
@@ -357,6 +373,7 @@ class Planner {
   const std::optional<Record>& record_;
   const PlanOptions& options_;
   const ReadSet& read_set_;
+  const HeldSet& held_;
   Plan out_;
   std::set<std::string> owned_sets_;
   std::set<std::string> owned_chains_[2];
@@ -372,34 +389,24 @@ std::string count_text(std::size_t n, const char* one, const char* many) {
 
 }  // namespace
 
-std::optional<Plan> plan(const bx::Ruleset& desired, const KernelView& view,
+std::optional<Plan> plan(bx::Ruleset desired, const KernelView& view,
                          const std::optional<Record>& record, const PlanOptions& options,
-                         const ReadSet& read_set, std::string& error) {
-  return Planner(desired, view, record, options, read_set).run(error);
+                         const ReadSet& read_set, const HeldSet& held, std::string& error) {
+  return Planner(std::move(desired), view, record, options, read_set, held).run(error);
 }
 
-std::string create_script(const Plan& p) {
-  std::string out;
+std::vector<std::string> create_scripts(const Plan& p, std::size_t parts) {
+  std::vector<const IpSet*> sets;
   for (const IpSet& s : p.target.sets)
-    if (std::find(p.create.begin(), p.create.end(), s.name) != p.create.end())
-      out += bx::render_set(s);
-  return out;
+    if (std::find(p.create.begin(), p.create.end(), s.name) != p.create.end()) sets.push_back(&s);
+  return bx::render_sets(sets, parts);
 }
 
 std::string delta_script(const Plan& p) {
   std::string out;
-  const auto line = [&](const char* verb, const std::string& set, const net::Prefix& m) {
-    out += verb;
-    out += set;
-    out += ' ';
-    net::append_address(out, m.family, m.base);
-    out += '/';
-    out += std::to_string(m.length);
-    out += '\n';
-  };
   for (const Delta& d : p.deltas) {
-    for (const auto& m : d.add) line("add ", d.set, m);
-    for (const auto& m : d.del) line("del ", d.set, m);
+    for (const auto& m : d.add) bx::append_member_line(out, "add", d.set, m);
+    for (const auto& m : d.del) bx::append_member_line(out, "del", d.set, m);
   }
   return out;
 }

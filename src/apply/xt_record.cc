@@ -116,4 +116,108 @@ void FileRecordStore::save(const Record& r) {
   if (!error.empty()) throw std::runtime_error(error);
 }
 
+namespace {
+
+constexpr std::string_view kHeldMagic = "OP25BCM1";
+
+template <typename T>
+void put(std::string& out, T value) {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, &value, sizeof(T));
+  out.append(bytes, sizeof(T));
+}
+
+template <typename T>
+bool take(std::string_view& in, T& value) {
+  if (in.size() < sizeof(T)) return false;
+  std::memcpy(&value, in.data(), sizeof(T));
+  in.remove_prefix(sizeof(T));
+  return true;
+}
+
+void put_word(std::string& out, net::Family f, net::Word w) {
+  if (f == net::Family::v4) {
+    put(out, static_cast<std::uint32_t>(w));
+  } else {
+    put(out, static_cast<std::uint64_t>(w >> 64));
+    put(out, static_cast<std::uint64_t>(w));
+  }
+}
+
+bool take_word(std::string_view& in, net::Family f, net::Word& w) {
+  if (f == net::Family::v4) {
+    std::uint32_t v = 0;
+    if (!take(in, v)) return false;
+    w = v;
+    return true;
+  }
+  std::uint64_t high = 0, low = 0;
+  if (!take(in, high) || !take(in, low)) return false;
+  w = net::Word{high} << 64 | low;
+  return true;
+}
+
+}  // namespace
+
+// PATH.members: magic, then per set its name, family, interval count and
+// intervals (4 or 16 bytes an address), then an XXH3 checksum of it all.
+void FileRecordStore::save_held(const backend::xt::Ruleset& target) {
+  std::string out{kHeldMagic};
+  for (const auto& s : target.sets) {
+    put(out, static_cast<std::uint16_t>(s.name.size()));
+    out += s.name;
+    put(out, static_cast<std::uint8_t>(s.family == net::Family::v4 ? 4 : 6));
+    put(out, static_cast<std::uint64_t>(s.elements.size()));
+    for (const auto& iv : s.elements) {
+      put_word(out, s.family, iv.first);
+      put_word(out, s.family, iv.last);
+    }
+  }
+  put(out, net::hash64(out));
+  held_bytes_.reset();
+  const std::string error = io::write_atomically(path_ + ".members", out, 0600);
+  if (!error.empty()) throw std::runtime_error(error);
+}
+
+std::optional<net::Intervals> FileRecordStore::held(const Record::Set& set) {
+  if (!held_bytes_) {
+    int error = 0;
+    auto bytes = io::read_bytes(path_ + ".members", error);
+    held_bytes_ = bytes ? std::string(bytes->view()) : std::string{};
+  }
+  std::string_view in = *held_bytes_;
+  std::uint64_t sum = 0;
+  if (in.size() < kHeldMagic.size() + 8 || !in.starts_with(kHeldMagic)) return std::nullopt;
+  std::string_view tail = in.substr(in.size() - 8);
+  if (!take(tail, sum) || sum != net::hash64(in.substr(0, in.size() - 8))) return std::nullopt;
+  in = in.substr(kHeldMagic.size(), in.size() - kHeldMagic.size() - 8);
+  while (!in.empty()) {
+    std::uint16_t length = 0;
+    std::uint8_t family = 0;
+    std::uint64_t count = 0;
+    if (!take(in, length) || in.size() < length) return std::nullopt;
+    const std::string_view name = in.substr(0, length);
+    in.remove_prefix(length);
+    if (!take(in, family) || !take(in, count) || (family != 4 && family != 6)) return std::nullopt;
+    const net::Family f = family == 4 ? net::Family::v4 : net::Family::v6;
+    const std::size_t bytes = (f == net::Family::v4 ? 8 : 32);
+    if (count > in.size() / bytes) return std::nullopt;
+    if (name != set.name || f != set.family) {
+      in.remove_prefix(count * bytes);
+      continue;
+    }
+    net::Intervals out;
+    out.reserve(count);
+    for (std::uint64_t i = 0; i < count; ++i) {
+      net::Interval iv{};
+      take_word(in, f, iv.first);
+      take_word(in, f, iv.last);
+      out.push_back(iv);
+    }
+    if (net::digest(out) != set.digest) return std::nullopt;
+    return out;
+  }
+  return std::nullopt;
+}
+
 }  // namespace op25bc::apply::xt

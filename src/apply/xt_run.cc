@@ -65,7 +65,8 @@ std::string check_held(const Plan& p, XtKernel& kernel) {
 
 }  // namespace
 
-RunOutcome run(const Plan& p, XtKernel& kernel, RecordStore& store, Record record) {
+RunOutcome run(const Plan& p, XtKernel& kernel, RecordStore& store, Record record,
+               std::size_t parts) {
   RunOutcome out;
   // Every set and chain this run may create is op25bc's before it exists.
   Record pending = record;
@@ -83,13 +84,13 @@ RunOutcome run(const Plan& p, XtKernel& kernel, RecordStore& store, Record recor
   store.save(pending);
 
   if (!p.create.empty()) {
-    const ToolResult created = kernel.ipset_restore(create_script(p));
-    if (!created.ok()) {
-      const auto kept = destroy_sets(kernel, p.create);
-      out.error = "ipset restore refused the new sets: " + tool_error(created);
-      out.partial = !kept.empty();
-      return out;
-    }
+    for (const ToolResult& created : kernel.ipset_restore_all(create_scripts(p, parts)))
+      if (!created.ok()) {
+        const auto kept = destroy_sets(kernel, p.create);
+        out.error = "ipset restore refused the new sets: " + tool_error(created);
+        out.partial = !kept.empty();
+        return out;
+      }
   }
   if (!p.deltas.empty()) {
     const ToolResult changed = kernel.ipset_restore(delta_script(p));
@@ -123,6 +124,11 @@ RunOutcome run(const Plan& p, XtKernel& kernel, RecordStore& store, Record recor
     out.error = "after the change, " + wrong + " (someone changed it at the same time?)";
     out.partial = true;
     return out;
+  }
+  try {
+    store.save_held(p.target);  // first: a record never names members newer than these
+  } catch (const std::exception&) {
+    // Without it the next run reads changed sets back from the kernel.
   }
   store.save(done);
   out.ok = true;

@@ -74,15 +74,14 @@ bool plain_token(std::string_view token) {
 
 class Lowering {
  public:
-  Lowering(const ir::Ruleset& ir, std::uint64_t generation, Diagnostics& diags)
-      : ir_(ir), diags_(diags) {
+  Lowering(ir::Ruleset& ir, std::uint64_t generation, Diagnostics& diags) : ir_(ir), diags_(diags) {
     out_.table = ir.table;
     out_.generation = generation;
   }
 
   xt::Ruleset run() {
     find_allowing_sets();
-    for (const ir::Set& s : ir_.sets) add_set(s);
+    for (ir::Set& s : ir_.sets) add_set(s);
     for (net::Family f : {net::Family::v4, net::Family::v6}) lower_family(f);
     return std::move(out_);
   }
@@ -102,14 +101,14 @@ class Lowering {
             if (const auto* in = std::get_if<AddressInSet>(&m)) allowing_.insert(in->set);
   }
 
-  void add_set(const ir::Set& s) {
+  void add_set(ir::Set& s) {
     IpSet set;
     set.base = s.name;
     set.name = xt::set_name(ir_.table, s.name, out_.generation);
     set.family = s.family;
     set.allows = allowing_.contains(s.name);
-    set.elements = s.elements;
-    set.members = members(set).size();
+    set.elements = std::move(s.elements);  // the IR is lower()'s own copy
+    for_each_member(set, [&](const net::Prefix&) { ++set.members; });
     set.maxelem = std::max(kDefaultMaxelem, power_of_two_at_least(set.members * 2));
     set.hashsize = std::max<std::size_t>(1024, power_of_two_at_least(set.members / 2));
     out_.sets.push_back(std::move(set));
@@ -251,7 +250,7 @@ class Lowering {
                    "cannot read back as written");
   }
 
-  const ir::Ruleset& ir_;
+  ir::Ruleset& ir_;
   Diagnostics& diags_;
   xt::Ruleset out_;
   std::set<std::string> allowing_;
@@ -299,20 +298,21 @@ std::string strip_generation(const std::string& set) {
   return set.substr(0, dot);
 }
 
-Ruleset lower(const ir::Ruleset& ir, std::uint64_t generation, Diagnostics& diags) {
+Ruleset lower(ir::Ruleset ir, std::uint64_t generation, Diagnostics& diags) {
   return Lowering(ir, generation, diags).run();
 }
 
 net::Prefixes members(const IpSet& set) {
   net::Prefixes out;
-  out.reserve(set.elements.size());
-  for (const auto& iv : set.elements) net::append_prefixes(out, set.family, iv);
-  // hash:net takes prefix lengths from 1: the whole address space is two halves.
-  if (!out.empty() && out.front().length == 0) {
-    const int bits = net::address_bits(set.family);
-    out = {{0, set.family, 1}, {net::Word{1} << (bits - 1), set.family, 1}};
-  }
+  out.reserve(set.members);
+  for_each_member(set, [&](const net::Prefix& p) { out.push_back(p); });
   return out;
+}
+
+void split_whole_space(net::Family f, net::Prefixes& blocks) {
+  if (blocks.size() != 1 || blocks.front().length != 0) return;
+  const int bits = net::address_bits(f);
+  blocks = {{0, f, 1}, {net::Word{1} << (bits - 1), f, 1}};
 }
 
 std::string render_tokens(const Tokens& rule) {
@@ -362,18 +362,48 @@ std::string rule_line(const std::string& chain, const Tokens& rule) {
   return "-A " + chain + " " + render_tokens(rule);
 }
 
+std::string create_line(const IpSet& s) {
+  return "create " + s.name + " hash:net family " +
+         (s.family == net::Family::v4 ? "inet" : "inet6") + " hashsize " +
+         std::to_string(s.hashsize) + " maxelem " + std::to_string(s.maxelem) + "\n";
+}
+
+void append_member_line(std::string& out, const char* verb, const std::string& set,
+                        const net::Prefix& p) {
+  out += verb;
+  out += ' ';
+  out += set;
+  out += ' ';
+  net::append_address(out, p.family, p.base);
+  out += '/';
+  out += std::to_string(p.length);
+  out += '\n';
+}
+
 std::string render_set(const IpSet& s) {
-  std::string out = "create " + s.name + " hash:net family " +
-                    (s.family == net::Family::v4 ? "inet" : "inet6") + " hashsize " +
-                    std::to_string(s.hashsize) + " maxelem " + std::to_string(s.maxelem) + "\n";
+  std::string out = create_line(s);
   out.reserve(out.size() + s.members * (s.name.size() + 24));
-  const std::string head = "add " + s.name + " ";
-  for (const net::Prefix& p : members(s)) {
-    out += head;
-    net::append_address(out, p.family, p.base);
-    out += '/';
-    out += std::to_string(p.length);
-    out += '\n';
+  for_each_member(s, [&](const net::Prefix& p) { append_member_line(out, "add", s.name, p); });
+  return out;
+}
+
+std::vector<std::string> render_sets(const std::vector<const IpSet*>& sets, std::size_t parts) {
+  std::size_t total = 0;
+  for (const IpSet* s : sets) total += s->members;
+  parts = std::max<std::size_t>(1, std::min(parts, total / 1000 + 1));
+  const std::size_t per_part = (total + parts - 1) / parts;
+  std::vector<std::string> out(1);
+  std::size_t in_part = 0;
+  for (const IpSet* s : sets) {
+    out.back() += create_line(*s);
+    for_each_member(*s, [&](const net::Prefix& p) {
+      if (in_part == per_part) {  // the next part starts, and names the set again
+        out.emplace_back(create_line(*s));
+        in_part = 0;
+      }
+      append_member_line(out.back(), "add", s->name, p);
+      ++in_part;
+    });
   }
   return out;
 }

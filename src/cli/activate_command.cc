@@ -46,7 +46,7 @@ std::optional<apply::ReconcileOutcome> reconcile_iptables(const policy::Policy& 
                                                           const apply::ReconcileOptions& options,
                                                           const ActivateArgs& args, Io io) {
   Diagnostics diags;
-  const auto desired = compile_iptables(p, at, args.kernel_timed, 1, diags);
+  auto desired = compile_iptables(p, at, args.kernel_timed, 1, diags);
   if (!report_backend(diags, args.policy, io)) return std::nullopt;
   XtRequest request;
   request.lock = args.lock;
@@ -55,7 +55,7 @@ std::optional<apply::ReconcileOutcome> reconcile_iptables(const policy::Policy& 
   request.fingerprint = options.fingerprint;
   request.applied_at = options.applied_at;
   request.active_phases = options.active_phases;
-  const auto out = xt_reconcile(p, desired, request, io);
+  const auto out = xt_reconcile(p, std::move(desired), request, io);
   if (!out) return std::nullopt;
   apply::ReconcileOutcome outcome;
   outcome.ok = true;

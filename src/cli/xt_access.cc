@@ -1,7 +1,9 @@
 #include "xt_access.h"
 
+#include <algorithm>
 #include <chrono>
 #include <ostream>
+#include <thread>
 
 #include "kernel_access.h"
 #include "op25bc/apply/lock.h"
@@ -74,7 +76,7 @@ std::string xt_state_path(const std::string& given, const std::string& table) {
   return given.empty() ? std::string{kStateFolder} + "/" + table + ".iptables.state" : given;
 }
 
-std::optional<XtOutcome> xt_reconcile(const policy::Policy& p, const backend::xt::Ruleset& desired,
+std::optional<XtOutcome> xt_reconcile(const policy::Policy& p, backend::xt::Ruleset desired,
                                       const XtRequest& request, Io io) {
   if (!preflight(io)) return std::nullopt;
   try {
@@ -99,7 +101,12 @@ std::optional<XtOutcome> xt_reconcile(const policy::Policy& p, const backend::xt
       return std::nullopt;
     }
     const apply::xt::PlanOptions options{request.adopt, request.verify};
-    auto plan = apply::xt::plan(desired, *view, record, options, set_reader(kernel), error);
+    const apply::xt::HeldSet held = [&store](const apply::xt::Record::Set& set) {
+      return store.held(set);
+    };
+    // The dry run loads the desired ruleset in a throwaway namespace too.
+    auto plan = apply::xt::plan(request.dry_run ? desired : std::move(desired), *view, record,
+                                options, set_reader(kernel), held, error);
     if (!plan) {
       io.err << "op25bc: " << error << "\n";
       return std::nullopt;
@@ -121,7 +128,10 @@ std::optional<XtOutcome> xt_reconcile(const policy::Policy& p, const backend::xt
     base.policy_fingerprint = request.fingerprint;
     base.applied_at = request.applied_at;
     base.active_phases = request.active_phases;
-    const apply::xt::RunOutcome run = apply::xt::run(out.plan, kernel, store, std::move(base));
+    // New sets are filled by as many ipset processes as there are cores (up to 4).
+    const std::size_t parts = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+    const apply::xt::RunOutcome run =
+        apply::xt::run(out.plan, kernel, store, std::move(base), parts);
     if (!run.ok) {
       io.err << "op25bc: " << run.error
              << (run.partial ? "; part of the change reached the kernel (each step is old or "

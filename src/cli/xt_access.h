@@ -39,7 +39,7 @@ struct XtOutcome {
 
 // Tools, capability, lock, record, plan and (unless checking) the run.
 // nullopt after reporting the failure on stderr.
-std::optional<XtOutcome> xt_reconcile(const policy::Policy& p, const backend::xt::Ruleset& desired,
+std::optional<XtOutcome> xt_reconcile(const policy::Policy& p, backend::xt::Ruleset desired,
                                       const XtRequest& request, Io io);
 
 // The iptables record as activate's scheduler reads a state record.

@@ -40,7 +40,7 @@ int apply_iptables(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, 
   const auto at = parse_at(args.at, p, io);
   if (!at) return kExitUsage;
   Diagnostics diags;
-  const backend::xt::Ruleset desired = compile_iptables(p, *at, args.kernel_timed, 1, diags);
+  backend::xt::Ruleset desired = compile_iptables(p, *at, args.kernel_timed, 1, diags);
   if (!report_backend(diags, args.policy, io)) return kExitFailure;
   XtRequest request;
   request.check_only = args.diff_only || args.dry_run;
@@ -58,7 +58,7 @@ int apply_iptables(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, 
   if (!request.check_only && role == ApplyRole::apply &&
       !pin_allows(history, loaded.fingerprint, io))
     return kExitFailure;
-  const auto out = xt_reconcile(p, desired, request, io);
+  const auto out = xt_reconcile(p, std::move(desired), request, io);
   if (!out) return kExitFailure;
   const bool in_sync = out->plan.in_sync();
   if (out->committed)

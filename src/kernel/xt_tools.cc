@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 namespace op25bc::kernel {
 
@@ -118,6 +119,8 @@ ToolResult run_tool(const std::vector<std::string>& argv, const std::string& inp
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  // The child only rearranges descriptors and execs (async-signal-safe calls),
+  // so this is safe with threads (ipset_restore_all runs tools side by side).
   const pid_t pid = ::fork();
   if (pid < 0) {
     r.error = std::string{"fork: "} + std::strerror(errno);
@@ -127,7 +130,9 @@ ToolResult run_tool(const std::vector<std::string>& argv, const std::string& inp
     ::dup2(in[0], 0);
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
-    ::signal(SIGPIPE, SIG_DFL);
+    struct sigaction normal {};
+    normal.sa_handler = SIG_DFL;
+    ::sigaction(SIGPIPE, &normal, nullptr);
     ::execvp(args[0], args.data());
     ::_exit(kCannotRun);
   }
@@ -150,6 +155,26 @@ ToolResult run_tool(const std::vector<std::string>& argv, const std::string& inp
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   if (r.status != 0) explain_failure(argv.front(), r);
   return r;
+}
+
+ToolsKernel::ToolsKernel() {
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, &previous_);
+}
+
+ToolsKernel::~ToolsKernel() {
+  ::sigaction(SIGPIPE, &previous_, nullptr);
+}
+
+std::vector<ToolResult> ToolsKernel::ipset_restore_all(const std::vector<std::string>& scripts) {
+  std::vector<ToolResult> out(scripts.size());
+  std::vector<std::thread> workers;
+  for (std::size_t i = 1; i < scripts.size(); ++i)
+    workers.emplace_back([&, i] { out[i] = run_tool({"ipset", "-exist", "restore"}, scripts[i]); });
+  if (!scripts.empty()) out[0] = run_tool({"ipset", "-exist", "restore"}, scripts[0]);
+  for (auto& w : workers) w.join();
+  return out;
 }
 
 ToolResult ToolsKernel::save(net::Family family) {

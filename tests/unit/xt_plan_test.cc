@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <map>
+
 #include "op25bc/apply/xt_plan.h"
 #include "op25bc/compile.h"
 #include "support/fake_xt_kernel.h"
@@ -15,7 +17,17 @@ class MemoryRecords final : public ax::RecordStore {
  public:
   std::optional<ax::Record> load() override { return record; }
   void save(const ax::Record& r) override { record = r; }
+  void save_held(const backend::xt::Ruleset& target) override {
+    held_sets.clear();
+    for (const auto& s : target.sets) held_sets[s.name] = s.elements;
+  }
+  std::optional<net::Intervals> held(const ax::Record::Set& set) override {
+    const auto it = held_sets.find(set.name);
+    if (it == held_sets.end() || net::digest(it->second) != set.digest) return std::nullopt;
+    return it->second;
+  }
   std::optional<ax::Record> record;
+  std::map<std::string, net::Intervals> held_sets;
 };
 
 // One op25bc run against the fake: plan, then (unless in sync or refused) run.
@@ -35,7 +47,8 @@ struct Runner {
     const ax::ReadSet read = [&](const std::string& name, net::Family f, std::string& e) {
       return ax::parse_ipset_members(kernel.save_set(name).output, f, e);
     };
-    auto plan = ax::plan(desired, *view, records.load(), options, read, error);
+    const ax::HeldSet held = [&](const ax::Record::Set& set) { return records.held(set); };
+    auto plan = ax::plan(desired, *view, records.load(), options, read, held, error);
     REQUIRE_MESSAGE(plan, error);
     return std::move(*plan);
   }
@@ -86,6 +99,7 @@ TEST_CASE("xt plan: one prefix added to a pool is one ipset add, no restore, no 
   CHECK(plan.deltas[0].add.size() == 1);
   CHECK(plan.deltas[0].del.empty());
   CHECK(ax::delta_script(plan) == "add op25b-phase_mobile_src4.1 198.18.200.0/24\n");
+  CHECK(plan.sets_read_back == 0);  // the old members came from beside the record
   REQUIRE(ax::run(plan, r.kernel, r.records, *r.records.load()).ok);
   CHECK(r.kernel.ipset_lines == 1);
   CHECK(count_calls(r.kernel, "iptables restore") == 0);
@@ -187,7 +201,8 @@ TEST_CASE("xt plan: a set changed behind op25bc's back is read back and repaired
   REQUIRE(r.apply(doc, "2006-10-01").ok);
   r.kernel.sets["op25b-phase_all_src4.1"].members.push_back("10.0.0.0/8");
   const ax::Plan plan = r.plan_for(doc, "2006-10-01");
-  CHECK(plan.drift);
+  CHECK(plan.drift);  // the count differs from the record's: read back, not taken from beside it
+  CHECK(plan.sets_read_back == 1);
   REQUIRE(plan.deltas.size() == 1);
   CHECK(ax::delta_script(plan) == "del op25b-phase_all_src4.1 10.0.0.0/8\n");
   REQUIRE(ax::run(plan, r.kernel, r.records, *r.records.load()).ok);

@@ -72,7 +72,14 @@ class XtKernel {
   virtual ToolResult save(net::Family family) = 0;                  // iptables-save -c -t filter
   virtual ToolResult list_sets() = 0;                               // ipset list -t
   virtual ToolResult save_set(const std::string& name) = 0;         // ipset save NAME
-  virtual ToolResult ipset_restore(const std::string& script) = 0;  // ipset restore
+  virtual ToolResult ipset_restore(const std::string& script) = 0;  // ipset -exist restore
+  // Several restores side by side (the real port runs one process each);
+  // by default one after the other. One result per script.
+  virtual std::vector<ToolResult> ipset_restore_all(const std::vector<std::string>& scripts) {
+    std::vector<ToolResult> out;
+    for (const std::string& s : scripts) out.push_back(ipset_restore(s));
+    return out;
+  }
   // iptables-restore -w --noflush [--test]
   virtual ToolResult restore(net::Family family, const std::string& input, bool test) = 0;
 };

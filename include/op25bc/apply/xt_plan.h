@@ -64,19 +64,29 @@ class RecordStore {
   virtual ~RecordStore() = default;
   virtual std::optional<Record> load() = 0;
   virtual void save(const Record& r) = 0;  // throws on failure
+  // What each set of a completed run holds, kept beside the record so that a
+  // change to a million-member set need not read it back from the kernel.
+  virtual void save_held(const backend::xt::Ruleset& target) = 0;
+  // A recorded set's intervals, only if they match its digest.
+  virtual std::optional<net::Intervals> held(const Record::Set& set) = 0;
 };
 
+// The record (JSON) at `path`; the sets' intervals beside it at PATH.members
+// (binary, checksummed), written first so a record never names newer ones.
 class FileRecordStore final : public RecordStore {
  public:
   explicit FileRecordStore(std::string path) : path_(std::move(path)) {}
   std::optional<Record> load() override;
   void save(const Record& r) override;
+  void save_held(const backend::xt::Ruleset& target) override;
+  std::optional<net::Intervals> held(const Record::Set& set) override;
   bool unusable() const { return unusable_; }
   const std::string& path() const { return path_; }
 
  private:
   std::string path_;
   bool unusable_ = false;
+  std::optional<std::string> held_bytes_;  // PATH.members, read once
 };
 
 struct Delta {
@@ -112,17 +122,23 @@ struct PlanOptions {
   bool verify = false;  // read every set back, trust no record
 };
 
+// A recorded set's intervals as kept beside the record (RecordStore::held).
+using HeldSet = std::function<std::optional<net::Intervals>(const Record::Set& set)>;
+
 // Reads a set's members back (ipset save); nullopt after setting `error`.
 using ReadSet = std::function<std::optional<net::Prefixes>(const std::string& name,
                                                            net::Family family, std::string& error)>;
 
 // `desired` is lowered with any generation: the plan names its sets.
-std::optional<Plan> plan(const backend::xt::Ruleset& desired, const KernelView& view,
+// When the record is trusted, a changed set's old members come from `held`
+// (no kernel read); otherwise, or when it has none, from `read_set`.
+std::optional<Plan> plan(backend::xt::Ruleset desired, const KernelView& view,
                          const std::optional<Record>& record, const PlanOptions& options,
-                         const ReadSet& read_set, std::string& error);
+                         const ReadSet& read_set, const HeldSet& held, std::string& error);
 
-// The ipset restore scripts of a plan, and its summary for people.
-std::string create_script(const Plan& p);
+// The ipset restore scripts of a plan: the new sets, cut into `parts` to run
+// side by side; the members changed in place. And its summary for people.
+std::vector<std::string> create_scripts(const Plan& p, std::size_t parts);
 std::string delta_script(const Plan& p);
 std::string summary(const Plan& p);
 std::vector<std::string> describe(const Plan& p);  // one line per change, for diff
@@ -139,7 +155,9 @@ struct RunOutcome {
 // Carries out `p`: pending record, new sets, deltas, one restore per family,
 // old sets destroyed, record. Then reads the kernel back and fails unless it
 // holds op25bc's chains and sets as planned.
-RunOutcome run(const Plan& p, XtKernel& kernel, RecordStore& store, Record record);
+// `parts`: how many ipset processes build new sets side by side.
+RunOutcome run(const Plan& p, XtKernel& kernel, RecordStore& store, Record record,
+               std::size_t parts = 1);
 
 // For a dry run: whether the kernel accepts each family's restore of `p`
 // (iptables-restore --test), when it names only sets that exist already.

@@ -72,18 +72,40 @@ std::string strip_generation(const std::string& set);
 // million prefixes in one set). Errors for what iptables cannot express (a
 // log prefix over 29 bytes, a kernel-timed boundary after 2038) go to `diags`
 // with the pointer of the policy key; the result is then unusable.
-Ruleset lower(const ir::Ruleset& ir, std::uint64_t generation, Diagnostics& diags);
+Ruleset lower(ir::Ruleset ir, std::uint64_t generation, Diagnostics& diags);
 
-// The prefixes of a set as the kernel holds them (hash:net takes no /0).
-net::Prefixes members(const IpSet& set);
+// The prefixes of a set as the kernel holds them: each interval as the fewest
+// aligned prefixes, in order, without ever holding them all (hash:net takes
+// no /0: the whole space is two halves).
+void split_whole_space(net::Family f, net::Prefixes& blocks);
+template <typename F>
+void for_each_member(const IpSet& set, F&& f) {
+  net::Prefixes blocks;
+  for (const auto& iv : set.elements) {
+    blocks.clear();
+    net::append_prefixes(blocks, set.family, iv);
+    split_whole_space(set.family, blocks);
+    for (const auto& p : blocks) f(p);
+  }
+}
+net::Prefixes members(const IpSet& set);  // all of them, when a list is needed
 
 // Rendering, for operators and for the restore tools.
 std::string render_tokens(const Tokens& rule);  // quoted as iptables-restore reads them
 Tokens split_tokens(std::string_view line);     // and back, as iptables-restore splits
 std::string rule_line(const std::string& chain, const Tokens& rule);  // "-A CHAIN ..."
 
-// `ipset restore` lines that create one set and fill it.
+// `ipset restore` lines: a set's create line; "VERB SET PREFIX" for a member.
+std::string create_line(const IpSet& s);
+void append_member_line(std::string& out, const char* verb, const std::string& set,
+                        const net::Prefix& p);
+// The lines that create one set and fill it.
 std::string render_set(const IpSet& s);
+// The same for several sets, cut into `parts` restores of about as many
+// members each, for as many ipset processes side by side: each part names
+// (creates, with -exist) the sets it adds to, as ipset restore is about twice
+// as fast adding to a set its own session created.
+std::vector<std::string> render_sets(const std::vector<const IpSet*>& sets, std::size_t parts);
 // `ipset restore` input that creates every set of `r` and fills it.
 std::string render_ipset(const Ruleset& r);
 // iptables-restore --noflush input (one family) that loads op25bc's chains

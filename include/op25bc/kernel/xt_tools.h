@@ -4,6 +4,8 @@
 // lock (-w); ipset restores with -exist.
 #pragma once
 
+#include <signal.h>
+
 #include <string>
 #include <vector>
 
@@ -16,13 +18,24 @@ namespace op25bc::kernel {
 // Runs `argv` (found in PATH) with `input` on stdin; stdout and stderr read back.
 apply::xt::ToolResult run_tool(const std::vector<std::string>& argv, const std::string& input);
 
+// While it lives, SIGPIPE is ignored (a tool that exits before reading all
+// its input must not kill op25bc; the write then fails with EPIPE).
 class ToolsKernel final : public apply::xt::XtKernel {
  public:
+  ToolsKernel();
+  ~ToolsKernel() override;
+  ToolsKernel(const ToolsKernel&) = delete;
+  ToolsKernel& operator=(const ToolsKernel&) = delete;
+  std::vector<apply::xt::ToolResult> ipset_restore_all(
+      const std::vector<std::string>& scripts) override;
   apply::xt::ToolResult save(net::Family family) override;
   apply::xt::ToolResult list_sets() override;
   apply::xt::ToolResult save_set(const std::string& name) override;
   apply::xt::ToolResult ipset_restore(const std::string& script) override;
   apply::xt::ToolResult restore(net::Family family, const std::string& input, bool test) override;
+
+ private:
+  struct sigaction previous_ {};
 };
 
 // Whether this process may change netfilter (CAP_NET_ADMIN in effect).
