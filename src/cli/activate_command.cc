@@ -48,13 +48,7 @@ std::optional<apply::ReconcileOutcome> reconcile_iptables(const policy::Policy& 
   Diagnostics diags;
   auto desired = compile_iptables(p, at, args.kernel_timed, 1, diags);
   if (!report_backend(diags, args.policy, io)) return std::nullopt;
-  XtRequest request;
-  request.lock = args.lock;
-  request.lock_wait = args.lock_wait;
-  request.state = args.state;
-  request.fingerprint = options.fingerprint;
-  request.applied_at = options.applied_at;
-  request.active_phases = options.active_phases;
+  const XtRequest request{options, {args.lock, args.lock_wait, args.state}};
   const auto out = xt_reconcile(p, std::move(desired), request, io);
   if (!out) return std::nullopt;
   apply::ReconcileOutcome outcome;
@@ -84,9 +78,10 @@ int run_activate(const ActivateArgs& args, Io io) {
                   {io.clock.now(), false, std::nullopt}, io);
     return kExitFailure;
   };
-  // The iptables backend takes the lock for its run itself (xt_reconcile).
   const auto session = iptables ? nullptr : open_session({args.lock, args.lock_wait, state}, io);
-  if (!iptables && !session) return failed("failed, nothing changed");
+  const auto xt_session =
+      iptables ? open_xt_session({args.lock, args.lock_wait, state}, io) : nullptr;
+  if (!session && !xt_session) return failed("failed, nothing changed");
 
   // A rollback's pin wins over the file, and says so every run.
   apply::FileHistoryStore history(apply::FileHistoryStore::folder_for(state));

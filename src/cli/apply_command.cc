@@ -39,6 +39,18 @@ bool pin(apply::HistoryStore& history, const std::string& fingerprint, Io io) {
 
 }  // namespace
 
+apply::ReconcileOptions reconcile_options(const ApplyArgs& args, const std::string& fingerprint,
+                                          const policy::Policy& p, Instant at) {
+  apply::ReconcileOptions options;
+  options.check_only = args.diff_only || args.dry_run;
+  options.adopt = args.adopt;
+  options.verify = args.verify;
+  options.fingerprint = fingerprint;
+  options.applied_at = format_time(at, p.zone);
+  options.active_phases = active_phase_ids(p, at);
+  return options;
+}
+
 int run_apply(const ApplyArgs& args, Io io) {
   const Loaded loaded = load(args.policy, io, args.router);
   if (!loaded.policy && args.format == "json")
@@ -56,14 +68,8 @@ int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io
   const auto at = parse_at(args.at, p, io);
   if (!at) return kExitUsage;
   const ir::Ruleset desired = compile(p, *at, args.kernel_timed);
-  const bool check_only = args.diff_only || args.dry_run;
-  apply::ReconcileOptions options;
-  options.check_only = check_only;
-  options.adopt = args.adopt;
-  options.verify = args.verify;
-  options.fingerprint = loaded.fingerprint;
-  options.applied_at = format_time(*at, p.zone);
-  options.active_phases = active_phase_ids(p, *at);
+  const apply::ReconcileOptions options = reconcile_options(args, loaded.fingerprint, p, *at);
+  const bool check_only = options.check_only;
   const auto session = open_session({args.lock, args.lock_wait, args.state}, io);
   if (!session) return kExitFailure;
   apply::FileHistoryStore history(history_folder(args.state, p.table));

@@ -75,7 +75,7 @@ struct ApplyArgs {
   std::string lock = kDefaultLock;
   double lock_wait = 10;  // seconds
   std::string format = "text";
-  std::size_t keep = 10;  // history entries kept
+  std::size_t keep = 10;             // history entries kept
   std::string backend = "nftables";  // or "iptables"
 };
 
@@ -91,7 +91,7 @@ struct ActivateArgs {
   double warn_days = 14;
   bool syslog = true;
   std::size_t keep = 10;
-  std::string metrics;  // a node_exporter textfile to write after the run
+  std::string metrics;               // a node_exporter textfile to write after the run
   std::string backend = "nftables";  // or "iptables"
 };
 
@@ -128,7 +128,7 @@ struct ScheduleArgs {
   std::string state;                          // passed through to activate, when given
   std::string metrics;                        // passed through to activate, when given
   std::string output;
-  std::string backend = "nftables";           // passed through to activate when not the default
+  std::string backend = "nftables";  // passed through to activate when not the default
 };
 
 struct StatusArgs {

@@ -69,6 +69,10 @@ void keep_history(apply::HistoryStore& history, apply::HistoryEntry entry,
 // The absolute path of a policy file, as the history names it.
 std::string absolute_path(const std::string& path);
 
+// What apply (either backend) asks of a reconcile run at `at`.
+apply::ReconcileOptions reconcile_options(const ApplyArgs& args, const std::string& fingerprint,
+                                          const policy::Policy& p, Instant at);
+
 // The ids of the phases active at `at`, recorded with a commit.
 std::vector<std::string> active_phase_ids(const policy::Policy& p, Instant at);
 

@@ -76,18 +76,25 @@ std::string xt_state_path(const std::string& given, const std::string& table) {
   return given.empty() ? std::string{kStateFolder} + "/" + table + ".iptables.state" : given;
 }
 
+std::unique_ptr<apply::LockFile> open_xt_session(const KernelAccess& access, Io io) {
+  if (!preflight(io)) return nullptr;
+  try {
+    auto lock = std::make_unique<apply::LockFile>(
+        access.lock, std::chrono::milliseconds(static_cast<long>(access.lock_wait * 1000)));
+    if (lock->held()) return lock;
+    io.err << "op25bc: " << lock->error() << "\n";
+  } catch (const std::exception& e) {
+    io.err << "op25bc: " << e.what() << "\n";
+  }
+  return nullptr;
+}
+
 std::optional<XtOutcome> xt_reconcile(const policy::Policy& p, backend::xt::Ruleset desired,
                                       const XtRequest& request, Io io) {
-  if (!preflight(io)) return std::nullopt;
   try {
-    apply::LockFile lock(request.lock,
-                         std::chrono::milliseconds(static_cast<long>(request.lock_wait * 1000)));
-    if (!lock.held()) {
-      io.err << "op25bc: " << lock.error() << "\n";
-      return std::nullopt;
-    }
-    make_state_folder(request.state);
-    apply::xt::FileRecordStore store(xt_state_path(request.state, p.table));
+    const KernelAccess& access = request.access;
+    make_state_folder(access.state);
+    apply::xt::FileRecordStore store(xt_state_path(access.state, p.table));
     const std::optional<apply::xt::Record> record = store.load();
     if (store.unusable())
       io.err << "op25bc: note: the state record " << store.path()
@@ -100,7 +107,8 @@ std::optional<XtOutcome> xt_reconcile(const policy::Policy& p, backend::xt::Rule
       io.err << "op25bc: " << error << "\n";
       return std::nullopt;
     }
-    const apply::xt::PlanOptions options{request.adopt, request.verify};
+    const apply::ReconcileOptions& ask = request.options;
+    const apply::xt::PlanOptions options{ask.adopt, ask.verify};
     const apply::xt::HeldSet held = [&store](const apply::xt::Record::Set& set) {
       return store.held(set);
     };
@@ -118,16 +126,16 @@ std::optional<XtOutcome> xt_reconcile(const policy::Policy& p, backend::xt::Rule
       return std::nullopt;
     }
     XtOutcome out{std::move(*plan), false, {}, true};
-    if (request.check_only) {
+    if (ask.check_only) {
       if (request.dry_run && !out.plan.in_sync())
         dry_run_checks(out.plan, *view, kernel, desired, out);
       return out;
     }
     if (out.plan.in_sync()) return out;
     apply::xt::Record base = record.value_or(apply::xt::Record{});
-    base.policy_fingerprint = request.fingerprint;
-    base.applied_at = request.applied_at;
-    base.active_phases = request.active_phases;
+    base.policy_fingerprint = ask.fingerprint;
+    base.applied_at = ask.applied_at;
+    base.active_phases = ask.active_phases;
     // New sets are filled by as many ipset processes as there are cores (up to 4).
     const std::size_t parts = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
     const apply::xt::RunOutcome run =

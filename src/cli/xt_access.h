@@ -3,11 +3,14 @@
 // and how their outcomes are worded.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "commands.h"
+#include "kernel_access.h"
+#include "op25bc/apply/lock.h"
 #include "op25bc/apply/state.h"
 #include "op25bc/apply/xt_plan.h"
 #include "op25bc/policy/model.h"
@@ -17,17 +20,13 @@ namespace op25bc::cli {
 // --state if given, else /var/lib/op25bc/TABLE.iptables.state.
 std::string xt_state_path(const std::string& given, const std::string& table);
 
+// What a run asks: the options the nft backend takes too (check_only, adopt,
+// verify, and what the record says of the policy), the lock and state file,
+// and for a dry run the kernel checks (restore --test, a throwaway namespace).
 struct XtRequest {
-  bool check_only = false;  // diff and dry run
-  bool dry_run = false;     // also the kernel checks (restore --test, a throwaway namespace)
-  bool adopt = false;
-  bool verify = false;
-  std::string lock;
-  double lock_wait = 10;
-  std::string state;  // as given ("" = default for the table)
-  std::string fingerprint;
-  std::string applied_at;
-  std::vector<std::string> active_phases;
+  apply::ReconcileOptions options;
+  KernelAccess access;  // its state: as given ("" = default for the table)
+  bool dry_run = false;
 };
 
 struct XtOutcome {
@@ -37,8 +36,12 @@ struct XtOutcome {
   bool checks_ok = true;
 };
 
-// Tools, capability, lock, record, plan and (unless checking) the run.
-// nullopt after reporting the failure on stderr.
+// The tools and CAP_NET_ADMIN (before any file is touched), then op25bc's
+// lock, held by the caller for the whole run; nullptr after saying why.
+std::unique_ptr<apply::LockFile> open_xt_session(const KernelAccess& access, Io io);
+
+// Record, plan and (unless checking) the run, within a session. nullopt
+// after reporting the failure on stderr.
 std::optional<XtOutcome> xt_reconcile(const policy::Policy& p, backend::xt::Ruleset desired,
                                       const XtRequest& request, Io io);
 

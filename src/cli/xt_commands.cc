@@ -8,6 +8,7 @@
 #include "op25bc/apply/history.h"
 #include "op25bc/compile.h"
 #include "op25bc/kernel/xt_tools.h"
+#include "op25bc/policy/resolve.h"
 #include "op25bc/policy/router.h"
 #include "support.h"
 #include "xt_access.h"
@@ -42,30 +43,24 @@ int apply_iptables(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, 
   Diagnostics diags;
   backend::xt::Ruleset desired = compile_iptables(p, *at, args.kernel_timed, 1, diags);
   if (!report_backend(diags, args.policy, io)) return kExitFailure;
-  XtRequest request;
-  request.check_only = args.diff_only || args.dry_run;
-  request.dry_run = args.dry_run;
-  request.adopt = args.adopt;
-  request.verify = args.verify;
-  request.lock = args.lock;
-  request.lock_wait = args.lock_wait;
-  request.state = args.state;
-  request.fingerprint = loaded.fingerprint;
-  request.applied_at = format_time(*at, p.zone);
-  request.active_phases = active_phase_ids(p, *at);
+  const XtRequest request{reconcile_options(args, loaded.fingerprint, p, *at),
+                          {args.lock, args.lock_wait, args.state},
+                          args.dry_run};
+  const apply::ReconcileOptions& ask = request.options;
+  const auto session = open_xt_session(request.access, io);
+  if (!session) return kExitFailure;
   const std::string state = xt_state_path(args.state, p.table);
   apply::FileHistoryStore history(apply::FileHistoryStore::folder_for(state));
-  if (!request.check_only && role == ApplyRole::apply &&
-      !pin_allows(history, loaded.fingerprint, io))
+  if (!ask.check_only && role == ApplyRole::apply && !pin_allows(history, loaded.fingerprint, io))
     return kExitFailure;
   const auto out = xt_reconcile(p, std::move(desired), request, io);
   if (!out) return kExitFailure;
   const bool in_sync = out->plan.in_sync();
   if (out->committed)
     keep_history(history,
-                 {format_utc(io.clock.now()), request.applied_at, loaded.fingerprint,
+                 {format_utc(io.clock.now()), ask.applied_at, loaded.fingerprint,
                   role == ApplyRole::rollback ? "rollback" : "apply", absolute_path(args.policy),
-                  request.active_phases, true, std::nullopt, args.router},
+                  ask.active_phases, true, std::nullopt, args.router},
                  loaded.text, loaded.named_prefix_files(), args.keep, io);
   if (args.format == "json") {
     nlohmann::json j = plan_json(out->plan);
@@ -76,20 +71,20 @@ int apply_iptables(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, 
     const policy::Router* router = policy::selected_router(p);
     j["router"] = router ? nlohmann::json(router->id) : nlohmann::json(nullptr);
     j["fingerprint"] = loaded.fingerprint;
-    j["at"] = request.applied_at;
+    j["at"] = ask.applied_at;
     j["checks"] = out->checks;
     j["seconds"] = seconds_since(start);
     io.out << json_text(j);
-  } else if (request.check_only) {
+  } else if (ask.check_only) {
     for (const std::string& line : apply::xt::describe(out->plan)) io.out << line << "\n";
   }
   if (in_sync) {
     if (args.format != "json")
       io.out << "op25bc's iptables chains and sets (table " << p.table << ") are in sync with "
-             << args.policy << " at " << request.applied_at << "\n";
+             << args.policy << " at " << ask.applied_at << "\n";
     return kExitOk;
   }
-  if (request.check_only) {
+  if (ask.check_only) {
     if (args.dry_run) {
       io.err << "dry run: " << apply::xt::summary(out->plan) << " pending";
       for (const std::string& c : out->checks) io.err << "; " << c;
@@ -99,7 +94,7 @@ int apply_iptables(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, 
     return kExitPending;
   }
   if (args.format != "json")
-    io.out << "applied to iptables and ipset (table " << p.table << ") at " << request.applied_at
+    io.out << "applied to iptables and ipset (table " << p.table << ") at " << ask.applied_at
            << ": " << apply::xt::summary(out->plan) << " in " << seconds_since(start) << " s\n";
   if (out->plan.drift)
     io.err << "op25bc: warning: op25bc's sets differed from its record (changed by someone "
@@ -132,12 +127,18 @@ int run_status_iptables(const StatusArgs& args, Io io) {
       return kExitFailure;
     }
     // The phase counters: each phase chain's one rule, both families summed.
+    // By policy id where the record knows the phase, else by the chain's name.
     const std::string prefix = backend::xt::phase_chain(args.table, "");
+    std::map<std::string, std::string> ids;
+    if (record)
+      for (const std::string& id : record->active_phases)
+        ids[backend::xt::phase_chain(args.table, policy::nft_name(id))] = id;
     std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> counters;
     for (const auto* table : {&view->v4, &view->v6})
       for (const auto& r : table->rules)
         if (r.chain.starts_with(prefix)) {
-          auto& c = counters[r.chain.substr(prefix.size())];
+          const auto id = ids.find(r.chain);
+          auto& c = counters[id != ids.end() ? id->second : r.chain.substr(prefix.size())];
           c.first += r.packets;
           c.second += r.bytes;
         }

@@ -180,6 +180,43 @@ def main():
                ["deep.json", "mapped.json", "r.nft", "units"],
                "no temporary files left behind", str(list(pathlib.Path(d).iterdir())))
 
+    # The iptables backend: a usage error, deterministic output, its own
+    # limits as diagnostics, and clear errors for a host that cannot run it.
+    status(["compile", spinnet, "--backend", "xtables"], 64, stdout_empty=True,
+           stderr_has="--backend")
+    first = status(["compile", netlaputa, "--at", "2006-07-01", "--backend", "iptables"], 0)
+    again = status(["compile", netlaputa, "--at", "2006-07-01", "--backend", "iptables"], 0)
+    expect(first.stdout == again.stdout and first.stdout.startswith("#!/bin/sh\n"),
+           "compile --backend iptables: the same script twice", first.stdout[:200])
+    with tempfile.TemporaryDirectory() as d:
+        status(["compile", netlaputa, "--at", "2006-07-01", "--backend", "iptables", "-o", d], 0,
+               stdout_empty=True)
+        expect(sorted(p.name for p in pathlib.Path(d).iterdir()) ==
+               ["ip6tables.restore", "ipset.restore", "iptables.restore"],
+               "compile --backend iptables -o DIR: the three restore inputs",
+               str(list(pathlib.Path(d).iterdir())))
+        long_prefix = json.loads(pathlib.Path(spinnet).read_text())
+        long_prefix["enforcement"]["log"]["prefix"] = "x" * 30
+        policy = pathlib.Path(d) / "long-prefix.json"
+        policy.write_text(json.dumps(long_prefix))
+        status(["compile", str(policy), "--backend", "iptables"], 1, stdout_empty=True,
+               stderr_has=f"{policy}: /enforcement/log/prefix: error: log prefix is 30 bytes")
+        status(["compile", str(policy)], 0)  # nftables takes it
+        state = ["--state", str(pathlib.Path(d) / "s"), "--lock", str(pathlib.Path(d) / "l")]
+        r = subprocess.run([a.op25bc, "apply", spinnet, "--backend", "iptables", *state],
+                           capture_output=True, text=True, env={"PATH": "/nonexistent"})
+        expect(r.returncode == 1 and r.stdout == ""
+               and "install the iptables and ipset packages" in r.stderr,
+               "apply --backend iptables without the tools: says which package", r.stderr)
+        if os.geteuid() == 0 and shutil.which("setpriv"):
+            r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                a.op25bc, "apply", spinnet, "--backend", "iptables", *state],
+                               capture_output=True, text=True)
+            expect(r.returncode == 1 and "needs root or CAP_NET_ADMIN" in r.stderr
+                   and not (pathlib.Path(d) / "l").exists(),
+                   "apply --backend iptables without CAP_NET_ADMIN: said before any file is touched",
+                   r.stderr)
+
     return tally.finish()
 
 

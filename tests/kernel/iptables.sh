@@ -173,6 +173,9 @@ if [ "$blocked_seen" -eq 0 ] || [ "$blocked_seen" -eq "$passed" ]; then
   failed=$((failed + 1))
 fi
 echo "packets: $passed connections agreed"
+blocked=$(ip netns exec "$rtr" "$op25bc" status --backend iptables --state "$work/$rtr.state" \
+  --format json | "$python" -c 'import json,sys; print(sum(c["packets"] for c in json.load(sys.stdin)["counters"]))')
+check "status: the phase counters counted blocked connections ($blocked packets)" [ "$blocked" -gt 0 ]
 
 # ---- 5. atomicity: a boundary applied back and forth under a stream of connections
 # Cases whose verdict is the same on both sides of the boundary must never change.
