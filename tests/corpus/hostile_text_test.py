@@ -6,11 +6,15 @@ and nft JSON load in a fresh network namespace and create only op25bc's table
 next to a foreign one that stays byte-identical; the crontab holds exactly
 op25bc's lines, whose command splits into exactly op25bc's arguments; the
 systemd units verify with their binary under a path full of quotes, spaces, '%'
-and '$'; explain and timeline text keep one labelled line per item."""
+and '$'; explain and timeline text keep one labelled line per item; the
+iptables backend's script holds only its own kinds of lines, and the log
+prefix, its one free text, loads into iptables-legacy as written (or is
+refused at its pointer where iptables cannot carry it)."""
 import copy
 import json
 import os
 import pathlib
+import re
 import shlex
 import shutil
 import subprocess
@@ -121,6 +125,7 @@ def main():
                 if v.returncode != 0:
                     continue
                 check_outputs(a, tally, what, path, binary, state, d)
+                check_iptables(a, tally, what, path, pointer, value)
         # Quotes and backslashes: fine for cron (shell words), refused for systemd.
         quoted = d / "it's \"quoted\" \\"
         quoted.mkdir()
@@ -193,6 +198,40 @@ def check_outputs(a, tally, what, path, binary, state, d):
     tally.expect(t.returncode == 0 and all(l[:1].isdigit() or l.startswith("  ")
                                            for l in t.stdout.splitlines()),
                  f"{what}: timeline lines are events or their items", t.stdout + t.stderr)
+
+
+# Every kind of line compile --backend iptables writes; nothing else may appear.
+IPTABLES_LINE = re.compile(
+    r"#!/bin/sh|#( .*)?|set -e|OP25BC_IPSET|OP25BC_IPV4|OP25BC_IPV6"
+    r"|ipset restore <<'OP25BC_IPSET'"
+    r"|ip(6)?tables-legacy-restore -w --noflush <<'OP25BC_IPV[46]'"
+    r"|create op25b-\S+ hash:net family inet6? hashsize \d+ maxelem \d+"
+    r"|add op25b-\S+ [0-9a-f.:]+/\d+|\*filter|:OP25B-\S+ - \[0:0\]|-A OP25B-\S+ .*"
+    r"|-I FORWARD 1 -p tcp -m multiport --dports [0-9,]+ -j OP25B-CHECK|COMMIT")
+
+
+def check_iptables(a, tally, what, path, pointer, value):
+    c = run(a.op25bc, "compile", str(path), "--at", "2006-10-01", "--backend", "iptables")
+    is_prefix = pointer.endswith("/log/prefix")
+    if is_prefix and ("\\" in value or len(value.encode()) > 29):
+        tally.expect(c.returncode == 1 and f": {pointer}: error: " in c.stderr and c.stdout == "",
+                     f"{what}: iptables refuses it at its pointer", c.stderr)
+        return
+    bad = [l for l in c.stdout.splitlines() if not IPTABLES_LINE.fullmatch(l)]
+    tally.expect(c.returncode == 0 and not bad, f"{what}: iptables script has only its own lines",
+                 c.stderr + "\n".join(bad))
+    if not is_prefix or c.returncode != 0:
+        return
+    r = run("unshare", "-n", "sh", "-c", "sh && iptables-legacy-save && ip6tables-legacy-save",
+            input=c.stdout)
+    chains = sorted({l.split()[0][1:] for l in r.stdout.splitlines() if l.startswith(":OP25B-")})
+    others = [l for l in r.stdout.splitlines() if l.startswith(":") and " - " in l
+              and not l.startswith(":OP25B-")]
+    prefixes = {shlex.split(l)[shlex.split(l).index("--log-prefix") + 1]
+                for l in r.stdout.splitlines() if "--log-prefix" in l}
+    tally.expect(r.returncode == 0 and chains and not others and prefixes == {value},
+                 f"{what}: loads into iptables-legacy with only op25bc's chains, prefix as written",
+                 r.stdout + r.stderr)
 
 
 def cron_command(command):

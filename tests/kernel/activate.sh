@@ -41,7 +41,7 @@ check "time travel through the rollout, late catch-up, no silent rollback" in_ne
   nft list table inet op25b > '$work/have'
   unshare -n bash -c \"nft -f '$work/expected.nft' && nft list table inet op25b\" | cmp -s - '$work/have'"
 
-python3 - "$policy" "$work/edited.json" <<'PY'
+"$python" - "$policy" "$work/edited.json" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1]))
 p["phases"][1]["effective"] = "2006-12-01"
@@ -67,7 +67,7 @@ check "concurrent runs serialise on the lock and converge" in_netns "
 for example in "$root"/examples/*.json; do
   rm -f "$work/state"
   script=""
-  for at in $(python3 -c '
+  for at in $("$python" -c '
 import json, subprocess, sys, datetime
 events = json.loads(subprocess.run([sys.argv[1], "timeline", sys.argv[2], "--format", "json"],
                                    capture_output=True, text=True).stdout)["events"]
@@ -103,8 +103,8 @@ check "DST: skipped midnight and repeated hour behave as documented" in_netns "
 
 # Killed at any point (SIGKILL at several delays, on a policy big enough to be
 # caught mid-way), the next run converges: the kernel ends up equal to the policy.
-python3 "$root/bench/gen_policy.py" --v4 60000 --v6 6000 --pools 60 > "$work/big.json"
-python3 "$root/bench/gen_policy.py" --v4 60000 --v6 6000 --pools 60 --change > "$work/big2.json"
+"$python" "$root/bench/gen_policy.py" --v4 60000 --v6 6000 --pools 60 > "$work/big.json"
+"$python" "$root/bench/gen_policy.py" --v4 60000 --v6 6000 --pools 60 --change > "$work/big2.json"
 rm -f "$work/state"
 script="'$op25bc' activate '$work/big.json' --at 2006-11-01 $opts 2>/dev/null >/dev/null"
 for delay in 0.02 0.1 0.2 0.35 0.5 0.8; do

@@ -19,7 +19,7 @@ cp "$root/tests/kernel/foreign.nft" "$work/foreign.nft"
 opts="--state $work/state --lock $work/lock"
 
 instants_of() {
-  "$op25bc" timeline "$1" --format json 2>/dev/null | python3 -c '
+  "$op25bc" timeline "$1" --format json 2>/dev/null | "$python" -c '
 import json, sys
 print("2000-01-01T00:00:00Z")
 for e in json.load(sys.stdin)["events"]: print(e["utc"])'
@@ -57,7 +57,7 @@ for policy in "$root"/examples/*.json "$work"/*-sharded.json; do
       nft list ruleset > '$work/applied.list'
       cmp '$work/expected.list' '$work/applied.list'
       '$op25bc' apply '$policy' --at '$at' $opts --format json 2>/dev/null |
-        python3 -c 'import json,sys; j=json.load(sys.stdin); sys.exit(0 if j[\"in_sync\"] and not j[\"committed\"] else 1)'
+        '$python' -c 'import json,sys; j=json.load(sys.stdin); sys.exit(0 if j[\"in_sync\"] and not j[\"committed\"] else 1)'
       '$op25bc' diff '$policy' --at '$at' $opts >/dev/null 2>&1"
   done
 
@@ -66,7 +66,7 @@ for policy in "$root"/examples/*.json "$work"/*-sharded.json; do
   # instant lists after older ones, so with blocks each object (set, map,
   # chain) is compared byte for byte in name order; without, the whole text.
   order=cat
-  [[ $name == *-sharded ]] && order="python3 '$work/name_order.py'"
+  [[ $name == *-sharded ]] && order="'$python' '$work/name_order.py'"
   rm -f "$work/state"
   steps=("${instants[@]}" "${instants[0]}")
   script="nft -f '$work/foreign.nft'; nft list table inet filter > '$work/foreign.before'"

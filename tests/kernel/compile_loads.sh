@@ -27,7 +27,7 @@ for policy in "$root"/examples/*.json "$work"/*-sharded.json; do
   cut=0
   # Every boundary, a second before it, and well before and after the rollout.
   mapfile -t instants < <("$op25bc" timeline "$policy" --format json 2>/dev/null |
-    python3 -c '
+    "$python" -c '
 import json, sys, datetime
 print("2000-01-01T00:00:00Z"); print("2030-01-01T00:00:00Z")
 for e in json.load(sys.stdin)["events"]:

@@ -89,7 +89,7 @@ check "a lock path that is a symlink is refused" \
 check "the link's target is untouched" grep -qx keep "$work/victim"
 
 # 11: the table renamed in the policy: the old one (op25bc's mark) goes, atomically.
-python3 - "$policy" "$work/renamed.json" <<'PY'
+"$python" - "$policy" "$work/renamed.json" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1]))
 p["table"] = "op25b_v2"

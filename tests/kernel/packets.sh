@@ -40,10 +40,8 @@ PY
     ip netns exec "$rtr" "$op25bc" "$command" "$policy" --at "$at" --state "$work/state" \
       --lock "$work/lock" $([ "$command" = activate ] && echo --no-syslog) >/dev/null 2>&1
     ip netns exec "$sub" "$python" "$probe" probe "$work/cases.json" > "$work/results.json"
-    while IFS=$'\t' read -r src dst port outcome; do
-      verdict=$("$op25bc" explain "$policy" --src "$src" --dst "$dst" --port "$port" --at "$at" \
-        --format json 2>/dev/null | "$python" -c 'import json,sys; print(json.load(sys.stdin)["verdict"])')
-      expected=$([ "$verdict" = blocked ] && echo reset || echo connected)
+    # explain for every case from one interpreter: "outcome expected verdict" lines.
+    while IFS=$'\t' read -r src dst port outcome expected verdict; do
       [ "$verdict" = blocked ] && blocked_seen=$((blocked_seen + 1))
       if [ "$outcome" = "$expected" ]; then
         passed=$((passed + 1))
@@ -51,9 +49,18 @@ PY
         failed=$((failed + 1))
         echo "FAIL $(basename "$policy") at $at: $src -> $dst port $port: $outcome, explain says $verdict"
       fi
-    done < <("$python" -c '
-import json, sys
-for r in json.load(open(sys.argv[1])): print(r["src"], r["dst"], r["port"], r["outcome"], sep="\t")' "$work/results.json")
+    done < <("$python" - "$op25bc" "$policy" "$at" "$work/results.json" <<'PY'
+import json, subprocess, sys
+op25bc, policy, at, results = sys.argv[1:]
+for r in json.load(open(results)):
+    out = subprocess.run([op25bc, "explain", policy, "--src", r["src"], "--dst", r["dst"],
+                          "--port", str(r["port"]), "--at", at, "--format", "json"],
+                         capture_output=True, text=True).stdout
+    verdict = json.loads(out)["verdict"]
+    expected = "reset" if verdict == "blocked" else "connected"
+    print(r["src"], r["dst"], r["port"], r["outcome"], expected, verdict, sep="\t")
+PY
+)
   done
 }
 
