@@ -35,8 +35,9 @@ void write_metrics(const ActivateArgs& args, const std::string& table, const std
                    apply::Kernel* kernel, const Loaded* applied, const report::ActivateRun& run,
                    Io io) {
   if (args.metrics.empty()) return;
-  const std::string error =
-      write_metrics_file(args.metrics, {table, state, kernel, applied, args.warn_days, run}, io);
+  const std::string error = write_metrics_file(
+      args.metrics,
+      {table, state, kernel, applied, args.warn_days, run, args.backend != "iptables"}, io);
   if (!error.empty())
     log_line(LOG_WARNING, "op25bc activate: metrics not written: " + error, args.syslog, io);
 }

@@ -1,6 +1,7 @@
 // metrics: the node_exporter textfile, on demand (activate writes the same
 // after every run with --metrics).
 #include <sstream>
+#include <stdexcept>
 
 #include "kernel_access.h"
 #include "metrics_file.h"
@@ -43,6 +44,7 @@ std::string gather_metrics(const MetricsSource& source, Io io) {
     in.fingerprint = policy->fingerprint;
   }
   try {
+    if (!source.nftables) throw std::runtime_error("not on nftables");
     std::optional<kernel::NetlinkKernel> own;
     apply::Kernel* kernel = source.kernel;
     if (kernel == nullptr) kernel = &own.emplace();

@@ -19,6 +19,9 @@ struct MetricsSource {
   const Loaded* applied = nullptr;  // the policy just applied; null: the history's
   double warn_days = 14;
   std::optional<report::ActivateRun> run;
+  // false on the iptables backend: no nftables table to read, so the table's
+  // metrics are left out rather than reported as absent.
+  bool nftables = true;
 };
 
 std::string gather_metrics(const MetricsSource& source, Io io);
