@@ -269,6 +269,13 @@ check "first apply: op25bc's jump is the first rule of FORWARD" \
 out=$(xt "$ns" apply "$netlaputa" --at 2006-06-01 --format json 2>/dev/null)
 check "re-apply changes nothing" [ "$(json_field committed <<<"$out")" = false ]
 check "diff after apply exits 0" quiet xt "$ns" diff "$netlaputa" --at 2006-06-01
+everything "$ns" >"$work/before-dry.txt"
+xt "$ns" apply "$netlaputa" --at 2006-07-01 --dry-run >"$work/dry.out" 2>&1 && dry=0 || dry=$?
+everything "$ns" >"$work/after-dry.txt"
+check "dry run: exit 2, changes pending" [ "$dry" -eq 2 ]
+check "dry run: lists the restore and says what the kernel checked" bash -c \
+  "grep -q 'one restore rewrites' '$work/dry.out' && grep -q 'throwaway network namespace' '$work/dry.out' && grep -q 'not verified' '$work/dry.out'"
+check "dry run: nothing changed" diff -q "$work/before-dry.txt" "$work/after-dry.txt"
 xt "$ns" apply "$netlaputa" --at 2006-07-01 >/dev/null 2>&1
 check "boundary: foreign untouched" untouched
 counted=$(ip netns exec "$ns" iptables-legacy-save -c | grep -c '^\[0:0\] -A OP25B-P-tokyo' || true)
@@ -292,6 +299,17 @@ out=$(xt "$ns" apply "$netlaputa" --at 2006-07-01 --format json 2>/dev/null)
 check "one-prefix removal: one member deleted, in place" \
   [ "$(json_field members_deleted <<<"$out")/$(json_field restores <<<"$out")" = "1/0" ]
 check "one-prefix changes: foreign untouched" untouched
+
+# A member swapped behind op25bc's back, the count unchanged: the cheap check
+# (counts, chains) cannot see it; --verify reads every set back and repairs it.
+tokyo=$(ip netns exec "$ns" ipset list -n | grep '^op25b-phase_tokyo_src4\.')
+ip netns exec "$ns" ipset add "$tokyo" 203.0.113.64/26
+ip netns exec "$ns" ipset del "$tokyo" 198.18.0.0/19
+check "a swapped member: diff --verify sees it (exit 2)" bash -c \
+  "$(declare -f xt); op25bc='$op25bc' work='$work' xt '$ns' diff '$netlaputa' --at 2006-07-01 --verify >/dev/null 2>&1; [ \$? -eq 2 ]"
+check "a swapped member: apply --verify repairs it" quiet xt "$ns" apply "$netlaputa" --at 2006-07-01 --verify
+check "a swapped member: the kernel holds the pool again" \
+  bash -c "ip netns exec $ns ipset save $tokyo | grep -q '198.18.0.0/19' && ! ip netns exec $ns ipset save $tokyo | grep -q 203.0.113.64"
 
 # A restore refused in the middle: the previous ruleset stays in force.
 mkdir -p "$work/shim"
