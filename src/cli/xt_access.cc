@@ -13,8 +13,6 @@ namespace op25bc::cli {
 
 namespace {
 
-constexpr const char* kStateFolder = "/var/lib/op25bc";
-
 // Tools and capability, before any file is touched; a warning on an
 // iptables-nft host. false after saying why.
 bool preflight(Io io) {
@@ -73,7 +71,7 @@ void dry_run_checks(const apply::xt::Plan& plan, const apply::xt::KernelView& vi
 }  // namespace
 
 std::string xt_state_path(const std::string& given, const std::string& table) {
-  return given.empty() ? std::string{kStateFolder} + "/" + table + ".iptables.state" : given;
+  return given.empty() ? state_path({}, table + ".iptables") : given;  // TABLE.iptables.state
 }
 
 std::unique_ptr<apply::LockFile> open_xt_session(const KernelAccess& access, Io io) {
