@@ -133,16 +133,14 @@ class Planner {
     return false;
   }
 
-  // The members a recorded set holds, from the copy kept beside the record
-  // (checked against the record's digest), as op25bc wrote them.
-  std::optional<net::Prefixes> recorded_members(const Record::Set& rec) const {
-    if (!held_) return std::nullopt;
-    auto intervals = held_(rec);
-    if (!intervals) return std::nullopt;
+  // What a recorded set holds, from the copy kept beside the record (checked
+  // against the record's digest): its intervals, and its members as op25bc
+  // wrote them. Empty elements when there is no usable copy.
+  IpSet recorded_set(const Record::Set& rec) const {
     IpSet set;
     set.family = rec.family;
-    set.elements = std::move(*intervals);
-    return bx::members(set);
+    if (auto intervals = held_ ? held_(rec) : std::nullopt) set.elements = std::move(*intervals);
+    return set;
   }
 
   const Record::Set* recorded(const std::string& name) const {
@@ -168,12 +166,16 @@ class Planner {
                          rec->members == k->entries && rec->family == want.family;
     if (rec != nullptr && !record_->pending && rec->members != k->entries) out_.drift = true;
     if (trusted && rec->digest == desired) return true;
+    // The old members: from beside the record when trusted (their intervals
+    // come along, so a million need not be merged again), else read back.
+    IpSet before_set = trusted ? recorded_set(*rec) : IpSet{};
     std::optional<net::Prefixes> held;
-    if (trusted) held = recorded_members(*rec);  // what op25bc wrote, kept beside the record
+    if (!before_set.elements.empty()) held = bx::members(before_set);
     if (!held) {
       held = read_set_(current, want.family, error);
       if (!held) return false;
       ++out_.sets_read_back;
+      before_set.elements = merged(*held, want.family);
     }
     const net::Prefixes wanted = bx::members(want);
     if (held->size() == wanted.size() &&
@@ -181,7 +183,7 @@ class Planner {
       if (trusted) out_.drift = true;  // the record said otherwise
       return true;
     }
-    const net::Intervals before = merged(*held, want.family);
+    const net::Intervals& before = before_set.elements;
     Change change{i, {current, minus(wanted, *held), minus(*held, wanted)}, Move::mixed};
     const bool grows = within(before, want.elements);
     const bool shrinks = within(want.elements, before);

@@ -183,9 +183,9 @@ std::optional<net::Intervals> FileRecordStore::held(const Record::Set& set) {
   if (!held_bytes_) {
     int error = 0;
     auto bytes = io::read_bytes(path_ + ".members", error);
-    held_bytes_ = bytes ? std::string(bytes->view()) : std::string{};
+    held_bytes_ = bytes ? std::move(*bytes) : io::FileBytes::copy_of({});
   }
-  std::string_view in = *held_bytes_;
+  std::string_view in = held_bytes_->view();
   std::uint64_t sum = 0;
   if (in.size() < kHeldMagic.size() + 8 || !in.starts_with(kHeldMagic)) return std::nullopt;
   std::string_view tail = in.substr(in.size() - 8);

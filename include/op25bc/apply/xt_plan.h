@@ -24,6 +24,7 @@
 
 #include "op25bc/apply/xt_kernel.h"
 #include "op25bc/backend/iptables.h"
+#include "op25bc/io/file_bytes.h"
 #include "op25bc/net/digest.h"
 
 namespace op25bc::apply::xt {
@@ -86,7 +87,7 @@ class FileRecordStore final : public RecordStore {
  private:
   std::string path_;
   bool unusable_ = false;
-  std::optional<std::string> held_bytes_;  // PATH.members, read once
+  std::optional<io::FileBytes> held_bytes_;  // PATH.members, read once, not copied
 };
 
 struct Delta {
