@@ -40,6 +40,10 @@ struct TextLine {
     else
       out += "- table inet " + table + " (not created by op25bc: replaced, --adopt)\n";
   }
+  void operator()(const ResetTableFlags& op) {
+    out += "~ table inet " + table + " flags " + table_flags_text(op.held) + " -> none" +
+           ((op.held & kTableDormant) != 0 ? " (dormant: it blocked nothing)" : "") + "\n";
+  }
   void operator()(const AddCounter& op) {
     out += "+ counter " + text::printable(op.counter.name) + "\n";
   }
@@ -85,6 +89,9 @@ struct JsonChange {
   json operator()(const DeleteTable& op) const {
     if (op.other.empty()) return {{"op", "delete"}, {"object", "table"}};
     return {{"op", "delete"}, {"object", "table"}, {"name", op.other}};
+  }
+  json operator()(const ResetTableFlags& op) const {
+    return {{"op", "reset"}, {"object", "table flags"}, {"flags", table_flags_text(op.held)}};
   }
   json operator()(const AddCounter& op) const {
     return {{"op", "add"}, {"object", "counter"}, {"name", op.counter.name}};

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "op25bc/text/escape.h"
+
 namespace op25bc::apply {
 
 namespace {
@@ -75,6 +77,7 @@ class Differ {
         handles_(current.rule_handles),
         elements_read_(current.elements_read),
         vouched_(current.vouched),
+        table_flags_(current.table_flags),
         want_(desired),
         want_digests_(desired_digests),
         cur_names_(cur_),
@@ -89,6 +92,7 @@ class Differ {
     // A rule refers to sets, counters and chains, a map element to a chain:
     // deletions go referrer first, additions referrer last.
     Transaction t{want_.table, {}};
+    if (table_flags_ != 0) t.ops.push_back(ResetTableFlags{table_flags_});
     append(t, rule_deletes);
     element_deletes(t);
     for (const auto& name : sets_to_delete_) t.ops.push_back(DeleteSet{name});
@@ -132,7 +136,7 @@ class Differ {
         counters_to_add_.push_back(c);
     for (const auto& c : cur_.chains) {
       const auto w = want_names_.chain(c.name);
-      if (!w || want_.chains[*w].base != c.base) {
+      if (!w || want_.chains[*w].base != c.base || !c.unrecognized.empty()) {
         chains_to_delete_.push_back(c.name);
         dirty_.insert("chain " + c.name);
       }
@@ -220,6 +224,7 @@ class Differ {
   const std::vector<std::vector<std::uint64_t>>& handles_;
   const std::vector<bool>& elements_read_;
   const std::vector<std::optional<net::SetDigest>>& vouched_;
+  const std::uint32_t table_flags_;
   net::SetDigest digest_of(const ir::Set& wanted) const {
     if (want_digests_ == nullptr) return net::digest(wanted.elements);
     return want_digests_->at(static_cast<std::size_t>(&wanted - want_.sets.data()));
@@ -237,6 +242,23 @@ class Differ {
 };
 
 }  // namespace
+
+std::vector<std::string> enforcement_drift(const TableState& held) {
+  std::vector<std::string> out;
+  if (held.table_flags != 0)
+    out.push_back("table inet " + text::printable(held.ruleset.table) + " has flags " +
+                  table_flags_text(held.table_flags) +
+                  ((held.table_flags & kTableDormant) != 0
+                       ? ": dormant, its hooks are off and it blocks nothing"
+                       : ": op25bc's table has none"));
+  for (const auto& c : held.ruleset.chains)
+    if (!c.unrecognized.empty())
+      out.push_back("chain " + text::printable(c.name) + ": " + text::printable(c.unrecognized));
+  for (const auto& s : held.ruleset.sets)
+    if (!s.unrecognized.empty())
+      out.push_back("set " + text::printable(s.name) + ": " + text::printable(s.unrecognized));
+  return out;
+}
 
 Transaction create(const ir::Ruleset& desired) {
   // The order nft uses: table, chains, objects, sets and elements, rules.

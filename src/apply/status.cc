@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "op25bc/apply/differ.h"
 #include "op25bc/apply/reconcile.h"
 #include "op25bc/ir/names.h"
 #include "op25bc/policy/resolve.h"
@@ -65,6 +66,7 @@ std::optional<Status> read_status(Kernel& kernel, const std::string& table, Stat
   s.table = held->ruleset.table;
   s.comment = held->ruleset.comment;
   s.generation = kernel.generation();
+  s.drift = enforcement_drift(*held);
   s.record = state.load();
   const std::vector<std::string> ids =
       s.record ? s.record->active_phases : std::vector<std::string>{};
@@ -93,6 +95,7 @@ nlohmann::json to_json(const Status& s) {
   j["comment"] = s.comment;
   j["generation"] = s.generation;
   j["active_phases"] = s.active_phases;
+  j["drift"] = s.drift;
   j["sets"] = nlohmann::json::array();
   for (const auto& set : s.sets)
     j["sets"].push_back(
@@ -114,6 +117,7 @@ nlohmann::json to_json(const Status& s) {
 std::string to_text(const Status& s) {
   std::string out =
       "table inet " + text::printable(s.table) + ": " + text::printable(s.comment) + "\n";
+  for (const auto& line : s.drift) out += "warning: " + line + " (apply or activate repairs it)\n";
   out += "active phases: " +
          (s.active_phases.empty() ? std::string{"none"}
                                   : text::join(s.active_phases, text::printable)) +

@@ -1,6 +1,27 @@
 #include "op25bc/apply/transaction.h"
 
+#include <cstdio>
+
 namespace op25bc::apply {
+
+std::string table_flags_text(std::uint32_t flags) {
+  static constexpr std::pair<std::uint32_t, const char*> kNames[] = {
+      {kTableDormant, "dormant"}, {2, "owner"}, {4, "persist"}};
+  std::string out;
+  for (const auto& [bit, name] : kNames)
+    if ((flags & bit) != 0) {
+      out += out.empty() ? "" : ",";
+      out += name;
+      flags &= ~bit;
+    }
+  if (flags != 0) {
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "0x%x", flags);
+    out += out.empty() ? "" : ",";
+    out += hex;
+  }
+  return out;
+}
 
 std::size_t message_count(const Op& op) {
   const auto chunks = [](std::size_t n, std::size_t per) { return (n + per - 1) / per; };

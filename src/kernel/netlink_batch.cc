@@ -99,6 +99,15 @@ class BatchBuilder {
     nftnl_table_nlmsg_build_payload(nlh, t.p);
     commit(nlh);
   }
+  void operator()(const ResetTableFlags&) {
+    // NEWTABLE on a table that exists, without NLM_F_EXCL, updates its flags.
+    Table t(nftnl_table_alloc());
+    nftnl_table_set_str(t.p, NFTNL_TABLE_NAME, table_.c_str());
+    nftnl_table_set_u32(t.p, NFTNL_TABLE_FLAGS, 0);
+    nlmsghdr* nlh = message(NFT_MSG_NEWTABLE, 0);
+    nftnl_table_nlmsg_build_payload(nlh, t.p);
+    commit(nlh);
+  }
   void operator()(const AddCounter& op) {
     Obj o(counter(op.counter.name));
     nftnl_obj_set_u64(o.p, NFTNL_OBJ_CTR_PKTS, 0);

@@ -161,6 +161,26 @@ ir::BaseChain base_chain(nftnl_chain* c) {
   return base;
 }
 
+// What a chain holds that op25bc never gives one: a device binding, flags
+// beyond "base chain" (hardware offload, binding). "" when nothing.
+std::string chain_extras(nftnl_chain* c) {
+  std::string out;
+  if (nftnl_chain_is_set(c, NFTNL_CHAIN_DEV))
+    out = "bound to device " + text_of(nftnl_chain_get_str(c, NFTNL_CHAIN_DEV));
+  if (nftnl_chain_is_set(c, NFTNL_CHAIN_DEVICES)) {
+    out = "bound to devices";
+    const char* const* devices =
+        static_cast<const char* const*>(nftnl_chain_get(c, NFTNL_CHAIN_DEVICES));
+    for (std::size_t i = 0; devices != nullptr && devices[i] != nullptr; ++i)
+      out += std::string(i == 0 ? " " : ",") + devices[i];
+  }
+  const std::uint32_t flags =
+      nftnl_chain_is_set(c, NFTNL_CHAIN_FLAGS) ? nftnl_chain_get_u32(c, NFTNL_CHAIN_FLAGS) : 0;
+  if ((flags & ~std::uint32_t{NFT_CHAIN_BASE}) != 0)
+    out += (out.empty() ? "" : "; ") + std::string("flags ") + std::to_string(flags);
+  return out;
+}
+
 }  // namespace
 
 // Messages the kernel dropped because the socket's receive queue was full
@@ -308,9 +328,13 @@ struct NetlinkKernel::Impl {
 
   // One dump per object kind of op25bc's table, as nft's mnl_nft_*_dump.
 
-  // Every inet table: its name and comment.
-  std::vector<std::pair<std::string, std::string>> dump_tables() {
-    std::vector<std::pair<std::string, std::string>> out;
+  // Every inet table: its name, comment and flags.
+  struct TableInfo {
+    std::string name, comment;
+    std::uint32_t flags = 0;
+  };
+  std::vector<TableInfo> dump_tables() {
+    std::vector<TableInfo> out;
     std::vector<char> buf;
     talk(header(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_DUMP), "listing tables",
          [&](const nlmsghdr* reply) {
@@ -319,18 +343,22 @@ struct NetlinkKernel::Impl {
            if (nftnl_table_get_u32(t.p, NFTNL_TABLE_FAMILY) != NFPROTO_INET) return;
            std::uint32_t len = 0;
            const void* ud = nftnl_table_get_data(t.p, NFTNL_TABLE_USERDATA, &len);
-           out.emplace_back(text_of(nftnl_table_get_str(t.p, NFTNL_TABLE_NAME)),
-                            udata_string(ud, len, kUdataTableComment));
+           out.push_back({text_of(nftnl_table_get_str(t.p, NFTNL_TABLE_NAME)),
+                          udata_string(ud, len, kUdataTableComment),
+                          nftnl_table_is_set(t.p, NFTNL_TABLE_FLAGS)
+                              ? nftnl_table_get_u32(t.p, NFTNL_TABLE_FLAGS)
+                              : 0});
          });
     return out;
   }
 
   std::optional<apply::TableState> dump_table(const std::string& table) {
-    for (auto& [name, comment] : dump_tables())
-      if (name == table) {
+    for (auto& t : dump_tables())
+      if (t.name == table) {
         apply::TableState state;
         state.ruleset.table = table;
-        state.ruleset.comment = std::move(comment);
+        state.ruleset.comment = std::move(t.comment);
+        state.table_flags = t.flags;
         return state;
       }
     return std::nullopt;
@@ -417,17 +445,24 @@ struct NetlinkKernel::Impl {
       state.elements_read[i] = true;
       std::vector<std::pair<net::Word, bool>> keys;
       std::map<net::Word, std::string> gotos;  // a verdict map's start keys
+      bool catch_all = false;
       dump_elements(table, set.name, [&](nftnl_set_elem* e) {
         std::uint32_t len = 0;
+        const std::uint32_t flags = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS)
+                                        ? nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS)
+                                        : 0;
+        if ((flags & NFT_SET_ELEM_CATCHALL) != 0) {  // matches every address
+          catch_all = true;
+          return;
+        }
         const void* key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
-        const bool end =
-            nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
-            (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END);
+        const bool end = (flags & NFT_SET_ELEM_INTERVAL_END) != 0;
         keys.emplace_back(key_value(key, len), end);
         if (set.verdict_map && !end) gotos[keys.back().first] = element_goto(e);
       });
       set.elements = intervals_from(std::move(keys), set.family);
       if (set.verdict_map) check_gotos(set, gotos);
+      if (catch_all) set.unrecognized = "holds a catch-all element, which matches every address";
     }
   }
 
@@ -459,6 +494,7 @@ struct NetlinkKernel::Impl {
            if (table != text_of(nftnl_chain_get_str(c.p, NFTNL_CHAIN_TABLE))) return;
            ir::Chain chain{text_of(nftnl_chain_get_str(c.p, NFTNL_CHAIN_NAME)), std::nullopt, {}};
            if (nftnl_chain_is_set(c.p, NFTNL_CHAIN_HOOKNUM)) chain.base = base_chain(c.p);
+           chain.unrecognized = chain_extras(c.p);
            state.ruleset.chains.push_back(std::move(chain));
            state.rule_handles.emplace_back();
          });
@@ -504,7 +540,11 @@ std::uint32_t NetlinkKernel::generation() {
 }
 
 std::vector<std::pair<std::string, std::string>> NetlinkKernel::tables() {
-  return reread_while_interrupted("listing tables", [&] { return impl_->dump_tables(); });
+  return reread_while_interrupted("listing tables", [&] {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto& t : impl_->dump_tables()) out.emplace_back(std::move(t.name), std::move(t.comment));
+    return out;
+  });
 }
 
 apply::Instance NetlinkKernel::instance() {

@@ -52,6 +52,7 @@ class Applier {
 
   void operator()(const AddTable&) {}
   void operator()(const DeleteTable&) { t_ = apply::TableState{}; }
+  void operator()(const ResetTableFlags&) { t_.table_flags = 0; }
   void operator()(const AddCounter& op) {
     if (find_named(r().counters, op.counter.name) != r().counters.end()) throw Rejected(EEXIST);
     r().counters.push_back(op.counter);

@@ -3,6 +3,7 @@
 // intervals, non-empty chains, the generation id) and counts messages.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <utility>
 
@@ -28,6 +29,12 @@ class FakeKernel final : public apply::Kernel {
   // Someone else's change inside op25bc's own table: the set's elements
   // replaced, the set left in place (its handle unchanged).
   void replace_elements(const std::string& table, const std::string& set, net::Intervals e);
+  // Any other change someone makes to op25bc's table (a flag, a chain's
+  // binding): one commit of theirs.
+  void tamper(const std::string& table, const std::function<void(apply::TableState&)>& change) {
+    change(tables_.at(table));
+    ++generation_;
+  }
   void fail_at(std::size_t op) { fail_at_ = op; }  // the kernel rejects this op
   std::size_t commits() const { return commits_; }
   std::size_t last_messages() const { return last_messages_; }

@@ -413,3 +413,52 @@ TEST_CASE("a table op25bc made under a name the policy dropped is removed in the
   for (const auto& [name, comment] : s.kernel.tables()) foreign_kept |= name == "filter";
   CHECK(foreign_kept);
 }
+
+TEST_CASE(
+    "a dormant table or a chain with a binding is drift: the diff names it, reconcile repairs it") {
+  const auto p = test::load_example("spinnet");
+  Setup s;
+  const auto desired = at(p, "2006-10-01");
+  REQUIRE(s.run(desired).ok);
+
+  // Someone makes the table dormant: every rule as it was, no hook left.
+  s.kernel.tamper("op25b", [](apply::TableState& t) { t.table_flags = apply::kTableDormant; });
+  auto held = s.kernel.read("op25b", apply::ElementRead::all());
+  REQUIRE(held);
+  CHECK(apply::enforcement_drift(*held) ==
+        std::vector<std::string>{"table inet op25b has flags dormant: dormant, its hooks are off "
+                                 "and it blocks nothing"});
+  apply::ReconcileOptions check;
+  check.check_only = true;
+  const auto dry = s.run(desired, check);
+  REQUIRE(dry.ok);
+  CHECK_FALSE(dry.in_sync);
+  REQUIRE(dry.transaction.ops.size() == 1);
+  CHECK(std::get<apply::ResetTableFlags>(dry.transaction.ops[0]).held == apply::kTableDormant);
+  CHECK(apply::to_text(dry.transaction).find("flags dormant -> none") != std::string::npos);
+  const auto woken = s.run(desired);
+  REQUIRE_MESSAGE(woken.ok, woken.error);
+  CHECK(s.kernel.read("op25b", apply::ElementRead::none())->table_flags == 0);
+  CHECK(s.run(desired).in_sync);
+
+  // A base chain the kernel holds bound to a device: recreated, rules and all.
+  s.kernel.tamper("op25b", [](apply::TableState& t) {
+    t.ruleset.chains.front().unrecognized = "bound to device r0";
+  });
+  held = s.kernel.read("op25b", apply::ElementRead::none());
+  CHECK(apply::enforcement_drift(*held) ==
+        std::vector<std::string>{"chain " + held->ruleset.chains.front().name +
+                                 ": bound to device r0"});
+  const auto rebound = s.run(desired);
+  REQUIRE_MESSAGE(rebound.ok, rebound.error);
+  CHECK_FALSE(rebound.in_sync);
+  held = s.kernel.read("op25b", apply::ElementRead::none());
+  for (const auto& want : desired.chains) {  // a recreated chain is listed last
+    const auto it = std::find_if(held->ruleset.chains.begin(), held->ruleset.chains.end(),
+                                 [&](const ir::Chain& c) { return c.name == want.name; });
+    REQUIRE(it != held->ruleset.chains.end());
+    CHECK(*it == want);
+  }
+  CHECK(apply::enforcement_drift(*s.kernel.read("op25b", apply::ElementRead::none())).empty());
+  CHECK(s.run(desired).in_sync);
+}

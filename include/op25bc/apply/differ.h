@@ -19,6 +19,13 @@ Transaction diff(const std::optional<TableState>& current, const ir::Ruleset& de
                  bool replace_table = false,
                  const std::vector<net::SetDigest>* desired_digests = nullptr);
 
+// What in the kernel's copy of op25bc's table turns its enforcement off, or
+// narrows it, without showing in the rules it compares: table flags, a chain
+// the kernel holds with a binding or flags op25bc never sets, a set with
+// members it cannot list. One line each, for status and diff; empty when none.
+std::vector<std::string> enforcement_drift(const TableState& held);
+// The differ repairs each: a diff of a table with any is never empty.
+
 // The whole desired table from scratch.
 Transaction create(const ir::Ruleset& desired);
 

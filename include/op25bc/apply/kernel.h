@@ -54,6 +54,10 @@ struct TableState {
   // holds (filled by the reconcile loop, never by a kernel). The differ leaves
   // such a set alone when the policy wants exactly that.
   std::vector<std::optional<net::SetDigest>> vouched;
+  // The table's flags (NFTA_TABLE_FLAGS). op25bc's table has none: "dormant"
+  // unregisters every hook of the table, so it blocks nothing while its rules
+  // stay as they were. The differ resets any it finds.
+  std::uint32_t table_flags = 0;
 };
 
 // Which running kernel and network namespace op25bc talks to. A record of what

@@ -35,6 +35,8 @@ struct Status {
   std::vector<SetStatus> sets;
   std::vector<PhaseCounter> counters;
   std::optional<StateRecord> record;
+  // What turns the table's enforcement off or narrows it (apply::enforcement_drift).
+  std::vector<std::string> drift;
 };
 
 // Sets as the policy names them: a set cut into blocks is one line, its

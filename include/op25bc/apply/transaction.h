@@ -22,6 +22,14 @@ struct AddTable {
 struct DeleteTable {
   std::string other;
 };
+// Clears the flags of the transaction's table (which exists): a table made
+// dormant behind op25bc's back is woken. `held` is what the kernel had.
+struct ResetTableFlags {
+  std::uint32_t held = 0;
+};
+// NFT_TABLE_F_DORMANT; table_flags_text names the flags ("dormant", "owner").
+inline constexpr std::uint32_t kTableDormant = 1;
+std::string table_flags_text(std::uint32_t flags);
 struct AddCounter {
   ir::Counter counter;
 };
@@ -70,8 +78,9 @@ struct DeleteRule {
   ir::Rule rule;  // what is deleted, for the diff printer
 };
 
-using Op = std::variant<AddTable, DeleteTable, AddCounter, DeleteCounter, AddSet, DeleteSet,
-                        AddElements, DeleteElements, AddChain, DeleteChain, AddRule, DeleteRule>;
+using Op = std::variant<AddTable, DeleteTable, ResetTableFlags, AddCounter, DeleteCounter, AddSet,
+                        DeleteSet, AddElements, DeleteElements, AddChain, DeleteChain, AddRule,
+                        DeleteRule>;
 
 struct Transaction {
   std::string table;

@@ -161,6 +161,10 @@ struct Chain {
   std::string name;
   std::optional<BaseChain> base;
   std::vector<Rule> rules;
+  // Set only for a chain read from the kernel with what op25bc never gives a
+  // chain (a device binding, flags beyond "base chain"): it never equals a
+  // desired chain, so a diff recreates it.
+  std::string unrecognized = {};
   friend bool operator==(const Chain&, const Chain&) = default;
 };
 
