@@ -4,10 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/openat2.h>
 #include <poll.h>
+#include <sys/syscall.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <filesystem>
 
 namespace op25bc::io {
 
@@ -33,7 +36,65 @@ std::optional<FileBytes> read_bytes(const std::string& path, int& error, std::si
     error = errno;
     return std::nullopt;
   }
-  // A regular file's size (plus one byte, to see the end in the same read) is
+  return read_open_file(fd, error, max_bytes, fifo_wait);
+}
+
+namespace {
+
+// openat2(2) beneath `dir`; ENOSYS before Linux 5.6.
+int open_beneath(int dir, const std::string& path) {
+  open_how how{};
+  how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  for (;;) {
+    const long fd = ::syscall(SYS_openat2, dir, path.c_str(), &how, sizeof how);
+    if (fd >= 0 || errno != EAGAIN) return static_cast<int>(fd);  // EAGAIN: a rename raced
+  }
+}
+
+// Without openat2: the canonical path must lie in the canonical folder.
+int open_checked_by_name(const std::string& folder, const std::string& path) {
+  std::error_code ec;
+  const auto base = std::filesystem::canonical(folder, ec);
+  if (ec) return errno = ec.value(), -1;
+  const auto file = std::filesystem::canonical(base / path, ec);
+  if (ec) return errno = ec.value(), -1;
+  const auto [end, _] = std::mismatch(base.begin(), base.end(), file.begin(), file.end());
+  if (end != base.end() || file == base) return errno = EXDEV, -1;
+  return ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
+}
+
+}  // namespace
+
+std::optional<FileBytes> read_file_beneath(const std::string& folder, const std::string& path,
+                                           int& error, std::size_t max_bytes) {
+  if (path.starts_with('/')) {
+    error = EXDEV;
+    return std::nullopt;
+  }
+  const int dir = ::open(folder.empty() ? "." : folder.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) {
+    error = errno;
+    return std::nullopt;
+  }
+  int fd = open_beneath(dir, path);
+  if (fd < 0 && errno == ENOSYS) fd = open_checked_by_name(folder.empty() ? "." : folder, path);
+  error = errno;
+  ::close(dir);
+  if (fd < 0) return std::nullopt;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    error = S_ISREG(st.st_mode) ? errno : EINVAL;
+    ::close(fd);
+    return std::nullopt;
+  }
+  return read_open_file(fd, error, max_bytes, std::chrono::milliseconds{0});
+}
+
+std::optional<FileBytes> read_open_file(
+    int fd, int& error, std::size_t max_bytes,
+    std::chrono::milliseconds
+        fifo_wait) {  // A regular file's size (plus one byte, to see the end in the same read) is
   // the first guess; a pipe starts at 64 KiB. Either grows if more comes, up
   // to `max_bytes` (a device such as /dev/zero never ends).
   struct stat st {};

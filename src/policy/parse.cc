@@ -314,9 +314,26 @@ class Parser {
   }
 
   // A file full of something else (a spreadsheet, say) is told in a few
-  // lines, not a million.
+  // lines, not a million; and a file with no prefix, or mostly other lines,
+  // is not quoted at all: only the numbers of its lines, never their text.
   void report_bad_lines(const PrefixFileContent& content, const std::string& display,
                         const std::string& here, const std::string& pool) {
+    if (content.bad.empty()) return;
+    constexpr std::size_t kFewLines = 10;
+    if (content.prefixes.empty() ||
+        (content.bad.size() >= kFewLines && content.bad.size() > content.prefixes.size())) {
+      std::string lines;
+      for (std::size_t i = 0; i < std::min(content.bad.size(), kFewLines); ++i)
+        lines += (i == 0 ? "" : ", ") + std::to_string(content.bad[i].line);
+      if (content.bad.size() > kFewLines) lines += ", ...";
+      r_.diags().error(here,
+                       "prefixes_file " + quote(display) + ": " +
+                           std::to_string(content.bad.size()) + " lines are not prefixes (" +
+                           (content.bad.size() == 1 ? "line " : "lines ") + lines + ")",
+                       "is this the file of prefixes the pool should read? A prefix file "
+                       "holds one prefix per line; '#' starts a comment");
+      return;
+    }
     constexpr std::size_t kShown = 100;
     for (std::size_t i = 0; i < std::min(content.bad.size(), kShown); ++i) {
       const auto& bad = content.bad[i];

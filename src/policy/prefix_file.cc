@@ -15,6 +15,19 @@ namespace {
 // A prefix list from an IPAM can be large: the same limit as the policy's.
 constexpr std::size_t kMaxFileBytes = std::size_t{512} << 20;
 
+// The longest prefix text ("ffff:...:ffff/128"): a longer line is quoted
+// only in part.
+constexpr std::size_t kLongestPrefix = 43;
+constexpr std::size_t kExcerpt = 24;
+
+// At most kExcerpt bytes of a bad line, escaped, so a diagnostic never
+// carries a whole line of a file that is not what the policy meant.
+std::string excerpt(std::string_view line) {
+  if (line.size() <= kLongestPrefix) return quote(text::printable(line));
+  return quote(text::printable(line.substr(0, kExcerpt))) + "... (" + std::to_string(line.size()) +
+         " bytes)";
+}
+
 std::string_view trim(std::string_view s) {
   const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
   while (!s.empty() && blank(s.front())) s.remove_prefix(1);
@@ -49,8 +62,9 @@ PrefixFileContent parse_prefix_file(std::string_view text) {
       out.lines.push_back(number);
     } else if (const auto f = text::find_forbidden(line)) {
       out.bad.push_back({number, "line contains " + text::describe(*f), {}});
-    } else if (line.find_first_of(" \t") != std::string_view::npos) {
-      out.bad.push_back({number, "expected one prefix, found " + quote(line),
+    } else if (line.size() > kLongestPrefix ||
+               line.find_first_of(" \t") != std::string_view::npos) {
+      out.bad.push_back({number, "expected one prefix, found " + excerpt(line),
                          "write one prefix per line; '#' starts a comment"});
     } else {
       out.bad.push_back({number, std::move(parsed.error), std::move(parsed.hint)});
@@ -71,9 +85,12 @@ std::optional<std::string_view> FolderPrefixFiles::read(const std::string& path,
   for (const auto& [name, bytes] : read_)
     if (name == path) return bytes.view();
   int e = 0;
-  auto bytes = io::read_bytes(display_name(path), e, kMaxFileBytes);
+  auto bytes = io::read_file_beneath(folder_, path, e, kMaxFileBytes);
   if (!bytes) {
-    error = e == EFBIG ? "it is larger than 512 MiB" : std::strerror(e);
+    error = e == EFBIG    ? "it is larger than 512 MiB"
+            : e == EXDEV  ? "it lies outside the policy's folder"
+            : e == EINVAL ? "it is not a regular file"
+                          : std::strerror(e);
     return std::nullopt;
   }
   read_.emplace_back(path, std::move(*bytes));

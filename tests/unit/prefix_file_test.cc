@@ -1,4 +1,9 @@
 #include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include "op25bc/apply/state.h"
 #include "op25bc/compile.h"
@@ -134,4 +139,81 @@ TEST_CASE("the fingerprint covers the prefix files' contents and names") {
   CHECK(a != apply::fingerprint(policy, {{"t.txt", "198.18.0.0/21\n"}}));
   CHECK(a != apply::fingerprint(policy, {{"u.txt", "198.18.0.0/20\n"}}));
   CHECK(a == apply::fingerprint(policy, {{"t.txt", "198.18.0.0/20\n"}}));
+}
+
+namespace {
+
+// A policy folder on disk: policy/ beside a secret that must stay unread.
+struct Folder {
+  std::filesystem::path root;
+  Folder() {
+    char name[] = "/tmp/op25bc-prefix-XXXXXX";
+    root = ::mkdtemp(name);
+    std::filesystem::create_directories(root / "policy" / "lists");
+    write("secret", "root:$y$j9T$secret-hash:19000:0:99999:7:::\n");
+    write("policy/lists/tokyo.txt", "198.18.0.0/20\n");
+  }
+  ~Folder() { std::filesystem::remove_all(root); }
+  void write(const std::string& name, const std::string& text) const {
+    std::ofstream(root / name) << text;
+  }
+  Loaded load(const std::string& path) const {
+    Loaded out;
+    policy::FolderPrefixFiles source((root / "policy" / "policy.json").string());
+    out.policy = policy::load_text(without_exemptions(tokyo_from(path)).dump(), out.diags, &source);
+    return out;
+  }
+};
+
+bool names_the_secret(const Diagnostics& d) {
+  return test::describe(d).find("secret-hash") != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("a prefix file is a regular file inside the policy's folder, never outside it") {
+  Folder f;
+  CHECK(f.load("lists/tokyo.txt").policy);
+  std::filesystem::create_symlink("tokyo.txt", f.root / "policy/lists/inside.txt");
+  CHECK_MESSAGE(f.load("lists/inside.txt").policy, "a link that stays inside is followed");
+
+  std::filesystem::create_symlink(f.root / "secret", f.root / "policy/out-absolute.txt");
+  std::filesystem::create_symlink("../secret", f.root / "policy/out-relative.txt");
+  for (const std::string path :
+       {"../secret", "lists/../../secret", "out-absolute.txt", "out-relative.txt"}) {
+    CAPTURE(path);
+    const Loaded l = f.load(path);
+    CHECK_FALSE(l.policy);
+    CHECK(test::describe(l.diags).find("it lies outside the policy's folder") != std::string::npos);
+    CHECK_FALSE(names_the_secret(l.diags));
+  }
+
+  REQUIRE(::mkfifo((f.root / "policy/fifo").c_str(), 0600) == 0);
+  for (const std::string path : {"fifo", "lists", "/dev/zero"}) {
+    CAPTURE(path);
+    const Loaded l = f.load(path);
+    CHECK_FALSE(l.policy);
+  }
+  CHECK(test::describe(f.load("fifo").diags).find("it is not a regular file") != std::string::npos);
+}
+
+TEST_CASE("a file that is not a prefix list is never quoted; a bad line only in part") {
+  Folder f;
+  // A copy of a password file inside the folder: no line's text in any diagnostic.
+  f.write("policy/shadow.txt",
+          "root:$y$j9T$secret-hash:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n");
+  const Loaded l = f.load("shadow.txt");
+  CHECK_FALSE(l.policy);
+  CHECK_FALSE(names_the_secret(l.diags));
+  CHECK(test::describe(l.diags).find("daemon") == std::string::npos);
+  CHECK(test::describe(l.diags).find("2 lines are not prefixes (lines 1, 2)") != std::string::npos);
+
+  // A prefix list with one long bad line: an escaped excerpt, not the line.
+  f.write("policy/typo.txt", "198.18.0.0/20\n198.18.16.0/20 tokyo-east and its secret-hash tail\n");
+  const Loaded typo = f.load("typo.txt");
+  const std::string text = test::describe(typo.diags);
+  CAPTURE(text);
+  CHECK(text.find("expected one prefix, found \"198.18.16.0/20 tokyo-eas\"... (50 bytes)") !=
+        std::string::npos);
+  CHECK_FALSE(names_the_secret(typo.diags));
 }

@@ -22,9 +22,8 @@ class FileBytes {
   static FileBytes copy_of(std::string_view bytes);
 
  private:
-  friend std::optional<FileBytes> read_bytes(const std::string& path, int& error,
-                                             std::size_t max_bytes,
-                                             std::chrono::milliseconds fifo_wait);
+  friend std::optional<FileBytes> read_open_file(int fd, int& error, std::size_t max_bytes,
+                                                 std::chrono::milliseconds fifo_wait);
   std::vector<char, net::BulkAllocator<char>> bytes_;
 };
 
@@ -33,5 +32,18 @@ class FileBytes {
 std::optional<FileBytes> read_bytes(const std::string& path, int& error,
                                     std::size_t max_bytes = std::size_t{1} << 30,
                                     std::chrono::milliseconds fifo_wait = std::chrono::seconds{30});
+
+// The regular file `path` names inside `folder`, never outside it: `path` is
+// resolved beneath the folder (openat2 RESOLVE_BENEATH), so neither "..", an
+// absolute path nor a symbolic link may leave it. nullopt, with the errno
+// value in `error`: EXDEV when the path leads outside the folder, EINVAL when
+// it names something other than a regular file (a FIFO, a device, a folder),
+// EFBIG past `max_bytes`, or what open() said.
+std::optional<FileBytes> read_file_beneath(const std::string& folder, const std::string& path,
+                                           int& error, std::size_t max_bytes);
+
+// Reads the open file `fd` to its end and closes it (read_bytes's loop).
+std::optional<FileBytes> read_open_file(int fd, int& error, std::size_t max_bytes,
+                                        std::chrono::milliseconds fifo_wait);
 
 }  // namespace op25bc::io
