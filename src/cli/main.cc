@@ -1,9 +1,13 @@
 // op25bc: compiles an Outbound Port 25 Blocking policy into nftables rulesets.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 
 #include "commands.h"
+#include "op25bc/diag/diagnostics.h"
+#include "op25bc/text/escape.h"
+#include "op25bc/text/join.h"
 
 namespace {
 
@@ -228,6 +232,24 @@ int main(int argc, char** argv) {
   m->add_option("--warn-days", metrics.warn_days, "count exemptions expiring this soon")
       ->check(bounded(3650))
       ->capture_default_str();
+
+  // A word where the command goes that is no command: say so, with the
+  // nearest name (CLI11 alone would ask for "a subcommand").
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+  if (argc == 1 ||
+      (argv[1][0] != '-' && std::find(names.begin(), names.end(), argv[1]) == names.end())) {
+    if (argc == 1) {
+      std::cerr << "op25bc: a command is required";
+    } else {
+      const std::string near = op25bc::did_you_mean(argv[1], names);
+      std::cerr << "op25bc: unknown command " << op25bc::quote(op25bc::text::printable(argv[1]))
+                << (near.empty() ? "" : "; did you mean \"" + near + "\"?");
+    }
+    std::cerr << "\ncommands: " << op25bc::text::join(names)
+              << "\nRun with --help for more information.\n";
+    return kExitUsage;
+  }
 
   try {
     app.parse(argc, argv);

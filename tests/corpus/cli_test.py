@@ -44,8 +44,13 @@ def main():
         status([sub, "--help"], 0, stdout_has="POLICY")
 
     # Usage errors: 64, with a message on stderr and nothing on stdout.
-    status([], 64, stdout_empty=True, stderr_has="subcommand")
-    status(["frobnicate", spinnet], 64, stdout_empty=True)
+    status([], 64, stdout_empty=True, stderr_has="a command is required")
+    r = status(["frobnicate", spinnet], 64, stdout_empty=True,
+               stderr_has='unknown command "frobnicate"\ncommands: validate, compile,')
+    expect("subcommand" not in r.stderr and "did you mean" not in r.stderr,
+           "an unknown command is named as such, with no guess when none is near", r.stderr)
+    status(["aply", spinnet], 64, stdout_empty=True,
+           stderr_has='unknown command "aply"; did you mean "apply"?')
     status(["compile"], 64, stdout_empty=True, stderr_has="POLICY")
     status(["compile", spinnet, "--format", "xml"], 64, stdout_empty=True, stderr_has="--format")
     status(["compile", spinnet, "--at", "next tuesday"], 64, stdout_empty=True,
