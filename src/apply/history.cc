@@ -1,5 +1,6 @@
 #include "op25bc/apply/history.h"
 
+#include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -145,7 +146,18 @@ std::string FileHistoryStore::folder_for(const std::string& state_path) {
          ".history";
 }
 
+// The folder is op25bc's own: a symbolic link in its place (which would send
+// the index and the policy copies elsewhere) is refused, as for the state file.
+void FileHistoryStore::refuse_link() const {
+  struct stat st {};
+  if (::lstat(folder_.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+    throw std::runtime_error("the history folder " + folder_ +
+                             " is a symbolic link; op25bc does not follow it (remove the link, "
+                             "or name another --state)");
+}
+
 History FileHistoryStore::load() {
+  refuse_link();
   int error = 0;
   const std::string path = folder_ + "/index.json";
   const std::string text = read_whole(path, error);
@@ -158,6 +170,7 @@ History FileHistoryStore::load() {
 }
 
 void FileHistoryStore::save(const History& h) {
+  refuse_link();
   if (const auto e = io::make_folder(folder_, 0700); !e.empty()) throw std::runtime_error(e);
   const auto e = io::write_atomically(folder_ + "/index.json", to_json(h).dump(2) + "\n", 0600);
   if (!e.empty()) throw std::runtime_error(e);
@@ -186,6 +199,7 @@ void FileHistoryStore::keep_policy(const std::string& fingerprint, std::string_v
                                    const std::vector<NamedBytes>& prefix_files) {
   if (!is_fingerprint(fingerprint))
     throw std::invalid_argument("not a fingerprint: " + fingerprint);
+  refuse_link();
   if (const auto e = io::make_folder(folder_, 0700); !e.empty()) throw std::runtime_error(e);
   if (!prefix_files.empty()) {
     nlohmann::json files = nlohmann::json::object();
@@ -201,6 +215,7 @@ void FileHistoryStore::keep_policy(const std::string& fingerprint, std::string_v
 
 std::optional<PolicyCopy> FileHistoryStore::policy(const std::string& fingerprint) {
   if (!is_fingerprint(fingerprint)) return std::nullopt;
+  refuse_link();
   int error = 0;
   PolicyCopy copy;
   copy.policy = read_whole(policy_path(fingerprint), error);
@@ -218,6 +233,7 @@ std::optional<PolicyCopy> FileHistoryStore::policy(const std::string& fingerprin
 }
 
 void FileHistoryStore::forget_policies_except(const std::vector<std::string>& keep) {
+  refuse_link();
   std::error_code ec;
   for (const auto& file : std::filesystem::directory_iterator(folder_, ec)) {
     const std::string name = file.path().filename().string();

@@ -99,8 +99,9 @@ int run_activate(const ActivateArgs& args, Io io) {
     if (!copy)
       return failed("the pinned policy " + history.policy_path(pin->fingerprint) +
                     " is missing; nothing changed");
-    pinned = load_copy(std::move(*copy), history.policy_path(pin->fingerprint), io, args.router);
-    if (!pinned.policy) return failed("the pinned policy is invalid: " + pinned.first_error);
+    pinned = load_copy(std::move(*copy), pin->fingerprint, history.policy_path(pin->fingerprint),
+                       io, args.router);
+    if (!pinned.policy) return failed("the pinned policy is refused: " + pinned.first_error);
     log_line(LOG_WARNING,
              "op25bc activate " + args.policy + ": a rollback pinned policy " + pin->fingerprint +
                  " on " + pin->since + "; applying it, not the policy file (" + file.fingerprint +

@@ -57,7 +57,8 @@ int run_rollback(const RollbackArgs& args, Io io) {
       return kExitFailure;
     }
     const std::string copy = store.policy_path(target->fingerprint);
-    const Loaded loaded = load_copy(std::move(*kept), copy, io, target->router);
+    const Loaded loaded =
+        load_copy(std::move(*kept), target->fingerprint, copy, io, target->router);
     if (!loaded.policy) return kExitFailure;
     if (loaded.policy->table != args.table) {
       io.err << "op25bc: rollback: policy " << target->fingerprint << " is for table "

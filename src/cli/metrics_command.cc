@@ -35,7 +35,7 @@ std::string gather_metrics(const MetricsSource& source, Io io) {
         in.history.entries.empty() ? std::string{} : in.history.entries.front().router;
     if (auto copy = fp.empty() ? std::nullopt : history.policy(fp)) {
       std::ostringstream quiet;
-      kept = load_copy(std::move(*copy), fp, {quiet, quiet, io.clock}, router);
+      kept = load_copy(std::move(*copy), fp, fp, {quiet, quiet, io.clock}, router);
       if (kept.policy) policy = &kept;
     }
   }

@@ -64,8 +64,8 @@ Loaded load(const std::string& path, Io io, const std::string& router, const std
   return loaded;
 }
 
-Loaded load_copy(apply::PolicyCopy copy, const std::string& name, Io io,
-                 const std::string& router) {
+Loaded load_copy(apply::PolicyCopy copy, const std::string& fingerprint, const std::string& name,
+                 Io io, const std::string& router) {
   Diagnostics diags;
   Loaded loaded;
   loaded.text = io::FileBytes::copy_of(copy.policy);
@@ -73,6 +73,14 @@ Loaded load_copy(apply::PolicyCopy copy, const std::string& name, Io io,
       std::make_unique<policy::StoredPrefixFiles>(std::move(copy.prefix_files), name);
   loaded.policy = policy::load_text(loaded.text, diags, loaded.prefix_files.get());
   loaded.fingerprint = apply::fingerprint(loaded.text, loaded.named_prefix_files());
+  if (loaded.fingerprint != fingerprint) {
+    loaded.policy.reset();
+    loaded.first_error = "the copy " + name + " does not have the fingerprint " + fingerprint +
+                         " it was kept under (its bytes give " + loaded.fingerprint +
+                         "): it was changed after op25bc kept it; nothing was applied";
+    io.err << "op25bc: " << loaded.first_error << "\n";
+    return loaded;
+  }
   report(diags, name, loaded, io);
   narrow(loaded, router, io);
   return loaded;

@@ -34,9 +34,11 @@ struct Loaded {
 // `base`: the folder prefix files are read from (default: the policy's).
 Loaded load(const std::string& path, Io io, const std::string& router = {},
             const std::string& base = {});
-// The same for a policy the history kept, its diagnostics naming it `name`.
-Loaded load_copy(apply::PolicyCopy copy, const std::string& name, Io io,
-                 const std::string& router = {});
+// The same for a policy the history kept under `fingerprint`, its diagnostics
+// naming it `name`. A copy whose bytes no longer have that fingerprint (edited
+// since op25bc kept it) is refused: no policy, one error, nothing else said.
+Loaded load_copy(apply::PolicyCopy copy, const std::string& fingerprint, const std::string& name,
+                 Io io, const std::string& router = {});
 
 // Reports what a backend found it cannot express (policy pointers into
 // `policy_path`); true when there is no error.

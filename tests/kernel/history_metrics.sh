@@ -116,6 +116,50 @@ check "rollback restores the prefix file's applied bytes, for the same router" \
 check "the history kept the prefix file beside the policy copy" \
   test "$(ls "$work"/pf.history/policy-*.prefix-files.json | wc -l)" -eq 2
 
+# 1c. A stored copy is used only with its fingerprint (issue 23, item 5): an
+# exemption edited into A's copy is refused by rollback and by a pinned
+# activate, and the kernel keeps what it held. A history folder that is a
+# symbolic link is not followed (item 7): nothing is written where it points.
+in_netns "
+  run() { '$op25bc' \"\$@\" --state '$work/c.state' --lock '$work/lock'; }
+  run apply '$work/a.json' --at $at > /dev/null
+  run apply '$work/b.json' --at $at > /dev/null
+  fp=\$('$op25bc' history --state '$work/c.state' --format json |
+        '$python' -c 'import json, sys; print(json.load(sys.stdin)[\"entries\"][1][\"fingerprint\"])')
+  '$python' - '$work/c.history/policy-'\$fp'.json' <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p['exemptions'].append({'id': 'edited', 'prefixes': ['198.18.0.0/16'], 'reason': 'planted'})
+json.dump(p, open(sys.argv[1], 'w'))
+PY
+  nft list table inet op25b > '$work/c-before'
+  if run rollback --at $at > /dev/null 2> '$work/c-rollback.err'; then echo rolled > '$work/c-rollback.rc'; fi
+  nft list table inet op25b > '$work/c-after'
+  '$op25bc' history --state '$work/c.state' --format json > '$work/c-history.json'
+  mkdir '$work/elsewhere'
+  ln -s '$work/elsewhere' '$work/l.history'
+  if '$op25bc' apply '$work/a.json' --at $at --state '$work/l.state' --lock '$work/lock' \
+       > /dev/null 2> '$work/l.err'; then echo applied > '$work/l.rc'; fi
+  if '$op25bc' history --state '$work/l.state' > /dev/null 2> '$work/l-history.err'; then
+    echo listed > '$work/l-history.rc'; fi
+"
+check "an edited copy: rollback fails" test ! -e "$work/c-rollback.rc"
+check "an edited copy: rollback names the mismatch and applies nothing" \
+  grep -q "does not have the fingerprint .* it was changed after op25bc kept it; nothing was applied" \
+  "$work/c-rollback.err"
+check "an edited copy: the kernel holds what it held" cmp -s "$work/c-before" "$work/c-after"
+check "an edited copy: no rollback entry, no pin" "$python" - "$work/c-history.json" <<'PY'
+import json, sys
+h = json.load(open(sys.argv[1]))
+sys.exit(0 if h["pinned"] is None and [e["command"] for e in h["entries"]] == ["apply", "apply"] else 1)
+PY
+check "a symlinked history folder: nothing is written where it points" \
+  test -z "$(ls -A "$work/elsewhere")"
+check "a symlinked history folder: apply says why" \
+  grep -q "history folder .* is a symbolic link; op25bc does not follow it" "$work/l.err"
+check "a symlinked history folder: history refuses it" \
+  eval "test ! -e '$work/l-history.rc' && grep -q 'symbolic link' '$work/l-history.err'"
+
 # 2. Metrics through node_exporter, with real blocked connections.
 topology_up "op25bc-$$"
 ip netns exec "$net" "$python" "$probe" serve 25 587 465 > "$work/serve.out" &

@@ -106,6 +106,7 @@ class FileHistoryStore final : public HistoryStore {
   const std::string& folder() const { return folder_; }
 
  private:
+  void refuse_link() const;  // throws when the folder is a symbolic link
   std::string folder_;
 };
 
