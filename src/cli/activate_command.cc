@@ -1,6 +1,11 @@
 // activate: what cron and systemd run; applies the policy's state at now.
+#include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
 #include <ostream>
 
 #include "commands.h"
@@ -19,9 +24,25 @@ namespace op25bc::cli {
 
 namespace {
 
-// One line to stderr and, when asked, to syslog (the journal picks it up).
+// Whether standard error is the journal's stream (systemd sets JOURNAL_STREAM
+// to its device and inode for a service whose stderr it connected there).
+bool stderr_is_journal() {
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  unsigned long long device = 0, inode = 0;
+  struct stat st {};
+  return stream != nullptr && std::sscanf(stream, "%llu:%llu", &device, &inode) == 2 &&
+         ::fstat(STDERR_FILENO, &st) == 0 && st.st_dev == device && st.st_ino == inode;
+}
+
+// One line to stderr and, when asked, to syslog. Under systemd, where stderr
+// is the journal already, the line goes there once, with its priority as the
+// "<N>" prefix the journal reads, and not to syslog again.
 void log_line(int priority, const std::string& raw, bool to_syslog, Io io) {
   const std::string line = text::printable(raw);  // one log line, whatever a path holds
+  if (to_syslog && &io.err == &std::cerr && stderr_is_journal()) {
+    io.err << "<" << priority << ">" << line << "\n";
+    return;
+  }
   io.err << line << "\n";
   if (!to_syslog) return;
   openlog("op25bc", LOG_PID, LOG_DAEMON);

@@ -158,7 +158,7 @@ std::string shell_word(std::string_view text) {
 std::string cron_word(std::string_view text) {
   std::string out;
   for (char c : shell_word(text)) {
-    if (c == '%') out += '\\';
+    if (c == '%' || c == '\\') out += '\\';
     out += c;
   }
   return out;

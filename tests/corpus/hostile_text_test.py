@@ -137,6 +137,19 @@ def main():
         tally.expect(shlex.split(cron_command(command)) == [str(quoted / "op25bc"), "activate",
                                                            str(policy)],
                      "cron: a binary path with quotes and a backslash stays one argument", command)
+        # Backslash and percent together (issue 23, item 6): '\\%', '\\\\', a trailing '\\'.
+        slashed = d / "a\\%b \\\\c %% \\"
+        slashed.mkdir()
+        shutil.copy(a.op25bc, slashed / "op25bc")
+        (slashed / "p.json").write_text(json.dumps(corpus.base_policy()))
+        s = run(a.op25bc, "schedule", str(slashed / "p.json"), "--emit", "cron", "--bin",
+                str(slashed / "op25bc"), "--state", str(slashed / "s"))
+        for line in [l for l in s.stdout.splitlines() if l.startswith(("* ", "@reboot "))]:
+            command = line.split(" ", 6 if line.startswith("* ") else 2)[-1]
+            tally.expect(shlex.split(cron_command(command)) == [
+                str(slashed / "op25bc"), "activate", str(slashed / "p.json"), "--state",
+                str(slashed / "s")], "cron: backslashes and percents reach the shell exactly",
+                command)
         s = run(a.op25bc, "schedule", str(policy), "--emit", "systemd", "--bin",
                 str(quoted / "op25bc"), "-o", str(d / "u2"))
         tally.expect(s.returncode == 64 and "--bin" in s.stderr and not (d / "u2").exists(),
@@ -235,11 +248,14 @@ def check_iptables(a, tally, what, path, pointer, value):
 
 
 def cron_command(command):
-    """What cron hands /bin/sh: '\\%' becomes '%', a bare '%' would end the command."""
+    """What Debian's cron hands /bin/sh (do_command.c): a backslash before '%' or
+    another backslash escapes it ('\\%' -> '%', '\\\\' -> '\\'), a backslash
+    before anything else stays, and a bare '%' ends the command (the rest is
+    standard input)."""
     out, i = [], 0
     while i < len(command):
-        if command[i] == "\\" and i + 1 < len(command) and command[i + 1] == "%":
-            out.append("%")
+        if command[i] == "\\" and i + 1 < len(command) and command[i + 1] in "%\\":
+            out.append(command[i + 1])
             i += 2
             continue
         if command[i] == "%":

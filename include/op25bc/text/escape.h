@@ -48,8 +48,10 @@ std::string nft_quoted(std::string_view text);
 // One POSIX shell word: 'text', with ' written as '\''.
 std::string shell_word(std::string_view text);
 
-// A shell word inside a cron command: cron turns an unescaped '%' into a
-// newline, so '%' is written '\%' (cron removes the backslash).
+// A shell word inside a cron command. cron (Debian's, Vixie's) turns an
+// unescaped '%' into a newline and reads a backslash before '%' or another
+// backslash as an escape, so '%' is written '\%' and '\' is written '\\'
+// (cron removes one backslash of each); any path comes through exactly.
 std::string cron_word(std::string_view text);
 
 // One argument of a systemd Exec*= line: double-quoted, '\' and '"' escaped,
