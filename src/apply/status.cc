@@ -68,6 +68,7 @@ std::optional<Status> read_status(Kernel& kernel, const std::string& table, Stat
   s.generation = kernel.generation();
   s.drift = enforcement_drift(*held);
   s.record = state.load();
+  s.record_unusable = !s.record && state.unusable();
   const std::vector<std::string> ids =
       s.record ? s.record->active_phases : std::vector<std::string>{};
   for (const auto& name : counted_phases(held->ruleset))
@@ -105,6 +106,7 @@ nlohmann::json to_json(const Status& s) {
     j["counters"].push_back(
         {{"phase", c.phase}, {"counter", c.counter}, {"packets", c.packets}, {"bytes", c.bytes}});
   j["last_apply"] = nullptr;
+  j["record_unusable"] = s.record_unusable;
   if (s.record)
     j["last_apply"] = {{"policy_fingerprint", s.record->policy_fingerprint},
                        {"at", s.record->applied_at},
@@ -136,6 +138,10 @@ std::string to_text(const Status& s) {
            std::to_string(s.record->generation) +
            (s.record->generation == s.generation ? ", current" : ", the ruleset changed since") +
            ")\n";
+  else if (s.record_unusable)
+    out +=
+        "last applied: unknown: the state record is unusable (truncated, corrupted or of "
+        "another version); the next apply or activate reads the kernel back and rewrites it\n";
   else
     out += "last applied: no record\n";
   return out;

@@ -25,10 +25,10 @@ bool preflight(Io io) {
     io.err << "op25bc: the iptables backend needs root or CAP_NET_ADMIN\n";
     return false;
   }
-  if (kernel::iptables_is_nft())
-    io.err << "op25bc: warning: this host's iptables is iptables-nft; --backend iptables drives "
-              "iptables-legacy, whose rules iptables-nft does not show. The nftables backend is "
-              "the native one here\n";
+  if (kernel::iptables_nft_holds_rules())
+    io.err << "op25bc: warning: this host's iptables is iptables-nft and holds rules; --backend "
+              "iptables drives iptables-legacy, whose rules iptables-nft does not show. The "
+              "nftables backend is the native one here\n";
   return true;
 }
 

@@ -161,6 +161,7 @@ int run_status_iptables(const StatusArgs& args, Io io) {
                                           {"generation", record->generation},
                                           {"pending", record->pending}}
                          : nlohmann::json(nullptr);
+    j["record_unusable"] = !record && store.unusable();
     if (args.format == "json") {
       io.out << json_text(j);
       return kExitOk;
@@ -172,6 +173,11 @@ int run_status_iptables(const StatusArgs& args, Io io) {
       io.out << "applied " << record->applied_at << ", policy " << record->policy_fingerprint
              << ", generation " << record->generation
              << (record->pending ? " (a run did not finish)" : "") << "\n";
+    else if (store.unusable())
+      io.out << "applied: unknown: the record " << store.path()
+             << " is unusable (truncated, corrupted or of another version)\n";
+    else
+      io.out << "applied: no record\n";
     for (const auto& [phase, c] : counters)
       io.out << "phase " << phase << " blocked " << c.first
              << (c.first == 1 ? " packet, " : " packets, ") << c.second << " bytes\n";

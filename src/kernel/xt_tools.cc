@@ -215,12 +215,24 @@ std::string missing_tools() {
   return missing;
 }
 
-bool iptables_is_nft() {
+bool iptables_nft_holds_rules() {
   char target[4096];
   const ssize_t n = ::readlink("/etc/alternatives/iptables", target, sizeof target - 1);
-  if (n <= 0) return false;
-  return std::string_view(target, static_cast<std::size_t>(n)).find("nft") !=
-         std::string_view::npos;
+  if (n <= 0 ||
+      std::string_view(target, static_cast<std::size_t>(n)).find("nft") == std::string_view::npos)
+    return false;
+  // A default Debian host has iptables-nft and no rule in it: nothing is hidden then.
+  for (const char* tool : {"iptables-nft-save", "ip6tables-nft-save"}) {
+    if (!in_path(tool)) continue;
+    const ToolResult saved = run_tool({tool}, {});
+    std::string_view out = saved.output;
+    while (!out.empty()) {
+      const std::size_t end = std::min(out.find('\n'), out.size());
+      if (out.substr(0, end).starts_with("-A ")) return true;
+      out.remove_prefix(std::min(end + 1, out.size()));
+    }
+  }
+  return false;
 }
 
 ThrowawayResult load_in_throwaway_netns(const backend::xt::Ruleset& ruleset) {

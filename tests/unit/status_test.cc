@@ -130,3 +130,27 @@ TEST_CASE("status of a table that is not there, and of one op25bc did not make")
         "active phases: none\n"
         "last applied: no record\n");
 }
+
+TEST_CASE("status names a state record it cannot use, apart from no record, and drift") {
+  Setup s;
+  s.apply_at("2006-10-01");
+  s.state.corrupt();
+  auto status = s.status();
+  CHECK(status.record_unusable);
+  CHECK(apply::to_text(status).find("last applied: unknown: the state record is unusable") !=
+        std::string::npos);
+  CHECK(apply::to_json(status)["record_unusable"] == true);
+  test::MemoryStateStore none;
+  const auto fresh = apply::read_status(s.kernel, "op25b", none, false);
+  REQUIRE(fresh);
+  CHECK_FALSE(fresh->record_unusable);
+  CHECK(apply::to_text(*fresh).find("last applied: no record") != std::string::npos);
+
+  s.kernel.tamper("op25b", [](apply::TableState& t) { t.table_flags = apply::kTableDormant; });
+  status = s.status();
+  CHECK(apply::to_text(status).starts_with(
+      "table inet op25b: managed by op25bc: JENS SpinNet OP25B\n"
+      "warning: table inet op25b has flags dormant: dormant, its hooks are off and it blocks "
+      "nothing (apply or activate repairs it)\n"));
+  CHECK(apply::to_json(status)["drift"].size() == 1);
+}

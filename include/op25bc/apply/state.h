@@ -55,6 +55,9 @@ class StateStore {
   virtual ~StateStore() = default;
   virtual std::optional<StateRecord> load() = 0;  // nullopt: none, or unreadable
   virtual void save(const StateRecord& r) = 0;    // all or nothing; throws on failure
+  // The last load() found a record it could not use (truncated, corrupted, of
+  // another format version): worth telling the operator, unlike no record.
+  virtual bool unusable() const { return false; }
 };
 
 // A file written atomically: temporary file, fsync, rename, fsync of the folder.
@@ -63,10 +66,7 @@ class FileStateStore final : public StateStore {
   explicit FileStateStore(std::string path) : path_(std::move(path)) {}
   std::optional<StateRecord> load() override;
   void save(const StateRecord& r) override;
-
-  // The last load() found a file it could not use (truncated, corrupted, of
-  // another format version): worth telling the operator, unlike no file.
-  bool unusable() const { return unusable_; }
+  bool unusable() const override { return unusable_; }
   const std::string& path() const { return path_; }
 
  private:

@@ -35,6 +35,7 @@ struct Status {
   std::vector<SetStatus> sets;
   std::vector<PhaseCounter> counters;
   std::optional<StateRecord> record;
+  bool record_unusable = false;  // a record was there, but truncated, corrupted or foreign
   // What turns the table's enforcement off or narrows it (apply::enforcement_drift).
   std::vector<std::string> drift;
 };

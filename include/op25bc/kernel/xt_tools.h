@@ -44,9 +44,10 @@ bool has_net_admin();
 // The tools the backend runs that PATH lacks ("" when all are there).
 std::string missing_tools();
 
-// Set when this host's `iptables` is iptables-nft: op25bc drives the legacy
-// tools, and the nftables backend is the native one there.
-bool iptables_is_nft();
+// Set when this host's `iptables` is iptables-nft and it holds rules (in this
+// network namespace): op25bc drives the legacy tools, whose rules
+// iptables-nft does not show, and the nftables backend is the native one there.
+bool iptables_nft_holds_rules();
 
 // Loads the whole ruleset with the tools in a private, throwaway network
 // namespace, as `compile --backend iptables` prints it.
