@@ -407,10 +407,10 @@ if [ "$(readlink /etc/alternatives/iptables)" = /usr/sbin/iptables-nft ]; then
   ip netns add "op25bc-nftwarn-$$"
   warn_ns="op25bc-nftwarn-$$"
   check "iptables-nft holding no rules: no warning" \
-    eval "! xt '$warn_ns' diff '$spinnet' --at 2006-10-01 2>&1 >/dev/null | grep -q 'iptables-nft'"
+    eval "! { xt '$warn_ns' diff '$spinnet' --at 2006-10-01 2>&1 >/dev/null || true; } | grep -q 'iptables-nft'"
   ip netns exec "$warn_ns" iptables-nft -A FORWARD -s 192.0.2.99 -j ACCEPT
   check "iptables-nft holding a rule: the warning" \
-    eval "xt '$warn_ns' diff '$spinnet' --at 2006-10-01 2>&1 >/dev/null | grep -q 'iptables-nft and holds rules'"
+    eval "{ xt '$warn_ns' diff '$spinnet' --at 2006-10-01 2>&1 >/dev/null || true; } | grep -q 'iptables-nft and holds rules'"
   ip netns del "$warn_ns"
 fi
 finish
