@@ -11,6 +11,7 @@
 
 #include "op25bc/io/atomic_file.h"
 #include "op25bc/io/file_bytes.h"
+#include "op25bc/io/json_integer.h"
 #include "op25bc/text/escape.h"
 #include "op25bc/text/join.h"
 
@@ -108,7 +109,10 @@ std::optional<History> history_from_json(const nlohmann::json& j) {
       entry.policy_path = e.at("policy").get<std::string>();
       entry.phases = e.at("phases").get<std::vector<std::string>>();
       entry.changed = e.at("changed").get<bool>();
-      if (e.contains("late_by_seconds")) entry.late_by_seconds = e["late_by_seconds"].get<long>();
+      if (e.contains("late_by_seconds")) {
+        entry.late_by_seconds = io::json_integer<std::int64_t>(e["late_by_seconds"]);
+        if (!entry.late_by_seconds) return std::nullopt;
+      }
       if (e.contains("router")) entry.router = e["router"].get<std::string>();
       if (!is_fingerprint(entry.fingerprint)) return std::nullopt;
       h.entries.push_back(std::move(entry));

@@ -7,6 +7,7 @@
 #include "op25bc/apply/xt_plan.h"
 #include "op25bc/io/atomic_file.h"
 #include "op25bc/io/file_bytes.h"
+#include "op25bc/io/json_integer.h"
 
 namespace op25bc::apply::xt {
 
@@ -68,7 +69,9 @@ std::optional<Record> decode(std::string_view bytes) {
     Record r;
     r.version = j.at("version").get<std::string>();
     r.table = j.at("table").get<std::string>();
-    r.generation = j.at("generation").get<std::uint64_t>();
+    const auto generation = io::json_integer<std::uint64_t>(j.at("generation"));
+    if (!generation) return std::nullopt;
+    r.generation = *generation;
     r.pending = j.at("pending").get<bool>();
     r.policy_fingerprint = j.at("policy_fingerprint").get<std::string>();
     r.applied_at = j.at("applied_at").get<std::string>();
@@ -82,8 +85,11 @@ std::optional<Record> decode(std::string_view bytes) {
       const std::string family = s.at("family").get<std::string>();
       if (family != "ipv4" && family != "ipv6") return std::nullopt;
       set.family = family == "ipv4" ? net::Family::v4 : net::Family::v6;
-      set.members = s.at("members").get<std::size_t>();
-      set.digest.count = s.at("intervals").get<std::uint64_t>();
+      const auto members = io::json_integer<std::size_t>(s.at("members"));
+      const auto intervals = io::json_integer<std::uint64_t>(s.at("intervals"));
+      if (!members || !intervals) return std::nullopt;
+      set.members = *members;
+      set.digest.count = *intervals;
       const std::string digest = s.at("digest").get<std::string>();
       const auto high = from_hex(digest.substr(0, 16));
       const auto low = digest.size() == 32 ? from_hex(digest.substr(16)) : std::nullopt;

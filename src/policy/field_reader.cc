@@ -1,5 +1,7 @@
 #include "field_reader.h"
 
+#include "op25bc/io/json_integer.h"
+
 namespace op25bc::policy {
 
 using nlohmann::json;
@@ -93,7 +95,11 @@ std::optional<std::int64_t> FieldReader::integer(const json& obj, const std::str
     diags_.error(pointer_append(ptr, key), expected("an integer", *v));
     return std::nullopt;
   }
-  return v->get<std::int64_t>();
+  const auto value = io::json_integer<std::int64_t>(*v);
+  if (!value)
+    diags_.error(pointer_append(ptr, key), "the number is too large",
+                 "write an integer from -9223372036854775808 to 9223372036854775807");
+  return value;
 }
 
 const json* FieldReader::array(const json& obj, const std::string& ptr, std::string_view key) {
@@ -144,15 +150,14 @@ std::optional<std::vector<std::uint16_t>> FieldReader::ports(const json& obj,
       diags_.error(at, expected("a port number", p));
       continue;
     }
-    const auto value = p.get<std::int64_t>();
-    if (value < 1 || value > 65535) {
-      diags_.error(at, "port " + std::to_string(value) + " is out of range",
-                   "a TCP port is 1 to 65535");
+    const auto value = io::json_integer<std::uint16_t>(p);
+    if (!value || *value < 1) {
+      diags_.error(at, "port " + p.dump() + " is out of range", "a TCP port is 1 to 65535");
       continue;
     }
-    const auto port = static_cast<std::uint16_t>(value);
+    const std::uint16_t port = *value;
     if (std::find(out.begin(), out.end(), port) != out.end()) {
-      diags_.error(at, "port " + std::to_string(value) + " is listed twice");
+      diags_.error(at, "port " + std::to_string(port) + " is listed twice");
       continue;
     }
     out.push_back(port);
