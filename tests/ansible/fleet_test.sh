@@ -75,19 +75,21 @@ for r in routers:
     home = f"{work}/hosts/{r}"
     hosts[r] = {"ansible_python_interpreter": wrapper, "op25bc_policy_dir": f"{home}/etc",
                 "op25bc_state": f"{home}/op25b.state", "op25bc_lock": f"{home}/op25bc.lock",
-                "op25bc_units_dir": f"{home}/units",
+                "op25bc_units_dir": f"{home}/root/etc/systemd/system",
                 # Units on one router are enough to test them; a module run
-                # costs a second of CPU, and CI has two cores.
-                "op25bc_units": r == "bng-matsudo"}
-    os.makedirs(f"{home}/units")
+                # costs a second of CPU, and CI has two cores. They are
+                # enabled for real, by systemctl, in a root of their own.
+                "op25bc_units": r == "bng-matsudo",
+                "op25bc_units_enable": r == "bng-matsudo",
+                "op25bc_systemd_root": f"{home}/root"}
+    os.makedirs(f"{home}/root/etc/systemd/system")
 inventory = {"all": {"children": {
     "op25bc_canary": {"hosts": {"bng-tokyo-1": None}},
     "op25bc_routers": {"hosts": hosts, "vars": {
         "ansible_connection": "local", "ansible_become": False,
         "op25bc_install": "none", "op25bc_binary": op25bc,
         "op25bc_policy_src": f"{work}/ctl/policy.json",
-        "op25bc_prefix_files": ["pools/tokyo-flets-b.txt"],
-        "op25bc_units_enable": False}}}}}
+        "op25bc_prefix_files": ["pools/tokyo-flets-b.txt"]}}}}}
 json.dump(inventory, open(f"{work}/inventory.yml", "w"), indent=1)
 PY
 
@@ -146,7 +148,12 @@ if run apply; then passed=$((passed + 1)); else failed=$((failed + 1)); show_fai
 check "apply: every router changed" test "$(apply_results apply | grep -c ' changed ok$')" -eq 6
 for r in "${routers[@]}"; do check "$r holds nft -f of compile --router $r" holds_its_ruleset "$r"; done
 check "bng-isdn carries no Tokyo pool" bash -c "! grep -q '198.18.0.0/20' <<<'$(table_of bng-isdn)'"
-check "units name the router" grep -q -- '--router "bng-matsudo"' "$work/hosts/bng-matsudo/units/op25bc.service"
+units=$work/hosts/bng-matsudo/root/etc/systemd/system
+check "units name the router" grep -q -- '--router "bng-matsudo"' "$units/op25bc.service"
+# Issue 23, item 8: the service is enabled too, so a rebooted router blocks
+# before its first timer run, whatever installed op25bc (here: none).
+check "the role enables op25bc.service at boot" test -L "$units/sysinit.target.wants/op25bc.service"
+check "the role enables op25bc.timer" test -L "$units/timers.target.wants/op25bc.timer"
 
 # 3. Idempotent: a second run changes nothing anywhere.
 if run again; then passed=$((passed + 1)); else failed=$((failed + 1)); show_failure again; fi
