@@ -64,9 +64,10 @@ StateRecord bound_record(const Instance& here, const std::string& table) {
 // (or found in sync), with the set handles the kernel assigned.
 StateRecord record_of(Kernel& kernel, const Instance& here, std::uint32_t generation,
                       const ir::Ruleset& desired, const std::vector<net::SetDigest>& digests,
-                      const ReconcileOptions& o) {
+                      const ReconcileOptions& o, std::int64_t verified_at) {
   StateRecord r = bound_record(here, desired.table);
   r.generation = generation;
+  r.verified_at = verified_at;
   r.policy_fingerprint = o.fingerprint;
   r.applied_at = o.applied_at;
   r.active_phases = o.active_phases;
@@ -92,6 +93,7 @@ StateRecord record_of_current(const TableState& current, const Instance& here,
     r.applied_at = previous->applied_at;
     r.active_phases = previous->active_phases;
     r.version = previous->version;
+    r.verified_at = previous->verified_at;
   }
   r.generation = generation;
   for (std::size_t i = 0; i < current.ruleset.sets.size(); ++i) {
@@ -155,6 +157,11 @@ ReconcileOutcome reconcile(Kernel& kernel, StateStore& state, const ir::Ruleset&
                                                       current->elements_read.end(), true))
                 : 0;
     out.transaction = diff(current, desired, replace, &digests);
+    // Every set read back, or the whole table made anew: what the kernel
+    // holds was seen (or sent whole), so the record may say so.
+    const std::int64_t verified_at = out.elements_read_back || !current || replace ? o.now
+                                     : record ? record->verified_at
+                                              : 0;
     // Tables op25bc made under a name the policy no longer uses still block:
     // they go in the same batch.
     for (const auto& [name, comment] : kernel.tables())
@@ -163,7 +170,7 @@ ReconcileOutcome reconcile(Kernel& kernel, StateStore& state, const ir::Ruleset&
     if (out.transaction.empty()) {
       // Read back: record it at the generation read, so the next run need not.
       if ((out.elements_read_back || out.sets_read_back > 0) && !o.check_only)
-        state.save(record_of(kernel, here, generation, desired, digests, o));
+        state.save(record_of(kernel, here, generation, desired, digests, o, verified_at));
       out.ok = out.in_sync = true;
       return out;
     }
@@ -195,7 +202,8 @@ ReconcileOutcome reconcile(Kernel& kernel, StateStore& state, const ir::Ruleset&
       return out;
     }
     if (!o.check_only)
-      state.save(record_of(kernel, here, generation_after(generation), desired, digests, o));
+      state.save(
+          record_of(kernel, here, generation_after(generation), desired, digests, o, verified_at));
     out.ok = true;
     return out;
   }

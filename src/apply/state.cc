@@ -16,10 +16,10 @@ namespace {
 // The format's version is the magic's last byte: a record of any other
 // version is not read (the elements are read back instead), never converted.
 // Layout: magic, generation, boot id, namespace cookie, table, fingerprint,
-// instant, op25bc version, pending flag, active phase ids, then per set its
+// instant, op25bc version, pending flag, last full verification, active phase ids, then per set its
 // name, family, handle, interval count and 128-bit digest; an XXH3-64 of all
 // that last. Integers are in host order: the record never leaves its machine.
-constexpr char kMagic[8] = {'O', 'P', '2', '5', 'B', 'C', 'R', '6'};
+constexpr char kMagic[8] = {'O', 'P', '2', '5', 'B', 'C', 'R', '7'};
 
 class Writer {
  public:
@@ -97,6 +97,7 @@ std::optional<StateRecord> decode_record(std::string_view bytes) {
   const std::uint32_t pending = r.u32();
   if (pending > 1) return std::nullopt;
   rec.pending = pending == 1;
+  rec.verified_at = static_cast<std::int64_t>(r.u64());
   const std::uint64_t phases = r.u64();
   for (std::uint64_t i = 0; i < phases && r.intact(); ++i) rec.active_phases.push_back(r.str());
   const std::uint64_t sets = r.u64();
@@ -127,6 +128,7 @@ std::string encode_record(const StateRecord& rec) {
   w.str(rec.applied_at);
   w.str(rec.version);
   w.u32(rec.pending ? 1 : 0);
+  w.u64(static_cast<std::uint64_t>(rec.verified_at));
   w.u64(rec.active_phases.size());
   for (const auto& id : rec.active_phases) w.str(id);
   w.u64(rec.sets.size());

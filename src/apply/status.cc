@@ -11,6 +11,7 @@
 #include "op25bc/policy/resolve.h"
 #include "op25bc/text/escape.h"
 #include "op25bc/text/join.h"
+#include "op25bc/time/instant.h"
 
 namespace op25bc::apply {
 
@@ -108,11 +109,16 @@ nlohmann::json to_json(const Status& s) {
   j["last_apply"] = nullptr;
   j["record_unusable"] = s.record_unusable;
   if (s.record)
-    j["last_apply"] = {{"policy_fingerprint", s.record->policy_fingerprint},
-                       {"at", s.record->applied_at},
-                       {"generation", s.record->generation},
-                       {"op25bc", s.record->version},
-                       {"current", s.record->generation == s.generation}};
+    j["last_apply"] = {
+        {"policy_fingerprint", s.record->policy_fingerprint},
+        {"at", s.record->applied_at},
+        {"generation", s.record->generation},
+        {"op25bc", s.record->version},
+        {"current", s.record->generation == s.generation},
+        {"verified_at",
+         s.record->verified_at > 0
+             ? nlohmann::json(format_utc(Instant(std::chrono::seconds(s.record->verified_at))))
+             : nlohmann::json(nullptr)}};
   return j;
 }
 
@@ -138,6 +144,13 @@ std::string to_text(const Status& s) {
            std::to_string(s.record->generation) +
            (s.record->generation == s.generation ? ", current" : ", the ruleset changed since") +
            ")\n";
+  if (s.record)
+    out += "last full verification: " +
+           (s.record->verified_at > 0
+                ? format_utc(Instant(std::chrono::seconds(s.record->verified_at))) +
+                      " (every set read back from the kernel)"
+                : std::string{"never (activate does one every --verify-every seconds)"}) +
+           "\n";
   else if (s.record_unusable)
     out +=
         "last applied: unknown: the state record is unusable (truncated, corrupted or of "

@@ -58,7 +58,8 @@ std::string encode(const Record& r) {
                             {"active_phases", r.active_phases},
                             {"chains", {{"ipv4", r.chains_v4}, {"ipv6", r.chains_v6}}},
                             {"sets", sets},
-                            {"leftover_sets", r.leftover_sets}};
+                            {"leftover_sets", r.leftover_sets},
+                            {"verified_at", r.verified_at}};
   return j.dump(1) + "\n";
 }
 
@@ -79,6 +80,11 @@ std::optional<Record> decode(std::string_view bytes) {
     r.chains_v4 = j.at("chains").at("ipv4").get<std::vector<std::string>>();
     r.chains_v6 = j.at("chains").at("ipv6").get<std::vector<std::string>>();
     r.leftover_sets = j.at("leftover_sets").get<std::vector<std::string>>();
+    if (j.contains("verified_at")) {  // records of op25bc 0.1.0 before it have none
+      const auto verified = io::json_integer<std::int64_t>(j["verified_at"]);
+      if (!verified) return std::nullopt;
+      r.verified_at = *verified;
+    }
     for (const auto& s : j.at("sets")) {
       Record::Set set;
       set.name = s.at("name").get<std::string>();

@@ -145,6 +145,13 @@ int run_activate(const ActivateArgs& args, Io io) {
     log_line(LOG_WARNING, "op25bc activate " + args.policy + ": warning: " + w, args.syslog, io);
 
   apply::ReconcileOptions options;
+  options.now = io.clock.now().time_since_epoch().count();
+  // Between full read-backs the record vouches for the sets. What it cannot
+  // see (an ipset member swapped with the count unchanged) is found by
+  // reading every set back, at least every --verify-every seconds.
+  options.verify = args.verify || !in.record ||
+                   schedule::verification_due(in.record->verified_at, io.clock.now(),
+                                              std::chrono::seconds(args.verify_every));
   options.fingerprint = loaded.fingerprint;
   options.applied_at = format_time(plan.apply_at, p.zone);
   options.active_phases = active_phase_ids(p, plan.apply_at);
@@ -169,6 +176,7 @@ int run_activate(const ActivateArgs& args, Io io) {
           : !out->summary.empty() ? out->summary
                                   : apply::summary(out->transaction);
   if (out->drift_repaired) line += "; " + drift_text(p.table);
+  if (options.verify && in.record) line += "; every set verified in the kernel";
   if (plan.late_by)
     line += "; the boundary of " + format_time(*plan.boundary, p.zone) + " was applied late by " +
             schedule::duration_text(*plan.late_by);

@@ -40,8 +40,9 @@ bool pin(apply::HistoryStore& history, const std::string& fingerprint, Io io) {
 }  // namespace
 
 apply::ReconcileOptions reconcile_options(const ApplyArgs& args, const std::string& fingerprint,
-                                          const policy::Policy& p, Instant at) {
+                                          const policy::Policy& p, Instant at, Instant wall) {
   apply::ReconcileOptions options;
+  options.now = wall.time_since_epoch().count();
   options.check_only = args.diff_only || args.dry_run;
   options.adopt = args.adopt;
   options.verify = args.verify;
@@ -68,7 +69,8 @@ int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io
   const auto at = parse_at(args.at, p, io);
   if (!at) return kExitUsage;
   const ir::Ruleset desired = compile(p, *at, args.kernel_timed);
-  const apply::ReconcileOptions options = reconcile_options(args, loaded.fingerprint, p, *at);
+  const apply::ReconcileOptions options =
+      reconcile_options(args, loaded.fingerprint, p, *at, io.clock.now());
   const bool check_only = options.check_only;
   const auto session = open_session({args.lock, args.lock_wait, args.state}, io);
   if (!session) return kExitFailure;

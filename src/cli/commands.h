@@ -93,6 +93,8 @@ struct ActivateArgs {
   std::size_t keep = 10;
   std::string metrics;               // a node_exporter textfile to write after the run
   std::string backend = "nftables";  // or "iptables"
+  bool verify = false;               // read every set back this run
+  long verify_every = 3600;          // seconds between full read-backs; 0: every run
 };
 
 struct HistoryArgs {

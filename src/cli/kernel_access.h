@@ -69,9 +69,9 @@ void keep_history(apply::HistoryStore& history, apply::HistoryEntry entry,
 // The absolute path of a policy file, as the history names it.
 std::string absolute_path(const std::string& path);
 
-// What apply (either backend) asks of a reconcile run at `at`.
+// What apply (either backend) asks of a reconcile run at `at`, at wall-clock time `wall`.
 apply::ReconcileOptions reconcile_options(const ApplyArgs& args, const std::string& fingerprint,
-                                          const policy::Policy& p, Instant at);
+                                          const policy::Policy& p, Instant at, Instant wall);
 
 // The ids of the phases active at `at`, recorded with a commit.
 std::vector<std::string> active_phase_ids(const policy::Policy& p, Instant at);

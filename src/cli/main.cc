@@ -170,6 +170,12 @@ int main(int argc, char** argv) {
       ->check(bounded(3650))
       ->capture_default_str();
   ac->add_flag("!--no-syslog", activate.syslog, "log to stderr only");
+  ac->add_flag("--verify", activate.verify,
+               "read every set back from the kernel this run, trusting no record");
+  ac->add_option("--verify-every", activate.verify_every,
+                 "seconds between full read-backs of every set (0: every run)")
+      ->check(bounded(86400 * 366))
+      ->capture_default_str();
   add_keep(*ac, activate.keep);
   ac->add_option("--metrics", activate.metrics,
                  "write Prometheus metrics (node_exporter textfile format) to FILE after the run");

@@ -129,8 +129,16 @@ std::optional<XtOutcome> xt_reconcile(const policy::Policy& p, backend::xt::Rule
         dry_run_checks(out.plan, *view, kernel, desired, out);
       return out;
     }
-    if (out.plan.in_sync()) return out;
+    if (out.plan.in_sync()) {
+      if (ask.verify && record && !record->pending) {  // every set was read back: say so
+        apply::xt::Record verified = *record;
+        verified.verified_at = ask.now;
+        store.save(verified);
+      }
+      return out;
+    }
     apply::xt::Record base = record.value_or(apply::xt::Record{});
+    if (ask.verify) base.verified_at = ask.now;
     base.policy_fingerprint = ask.fingerprint;
     base.applied_at = ask.applied_at;
     base.active_phases = ask.active_phases;
@@ -162,6 +170,7 @@ std::optional<apply::StateRecord> xt_schedule_record(const std::string& state_fi
   r.policy_fingerprint = record->policy_fingerprint;
   r.applied_at = record->applied_at;
   r.active_phases = record->active_phases;
+  r.verified_at = record->verified_at;
   return r;
 }
 

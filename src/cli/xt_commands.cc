@@ -43,7 +43,7 @@ int apply_iptables(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, 
   Diagnostics diags;
   backend::xt::Ruleset desired = compile_iptables(p, *at, args.kernel_timed, 1, diags);
   if (!report_backend(diags, args.policy, io)) return kExitFailure;
-  const XtRequest request{reconcile_options(args, loaded.fingerprint, p, *at),
+  const XtRequest request{reconcile_options(args, loaded.fingerprint, p, *at, io.clock.now()),
                           {args.lock, args.lock_wait, args.state},
                           args.dry_run};
   const apply::ReconcileOptions& ask = request.options;
@@ -155,12 +155,18 @@ int run_status_iptables(const StatusArgs& args, Io io) {
       }
     j["counters"] = phases;
     j["sets"] = sets;
-    j["record"] = record ? nlohmann::json{{"applied_at", record->applied_at},
-                                          {"policy_fingerprint", record->policy_fingerprint},
-                                          {"active_phases", record->active_phases},
-                                          {"generation", record->generation},
-                                          {"pending", record->pending}}
-                         : nlohmann::json(nullptr);
+    j["record"] =
+        record
+            ? nlohmann::json{{"applied_at", record->applied_at},
+                             {"policy_fingerprint", record->policy_fingerprint},
+                             {"active_phases", record->active_phases},
+                             {"generation", record->generation},
+                             {"pending", record->pending},
+                             {"verified_at", record->verified_at > 0
+                                                 ? nlohmann::json(format_utc(Instant(
+                                                       std::chrono::seconds(record->verified_at))))
+                                                 : nlohmann::json(nullptr)}}
+            : nlohmann::json(nullptr);
     j["record_unusable"] = !record && store.unusable();
     if (args.format == "json") {
       io.out << json_text(j);
@@ -172,7 +178,12 @@ int run_status_iptables(const StatusArgs& args, Io io) {
     if (record)
       io.out << "applied " << record->applied_at << ", policy " << record->policy_fingerprint
              << ", generation " << record->generation
-             << (record->pending ? " (a run did not finish)" : "") << "\n";
+             << (record->pending ? " (a run did not finish)" : "") << "\n"
+             << "last full verification: "
+             << (record->verified_at > 0
+                     ? format_utc(Instant(std::chrono::seconds(record->verified_at)))
+                     : std::string{"never"})
+             << "\n";
     else if (store.unusable())
       io.out << "applied: unknown: the record " << store.path()
              << " is unusable (truncated, corrupted or of another version)\n";

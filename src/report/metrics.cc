@@ -95,6 +95,11 @@ std::string prometheus_text(const MetricsInput& in) {
     Family active(out, "op25bc_phase_active", "gauge",
                   "Phases whose blocking rules the kernel holds, by policy id.");
     for (const auto& id : in.status->active_phases) active.sample(1, {{"phase", id}});
+    if (in.status->record && in.status->record->verified_at > 0)
+      Family(out, "op25bc_last_verification_timestamp_seconds", "gauge",
+             "When op25bc last read every set back from the kernel and found or made it as "
+             "the policy wants (Unix time).")
+          .sample(static_cast<double>(in.status->record->verified_at));
   }
   if (!in.history.entries.empty())
     if (const auto when = utc_instant(in.history.entries.front().when))

@@ -104,4 +104,10 @@ std::vector<std::string> expiry_warnings(const policy::Policy& p, Instant now, h
   return out;
 }
 
+bool verification_due(std::int64_t verified_at, Instant wall, std::chrono::seconds every) {
+  const std::int64_t now = wall.time_since_epoch().count();
+  return verified_at <= 0 || every.count() <= 0 || now < verified_at ||
+         now - verified_at >= every.count();
+}
+
 }  // namespace op25bc::schedule

@@ -19,6 +19,9 @@ struct ReconcileOptions {
   std::string fingerprint;  // of the policy, recorded after a commit
   std::string applied_at;   // the policy instant, recorded after a commit
   std::vector<std::string> active_phases;  // recorded after a commit
+  // The wall clock (seconds since the epoch): recorded as the last full
+  // verification when this run reads every set back (StateRecord::verified_at).
+  std::int64_t now = 0;
 };
 
 struct ReconcileOutcome {

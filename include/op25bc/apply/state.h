@@ -33,6 +33,12 @@ struct StateRecord {
   // Written just before a commit: whether the commit happened is unknown until
   // the record is rewritten, so a pending record is never trusted for elements.
   bool pending = false;
+  // When op25bc last read every set of this kernel back and found (or made)
+  // it as the policy wants: seconds since the epoch, 0 for never. Between
+  // such verifications a set is vouched for by its digest, which cannot see a
+  // member swapped behind op25bc's back without a commit of its own; activate
+  // verifies again when this is older than its --verify-every.
+  std::int64_t verified_at = 0;
   struct SetRecord {
     std::string name;
     net::Family family;

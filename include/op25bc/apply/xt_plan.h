@@ -51,6 +51,9 @@ struct Record {
   std::vector<std::string> leftover_sets;
   bool pending = false;  // written before changing the kernel, rewritten after
   std::string version = OP25BC_VERSION;
+  // When a run last read every set back (--verify): seconds since the epoch,
+  // 0 for never (apply::StateRecord::verified_at).
+  std::int64_t verified_at = 0;
   const std::vector<std::string>& chains(net::Family f) const {
     return f == net::Family::v4 ? chains_v4 : chains_v6;
   }

@@ -46,4 +46,12 @@ std::vector<std::string> expiry_warnings(const policy::Policy& policy, Instant n
 // "3 d 4 h 5 min 6 s", compact.
 std::string duration_text(std::chrono::seconds d);
 
+// Whether a run at wall-clock time `wall` reads every set back from the
+// kernel: the last full verification (StateRecord::verified_at, 0 for never)
+// is `every` old or older, or lies in the future (the clock went back).
+// `every` of zero: each run verifies.
+bool verification_due(std::int64_t verified_at, Instant wall, std::chrono::seconds every);
+
+inline constexpr std::chrono::seconds kDefaultVerifyEvery{3600};
+
 }  // namespace op25bc::schedule
