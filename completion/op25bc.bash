@@ -9,7 +9,7 @@ _op25bc_options() {
     timeline) echo "--router --at --warn-days --format" ;;
     apply) echo "--router --at --verify --state --lock --lock-wait --format --kernel-timed --backend --dry-run --adopt --keep" ;;
     diff) echo "--router --at --verify --state --lock --lock-wait --format --kernel-timed --backend" ;;
-    activate) echo "--router --at --state --lock --lock-wait --allow-rollback --kernel-timed --warn-days --no-syslog --keep --metrics --backend" ;;
+    activate) echo "--router --at --state --lock --lock-wait --allow-rollback --kernel-timed --warn-days --no-syslog --keep --metrics --backend --verify --verify-every" ;;
     schedule) echo "--router --emit --bin --state --metrics -o --output --backend" ;;
     status) echo "--table --state --verify --format --backend" ;;
     history) echo "--table --state --format" ;;
