@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Apply benchmark (not a test, never gates CI). Needs root: everything runs in
 # throwaway network namespaces.
 #

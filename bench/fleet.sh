@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Fleet benchmark (not a test, never gates CI): the example rollout playbook
 # (op25bc.op25b.rollout: a canary, then the rest in one batch) over N
 # namespace routers (default 50) with forks 10, for a generated policy of

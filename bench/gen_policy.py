@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Writes a large, valid op25bc policy for benchmarks.
 
   gen_policy.py --v4 1000000 --v6 100000 --pools 1000 > big.json

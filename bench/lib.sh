@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Shared by the benchmark scripts (sourced, not run): arguments
 # [OP25BC] [SIZES...] (default build/op25bc 10000 100000 1000000), a private
 # work folder, and `measure`.

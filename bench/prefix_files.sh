@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Prefix files against inline prefixes (not a test, never gates CI).
 #
 #   bench/prefix_files.sh [OP25BC] [SIZES...]   default: build/op25bc 10000 100000 1000000

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bash completion for op25bc(8): subcommands, their options, the values of
 # options that take a fixed set, and file names for POLICY and file options.
 

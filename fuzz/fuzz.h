@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What every harness shares: a check that aborts (so libFuzzer saves the
 // input) with a message naming the broken invariant.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libnftnl trusts the kernel's ABI: on a reply attribute of the wrong type or
 // length it prints "nf_tables kernel ABI is broken" and calls exit(1). In the
 // netlink harness that would end every run at the first such input, so while

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The decoding of what the kernel sends back: arbitrary bytes served as the
 // replies to every request NetlinkKernel makes (generation, tables, a full
 // read with elements, counters, a commit). Whatever comes back, op25bc

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The policy loader end to end: bytes -> diagnostics or a model. A model is
 // compiled at every instant its timeline names (and a few fixed ones) and
 // must keep op25bc's promises: the same output twice, no subscriber source

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Records what the kernel answers to the calls the netlink_reply harness
 // makes, in that harness's input format, as its seed. Run it as root in a
 // fresh network namespace (fuzz/run.sh does): it first commits POLICY's

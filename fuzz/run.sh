@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Runs every libFuzzer harness for SECONDS each, after replaying every saved
 # regression input (fuzz/regressions/TARGET/*), and fails on any finding.
 #   fuzz/run.sh SECONDS [BUILD_DIR]     (BUILD_DIR default: build-fuzz)

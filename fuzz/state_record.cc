@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The state record decoder. A record is either exactly what encode_record
 // makes of some record, or unusable (nullopt: op25bc reads the kernel back);
 // never a crash and never a record that decodes to something else. With the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The instant parser (--at and policy dates), prefix/address parsing and the
 // prefix-file reader, fed the same bytes. What parses must print and parse
 // back to the same value; every prefix and bad line of a file has its line.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What the iptables backend reads from outside: iptables-save -c, ipset list
 // -t and ipset save output (the first byte picks which; a tool of another
 // version or a foreign rule may print anything), and its own record. Never a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Builds the Debian package from this checkout (committed or not) with
 # dpkg-buildpackage, in a copy of the tree so nothing is written here but the
 # result, and checks it with lintian:

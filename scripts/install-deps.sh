@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Installs everything op25bc needs to build and test on Debian 12 (as root).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -12,4 +13,4 @@ apt-get install -y --no-install-recommends \
   python3-croniter cron \
   scdoc man-db bash-completion build-essential dpkg-dev debhelper lintian \
   prometheus prometheus-node-exporter \
-  ansible-core yamllint python3-pycodestyle
+  ansible-core yamllint python3-pycodestyle python3-voluptuous

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # One command on a fresh Debian 12 machine (as root): install the dependencies,
 # build op25bc, validate an example policy and compile the ruleset it calls for
 # on 2006-10-01 (the day all direct port-25 mail is blocked).

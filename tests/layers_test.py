@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The folder layout is the pipeline: each folder of src/ (with its headers
 under include/op25bc/) includes only folders of lower layers, so every
 dependency points one way. A new folder must be given a layer here."""

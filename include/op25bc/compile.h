@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The compiler driver: the pipeline as a list of named passes. The front end
 // (policy text -> validated model) is policy::load_text.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "op25bc/apply/diff_text.h"
 
 #include <nlohmann/json.hpp>

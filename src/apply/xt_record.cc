@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The iptables backend's record: JSON, written atomically beside the nft one.
 #include <cerrno>
 #include <cstring>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Carrying out an iptables plan through the restore tools, in the order that
 // keeps every moment the old or the new ruleset (xt_plan.h).
 #include <algorithm>

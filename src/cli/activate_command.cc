@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // activate: what cron and systemd run; applies the policy's state at now.
 #include <sys/stat.h>
 #include <syslog.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // op25bc allocates through jemalloc (linked with op25bc_core), and the
 // executable asks it here to back its memory with transparent huge pages. At a
 // million prefixes op25bc touches ~190 MB; with 4 KiB pages each first touch

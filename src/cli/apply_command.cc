@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // apply (and diff, its dry-run form): compile, reconcile with the kernel, report.
 #include <chrono>
 #include <ostream>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // history and rollback: what op25bc applied, and going back to it.
 #include <ostream>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What apply and activate share on their way to the kernel: where the state
 // record lives, the lock, the kernel and the reconcile loop, and how their
 // outcomes are worded.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // op25bc: compiles an Outbound Port 25 Blocking policy into nftables rulesets.
 #include <CLI/CLI.hpp>
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // metrics: the node_exporter textfile, on demand (activate writes the same
 // after every run with --metrics).
 #include <sstream>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The Prometheus textfile: gathered from the kernel, the state record and the
 // history, written atomically so node_exporter never reads half a file.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // status: what op25bc's table holds and counted (apply/status.h).
 #include <ostream>
 

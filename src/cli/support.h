@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Pieces every command uses: the front end with diagnostics on stderr, the
 // --at argument, and all-or-nothing output files.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What apply, diff, activate and status share on the iptables backend: the
 // tools and capability checks, the lock, the record and the reconcile run,
 // and how their outcomes are worded.

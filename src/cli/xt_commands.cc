@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // apply, diff and status on the iptables backend (xt_access.h).
 #include <chrono>
 #include <map>

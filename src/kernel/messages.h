@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Walking the netlink messages of one datagram. libmnl's mnl_nlmsg_ok()
 // compares a header's claimed length as an int, so a header claiming 2 GiB
 // or more passes and the next step leaves the buffer (found by

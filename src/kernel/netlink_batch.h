@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Backend: a transaction -> one nf_tables netlink batch (libnftnl), encoded
 // the way nft encodes the same objects. Pure: it builds bytes, it sends nothing.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What reading and writing nf_tables objects share: nft's conventions for set
 // key types and userdata (so `nft list` shows op25bc's objects as its own), and
 // owning wrappers for libnftnl objects.

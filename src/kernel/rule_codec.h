@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // IR rules <-> nftables expressions, encoded the way nft encodes the same rule
 // text, so `nft list` shows op25bc's rules exactly as it shows its own.
 #pragma once

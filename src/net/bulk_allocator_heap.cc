@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The bulk allocator when the program allocates through jemalloc with
 // transparent huge pages (-DOP25BC_JEMALLOC=ON, the default; see
 // src/cli/allocator.cc): the heap already backs large blocks with huge pages,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The fast path of pass 0 (see read_json.h): simdjson reads a clean policy
 // into the Document the reference reader builds.
 #include "read_json.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "field_reader.h"
 
 #include "op25bc/io/json_integer.h"

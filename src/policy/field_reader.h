@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // FieldReader: typed reads of the policy's fields from its JSON document that
 // report every structural problem as a diagnostic at the field's JSON pointer.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The parse pass: JSON document -> policy model, with every structural problem
 // (unknown or missing keys, wrong types, bad prefixes, dates, ports) reported.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "op25bc/policy/prefix_file.h"
 
 #include <algorithm>

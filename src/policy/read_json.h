@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The first pass of the policy front end: text -> JSON document. The DOM
 // holds everything except the large prefix arrays (pool, smarthost,
 // destination and exemption prefixes), which are parsed into prefixes as they

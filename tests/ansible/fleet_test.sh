@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The Ansible collection against a real fleet: six NetLaputa routers, each its
 # own network namespace, driven by ansible-playbook with the collection's
 # example rollout playbook and role. Every host uses ansible_connection=local

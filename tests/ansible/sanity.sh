@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ansible-test sanity (shipped with ansible-core) on the collection, one test
 # at a time. Several sanity tests install their tools (pylint, yamllint,
 # voluptuous, ...) from PyPI into a venv first; offline that cannot happen,
@@ -43,6 +44,24 @@ export ANSIBLE_COLLECTIONS_PATH=$work/ansible
 for m in op25bc_apply op25bc_status; do direct "ansible-doc($m)" ansible-doc "op25bc.op25b.$m"; done
 direct "ansible-doc(role)" ansible-doc -t role op25bc.op25b.op25bc
 direct "ansible-playbook --syntax-check(rollout)" ansible-playbook --syntax-check -i localhost, playbooks/rollout.yml
+# validate-modules as ansible-test runs it (its validate.py with --arg-spec),
+# on Debian's python3-voluptuous instead of a venv from PyPI: the documented
+# options against the argument spec, the licence header, the interpreter.
+validate_modules() {
+  local out
+  out=$(/usr/bin/python3 "$(/usr/bin/python3 -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')/_util/controller/sanity/validate-modules/validate.py" \
+    --format json --arg-spec --collection ansible_collections/op25bc/op25b \
+    --collection-version "$(sed -n 's/^version: //p' galaxy.yml)" plugins/modules/*.py) || return 1
+  /usr/bin/python3 -c '
+import json, sys
+found = json.loads(sys.argv[1])
+bad = {f: m["errors"] for f, m in found.items() if m["errors"]}
+print(json.dumps(bad, indent=1) if bad else "validate-modules: no errors in %d modules" % len(found))
+sys.exit(1 if bad else 0)' "$out"
+}
+if /usr/bin/python3 -c 'import voluptuous' 2>/dev/null; then
+  direct "validate-modules (Debian's voluptuous)" validate_modules
+fi
 if command -v yamllint >/dev/null; then
   direct yamllint yamllint -s -d "{extends: default, rules: {line-length: {max: 160}, document-start: disable}}" .
 fi

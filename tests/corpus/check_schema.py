@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The JSON Schema and op25bc validate agree: every example and good fixture
 passes both; every structurally bad corpus case fails both; semantically bad
 cases pass the schema (it cannot see them) and fail op25bc."""

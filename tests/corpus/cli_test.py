@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The command-line contract: exit codes (0, 1, 64), stdout for results and
 stderr for diagnostics, atomic output files, deterministic output."""
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Shared by the corpus tests: materialise each case of invalid.json as a file."""
 import argparse
 import json

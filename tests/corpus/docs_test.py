@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """op25bc(8), op25bc-policy(5) and the bash completion against the real CLI:
 every subcommand and option CLI11 knows is documented in the subcommand's own
 section of op25bc(8) and offered by the completion for that subcommand; the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Hostile free text: every free-text field of a policy, fed strings that end
 lines, quote, expand or reorder, must either be refused at exactly its JSON
 pointer or come out of every writer meaning only what it should: the nft script

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Every invalid policy in invalid.json: op25bc validate and compile exit 1,
 print nothing on stdout, write no output file, and report an error at exactly
 the expected JSON pointer with the expected message."""

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """op25bc schedule: the generated systemd units pass `systemd-analyze verify`,
 every OnCalendar= passes `systemd-analyze calendar` and names exactly the
 instants `op25bc timeline` lists (activate and timeline agree), and the

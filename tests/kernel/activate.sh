@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # op25bc activate against a real kernel, time-travelling with --at through the
 # SpinNet rollout. After every run the table must equal `nft -f` of
 # `op25bc compile` for the instant activate says it applied. Also: a missed

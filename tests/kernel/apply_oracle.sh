@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # nft as the independent oracle for what `op25bc apply` sends over netlink.
 # For both examples at every instant of the rollout:
 #  - `op25bc apply` in one namespace and `nft -f` of `op25bc compile` in another

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Every compile output, for both examples (as written and with every source set
 # cut into blocks) at every instant around the rollout,
 # loads into a real kernel in a fresh network namespace: the nft script with

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The state record is trusted only for the kernel it describes (issue 8, items
 # 3-5 and 11). Each case drifts the kernel behind op25bc's back, then the next
 # `diff` must report the drift and the next apply/activate must converge to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Fault injection at the netlink seam, against the real kernel: for every
 // fault op25bc finishes correctly or fails with a clear message, its record
 // never claims what the kernel does not hold, and the next run converges on

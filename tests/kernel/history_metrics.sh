@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # History, rollback and metrics against the real kernel, in namespaces.
 #  1. apply A, apply B, rollback: the kernel lists exactly what `nft -f` of
 #     A's compile lists; activate keeps the pinned A, apply of B is refused,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The iptables backend against the real kernel (iptables-legacy, ip6tables-
 # legacy and ipset inside network namespaces this test creates):
 #   1. packets: two routers side by side, one on nftables and one on

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Kernel-timed mode, on both backends. (1) `op25bc apply --kernel-timed` lists exactly as `nft -f`
 # of `op25bc compile --kernel-timed`. (2) A boundary a few seconds ahead flips
 # packet behaviour without running op25bc again: installed ahead of time behind

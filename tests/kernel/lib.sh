@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Shared by the kernel test scripts (sourced, not run).
 
 # Kernel tests need root and network namespaces. Without them they skip (77),

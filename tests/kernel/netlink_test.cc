@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Real-kernel tests of op25bc's netlink path. Every test case enters a fresh
 // network namespace of its own (unshare), so the host's ruleset is never
 // touched; `nft` is the independent oracle of what the kernel holds.

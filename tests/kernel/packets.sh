@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Packet level, end to end. Three network namespaces joined by veth pairs:
 #   sub (subscribers of several pools, v4 and v6) -- rtr (runs op25bc) -- net
 # where net has TCP listeners on 25, 587 and 465 for smarthosts, a mobile

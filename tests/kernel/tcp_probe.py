@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Helpers for the packet-level test, run inside the test's namespaces.
 
   tcp_probe.py serve PORT...         accept and close TCP connections on 0.0.0.0 and ::

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The Debian package, for real: build it (scripts/build-deb.sh, lintian
 # included) unless OP25BC_DEB names one, install it with dpkg -i, check what
 # an operator meets (version, man pages, completion, units that systemd

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "support/fake_kernel.h"
 
 #include <algorithm>

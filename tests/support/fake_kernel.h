@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A kernel in memory for unit tests (apply::Kernel): applies a transaction all-or-nothing
 // with the checks the real one makes (existence, references, overlapping
 // intervals, non-empty chains, the generation id) and counts messages.

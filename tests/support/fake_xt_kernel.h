@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A fake of what the iptables backend drives: the filter tables of
 // iptables-legacy and ip6tables-legacy and the ipsets, in memory. It reads the
 // restore inputs op25bc writes (a restore applies all or nothing, as legacy

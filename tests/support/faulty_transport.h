@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A netlink transport that wraps the real socket and, on command, misbehaves
 // as a kernel, a socket or a busy system can: interrupted and spurious
 // wake-ups, lost and truncated replies, an error in the middle of a batch, no

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A kernel that forwards everything to `inner` (the fake or the real one), for
 // tests that change one behaviour (a race before a commit, lost acks) by
 // overriding that call alone.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The state store of unit tests: the record in memory.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Helpers of the real-kernel tests: a fresh network namespace for the
 // calling process, and a shell command's output (nft is the oracle).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // An independent reading of an nftables JSON ruleset (libnftables-json(5)):
 // replays the commands into tables, sets and chains and evaluates a packet
 // through the forward hook. It shares no code with op25bc's compiler, so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Test helpers: load example and inline policies through the real front end.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include <doctest/doctest.h>
 
 #include "op25bc/net/prefix.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // explain must agree with the compiled rules. For every instant around every
 // timeline boundary, and sources and destinations around every pool,
 // exemption, smarthost and destination-group edge (IPv4 and IPv6), the

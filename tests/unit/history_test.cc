@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The history of applied policies: what is recorded, what is kept, where a
 // rollback goes, and the folder it lives in.
 #include "op25bc/apply/history.h"

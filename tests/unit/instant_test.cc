@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include <date/tz.h>
 #include <doctest/doctest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The walk over a datagram's netlink messages, with headers that lie.
 #include "kernel/messages.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Prometheus text: names, labels escaped by the exposition format's rules,
 // families left out when their source is unknown.
 #include "op25bc/report/metrics.h"

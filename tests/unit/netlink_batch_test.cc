@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The netlink batch backend, without a kernel: build the bytes, then walk
 // them with libmnl and parse them back with libnftnl.
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Pass 0 has two readers: simdjson for clean documents, nlohmann's SAX parser
 // (the reference) for everything else. They must build the same Document, and
 // the fast one must decline every document that needs a diagnostic.

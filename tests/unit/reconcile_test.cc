@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The differ and the reconcile loop against the fake kernel: atomic, minimal,
 // owned-table-only, no lost updates.
 #include <doctest/doctest.h>

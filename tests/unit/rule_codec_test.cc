@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The rule codec without root (as nftables' tests/py *.payload files): every
 // rule shape op25bc compiles is encoded to nftables expressions, printed by
 // libnftnl and compared with a checked-in golden file, and decoded back to the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Cutting large source sets into blocks (ir/shard): names, where blocks fall,
 // and that a change stays as small as the policy change through the differ
 // and the fake kernel. That the cut ruleset means the same is held against an

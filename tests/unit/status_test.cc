@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // status against the fake kernel: the model read once through the port, and
 // the JSON and text reports made from it.
 #include "op25bc/apply/status.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A transaction shown to people: nft-like lines with + and -, element lists
 // summarised when long; and the same as JSON.
 #pragma once

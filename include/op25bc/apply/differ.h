@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The differ: (what the kernel holds, what the policy wants) -> the minimal
 // transaction. Set contents change by element; rules change only where they
 // differ, positioned by handle; nothing outside op25bc's table is named.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What op25bc applied, and when: every run that left the kernel holding a
 // policy keeps a copy of that policy (by fingerprint) and one entry, so an
 // operator can see what changed and roll back to an earlier policy through

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The port of the apply layer: what the differ and the reconcile loop need from
 // the kernel, behind one small interface. It lives here, below its
 // implementations, so dependencies point one way: the real one (kernel/,

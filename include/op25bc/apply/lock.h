@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // One op25bc run at a time: an exclusive flock on a lock file.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Bringing the kernel to the desired ruleset: read what op25bc's table holds,
 // diff, commit as one batch guarded by the generation id, retry when someone
 // else committed in between, and record what was committed.

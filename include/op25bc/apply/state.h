@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // op25bc's record of what it last committed, so that a diff never has to dump
 // large interval sets from the kernel (their dump is quadratic in size). It
 // keeps a digest of each set, not its elements: a set the policy still wants

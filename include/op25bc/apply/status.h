@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What op25bc's table holds and counted, read once through the kernel port
 // into a model that the JSON and the text reports are both made from.
 #pragma once

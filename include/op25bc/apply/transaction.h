@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A transaction: the ordered changes that turn what the kernel holds in
 // op25bc's table into the desired ruleset. The differ produces it, the netlink
 // batch builder and the fake kernel consume it, the diff printer shows it.

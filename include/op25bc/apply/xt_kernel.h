@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The iptables backend's view of the kernel: op25bc's chains and the FORWARD
 // jump as iptables-legacy-save -c prints them, every ipset as `ipset list -t`
 // shows it, and the port through which op25bc reads and changes them (the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The iptables backend's reconcile: op25bc's record of what it owns, the plan
 // that brings the kernel from what it holds to the desired ruleset with the
 // fewest changes, and the run that carries the plan out through the tools.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The iptables backend: the ruleset IR as ipsets (hash:net) and chains of
 // iptables-legacy and ip6tables-legacy, for routers that cannot run nftables.
 //

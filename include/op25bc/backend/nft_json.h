@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Backend: ruleset IR -> nftables JSON (libnftables-json(5)), loadable with
 // `nft -j -f`, with the same atomic replace of op25bc's table.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Backend: ruleset IR -> an `nft -f` script that replaces op25bc's table
 // atomically ("table; delete table; table { ... }") and touches nothing else.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Diagnostics: user errors are data. Every pass appends to one collector; the
 // driver reports them all at a phase boundary and stops before any output.
 #pragma once

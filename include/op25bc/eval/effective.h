@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The evaluation: what the policy says at one instant.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Why is this connection blocked or allowed? Evaluated straight from the policy
 // (not from the compiled rules), so tests can hold the two against each other.
 #pragma once

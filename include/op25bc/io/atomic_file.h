@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The one way op25bc writes a file: all or nothing, and never through a link
 // someone planted. The bytes go to a new file beside the target (mkstemp:
 // O_EXCL, a name nobody can predict), created with an explicit mode whatever

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A file's bytes, read once into one buffer (huge-page backed when large), so
 // a 20 MB policy costs one read, not a growing string. The file is read, not
 // mapped: a policy truncated by an editor while op25bc reads it must give a

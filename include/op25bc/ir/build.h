@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The build pass: effective state -> ruleset IR.
 //
 // Layout (rule count depends on the number of active phases, never on prefixes):

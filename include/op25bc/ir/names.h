@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Every name op25bc gives an nftables object, and the mark that says a table
 // is op25bc's: one place, so the builder, the shard pass, the backends, the
 // kernel reader and the reconcile loop cannot drift apart. (A phase id's

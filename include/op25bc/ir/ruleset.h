@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The ruleset IR: what ir::build makes of the effective state. The backends
 // render it (nft text, nft JSON), the netlink encoder sends it, the kernel
 // reader decodes the kernel's table into it, and the differ compares two.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The shard pass (after build): cut large source sets by address block.
 //
 // The kernel dumps an interval set in time quadratic in its size and walks

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The real kernel: nf_tables over netlink with libnftnl and libmnl.
 #pragma once
 

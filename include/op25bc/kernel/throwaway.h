@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Commits a whole ruleset into a private, throwaway network namespace: errors
 // that check mode cannot see (the kernel raises some only at commit) show up
 // there, and the namespace vanishes with the child process that made it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The netlink socket NetlinkKernel talks through, behind a small interface:
 // the real NETLINK_NETFILTER socket, and in tests wrappers that inject faults
 // (tests/support/faulty_transport.h) or replay bytes (fuzz/).

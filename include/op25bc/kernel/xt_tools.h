@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The iptables backend's way to the kernel: the standard tools, run as child
 // processes with their input on stdin and their output read back, never the
 // human-oriented listings. iptables-legacy-restore always takes the xtables

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Sets of addresses as sorted, disjoint, non-adjacent intervals per family:
 // the canonical form every set in the ruleset is written in.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The allocator of the few arrays that grow to millions of entries (pool
 // prefixes, the pool index, set elements). Two implementations, chosen at
 // build time: with jemalloc (the default build) they come from the heap, which

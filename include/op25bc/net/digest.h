@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What an interval set holds, in 24 bytes: how many intervals, and a 128-bit
 // XXH3 digest of them. op25bc's record keeps this instead of the elements, so
 // a run tells the sets a policy change touches from those it does not without

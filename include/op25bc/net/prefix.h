@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // IP addresses, prefixes and inclusive intervals. IPv4 and IPv6 share one
 // representation (a 128-bit word plus the family) so every pass treats them alike.
 #pragma once

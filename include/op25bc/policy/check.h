@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The check pass (last; see load.cc): semantic checks that a schema cannot
 // express: port conflicts, pool overlaps, smarthosts inside blocked pools,
 // exemptions outside every pool, and warnings about risky rollouts.

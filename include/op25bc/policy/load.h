@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The front end: policy text -> validated model, running read_json, parse,
 // resolve, the pool index and check, collecting every diagnostic. No model is
 // returned when any error was found, so invalid input can never reach a later

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The validated policy model. Every list keeps the index of its JSON element so
 // diagnostics from any pass can point into the document ("/pools/3/prefixes/2").
 #pragma once

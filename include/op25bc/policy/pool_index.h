@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The index pass (after resolve): every pool prefix as an interval, sorted once and
 // kept in the validated model. The checks ask "which pools does this range
 // touch?", explain asks "which pool holds this address?", and the ruleset

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Prefix files: a pool's "prefixes_file", so address lists exported from an
 // IPAM live in files of their own beside the policy. One prefix per line;
 // '#' starts a comment; blank lines and surrounding spaces are allowed.

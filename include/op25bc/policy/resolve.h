@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The resolve pass (after parse): ids and references. Reports duplicate ids
 // and dangling references, then resolves each phase's scope to pool indexes
 // and its block list to destination indexes, and each router's scope to the

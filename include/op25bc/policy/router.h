@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Router selection (after load, before evaluation): one policy describes the
 // whole fleet; `--router ID` narrows it to what one router enforces. Only the
 // source side narrows: each phase keeps the pools that router carries, and a

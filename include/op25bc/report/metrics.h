@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Prometheus metrics in the text exposition format that node_exporter's
 // textfile collector reads: what op25bc's table blocked, what it holds, when
 // op25bc last applied, how late the last boundary was, what comes next, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What `op25bc activate` decides before touching the kernel: which instant to
 // apply (now, unless the clock went backwards across a boundary already
 // applied with the same policy), whether a boundary was applied late, what the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Ready-to-install schedules for `op25bc activate`: a cron.d file, or a
 // systemd service with a timer firing at every boundary of the policy.
 #pragma once

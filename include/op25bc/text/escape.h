@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Free text from a policy, a command line or the kernel, and the one rule for
 // it: the policy may not contain characters that end a line or reorder what a
 // reader sees, and every writer quotes what it embeds by its own format's rules,

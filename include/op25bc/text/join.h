@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Lists in messages and reports: "a, b, c".
 #pragma once
 

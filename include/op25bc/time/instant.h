@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Instants and the policy's time zone. A policy date "YYYY-MM-DD" is local
 // midnight in the policy's IANA zone; an RFC 3339 timestamp names its own offset.
 #pragma once

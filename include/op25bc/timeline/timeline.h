@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Every instant at which what the policy says changes: phase starts and ends,
 // exemption starts and expiries, the submission port opening.
 #pragma once

@@ -1,4 +1,5 @@
 # -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Test helper: writes every task result as one JSON line (host, task, status,
 # changed, and the module's result) to $OP25BC_RESULTS, so the fleet test
 # asserts on what each host's op25bc_apply reported, not on screen text.

@@ -1,4 +1,7 @@
 # -*- coding: utf-8 -*-
+# Copyright: 2026 op25bc developers
+# GNU General Public License v2.0 or later, and so also version 3 (see COPYING or https://www.gnu.org/licenses/gpl-2.0.txt)
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Running the installed op25bc and reading its --format json output: the
 # collection's modules never parse op25bc's human-oriented text.
 

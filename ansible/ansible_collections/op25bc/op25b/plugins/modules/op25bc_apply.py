@@ -1,5 +1,8 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# Copyright: 2026 op25bc developers
+# GNU General Public License v2.0 or later, and so also version 3 (see COPYING or https://www.gnu.org/licenses/gpl-2.0.txt)
+# SPDX-License-Identifier: GPL-2.0-or-later
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
