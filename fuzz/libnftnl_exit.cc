@@ -4,7 +4,7 @@
 // netlink harness that would end every run at the first such input, so while
 // the harness is inside op25bc's kernel calls, exit() throws instead and the
 // harness counts the input as handled (op25bc itself keeps libnftnl's exit:
-// its write-ahead record makes that safe, see README). Everywhere else exit()
+// its write-ahead record makes that safe, see ARCHITECTURE.md). Everywhere else exit()
 // is libc's. This file must not include <cstdlib>: glibc declares exit()
 // noexcept, and this definition must be allowed to throw.
 #include <dlfcn.h>

@@ -3,7 +3,7 @@
 // that brings the kernel from what it holds to the desired ruleset with the
 // fewest changes, and the run that carries the plan out through the tools.
 //
-// What is atomic (README, "The iptables backend"):
+// What is atomic (ARCHITECTURE.md, "The iptables backend"):
 //   - the rules: every change to op25bc's chains in a family is ONE
 //     iptables-restore, which legacy iptables commits as one table replace;
 //   - sets: a change to the rules, or a change to several sets of a family
