@@ -13,9 +13,9 @@ _op25bc_options() {
     activate) echo "--router --at --state --lock --lock-wait --allow-rollback --kernel-timed --warn-days --no-syslog --keep --metrics --backend --verify --verify-every" ;;
     schedule) echo "--router --emit --bin --state --metrics -o --output --backend" ;;
     status) echo "--table --state --verify --format --backend" ;;
-    history) echo "--table --state --format" ;;
-    rollback) echo "--table --state --to --at --dry-run --release --lock --lock-wait --keep" ;;
-    metrics) echo "--table --state -o --output --warn-days" ;;
+    history) echo "--table --state --format --backend" ;;
+    rollback) echo "--table --state --to --at --dry-run --release --lock --lock-wait --keep --backend" ;;
+    metrics) echo "--table --state -o --output --warn-days --backend" ;;
   esac
 }
 

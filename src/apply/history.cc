@@ -90,6 +90,7 @@ nlohmann::json to_json(const History& h) {
         {"changed", e.changed}};
     if (e.late_by_seconds) j["late_by_seconds"] = *e.late_by_seconds;
     if (!e.router.empty()) j["router"] = e.router;
+    j["backend"] = e.backend;
     entries.push_back(std::move(j));
   }
   nlohmann::json pin = nullptr;
@@ -115,6 +116,9 @@ std::optional<History> history_from_json(const nlohmann::json& j) {
         if (!entry.late_by_seconds) return std::nullopt;
       }
       if (e.contains("router")) entry.router = e["router"].get<std::string>();
+      // Entries of op25bc before the iptables backend have none: nftables.
+      if (e.contains("backend")) entry.backend = e["backend"].get<std::string>();
+      if (entry.backend != "nftables" && entry.backend != "iptables") return std::nullopt;
       if (!is_fingerprint(entry.fingerprint)) return std::nullopt;
       h.entries.push_back(std::move(entry));
     }
@@ -139,6 +143,7 @@ std::string to_text(const History& h) {
            "  at " + e.instant + "  phases: " + (e.phases.empty() ? "none" : text::join(e.phases));
     if (e.late_by_seconds) out += "  late by " + std::to_string(*e.late_by_seconds) + " s";
     if (!e.router.empty()) out += "  router " + text::printable(e.router);
+    if (e.backend != "nftables") out += "  backend " + e.backend;
     out += "\n    " + text::printable(e.policy_path) + "\n";
   }
   return out;

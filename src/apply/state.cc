@@ -75,6 +75,11 @@ class Reader {
 
 }  // namespace
 
+bool looks_like_nft_record(std::string_view bytes) {
+  // The magic without its version byte.
+  return bytes.starts_with(std::string_view(kMagic, sizeof kMagic - 1));
+}
+
 std::optional<StateRecord> decode_record(std::string_view bytes) {
   // The last 8 bytes are a checksum of the rest: a flipped byte or a torn
   // write makes the record unusable, never trusted with wrong elements.

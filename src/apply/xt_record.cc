@@ -64,6 +64,12 @@ std::string encode(const Record& r) {
   return j.dump(1) + "\n";
 }
 
+bool looks_like_xt_record(std::string_view bytes) {
+  const auto j = nlohmann::json::parse(bytes, nullptr, false);
+  return j.is_object() && j.contains("format") && j["format"].is_string() &&
+         j["format"].get<std::string>().starts_with("op25bc-iptables-record/");
+}
+
 std::optional<Record> decode(std::string_view bytes) {
   const auto j = nlohmann::json::parse(bytes, nullptr, false);
   if (!j.is_object() || j.value("format", "") != kFormat) return std::nullopt;

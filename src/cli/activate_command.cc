@@ -167,7 +167,7 @@ int run_activate(const ActivateArgs& args, Io io) {
   keep_history(history,
                {format_utc(io.clock.now()), options.applied_at, loaded.fingerprint, "activate",
                 pin ? history.policy_path(pin->fingerprint) : absolute_path(args.policy),
-                options.active_phases, !out->in_sync, late, args.router},
+                options.active_phases, !out->in_sync, late, args.router, args.backend},
                loaded.text, loaded.named_prefix_files(), args.keep, io);
   std::string line = "op25bc activate " + args.policy + " at " + format_time(*now, p.zone);
   if (plan.apply_at != *now) line += " (keeping the state of " + options.applied_at + ")";

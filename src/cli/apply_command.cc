@@ -86,7 +86,7 @@ int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io
     keep_history(history,
                  {format_utc(io.clock.now()), options.applied_at, loaded.fingerprint,
                   rollback ? "rollback" : "apply", absolute_path(args.policy),
-                  options.active_phases, !out.in_sync, std::nullopt, args.router},
+                  options.active_phases, !out.in_sync, std::nullopt, args.router, "nftables"},
                  loaded.text, loaded.named_prefix_files(), args.keep, io);
     if (rollback && !pin(history, loaded.fingerprint, io)) return kExitFailure;
   }

@@ -102,6 +102,7 @@ struct HistoryArgs {
   std::string table = "op25b";
   std::string state;
   std::string format = "text";
+  std::string backend = "nftables";  // whose default state file
 };
 
 struct RollbackArgs {
@@ -114,6 +115,7 @@ struct RollbackArgs {
   std::string lock = kDefaultLock;
   double lock_wait = 10;
   std::size_t keep = 10;
+  std::string backend = "nftables";  // whose state and history
 };
 
 struct MetricsArgs {
@@ -121,6 +123,7 @@ struct MetricsArgs {
   std::string state;
   std::string output;  // "" or "-": stdout
   double warn_days = 14;
+  std::string backend = "nftables";
 };
 
 struct ScheduleArgs {

@@ -10,8 +10,10 @@
 namespace op25bc::cli {
 
 int run_history(const HistoryArgs& args, Io io) {
+  const std::string state = backend_state_path(args.backend, args.state, args.table);
+  if (!state_belongs_to(args.backend, state, io)) return kExitFailure;
   try {
-    apply::FileHistoryStore store(history_folder(args.state, args.table));
+    apply::FileHistoryStore store(apply::FileHistoryStore::folder_for(state));
     const apply::History h = store.load();
     io.out << (args.format == "json" ? json_text(apply::to_json(h)) : apply::to_text(h));
     return kExitOk;
@@ -41,7 +43,9 @@ int release(apply::HistoryStore& store, const std::string& folder, Io io) {
 }  // namespace
 
 int run_rollback(const RollbackArgs& args, Io io) {
-  const std::string folder = history_folder(args.state, args.table);
+  const std::string state = backend_state_path(args.backend, args.state, args.table);
+  if (!state_belongs_to(args.backend, state, io)) return kExitFailure;
+  const std::string folder = apply::FileHistoryStore::folder_for(state);
   apply::FileHistoryStore store(folder);
   try {
     if (args.release) return release(store, folder, io);
@@ -55,6 +59,13 @@ int run_rollback(const RollbackArgs& args, Io io) {
     if (!kept) {
       io.err << "op25bc: rollback: the copy of policy " << target->fingerprint << " is missing ("
              << store.policy_path(target->fingerprint) << ")\n";
+      return kExitFailure;
+    }
+    if (target->backend != args.backend) {
+      io.err << "op25bc: rollback: policy " << target->fingerprint << " was applied through the "
+             << target->backend << " backend; this rollback is on the " << args.backend
+             << " backend, so nothing was changed\n  hint: roll back with --backend "
+             << target->backend << "\n";
       return kExitFailure;
     }
     const std::string copy = store.policy_path(target->fingerprint);
@@ -75,6 +86,7 @@ int run_rollback(const RollbackArgs& args, Io io) {
     apply.lock = args.lock;
     apply.lock_wait = args.lock_wait;
     apply.keep = args.keep;
+    apply.backend = args.backend;
     io.out << "rolling back to policy " << target->fingerprint << " (" << target->command << " of "
            << target->when << ", from " << target->policy_path << ")\n";
     const int status = apply_policy(loaded, apply, ApplyRole::rollback, io);

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "kernel_access.h"
+#include "xt_access.h"
 
 #include <filesystem>
 #include <ostream>
 
+#include "op25bc/apply/xt_plan.h"
 #include "op25bc/eval/effective.h"
 #include "op25bc/io/atomic_file.h"
+#include "op25bc/io/file_bytes.h"
+#include "op25bc/text/escape.h"
 #include "op25bc/text/join.h"
 
 namespace op25bc::cli {
@@ -67,7 +71,29 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+std::string backend_state_path(const std::string& backend, const std::string& given,
+                               const std::string& table) {
+  return backend == "iptables" ? xt_state_path(given, table) : state_path(given, table);
+}
+
+bool state_belongs_to(const std::string& backend, const std::string& path, Io io) {
+  int error = 0;
+  const auto bytes = io::read_bytes(path, error, std::size_t{1} << 30);
+  if (!bytes) return true;  // none yet (or unreadable: the backend says so when it reads it)
+  const char* other = backend == "iptables"
+                          ? (apply::looks_like_nft_record(*bytes) ? "nftables" : nullptr)
+                          : (apply::xt::looks_like_xt_record(*bytes) ? "iptables" : nullptr);
+  if (other == nullptr) return true;
+  io.err << "op25bc: the state file " << text::printable(path) << " is the " << other
+         << " backend's record, not the " << backend
+         << " backend's; nothing was read or changed\n"
+            "  hint: give --backend "
+         << other << " to work with it, or name this backend's own --state\n";
+  return false;
+}
+
 std::unique_ptr<Session> open_session(const KernelAccess& access, Io io) {
+  if (!access.state.empty() && !state_belongs_to("nftables", access.state, io)) return nullptr;
   try {
     auto session = std::make_unique<Session>();
     session->kernel.generation();  // without CAP_NET_ADMIN this says so, before any file is touched

@@ -22,6 +22,16 @@ namespace op25bc::cli {
 // --state if given, else /var/lib/op25bc/TABLE.state. Computes; creates nothing.
 std::string state_path(const std::string& given, const std::string& table);
 
+// The state file of `backend`: --state if given, else its default
+// (TABLE.state for nftables, TABLE.iptables.state for iptables).
+std::string backend_state_path(const std::string& backend, const std::string& given,
+                               const std::string& table);
+
+// false, after saying why, when `path` holds the record of another backend
+// than `backend`: no command of one backend reads, trusts or overwrites the
+// other's state file (or, through it, its history). true when there is none.
+bool state_belongs_to(const std::string& backend, const std::string& path, Io io);
+
 // The default state folder, for a run that will write the record there (a
 // failure to make it shows when the record is written).
 void make_state_folder(const std::string& given);
@@ -34,6 +44,7 @@ struct KernelAccess {
   std::string lock;
   double lock_wait;
   std::string state;  // "" = default for the table
+  std::string backend = "nftables";
 };
 
 // The kernel and op25bc's lock, held for a whole run: whatever the run reads

@@ -209,6 +209,7 @@ int main(int argc, char** argv) {
   h->add_option("--table", history.table, "table name")->capture_default_str();
   h->add_option("--state", history.state, "state file (default /var/lib/op25bc/TABLE.state)");
   h->add_option("--format", history.format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  add_backend(*h, history.backend);
 
   RollbackArgs rollback;
   auto* r = app.add_subcommand(
@@ -228,6 +229,7 @@ int main(int argc, char** argv) {
       ->check(bounded(86400))
       ->capture_default_str();
   add_keep(*r, rollback.keep);
+  add_backend(*r, rollback.backend);
   r->get_option("--release")->excludes(r->get_option("--to"))->excludes(r->get_option("--dry-run"));
 
   MetricsArgs metrics;
@@ -239,6 +241,7 @@ int main(int argc, char** argv) {
   m->add_option("--warn-days", metrics.warn_days, "count exemptions expiring this soon")
       ->check(bounded(3650))
       ->capture_default_str();
+  add_backend(*m, metrics.backend);
 
   // A word where the command goes that is no command: say so, with the
   // nearest name (CLI11 alone would ask for "a subcommand").

@@ -63,9 +63,15 @@ std::string write_metrics_file(const std::string& path, const MetricsSource& sou
 }
 
 int run_metrics(const MetricsArgs& args, Io io) {
-  const MetricsSource source{args.table,     state_path(args.state, args.table),
-                             nullptr,        nullptr,
-                             args.warn_days, std::nullopt};
+  const std::string state = backend_state_path(args.backend, args.state, args.table);
+  if (!state_belongs_to(args.backend, state, io)) return kExitFailure;
+  const MetricsSource source{args.table,
+                             state,
+                             nullptr,
+                             nullptr,
+                             args.warn_days,
+                             std::nullopt,
+                             args.backend != "iptables"};
   return write_output(args.output, gather_metrics(source, io), io) ? kExitOk : kExitFailure;
 }
 

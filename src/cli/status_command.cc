@@ -11,11 +11,13 @@
 namespace op25bc::cli {
 
 int run_status(const StatusArgs& args, Io io) {
+  const std::string state = backend_state_path(args.backend, args.state, args.table);
+  if (!state_belongs_to(args.backend, state, io)) return kExitFailure;
   if (args.backend == "iptables") return run_status_iptables(args, io);
   try {
     kernel::NetlinkKernel kernel;
-    apply::FileStateStore state(state_path(args.state, args.table));
-    const auto status = apply::read_status(kernel, args.table, state, args.verify);
+    apply::FileStateStore store(state);
+    const auto status = apply::read_status(kernel, args.table, store, args.verify);
     if (!status) {
       io.err << "op25bc: there is no table inet " << args.table << "\n";
       if (args.format == "json") io.out << json_text({{"table", args.table}, {"present", false}});

@@ -76,6 +76,7 @@ std::string xt_state_path(const std::string& given, const std::string& table) {
 }
 
 std::unique_ptr<apply::LockFile> open_xt_session(const KernelAccess& access, Io io) {
+  if (!access.state.empty() && !state_belongs_to("iptables", access.state, io)) return nullptr;
   if (!preflight(io)) return nullptr;
   try {
     auto lock = std::make_unique<apply::LockFile>(

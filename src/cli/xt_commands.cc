@@ -61,7 +61,7 @@ int apply_iptables(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, 
     keep_history(history,
                  {format_utc(io.clock.now()), ask.applied_at, loaded.fingerprint,
                   role == ApplyRole::rollback ? "rollback" : "apply", absolute_path(args.policy),
-                  ask.active_phases, true, std::nullopt, args.router},
+                  ask.active_phases, true, std::nullopt, args.router, "iptables"},
                  loaded.text, loaded.named_prefix_files(), args.keep, io);
   if (args.format == "json") {
     nlohmann::json j = plan_json(out->plan);

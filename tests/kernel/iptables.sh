@@ -402,6 +402,54 @@ ip netns del "$ns2"
 ip netns del "$ns"
 trap cleanup_kernel_test EXIT
 
+# A state file belongs to one backend (issues 22 and 23, item 4): two iptables
+# applies, then a rollback that does not say --backend iptables is refused and
+# touches nothing (no nftables table, the record as it was); with --backend
+# iptables it restores exactly what the previous policy's apply left.
+rb=op25x-rb-$$
+ip netns add "$rb"
+"$python" - "$netlaputa" "$work/rb-b.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+doc["pools"][0]["prefixes"].append("198.18.201.0/24")
+json.dump(doc, open(sys.argv[2], "w"))
+PY
+rbx() { ip netns exec "$rb" "$op25bc" "$@" --state "$work/rb.state" --lock "$work/rb.lock"; }
+quiet rbx apply "$netlaputa" --at 2006-07-01 --backend iptables
+ours "$rb" >"$work/rb-a.ours"
+quiet rbx apply "$work/rb-b.json" --at 2006-07-01 --backend iptables
+cp "$work/rb.state" "$work/rb.state.before"
+set +e
+rbx rollback --at 2006-07-01 >/dev/null 2>"$work/rb.err"
+rc=$?
+set -e
+check "rollback without --backend iptables on an iptables state: exit 1" test "$rc" -eq 1
+check "it says whose state file it is" grep -q "is the iptables backend's record, not the nftables backend's" "$work/rb.err"
+check "it made no nftables table" test -z "$(ip netns exec "$rb" nft list tables)"
+check "it left the iptables record as it was" cmp -s "$work/rb.state" "$work/rb.state.before"
+for command in "status" "history" "metrics"; do
+  check "$command refuses the other backend's state file" \
+    bash -c "! ip netns exec '$rb' '$op25bc' $command --state '$work/rb.state' >/dev/null 2>&1"
+done
+check "activate --backend iptables goes on without --adopt" \
+  quiet rbx activate "$work/rb-b.json" --at 2006-07-01 --backend iptables --no-syslog
+check "history records the backend" \
+  bash -c "ip netns exec '$rb' '$op25bc' history --state '$work/rb.state' --backend iptables --format json |
+           '$python' -c 'import json, sys; sys.exit(0 if {e[\"backend\"] for e in json.load(sys.stdin)[\"entries\"]} == {\"iptables\"} else 1)'"
+check "rollback --backend iptables succeeds" quiet rbx rollback --at 2006-07-01 --backend iptables
+ours "$rb" >"$work/rb-rolled.ours"
+check "rollback --backend iptables restores the previous policy's chains and sets exactly" \
+  cmp -s "$work/rb-a.ours" "$work/rb-rolled.ours"
+ip netns del "$rb"
+# And the other way: an nftables state given to the iptables backend.
+ip netns add "$rb"
+quiet ip netns exec "$rb" "$op25bc" apply "$spinnet" --at 2006-10-01 --state "$work/rbn.state" --lock "$work/rb.lock"
+check "apply --backend iptables refuses an nftables state file" \
+  bash -c "! ip netns exec '$rb' '$op25bc' apply '$spinnet' --at 2006-10-01 --backend iptables --state '$work/rbn.state' --lock '$work/rb.lock' >/dev/null 2>&1"
+check "and leaves iptables without op25bc's chains" \
+  bash -c "! ip netns exec '$rb' iptables-legacy-save | grep -q OP25B"
+ip netns del "$rb"
+
 # The iptables-nft warning (issue 23, item 11): only where iptables-nft holds
 # rules (this host's `iptables` is iptables-nft, as Debian's default is).
 if [ "$(readlink /etc/alternatives/iptables)" = /usr/sbin/iptables-nft ]; then

@@ -29,6 +29,7 @@ struct HistoryEntry {
   bool changed = false;                         // the run committed a change
   std::optional<std::int64_t> late_by_seconds;  // activate: a boundary applied late by
   std::string router;                           // --router of the run, "" for none
+  std::string backend = "nftables";             // what enforced it: nftables or iptables
   friend bool operator==(const HistoryEntry&, const HistoryEntry&) = default;
 };
 

@@ -55,6 +55,10 @@ struct StateRecord {
 // the bytes encode_record() makes: anything truncated, corrupted or of another
 // format version is nullopt (unusable: the kernel is read back instead).
 std::string encode_record(const StateRecord& record);
+// Whether `bytes` are a record of this (the nftables) backend, of any format
+// version: the iptables backend's record is JSON, and neither backend may
+// take the other's file as its own.
+bool looks_like_nft_record(std::string_view bytes);
 std::optional<StateRecord> decode_record(std::string_view bytes);
 
 class StateStore {

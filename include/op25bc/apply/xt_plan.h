@@ -63,6 +63,8 @@ struct Record {
 
 std::string encode(const Record& r);
 std::optional<Record> decode(std::string_view bytes);
+// Whether `bytes` are a record of this (the iptables) backend, of any version.
+bool looks_like_xt_record(std::string_view bytes);
 
 class RecordStore {
  public:
