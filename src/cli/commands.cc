@@ -155,7 +155,7 @@ int run_schedule(const ScheduleArgs& args, Io io) {
   options.state = absolute(args.state);
   options.metrics = absolute(args.metrics);
   options.router = args.router;
-  options.iptables = args.backend == "iptables";
+  options.backend = args.backend;
   // Quoting keeps spaces, quotes, '%' and '$' inert; nothing can keep a line
   // break inside one crontab or unit line.
   for (const auto& [option, path] :

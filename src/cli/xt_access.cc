@@ -22,8 +22,12 @@ bool preflight(Io io) {
            << ", not found in PATH; install the iptables and ipset packages\n";
     return false;
   }
-  if (!kernel::has_net_admin()) {
-    io.err << "op25bc: the iptables backend needs root or CAP_NET_ADMIN\n";
+  if (const std::string missing = kernel::missing_capabilities(); !missing.empty()) {
+    io.err << "op25bc: the iptables backend needs CAP_NET_ADMIN and CAP_NET_RAW (iptables-legacy "
+              "opens a raw socket); this process lacks "
+           << missing
+           << "\n  hint: run it as root; a systemd unit for it comes from op25bc "
+              "schedule --emit systemd --backend iptables\n";
     return false;
   }
   if (kernel::iptables_nft_holds_rules())

@@ -88,7 +88,9 @@ void exchange(int in, int out, int err, const std::string& input, ToolResult& r)
 void explain_failure(const std::string& tool, ToolResult& r) {
   const auto has = [&](const char* text) { return r.error.find(text) != std::string::npos; };
   if (has("Permission denied") || has("Operation not permitted"))
-    r.error += "\n  hint: op25bc needs CAP_NET_ADMIN (run it as root)";
+    r.error +=
+        "\n  hint: the iptables backend needs CAP_NET_ADMIN and CAP_NET_RAW (iptables-legacy "
+        "opens a raw socket): run it as root, or give the service both capabilities";
   else if (has("Cannot open session to kernel") || has("Kernel error received: ipset protocol"))
     r.error += "\n  hint: the ip_set kernel module is missing (modprobe ip_set_hash_net)";
   else if (has("Couldn't load match `set'") || has("Couldn't load match `time'"))
@@ -202,11 +204,18 @@ ToolResult ToolsKernel::restore(net::Family family, const std::string& input, bo
   return run_tool(argv, input);
 }
 
-bool has_net_admin() {
+std::string missing_capabilities() {
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2]{};
-  if (::syscall(SYS_capget, &header, data) != 0) return false;
-  return (data[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32))) != 0;
+  const bool read = ::syscall(SYS_capget, &header, data) == 0;
+  const auto has = [&](unsigned cap) {
+    return read && (data[cap / 32].effective & (1u << (cap % 32))) != 0;
+  };
+  std::string missing;
+  for (const auto& [cap, name] :
+       {std::pair{CAP_NET_ADMIN, "CAP_NET_ADMIN"}, std::pair{CAP_NET_RAW, "CAP_NET_RAW"}})
+    if (!has(cap)) missing += (missing.empty() ? "" : " and ") + std::string(name);
+  return missing;
 }
 
 std::string missing_tools() {

@@ -218,10 +218,18 @@ def main():
             r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                 a.op25bc, "apply", spinnet, "--backend", "iptables", *state],
                                capture_output=True, text=True)
-            expect(r.returncode == 1 and "needs root or CAP_NET_ADMIN" in r.stderr
+            expect(r.returncode == 1 and "this process lacks CAP_NET_ADMIN and CAP_NET_RAW" in r.stderr
                    and not (pathlib.Path(d) / "l").exists(),
                    "apply --backend iptables without CAP_NET_ADMIN: said before any file is touched",
                    r.stderr)
+            # Root with CAP_NET_ADMIN alone (a unit's bounding set without CAP_NET_RAW):
+            # the hint names what is missing, not what is there.
+            r = subprocess.run(["unshare", "-n", "setpriv", "--bounding-set=-all,+net_admin",
+                                a.op25bc, "apply", spinnet, "--backend", "iptables", *state],
+                               capture_output=True, text=True)
+            expect(r.returncode == 1 and "this process lacks CAP_NET_RAW\n" in r.stderr
+                   and not (pathlib.Path(d) / "l").exists(),
+                   "apply --backend iptables with CAP_NET_ADMIN alone: names CAP_NET_RAW", r.stderr)
 
     return tally.finish()
 

@@ -122,7 +122,8 @@ def main():
         service = (units / "op25bc.service").read_text()
         tally.expect(any(l.startswith("ExecStart=") and l.endswith(" --backend iptables")
                          for l in service.splitlines())
-                     and "RestrictAddressFamilies=AF_INET AF_INET6" in service.splitlines()
+                     and "RestrictAddressFamilies=AF_NETLINK AF_UNIX AF_INET AF_INET6" in service.splitlines()
+                     and "CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW" in service.splitlines()
                      and "ReadWritePaths=/run" in service.splitlines(),
                      "--backend iptables: activate gets the flag, the unit its sockets and lock", service)
         v = subprocess.run(["systemd-analyze", "verify", "--man=no", str(units / "op25bc.service"),
@@ -144,8 +145,11 @@ def main():
             end = next(i for i, l in enumerate(lines) if l.startswith("UMask="))
             return lines[start:end + 1]
         shipped = (root / "systemd" / "op25bc.service.in").read_text()
-        tally.expect(sandbox(shipped) == sandbox(service),
-                     "systemd/op25bc.service.in has the sandbox schedule writes")
+        nft_units = pathlib.Path(d) / "nft.units"
+        subprocess.run([a.op25bc, "schedule", str(root / "examples" / "netlaputa.json"), "--emit",
+                        "systemd", "--bin", a.op25bc, "-o", str(nft_units)], capture_output=True, check=True)
+        tally.expect(sandbox(shipped) == sandbox((nft_units / "op25bc.service").read_text()),
+                     "systemd/op25bc.service.in has the sandbox schedule writes for nftables")
         packaged = pathlib.Path(d) / "op25bc.service"
         packaged.write_text(shipped.replace("@OP25BC_SBIN@", "/usr/sbin").replace("@OP25BC_ETC@", "/etc"))
         check_sandbox(tally, "packaged", packaged)

@@ -39,8 +39,12 @@ class ToolsKernel final : public apply::xt::XtKernel {
   struct sigaction previous_ {};
 };
 
-// Whether this process may change netfilter (CAP_NET_ADMIN in effect).
-bool has_net_admin();
+// The capabilities the iptables backend needs and this process lacks, as
+// "CAP_NET_RAW" or "CAP_NET_ADMIN and CAP_NET_RAW"; "" when it has both.
+// iptables-legacy talks to the kernel through a raw IPv4/IPv6 socket
+// (CAP_NET_RAW) and changes its tables (CAP_NET_ADMIN); ipset needs
+// CAP_NET_ADMIN.
+std::string missing_capabilities();
 
 // The tools the backend runs that PATH lacks ("" when all are there).
 std::string missing_tools();

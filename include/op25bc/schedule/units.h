@@ -18,7 +18,7 @@ struct UnitOptions {
   std::string state;                    // --state for activate, "" for its default
   std::string metrics;                  // --metrics for activate, "" for none
   std::string router;                   // --router for activate, "" for none
-  bool iptables = false;                // --backend iptables for activate
+  std::string backend = "nftables";     // --backend for activate, and the unit's sandbox
   std::string safety_every = "*:0/15";  // systemd: a periodic safety run
 };
 
@@ -37,12 +37,21 @@ SystemdUnits systemd_units(const policy::Policy& p, const std::vector<timeline::
 // time is ambiguous or skipped (DST).
 std::string on_calendar(Instant t, const policy::Policy& p);
 
-// The [Service] lines that confine op25bc.service to what activate needs; the
-// units the package ships carry the same block.
-std::string_view service_sandbox();
+// What activate on a backend needs from its service's confinement; everything
+// else a root service could reach is taken away. Each backend declares its
+// own: the nftables backend talks netlink only; the iptables backend runs
+// iptables-legacy, which talks to the kernel through a raw IPv4/IPv6 socket
+// (CAP_NET_RAW) and takes the xtables lock in /run, and ipset (netlink).
+struct Sandbox {
+  std::vector<std::string_view> capabilities;      // CapabilityBoundingSet
+  std::vector<std::string_view> address_families;  // RestrictAddressFamilies
+  std::vector<std::string_view> writable_paths;    // beyond the state, lock, metrics
+};
+// nullptr for a backend op25bc does not have.
+const Sandbox* sandbox_of(std::string_view backend);
 
-// What the iptables backend needs beyond it: iptables-legacy talks to the
-// kernel through an IPv4/IPv6 raw socket and takes the xtables lock in /run.
-std::string_view iptables_sandbox();
+// The [Service] lines that confine op25bc.service to `sandbox`; the unit the
+// package ships carries the nftables backend's block.
+std::string service_sandbox(const Sandbox& sandbox);
 
 }  // namespace op25bc::schedule
