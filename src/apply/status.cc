@@ -60,6 +60,11 @@ std::vector<SetTotal> set_totals(const Status& s) {
   return lines;
 }
 
+LastApply last_apply_of(const StateRecord& r, std::uint32_t generation_now) {
+  return {r.policy_fingerprint,           r.applied_at, r.version,    r.generation,
+          r.generation == generation_now, r.pending,    r.verified_at};
+}
+
 std::optional<Status> read_status(Kernel& kernel, const std::string& table, StateStore& state,
                                   bool verify) {
   const auto held = kernel.read(table, verify ? ElementRead::all() : ElementRead::none());
@@ -69,22 +74,22 @@ std::optional<Status> read_status(Kernel& kernel, const std::string& table, Stat
   s.comment = held->ruleset.comment;
   s.generation = kernel.generation();
   s.drift = enforcement_drift(*held);
-  s.record = state.load();
-  s.record_unusable = !s.record && state.unusable();
-  const std::vector<std::string> ids =
-      s.record ? s.record->active_phases : std::vector<std::string>{};
+  const std::optional<StateRecord> record = state.load();
+  s.record_unusable = !record && state.unusable();
+  if (record) s.last_apply = last_apply_of(*record, s.generation);
+  const std::vector<std::string> ids = record ? record->active_phases : std::vector<std::string>{};
   for (const auto& name : counted_phases(held->ruleset))
     s.active_phases.push_back(phase_of_counter(name, ids));
   for (const auto& c : kernel.counters(s.table))
     s.counters.push_back({phase_of_counter(c.name, ids), c.name, c.packets, c.bytes});
-  const bool trusted = s.record && record_current(*s.record, kernel.instance(), s.generation);
+  const bool trusted = record && record_current(*record, kernel.instance(), s.generation);
   for (std::size_t i = 0; i < held->ruleset.sets.size(); ++i) {
     const auto& set = held->ruleset.sets[i];
     SetStatus line{set.name, std::nullopt};
     if (held->elements_read[i])
       line.elements = set.elements.size();
     else if (trusted)
-      for (const auto& r : s.record->sets)
+      for (const auto& r : record->sets)
         if (r.name == set.name && r.handle == held->set_handles[i]) line.elements = r.digest.count;
     s.sets.push_back(std::move(line));
   }
@@ -93,8 +98,11 @@ std::optional<Status> read_status(Kernel& kernel, const std::string& table, Stat
 
 nlohmann::json to_json(const Status& s) {
   nlohmann::json j;
+  j["backend"] = s.backend;
   j["table"] = s.table;
-  j["owned_by_op25bc"] = ir::owned_by_op25bc(s.comment);
+  // iptables has no table comment: its chains are op25bc's when its record says so.
+  j["owned_by_op25bc"] =
+      s.backend == "iptables" ? s.last_apply.has_value() : ir::owned_by_op25bc(s.comment);
   j["comment"] = s.comment;
   j["generation"] = s.generation;
   j["active_phases"] = s.active_phases;
@@ -109,23 +117,26 @@ nlohmann::json to_json(const Status& s) {
         {{"phase", c.phase}, {"counter", c.counter}, {"packets", c.packets}, {"bytes", c.bytes}});
   j["last_apply"] = nullptr;
   j["record_unusable"] = s.record_unusable;
-  if (s.record)
+  if (const auto& a = s.last_apply)
     j["last_apply"] = {
-        {"policy_fingerprint", s.record->policy_fingerprint},
-        {"at", s.record->applied_at},
-        {"generation", s.record->generation},
-        {"op25bc", s.record->version},
-        {"current", s.record->generation == s.generation},
-        {"verified_at",
-         s.record->verified_at > 0
-             ? nlohmann::json(format_utc(Instant(std::chrono::seconds(s.record->verified_at))))
-             : nlohmann::json(nullptr)}};
+        {"policy_fingerprint", a->policy_fingerprint},
+        {"at", a->applied_at},
+        {"generation", a->generation},
+        {"op25bc", a->version},
+        {"current", a->current ? nlohmann::json(*a->current) : nlohmann::json(nullptr)},
+        {"pending", a->pending},
+        {"verified_at", a->verified_at > 0 ? nlohmann::json(format_utc(
+                                                 Instant(std::chrono::seconds(a->verified_at))))
+                                           : nlohmann::json(nullptr)}};
   return j;
 }
 
 std::string to_text(const Status& s) {
   std::string out =
-      "table inet " + text::printable(s.table) + ": " + text::printable(s.comment) + "\n";
+      s.backend == "iptables"
+          ? "iptables backend, table " + text::printable(s.table) + ": " +
+                text::printable(s.comment) + "\n"
+          : "table inet " + text::printable(s.table) + ": " + text::printable(s.comment) + "\n";
   for (const auto& line : s.drift) out += "warning: " + line + " (apply or activate repairs it)\n";
   out += "active phases: " +
          (s.active_phases.empty() ? std::string{"none"}
@@ -139,25 +150,26 @@ std::string to_text(const Status& s) {
   for (const auto& c : s.counters)
     out += "phase " + text::printable(c.phase) + " blocked " + count_of(c.packets, "packet") +
            ", " + count_of(c.bytes, "byte") + "\n";
-  if (s.record)
-    out += "last applied: policy " + s.record->policy_fingerprint + " for " + s.record->applied_at +
-           " by op25bc " + s.record->version + " (generation " +
-           std::to_string(s.record->generation) +
-           (s.record->generation == s.generation ? ", current" : ", the ruleset changed since") +
-           ")\n";
-  if (s.record)
+  if (const auto& a = s.last_apply) {
+    out += "last applied: policy " + a->policy_fingerprint + " for " + a->applied_at +
+           " by op25bc " + a->version + " (generation " + std::to_string(a->generation) +
+           (!a->current   ? ""
+            : *a->current ? ", current"
+                          : ", the ruleset changed since") +
+           (a->pending ? ", a run did not finish" : "") + ")\n";
     out += "last full verification: " +
-           (s.record->verified_at > 0
-                ? format_utc(Instant(std::chrono::seconds(s.record->verified_at))) +
+           (a->verified_at > 0
+                ? format_utc(Instant(std::chrono::seconds(a->verified_at))) +
                       " (every set read back from the kernel)"
                 : std::string{"never (activate does one every --verify-every seconds)"}) +
            "\n";
-  else if (s.record_unusable)
+  } else if (s.record_unusable) {
     out +=
         "last applied: unknown: the state record is unusable (truncated, corrupted or of "
         "another version); the next apply or activate reads the kernel back and rewrites it\n";
-  else
+  } else {
     out += "last applied: no record\n";
+  }
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include "metrics_file.h"
 #include "op25bc/io/atomic_file.h"
 #include "op25bc/kernel/netlink_kernel.h"
+#include "xt_access.h"
 
 namespace op25bc::cli {
 
@@ -45,7 +46,11 @@ std::string gather_metrics(const MetricsSource& source, Io io) {
     in.fingerprint = policy->fingerprint;
   }
   try {
-    if (!source.nftables) throw std::runtime_error("not on nftables");
+    if (!source.nftables) {
+      in.status = xt_status(source.table, source.state);
+      in.kernel_read = true;
+      return report::prometheus_text(in);
+    }
     std::optional<kernel::NetlinkKernel> own;
     apply::Kernel* kernel = source.kernel;
     if (kernel == nullptr) kernel = &own.emplace();

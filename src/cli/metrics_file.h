@@ -20,8 +20,8 @@ struct MetricsSource {
   const Loaded* applied = nullptr;  // the policy just applied; null: the history's
   double warn_days = 14;
   std::optional<report::ActivateRun> run;
-  // false on the iptables backend: no nftables table to read, so the table's
-  // metrics are left out rather than reported as absent.
+  // false on the iptables backend: op25bc's chains and ipsets are read
+  // instead of its nftables table.
   bool nftables = true;
 };
 

@@ -167,6 +167,19 @@ std::optional<XtOutcome> xt_reconcile(const policy::Policy& p, backend::xt::Rule
   }
 }
 
+std::optional<apply::Status> xt_status(const std::string& table, const std::string& state_file) {
+  if (const std::string missing = kernel::missing_tools(); !missing.empty())
+    throw std::runtime_error("the iptables backend needs " + missing +
+                             "; install the iptables and ipset packages");
+  kernel::ToolsKernel kernel;
+  std::string error;
+  const auto view = apply::xt::read_view(kernel, error);
+  if (!view) throw std::runtime_error(error);
+  apply::xt::FileRecordStore store(state_file);
+  const auto record = store.load();
+  return apply::xt::read_status(*view, record, store.unusable(), table);
+}
+
 std::optional<apply::StateRecord> xt_schedule_record(const std::string& state_file) {
   apply::xt::FileRecordStore store(state_file);
   const auto record = store.load();

@@ -46,6 +46,11 @@ std::unique_ptr<apply::LockFile> open_xt_session(const KernelAccess& access, Io 
 std::optional<XtOutcome> xt_reconcile(const policy::Policy& p, backend::xt::Ruleset desired,
                                       const XtRequest& request, Io io);
 
+// status on the iptables backend, in the model both backends fill: nullopt
+// when op25bc has no chains there. Throws std::runtime_error when the tools
+// are missing or fail.
+std::optional<apply::Status> xt_status(const std::string& table, const std::string& state_file);
+
 // The iptables record as activate's scheduler reads a state record.
 std::optional<apply::StateRecord> xt_schedule_record(const std::string& state_file);
 

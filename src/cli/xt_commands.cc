@@ -105,100 +105,21 @@ int apply_iptables(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, 
 
 int run_status_iptables(const StatusArgs& args, Io io) {
   try {
-    if (const std::string missing = kernel::missing_tools(); !missing.empty()) {
-      io.err << "op25bc: the iptables backend needs " << missing
-             << "; install the iptables and ipset packages\n";
+    const auto status = xt_status(args.table, xt_state_path(args.state, args.table));
+    if (!status) {
+      io.err << "op25bc: there is no chain " << backend::xt::check_chain(args.table)
+             << " in iptables or ip6tables\n";
+      if (args.format == "json")
+        io.out << json_text({{"backend", "iptables"}, {"table", args.table}, {"present", false}});
       return kExitFailure;
     }
-    kernel::ToolsKernel kernel;
-    std::string error;
-    const auto view = apply::xt::read_view(kernel, error);
-    if (!view) {
-      io.err << "op25bc: " << error << "\n";
-      return kExitFailure;
-    }
-    apply::xt::FileRecordStore store(xt_state_path(args.state, args.table));
-    const auto record = store.load();
-    const std::string check = backend::xt::check_chain(args.table);
-    const bool present = view->v4.has_chain(check) || view->v6.has_chain(check);
-    nlohmann::json j{{"backend", "iptables"}, {"table", args.table}, {"present", present}};
-    if (!present) {
-      io.err << "op25bc: there is no chain " << check << " in iptables or ip6tables\n";
-      if (args.format == "json") io.out << json_text(j);
-      return kExitFailure;
-    }
-    // The phase counters: each phase chain's one rule, both families summed.
-    // By policy id where the record knows the phase, else by the chain's name.
-    const std::string prefix = backend::xt::phase_chain(args.table, "");
-    std::map<std::string, std::string> ids;
-    if (record)
-      for (const std::string& id : record->active_phases)
-        ids[backend::xt::phase_chain(args.table, policy::nft_name(id))] = id;
-    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> counters;
-    for (const auto* table : {&view->v4, &view->v6})
-      for (const auto& r : table->rules)
-        if (r.chain.starts_with(prefix)) {
-          const auto id = ids.find(r.chain);
-          auto& c = counters[id != ids.end() ? id->second : r.chain.substr(prefix.size())];
-          c.first += r.packets;
-          c.second += r.bytes;
-        }
-    nlohmann::json phases = nlohmann::json::array();
-    for (const auto& [phase, c] : counters)
-      phases.push_back({{"phase", phase}, {"packets", c.first}, {"bytes", c.second}});
-    nlohmann::json sets = nlohmann::json::array();
-    if (record)
-      for (const auto& s : record->sets) {
-        const auto* k = view->set(s.name);
-        sets.push_back({{"name", s.name},
-                        {"members", k ? nlohmann::json(k->entries) : nlohmann::json(nullptr)},
-                        {"recorded_members", s.members}});
-      }
-    j["counters"] = phases;
-    j["sets"] = sets;
-    j["record"] =
-        record
-            ? nlohmann::json{{"applied_at", record->applied_at},
-                             {"policy_fingerprint", record->policy_fingerprint},
-                             {"active_phases", record->active_phases},
-                             {"generation", record->generation},
-                             {"pending", record->pending},
-                             {"verified_at", record->verified_at > 0
-                                                 ? nlohmann::json(format_utc(Instant(
-                                                       std::chrono::seconds(record->verified_at))))
-                                                 : nlohmann::json(nullptr)}}
-            : nlohmann::json(nullptr);
-    j["record_unusable"] = !record && store.unusable();
     if (args.format == "json") {
+      nlohmann::json j = apply::to_json(*status);
+      j["present"] = true;
       io.out << json_text(j);
-      return kExitOk;
+    } else {
+      io.out << apply::to_text(*status);
     }
-    io.out << "iptables backend, table " << args.table << ": chains " << check << " present"
-           << (view->v4.has_chain(check) && view->v6.has_chain(check) ? " (IPv4 and IPv6)" : "")
-           << "\n";
-    if (record)
-      io.out << "applied " << record->applied_at << ", policy " << record->policy_fingerprint
-             << ", generation " << record->generation
-             << (record->pending ? " (a run did not finish)" : "") << "\n"
-             << "last full verification: "
-             << (record->verified_at > 0
-                     ? format_utc(Instant(std::chrono::seconds(record->verified_at)))
-                     : std::string{"never"})
-             << "\n";
-    else if (store.unusable())
-      io.out << "applied: unknown: the record " << store.path()
-             << " is unusable (truncated, corrupted or of another version)\n";
-    else
-      io.out << "applied: no record\n";
-    for (const auto& [phase, c] : counters)
-      io.out << "phase " << phase << " blocked " << c.first
-             << (c.first == 1 ? " packet, " : " packets, ") << c.second << " bytes\n";
-    for (const auto& s : sets)
-      io.out << "set " << s["name"].get<std::string>() << ": "
-             << (s["members"].is_null()
-                     ? std::string{"missing"}
-                     : std::to_string(s["members"].get<std::size_t>()) + " members")
-             << "\n";
     return kExitOk;
   } catch (const std::exception& e) {
     io.err << "op25bc: " << e.what() << "\n";

@@ -74,8 +74,9 @@ std::string prometheus_text(const MetricsInput& in) {
   Family(out, "op25bc_build_info", "gauge", "The op25bc build that wrote these metrics.")
       .sample(1, {{"version", OP25BC_VERSION}});
   if (in.kernel_read)
-    Family(out, "op25bc_table_present", "gauge",
-           "Whether the kernel holds op25bc's nftables table (1) or not (0).")
+    Family(
+        out, "op25bc_table_present", "gauge",
+        "Whether the kernel holds op25bc's nftables table, or its iptables chains (1), or not (0).")
         .sample(in.status ? 1 : 0, {{"table", in.table}});
   if (in.status) {
     Family packets(out, "op25bc_blocked_packets_total", "counter",
@@ -96,11 +97,11 @@ std::string prometheus_text(const MetricsInput& in) {
     Family active(out, "op25bc_phase_active", "gauge",
                   "Phases whose blocking rules the kernel holds, by policy id.");
     for (const auto& id : in.status->active_phases) active.sample(1, {{"phase", id}});
-    if (in.status->record && in.status->record->verified_at > 0)
+    if (in.status->last_apply && in.status->last_apply->verified_at > 0)
       Family(out, "op25bc_last_verification_timestamp_seconds", "gauge",
              "When op25bc last read every set back from the kernel and found or made it as "
              "the policy wants (Unix time).")
-          .sample(static_cast<double>(in.status->record->verified_at));
+          .sample(static_cast<double>(in.status->last_apply->verified_at));
   }
   if (!in.history.entries.empty())
     if (const auto when = utc_instant(in.history.entries.front().when))

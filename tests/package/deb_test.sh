@@ -64,12 +64,14 @@ check "bash completion is installed and registers op25bc" bash -c '
   source /usr/share/bash-completion/completions/op25bc
   complete -p op25bc | grep -q _op25bc'
 check "systemd-analyze verify of the installed units (man pages included)" \
-  systemd-analyze verify /lib/systemd/system/op25bc.service /lib/systemd/system/op25bc.timer
+  systemd-analyze verify /lib/systemd/system/op25bc.service /lib/systemd/system/op25bc.timer \
+  /lib/systemd/system/op25bc.path
 score=$(systemd-analyze security --offline=true --no-pager /lib/systemd/system/op25bc.service 2>&1 |
   sed -n 's/.*Overall exposure level for op25bc.service: \([0-9.]*\) \([A-Z]*\).*/\1 \2/p')
 check "the installed service's exposure is <= 2.0 OK (got $score)" \
   awk -v s="$score" 'BEGIN { split(s, a, " "); exit !(a[1] <= 2.0 && a[2] == "OK") }'
 check "the timer is enabled by the package" test -L /etc/systemd/system/timers.target.wants/op25bc.timer
+check "the path unit is enabled by the package" test -L /etc/systemd/system/paths.target.wants/op25bc.path
 for example in /usr/share/doc/op25bc/examples/*.json; do
   check "op25bc validate $(basename "$example")" /usr/sbin/op25bc validate "$example" >/dev/null 2>&1
 done
@@ -85,11 +87,18 @@ mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /var/lib
 mount -t tmpfs tmpfs /etc/op25bc
 mkdir -p /run/systemd/system /run/systemd/user   # "booted with systemd"; the unit's place
-cp $example /etc/op25bc/policy.json
-cp /lib/systemd/system/op25bc.service /run/systemd/user/
+cp /lib/systemd/system/op25bc.service /lib/systemd/system/op25bc.timer /lib/systemd/system/op25bc.path /run/systemd/user/
 export XDG_RUNTIME_DIR=/run XDG_CONFIG_HOME=/var/lib
 /lib/systemd/systemd --user > $work/manager.log 2>&1 &
 for _ in \$(seq 100); do [ -S /run/systemd/private ] && break; sleep 0.1; done
+# No policy yet: the timer does not start (no wake-ups); the path unit
+# starts it once the policy is in place.
+systemctl --user start op25bc.timer || true
+systemctl --user is-active op25bc.timer > $work/timer-without-policy || true
+systemctl --user start op25bc.path
+cp $example /etc/op25bc/policy.json
+for _ in \$(seq 50); do systemctl --user is-active --quiet op25bc.timer && break; sleep 0.1; done
+systemctl --user is-active op25bc.timer > $work/timer-with-policy || true
 systemctl --user start op25bc.service || true
 systemctl --user show op25bc.service -p Result -p ExecMainStatus > $work/service.show
 nft list table inet op25b > $work/service.nft 2>&1 || true
@@ -111,6 +120,10 @@ systemctl --user exit || kill %1
 wait || true
 SH
 unshare -m -p -n -f --mount-proc bash "$work/manager.sh"
+check "no policy: the packaged timer stays stopped ($(cat "$work/timer-without-policy"))" \
+  grep -qx inactive "$work/timer-without-policy"
+check "the policy in place: op25bc.path starts the timer ($(cat "$work/timer-with-policy"))" \
+  grep -qx active "$work/timer-with-policy"
 check "the packaged op25bc.service ran to success under systemd" \
   grep -qx "Result=success" "$work/service.show"
 check "the service applied exactly what nft -f of the compiled policy holds" \

@@ -28,15 +28,29 @@ struct PhaseCounter {
   std::uint64_t bytes = 0;
 };
 
+// What the last apply recorded, whichever backend's record it came from.
+struct LastApply {
+  std::string policy_fingerprint;
+  std::string applied_at;  // the policy instant, RFC 3339
+  std::string version;     // of the op25bc that wrote it
+  std::uint64_t generation = 0;
+  // Whether the kernel provably holds what was recorded (nftables: nobody
+  // committed since); nullopt where the backend cannot tell (iptables).
+  std::optional<bool> current;
+  bool pending = false;          // a run did not finish
+  std::int64_t verified_at = 0;  // last full read-back, seconds since the epoch; 0: never
+};
+
 struct Status {
+  std::string backend = "nftables";  // or "iptables"
   std::string table;
   std::string comment;
   std::uint32_t generation = 0;
   std::vector<std::string> active_phases;  // policy ids of the phases the rules count for
   std::vector<SetStatus> sets;
   std::vector<PhaseCounter> counters;
-  std::optional<StateRecord> record;
-  bool record_unusable = false;  // a record was there, but truncated, corrupted or foreign
+  std::optional<LastApply> last_apply;  // nullopt: no usable record
+  bool record_unusable = false;         // a record was there, but truncated, corrupted or foreign
   // What turns the table's enforcement off or narrows it (apply::enforcement_drift).
   std::vector<std::string> drift;
 };
@@ -53,6 +67,9 @@ std::vector<SetTotal> set_totals(const Status& s);
 // The policy id a phase counter counts for: the recorded id whose nft name it
 // is, else the name without its "phase_" prefix ('-' in an id reads as '_').
 std::string phase_of_counter(const std::string& counter, const std::vector<std::string>& ids);
+
+// The record's part of a status.
+LastApply last_apply_of(const StateRecord& r, std::uint32_t generation_now);
 
 // nullopt when the kernel has no such table. Element counts come from the
 // kernel when `verify` (every set read back), else from the record while it

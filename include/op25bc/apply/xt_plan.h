@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "op25bc/apply/status.h"
 #include "op25bc/apply/xt_kernel.h"
 #include "op25bc/backend/iptables.h"
 #include "op25bc/io/file_bytes.h"
@@ -65,6 +66,13 @@ std::string encode(const Record& r);
 std::optional<Record> decode(std::string_view bytes);
 // Whether `bytes` are a record of this (the iptables) backend, of any version.
 bool looks_like_xt_record(std::string_view bytes);
+
+// status: op25bc's chains, sets and record in the model both backends fill
+// (apply/status.h); nullopt when neither family has op25bc's CHECK chain.
+// Phases are named by the record's policy ids; a set's count is what the
+// kernel holds (members), or nullopt when the set is gone.
+std::optional<Status> read_status(const KernelView& view, const std::optional<Record>& record,
+                                  bool record_unusable, const std::string& table);
 
 class RecordStore {
  public:

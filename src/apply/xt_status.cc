@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// status on the iptables backend: op25bc's chains, sets and record read into
+// the one status model (apply/status.h) that the nftables backend fills too,
+// so both print, serialise and feed the metrics the same way.
+#include <map>
+
+#include "op25bc/apply/status.h"
+#include "op25bc/apply/xt_kernel.h"
+#include "op25bc/apply/xt_plan.h"
+#include "op25bc/policy/resolve.h"
+
+namespace op25bc::apply::xt {
+
+namespace bx = backend::xt;
+
+std::optional<Status> read_status(const KernelView& view, const std::optional<Record>& record,
+                                  bool record_unusable, const std::string& table) {
+  const std::string check = bx::check_chain(table);
+  const bool v4 = view.v4.has_chain(check), v6 = view.v6.has_chain(check);
+  if (!v4 && !v6) return std::nullopt;
+  Status s;
+  s.backend = "iptables";
+  s.table = table;
+  s.comment = std::string("op25bc's chains ") + check +
+              (v4 && v6 ? " (IPv4 and IPv6)"
+               : v4     ? " (IPv4 only)"
+                        : " (IPv6 only)");
+  s.record_unusable = !record && record_unusable;
+  if (record) {
+    s.generation = static_cast<std::uint32_t>(record->generation);
+    s.last_apply = LastApply{record->policy_fingerprint, record->applied_at, record->version,
+                             record->generation,         std::nullopt,       record->pending,
+                             record->verified_at};
+  }
+  // A phase by its policy id, through the record: the chain op25bc made for it.
+  std::map<std::string, std::string> phase_of_chain;
+  if (record)
+    for (const std::string& id : record->active_phases)
+      phase_of_chain.emplace(bx::phase_chain(table, policy::nft_name(id)), id);
+  // Each phase chain's one rule counts what the phase blocked, both families summed.
+  std::map<std::string, PhaseCounter> counters;
+  for (const auto* t : {&view.v4, &view.v6})
+    for (const auto& r : t->rules) {
+      const auto id = phase_of_chain.find(r.chain);
+      if (id == phase_of_chain.end()) continue;
+      auto [it, fresh] = counters.try_emplace(r.chain, PhaseCounter{id->second, r.chain, 0, 0});
+      it->second.packets += r.packets;
+      it->second.bytes += r.bytes;
+    }
+  if (record)
+    for (const std::string& id : record->active_phases)
+      if (const auto c = counters.find(bx::phase_chain(table, policy::nft_name(id)));
+          c != counters.end()) {
+        s.active_phases.push_back(id);
+        s.counters.push_back(c->second);
+      }
+  // The sets the record names, by their name without the generation (stable
+  // across applies, as metric labels must be), with what the kernel holds
+  // (members), if it does.
+  if (record)
+    for (const auto& set : record->sets) {
+      const KernelSet* k = view.set(set.name);
+      const std::string stem = bx::strip_generation(set.name);
+      s.sets.push_back({stem.empty() ? set.name : stem,
+                        k ? std::optional<std::uint64_t>(k->entries) : std::nullopt});
+    }
+  // What switches op25bc off without changing its chains: the FORWARD jump gone.
+  for (const auto& [family, t] :
+       {std::pair{"iptables", &view.v4}, std::pair{"ip6tables", &view.v6}})
+    if (t->has_chain(check)) {
+      bool jumps = false;
+      for (const KernelRule* r : t->rules_of("FORWARD"))
+        for (std::size_t i = 0; i + 1 < r->tokens.size(); ++i)
+          jumps = jumps ||
+                  ((r->tokens[i] == "-j" || r->tokens[i] == "-g") && r->tokens[i + 1] == check);
+      if (!jumps)
+        s.drift.push_back(std::string(family) + ": no FORWARD rule jumps to " + check +
+                          ": its chains block nothing");
+    }
+  return s;
+}
+
+}  // namespace op25bc::apply::xt
