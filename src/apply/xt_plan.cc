@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "op25bc/apply/xt_plan.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -439,6 +441,68 @@ std::vector<std::string> describe(const Plan& p) {
   }
   for (const std::string& s : p.destroy) lines.push_back("destroy set " + s);
   return lines;
+}
+
+nlohmann::json to_json(const Plan& p, std::size_t element_limit) {
+  nlohmann::json changes = nlohmann::json::array();
+  const auto members = [&](const std::string& set, const char* op, const net::Prefixes& list) {
+    nlohmann::json shown = nlohmann::json::array();
+    for (std::size_t i = 0; i < list.size() && i < element_limit; ++i)
+      shown.push_back(net::to_string(list[i]));
+    changes.push_back({{"op", op},
+                       {"object", "elements"},
+                       {"set", set},
+                       {"count", list.size()},
+                       {"elements", shown},
+                       {"truncated", list.size() > element_limit}});
+  };
+  for (const IpSet& s : p.target.sets)
+    if (std::find(p.create.begin(), p.create.end(), s.name) != p.create.end())
+      changes.push_back({{"op", "add"}, {"object", "set"}, {"name", s.name}, {"count", s.members}});
+  for (const Delta& d : p.deltas) {
+    if (!d.add.empty()) members(d.set, "add", d.add);
+    if (!d.del.empty()) members(d.set, "delete", d.del);
+  }
+  std::size_t rules = 0;
+  for (net::Family f : {net::Family::v4, net::Family::v6}) {
+    const std::string& text = p.restore(f);
+    if (text.empty()) continue;
+    nlohmann::json lines = nlohmann::json::array();
+    for (std::size_t start = 0; start < text.size();) {
+      const auto end = std::min(text.find('\n', start), text.size());
+      const std::string line = text.substr(start, end - start);
+      if (line.starts_with("-A ") || line.starts_with("-I ")) lines.push_back(line);
+      start = end + 1;
+    }
+    rules += lines.size();
+    changes.push_back({{"op", "replace"},
+                       {"object", "chains"},
+                       {"family", f == net::Family::v4 ? "ipv4" : "ipv6"},
+                       {"rules", lines}});
+  }
+  for (const std::string& s : p.destroy)
+    changes.push_back({{"op", "delete"}, {"object", "set"}, {"name", s}});
+  std::size_t added = 0, deleted = 0;
+  for (const Delta& d : p.deltas) {
+    added += d.add.size();
+    deleted += d.del.size();
+  }
+  const int restores = !p.restore_v4.empty() + !p.restore_v6.empty();
+  return {{"changes", changes},
+          {"summary",
+           {{"elements_added", added},
+            {"elements_deleted", deleted},
+            {"rules_added", rules},
+            {"rules_deleted", 0},
+            {"objects_changed", p.create.size() + p.destroy.size() + restores}}},
+          // The iptables backend's own counts, as before.
+          {"sets_created", p.create},
+          {"members_added", added},
+          {"members_deleted", deleted},
+          {"restores", restores},
+          {"sets_destroyed", p.destroy},
+          {"sets_read_back", p.sets_read_back},
+          {"drift_repaired", p.drift}};
 }
 
 std::string summary(const Plan& p) {

@@ -93,6 +93,7 @@ int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io
   if (args.format == "json") {
     nlohmann::json j = apply::to_json(out.transaction);
     j["ok"] = true;
+    j["backend"] = "nftables";
     j["committed"] = !check_only && !out.in_sync;
     const policy::Router* router = policy::selected_router(p);
     j["router"] = router ? nlohmann::json(router->id) : nlohmann::json(nullptr);

@@ -16,26 +16,6 @@
 
 namespace op25bc::cli {
 
-namespace {
-
-nlohmann::json plan_json(const apply::xt::Plan& plan) {
-  std::size_t added = 0, deleted = 0;
-  for (const auto& d : plan.deltas) {
-    added += d.add.size();
-    deleted += d.del.size();
-  }
-  return {{"sets_created", plan.create},
-          {"members_added", added},
-          {"members_deleted", deleted},
-          {"restores", !plan.restore_v4.empty() + !plan.restore_v6.empty()},
-          {"sets_destroyed", plan.destroy},
-          {"sets_read_back", plan.sets_read_back},
-          {"drift_repaired", plan.drift},
-          {"changes", apply::xt::describe(plan)}};
-}
-
-}  // namespace
-
 int apply_iptables(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io io) {
   const auto start = std::chrono::steady_clock::now();
   const policy::Policy& p = *loaded.policy;
@@ -64,9 +44,10 @@ int apply_iptables(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, 
                   ask.active_phases, true, std::nullopt, args.router, "iptables"},
                  loaded.text, loaded.named_prefix_files(), args.keep, io);
   if (args.format == "json") {
-    nlohmann::json j = plan_json(out->plan);
+    nlohmann::json j = apply::xt::to_json(out->plan);
     j["ok"] = out->checks_ok;
     j["backend"] = "iptables";
+    j["table"] = p.table;
     j["in_sync"] = in_sync;
     j["committed"] = out->committed;
     const policy::Router* router = policy::selected_router(p);

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -157,6 +158,11 @@ std::vector<std::string> create_scripts(const Plan& p, std::size_t parts);
 std::string delta_script(const Plan& p);
 std::string summary(const Plan& p);
 std::vector<std::string> describe(const Plan& p);  // one line per change, for diff
+// The plan as apply/diff --format json has every backend's change: `changes`
+// (objects: op, object, name or set, count, the first `element_limit`
+// elements), `summary` (elements_added, elements_deleted, rules_added,
+// rules_deleted, objects_changed), and the iptables counts beside them.
+nlohmann::json to_json(const Plan& p, std::size_t element_limit = 1000);
 
 // The record after `p` completed (`base`: the record before, or a new one).
 Record completed(const Plan& p, Record base);

@@ -56,6 +56,14 @@ options:
         so every router switches at the same second whatever minute its run landed.
     type: bool
     default: false
+  backend:
+    description:
+      - Which of op25bc's backends enforces the policy on this router, C(nftables)
+        (one atomic netlink batch) or C(iptables) (iptables-legacy and ipset, for
+        routers without nftables). Its state file is that backend's own.
+    type: str
+    choices: [nftables, iptables]
+    default: nftables
   adopt:
     description:
       - Replace a same-named table that op25bc did not create (refused otherwise).
@@ -157,6 +165,8 @@ def command(module):
         cmd.append('--kernel-timed')
     if p['adopt']:
         cmd.append('--adopt')
+    if p['backend'] != 'nftables':
+        cmd += ['--backend', p['backend']]
     return cmd
 
 
@@ -186,6 +196,8 @@ def diff_text(data, shown):
         elif kind == 'rule':
             sign = '+' if c['op'] == 'add' else '-'
             lines.append('%s rule in %s: %s' % (sign, c.get('chain'), c.get('rule', '')))
+        elif kind == 'chains':  # the iptables backend rewrites a family's chains at once
+            lines.append('~ %s chains (%s): %d rules' % (c.get('family'), c['op'], len(c.get('rules', []))))
         elif c.get('op') in ('add', 'delete'):
             sign = '+' if c['op'] == 'add' else '-'
             lines.append('%s %s %s' % (sign, kind, c.get('name', '')))
@@ -214,6 +226,7 @@ def main():
             lock=dict(type='path'),
             kernel_timed=dict(type='bool', default=False),
             adopt=dict(type='bool', default=False),
+            backend=dict(type='str', default='nftables', choices=['nftables', 'iptables']),
             keep=dict(type='int'),
             binary=dict(type='str', default='op25bc'),
             diff_elements=dict(type='int', default=5),

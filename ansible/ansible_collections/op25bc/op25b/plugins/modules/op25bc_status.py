@@ -40,6 +40,14 @@ options:
     description:
       - This router's id under the policy's C(routers), for C(next_boundary).
     type: str
+  backend:
+    description:
+      - Which of op25bc's backends enforces the policy on this router, C(nftables)
+        (one atomic netlink batch) or C(iptables) (iptables-legacy and ipset, for
+        routers without nftables). Its state file is that backend's own.
+    type: str
+    choices: [nftables, iptables]
+    default: nftables
   verify:
     description:
       - Count set elements by reading them back from the kernel (slow for large sets).
@@ -125,18 +133,19 @@ def main():
             policy=dict(type='path'),
             router=dict(type='str'),
             verify=dict(type='bool', default=False),
+            backend=dict(type='str', default='nftables', choices=['nftables', 'iptables']),
             binary=dict(type='str', default='op25bc'),
         ),
         supports_check_mode=True,
     )
     p = module.params
     binary = op25bc_binary(module)
-    where = ['--table', p['table']] + (['--state', p['state']] if p['state'] else [])
+    where = ['--table', p['table'], '--backend', p['backend']] + (['--state', p['state']] if p['state'] else [])
     cmd = [binary, 'status', '--format', 'json'] + where + (['--verify'] if p['verify'] else [])
     rc, status, err = run_json(module, cmd)
     if not isinstance(status, dict):
         module.fail_json(msg='op25bc status failed: %s' % last_line(err), rc=rc, cmd=cmd)
-    facts = {'table': p['table'], 'present': bool(status.get('present'))}
+    facts = {'table': p['table'], 'backend': p['backend'], 'present': bool(status.get('present'))}
     if facts['present']:
         sets = dict((s['name'], s.get('elements')) for s in status.get('sets', []))
         facts.update(
