@@ -23,6 +23,8 @@ description:
   - An invalid policy fails with op25bc's diagnostics as structured data, and
     nothing reaches the kernel.
 version_added: 0.1.0
+extends_documentation_fragment:
+  - op25bc.op25b.backend
 author:
   - op25bc developers (@op25bc)
 options:
@@ -56,14 +58,6 @@ options:
         so every router switches at the same second whatever minute its run landed.
     type: bool
     default: false
-  backend:
-    description:
-      - Which of op25bc's backends enforces the policy on this router, C(nftables)
-        (one atomic netlink batch) or C(iptables) (iptables-legacy and ipset, for
-        routers without nftables). Its state file is that backend's own.
-    type: str
-    choices: [nftables, iptables]
-    default: nftables
   adopt:
     description:
       - Replace a same-named table that op25bc did not create (refused otherwise).

@@ -20,6 +20,8 @@ description:
     boundary at which this router's ruleset changes.
   - Never changes anything.
 version_added: 0.1.0
+extends_documentation_fragment:
+  - op25bc.op25b.backend
 author:
   - op25bc developers (@op25bc)
 options:
@@ -40,14 +42,6 @@ options:
     description:
       - This router's id under the policy's C(routers), for C(next_boundary).
     type: str
-  backend:
-    description:
-      - Which of op25bc's backends enforces the policy on this router, C(nftables)
-        (one atomic netlink batch) or C(iptables) (iptables-legacy and ipset, for
-        routers without nftables). Its state file is that backend's own.
-    type: str
-    choices: [nftables, iptables]
-    default: nftables
   verify:
     description:
       - Count set elements by reading them back from the kernel (slow for large sets).
