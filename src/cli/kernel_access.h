@@ -44,7 +44,6 @@ struct KernelAccess {
   std::string lock;
   double lock_wait;
   std::string state;  // "" = default for the table
-  std::string backend = "nftables";
 };
 
 // The kernel and op25bc's lock, held for a whole run: whatever the run reads
