@@ -71,8 +71,14 @@ for backend in nftables iptables; do
 set -euo pipefail
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /var/lib
-mkdir -p /run/systemd/system /run/systemd/user
-cp '$work/$backend/op25bc.service' /run/systemd/user/
+mkdir -p /run/systemd/system /run/systemd/user /run/op25bc-test
+# The unit's PrivateTmp and ProtectHome hide /tmp and /root, where a checkout
+# (and this test's folder) may lie: op25bc and the policy go to /run, and the
+# unit is written for them there, as schedule writes it.
+cp '$op25bc' /run/op25bc-test/op25bc
+cp '$policy' /run/op25bc-test/policy.json
+/run/op25bc-test/op25bc schedule /run/op25bc-test/policy.json --emit systemd --backend $backend \
+  --bin /run/op25bc-test/op25bc -o /run/systemd/user 2>/dev/null
 export XDG_RUNTIME_DIR=/run XDG_CONFIG_HOME=/var/lib
 /lib/systemd/systemd --user >'$work/manager-$backend.log' 2>&1 &
 for _ in \$(seq 100); do [ -S /run/systemd/private ] && break; sleep 0.1; done
