@@ -2,8 +2,6 @@
 // status on the iptables backend: op25bc's chains, sets and record read into
 // the one status model (apply/status.h) that the nftables backend fills too,
 // so both print, serialise and feed the metrics the same way.
-#include <map>
-
 #include "op25bc/apply/status.h"
 #include "op25bc/apply/xt_kernel.h"
 #include "op25bc/apply/xt_plan.h"
@@ -32,28 +30,23 @@ std::optional<Status> read_status(const KernelView& view, const std::optional<Re
                              record->generation,         std::nullopt,       record->pending,
                              record->verified_at};
   }
-  // A phase by its policy id, through the record: the chain op25bc made for it.
-  std::map<std::string, std::string> phase_of_chain;
+  // Each phase by its policy id, through the record: the chain op25bc made for
+  // it, whose one rule counts what the phase blocked, both families summed.
   if (record)
-    for (const std::string& id : record->active_phases)
-      phase_of_chain.emplace(bx::phase_chain(table, policy::nft_name(id)), id);
-  // Each phase chain's one rule counts what the phase blocked, both families summed.
-  std::map<std::string, PhaseCounter> counters;
-  for (const auto* t : {&view.v4, &view.v6})
-    for (const auto& r : t->rules) {
-      const auto id = phase_of_chain.find(r.chain);
-      if (id == phase_of_chain.end()) continue;
-      auto [it, fresh] = counters.try_emplace(r.chain, PhaseCounter{id->second, r.chain, 0, 0});
-      it->second.packets += r.packets;
-      it->second.bytes += r.bytes;
+    for (const std::string& id : record->active_phases) {
+      const std::string chain = bx::phase_chain(table, policy::nft_name(id));
+      PhaseCounter c{id, chain, 0, 0};
+      bool held = false;
+      for (const auto* t : {&view.v4, &view.v6})
+        for (const KernelRule* r : t->rules_of(chain)) {
+          held = true;
+          c.packets += r->packets;
+          c.bytes += r->bytes;
+        }
+      if (!held) continue;
+      s.active_phases.push_back(id);
+      s.counters.push_back(std::move(c));
     }
-  if (record)
-    for (const std::string& id : record->active_phases)
-      if (const auto c = counters.find(bx::phase_chain(table, policy::nft_name(id)));
-          c != counters.end()) {
-        s.active_phases.push_back(id);
-        s.counters.push_back(c->second);
-      }
   // The sets the record names, by their name without the generation (stable
   // across applies, as metric labels must be), with what the kernel holds
   // (members), if it does.

@@ -93,8 +93,7 @@ int run_activate(const ActivateArgs& args, Io io) {
     return kExitFailure;
   }
   const bool iptables = args.backend == "iptables";
-  const std::string state = iptables ? xt_state_path(args.state, file.policy->table)
-                                     : state_path(args.state, file.policy->table);
+  const std::string state = backend_state_path(args.backend, args.state, file.policy->table);
   const auto failed = [&](const std::string& why) {
     log_line(LOG_ERR, "op25bc activate " + args.policy + ": " + why, args.syslog, io);
     write_metrics(args, file.policy->table, state, nullptr, nullptr,

@@ -78,7 +78,7 @@ std::string backend_state_path(const std::string& backend, const std::string& gi
 
 bool state_belongs_to(const std::string& backend, const std::string& path, Io io) {
   int error = 0;
-  const auto bytes = io::read_bytes(path, error, std::size_t{1} << 30);
+  const auto bytes = io::read_bytes(path, error);
   if (!bytes) return true;  // none yet (or unreadable: the backend says so when it reads it)
   const char* other = backend == "iptables"
                           ? (apply::looks_like_nft_record(*bytes) ? "nftables" : nullptr)
