@@ -72,7 +72,9 @@ bool looks_like_xt_record(std::string_view bytes) {
 
 std::optional<Record> decode(std::string_view bytes) {
   const auto j = nlohmann::json::parse(bytes, nullptr, false);
-  if (!j.is_object() || j.value("format", "") != kFormat) return std::nullopt;
+  // A record whose "format" is not the string we write is not ours to read;
+  // json::value would throw on a number there, so the type is checked first.
+  if (!j.is_object() || !j.contains("format") || j["format"] != kFormat) return std::nullopt;
   try {
     Record r;
     r.version = j.at("version").get<std::string>();
