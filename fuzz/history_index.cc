@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "fuzz.h"
-#include "op25bc/apply/history.h"
+#include "op25bc/history/history.h"
 
 using namespace op25bc;
 
@@ -17,10 +17,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded()) return 0;
-  if (const auto history = apply::history_from_json(j)) {
-    const auto again = apply::history_from_json(apply::to_json(*history));
+  if (const auto history = nft::history_from_json(j)) {
+    const auto again = nft::history_from_json(nft::to_json(*history));
     FUZZ_REQUIRE(again && *again == *history);
-    (void)apply::to_text(*history);
+    (void)nft::to_text(*history);
   }
   return 0;
 }

@@ -2,7 +2,7 @@
 // The decoding of what the kernel sends back: arbitrary bytes served as the
 // replies to every request NetlinkKernel makes (generation, tables, a full
 // read with elements, counters, a commit). Whatever comes back, op25bc
-// answers or throws apply::KernelError; it never crashes, never loops, and a
+// answers or throws nft::KernelError; it never crashes, never loops, and a
 // batch it calls applied had an ack for every message.
 //
 // Input: datagrams, each a 2-byte little-endian length and its bytes. Every
@@ -18,17 +18,17 @@
 #include <vector>
 
 #include "fuzz.h"
-#include "kernel/messages.h"
 #include "libnftnl_exit.h"
-#include "op25bc/apply/differ.h"
-#include "op25bc/backend/nft_text.h"
-#include "op25bc/kernel/netlink_kernel.h"
+#include "nft/messages.h"
+#include "op25bc/nft/differ.h"
+#include "op25bc/nft/netlink_kernel.h"
+#include "op25bc/nft/render_text.h"
 
 using namespace op25bc;
 
 namespace {
 
-class ReplayTransport final : public kernel::Transport {
+class ReplayTransport final : public nft::Transport {
  public:
   explicit ReplayTransport(std::span<const std::uint8_t> input) {
     while (input.size() >= 2) {
@@ -38,17 +38,17 @@ class ReplayTransport final : public kernel::Transport {
     }
   }
 
-  kernel::IoResult send(std::span<const char> datagram) override {
+  nft::IoResult send(std::span<const char> datagram) override {
     // The first message's sequence number and how many follow.
     first_seq_ = 0;
     messages_ = 0;
-    kernel::for_each_message(datagram, [&](const nlmsghdr* nlh) {
+    nft::for_each_message(datagram, [&](const nlmsghdr* nlh) {
       if (messages_++ == 0) first_seq_ = nlh->nlmsg_seq;
       return true;
     });
     return {datagram.size(), 0};
   }
-  kernel::IoResult receive(std::span<char> buffer) override {
+  nft::IoResult receive(std::span<char> buffer) override {
     if (datagrams_.empty()) return {0, EAGAIN};
     std::vector<std::uint8_t> d = std::move(datagrams_.front());
     datagrams_.pop_front();
@@ -57,7 +57,7 @@ class ReplayTransport final : public kernel::Transport {
     aim(buffer.first(d.size()));
     return {d.size(), 0};
   }
-  kernel::IoResult wait(std::chrono::milliseconds) override {
+  nft::IoResult wait(std::chrono::milliseconds) override {
     return {datagrams_.empty() ? 0u : 1u, 0};
   }
   std::uint32_t port_id() const override { return 4242; }
@@ -66,7 +66,7 @@ class ReplayTransport final : public kernel::Transport {
 
  private:
   void aim(std::span<char> d) {
-    kernel::for_each_message(d, [&](nlmsghdr* nlh) {
+    nft::for_each_message(d, [&](nlmsghdr* nlh) {
       if (nlh->nlmsg_seq % 2 != 0) return true;
       const std::uint32_t k = messages_ == 0 ? 0 : (nlh->nlmsg_seq / 2) % messages_;
       nlh->nlmsg_seq = first_seq_ + k;
@@ -81,7 +81,7 @@ class ReplayTransport final : public kernel::Transport {
 };
 
 // A small table to commit: every kind of operation the batch encoder makes.
-apply::Transaction small_transaction() {
+nft::Transaction small_transaction() {
   ir::Ruleset r;
   r.table = "op25b";
   r.comment = "managed by op25bc: fuzz";
@@ -97,7 +97,7 @@ apply::Transaction small_transaction() {
   rule.statements = {ir::CounterRef{"phase_all"}};
   rule.verdict.kind = ir::Verdict::Kind::drop;
   r.chains.back().rules.push_back(rule);
-  return apply::create(r);
+  return nft::create(r);
 }
 
 template <typename Call>
@@ -105,7 +105,7 @@ void survive(Call call) {
   const fuzz::CatchExit catching;
   try {
     call();
-  } catch (const apply::KernelError&) {
+  } catch (const nft::KernelError&) {
   } catch (const fuzz::LibnftnlExit&) {  // an attribute libnftnl calls an ABI breakage
   }
 }
@@ -113,21 +113,21 @@ void survive(Call call) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  kernel::NetlinkKernel k(std::make_unique<ReplayTransport>(std::span(data, size)),
-                          kernel::NetlinkOptions{std::chrono::milliseconds{0}});
+  nft::NetlinkKernel k(std::make_unique<ReplayTransport>(std::span(data, size)),
+                       nft::NetlinkOptions{std::chrono::milliseconds{0}});
   survive([&] { k.generation(); });
   survive([&] { k.tables(); });
   survive([&] {
-    if (const auto table = k.read("op25b", apply::ElementRead::all())) {
+    if (const auto table = k.read("op25b", nft::ElementRead::all())) {
       FUZZ_REQUIRE(table->set_handles.size() == table->ruleset.sets.size());
       FUZZ_REQUIRE(table->rule_handles.size() == table->ruleset.chains.size());
-      (void)backend::render_nft_table(table->ruleset);
+      (void)nft::render_nft_table(table->ruleset);
     }
   });
   survive([&] { k.counters("op25b"); });
-  const apply::Transaction t = small_transaction();
+  const nft::Transaction t = small_transaction();
   survive([&] {
-    const apply::CommitResult result = k.commit(t, 7, false);
+    const nft::CommitResult result = k.commit(t, 7, false);
     if (result.failed_op) FUZZ_REQUIRE(*result.failed_op < t.ops.size());
     if (result.ok) FUZZ_REQUIRE(!result.failed_op && result.error.empty());
   });

@@ -9,10 +9,11 @@
 #include <string_view>
 
 #include "fuzz.h"
-#include "kernel/netlink_batch.h"
-#include "op25bc/apply/differ.h"
-#include "op25bc/compile.h"
+#include "nft/netlink_batch.h"
+#include "op25bc/compile/compile.h"
 #include "op25bc/ir/names.h"
+#include "op25bc/nft/differ.h"
+#include "op25bc/nft/render_text.h"
 #include "op25bc/policy/load.h"
 #include "op25bc/timeline/timeline.h"
 #include "policy/read_json.h"
@@ -72,11 +73,11 @@ void compile_at(const policy::Policy& p, Instant at) {
     const ir::Ruleset again = compile(p, at, timed);
     FUZZ_REQUIRE(first == again);
     check_invariants(p, first);
-    for (const auto format : {OutputFormat::nft, OutputFormat::json})
-      FUZZ_REQUIRE(render(p, first, at, format) == render(p, again, at, format));
+    for (const auto format : {nft::Format::script, nft::Format::json})
+      FUZZ_REQUIRE(nft::render(p, first, at, format) == nft::render(p, again, at, format));
     std::uint32_t seq = 1;
-    const auto batch = kernel::build_netlink_batch(apply::create(first), 1, false, seq);
-    FUZZ_REQUIRE(batch.messages() == apply::message_count(apply::create(first)));
+    const auto batch = nft::build_netlink_batch(nft::create(first), 1, false, seq);
+    FUZZ_REQUIRE(batch.messages() == nft::message_count(nft::create(first)));
   }
 }
 

@@ -8,22 +8,22 @@
 #include <iostream>
 #include <vector>
 
-#include "op25bc/apply/differ.h"
-#include "op25bc/compile.h"
+#include "op25bc/compile/compile.h"
 #include "op25bc/io/file_bytes.h"
-#include "op25bc/kernel/netlink_kernel.h"
+#include "op25bc/nft/differ.h"
+#include "op25bc/nft/netlink_kernel.h"
 #include "op25bc/policy/load.h"
 
 using namespace op25bc;
 
 namespace {
 
-class RecordingTransport final : public kernel::Transport {
+class RecordingTransport final : public nft::Transport {
  public:
-  RecordingTransport(std::unique_ptr<kernel::Transport> real, std::vector<char>& out)
+  RecordingTransport(std::unique_ptr<nft::Transport> real, std::vector<char>& out)
       : real_(std::move(real)), out_(out) {}
-  kernel::IoResult send(std::span<const char> d) override { return real_->send(d); }
-  kernel::IoResult receive(std::span<char> buffer) override {
+  nft::IoResult send(std::span<const char> d) override { return real_->send(d); }
+  nft::IoResult receive(std::span<char> buffer) override {
     const auto r = real_->receive(buffer);
     if (r.error == 0 && r.bytes < 65536) {
       out_.push_back(static_cast<char>(r.bytes & 0xff));
@@ -32,13 +32,13 @@ class RecordingTransport final : public kernel::Transport {
     }
     return r;
   }
-  kernel::IoResult wait(std::chrono::milliseconds t) override { return real_->wait(t); }
+  nft::IoResult wait(std::chrono::milliseconds t) override { return real_->wait(t); }
   std::uint32_t port_id() const override { return real_->port_id(); }
   std::uint64_t netns_cookie() const override { return real_->netns_cookie(); }
   void reserve(std::size_t s, std::size_t r) override { real_->reserve(s, r); }
 
  private:
-  std::unique_ptr<kernel::Transport> real_;
+  std::unique_ptr<nft::Transport> real_;
   std::vector<char>& out_;
 };
 
@@ -63,23 +63,22 @@ int main(int argc, char** argv) {
   }
   const ir::Ruleset desired = compile(*p, *at.instant);
   {
-    kernel::NetlinkKernel plain;
-    const auto applied = plain.commit(apply::create(desired), plain.generation(), false);
+    nft::NetlinkKernel plain;
+    const auto applied = plain.commit(nft::create(desired), plain.generation(), false);
     if (!applied.ok) {
       std::cerr << "commit: " << applied.error << "\n";
       return 1;
     }
   }
   std::vector<char> out;
-  kernel::NetlinkKernel k(
-      std::make_unique<RecordingTransport>(kernel::open_netfilter_socket(), out));
+  nft::NetlinkKernel k(std::make_unique<RecordingTransport>(nft::open_netfilter_socket(), out));
   const auto generation = k.generation();
   k.tables();
-  const auto table = k.read(desired.table, apply::ElementRead::all());
+  const auto table = k.read(desired.table, nft::ElementRead::all());
   k.counters(desired.table);
   ir::Ruleset again = desired;  // committed in check mode: validated, then aborted
   again.table += "_check";
-  k.commit(apply::create(again), generation, true);
+  k.commit(nft::create(again), generation, true);
   std::ofstream(argv[3], std::ios::binary).write(out.data(), static_cast<long>(out.size()));
   return table ? 0 : 1;
 }

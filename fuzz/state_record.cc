@@ -9,8 +9,8 @@
 #include <string>
 
 #include "fuzz.h"
-#include "op25bc/apply/state.h"
 #include "op25bc/net/digest.h"
+#include "op25bc/nft/state.h"
 
 using namespace op25bc;
 
@@ -21,9 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::uint64_t sum = net::hash64(std::string_view(bytes).substr(0, bytes.size() - 8));
     std::memcpy(bytes.data() + bytes.size() - 8, &sum, 8);
   }
-  const auto record = apply::decode_record(bytes);
+  const auto record = nft::decode_record(bytes);
   if (!record) return 0;
-  FUZZ_REQUIRE(apply::encode_record(*record) == bytes);
-  FUZZ_REQUIRE(apply::decode_record(apply::encode_record(*record)) == record);
+  FUZZ_REQUIRE(nft::encode_record(*record) == bytes);
+  FUZZ_REQUIRE(nft::decode_record(nft::encode_record(*record)) == record);
   return 0;
 }

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "fuzz.h"
-#include "op25bc/apply/xt_kernel.h"
-#include "op25bc/apply/xt_plan.h"
+#include "op25bc/xt/kernel.h"
+#include "op25bc/xt/plan.h"
 
 using namespace op25bc;
 
@@ -19,24 +19,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string error;
   switch (data[0] % 4) {
     case 0:
-      if (const auto table = apply::xt::parse_save(text, error))
+      if (const auto table = xt::parse_save(text, error))
         for (const auto& rule : table->rules)
-          FUZZ_REQUIRE(backend::xt::split_tokens(backend::xt::render_tokens(rule.tokens)) ==
-                       rule.tokens);
+          FUZZ_REQUIRE(xt::split_tokens(xt::render_tokens(rule.tokens)) == rule.tokens);
       else
         FUZZ_REQUIRE(!error.empty());
       break;
     case 1:
-      if (!apply::xt::parse_ipset_list(text, error)) FUZZ_REQUIRE(!error.empty());
+      if (!xt::parse_ipset_list(text, error)) FUZZ_REQUIRE(!error.empty());
       break;
     case 2:
       for (net::Family f : {net::Family::v4, net::Family::v6})
-        if (const auto members = apply::xt::parse_ipset_members(text, f, error))
+        if (const auto members = xt::parse_ipset_members(text, f, error))
           for (const auto& m : *members) FUZZ_REQUIRE(m.family == f);
       break;
     default:
-      if (const auto record = apply::xt::decode(text))
-        FUZZ_REQUIRE(apply::xt::decode(apply::xt::encode(*record)) == record);
+      if (const auto record = xt::decode(text))
+        FUZZ_REQUIRE(xt::decode(xt::encode(*record)) == record);
   }
   return 0;
 }

@@ -2,7 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The folder layout is the pipeline: each folder of src/ (with its headers
 under include/op25bc/) includes only folders of lower layers, so every
-dependency points one way. A new folder must be given a layer here."""
+dependency points one way. A new folder must be given a layer here.
+
+The backends are peers (one layer), so neither includes the other, and the
+commands (src/cli/) see only the port: they name no backend, by header,
+namespace or name, except in the one file that registers them."""
 import pathlib
 import re
 import sys
@@ -16,14 +20,20 @@ LAYERS = [
     {"policy"},
     {"eval", "explain"},
     {"ir", "timeline"},
-    {"backend"},
-    {"apply"},
-    {"kernel", "schedule"},
+    {"compile"},
+    {"backend"},  # the port every backend implements
+    {"history"},
+    {"nft", "xt"},  # the backends: peers, so neither includes the other
+    {"schedule"},
     {"report"},
     {"cli"},
 ]
 LAYER = {folder: n for n, layer in enumerate(LAYERS) for folder in layer}
 INCLUDE = re.compile(r'#include "op25bc/([a-z_]+)/')
+BACKENDS = {"nft", "xt"}
+REGISTRATION = "src/cli/backends.cc"
+# A backend named in the commands: its headers, its namespace, its name.
+NAMED = re.compile(r'#include "op25bc/(nft|xt)/|\b(nft|xt)::|"(nftables|iptables)"')
 
 
 def main():
@@ -41,6 +51,14 @@ def main():
                 if target != folder and LAYER.get(target, 99) >= LAYER[folder]:
                     problems.append(f"{path.relative_to(root)}: {folder} includes {target}, "
                                     "which is not below it")
+    for path in sorted((root / "src" / "cli").glob("*.[ch]*")):
+        rel = path.relative_to(root).as_posix()
+        if rel == REGISTRATION:
+            continue
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if NAMED.search(line):
+                problems.append(f"{rel}:{n}: names a backend outside {REGISTRATION}: "
+                                f"{line.strip()}")
     for p in problems:
         print(p)
     print(f"{len(folders)} folders, {len(problems)} problem(s)")

@@ -12,14 +12,11 @@
 #include "commands.h"
 #include "kernel_access.h"
 #include "metrics_file.h"
-#include "op25bc/apply/diff_text.h"
-#include "op25bc/compile.h"
 #include "op25bc/report/metrics.h"
 #include "op25bc/schedule/activation.h"
 #include "op25bc/text/escape.h"
 #include "op25bc/text/join.h"
 #include "support.h"
-#include "xt_access.h"
 
 namespace op25bc::cli {
 
@@ -53,33 +50,14 @@ void log_line(int priority, const std::string& raw, bool to_syslog, Io io) {
 
 // The textfile for Prometheus, when asked for: failing to write it is
 // logged, never a reason to fail a run whose kernel work is done.
-void write_metrics(const ActivateArgs& args, const std::string& table, const std::string& state,
-                   apply::Kernel* kernel, const Loaded* applied, const report::ActivateRun& run,
+void write_metrics(const ActivateArgs& args, const backend::Backend& b, const std::string& table,
+                   const std::string& state, const Loaded* applied, const report::ActivateRun& run,
                    Io io) {
   if (args.metrics.empty()) return;
-  const std::string error = write_metrics_file(
-      args.metrics,
-      {table, state, kernel, applied, args.warn_days, run, args.backend != "iptables"}, io);
+  const std::string error =
+      write_metrics_file(args.metrics, {b, table, state, applied, args.warn_days, run}, io);
   if (!error.empty())
     log_line(LOG_WARNING, "op25bc activate: metrics not written: " + error, args.syslog, io);
-}
-
-// The iptables backend's run, its outcome told as the nft one's is.
-std::optional<apply::ReconcileOutcome> reconcile_iptables(const policy::Policy& p, Instant at,
-                                                          const apply::ReconcileOptions& options,
-                                                          const ActivateArgs& args, Io io) {
-  Diagnostics diags;
-  auto desired = compile_iptables(p, at, args.kernel_timed, 1, diags);
-  if (!report_backend(diags, args.policy, io)) return std::nullopt;
-  const XtRequest request{options, {args.lock, args.lock_wait, args.state}};
-  const auto out = xt_reconcile(p, std::move(desired), request, io);
-  if (!out) return std::nullopt;
-  apply::ReconcileOutcome outcome;
-  outcome.ok = true;
-  outcome.in_sync = out->plan.in_sync();
-  outcome.drift_repaired = out->plan.drift;
-  outcome.summary = apply::xt::summary(out->plan);
-  return outcome;
 }
 
 }  // namespace
@@ -92,22 +70,20 @@ int run_activate(const ActivateArgs& args, Io io) {
              args.syslog, io);
     return kExitFailure;
   }
-  const bool iptables = args.backend == "iptables";
-  const std::string state = backend_state_path(args.backend, args.state, file.policy->table);
+  const backend::Backend& b = backend_named(args.backend, io);
+  const std::string state = state_file(b, args.state, file.policy->table);
   const auto failed = [&](const std::string& why) {
     log_line(LOG_ERR, "op25bc activate " + args.policy + ": " + why, args.syslog, io);
-    write_metrics(args, file.policy->table, state, nullptr, nullptr,
+    write_metrics(args, b, file.policy->table, state, nullptr,
                   {io.clock.now(), false, std::nullopt}, io);
     return kExitFailure;
   };
-  const auto session = iptables ? nullptr : open_session({args.lock, args.lock_wait, state}, io);
-  const auto xt_session =
-      iptables ? open_xt_session({args.lock, args.lock_wait, state}, io) : nullptr;
-  if (!session && !xt_session) return failed("failed, nothing changed");
+  const auto session = open_session(b, {state, args.lock, args.lock_wait}, args.state, io);
+  if (!session) return failed("failed, nothing changed");
 
   // A rollback's pin wins over the file, and says so every run.
-  apply::FileHistoryStore history(apply::FileHistoryStore::folder_for(state));
-  std::optional<apply::Pin> pin;
+  history::FileHistoryStore history(history::FileHistoryStore::folder_for(state));
+  std::optional<history::Pin> pin;
   try {
     pin = history.load().pin;
   } catch (const std::exception& e) {
@@ -136,7 +112,7 @@ int run_activate(const ActivateArgs& args, Io io) {
   schedule::ActivationInput in;
   in.now = *now;
   in.fingerprint = loaded.fingerprint;
-  in.record = iptables ? xt_schedule_record(state) : apply::FileStateStore(state).load();
+  in.record = b.last_applied(state);
   in.allow_rollback = args.allow_rollback;
   in.warn_expiry = std::chrono::hours(static_cast<long>(args.warn_days * 24));
   const auto events = timeline::build(p);
@@ -144,7 +120,8 @@ int run_activate(const ActivateArgs& args, Io io) {
   for (const auto& w : plan.warnings)
     log_line(LOG_WARNING, "op25bc activate " + args.policy + ": warning: " + w, args.syslog, io);
 
-  apply::ReconcileOptions options;
+  backend::RunRequest request{p, plan.apply_at, args.kernel_timed, {}, false};
+  backend::RunOptions& options = request.options;
   options.now = io.clock.now().time_since_epoch().count();
   // Between full read-backs the record vouches for the sets. What it cannot
   // see (an ipset member swapped with the count unchanged) is found by
@@ -155,35 +132,28 @@ int run_activate(const ActivateArgs& args, Io io) {
   options.fingerprint = loaded.fingerprint;
   options.applied_at = format_time(plan.apply_at, p.zone);
   options.active_phases = active_phase_ids(p, plan.apply_at);
-  // args.state, not the path made of it: the default folder is made when empty.
-  const auto out = iptables
-                       ? reconcile_iptables(p, plan.apply_at, options, args, io)
-                       : reconcile_kernel(*session, p, compile(p, plan.apply_at, args.kernel_timed),
-                                          options, args.state, io);
+  const auto out = run_session(*session, request, args.policy, io);
   if (!out) return failed("failed, nothing changed");
   std::optional<std::int64_t> late;
   if (plan.late_by) late = plan.late_by->count();
   keep_history(history,
                {format_utc(io.clock.now()), options.applied_at, loaded.fingerprint, "activate",
                 pin ? history.policy_path(pin->fingerprint) : absolute_path(args.policy),
-                options.active_phases, !out->in_sync, late, args.router, args.backend},
+                options.active_phases, out->committed, late, args.router, b.name()},
                loaded.text, loaded.named_prefix_files(), args.keep, io);
   std::string line = "op25bc activate " + args.policy + " at " + format_time(*now, p.zone);
   if (plan.apply_at != *now) line += " (keeping the state of " + options.applied_at + ")";
   const std::string phases = text::join(options.active_phases);
   line += phases.empty() ? ": no phase active; " : ": phases " + phases + " active; ";
-  line += out->in_sync            ? std::string{"no change"}
-          : !out->summary.empty() ? out->summary
-                                  : apply::summary(out->transaction);
-  if (out->drift_repaired) line += "; " + drift_text(p.table);
+  line += out->in_sync ? std::string{"no change"} : out->summary;
+  if (!out->drift_repaired.empty()) line += "; " + out->drift_repaired;
   if (options.verify && in.record) line += "; every set verified in the kernel";
   if (plan.late_by)
     line += "; the boundary of " + format_time(*plan.boundary, p.zone) + " was applied late by " +
             schedule::duration_text(*plan.late_by);
   line += plan.next ? "; next change " + format_time(plan.next->at, p.zone) : "; no further change";
   log_line(plan.late_by ? LOG_WARNING : LOG_INFO, line, args.syslog, io);
-  write_metrics(args, p.table, state, session ? &session->kernel : nullptr, &loaded,
-                {io.clock.now(), true, plan.late_by}, io);
+  write_metrics(args, b, p.table, state, &loaded, {io.clock.now(), true, plan.late_by}, io);
   return kExitOk;
 }
 

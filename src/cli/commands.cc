@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "op25bc/compile.h"
+#include "kernel_access.h"
 #include "op25bc/explain/explain.h"
 #include "op25bc/io/atomic_file.h"
 #include "op25bc/policy/load.h"
@@ -23,43 +23,6 @@ std::optional<net::Address> address_arg(const std::string& option, const std::st
   auto a = net::parse_address(text);
   if (!a) io.err << "op25bc: " << option << ": \"" << text << "\" is not an IP address\n";
   return a;
-}
-
-// compile --backend iptables: a shell script that loads the ruleset with the
-// restore tools (stdout), or their three inputs in a folder (-o DIR).
-int write_iptables(const policy::Policy& p, Instant at, const CompileArgs& args, Io io) {
-  Diagnostics diags;
-  const auto r = compile_iptables(p, at, args.kernel_timed, 1, diags);
-  if (!report_backend(diags, args.policy, io)) return kExitFailure;
-  const std::string ipset = backend::xt::render_ipset(r);
-  const std::string v4 = backend::xt::render_restore(r, net::Family::v4);
-  const std::string v6 = backend::xt::render_restore(r, net::Family::v6);
-  if (!args.output.empty() && args.output != "-") {
-    if (const std::string error = io::make_folder(args.output, 0755); !error.empty()) {
-      io.err << "op25bc: " << error << "\n";
-      return kExitFailure;
-    }
-    const bool ok = write_output(args.output + "/ipset.restore", ipset, io) &&
-                    write_output(args.output + "/iptables.restore", v4, io) &&
-                    write_output(args.output + "/ip6tables.restore", v6, io);
-    return ok ? kExitOk : kExitFailure;
-  }
-  std::string script =
-      "#!/bin/sh\n"
-      "# " +
-      text::comment_line("op25bc " OP25BC_VERSION ": outbound port 25 blocking" +
-                         (p.operator_name.empty() ? std::string{} : " for " + p.operator_name)) +
-      "\n# ruleset in effect at " + format_time(at, p.zone) + " (" + p.timezone +
-      "), for iptables-legacy and ipset.\n"
-      "# Loads into a router that has none of op25bc's chains and sets yet (op25bc apply\n"
-      "# --backend iptables also updates them); touches no other chain or set.\n"
-      "set -e\n";
-  // Quoted here-document delimiters: the shell expands nothing inside, and no
-  // line of a restore input can equal one (each starts with a command word).
-  script += "ipset restore <<'OP25BC_IPSET'\n" + ipset + "OP25BC_IPSET\n";
-  script += "iptables-legacy-restore -w --noflush <<'OP25BC_IPV4'\n" + v4 + "OP25BC_IPV4\n";
-  script += "ip6tables-legacy-restore -w --noflush <<'OP25BC_IPV6'\n" + v6 + "OP25BC_IPV6\n";
-  return write_output(args.output, script, io) ? kExitOk : kExitFailure;
 }
 
 }  // namespace
@@ -96,11 +59,23 @@ int run_compile(const CompileArgs& args, Io io) {
   if (!loaded.policy) return kExitFailure;
   const auto at = parse_at(args.at, *loaded.policy, io);
   if (!at) return kExitUsage;
-  if (args.backend == "iptables") return write_iptables(*loaded.policy, *at, args, io);
-  const auto format = args.format == "json" ? OutputFormat::json : OutputFormat::nft;
-  const ir::Ruleset ruleset = compile(*loaded.policy, *at, args.kernel_timed);
-  return write_output(args.output, render(*loaded.policy, ruleset, *at, format), io) ? kExitOk
-                                                                                     : kExitFailure;
+  const backend::Backend& b = backend_named(args.backend, io);
+  const auto rendered = b.render(*loaded.policy, *at, args.kernel_timed,
+                                 args.format.empty() ? b.formats().front() : args.format);
+  if (!rendered) {
+    report(rendered.failure(), args.policy, io);
+    return kExitFailure;
+  }
+  const bool to_folder = !rendered->files.empty() && !args.output.empty() && args.output != "-";
+  if (!to_folder) return write_output(args.output, rendered->text, io) ? kExitOk : kExitFailure;
+  // Input made of several files: each in the folder -o names.
+  if (const std::string error = io::make_folder(args.output, 0755); !error.empty()) {
+    io.err << "op25bc: " << error << "\n";
+    return kExitFailure;
+  }
+  for (const auto& [name, content] : rendered->files)
+    if (!write_output(args.output + "/" + name, content, io)) return kExitFailure;
+  return kExitOk;
 }
 
 int run_explain(const ExplainArgs& args, Io io) {
@@ -155,7 +130,9 @@ int run_schedule(const ScheduleArgs& args, Io io) {
   options.state = absolute(args.state);
   options.metrics = absolute(args.metrics);
   options.router = args.router;
-  options.backend = args.backend;
+  const backend::Backend& b = backend_named(args.backend, io);
+  options.backend = args.backend;  // passed through to activate as given
+  options.sandbox = b.sandbox();
   // Quoting keeps spaces, quotes, '%' and '$' inert; nothing can keep a line
   // break inside one crontab or unit line.
   for (const auto& [option, path] :

@@ -9,6 +9,10 @@
 
 #include "op25bc/time/instant.h"
 
+namespace op25bc::backend {
+class Registry;
+}
+
 namespace op25bc::cli {
 
 // Exit statuses, distinct so scripts and cron can tell them apart.
@@ -25,6 +29,7 @@ struct Io {
   std::ostream& out;
   std::ostream& err;
   const Clock& clock;
+  const backend::Registry& backends;  // what --backend chooses from (backends.cc)
 };
 
 struct ValidateArgs {
@@ -38,10 +43,10 @@ struct CompileArgs {
   std::string policy;
   std::string router;  // --router: narrow to that router's pools
   std::optional<std::string> at;
-  std::string format = "nft";
-  std::string output;  // "" or "-": stdout; with --backend iptables, a folder
+  std::string format;  // "" for the backend's first
+  std::string output;  // "" or "-": stdout; a folder for a backend whose input is several files
   bool kernel_timed = false;
-  std::string backend = "nftables";  // or "iptables"
+  std::string backend;  // --backend; "" for the default
 };
 
 struct ExplainArgs {
@@ -72,12 +77,12 @@ struct ApplyArgs {
   bool adopt = false;
   bool verify = false;
   bool kernel_timed = false;
-  std::string state;  // default: /var/lib/op25bc/<table>.state
+  std::string state;  // default: the backend's, in /var/lib/op25bc
   std::string lock = kDefaultLock;
   double lock_wait = 10;  // seconds
   std::string format = "text";
-  std::size_t keep = 10;             // history entries kept
-  std::string backend = "nftables";  // or "iptables"
+  std::size_t keep = 10;  // history entries kept
+  std::string backend;    // --backend; "" for the default
 };
 
 struct ActivateArgs {
@@ -92,17 +97,17 @@ struct ActivateArgs {
   double warn_days = 14;
   bool syslog = true;
   std::size_t keep = 10;
-  std::string metrics;               // a node_exporter textfile to write after the run
-  std::string backend = "nftables";  // or "iptables"
-  bool verify = false;               // read every set back this run
-  long verify_every = 3600;          // seconds between full read-backs; 0: every run
+  std::string metrics;       // a node_exporter textfile to write after the run
+  std::string backend;       // --backend; "" for the default
+  bool verify = false;       // read every set back this run
+  long verify_every = 3600;  // seconds between full read-backs; 0: every run
 };
 
 struct HistoryArgs {
   std::string table = "op25b";
   std::string state;
   std::string format = "text";
-  std::string backend = "nftables";  // whose default state file
+  std::string backend;  // --backend; "" for the default
 };
 
 struct RollbackArgs {
@@ -115,7 +120,7 @@ struct RollbackArgs {
   std::string lock = kDefaultLock;
   double lock_wait = 10;
   std::size_t keep = 10;
-  std::string backend = "nftables";  // whose state and history
+  std::string backend;  // --backend; "" for the default
 };
 
 struct MetricsArgs {
@@ -123,7 +128,7 @@ struct MetricsArgs {
   std::string state;
   std::string output;  // "" or "-": stdout
   double warn_days = 14;
-  std::string backend = "nftables";
+  std::string backend;  // --backend; "" for the default
 };
 
 struct ScheduleArgs {
@@ -134,7 +139,7 @@ struct ScheduleArgs {
   std::string state;                          // passed through to activate, when given
   std::string metrics;                        // passed through to activate, when given
   std::string output;
-  std::string backend = "nftables";  // passed through to activate when not the default
+  std::string backend;  // --backend; "" for the default
 };
 
 struct StatusArgs {
@@ -142,7 +147,7 @@ struct StatusArgs {
   std::string state;
   bool verify = false;
   std::string format = "text";
-  std::string backend = "nftables";  // or "iptables"
+  std::string backend;  // --backend; "" for the default
 };
 
 // apply's path from a loaded policy to the kernel, shared with rollback
@@ -150,9 +155,6 @@ struct StatusArgs {
 struct Loaded;
 enum class ApplyRole { apply, rollback };
 int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io io);
-// The same on the iptables backend (xt_commands.cc).
-int apply_iptables(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io io);
-int run_status_iptables(const StatusArgs& args, Io io);
 
 int run_validate(const ValidateArgs& args, Io io);
 int run_compile(const CompileArgs& args, Io io);

@@ -4,18 +4,19 @@
 
 #include "commands.h"
 #include "kernel_access.h"
-#include "op25bc/apply/history.h"
+#include "op25bc/history/history.h"
 #include "support.h"
 
 namespace op25bc::cli {
 
 int run_history(const HistoryArgs& args, Io io) {
-  const std::string state = backend_state_path(args.backend, args.state, args.table);
-  if (!state_belongs_to(args.backend, state, io)) return kExitFailure;
+  const backend::Backend& b = backend_named(args.backend, io);
+  const std::string state = state_file(b, args.state, args.table);
+  if (!state_belongs_to(b, state, io)) return kExitFailure;
   try {
-    apply::FileHistoryStore store(apply::FileHistoryStore::folder_for(state));
-    const apply::History h = store.load();
-    io.out << (args.format == "json" ? json_text(apply::to_json(h)) : apply::to_text(h));
+    history::FileHistoryStore store(history::FileHistoryStore::folder_for(state));
+    const history::History h = store.load();
+    io.out << (args.format == "json" ? json_text(history::to_json(h)) : history::to_text(h));
     return kExitOk;
   } catch (const std::exception& e) {
     io.err << "op25bc: " << e.what() << "\n";
@@ -25,8 +26,8 @@ int run_history(const HistoryArgs& args, Io io) {
 
 namespace {
 
-int release(apply::HistoryStore& store, const std::string& folder, Io io) {
-  apply::History h = store.load();
+int release(history::HistoryStore& store, const std::string& folder, Io io) {
+  history::History h = store.load();
   if (!h.pin) {
     io.out << "no rollback is pinned in " << folder << "\n";
     return kExitOk;
@@ -34,7 +35,7 @@ int release(apply::HistoryStore& store, const std::string& folder, Io io) {
   const std::string was = h.pin->fingerprint;
   h.pin.reset();
   store.save(h);
-  store.forget_policies_except(apply::referenced(h));
+  store.forget_policies_except(history::referenced(h));
   io.out << "released the rollback pin of policy " << was
          << "; the next activate applies the policy file again\n";
   return kExitOk;
@@ -43,14 +44,15 @@ int release(apply::HistoryStore& store, const std::string& folder, Io io) {
 }  // namespace
 
 int run_rollback(const RollbackArgs& args, Io io) {
-  const std::string state = backend_state_path(args.backend, args.state, args.table);
-  if (!state_belongs_to(args.backend, state, io)) return kExitFailure;
-  const std::string folder = apply::FileHistoryStore::folder_for(state);
-  apply::FileHistoryStore store(folder);
+  const backend::Backend& b = backend_named(args.backend, io);
+  const std::string state = state_file(b, args.state, args.table);
+  if (!state_belongs_to(b, state, io)) return kExitFailure;
+  const std::string folder = history::FileHistoryStore::folder_for(state);
+  history::FileHistoryStore store(folder);
   try {
     if (args.release) return release(store, folder, io);
     std::string error;
-    const auto target = apply::rollback_target(store.load(), args.to, error);
+    const auto target = history::rollback_target(store.load(), args.to, error);
     if (!target) {
       io.err << "op25bc: rollback: " << error << " (" << folder << ")\n";
       return kExitFailure;
@@ -61,9 +63,9 @@ int run_rollback(const RollbackArgs& args, Io io) {
              << store.policy_path(target->fingerprint) << ")\n";
       return kExitFailure;
     }
-    if (target->backend != args.backend) {
+    if (target->backend != b.name()) {
       io.err << "op25bc: rollback: policy " << target->fingerprint << " was applied through the "
-             << target->backend << " backend; this rollback is on the " << args.backend
+             << target->backend << " backend; this rollback is on the " << b.name()
              << " backend, so nothing was changed\n  hint: roll back with --backend "
              << target->backend << "\n";
       return kExitFailure;
@@ -86,7 +88,7 @@ int run_rollback(const RollbackArgs& args, Io io) {
     apply.lock = args.lock;
     apply.lock_wait = args.lock_wait;
     apply.keep = args.keep;
-    apply.backend = args.backend;
+    apply.backend = b.name();
     io.out << "rolling back to policy " << target->fingerprint << " (" << target->command << " of "
            << target->when << ", from " << target->policy_path << ")\n";
     const int status = apply_policy(loaded, apply, ApplyRole::rollback, io);

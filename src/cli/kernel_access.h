@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// What apply and activate share on their way to the kernel: where the state
-// record lives, the lock, the kernel and the reconcile loop, and how their
-// outcomes are worded.
+// What apply, activate, rollback, status, history and metrics share on their
+// way to a backend: which backend and state file, the session, and the
+// history kept beside the state file. Every backend alike: nothing here
+// knows one from another.
 #pragma once
 
 #include <chrono>
@@ -11,80 +12,62 @@
 #include <vector>
 
 #include "commands.h"
-#include "op25bc/apply/history.h"
-#include "op25bc/apply/lock.h"
-#include "op25bc/apply/reconcile.h"
-#include "op25bc/kernel/netlink_kernel.h"
+#include "op25bc/backend/backend.h"
+#include "op25bc/history/history.h"
 #include "op25bc/policy/model.h"
 
 namespace op25bc::cli {
 
-// --state if given, else /var/lib/op25bc/TABLE.state. Computes; creates nothing.
-std::string state_path(const std::string& given, const std::string& table);
+// The backend --backend names ("" for the default one).
+const backend::Backend& backend_named(const std::string& name, Io io);
 
-// The state file of `backend`: --state if given, else its default
-// (TABLE.state for nftables, TABLE.iptables.state for iptables).
-std::string backend_state_path(const std::string& backend, const std::string& given,
-                               const std::string& table);
+// The state file of `b`: --state if given, else the backend's default.
+std::string state_file(const backend::Backend& b, const std::string& given,
+                       const std::string& table);
 
 // false, after saying why, when `path` holds the record of another backend
-// than `backend`: no command of one backend reads, trusts or overwrites the
+// than `b`: no command of one backend reads, trusts or overwrites the
 // other's state file (or, through it, its history). true when there is none.
-bool state_belongs_to(const std::string& backend, const std::string& path, Io io);
+bool state_belongs_to(const backend::Backend& b, const std::string& path, Io io);
 
-// The default state folder, for a run that will write the record there (a
-// failure to make it shows when the record is written).
-void make_state_folder(const std::string& given);
+// Prints a backend's failure: "op25bc: MESSAGE", its hint, and the policy
+// diagnostics it carries (pointers into `policy_path`).
+void report(const backend::Failure& failure, const std::string& policy_path, Io io);
 
-std::string drift_text(const std::string& table);
+// The backend's checks and op25bc's lock, held by the caller for a whole run:
+// whatever the run reads first (the history's pin, the state record) and
+// writes last (the history) is seen by no other op25bc run in between.
+// nullptr after reporting why. `given_state` "": the default state folder is
+// made for the record.
+std::unique_ptr<backend::Session> open_session(const backend::Backend& b,
+                                               const backend::Access& access,
+                                               const std::string& given_state, Io io);
+
+// The run within a session, its notes on stderr; nullopt after reporting a failure.
+std::optional<backend::Outcome> run_session(backend::Session& session,
+                                            const backend::RunRequest& request,
+                                            const std::string& policy_path, Io io);
 
 double seconds_since(std::chrono::steady_clock::time_point start);
 
-struct KernelAccess {
-  std::string lock;
-  double lock_wait;
-  std::string state;  // "" = default for the table
-};
-
-// The kernel and op25bc's lock, held for a whole run: whatever the run reads
-// first (the history's pin, the state record) and writes last (the history)
-// is seen by no other op25bc run in between.
-struct Session {
-  kernel::NetlinkKernel kernel;
-  std::optional<apply::LockFile> lock;
-};
-
-// nullptr after reporting why (no CAP_NET_ADMIN: before any file is touched;
-// the lock held by another run for longer than the wait).
-std::unique_ptr<Session> open_session(const KernelAccess& access, Io io);
-
-// State record and reconcile within a session; nullopt after reporting a failure.
-std::optional<apply::ReconcileOutcome> reconcile_kernel(Session& session, const policy::Policy& p,
-                                                        const ir::Ruleset& desired,
-                                                        const apply::ReconcileOptions& options,
-                                                        const std::string& state, Io io);
-
-// The history kept beside a state file (apply/history.h).
-std::string history_folder(const std::string& state_file, const std::string& table);
-
 // false, after saying why, when a rollback pinned another policy than
 // `fingerprint` (or the history cannot be read, so nobody knows).
-bool pin_allows(apply::HistoryStore& history, const std::string& fingerprint, Io io);
+bool pin_allows(history::HistoryStore& history, const std::string& fingerprint, Io io);
 
 // Remembers this run's policy in the history; a failure is only a warning:
 // the kernel already holds the ruleset.
-void keep_history(apply::HistoryStore& history, apply::HistoryEntry entry,
-                  std::string_view policy_bytes, const std::vector<apply::NamedBytes>& prefix_files,
-                  std::size_t keep, Io io);
+void keep_history(history::HistoryStore& history, history::HistoryEntry entry,
+                  std::string_view policy_bytes,
+                  const std::vector<history::NamedBytes>& prefix_files, std::size_t keep, Io io);
 
 // The absolute path of a policy file, as the history names it.
 std::string absolute_path(const std::string& path);
 
-// What apply (either backend) asks of a reconcile run at `at`, at wall-clock time `wall`.
-apply::ReconcileOptions reconcile_options(const ApplyArgs& args, const std::string& fingerprint,
-                                          const policy::Policy& p, Instant at, Instant wall);
+// What apply asks of a run at `at`, at wall-clock time `wall`.
+backend::RunOptions run_options(const ApplyArgs& args, const std::string& fingerprint,
+                                const policy::Policy& p, Instant at, Instant wall);
 
-// The ids of the phases active at `at`, recorded with a commit.
+// The ids of the phases active at `at`, recorded with a change.
 std::vector<std::string> active_phase_ids(const policy::Policy& p, Instant at);
 
 }  // namespace op25bc::cli

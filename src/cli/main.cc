@@ -5,6 +5,7 @@
 #include <cmath>
 #include <iostream>
 
+#include "backends.h"
 #include "commands.h"
 #include "op25bc/diag/diagnostics.h"
 #include "op25bc/text/escape.h"
@@ -54,11 +55,12 @@ void add_at(CLI::App& cmd, std::optional<std::string>& at) {
                  "an RFC 3339 timestamp, or now (default)");
 }
 
-void add_backend(CLI::App& cmd, std::string& backend) {
-  cmd.add_option("--backend", backend,
-                 "nftables (default), or iptables: iptables-legacy and ipset, for routers "
-                 "without nftables")
-      ->check(CLI::IsMember({"nftables", "iptables"}));
+// --backend NAME, one of the registered backends (backends.cc).
+void add_backend(CLI::App& cmd, std::string& backend, const op25bc::backend::Registry& backends) {
+  const std::vector<std::string> names = backends.names();
+  std::string help = names.front() + " (default)";
+  for (std::size_t i = 1; i < names.size(); ++i) help += ", or " + names[i];
+  cmd.add_option("--backend", backend, help)->check(CLI::IsMember(names));
 }
 
 void add_keep(CLI::App& cmd, std::size_t& keep) {
@@ -70,6 +72,7 @@ void add_keep(CLI::App& cmd, std::size_t& keep) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const op25bc::backend::Registry backends = op25bc::cli::make_backends();
   CLI::App app{"op25bc: compile an Outbound Port 25 Blocking policy into nftables rulesets",
                "op25bc"};
   app.set_version_flag("--version", "op25bc " OP25BC_VERSION);
@@ -89,13 +92,20 @@ int main(int argc, char** argv) {
   add_policy(*c, compile.policy);
   add_router(*c, compile.router);
   add_at(*c, compile.at);
-  c->add_option("--format", compile.format, "nft (an nft -f script) or json (nft -j -f)")
-      ->check(CLI::IsMember({"nft", "json"}));
+  std::vector<std::string> formats;
+  std::string formats_help = "the backend's input, its first format the default:";
+  for (const std::string& name : backends.names()) {
+    const auto own = backends.find(name)->formats();
+    formats.insert(formats.end(), own.begin(), own.end());
+    formats_help += " " + name + ": " + op25bc::text::join(own, std::string_view(" or ")) + ";";
+  }
+  formats_help.pop_back();
+  c->add_option("--format", compile.format, formats_help)->check(CLI::IsMember(formats));
   c->add_option("-o,--output", compile.output,
                 "write to FILE (atomically) instead of stdout; with --backend iptables, a "
                 "folder for ipset.restore, iptables.restore and ip6tables.restore");
   c->add_flag("--kernel-timed", compile.kernel_timed, kKernelTimedHelp);
-  add_backend(*c, compile.backend);
+  add_backend(*c, compile.backend, backends);
 
   ExplainArgs explain;
   auto* e = app.add_subcommand("explain", "say whether a connection is blocked, and why");
@@ -142,7 +152,7 @@ int main(int argc, char** argv) {
     cmd->add_option("--format", args->format, "text or json")
         ->check(CLI::IsMember({"text", "json"}));
     cmd->add_flag("--kernel-timed", args->kernel_timed, kKernelTimedHelp);
-    add_backend(*cmd, args->backend);
+    add_backend(*cmd, args->backend, backends);
   }
   a->add_flag("--dry-run", apply.dry_run,
               "show the changes and have the kernel validate them without committing");
@@ -166,7 +176,7 @@ int main(int argc, char** argv) {
   ac->add_flag("--allow-rollback", activate.allow_rollback,
                "follow the clock back across a boundary already applied");
   ac->add_flag("--kernel-timed", activate.kernel_timed, kKernelTimedHelp);
-  add_backend(*ac, activate.backend);
+  add_backend(*ac, activate.backend, backends);
   ac->add_option("--warn-days", activate.warn_days, "warn about exemptions expiring this soon")
       ->check(bounded(3650))
       ->capture_default_str();
@@ -194,14 +204,14 @@ int main(int argc, char** argv) {
                  "have activate write Prometheus metrics to FILE after every run");
   sc->add_option("-o,--output", schedule.output,
                  "cron: a file; systemd: a folder for op25bc.service and op25bc.timer");
-  add_backend(*sc, schedule.backend);
+  add_backend(*sc, schedule.backend, backends);
 
   StatusArgs status;
   auto* s = app.add_subcommand("status", "show what op25bc's table holds");
   s->add_option("--table", status.table, "table name")->capture_default_str();
   s->add_option("--state", status.state, "state file (default /var/lib/op25bc/TABLE.state)");
   s->add_flag("--verify", status.verify, "count set elements by reading them from the kernel");
-  add_backend(*s, status.backend);
+  add_backend(*s, status.backend, backends);
   s->add_option("--format", status.format, "text or json")->check(CLI::IsMember({"text", "json"}));
 
   HistoryArgs history;
@@ -209,7 +219,7 @@ int main(int argc, char** argv) {
   h->add_option("--table", history.table, "table name")->capture_default_str();
   h->add_option("--state", history.state, "state file (default /var/lib/op25bc/TABLE.state)");
   h->add_option("--format", history.format, "text or json")->check(CLI::IsMember({"text", "json"}));
-  add_backend(*h, history.backend);
+  add_backend(*h, history.backend, backends);
 
   RollbackArgs rollback;
   auto* r = app.add_subcommand(
@@ -229,7 +239,7 @@ int main(int argc, char** argv) {
       ->check(bounded(86400))
       ->capture_default_str();
   add_keep(*r, rollback.keep);
-  add_backend(*r, rollback.backend);
+  add_backend(*r, rollback.backend, backends);
   r->get_option("--release")->excludes(r->get_option("--to"))->excludes(r->get_option("--dry-run"));
 
   MetricsArgs metrics;
@@ -241,7 +251,7 @@ int main(int argc, char** argv) {
   m->add_option("--warn-days", metrics.warn_days, "count exemptions expiring this soon")
       ->check(bounded(3650))
       ->capture_default_str();
-  add_backend(*m, metrics.backend);
+  add_backend(*m, metrics.backend, backends);
 
   // A word where the command goes that is no command: say so, with the
   // nearest name (CLI11 alone would ask for "a subcommand").
@@ -276,7 +286,7 @@ int main(int argc, char** argv) {
   }
 
   const op25bc::SystemClock clock;
-  const Io io{std::cout, std::cerr, clock};
+  const Io io{std::cout, std::cerr, clock, backends};
   if (*v) return run_validate(validate, io);
   if (*c) return run_compile(compile, io);
   if (*e) return run_explain(explain, io);

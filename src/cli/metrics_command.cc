@@ -7,8 +7,6 @@
 #include "kernel_access.h"
 #include "metrics_file.h"
 #include "op25bc/io/atomic_file.h"
-#include "op25bc/kernel/netlink_kernel.h"
-#include "xt_access.h"
 
 namespace op25bc::cli {
 
@@ -18,7 +16,7 @@ std::string gather_metrics(const MetricsSource& source, Io io) {
   in.table = source.table;
   in.warn_expiry = std::chrono::hours(static_cast<long>(source.warn_days * 24));
   in.run = source.run;
-  apply::FileHistoryStore history(apply::FileHistoryStore::folder_for(source.state));
+  history::FileHistoryStore history(history::FileHistoryStore::folder_for(source.state));
   try {
     in.history = history.load();
   } catch (const std::exception&) {
@@ -37,7 +35,7 @@ std::string gather_metrics(const MetricsSource& source, Io io) {
         in.history.entries.empty() ? std::string{} : in.history.entries.front().router;
     if (auto copy = fp.empty() ? std::nullopt : history.policy(fp)) {
       std::ostringstream quiet;
-      kept = load_copy(std::move(*copy), fp, fp, {quiet, quiet, io.clock}, router);
+      kept = load_copy(std::move(*copy), fp, fp, {quiet, quiet, io.clock, io.backends}, router);
       if (kept.policy) policy = &kept;
     }
   }
@@ -45,21 +43,11 @@ std::string gather_metrics(const MetricsSource& source, Io io) {
     in.policy = &*policy->policy;
     in.fingerprint = policy->fingerprint;
   }
-  try {
-    if (!source.nftables) {
-      in.status = xt_status(source.table, source.state);
-      in.kernel_read = true;
-      return report::prometheus_text(in);
-    }
-    std::optional<kernel::NetlinkKernel> own;
-    apply::Kernel* kernel = source.kernel;
-    if (kernel == nullptr) kernel = &own.emplace();
-    apply::FileStateStore state(source.state);
-    in.status = apply::read_status(*kernel, source.table, state, false);
-    in.kernel_read = true;
-  } catch (const std::exception&) {
-    in.kernel_read = false;  // the table's metrics are left out, not reported as absent
-  }
+  // A backend that cannot be read leaves the table's metrics out: they are
+  // not reported as absent.
+  const auto status = source.backend.status(source.table, source.state, false);
+  in.kernel_read = status.ok();
+  if (status) in.status = *status;
   return report::prometheus_text(in);
 }
 
@@ -68,15 +56,10 @@ std::string write_metrics_file(const std::string& path, const MetricsSource& sou
 }
 
 int run_metrics(const MetricsArgs& args, Io io) {
-  const std::string state = backend_state_path(args.backend, args.state, args.table);
-  if (!state_belongs_to(args.backend, state, io)) return kExitFailure;
-  const MetricsSource source{args.table,
-                             state,
-                             nullptr,
-                             nullptr,
-                             args.warn_days,
-                             std::nullopt,
-                             args.backend != "iptables"};
+  const backend::Backend& b = backend_named(args.backend, io);
+  const std::string state = state_file(b, args.state, args.table);
+  if (!state_belongs_to(b, state, io)) return kExitFailure;
+  const MetricsSource source{b, args.table, state, nullptr, args.warn_days, std::nullopt};
   return write_output(args.output, gather_metrics(source, io), io) ? kExitOk : kExitFailure;
 }
 

@@ -7,22 +7,19 @@
 #include <string>
 
 #include "commands.h"
-#include "op25bc/apply/kernel.h"
+#include "op25bc/backend/backend.h"
 #include "op25bc/report/metrics.h"
 #include "support.h"
 
 namespace op25bc::cli {
 
 struct MetricsSource {
+  const backend::Backend& backend;  // whose objects are read
   std::string table;
   std::string state;                // the state file; its history sits beside it
-  apply::Kernel* kernel = nullptr;  // null: open one (none without CAP_NET_ADMIN)
   const Loaded* applied = nullptr;  // the policy just applied; null: the history's
   double warn_days = 14;
   std::optional<report::ActivateRun> run;
-  // false on the iptables backend: op25bc's chains and ipsets are read
-  // instead of its nftables table.
-  bool nftables = true;
 };
 
 std::string gather_metrics(const MetricsSource& source, Io io);

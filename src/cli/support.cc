@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <ostream>
 
-#include "op25bc/apply/state.h"
+#include "op25bc/history/fingerprint.h"
 #include "op25bc/io/atomic_file.h"
 #include "op25bc/policy/load.h"
 #include "op25bc/policy/router.h"
@@ -58,14 +58,14 @@ Loaded load(const std::string& path, Io io, const std::string& router, const std
     loaded.policy = policy::load_text(*text, diags, loaded.prefix_files.get());
     loaded.text = std::move(*text);
     // XXH3: 20 MB in a few ms.
-    loaded.fingerprint = apply::fingerprint(loaded.text, loaded.named_prefix_files());
+    loaded.fingerprint = history::fingerprint(loaded.text, loaded.named_prefix_files());
   }
   report(diags, path, loaded, io);
   narrow(loaded, router, io);
   return loaded;
 }
 
-Loaded load_copy(apply::PolicyCopy copy, const std::string& fingerprint, const std::string& name,
+Loaded load_copy(history::PolicyCopy copy, const std::string& fingerprint, const std::string& name,
                  Io io, const std::string& router) {
   Diagnostics diags;
   Loaded loaded;
@@ -73,7 +73,7 @@ Loaded load_copy(apply::PolicyCopy copy, const std::string& fingerprint, const s
   loaded.prefix_files =
       std::make_unique<policy::StoredPrefixFiles>(std::move(copy.prefix_files), name);
   loaded.policy = policy::load_text(loaded.text, diags, loaded.prefix_files.get());
-  loaded.fingerprint = apply::fingerprint(loaded.text, loaded.named_prefix_files());
+  loaded.fingerprint = history::fingerprint(loaded.text, loaded.named_prefix_files());
   if (loaded.fingerprint != fingerprint) {
     loaded.policy.reset();
     loaded.first_error = "the copy " + name + " does not have the fingerprint " + fingerprint +
@@ -87,8 +87,8 @@ Loaded load_copy(apply::PolicyCopy copy, const std::string& fingerprint, const s
   return loaded;
 }
 
-std::vector<apply::NamedBytes> Loaded::named_prefix_files() const {
-  return prefix_files ? prefix_files->files_read() : std::vector<apply::NamedBytes>{};
+std::vector<history::NamedBytes> Loaded::named_prefix_files() const {
+  return prefix_files ? prefix_files->files_read() : std::vector<history::NamedBytes>{};
 }
 
 nlohmann::json diagnostics_json(const std::vector<Diagnostic>& diagnostics,

@@ -9,8 +9,8 @@
 #include <string>
 
 #include "commands.h"
-#include "op25bc/apply/history.h"
 #include "op25bc/diag/diagnostics.h"
+#include "op25bc/history/history.h"
 #include "op25bc/io/file_bytes.h"
 #include "op25bc/policy/model.h"
 #include "op25bc/policy/prefix_file.h"
@@ -27,7 +27,7 @@ struct Loaded {
   std::vector<Diagnostic> diagnostics;                // every one, for --format json
 
   // The prefix files as the fingerprint and the history take them.
-  std::vector<apply::NamedBytes> named_prefix_files() const;
+  std::vector<history::NamedBytes> named_prefix_files() const;
 };
 
 // Reads and validates the policy, printing every diagnostic to stderr, then
@@ -38,7 +38,7 @@ Loaded load(const std::string& path, Io io, const std::string& router = {},
 // The same for a policy the history kept under `fingerprint`, its diagnostics
 // naming it `name`. A copy whose bytes no longer have that fingerprint (edited
 // since op25bc kept it) is refused: no policy, one error, nothing else said.
-Loaded load_copy(apply::PolicyCopy copy, const std::string& fingerprint, const std::string& name,
+Loaded load_copy(history::PolicyCopy copy, const std::string& fingerprint, const std::string& name,
                  Io io, const std::string& router = {});
 
 // Reports what a backend found it cannot express (policy pointers into

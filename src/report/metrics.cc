@@ -88,7 +88,7 @@ std::string prometheus_text(const MetricsInput& in) {
     for (const auto& c : in.status->counters)
       bytes.sample(static_cast<double>(c.bytes), {{"phase", c.phase}});
     // Only when every count is known: a missing line would read as a gap.
-    const auto totals = apply::set_totals(*in.status);
+    const auto totals = backend::set_totals(*in.status);
     if (std::all_of(totals.begin(), totals.end(), [](const auto& t) { return t.elements; })) {
       Family sets(out, "op25bc_set_elements", "gauge",
                   "Elements (merged prefixes) in each of op25bc's sets.");

@@ -19,7 +19,7 @@ std::string command(const UnitOptions& o, Quote executable, Quote word) {
   if (!o.state.empty()) out += " --state " + word(o.state);
   if (!o.metrics.empty()) out += " --metrics " + word(o.metrics);
   if (!o.router.empty()) out += " --router " + word(o.router);
-  if (o.backend != "nftables") out += " --backend " + o.backend;
+  if (!o.backend.empty()) out += " --backend " + o.backend;  // a registered name
   return out;
 }
 
@@ -86,16 +86,7 @@ std::string cron_file(const policy::Policy& p, const std::vector<timeline::Event
   return out;
 }
 
-const Sandbox* sandbox_of(std::string_view backend) {
-  static const Sandbox kNftables{{"CAP_NET_ADMIN"}, {"AF_NETLINK", "AF_UNIX"}, {}};
-  static const Sandbox kIptables{
-      {"CAP_NET_ADMIN", "CAP_NET_RAW"}, {"AF_NETLINK", "AF_UNIX", "AF_INET", "AF_INET6"}, {"/run"}};
-  if (backend == "nftables") return &kNftables;
-  if (backend == "iptables") return &kIptables;
-  return nullptr;
-}
-
-std::string service_sandbox(const Sandbox& sandbox) {
+std::string service_sandbox(const backend::Sandbox& sandbox) {
   const auto words = [](const std::vector<std::string_view>& list) {
     std::string out;
     for (const auto w : list) out += (out.empty() ? "" : " ") + std::string(w);
@@ -157,7 +148,7 @@ SystemdUnits systemd_units(const policy::Policy& p, const std::vector<timeline::
               "Type=oneshot\n"
               "ExecStart=" +
               command(o, text::systemd_executable, text::systemd_word) + "\n" + writable_paths(o) +
-              service_sandbox(*sandbox_of(o.backend)) +
+              service_sandbox(o.sandbox) +
               "\n"
               "[Install]\n"
               "WantedBy=sysinit.target\n";

@@ -10,9 +10,10 @@
 #include <cstdio>
 #include <fstream>
 
-#include "op25bc/apply/reconcile.h"
-#include "op25bc/compile.h"
-#include "op25bc/kernel/netlink_kernel.h"
+#include "op25bc/compile/compile.h"
+#include "op25bc/nft/netlink_kernel.h"
+#include "op25bc/nft/reconcile.h"
+#include "op25bc/nft/render_text.h"
 #include "support/faulty_transport.h"
 #include "support/memory_state_store.h"
 #include "support/netns.h"
@@ -24,20 +25,20 @@ using test::Fault;
 namespace {
 
 struct Run {
-  apply::ReconcileOutcome outcome;
+  nft::ReconcileOutcome outcome;
   std::string thrown;  // a KernelError's text
   int injected = 0;
 };
 
-Run run_with(Fault fault, apply::StateStore& state, const ir::Ruleset& desired) {
-  auto transport = std::make_unique<test::FaultyTransport>(kernel::open_netfilter_socket(), fault);
+Run run_with(Fault fault, nft::StateStore& state, const ir::Ruleset& desired) {
+  auto transport = std::make_unique<test::FaultyTransport>(nft::open_netfilter_socket(), fault);
   test::FaultyTransport& faulty = *transport;
   // A silent kernel is given up on within a second, not thirty.
-  kernel::NetlinkKernel k(std::move(transport), {std::chrono::milliseconds{1000}});
+  nft::NetlinkKernel k(std::move(transport), {std::chrono::milliseconds{1000}});
   Run run;
   try {
-    run.outcome = apply::reconcile(k, state, desired, {});
-  } catch (const apply::KernelError& e) {
+    run.outcome = nft::reconcile(k, state, desired, {});
+  } catch (const nft::KernelError& e) {
     run.thrown = e.what();
   }
   run.injected = faulty.injected();
@@ -45,12 +46,12 @@ Run run_with(Fault fault, apply::StateStore& state, const ir::Ruleset& desired) 
 }
 
 // The record, if op25bc would trust it, holds exactly what the kernel holds.
-void check_record_honest(apply::StateStore& state) {
+void check_record_honest(nft::StateStore& state) {
   const auto record = state.load();
   if (!record) return;
-  kernel::NetlinkKernel k;
-  if (!apply::record_current(*record, k.instance(), k.generation())) return;
-  const auto held = k.read(record->table, apply::ElementRead::all());
+  nft::NetlinkKernel k;
+  if (!nft::record_current(*record, k.instance(), k.generation())) return;
+  const auto held = k.read(record->table, nft::ElementRead::all());
   REQUIRE(held);
   REQUIRE(record->sets.size() == held->ruleset.sets.size());
   for (std::size_t i = 0; i < held->ruleset.sets.size(); ++i) {
@@ -64,7 +65,7 @@ void check_record_honest(apply::StateStore& state) {
 // What `nft -f` of the compiled policy makes of a fresh namespace.
 std::string oracle(const policy::Policy& p, Instant at, const ir::Ruleset& desired) {
   const std::string file = "/tmp/op25bc-faults-oracle-" + std::to_string(::getpid()) + ".nft";
-  std::ofstream(file) << render(p, desired, at, OutputFormat::nft);
+  std::ofstream(file) << nft::render(p, desired, at, nft::Format::script);
   const std::string listed =
       test::sh("unshare -n sh -c 'nft -f " + file + " && nft list table inet op25b'");
   std::remove(file.c_str());
@@ -73,12 +74,12 @@ std::string oracle(const policy::Policy& p, Instant at, const ir::Ruleset& desir
 
 // The next, fault-free runs: one converges, the one after finds nothing to
 // do, and the kernel lists exactly what nft loads from the compiled policy.
-void check_converges(apply::StateStore& state, const policy::Policy& p, Instant at,
+void check_converges(nft::StateStore& state, const policy::Policy& p, Instant at,
                      const ir::Ruleset& desired) {
-  kernel::NetlinkKernel k;
-  const auto again = apply::reconcile(k, state, desired, {});
+  nft::NetlinkKernel k;
+  const auto again = nft::reconcile(k, state, desired, {});
   REQUIRE_MESSAGE(again.ok, again.error);
-  const auto then = apply::reconcile(k, state, desired, {});
+  const auto then = nft::reconcile(k, state, desired, {});
   CHECK(then.in_sync);
   CHECK(test::sh("nft list table inet op25b") == oracle(p, at, desired));
   check_record_honest(state);

@@ -12,10 +12,10 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "op25bc/apply/differ.h"
-#include "op25bc/apply/reconcile.h"
-#include "op25bc/compile.h"
-#include "op25bc/kernel/netlink_kernel.h"
+#include "op25bc/compile/compile.h"
+#include "op25bc/nft/differ.h"
+#include "op25bc/nft/netlink_kernel.h"
+#include "op25bc/nft/reconcile.h"
 #include "support/forwarding_kernel.h"
 #include "support/memory_state_store.h"
 #include "support/netns.h"
@@ -33,8 +33,8 @@ ir::Ruleset at(const policy::Policy& p, const char* when) {
   return compile(p, test::at(p, when));
 }
 
-apply::ReconcileOutcome apply_now(apply::Kernel& k, apply::StateStore& s, const ir::Ruleset& r) {
-  auto out = apply::reconcile(k, s, r, {});
+nft::ReconcileOutcome apply_now(nft::Kernel& k, nft::StateStore& s, const ir::Ruleset& r) {
+  auto out = nft::reconcile(k, s, r, {});
   REQUIRE_MESSAGE(out.ok, out.error);
   return out;
 }
@@ -52,11 +52,11 @@ TEST_CASE("read-back decodes exactly what apply wrote, for every action and port
     Diagnostics diags;
     auto p = test::load_json(doc, diags);
     REQUIRE(p);
-    kernel::NetlinkKernel k;
+    nft::NetlinkKernel k;
     test::MemoryStateStore state;
     const auto desired = at(*p, "2006-10-01");
     apply_now(k, state, desired);
-    const auto read = k.read("op25b", apply::ElementRead::all());
+    const auto read = k.read("op25b", nft::ElementRead::all());
     REQUIRE(read);
     CHECK(read->ruleset.comment == desired.comment);
     for (const auto& want : desired.chains) {
@@ -71,23 +71,23 @@ TEST_CASE("read-back decodes exactly what apply wrote, for every action and port
     for (const auto& want : desired.sets)
       for (const auto& have : read->ruleset.sets)
         if (have.name == want.name) CHECK(have == want);
-    CHECK(apply::reconcile(k, state, desired, {}).in_sync);
+    CHECK(nft::reconcile(k, state, desired, {}).in_sync);
   }
 }
 
 TEST_CASE("a rejected batch leaves the previous ruleset intact and names the failing operation") {
   fresh_netns();
   const auto p = test::load_example("spinnet");
-  kernel::NetlinkKernel k;
+  nft::NetlinkKernel k;
   test::MemoryStateStore state;
   apply_now(k, state, at(p, "2006-06-15"));
   const std::string before = sh("nft list ruleset");
   REQUIRE(before.find("table inet op25b") != std::string::npos);
 
-  auto current = k.read("op25b", apply::ElementRead::all());
-  apply::Transaction t = apply::diff(current, at(p, "2006-10-01"));
+  auto current = k.read("op25b", nft::ElementRead::all());
+  nft::Transaction t = nft::diff(current, at(p, "2006-10-01"));
   REQUIRE_FALSE(t.empty());
-  t.ops.push_back(apply::DeleteSet{"no_such_set"});  // one bad message at the end
+  t.ops.push_back(nft::DeleteSet{"no_such_set"});  // one bad message at the end
   const auto result = k.commit(t, k.generation(), false);
   CHECK_FALSE(result.ok);
   CHECK(result.failed_op == t.ops.size() - 1);
@@ -98,10 +98,10 @@ TEST_CASE("a rejected batch leaves the previous ruleset intact and names the fai
 TEST_CASE("a commit based on a stale generation is refused (ERESTART) and changes nothing") {
   fresh_netns();
   const auto p = test::load_example("netlaputa");
-  kernel::NetlinkKernel k;
+  nft::NetlinkKernel k;
   const std::uint32_t generation = k.generation();
   sh("nft add table ip someone_else");
-  const auto result = k.commit(apply::create(at(p, "2006-07-01")), generation, false);
+  const auto result = k.commit(nft::create(at(p, "2006-07-01")), generation, false);
   CHECK(result.generation_changed);
   CHECK_FALSE(result.ok);
   CHECK(sh("nft list tables") == "table ip someone_else\n");
@@ -109,16 +109,16 @@ TEST_CASE("a commit based on a stale generation is refused (ERESTART) and change
 
 TEST_CASE("reconcile retries when someone commits between its read and its commit") {
   fresh_netns();
-  struct Racing : test::ForwardingKernel<kernel::NetlinkKernel> {
+  struct Racing : test::ForwardingKernel<nft::NetlinkKernel> {
     int races = 1;
-    apply::CommitResult commit(const apply::Transaction& t, std::uint32_t g, bool c) override {
+    nft::CommitResult commit(const nft::Transaction& t, std::uint32_t g, bool c) override {
       if (races-- > 0) sh("nft add table ip racer" + std::to_string(races + 1));
       return inner.commit(t, g, c);
     }
   } racing;
   const auto p = test::load_example("spinnet");
   test::MemoryStateStore state;
-  const auto out = apply::reconcile(racing, state, at(p, "2006-10-01"), {});
+  const auto out = nft::reconcile(racing, state, at(p, "2006-10-01"), {});
   CHECK(out.ok);
   CHECK(out.attempts == 2);
   CHECK(sh("nft list tables") == "table ip racer1\ntable inet op25b\n");
@@ -127,12 +127,12 @@ TEST_CASE("reconcile retries when someone commits between its read and its commi
 TEST_CASE("check mode: the kernel validates the batch and aborts it") {
   fresh_netns();
   const auto p = test::load_example("spinnet");
-  kernel::NetlinkKernel k;
-  const auto ok = k.commit(apply::create(at(p, "2006-10-01")), k.generation(), true);
+  nft::NetlinkKernel k;
+  const auto ok = k.commit(nft::create(at(p, "2006-10-01")), k.generation(), true);
   CHECK(ok.ok);
   CHECK(sh("nft list ruleset").empty());
-  apply::Transaction bad = apply::create(at(p, "2006-10-01"));
-  bad.ops.push_back(apply::DeleteChain{"no_such_chain"});
+  nft::Transaction bad = nft::create(at(p, "2006-10-01"));
+  bad.ops.push_back(nft::DeleteChain{"no_such_chain"});
   const auto rejected = k.commit(bad, k.generation(), true);
   CHECK_FALSE(rejected.ok);
   CHECK(rejected.failed_op == bad.ops.size() - 1);
@@ -151,7 +151,7 @@ TEST_CASE("large sets are cut into blocks, load in one transaction and change by
   Diagnostics diags;
   auto p = test::load_json(doc, diags);
   REQUIRE_MESSAGE(p, test::describe(diags));
-  kernel::NetlinkKernel k;
+  nft::NetlinkKernel k;
   test::MemoryStateStore state;
   const auto first = apply_now(k, state, at(*p, "2006-10-01"));
   CHECK(first.commit.messages > 25);  // 50,000 intervals in chunks, one batch
@@ -162,7 +162,7 @@ TEST_CASE("large sets are cut into blocks, load in one transaction and change by
   CHECK(sh(slices + " | grep -o '/30' | wc -l") == "50000\n");
   CHECK(sh(slices + " | grep -c 'set phase_mobile_src4_'") == "14\n");
   CHECK(sh("nft list chain inet op25b check | grep -c 'ip saddr vmap @dispatch4'") == "1\n");
-  const auto read = k.read("op25b", apply::ElementRead::all());
+  const auto read = k.read("op25b", nft::ElementRead::all());
   REQUIRE(read);
   for (const auto& set : read->ruleset.sets) CHECK(set.elements.size() <= 4096);
 
@@ -189,9 +189,9 @@ TEST_CASE("large sets are cut into blocks, load in one transaction and change by
   CHECK(grow.commit.messages < 12);
   CHECK(sh("nft list map inet op25b dispatch4").find("10.128.0.0/9 : goto src4_0a8_9") !=
         std::string::npos);
-  const auto after = k.read("op25b", apply::ElementRead::all());
+  const auto after = k.read("op25b", nft::ElementRead::all());
   REQUIRE(after);
-  CHECK(apply::diff(after, want).empty());
+  CHECK(nft::diff(after, want).empty());
 }
 
 int main(int argc, char** argv) {

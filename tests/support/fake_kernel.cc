@@ -6,15 +6,15 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "op25bc/backend/nft_text.h"
 #include "op25bc/ir/names.h"
 #include "op25bc/net/address_set.h"
+#include "op25bc/nft/render_text.h"
 
 namespace op25bc::test {
 
 namespace {
 
-using namespace apply;
+using namespace nft;
 
 // A rejection with the errno the real kernel would give.
 struct Rejected : std::runtime_error {
@@ -49,10 +49,10 @@ bool referenced(const ir::Ruleset& r, const std::string& kind, const std::string
 
 class Applier {
  public:
-  Applier(apply::TableState& t, std::uint64_t& next_handle) : t_(t), next_handle_(next_handle) {}
+  Applier(nft::TableState& t, std::uint64_t& next_handle) : t_(t), next_handle_(next_handle) {}
 
   void operator()(const AddTable&) {}
-  void operator()(const DeleteTable&) { t_ = apply::TableState{}; }
+  void operator()(const DeleteTable&) { t_ = nft::TableState{}; }
   void operator()(const ResetTableFlags&) { t_.table_flags = 0; }
   void operator()(const AddCounter& op) {
     if (find_named(r().counters, op.counter.name) != r().counters.end()) throw Rejected(EEXIST);
@@ -158,17 +158,17 @@ class Applier {
     if (!rule.verdict.target.empty()) chain_index(rule.verdict.target);
   }
 
-  apply::TableState& t_;
+  nft::TableState& t_;
   std::uint64_t& next_handle_;
 };
 
 }  // namespace
 
-std::optional<apply::TableState> FakeKernel::read(const std::string& table,
-                                                  const apply::ElementRead& elements) {
+std::optional<nft::TableState> FakeKernel::read(const std::string& table,
+                                                const nft::ElementRead& elements) {
   auto it = tables_.find(table);
   if (it == tables_.end()) return std::nullopt;
-  apply::TableState state = it->second;
+  nft::TableState state = it->second;
   state.elements_read.assign(state.ruleset.sets.size(), false);
   state.vouched.assign(state.ruleset.sets.size(), std::nullopt);
   bool any = false;
@@ -185,19 +185,19 @@ std::optional<apply::TableState> FakeKernel::read(const std::string& table,
   return state;
 }
 
-std::vector<apply::CounterValue> FakeKernel::counters(const std::string& table) {
-  std::vector<apply::CounterValue> out;
+std::vector<nft::CounterValue> FakeKernel::counters(const std::string& table) {
+  std::vector<nft::CounterValue> out;
   if (const auto it = tables_.find(table); it != tables_.end())
     for (const auto& c : it->second.ruleset.counters) {
       const auto counted = counts_.find({table, c.name});
-      out.push_back(counted == counts_.end() ? apply::CounterValue{c.name, 0, 0} : counted->second);
+      out.push_back(counted == counts_.end() ? nft::CounterValue{c.name, 0, 0} : counted->second);
     }
   return out;
 }
 
-apply::CommitResult FakeKernel::commit(const Transaction& t, std::uint32_t generation,
-                                       bool check_only) {
-  apply::CommitResult result;
+nft::CommitResult FakeKernel::commit(const Transaction& t, std::uint32_t generation,
+                                     bool check_only) {
+  nft::CommitResult result;
   result.messages = message_count(t);
   last_messages_ = result.messages;
   if (generation != generation_) {
@@ -215,8 +215,7 @@ apply::CommitResult FakeKernel::commit(const Transaction& t, std::uint32_t gener
     result.failed_op = 0;
     return result;
   }
-  apply::TableState work =
-      it == tables_.end() ? apply::TableState{} : it->second;  // all or nothing
+  nft::TableState work = it == tables_.end() ? nft::TableState{} : it->second;  // all or nothing
   if (it == tables_.end()) work.ruleset.table = t.table;
   std::vector<std::string> dropped;  // other tables this batch deletes
   for (std::size_t i = 0; i < t.ops.size(); ++i) {
@@ -277,14 +276,13 @@ void FakeKernel::count(const std::string& table, const std::string& counter, std
   if (find_named(counters, counter) == counters.end())
     throw std::invalid_argument("no counter " + counter);
   auto& value =
-      counts_.try_emplace({table, counter}, apply::CounterValue{counter, 0, 0}).first->second;
+      counts_.try_emplace({table, counter}, nft::CounterValue{counter, 0, 0}).first->second;
   value.packets += packets;
   value.bytes += bytes;
 }
 
 // A deleted counter object takes its values with it, as in the kernel.
-void FakeKernel::forget_counts(const apply::Transaction& t,
-                               const std::vector<std::string>& dropped) {
+void FakeKernel::forget_counts(const nft::Transaction& t, const std::vector<std::string>& dropped) {
   const auto forget_table = [&](const std::string& table) {
     std::erase_if(counts_, [&](const auto& entry) { return entry.first.first == table; });
   };
@@ -297,7 +295,7 @@ void FakeKernel::forget_counts(const apply::Transaction& t,
 }
 
 void FakeKernel::add_foreign_table(const std::string& name) {
-  apply::TableState foreign;
+  nft::TableState foreign;
   foreign.ruleset.table = name;
   foreign.ruleset.comment = "someone else's";
   tables_[name] = foreign;
@@ -307,7 +305,7 @@ void FakeKernel::add_foreign_table(const std::string& name) {
 std::string FakeKernel::dump(const std::string& table) const {
   auto it = tables_.find(table);
   if (it == tables_.end()) return {};
-  return backend::render_nft_table(it->second.ruleset);
+  return nft::render_nft_table(it->second.ruleset);
 }
 
 }  // namespace op25bc::test

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// A kernel in memory for unit tests (apply::Kernel): applies a transaction all-or-nothing
+// A kernel in memory for unit tests (nft::Kernel): applies a transaction all-or-nothing
 // with the checks the real one makes (existence, references, overlapping
 // intervals, non-empty chains, the generation id) and counts messages.
 #pragma once
@@ -8,31 +8,31 @@
 #include <map>
 #include <utility>
 
-#include "op25bc/apply/kernel.h"
+#include "op25bc/nft/kernel.h"
 
 namespace op25bc::test {
 
-class FakeKernel final : public apply::Kernel {
+class FakeKernel final : public nft::Kernel {
  public:
   std::uint32_t generation() override { return generation_; }
-  apply::Instance instance() override { return instance_; }
+  nft::Instance instance() override { return instance_; }
   std::vector<std::pair<std::string, std::string>> tables() override;
-  std::optional<apply::TableState> read(const std::string& table,
-                                        const apply::ElementRead& elements) override;
+  std::optional<nft::TableState> read(const std::string& table,
+                                      const nft::ElementRead& elements) override;
   // A counter counts what count() gave it since the counter object was added.
-  std::vector<apply::CounterValue> counters(const std::string& table) override;
-  apply::CommitResult commit(const apply::Transaction& t, std::uint32_t generation,
-                             bool check_only) override;
+  std::vector<nft::CounterValue> counters(const std::string& table) override;
+  nft::CommitResult commit(const nft::Transaction& t, std::uint32_t generation,
+                           bool check_only) override;
 
   // Test controls.
-  void bump_generation() { ++generation_; }                           // someone else committed
-  void set_instance(apply::Instance i) { instance_ = std::move(i); }  // a reboot, another namespace
+  void bump_generation() { ++generation_; }                         // someone else committed
+  void set_instance(nft::Instance i) { instance_ = std::move(i); }  // a reboot, another namespace
   // Someone else's change inside op25bc's own table: the set's elements
   // replaced, the set left in place (its handle unchanged).
   void replace_elements(const std::string& table, const std::string& set, net::Intervals e);
   // Any other change someone makes to op25bc's table (a flag, a chain's
   // binding): one commit of theirs.
-  void tamper(const std::string& table, const std::function<void(apply::TableState&)>& change) {
+  void tamper(const std::string& table, const std::function<void(nft::TableState&)>& change) {
     change(tables_.at(table));
     ++generation_;
   }
@@ -52,18 +52,18 @@ class FakeKernel final : public apply::Kernel {
   std::string dump(const std::string& table) const;
 
  private:
-  void forget_counts(const apply::Transaction& t, const std::vector<std::string>& dropped);
+  void forget_counts(const nft::Transaction& t, const std::vector<std::string>& dropped);
 
-  std::map<std::string, apply::TableState> tables_;
+  std::map<std::string, nft::TableState> tables_;
   std::uint32_t generation_ = 1;
-  apply::Instance instance_{"0f2c6a1e-boot", 7};
+  nft::Instance instance_{"0f2c6a1e-boot", 7};
   std::uint64_t next_handle_ = 1;
   std::optional<std::size_t> fail_at_;
   std::size_t commits_ = 0;
   std::size_t last_messages_ = 0;
   std::size_t element_reads_ = 0;
   std::vector<std::string> sets_read_;
-  std::map<std::pair<std::string, std::string>, apply::CounterValue> counts_;  // table, counter
+  std::map<std::pair<std::string, std::string>, nft::CounterValue> counts_;  // table, counter
 };
 
 }  // namespace op25bc::test

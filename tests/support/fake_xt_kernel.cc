@@ -4,13 +4,13 @@
 #include <algorithm>
 #include <sstream>
 
-#include "op25bc/backend/iptables.h"
+#include "op25bc/xt/render.h"
 
 namespace op25bc::test {
 
 namespace {
 
-using apply::xt::ToolResult;
+using xt::ToolResult;
 
 ToolResult ok(std::string output = {}) {
   return {0, std::move(output), {}};
@@ -36,7 +36,7 @@ std::pair<std::string, std::string> chain_and_rest(const std::string& line, std:
 
 // The set names a rule matches on (the kernel holds a reference to each).
 std::vector<std::string> set_names(const std::string& rule) {
-  const auto tokens = backend::xt::split_tokens(rule);
+  const auto tokens = xt::split_tokens(rule);
   std::vector<std::string> out;
   for (std::size_t i = 0; i + 1 < tokens.size(); ++i)
     if (tokens[i] == "--match-set") out.push_back(tokens[i + 1]);
@@ -177,7 +177,7 @@ ToolResult FakeXtKernel::restore(net::Family family, const std::string& input, b
       auto [chain, rest] = chain_and_rest(line, 3);
       auto& rules = t.rules[chain];
       const auto at = std::find_if(rules.begin(), rules.end(), [&](const Rule& r) {
-        return backend::xt::split_tokens(r.text) == backend::xt::split_tokens(rest);
+        return xt::split_tokens(r.text) == xt::split_tokens(rest);
       });
       if (at == rules.end()) return refused(tool + "-restore: rule to delete not found");
       rules.erase(at);

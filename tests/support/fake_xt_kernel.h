@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "op25bc/apply/xt_kernel.h"
+#include "op25bc/xt/kernel.h"
 
 namespace op25bc::test {
 
-class FakeXtKernel final : public apply::xt::XtKernel {
+class FakeXtKernel final : public xt::XtKernel {
  public:
   struct Rule {
     std::string text;  // after "-A CHAIN "
@@ -31,11 +31,11 @@ class FakeXtKernel final : public apply::xt::XtKernel {
     std::vector<std::string> members;
   };
 
-  apply::xt::ToolResult save(net::Family family) override;
-  apply::xt::ToolResult list_sets() override;
-  apply::xt::ToolResult save_set(const std::string& name) override;
-  apply::xt::ToolResult ipset_restore(const std::string& script) override;
-  apply::xt::ToolResult restore(net::Family family, const std::string& input, bool test) override;
+  xt::ToolResult save(net::Family family) override;
+  xt::ToolResult list_sets() override;
+  xt::ToolResult save_set(const std::string& name) override;
+  xt::ToolResult ipset_restore(const std::string& script) override;
+  xt::ToolResult restore(net::Family family, const std::string& input, bool test) override;
 
   // The next change by this tool ("ipset", "iptables", "ip6tables") fails.
   void refuse_next(const std::string& tool) { refuse_ = tool; }

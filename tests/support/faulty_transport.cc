@@ -11,7 +11,7 @@
 #include <cstring>
 #include <utility>
 
-#include "kernel/messages.h"
+#include "nft/messages.h"
 
 namespace op25bc::test {
 
@@ -20,7 +20,7 @@ namespace {
 // The first message's header: what kind of request a datagram is.
 nlmsghdr first_header(std::span<const char> d) {
   nlmsghdr first{};
-  kernel::for_each_message(d, [&](const nlmsghdr* nlh) {
+  nft::for_each_message(d, [&](const nlmsghdr* nlh) {
     first = *nlh;
     return false;
   });
@@ -42,10 +42,10 @@ std::vector<char> error_ack(std::uint32_t seq, int error) {
 
 }  // namespace
 
-FaultyTransport::FaultyTransport(std::unique_ptr<kernel::Transport> real, Fault fault)
+FaultyTransport::FaultyTransport(std::unique_ptr<nft::Transport> real, Fault fault)
     : real_(std::move(real)), fault_(fault) {}
 
-kernel::IoResult FaultyTransport::send(std::span<const char> datagram) {
+nft::IoResult FaultyTransport::send(std::span<const char> datagram) {
   const nlmsghdr first = first_header(datagram);
   after_batch_ = first.nlmsg_type == NFNL_MSG_BATCH_BEGIN;
   after_dump_ = (first.nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
@@ -63,7 +63,7 @@ kernel::IoResult FaultyTransport::send(std::span<const char> datagram) {
   if (after_batch_ && (fault_ == Fault::error_mid_batch || fault_ == Fault::erestart_forever)) {
     std::vector<char> changed(datagram.begin(), datagram.end());
     std::vector<nlmsghdr*> messages;
-    kernel::for_each_message(std::span<char>(changed), [&](nlmsghdr* nlh) {
+    nft::for_each_message(std::span<char>(changed), [&](nlmsghdr* nlh) {
       messages.push_back(nlh);
       return true;
     });
@@ -94,7 +94,7 @@ kernel::IoResult FaultyTransport::send(std::span<const char> datagram) {
   return real_->send(datagram);
 }
 
-kernel::IoResult FaultyTransport::wait(std::chrono::milliseconds timeout) {
+nft::IoResult FaultyTransport::wait(std::chrono::milliseconds timeout) {
   if (!pending_.empty()) return {1, 0};
   if (fault_ == Fault::silent_acks && after_batch_) {
     ++injected_;
@@ -107,7 +107,7 @@ kernel::IoResult FaultyTransport::wait(std::chrono::milliseconds timeout) {
   return real_->wait(timeout);
 }
 
-kernel::IoResult FaultyTransport::receive(std::span<char> buffer) {
+nft::IoResult FaultyTransport::receive(std::span<char> buffer) {
   if (!pending_.empty()) {
     const std::size_t n = std::min(buffer.size(), pending_.size());
     std::copy_n(pending_.begin(), n, buffer.begin());
@@ -129,7 +129,7 @@ kernel::IoResult FaultyTransport::receive(std::span<char> buffer) {
     ++injected_;
     return {0, ENOBUFS};
   }
-  const kernel::IoResult got = real_->receive(buffer);
+  const nft::IoResult got = real_->receive(buffer);
   if (fault_ == Fault::truncated_reply && std::exchange(after_dump_, false) && got.error == 0 &&
       got.bytes > 24) {
     ++injected_;

@@ -12,7 +12,7 @@
 #include <memory>
 #include <vector>
 
-#include "op25bc/kernel/transport.h"
+#include "op25bc/nft/transport.h"
 
 namespace op25bc::test {
 
@@ -31,13 +31,13 @@ enum class Fault {
   small_receive_buffer  // the socket's receive buffer stays at 4 KiB: acks overflow it
 };
 
-class FaultyTransport final : public kernel::Transport {
+class FaultyTransport final : public nft::Transport {
  public:
-  FaultyTransport(std::unique_ptr<kernel::Transport> real, Fault fault);
+  FaultyTransport(std::unique_ptr<nft::Transport> real, Fault fault);
 
-  kernel::IoResult send(std::span<const char> datagram) override;
-  kernel::IoResult receive(std::span<char> buffer) override;
-  kernel::IoResult wait(std::chrono::milliseconds timeout) override;
+  nft::IoResult send(std::span<const char> datagram) override;
+  nft::IoResult receive(std::span<char> buffer) override;
+  nft::IoResult wait(std::chrono::milliseconds timeout) override;
   std::uint32_t port_id() const override { return real_->port_id(); }
   std::uint64_t netns_cookie() const override { return real_->netns_cookie(); }
   void reserve(std::size_t send_bytes, std::size_t receive_bytes) override;
@@ -45,7 +45,7 @@ class FaultyTransport final : public kernel::Transport {
   int injected() const { return injected_; }  // how many times the fault struck
 
  private:
-  std::unique_ptr<kernel::Transport> real_;
+  std::unique_ptr<nft::Transport> real_;
   Fault fault_;
   int injected_ = 0;
   bool interrupt_next_ = true;  // eintr/eagain: alternate fault and pass

@@ -4,25 +4,25 @@
 // overriding that call alone.
 #pragma once
 
-#include "op25bc/apply/kernel.h"
+#include "op25bc/nft/kernel.h"
 
 namespace op25bc::test {
 
 template <typename Inner>
-struct ForwardingKernel : apply::Kernel {
+struct ForwardingKernel : nft::Kernel {
   Inner inner;
   std::uint32_t generation() override { return inner.generation(); }
-  apply::Instance instance() override { return inner.instance(); }
+  nft::Instance instance() override { return inner.instance(); }
   std::vector<std::pair<std::string, std::string>> tables() override { return inner.tables(); }
-  std::optional<apply::TableState> read(const std::string& t,
-                                        const apply::ElementRead& elements) override {
+  std::optional<nft::TableState> read(const std::string& t,
+                                      const nft::ElementRead& elements) override {
     return inner.read(t, elements);
   }
-  std::vector<apply::CounterValue> counters(const std::string& t) override {
+  std::vector<nft::CounterValue> counters(const std::string& t) override {
     return inner.counters(t);
   }
-  apply::CommitResult commit(const apply::Transaction& t, std::uint32_t generation,
-                             bool check_only) override {
+  nft::CommitResult commit(const nft::Transaction& t, std::uint32_t generation,
+                           bool check_only) override {
     return inner.commit(t, generation, check_only);
   }
 };

@@ -2,14 +2,14 @@
 // The state store of unit tests: the record in memory.
 #pragma once
 
-#include "op25bc/apply/state.h"
+#include "op25bc/nft/state.h"
 
 namespace op25bc::test {
 
-class MemoryStateStore final : public apply::StateStore {
+class MemoryStateStore final : public nft::StateStore {
  public:
-  std::optional<apply::StateRecord> load() override { return corrupted_ ? std::nullopt : record_; }
-  void save(const apply::StateRecord& r) override {
+  std::optional<nft::StateRecord> load() override { return corrupted_ ? std::nullopt : record_; }
+  void save(const nft::StateRecord& r) override {
     record_ = r;
     corrupted_ = false;
   }
@@ -17,7 +17,7 @@ class MemoryStateStore final : public apply::StateStore {
   void corrupt() { corrupted_ = true; }  // the stored bytes no longer decode
 
  private:
-  std::optional<apply::StateRecord> record_;
+  std::optional<nft::StateRecord> record_;
   bool corrupted_ = false;
 };
 

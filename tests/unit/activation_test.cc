@@ -11,9 +11,9 @@ using nlohmann::json;
 
 namespace {
 
-apply::StateRecord applied(const policy::Policy& p, const char* at, std::string fingerprint,
+backend::LastApply applied(const policy::Policy& p, const char* at, std::string fingerprint,
                            std::vector<std::string> phases) {
-  apply::StateRecord r;
+  backend::LastApply r;
   r.applied_at = format_time(test::at(p, at), p.zone);
   r.policy_fingerprint = std::move(fingerprint);
   r.active_phases = std::move(phases);
@@ -21,7 +21,7 @@ apply::StateRecord applied(const policy::Policy& p, const char* at, std::string 
 }
 
 schedule::Activation plan(const policy::Policy& p, const char* now,
-                          std::optional<apply::StateRecord> record, bool allow_rollback = false,
+                          std::optional<backend::LastApply> record, bool allow_rollback = false,
                           std::string fingerprint = "fp") {
   schedule::ActivationInput in;
   in.now = test::at(p, now);

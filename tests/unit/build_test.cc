@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <doctest/doctest.h>
 
-#include "op25bc/backend/nft_text.h"
-#include "op25bc/compile.h"
+#include "op25bc/compile/compile.h"
+#include "op25bc/nft/render_text.h"
 #include "support/policies.h"
 
 using namespace op25bc;
@@ -20,7 +20,7 @@ std::vector<std::string> rules(const ir::Ruleset& r, const std::string& chain) {
   std::vector<std::string> out;
   for (const auto& c : r.chains)
     if (c.name == chain)
-      for (const auto& rule : c.rules) out.push_back(backend::rule_text(rule));
+      for (const auto& rule : c.rules) out.push_back(nft::rule_text(rule));
   return out;
 }
 
@@ -87,11 +87,11 @@ TEST_CASE("the number of rules does not grow with the number of prefixes") {
 TEST_CASE("output is byte-identical for the same policy and instant") {
   const auto p = test::load_example("netlaputa");
   const auto t = test::at(p, "2006-07-01");
-  for (auto format : {OutputFormat::nft, OutputFormat::json})
-    CHECK(render(p, compile(p, t), t, format) == render(p, compile(p, t), t, format));
+  for (auto format : {nft::Format::script, nft::Format::json})
+    CHECK(nft::render(p, compile(p, t), t, format) == nft::render(p, compile(p, t), t, format));
   const auto again = test::load_example("netlaputa");
-  CHECK(render(p, compile(p, t), t, OutputFormat::nft) ==
-        render(again, compile(again, t), t, OutputFormat::nft));
+  CHECK(nft::render(p, compile(p, t), t, nft::Format::script) ==
+        nft::render(again, compile(again, t), t, nft::Format::script));
 }
 
 TEST_CASE("enforcement actions and multiple ports") {

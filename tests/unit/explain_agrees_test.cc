@@ -9,8 +9,9 @@
 #include <algorithm>
 #include <set>
 
-#include "op25bc/compile.h"
+#include "op25bc/compile/compile.h"
 #include "op25bc/explain/explain.h"
+#include "op25bc/nft/render_text.h"
 #include "op25bc/timeline/timeline.h"
 #include "support/nft_json_eval.h"
 #include "support/policies.h"
@@ -53,7 +54,7 @@ std::size_t check_agreement(const policy::Policy& p) {
   std::size_t checked = 0;
   for (Instant t : instants(p)) {
     const test::NftJsonRuleset rules(
-        nlohmann::json::parse(render(p, compile(p, t), t, OutputFormat::json)));
+        nlohmann::json::parse(nft::render(p, compile(p, t), t, nft::Format::json)));
     for (const auto& [sf, s] : sources)
       for (const auto& [df, d] : destinations) {
         if (sf != df) continue;
@@ -88,7 +89,7 @@ TEST_CASE("the independent evaluator does see blocks (it is not vacuous)") {
   const auto p = test::load_example("spinnet");
   const auto t = test::at(p, "2006-10-01");
   const test::NftJsonRuleset rules(
-      nlohmann::json::parse(render(p, compile(p, t), t, OutputFormat::json)));
+      nlohmann::json::parse(nft::render(p, compile(p, t), t, nft::Format::json)));
   const auto src = *net::parse_address("198.18.17.5");
   CHECK(rules.evaluate({src, *net::parse_address("198.51.100.7"), 25}) == test::Outcome::reject);
   CHECK(rules.evaluate({src, *net::parse_address("192.0.2.25"), 25}) == test::Outcome::accept);

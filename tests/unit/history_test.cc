@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The history of applied policies: what is recorded, what is kept, where a
 // rollback goes, and the folder it lives in.
-#include "op25bc/apply/history.h"
+#include "op25bc/history/history.h"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -10,8 +10,8 @@
 #include <fstream>
 
 using namespace op25bc;
-using apply::History;
-using apply::HistoryEntry;
+using history::History;
+using history::HistoryEntry;
 
 namespace {
 
@@ -41,60 +41,60 @@ struct TempFolder {
 
 TEST_CASE("history records what is new and keeps the newest N") {
   History h;
-  CHECK(apply::record(h, entry(A, "t1"), 3));
+  CHECK(history::record(h, entry(A, "t1"), 3));
   // The same policy and phases, nothing committed: an activate every minute
   // adds nothing.
-  CHECK_FALSE(apply::record(h, entry(A, "t2", false), 3));
+  CHECK_FALSE(history::record(h, entry(A, "t2", false), 3));
   // Other phases (a boundary) or a commit (drift repaired) are news.
-  CHECK(apply::record(h, entry(A, "t3", false, {"mobile", "all"}), 3));
-  CHECK(apply::record(h, entry(B, "t4"), 3));
-  CHECK(apply::record(h, entry(C, "t5"), 3));
+  CHECK(history::record(h, entry(A, "t3", false, {"mobile", "all"}), 3));
+  CHECK(history::record(h, entry(B, "t4"), 3));
+  CHECK(history::record(h, entry(C, "t5"), 3));
   REQUIRE(h.entries.size() == 3);
   CHECK(h.entries.front().when == "t5");
   CHECK(h.entries.back().when == "t3");
-  CHECK(apply::referenced(h) == std::vector<std::string>{A, B, C});
-  h.pin = apply::Pin{A, "t6"};
-  CHECK(apply::record(h, entry(B, "t7"), 1));
+  CHECK(history::referenced(h) == std::vector<std::string>{A, B, C});
+  h.pin = history::Pin{A, "t6"};
+  CHECK(history::record(h, entry(B, "t7"), 1));
   CHECK(h.entries.size() == 1);
   // A pinned policy keeps its copy even when no entry names it any more.
-  CHECK(apply::referenced(h) == std::vector<std::string>{A, B});
+  CHECK(history::referenced(h) == std::vector<std::string>{A, B});
 }
 
 TEST_CASE("rollback goes to the previous other policy, or to a named one") {
   History h;
   std::string error;
-  CHECK_FALSE(apply::rollback_target(h, "", error));
+  CHECK_FALSE(history::rollback_target(h, "", error));
   CHECK(error == "no policy has been applied with this state file yet");
-  apply::record(h, entry(A, "t1"), 10);
-  CHECK_FALSE(apply::rollback_target(h, "", error));
+  history::record(h, entry(A, "t1"), 10);
+  CHECK_FALSE(history::rollback_target(h, "", error));
   CHECK(error == "the history holds no policy other than the one applied now (" + A + ")");
-  apply::record(h, entry(B, "t2"), 10);
-  apply::record(h, entry(B, "t3", false, {"mobile"}), 10);
-  const auto previous = apply::rollback_target(h, "", error);
+  history::record(h, entry(B, "t2"), 10);
+  history::record(h, entry(B, "t3", false, {"mobile"}), 10);
+  const auto previous = history::rollback_target(h, "", error);
   REQUIRE(previous);
   CHECK(previous->fingerprint == A);
-  CHECK(apply::rollback_target(h, "bbbb", error)->fingerprint == B);
-  CHECK_FALSE(apply::rollback_target(h, "d", error));
+  CHECK(history::rollback_target(h, "bbbb", error)->fingerprint == B);
+  CHECK_FALSE(history::rollback_target(h, "d", error));
   CHECK(error == "no policy with fingerprint d in the history");
-  apply::record(h, entry("abbbbbbbbbbbbbbb", "t4"), 10);
-  CHECK_FALSE(apply::rollback_target(h, "a", error));
+  history::record(h, entry("abbbbbbbbbbbbbbb", "t4"), 10);
+  CHECK_FALSE(history::rollback_target(h, "a", error));
   CHECK(error == "the fingerprint prefix a names more than one policy");
 }
 
 TEST_CASE("history JSON round-trips and refuses what op25bc did not write") {
   History h;
-  apply::record(h, entry(A, "t1"), 10);
+  history::record(h, entry(A, "t1"), 10);
   auto late = entry(B, "t2");
   late.command = "activate";
   late.late_by_seconds = 95;
-  apply::record(h, late, 10);
-  h.pin = apply::Pin{A, "t3"};
-  CHECK(apply::history_from_json(apply::to_json(h)) == h);
-  auto bad = apply::to_json(h);
+  history::record(h, late, 10);
+  h.pin = history::Pin{A, "t3"};
+  CHECK(history::history_from_json(history::to_json(h)) == h);
+  auto bad = history::to_json(h);
   bad["entries"][0]["fingerprint"] = "../../etc/passwd";  // never a file name
-  CHECK_FALSE(apply::history_from_json(bad));
-  CHECK_FALSE(apply::history_from_json(nlohmann::json::parse(R"({"format": 2})")));
-  const std::string text = apply::to_text(h);
+  CHECK_FALSE(history::history_from_json(bad));
+  CHECK_FALSE(history::history_from_json(nlohmann::json::parse(R"({"format": 2})")));
+  const std::string text = history::to_text(h);
   CHECK(text.starts_with("pinned by a rollback since t3: " + A));
   CHECK(text.find("t2  " + B +
                   "  activate  at 2006-10-01T00:00:00+09:00  phases: all  late by 95 s\n") !=
@@ -102,25 +102,25 @@ TEST_CASE("history JSON round-trips and refuses what op25bc did not write") {
 }
 
 TEST_CASE("the file store keeps policy copies by fingerprint and drops unreferenced ones") {
-  CHECK(apply::FileHistoryStore::folder_for("/var/lib/op25bc/op25b.state") ==
+  CHECK(history::FileHistoryStore::folder_for("/var/lib/op25bc/op25b.state") ==
         "/var/lib/op25bc/op25b.history");
-  CHECK(apply::FileHistoryStore::folder_for("/srv/r1") == "/srv/r1.history");
+  CHECK(history::FileHistoryStore::folder_for("/srv/r1") == "/srv/r1.history");
   TempFolder t;
-  apply::FileHistoryStore store(t.path.string());
+  history::FileHistoryStore store(t.path.string());
   CHECK(store.load() == History{});  // nothing yet
-  apply::remember(store, entry(A, "t1"), "{\"a\": 1}", {}, 2);
-  apply::remember(store, entry(B, "t2"), "{\"b\": 2}", {{"b.txt", "192.0.2.0/24\n"}}, 2);
+  history::remember(store, entry(A, "t1"), "{\"a\": 1}", {}, 2);
+  history::remember(store, entry(B, "t2"), "{\"b\": 2}", {{"b.txt", "192.0.2.0/24\n"}}, 2);
   CHECK(store.policy(A)->policy == "{\"a\": 1}");
   CHECK(store.policy(A)->prefix_files.empty());
   // A policy's prefix files are kept with it, and go with it.
   CHECK(store.policy(B)->prefix_files ==
         std::map<std::string, std::string>{{"b.txt", "192.0.2.0/24\n"}});
   CHECK(std::filesystem::exists(t.path / ("policy-" + B + ".prefix-files.json")));
-  apply::remember(store, entry(C, "t3"), "{\"c\": 3}", {}, 2);
+  history::remember(store, entry(C, "t3"), "{\"c\": 3}", {}, 2);
   CHECK_FALSE(store.has_policy(A));  // trimmed away
   CHECK(store.has_policy(B));
   CHECK(std::filesystem::exists(t.path / ("policy-" + B + ".prefix-files.json")));
-  apply::remember(store, entry(A, "t4"), "{\"a\": 1}", {}, 2);
+  history::remember(store, entry(A, "t4"), "{\"a\": 1}", {}, 2);
   CHECK_FALSE(store.has_policy(B));
   CHECK_FALSE(std::filesystem::exists(t.path / ("policy-" + B + ".prefix-files.json")));
   CHECK(store.load().entries.size() == 2);

@@ -7,8 +7,8 @@
 #include <iterator>
 #include <string>
 
-#include "op25bc/apply/history.h"
-#include "op25bc/apply/xt_plan.h"
+#include "op25bc/history/history.h"
+#include "op25bc/xt/plan.h"
 
 using namespace op25bc;
 using nlohmann::json;
@@ -33,9 +33,9 @@ TEST_CASE("records and the history index with numbers out of range are unusable,
                    std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), {});
   REQUIRE(bytes.size() > 1);
-  CHECK_FALSE(apply::xt::decode(std::string_view(bytes).substr(1)));
+  CHECK_FALSE(xt::decode(std::string_view(bytes).substr(1)));
   const json index = json::parse(R"({"format": 1, "pinned": null, "entries": [{"when": "w",
     "instant": "i", "fingerprint": "0123456789abcdef", "command": "activate", "policy": "p",
     "phases": [], "changed": true, "late_by_seconds": 1e300}]})");
-  CHECK_FALSE(apply::history_from_json(index));
+  CHECK_FALSE(history::history_from_json(index));
 }

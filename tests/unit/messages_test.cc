@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The walk over a datagram's netlink messages, with headers that lie.
-#include "kernel/messages.h"
+#include "nft/messages.h"
 
 #include <doctest/doctest.h>
 
@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-using op25bc::kernel::for_each_message;
+using op25bc::nft::for_each_message;
 
 namespace {
 

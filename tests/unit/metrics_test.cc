@@ -22,7 +22,7 @@ TEST_CASE("metrics: counters by phase id, set sizes, timestamps and the policy i
   report::MetricsInput in;
   in.now = test::at(policy, "2007-03-20");
   in.table = "op25b";
-  apply::Status s;
+  backend::Status s;
   s.table = "op25b";
   s.active_phases = {"mobile", "all"};
   s.counters = {{"mobile", "phase_mobile", 3, 180}, {"all", "phase_all", 12, 720}};

@@ -7,9 +7,9 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
-#include "kernel/netlink_batch.h"
-#include "op25bc/apply/differ.h"
-#include "op25bc/compile.h"
+#include "nft/netlink_batch.h"
+#include "op25bc/compile/compile.h"
+#include "op25bc/nft/differ.h"
 #include "support/policies.h"
 
 using namespace op25bc;
@@ -23,7 +23,7 @@ struct Message {
   const nlmsghdr* nlh;
 };
 
-std::vector<Message> walk(const kernel::NetlinkBatch& batch) {
+std::vector<Message> walk(const nft::NetlinkBatch& batch) {
   std::vector<Message> out;
   int left = static_cast<int>(batch.bytes.size());
   for (auto* nlh = reinterpret_cast<const nlmsghdr*>(batch.bytes.data()); mnl_nlmsg_ok(nlh, left);
@@ -70,11 +70,11 @@ std::uint32_t generation_of(const nlmsghdr* begin) {
 
 TEST_CASE("a batch is BEGIN (with the generation id), one message per operation, END") {
   const auto p = test::load_example("spinnet");
-  const auto t = apply::create(compile(p, test::at(p, "2006-10-01")));
+  const auto t = nft::create(compile(p, test::at(p, "2006-10-01")));
   std::uint32_t seq = 100;
-  const auto batch = kernel::build_netlink_batch(t, 4242, false, seq);
+  const auto batch = nft::build_netlink_batch(t, 4242, false, seq);
   const auto messages = walk(batch);
-  REQUIRE(messages.size() == apply::message_count(t) + 2);
+  REQUIRE(messages.size() == nft::message_count(t) + 2);
   CHECK(messages.front().type == NFNL_MSG_BATCH_BEGIN);
   CHECK(generation_of(messages.front().nlh) == 4242);
   CHECK(batch.begin_seq == messages.front().seq);
@@ -91,9 +91,9 @@ TEST_CASE("a batch is BEGIN (with the generation id), one message per operation,
 
 TEST_CASE("check mode leaves out BATCH_END so the kernel aborts after validating") {
   const auto p = test::load_example("spinnet");
-  const auto t = apply::create(compile(p, test::at(p, "2006-10-01")));
+  const auto t = nft::create(compile(p, test::at(p, "2006-10-01")));
   std::uint32_t seq = 0;
-  const auto messages = walk(kernel::build_netlink_batch(t, 1, true, seq));
+  const auto messages = walk(nft::build_netlink_batch(t, 1, true, seq));
   CHECK(messages.front().type == NFNL_MSG_BATCH_BEGIN);
   CHECK(messages.back().type != NFNL_MSG_BATCH_END);
 }
@@ -103,11 +103,11 @@ TEST_CASE("set elements: nft's interval encoding, split across messages under 64
   for (std::uint32_t i = 0; i < 1300; ++i)  // 10.0.0.0/30, 10.0.0.8/30, ...
     intervals.push_back({0x0A000000u + i * 8, 0x0A000000u + i * 8 + 3});
   intervals.push_back({0xFFFFFF00u, 0xFFFFFFFFu});  // ends at the top: no end element
-  apply::Transaction t{"op25b",
-                       {apply::AddSet{"s4", net::Family::v4, ""},
-                        apply::AddElements{"s4", net::Family::v4, intervals, true}}};
+  nft::Transaction t{"op25b",
+                     {nft::AddSet{"s4", net::Family::v4, ""},
+                      nft::AddElements{"s4", net::Family::v4, intervals, true}}};
   std::uint32_t seq = 0;
-  const auto batch = kernel::build_netlink_batch(t, 1, false, seq);
+  const auto batch = nft::build_netlink_batch(t, 1, false, seq);
   const auto messages = walk(batch);
   std::vector<std::pair<std::uint32_t, bool>> keys;  // (key, interval end)
   std::size_t element_messages = 0;
@@ -133,7 +133,7 @@ TEST_CASE("set elements: nft's interval encoding, split across messages under 64
     });
   }
   CHECK(element_messages ==
-        (intervals.size() + apply::kIntervalsPerMessage - 1) / apply::kIntervalsPerMessage);
+        (intervals.size() + nft::kIntervalsPerMessage - 1) / nft::kIntervalsPerMessage);
   // A new set starts with nft's interval end at 0, then start/end pairs.
   REQUIRE(keys.size() == 1 + 2 * 1300 + 1);
   CHECK(keys[0] == std::pair<std::uint32_t, bool>{0, true});

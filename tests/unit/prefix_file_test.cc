@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "op25bc/apply/state.h"
-#include "op25bc/compile.h"
+#include "op25bc/compile/compile.h"
+#include "op25bc/history/fingerprint.h"
+#include "op25bc/nft/render_text.h"
+#include "op25bc/nft/state.h"
 #include "op25bc/policy/load.h"
 #include "op25bc/policy/prefix_file.h"
 #include "support/policies.h"
@@ -115,8 +117,8 @@ TEST_CASE("a prefix file's prefixes follow the inline ones and mean the same") {
   const auto whole = test::load_json(inline_doc, diags);
   REQUIRE(whole);
   const Instant t = test::at(*whole, "2006-10-01");
-  CHECK(render(*split.policy, compile(*split.policy, t), t, OutputFormat::nft) ==
-        render(*whole, compile(*whole, t), t, OutputFormat::nft));
+  CHECK(nft::render(*split.policy, compile(*split.policy, t), t, nft::Format::script) ==
+        nft::render(*whole, compile(*whole, t), t, nft::Format::script));
   const auto& pool = split.policy->pools[0];
   REQUIRE(pool.file);
   CHECK(pool.file->first == 2);
@@ -134,12 +136,12 @@ TEST_CASE("check's diagnostics about a file's prefix point at its line") {
 
 TEST_CASE("the fingerprint covers the prefix files' contents and names") {
   const std::string policy = "{}";
-  const auto a = apply::fingerprint(policy, {{"t.txt", "198.18.0.0/20\n"}});
-  CHECK(apply::fingerprint(policy, {}) == apply::fingerprint(policy));
-  CHECK(a != apply::fingerprint(policy));
-  CHECK(a != apply::fingerprint(policy, {{"t.txt", "198.18.0.0/21\n"}}));
-  CHECK(a != apply::fingerprint(policy, {{"u.txt", "198.18.0.0/20\n"}}));
-  CHECK(a == apply::fingerprint(policy, {{"t.txt", "198.18.0.0/20\n"}}));
+  const auto a = history::fingerprint(policy, {{"t.txt", "198.18.0.0/20\n"}});
+  CHECK(history::fingerprint(policy, {}) == history::fingerprint(policy));
+  CHECK(a != history::fingerprint(policy));
+  CHECK(a != history::fingerprint(policy, {{"t.txt", "198.18.0.0/21\n"}}));
+  CHECK(a != history::fingerprint(policy, {{"u.txt", "198.18.0.0/20\n"}}));
+  CHECK(a == history::fingerprint(policy, {{"t.txt", "198.18.0.0/20\n"}}));
 }
 
 namespace {

@@ -5,11 +5,11 @@
 
 #include <cerrno>
 
-#include "op25bc/apply/diff_text.h"
-#include "op25bc/apply/differ.h"
-#include "op25bc/apply/reconcile.h"
-#include "op25bc/backend/nft_text.h"
-#include "op25bc/compile.h"
+#include "op25bc/compile/compile.h"
+#include "op25bc/nft/diff_text.h"
+#include "op25bc/nft/differ.h"
+#include "op25bc/nft/reconcile.h"
+#include "op25bc/nft/render_text.h"
 #include "support/fake_kernel.h"
 #include "support/forwarding_kernel.h"
 #include "support/memory_state_store.h"
@@ -27,13 +27,13 @@ ir::Ruleset at(const policy::Policy& p, const char* when) {
 struct Setup {
   test::FakeKernel kernel;
   test::MemoryStateStore state;
-  apply::ReconcileOutcome run(const ir::Ruleset& desired, apply::ReconcileOptions o = {}) {
-    return apply::reconcile(kernel, state, desired, o);
+  nft::ReconcileOutcome run(const ir::Ruleset& desired, backend::RunOptions o = {}) {
+    return nft::reconcile(kernel, state, desired, o);
   }
 };
 
 std::string table_text(const ir::Ruleset& r) {
-  return backend::render_nft_table(r);
+  return nft::render_nft_table(r);
 }
 
 }  // namespace
@@ -45,7 +45,7 @@ TEST_CASE("apply creates the table, and the kernel then holds exactly the desire
   const auto out = s.run(desired);
   REQUIRE_MESSAGE(out.ok, out.error);
   CHECK(s.kernel.dump("op25b") == table_text(desired));
-  CHECK(s.kernel.last_messages() == apply::message_count(apply::create(desired)));
+  CHECK(s.kernel.last_messages() == nft::message_count(nft::create(desired)));
   // The port's counters, one per phase, as status reads them.
   std::vector<std::string> counters;
   for (const auto& c : s.kernel.counters("op25b")) counters.push_back(c.name);
@@ -77,7 +77,7 @@ TEST_CASE("a one-prefix change sends only that element") {
   const auto out = s.run(at(*after, "2006-10-01"));
   REQUIRE(out.ok);
   // Only the phase "mobile" source set (all pools) gains it; "all" selects flets-b only.
-  CHECK(apply::to_text(out.transaction) == "  set phase_mobile_src4\n+ 198.18.64.0/24\n");
+  CHECK(nft::to_text(out.transaction) == "  set phase_mobile_src4\n+ 198.18.64.0/24\n");
   CHECK(out.commit.messages == 1);
   // The record's digests showed which set changes: only it was read back.
   CHECK(out.sets_read_back == 1);
@@ -96,7 +96,7 @@ TEST_CASE("a reshaped interval is deleted before its replacement is added") {
   REQUIRE(s.run(at(*before, "2006-10-01")).ok);
   const auto out = s.run(at(*after, "2006-10-01"));
   REQUIRE(out.ok);
-  CHECK(apply::to_text(out.transaction) ==
+  CHECK(nft::to_text(out.transaction) ==
         "  set phase_mobile_src4\n- 198.18.0.0/19\n  set phase_mobile_src4\n"
         "+ 198.18.0.0-198.18.32.255\n");
   CHECK(out.commit.messages == 2);
@@ -109,15 +109,15 @@ TEST_CASE("a phase boundary replaces only the rules it must") {
   const auto out = s.run(at(p, "2006-10-01"));
   REQUIRE(out.ok);
   // "all" shares mobile's source sets: two rules appended, nothing else.
-  CHECK(apply::to_text(out.transaction) ==
+  CHECK(nft::to_text(out.transaction) ==
         "+ chain check: ip6 saddr @phase_mobile_src6 counter name \"phase_all\" goto block\n"
         "+ chain check: ip saddr @phase_mobile_src4 counter name \"phase_all\" goto block\n");
   CHECK(s.kernel.dump("op25b") == table_text(at(p, "2006-10-01")));
   // And back: exactly those two rules go, by handle.
   const auto back = s.run(at(p, "2006-06-15"));
   REQUIRE(back.ok);
-  CHECK(apply::stats(back.transaction).rules_deleted == 2);
-  CHECK(apply::stats(back.transaction).rules_added == 0);
+  CHECK(nft::stats(back.transaction).rules_deleted == 2);
+  CHECK(nft::stats(back.transaction).rules_added == 0);
   CHECK(s.kernel.dump("op25b") == table_text(at(p, "2006-06-15")));
 }
 
@@ -136,13 +136,13 @@ TEST_CASE("the number of messages follows the changes, not the set sizes") {
   REQUIRE(created.ok);
   // The 4000-and-more-element set is split across messages inside the one batch.
   for (const auto& op : created.transaction.ops)
-    if (const auto* a = std::get_if<apply::AddElements>(&op); a && a->set == "phase_mobile_src4")
-      CHECK(apply::message_count(op) ==
-            (a->elements.size() + apply::kIntervalsPerMessage - 1) / apply::kIntervalsPerMessage);
+    if (const auto* a = std::get_if<nft::AddElements>(&op); a && a->set == "phase_mobile_src4")
+      CHECK(nft::message_count(op) ==
+            (a->elements.size() + nft::kIntervalsPerMessage - 1) / nft::kIntervalsPerMessage);
   const auto out = s.run(at(*smaller, "2006-10-01"));
   REQUIRE(out.ok);
   CHECK(out.commit.messages == 1);
-  CHECK(apply::stats(out.transaction).elements_deleted == 1);
+  CHECK(nft::stats(out.transaction).elements_deleted == 1);
 }
 
 TEST_CASE("a table op25bc did not create is refused, or replaced with --adopt") {
@@ -155,11 +155,11 @@ TEST_CASE("a table op25bc did not create is refused, or replaced with --adopt") 
         "table inet op25b exists and was not created by op25bc; refusing to change it (use "
         "--adopt to replace it)");
   CHECK(s.kernel.commits() == 0);
-  apply::ReconcileOptions adopt;
+  backend::RunOptions adopt;
   adopt.adopt = true;
   const auto adopted = s.run(at(p, "2006-10-01"), adopt);
   REQUIRE(adopted.ok);
-  CHECK(std::holds_alternative<apply::DeleteTable>(adopted.transaction.ops.front()));
+  CHECK(std::holds_alternative<nft::DeleteTable>(adopted.transaction.ops.front()));
   CHECK(s.kernel.dump("op25b") == table_text(at(p, "2006-10-01")));
   CHECK(s.run(at(p, "2006-10-01")).in_sync);  // and from now on it is op25bc's
 }
@@ -181,7 +181,7 @@ TEST_CASE("a concurrent change between read and commit is detected and retried")
   // A kernel that lets someone else commit right before each of our first N commits.
   struct Racy : test::ForwardingKernel<test::FakeKernel> {
     int races = 0;
-    apply::CommitResult commit(const apply::Transaction& t, std::uint32_t g, bool c) override {
+    nft::CommitResult commit(const nft::Transaction& t, std::uint32_t g, bool c) override {
       if (races > 0) {
         --races;
         inner.bump_generation();
@@ -193,11 +193,11 @@ TEST_CASE("a concurrent change between read and commit is detected and retried")
   test::MemoryStateStore state;
   Racy racy;
   racy.races = 1;
-  const auto out = apply::reconcile(racy, state, at(p, "2006-10-01"), {});
+  const auto out = nft::reconcile(racy, state, at(p, "2006-10-01"), {});
   CHECK(out.ok);
   CHECK(out.attempts == 2);
   racy.races = 5;
-  const auto gives_up = apply::reconcile(racy, state, at(p, "2007-04-01"), {});
+  const auto gives_up = nft::reconcile(racy, state, at(p, "2007-04-01"), {});
   CHECK_FALSE(gives_up.ok);
   CHECK(gives_up.attempts == 3);
   CHECK(gives_up.error ==
@@ -209,10 +209,10 @@ TEST_CASE("without a usable record elements are read back, and --verify always r
   Setup s;
   REQUIRE(s.run(at(p, "2006-10-01")).ok);
   test::MemoryStateStore empty;
-  const auto out = apply::reconcile(s.kernel, empty, at(p, "2006-10-01"), {});
+  const auto out = nft::reconcile(s.kernel, empty, at(p, "2006-10-01"), {});
   CHECK(out.in_sync);
   CHECK(out.elements_read_back);
-  apply::ReconcileOptions verify;
+  backend::RunOptions verify;
   verify.verify = true;
   CHECK(s.run(at(p, "2006-10-01"), verify).elements_read_back);
 }
@@ -220,7 +220,7 @@ TEST_CASE("without a usable record elements are read back, and --verify always r
 TEST_CASE("check mode validates without changing anything") {
   const auto p = test::load_example("spinnet");
   Setup s;
-  apply::ReconcileOptions dry;
+  backend::RunOptions dry;
   dry.check_only = true;
   const auto out = s.run(at(p, "2006-10-01"), dry);
   CHECK(out.ok);
@@ -232,11 +232,11 @@ TEST_CASE("check mode validates without changing anything") {
 TEST_CASE("a run killed between the commit and the record converges on the next run") {
   // A store that dies (throws) on its second save: after the write-ahead
   // marker, before the final record: the commit happened, the record says pending.
-  struct DyingStore : apply::StateStore {
+  struct DyingStore : nft::StateStore {
     test::MemoryStateStore inner;
     int saves_left = 1 << 30;
-    std::optional<apply::StateRecord> load() override { return inner.load(); }
-    void save(const apply::StateRecord& r) override {
+    std::optional<nft::StateRecord> load() override { return inner.load(); }
+    void save(const nft::StateRecord& r) override {
       if (saves_left-- == 0) throw std::runtime_error("killed");
       inner.save(r);
     }
@@ -249,20 +249,20 @@ TEST_CASE("a run killed between the commit and the record converges on the next 
   REQUIRE((before && after));
   test::FakeKernel kernel;
   DyingStore store;
-  REQUIRE(apply::reconcile(kernel, store, at(*before, "2006-10-01"), {}).ok);
+  REQUIRE(nft::reconcile(kernel, store, at(*before, "2006-10-01"), {}).ok);
   store.saves_left = 1;  // the marker is written, the final record is not
-  CHECK_THROWS(apply::reconcile(kernel, store, at(*after, "2006-10-01"), {}));
+  CHECK_THROWS(nft::reconcile(kernel, store, at(*after, "2006-10-01"), {}));
   CHECK(kernel.dump("op25b") == table_text(at(*after, "2006-10-01")));  // committed
   REQUIRE(store.load());
   CHECK(store.load()->pending);
   // The stale elements are not trusted: they are read back, and all is in sync.
   store.saves_left = 1 << 30;
-  const auto next = apply::reconcile(kernel, store, at(*after, "2006-10-01"), {});
+  const auto next = nft::reconcile(kernel, store, at(*after, "2006-10-01"), {});
   CHECK(next.in_sync);
   CHECK(next.elements_read_back);
   // Having read back, it recorded what it saw: the run after trusts the record again.
   CHECK_FALSE(store.load()->pending);
-  const auto after_that = apply::reconcile(kernel, store, at(*after, "2006-10-01"), {});
+  const auto after_that = nft::reconcile(kernel, store, at(*after, "2006-10-01"), {});
   CHECK(after_that.in_sync);
   CHECK_FALSE(after_that.elements_read_back);
 }
@@ -290,12 +290,12 @@ TEST_CASE("someone else's change inside op25bc's sets is seen: the generation mo
   REQUIRE(s.run(desired).ok);
   // `nft flush set inet op25b phase_mobile_src4`: every IPv4 subscriber unblocked.
   s.kernel.replace_elements("op25b", "phase_mobile_src4", {});
-  apply::ReconcileOptions diff_only;
+  backend::RunOptions diff_only;
   diff_only.check_only = true;
   const auto diff = s.run(desired, diff_only);
   CHECK_FALSE(diff.in_sync);
   CHECK(diff.elements_read_back);
-  CHECK(apply::to_text(diff.transaction).find("  set phase_mobile_src4\n+ ") != std::string::npos);
+  CHECK(nft::to_text(diff.transaction).find("  set phase_mobile_src4\n+ ") != std::string::npos);
   const auto repair = s.run(desired);
   CHECK(repair.ok);
   CHECK(s.kernel.dump("op25b") == table_text(desired));
@@ -307,9 +307,9 @@ TEST_CASE("someone else's change inside op25bc's sets is seen: the generation mo
 
 TEST_CASE("a record from another boot or another namespace is never trusted") {
   const auto p = test::load_example("spinnet");
-  for (const apply::Instance& other :
-       {apply::Instance{"another-boot", 7}, apply::Instance{"0f2c6a1e-boot", 8},
-        apply::Instance{"0f2c6a1e-boot", 0}}) {
+  for (const nft::Instance& other :
+       {nft::Instance{"another-boot", 7}, nft::Instance{"0f2c6a1e-boot", 8},
+        nft::Instance{"0f2c6a1e-boot", 0}}) {
     Setup s;
     REQUIRE(s.run(at(p, "2006-10-01")).ok);
     s.kernel.set_instance(other);  // same generation, same handles: only the instance differs
@@ -347,11 +347,11 @@ TEST_CASE("elements the kernel rejects as missing or present are drift: read bac
   // element deletion). The batch changed nothing; the pending marker stays.
   struct Contradicting : test::ForwardingKernel<test::FakeKernel> {
     int rejections = 1;
-    apply::CommitResult commit(const apply::Transaction& t, std::uint32_t g, bool c) override {
+    nft::CommitResult commit(const nft::Transaction& t, std::uint32_t g, bool c) override {
       for (std::size_t i = 0; i < t.ops.size() && rejections > 0; ++i)
-        if (std::holds_alternative<apply::DeleteElements>(t.ops[i])) {
+        if (std::holds_alternative<nft::DeleteElements>(t.ops[i])) {
           --rejections;
-          apply::CommitResult r;
+          nft::CommitResult r;
           r.error_code = ENOENT;
           r.error = "No such file or directory";
           r.failed_op = i;
@@ -363,9 +363,9 @@ TEST_CASE("elements the kernel rejects as missing or present are drift: read bac
   const auto p = test::load_example("spinnet");
   Contradicting k;
   test::MemoryStateStore state;
-  REQUIRE(apply::reconcile(k, state, at(p, "2006-10-01"), {}).ok);
+  REQUIRE(nft::reconcile(k, state, at(p, "2006-10-01"), {}).ok);
   k.inner.take_sets_read();
-  const auto out = apply::reconcile(k, state, at(p, "2007-04-01"), {});  // exemption ends
+  const auto out = nft::reconcile(k, state, at(p, "2007-04-01"), {});  // exemption ends
   REQUIRE_MESSAGE(out.ok, out.error);
   CHECK(out.drift_repaired);
   CHECK(out.attempts == 2);
@@ -373,12 +373,12 @@ TEST_CASE("elements the kernel rejects as missing or present are drift: read bac
   CHECK(k.inner.take_sets_read().size() > 1);
   CHECK(k.inner.dump("op25b") == table_text(at(p, "2007-04-01")));
   CHECK_FALSE(state.load()->pending);
-  CHECK(apply::reconcile(k, state, at(p, "2007-04-01"), {}).in_sync);
+  CHECK(nft::reconcile(k, state, at(p, "2007-04-01"), {}).in_sync);
 }
 
 TEST_CASE("lost acknowledgements leave the record pending: nothing is known") {
   struct Deaf : test::ForwardingKernel<test::FakeKernel> {
-    apply::CommitResult commit(const apply::Transaction& t, std::uint32_t g, bool c) override {
+    nft::CommitResult commit(const nft::Transaction& t, std::uint32_t g, bool c) override {
       auto r = inner.commit(t, g, c);  // committed, but the acks never arrive
       r.ok = false;
       r.error_code = ENOBUFS;
@@ -389,7 +389,7 @@ TEST_CASE("lost acknowledgements leave the record pending: nothing is known") {
   const auto p = test::load_example("spinnet");
   test::MemoryStateStore state;
   Deaf deaf;
-  CHECK_FALSE(apply::reconcile(deaf, state, at(p, "2006-10-01"), {}).ok);
+  CHECK_FALSE(nft::reconcile(deaf, state, at(p, "2006-10-01"), {}).ok);
   REQUIRE(state.load());
   CHECK(state.load()->pending);
 }
@@ -406,7 +406,7 @@ TEST_CASE("a table op25bc made under a name the policy dropped is removed in the
   CHECK(s.kernel.commits() == 2);  // one batch: the new table in, the old one out
   CHECK(s.kernel.dump("op25b").empty());
   CHECK(s.kernel.dump("op25b_v2") == table_text(renamed));
-  CHECK(apply::to_text(out.transaction)
+  CHECK(nft::to_text(out.transaction)
             .find("- table inet op25b (made by op25bc, no longer named by the policy)\n") !=
         std::string::npos);
   CHECK(s.run(renamed).in_sync);
@@ -423,43 +423,43 @@ TEST_CASE(
   REQUIRE(s.run(desired).ok);
 
   // Someone makes the table dormant: every rule as it was, no hook left.
-  s.kernel.tamper("op25b", [](apply::TableState& t) { t.table_flags = apply::kTableDormant; });
-  auto held = s.kernel.read("op25b", apply::ElementRead::all());
+  s.kernel.tamper("op25b", [](nft::TableState& t) { t.table_flags = nft::kTableDormant; });
+  auto held = s.kernel.read("op25b", nft::ElementRead::all());
   REQUIRE(held);
-  CHECK(apply::enforcement_drift(*held) ==
+  CHECK(nft::enforcement_drift(*held) ==
         std::vector<std::string>{"table inet op25b has flags dormant: dormant, its hooks are off "
                                  "and it blocks nothing"});
-  apply::ReconcileOptions check;
+  backend::RunOptions check;
   check.check_only = true;
   const auto dry = s.run(desired, check);
   REQUIRE(dry.ok);
   CHECK_FALSE(dry.in_sync);
   REQUIRE(dry.transaction.ops.size() == 1);
-  CHECK(std::get<apply::ResetTableFlags>(dry.transaction.ops[0]).held == apply::kTableDormant);
-  CHECK(apply::to_text(dry.transaction).find("flags dormant -> none") != std::string::npos);
+  CHECK(std::get<nft::ResetTableFlags>(dry.transaction.ops[0]).held == nft::kTableDormant);
+  CHECK(nft::to_text(dry.transaction).find("flags dormant -> none") != std::string::npos);
   const auto woken = s.run(desired);
   REQUIRE_MESSAGE(woken.ok, woken.error);
-  CHECK(s.kernel.read("op25b", apply::ElementRead::none())->table_flags == 0);
+  CHECK(s.kernel.read("op25b", nft::ElementRead::none())->table_flags == 0);
   CHECK(s.run(desired).in_sync);
 
   // A base chain the kernel holds bound to a device: recreated, rules and all.
-  s.kernel.tamper("op25b", [](apply::TableState& t) {
+  s.kernel.tamper("op25b", [](nft::TableState& t) {
     t.ruleset.chains.front().unrecognized = "bound to device r0";
   });
-  held = s.kernel.read("op25b", apply::ElementRead::none());
-  CHECK(apply::enforcement_drift(*held) ==
+  held = s.kernel.read("op25b", nft::ElementRead::none());
+  CHECK(nft::enforcement_drift(*held) ==
         std::vector<std::string>{"chain " + held->ruleset.chains.front().name +
                                  ": bound to device r0"});
   const auto rebound = s.run(desired);
   REQUIRE_MESSAGE(rebound.ok, rebound.error);
   CHECK_FALSE(rebound.in_sync);
-  held = s.kernel.read("op25b", apply::ElementRead::none());
+  held = s.kernel.read("op25b", nft::ElementRead::none());
   for (const auto& want : desired.chains) {  // a recreated chain is listed last
     const auto it = std::find_if(held->ruleset.chains.begin(), held->ruleset.chains.end(),
                                  [&](const ir::Chain& c) { return c.name == want.name; });
     REQUIRE(it != held->ruleset.chains.end());
     CHECK(*it == want);
   }
-  CHECK(apply::enforcement_drift(*s.kernel.read("op25b", apply::ElementRead::none())).empty());
+  CHECK(nft::enforcement_drift(*s.kernel.read("op25b", nft::ElementRead::none())).empty());
   CHECK(s.run(desired).in_sync);
 }

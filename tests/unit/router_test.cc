@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <doctest/doctest.h>
 
-#include "op25bc/compile.h"
+#include "op25bc/compile/compile.h"
 #include "op25bc/explain/explain.h"
+#include "op25bc/nft/render_text.h"
 #include "op25bc/policy/router.h"
 #include "op25bc/timeline/timeline.h"
 #include "support/policies.h"
@@ -71,8 +72,8 @@ TEST_CASE("a router's ruleset holds only its pools as sources, everything else a
   }();
   const policy::Policy osaka = narrowed(fleet(), "bng-osaka");
   const Instant t = test::at(osaka, "2006-10-01");
-  const std::string all = render(whole, compile(whole, t), t, OutputFormat::nft);
-  const std::string mine = render(osaka, compile(osaka, t), t, OutputFormat::nft);
+  const std::string all = nft::render(whole, compile(whole, t), t, nft::Format::script);
+  const std::string mine = nft::render(osaka, compile(osaka, t), t, nft::Format::script);
   CHECK(all.find("198.18.0.0/20") != std::string::npos);
   CHECK(mine.find("198.18.0.0/20") == std::string::npos);  // Tokyo's pool
   CHECK(mine.find("198.18.16.0/20") != std::string::npos);

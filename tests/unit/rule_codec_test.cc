@@ -12,9 +12,9 @@
 #include <map>
 #include <sstream>
 
-#include "kernel/rule_codec.h"
-#include "op25bc/backend/nft_text.h"
-#include "op25bc/compile.h"
+#include "nft/rule_codec.h"
+#include "op25bc/compile/compile.h"
+#include "op25bc/nft/render_text.h"
 #include "support/policies.h"
 
 using namespace op25bc;
@@ -28,7 +28,7 @@ std::map<std::string, ir::Rule> rule_shapes() {
   std::map<std::string, ir::Rule> shapes;  // by nft text: sorted, deterministic
   const auto collect = [&](const policy::Policy& p, const char* when, bool timed) {
     for (const auto& chain : compile(p, test::at(p, when), timed).chains)
-      for (const auto& rule : chain.rules) shapes.emplace(backend::rule_text(rule), rule);
+      for (const auto& rule : chain.rules) shapes.emplace(nft::rule_text(rule), rule);
   };
   for (const char* name : {"spinnet", "netlaputa"}) {
     policy::Policy p = test::load_example(name);
@@ -62,12 +62,12 @@ std::string expressions(const nftnl_rule* r) {
 }  // namespace
 
 TEST_CASE("every rule shape encodes as the golden file says and decodes to itself") {
-  const kernel::AnonymousSet ports_set{"__set0", 0};
+  const nft::AnonymousSet ports_set{"__set0", 0};
   std::string got;
   std::size_t shapes = 0;
   for (const auto& [text, rule] : rule_shapes()) {
     CAPTURE(text);
-    std::optional<kernel::AnonymousSet> anonymous;
+    std::optional<nft::AnonymousSet> anonymous;
     std::map<std::string, std::vector<std::uint16_t>> ports;
     for (const auto& m : rule.matches)
       if (const auto* t = std::get_if<ir::TcpDestinationPorts>(&m); t && t->ports.size() > 1) {
@@ -75,9 +75,9 @@ TEST_CASE("every rule shape encodes as the golden file says and decodes to itsel
         ports[ports_set.name] = t->ports;
       }
     nftnl_rule* r = nftnl_rule_alloc();
-    kernel::encode_rule(r, rule, anonymous);
+    nft::encode_rule(r, rule, anonymous);
     got += text + "\n" + expressions(r) + "\n";
-    CHECK(kernel::decode_rule(r, ports) == rule);
+    CHECK(nft::decode_rule(r, ports) == rule);
     nftnl_rule_free(r);
     ++shapes;
   }

@@ -8,15 +8,15 @@
 
 #include <algorithm>
 
-#include "op25bc/apply/diff_text.h"
-#include "op25bc/apply/differ.h"
-#include "op25bc/apply/reconcile.h"
-#include "op25bc/backend/nft_text.h"
-#include "op25bc/compile.h"
+#include "op25bc/compile/compile.h"
 #include "op25bc/eval/effective.h"
 #include "op25bc/ir/build.h"
 #include "op25bc/ir/names.h"
 #include "op25bc/ir/shard.h"
+#include "op25bc/nft/diff_text.h"
+#include "op25bc/nft/differ.h"
+#include "op25bc/nft/reconcile.h"
+#include "op25bc/nft/render_text.h"
 #include "support/fake_kernel.h"
 #include "support/memory_state_store.h"
 #include "support/policies.h"
@@ -61,7 +61,7 @@ std::string in_name_order(ir::Ruleset r) {
   const auto by_name = [](const auto& a, const auto& b) { return a.name < b.name; };
   std::sort(r.sets.begin(), r.sets.end(), by_name);
   std::sort(r.chains.begin(), r.chains.end(), by_name);
-  return backend::render_nft_table(r);
+  return nft::render_nft_table(r);
 }
 
 const ir::Chain* chain(const ir::Ruleset& r, const std::string& name) {
@@ -120,7 +120,7 @@ TEST_CASE("a large set is halved into aligned blocks until each slice fits") {
   const ir::Chain* check = chain(r, "check");
   REQUIRE(check);
   std::string rules;
-  for (const auto& rule : check->rules) rules += backend::rule_text(rule) + "\n";
+  for (const auto& rule : check->rules) rules += nft::rule_text(rule) + "\n";
   CHECK(rules ==
         "ip daddr @smarthost4 return\n"
         "ip6 daddr @smarthost6 return\n"
@@ -130,7 +130,7 @@ TEST_CASE("a large set is halved into aligned blocks until each slice fits") {
   const ir::Chain* last = chain(r, "src4_8_1");
   REQUIRE(last);
   std::string block_rules;
-  for (const auto& rule : last->rules) block_rules += backend::rule_text(rule) + "\n";
+  for (const auto& rule : last->rules) block_rules += nft::rule_text(rule) + "\n";
   CHECK(block_rules ==
         "ip saddr @exempt4 return\n"
         "ip saddr @phase_mobile_src4_8_1 ip daddr @phase_mobile_dst4 counter name "
@@ -148,12 +148,12 @@ TEST_CASE("moving one prefix inside a block changes one slice by one element eac
   const auto after = at(load(doc));
   test::FakeKernel k;
   test::MemoryStateStore state;
-  REQUIRE(apply::reconcile(k, state, before, {}).ok);
-  const auto t = apply::diff(k.read("op25b", apply::ElementRead::all()), after);
-  INFO(apply::to_text(t));
+  REQUIRE(nft::reconcile(k, state, before, {}).ok);
+  const auto t = nft::diff(k.read("op25b", nft::ElementRead::all()), after);
+  INFO(nft::to_text(t));
   REQUIRE(t.ops.size() == 2);
-  const auto* del = std::get_if<apply::DeleteElements>(&t.ops[0]);
-  const auto* add = std::get_if<apply::AddElements>(&t.ops[1]);
+  const auto* del = std::get_if<nft::DeleteElements>(&t.ops[0]);
+  const auto* add = std::get_if<nft::AddElements>(&t.ops[1]);
   REQUIRE(del);
   REQUIRE(add);
   CHECK(del->set == "phase_mobile_src4_0a000_20");
@@ -179,16 +179,16 @@ TEST_CASE("blocks appear and disappear with their chains, slices and map element
     CAPTURE(new_chain);
     test::FakeKernel k;
     test::MemoryStateStore state;
-    REQUIRE(apply::reconcile(k, state, before, {}).ok);
+    REQUIRE(nft::reconcile(k, state, before, {}).ok);
     const auto want = at(load(*next));
     CHECK((chain(want, "src4_0a003_20") != nullptr) == (next != &shrunk));
     if (*new_chain) CHECK(chain(want, new_chain) != nullptr);
-    const auto out = apply::reconcile(k, state, want, {});
+    const auto out = nft::reconcile(k, state, want, {});
     REQUIRE_MESSAGE(out.ok, out.error);
-    const auto held = k.read("op25b", apply::ElementRead::all());
+    const auto held = k.read("op25b", nft::ElementRead::all());
     REQUIRE(held);
     CHECK(in_name_order(held->ruleset) == in_name_order(want));
-    CHECK(apply::diff(k.read("op25b", apply::ElementRead::all()), want).empty());
+    CHECK(nft::diff(k.read("op25b", nft::ElementRead::all()), want).empty());
   }
 }
 

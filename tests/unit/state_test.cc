@@ -6,8 +6,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "op25bc/apply/state.h"
+#include "op25bc/history/fingerprint.h"
 #include "op25bc/net/digest.h"
+#include "op25bc/nft/state.h"
 
 using namespace op25bc;
 
@@ -20,8 +21,8 @@ struct TempDir {
   ~TempDir() { std::filesystem::remove_all(path); }
 };
 
-apply::StateRecord sample() {
-  apply::StateRecord r;
+nft::StateRecord sample() {
+  nft::StateRecord r;
   r.generation = 42;
   r.boot_id = "5e1f0c2a-3b7d-4e8a-9c61-0d2f4b6a8e10";
   r.netns_cookie = 4097;
@@ -37,7 +38,7 @@ apply::StateRecord sample() {
   return r;
 }
 
-void check_equal(const apply::StateRecord& a, const apply::StateRecord& b) {
+void check_equal(const nft::StateRecord& a, const nft::StateRecord& b) {
   CHECK(a.generation == b.generation);
   CHECK(a.boot_id == b.boot_id);
   CHECK(a.netns_cookie == b.netns_cookie);
@@ -58,7 +59,7 @@ void check_equal(const apply::StateRecord& a, const apply::StateRecord& b) {
 
 TEST_CASE("the state record round-trips through its file, IPv4 and IPv6 alike") {
   TempDir dir;
-  apply::FileStateStore store((dir.path / "op25b.state").string());
+  nft::FileStateStore store((dir.path / "op25b.state").string());
   CHECK_FALSE(store.load());
   CHECK_FALSE(store.unusable());  // no record is not a bad record
   store.save(sample());
@@ -74,7 +75,7 @@ TEST_CASE("the state record round-trips through its file, IPv4 and IPv6 alike") 
 TEST_CASE("a torn or foreign state file is ignored, never trusted") {
   TempDir dir;
   const auto path = dir.path / "op25b.state";
-  apply::FileStateStore store(path.string());
+  nft::FileStateStore store(path.string());
   store.save(sample());
   const auto size = std::filesystem::file_size(path);
   for (std::uintmax_t cut : {size - 1, size / 2, std::uintmax_t{9}, std::uintmax_t{0}}) {
@@ -90,20 +91,20 @@ TEST_CASE("a torn or foreign state file is ignored, never trusted") {
 }
 
 TEST_CASE("the record codec accepts exactly the bytes it makes") {
-  const std::string bytes = apply::encode_record(sample());
-  const auto decoded = apply::decode_record(bytes);
+  const std::string bytes = nft::encode_record(sample());
+  const auto decoded = nft::decode_record(bytes);
   REQUIRE(decoded);
   CHECK(*decoded == sample());
-  CHECK(apply::encode_record(*decoded) == bytes);
+  CHECK(nft::encode_record(*decoded) == bytes);
   // A bad family or pending flag behind an intact checksum is refused, not
   // read as something else.
-  apply::StateRecord odd = sample();
-  std::string patched = apply::encode_record(odd);
+  nft::StateRecord odd = sample();
+  std::string patched = nft::encode_record(odd);
   const auto family_at = patched.find("phase_all_src4") + std::string("phase_all_src4").size();
   patched[family_at] = 5;  // the family: 4 or 6
   const std::uint64_t sum = net::hash64(std::string_view(patched).substr(0, patched.size() - 8));
   std::memcpy(patched.data() + patched.size() - 8, &sum, 8);
-  CHECK_FALSE(apply::decode_record(patched));
+  CHECK_FALSE(nft::decode_record(patched));
 }
 
 TEST_CASE("set digests tell contents apart: count, values and family width") {
@@ -118,7 +119,7 @@ TEST_CASE("set digests tell contents apart: count, values and family width") {
 }
 
 TEST_CASE("fingerprints are stable and sensitive to every byte") {
-  CHECK(apply::fingerprint("") == "2d06800538d394c2");  // XXH3-64 of nothing, seed 0
-  CHECK(apply::fingerprint("{\"version\": 1}") == apply::fingerprint("{\"version\": 1}"));
-  CHECK(apply::fingerprint("{\"version\": 1}") != apply::fingerprint("{\"version\":  1}"));
+  CHECK(history::fingerprint("") == "2d06800538d394c2");  // XXH3-64 of nothing, seed 0
+  CHECK(history::fingerprint("{\"version\": 1}") == history::fingerprint("{\"version\": 1}"));
+  CHECK(history::fingerprint("{\"version\": 1}") != history::fingerprint("{\"version\":  1}"));
 }

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // status against the fake kernel: the model read once through the port, and
 // the JSON and text reports made from it.
-#include "op25bc/apply/status.h"
+#include "op25bc/nft/status.h"
 
 #include <doctest/doctest.h>
 
-#include "op25bc/apply/reconcile.h"
-#include "op25bc/compile.h"
+#include "op25bc/compile/compile.h"
+#include "op25bc/nft/reconcile.h"
 #include "support/fake_kernel.h"
 #include "support/memory_state_store.h"
 #include "support/policies.h"
@@ -21,11 +21,11 @@ struct Setup {
   policy::Policy policy = test::load_example("spinnet");
 
   void apply_at(const char* when) {
-    const auto out = apply::reconcile(kernel, state, compile(policy, test::at(policy, when)), {});
+    const auto out = nft::reconcile(kernel, state, compile(policy, test::at(policy, when)), {});
     REQUIRE_MESSAGE(out.ok, out.error);
   }
-  apply::Status status(bool verify = false) {
-    auto s = apply::read_status(kernel, "op25b", state, verify);
+  backend::Status status(bool verify = false) {
+    auto s = nft::read_status(kernel, "op25b", state, verify);
     REQUIRE(s);
     return *s;
   }
@@ -43,7 +43,7 @@ TEST_CASE("status of a table op25bc applied: phases, counts vouched by the recor
   for (const auto& set : status.sets) CHECK_MESSAGE(set.elements, set.name);
   CHECK(s.kernel.reads_with_elements() == 0);
 
-  const auto j = apply::to_json(status);
+  const auto j = backend::to_json(status);
   CHECK(j["owned_by_op25bc"] == true);
   CHECK(j["last_apply"]["current"] == true);
   CHECK(j["last_apply"]["at"] == s.state.load()->applied_at);
@@ -51,7 +51,7 @@ TEST_CASE("status of a table op25bc applied: phases, counts vouched by the recor
     {"phase": "mobile", "counter": "phase_mobile", "packets": 0, "bytes": 0},
     {"phase": "all", "counter": "phase_all", "packets": 12, "bytes": 720}])"));
 
-  const auto text = apply::to_text(status);
+  const auto text = backend::to_text(status);
   CHECK(text.starts_with("table inet op25b: "));
   CHECK(text.find("active phases: mobile, all\n") != std::string::npos);
   CHECK(text.find("phase all blocked 12 packets, 720 bytes\n") != std::string::npos);
@@ -78,8 +78,8 @@ TEST_CASE("after someone else's commit status does not trust the record for coun
   s.kernel.bump_generation();
   const auto status = s.status();
   for (const auto& set : status.sets) CHECK_MESSAGE(!set.elements, set.name);
-  CHECK(apply::to_json(status)["last_apply"]["current"] == false);
-  const auto text = apply::to_text(status);
+  CHECK(backend::to_json(status)["last_apply"]["current"] == false);
+  const auto text = backend::to_text(status);
   CHECK(text.find("? elements (--verify reads them)\n") != std::string::npos);
   CHECK(text.find(", the ruleset changed since)\n") != std::string::npos);
   // --verify reads them.
@@ -104,29 +104,29 @@ TEST_CASE("status speaks policy ids and counts in the singular for one") {
   Setup s;
   s.apply_at("2006-07-01");
   s.kernel.count("op25b", "phase_mobile", 1, 1);
-  const auto text = apply::to_text(s.status());
+  const auto text = backend::to_text(s.status());
   CHECK(text.find("phase mobile blocked 1 packet, 1 byte\n") != std::string::npos);
   // A recorded id whose '-' the kernel name spells '_' maps back to itself.
-  CHECK(apply::phase_of_counter("phase_late_adopters", {"late-adopters"}) == "late-adopters");
-  CHECK(apply::phase_of_counter("phase_late_adopters", {}) == "late_adopters");
-  apply::Status one;
+  CHECK(nft::phase_of_counter("phase_late_adopters", {"late-adopters"}) == "late-adopters");
+  CHECK(nft::phase_of_counter("phase_late_adopters", {}) == "late_adopters");
+  backend::Status one;
   one.table = "op25b";
   one.sets = {{"smarthost4", 1}, {"phase_all_src4_0a000_17", 1}};
-  const auto lines = apply::to_text(one);
+  const auto lines = backend::to_text(one);
   CHECK(lines.find("set smarthost4: 1 element\n") != std::string::npos);
   CHECK(lines.find("set phase_all_src4: 1 element in 1 block\n") != std::string::npos);
 }
 
 TEST_CASE("status of a table that is not there, and of one op25bc did not make") {
   Setup s;
-  CHECK_FALSE(apply::read_status(s.kernel, "op25b", s.state, false));
+  CHECK_FALSE(nft::read_status(s.kernel, "op25b", s.state, false));
   s.kernel.add_foreign_table("theirs");
-  const auto theirs = apply::read_status(s.kernel, "theirs", s.state, false);
+  const auto theirs = nft::read_status(s.kernel, "theirs", s.state, false);
   REQUIRE(theirs);
-  const auto j = apply::to_json(*theirs);
+  const auto j = backend::to_json(*theirs);
   CHECK(j["owned_by_op25bc"] == false);
   CHECK(j["last_apply"] == nullptr);
-  CHECK(apply::to_text(*theirs) ==
+  CHECK(backend::to_text(*theirs) ==
         "table inet theirs: someone else's\n"
         "active phases: none\n"
         "last applied: no record\n");
@@ -138,20 +138,20 @@ TEST_CASE("status names a state record it cannot use, apart from no record, and 
   s.state.corrupt();
   auto status = s.status();
   CHECK(status.record_unusable);
-  CHECK(apply::to_text(status).find("last applied: unknown: the state record is unusable") !=
+  CHECK(backend::to_text(status).find("last applied: unknown: the state record is unusable") !=
         std::string::npos);
-  CHECK(apply::to_json(status)["record_unusable"] == true);
+  CHECK(backend::to_json(status)["record_unusable"] == true);
   test::MemoryStateStore none;
-  const auto fresh = apply::read_status(s.kernel, "op25b", none, false);
+  const auto fresh = nft::read_status(s.kernel, "op25b", none, false);
   REQUIRE(fresh);
   CHECK_FALSE(fresh->record_unusable);
-  CHECK(apply::to_text(*fresh).find("last applied: no record") != std::string::npos);
+  CHECK(backend::to_text(*fresh).find("last applied: no record") != std::string::npos);
 
-  s.kernel.tamper("op25b", [](apply::TableState& t) { t.table_flags = apply::kTableDormant; });
+  s.kernel.tamper("op25b", [](nft::TableState& t) { t.table_flags = nft::kTableDormant; });
   status = s.status();
-  CHECK(apply::to_text(status).starts_with(
+  CHECK(backend::to_text(status).starts_with(
       "table inet op25b: managed by op25bc: JENS SpinNet OP25B\n"
       "warning: table inet op25b has flags dormant: dormant, its hooks are off and it blocks "
       "nothing (apply or activate repairs it)\n"));
-  CHECK(apply::to_json(status)["drift"].size() == 1);
+  CHECK(backend::to_json(status)["drift"].size() == 1);
 }

@@ -3,13 +3,13 @@
 
 #include <map>
 
-#include "op25bc/apply/xt_plan.h"
-#include "op25bc/compile.h"
+#include "op25bc/compile/compile.h"
+#include "op25bc/xt/plan.h"
 #include "support/fake_xt_kernel.h"
 #include "support/policies.h"
 
 using namespace op25bc;
-namespace ax = apply::xt;
+namespace ax = xt;
 using nlohmann::json;
 
 namespace {
@@ -18,7 +18,7 @@ class MemoryRecords final : public ax::RecordStore {
  public:
   std::optional<ax::Record> load() override { return record; }
   void save(const ax::Record& r) override { record = r; }
-  void save_held(const backend::xt::Ruleset& target) override {
+  void save_held(const xt::Ruleset& target) override {
     held_sets.clear();
     for (const auto& s : target.sets) held_sets[s.name] = s.elements;
   }
@@ -41,7 +41,7 @@ struct Runner {
     Diagnostics diags;
     const auto p = test::load_json(doc, diags);
     REQUIRE(p);
-    const auto desired = compile_iptables(*p, test::at(*p, at), false, 1, diags);
+    const auto desired = xt::compile(*p, test::at(*p, at), false, 1, diags);
     std::string error;
     const auto view = ax::read_view(kernel, error);
     REQUIRE_MESSAGE(view, error);

@@ -9,8 +9,8 @@
 #include <optional>
 #include <string>
 
-#include "op25bc/apply/history.h"
-#include "op25bc/apply/status.h"
+#include "op25bc/backend/status.h"
+#include "op25bc/history/history.h"
 #include "op25bc/policy/model.h"
 #include "op25bc/time/instant.h"
 
@@ -25,9 +25,9 @@ struct ActivateRun {
 struct MetricsInput {
   Instant now;
   std::string table;
-  bool kernel_read = true;              // false: the kernel could not be asked
-  std::optional<apply::Status> status;  // nullopt: the kernel has no such table
-  apply::History history;
+  bool kernel_read = true;                // false: the kernel could not be asked
+  std::optional<backend::Status> status;  // nullopt: the kernel has no such table
+  history::History history;
   // The policy the kernel holds (the pinned copy, else the newest entry's),
   // for the next boundary and the expiring exemptions; null when unknown.
   const policy::Policy* policy = nullptr;

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "op25bc/apply/state.h"
+#include "op25bc/backend/status.h"
 #include "op25bc/policy/model.h"
 #include "op25bc/timeline/timeline.h"
 
@@ -19,7 +19,7 @@ namespace op25bc::schedule {
 struct ActivationInput {
   Instant now;
   std::string fingerprint;                   // of the policy being activated
-  std::optional<apply::StateRecord> record;  // what the last run applied
+  std::optional<backend::LastApply> record;  // what the last completed run applied
   bool allow_rollback = false;
   std::chrono::seconds late_after{120};     // a boundary applied later than this is "late"
   std::chrono::hours warn_expiry{24 * 14};  // warn about exemptions expiring this soon

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "op25bc/backend/backend.h"
 #include "op25bc/policy/model.h"
 #include "op25bc/timeline/timeline.h"
 
@@ -18,7 +19,8 @@ struct UnitOptions {
   std::string state;                    // --state for activate, "" for its default
   std::string metrics;                  // --metrics for activate, "" for none
   std::string router;                   // --router for activate, "" for none
-  std::string backend = "nftables";     // --backend for activate, and the unit's sandbox
+  std::string backend;                  // --backend for activate, "" for its default
+  backend::Sandbox sandbox;             // what the backend's run needs (Backend::sandbox)
   std::string safety_every = "*:0/15";  // systemd: a periodic safety run
 };
 
@@ -37,21 +39,8 @@ SystemdUnits systemd_units(const policy::Policy& p, const std::vector<timeline::
 // time is ambiguous or skipped (DST).
 std::string on_calendar(Instant t, const policy::Policy& p);
 
-// What activate on a backend needs from its service's confinement; everything
-// else a root service could reach is taken away. Each backend declares its
-// own: the nftables backend talks netlink only; the iptables backend runs
-// iptables-legacy, which talks to the kernel through a raw IPv4/IPv6 socket
-// (CAP_NET_RAW) and takes the xtables lock in /run, and ipset (netlink).
-struct Sandbox {
-  std::vector<std::string_view> capabilities;      // CapabilityBoundingSet
-  std::vector<std::string_view> address_families;  // RestrictAddressFamilies
-  std::vector<std::string_view> writable_paths;    // beyond the state, lock, metrics
-};
-// nullptr for a backend op25bc does not have.
-const Sandbox* sandbox_of(std::string_view backend);
-
 // The [Service] lines that confine op25bc.service to `sandbox`; the unit the
 // package ships carries the nftables backend's block.
-std::string service_sandbox(const Sandbox& sandbox);
+std::string service_sandbox(const backend::Sandbox& sandbox);
 
 }  // namespace op25bc::schedule

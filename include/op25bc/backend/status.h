@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// What a backend holds and counted, in the one model every backend fills
+// (Backend::status), so that text, JSON and the metrics are made once.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>  // the declarations; the .cc has the whole library
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace op25bc::backend {
+
+struct SetStatus {
+  std::string name;
+  std::optional<std::uint64_t> elements;  // nullopt: neither read nor vouched for by the record
+};
+
+// A phase's counter, by the phase's policy id ("mobile") and the name of the
+// kernel object that counts it ("phase_mobile", "OP25B-P-mobile").
+struct PhaseCounter {
+  std::string phase;
+  std::string counter;
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;
+};
+
+// What the last run recorded, whichever backend's record it came from.
+struct LastApply {
+  std::string policy_fingerprint;
+  std::string applied_at;  // the policy instant, RFC 3339
+  std::string version;     // of the op25bc that wrote it
+  std::uint64_t generation = 0;
+  // Whether the kernel provably holds what was recorded (nftables: nobody
+  // committed since); nullopt where the backend cannot tell (iptables).
+  std::optional<bool> current;
+  bool pending = false;          // a run did not finish
+  std::int64_t verified_at = 0;  // last full read-back, seconds since the epoch; 0: never
+  std::vector<std::string> active_phases = {};  // policy ids of the phases it applied
+};
+
+struct Status {
+  std::string backend;  // Backend::name()
+  std::string table;
+  std::string heading;  // how the backend names what it holds: "table inet op25b"
+  std::string comment;  // what the kernel says of it
+  bool owned = false;   // op25bc made it (a table comment, or a record)
+  std::uint32_t generation = 0;
+  std::vector<std::string> active_phases;  // policy ids of the phases the rules count for
+  std::vector<SetStatus> sets;
+  std::vector<PhaseCounter> counters;
+  std::optional<LastApply> last_apply;  // nullopt: no usable record
+  bool record_unusable = false;         // a record was there, but truncated, corrupted or foreign
+  // What turns enforcement off or narrows it without changing op25bc's objects.
+  std::vector<std::string> drift;
+};
+
+// Sets as the policy names them: a set cut into blocks is one line, its
+// slices' elements summed (nullopt when any slice's count is unknown).
+struct SetTotal {
+  std::string name;
+  std::optional<std::uint64_t> elements = 0;
+  std::size_t blocks = 0;  // 0: not cut
+};
+std::vector<SetTotal> set_totals(const Status& s);
+
+// schemas/op25bc-status.schema.json describes it.
+nlohmann::json to_json(const Status& s);
+// Names and comments come from the kernel, so they are printed escaped.
+std::string to_text(const Status& s);
+
+}  // namespace op25bc::backend

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "op25bc/nft/status.h"
+
+#include <algorithm>
+
+#include "op25bc/ir/names.h"
+#include "op25bc/nft/differ.h"
+#include "op25bc/nft/reconcile.h"
+#include "op25bc/policy/resolve.h"
+
+namespace op25bc::nft {
+
+namespace {
+
+std::vector<std::string> counted_phases(const ir::Ruleset& r) {
+  std::vector<std::string> out;
+  for (const auto& chain : r.chains)
+    for (const auto& rule : chain.rules)
+      for (const auto& statement : rule.statements)
+        if (const auto* c = std::get_if<ir::CounterRef>(&statement);
+            c && std::find(out.begin(), out.end(), c->name) == out.end())
+          out.push_back(c->name);
+  return out;
+}
+
+}  // namespace
+
+std::string phase_of_counter(const std::string& counter, const std::vector<std::string>& ids) {
+  for (const auto& id : ids)
+    if (policy::nft_name(id) == counter) return id;
+  constexpr std::string_view prefix = "phase_";
+  return counter.starts_with(prefix) ? counter.substr(prefix.size()) : counter;
+}
+
+backend::LastApply last_apply_of(const StateRecord& r, std::uint32_t generation_now) {
+  return {r.policy_fingerprint,           r.applied_at, r.version,     r.generation,
+          r.generation == generation_now, r.pending,    r.verified_at, r.active_phases};
+}
+
+std::optional<backend::Status> read_status(Kernel& kernel, const std::string& table,
+                                           StateStore& state, bool verify) {
+  const auto held = kernel.read(table, verify ? ElementRead::all() : ElementRead::none());
+  if (!held) return std::nullopt;
+  backend::Status s;
+  s.backend = "nftables";
+  s.table = held->ruleset.table;
+  s.heading = "table inet " + s.table;
+  s.comment = held->ruleset.comment;
+  s.owned = ir::owned_by_op25bc(s.comment);
+  s.generation = kernel.generation();
+  s.drift = enforcement_drift(*held);
+  const std::optional<StateRecord> record = state.load();
+  s.record_unusable = !record && state.unusable();
+  if (record) s.last_apply = last_apply_of(*record, s.generation);
+  const std::vector<std::string> ids = record ? record->active_phases : std::vector<std::string>{};
+  for (const auto& name : counted_phases(held->ruleset))
+    s.active_phases.push_back(phase_of_counter(name, ids));
+  for (const auto& c : kernel.counters(s.table))
+    s.counters.push_back({phase_of_counter(c.name, ids), c.name, c.packets, c.bytes});
+  const bool trusted = record && record_current(*record, kernel.instance(), s.generation);
+  for (std::size_t i = 0; i < held->ruleset.sets.size(); ++i) {
+    const auto& set = held->ruleset.sets[i];
+    backend::SetStatus line{set.name, std::nullopt};
+    if (held->elements_read[i])
+      line.elements = set.elements.size();
+    else if (trusted)
+      for (const auto& r : record->sets)
+        if (r.name == set.name && r.handle == held->set_handles[i]) line.elements = r.digest.count;
+    s.sets.push_back(std::move(line));
+  }
+  return s;
+}
+
+}  // namespace op25bc::nft

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// status on the iptables backend: op25bc's chains, sets and record read into
+// the one status model (backend/status.h) that the nftables backend fills too,
+// so both print, serialise and feed the metrics the same way.
+#include "op25bc/backend/status.h"
+#include "op25bc/policy/resolve.h"
+#include "op25bc/xt/kernel.h"
+#include "op25bc/xt/plan.h"
+
+namespace op25bc::xt {
+
+std::optional<backend::Status> read_status(const KernelView& view,
+                                           const std::optional<Record>& record,
+                                           bool record_unusable, const std::string& table) {
+  const std::string check = xt::check_chain(table);
+  const bool v4 = view.v4.has_chain(check), v6 = view.v6.has_chain(check);
+  if (!v4 && !v6) return std::nullopt;
+  backend::Status s;
+  s.backend = "iptables";
+  s.table = table;
+  s.heading = "iptables backend, table " + table;
+  s.comment = std::string("op25bc's chains ") + check +
+              (v4 && v6 ? " (IPv4 and IPv6)"
+               : v4     ? " (IPv4 only)"
+                        : " (IPv6 only)");
+  s.record_unusable = !record && record_unusable;
+  s.owned =
+      record.has_value();  // no comment to carry: the chains are op25bc's when its record says so
+  if (record) {
+    s.generation = static_cast<std::uint32_t>(record->generation);
+    s.last_apply =
+        backend::LastApply{record->policy_fingerprint, record->applied_at,   record->version,
+                           record->generation,         std::nullopt,         record->pending,
+                           record->verified_at,        record->active_phases};
+  }
+  // Each phase by its policy id, through the record: the chain op25bc made for
+  // it, whose one rule counts what the phase blocked, both families summed.
+  if (record)
+    for (const std::string& id : record->active_phases) {
+      const std::string chain = xt::phase_chain(table, policy::nft_name(id));
+      backend::PhaseCounter c{id, chain, 0, 0};
+      bool held = false;
+      for (const auto* t : {&view.v4, &view.v6})
+        for (const KernelRule* r : t->rules_of(chain)) {
+          held = true;
+          c.packets += r->packets;
+          c.bytes += r->bytes;
+        }
+      if (!held) continue;
+      s.active_phases.push_back(id);
+      s.counters.push_back(std::move(c));
+    }
+  // The sets the record names, by their name without the generation (stable
+  // across applies, as metric labels must be), with what the kernel holds
+  // (members), if it does.
+  if (record)
+    for (const auto& set : record->sets) {
+      const KernelSet* k = view.set(set.name);
+      const std::string stem = xt::strip_generation(set.name);
+      s.sets.push_back({stem.empty() ? set.name : stem,
+                        k ? std::optional<std::uint64_t>(k->entries) : std::nullopt});
+    }
+  // What switches op25bc off without changing its chains: the FORWARD jump gone.
+  for (const auto& [family, t] :
+       {std::pair{"iptables", &view.v4}, std::pair{"ip6tables", &view.v6}})
+    if (t->has_chain(check)) {
+      bool jumps = false;
+      for (const KernelRule* r : t->rules_of("FORWARD"))
+        for (std::size_t i = 0; i + 1 < r->tokens.size(); ++i)
+          jumps = jumps ||
+                  ((r->tokens[i] == "-j" || r->tokens[i] == "-g") && r->tokens[i + 1] == check);
+      if (!jumps)
+        s.drift.push_back(std::string(family) + ": no FORWARD rule jumps to " + check +
+                          ": its chains block nothing");
+    }
+  return s;
+}
+
+}  // namespace op25bc::xt

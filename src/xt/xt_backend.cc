@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "op25bc/xt/xt_backend.h"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <thread>
+
+#include "op25bc/history/lock.h"
+#include "op25bc/text/escape.h"
+#include "op25bc/text/join.h"
+#include "op25bc/xt/plan.h"
+#include "op25bc/xt/render.h"
+#include "op25bc/xt/tools.h"
+
+namespace op25bc::xt {
+
+namespace {
+
+using backend::Failure;
+using backend::Result;
+
+ReadSet set_reader(XtKernel& kernel) {
+  return [&kernel](const std::string& name, net::Family family,
+                   std::string& error) -> std::optional<net::Prefixes> {
+    const ToolResult saved = kernel.save_set(name);
+    if (!saved.ok()) {
+      error = saved.error;
+      return std::nullopt;
+    }
+    return parse_ipset_members(saved.output, family, error);
+  };
+}
+
+// The dry run's checks: each restore in test mode, then the whole ruleset
+// loaded in a throwaway network namespace.
+void dry_run_checks(const Plan& plan, const KernelView& view, XtKernel& kernel,
+                    const Ruleset& desired, backend::Outcome& out) {
+  out.checks = test_restores(plan, view, kernel, out.checks_ok);
+  const io::ThrowawayResult trial = load_in_throwaway_netns(desired);
+  if (!trial.ran) {
+    out.checks.push_back(
+        "the load of the complete ruleset in a throwaway network namespace was skipped (" +
+        trial.error + "; it needs CAP_SYS_ADMIN)");
+  } else if (!trial.error.empty()) {
+    out.checks_ok = false;
+    out.checks.push_back("loading the complete ruleset in a throwaway network namespace failed: " +
+                         trial.error);
+  } else {
+    out.checks.push_back(
+        "the complete ruleset loaded cleanly with ipset restore and iptables-legacy-restore in a "
+        "throwaway network namespace");
+  }
+  out.checks.push_back(
+      "not verified: behaviour of traffic, and changes others may make before a real apply");
+}
+
+// The tools, or why not.
+std::optional<Failure> tools_missing() {
+  if (const std::string missing = missing_tools(); !missing.empty())
+    return Failure{"the iptables backend needs " + missing + ", not found in PATH",
+                   "install the iptables and ipset packages"};
+  return std::nullopt;
+}
+
+class XtSession final : public backend::Session {
+ public:
+  XtSession(std::string state, std::unique_ptr<history::LockFile> lock)
+      : state_(std::move(state)), lock_(std::move(lock)) {}
+
+  Result<backend::Outcome> run(const backend::RunRequest& request) override {
+    const backend::RunOptions& ask = request.options;
+    Diagnostics diags;
+    Ruleset desired = compile(request.policy, request.at, request.kernel_timed, 1, diags);
+    if (diags.has_errors())
+      return Failure{"the policy asks for what iptables cannot express", "", std::move(diags)};
+    try {
+      backend::Outcome o;
+      if (iptables_nft_holds_rules())
+        o.notes.push_back(
+            "warning: this host's iptables is iptables-nft and holds rules; --backend iptables "
+            "drives iptables-legacy, whose rules iptables-nft does not show. The nftables "
+            "backend is the native one here");
+      FileRecordStore store(state_);
+      const std::optional<Record> record = store.load();
+      if (store.unusable())
+        o.notes.push_back("note: the state record " + store.path() +
+                          " is unusable; op25bc owns no chain or set until --adopt, and reads "
+                          "every set back");
+      std::string error;
+      const auto view = read_view(kernel_, error);
+      if (!view) return Failure{error};
+      const PlanOptions options{ask.adopt, ask.verify};
+      const HeldSet held = [&store](const Record::Set& set) { return store.held(set); };
+      // The dry run loads the desired ruleset in a throwaway namespace too.
+      auto planned = plan(request.dry_run ? desired : std::move(desired), *view, record, options,
+                          set_reader(kernel_), held, error);
+      if (!planned) return Failure{error};
+      if (!planned->conflicts.empty())
+        return Failure{
+            text::join(planned->conflicts, std::string_view("\nop25bc: ")) +
+                "\nop25bc: refusing to change what op25bc did not create; nothing was changed",
+            "--adopt takes these chains over (their rules are replaced)"};
+      const Plan& p = *planned;
+      o.in_sync = p.in_sync();
+      o.summary = summary(p);
+      for (const std::string& line : describe(p)) o.changes += line + "\n";
+      o.report = to_json(p);
+      if (p.drift)
+        o.drift_repaired =
+            "op25bc's sets differed from its record (changed by someone else); read back from "
+            "the kernel and repaired";
+      if (ask.check_only) {
+        if (request.dry_run && !o.in_sync) dry_run_checks(p, *view, kernel_, desired, o);
+        o.report["checks"] = o.checks;
+        return o;
+      }
+      if (o.in_sync) {
+        if (ask.verify && record && !record->pending) {  // every set was read back: say so
+          Record verified = *record;
+          verified.verified_at = ask.now;
+          store.save(verified);
+        }
+        o.report["checks"] = o.checks;
+        return o;
+      }
+      Record base = record.value_or(Record{});
+      if (ask.verify) base.verified_at = ask.now;
+      base.policy_fingerprint = ask.fingerprint;
+      base.applied_at = ask.applied_at;
+      base.active_phases = ask.active_phases;
+      // New sets are filled by as many ipset processes as there are cores (up to 4).
+      const std::size_t parts = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+      const RunOutcome ran = xt::run(p, kernel_, store, std::move(base), parts);
+      if (!ran.ok)
+        return Failure{ran.error + (ran.partial
+                                        ? "; part of the change reached the kernel (each step is "
+                                          "old or new, never between); the next run converges"
+                                        : "; the ruleset is unchanged")};
+      o.committed = true;
+      o.report["checks"] = o.checks;
+      return o;
+    } catch (const std::exception& e) {
+      return Failure{e.what()};
+    }
+  }
+
+ private:
+  std::string state_;
+  std::unique_ptr<history::LockFile> lock_;  // held while the session lives
+  ToolsKernel kernel_;
+};
+
+class XtBackend final : public backend::Backend {
+ public:
+  std::string name() const override { return "iptables"; }
+  std::string describe(const std::string& table) const override {
+    return "op25bc's iptables chains and ipsets (table " + table + ")";
+  }
+  std::string default_state_file(const std::string& table) const override {
+    return std::string{backend::kStateFolder} + "/" + table + ".iptables.state";
+  }
+  bool owns_record(std::string_view bytes) const override { return looks_like_xt_record(bytes); }
+  // iptables-legacy talks to the kernel through a raw IPv4/IPv6 socket
+  // (CAP_NET_RAW) and takes the xtables lock in /run; ipset speaks netlink.
+  backend::Sandbox sandbox() const override {
+    return {{"CAP_NET_ADMIN", "CAP_NET_RAW"},
+            {"AF_NETLINK", "AF_UNIX", "AF_INET", "AF_INET6"},
+            {"/run"}};
+  }
+
+  std::vector<std::string> formats() const override { return {"restore"}; }
+  Result<backend::Rendered> render(const policy::Policy& policy, Instant at, bool kernel_timed,
+                                   const std::string& format) const override {
+    if (format != "restore")
+      return Failure{"compile --format " + format + " is not a format of the iptables backend",
+                     "--format restore (the default) writes the restore tools' input"};
+    Diagnostics diags;
+    const Ruleset r = compile(policy, at, kernel_timed, 1, diags);
+    if (diags.has_errors())
+      return Failure{"the policy asks for what iptables cannot express", "", std::move(diags)};
+    const std::string ipset = render_ipset(r);
+    const std::string v4 = render_restore(r, net::Family::v4);
+    const std::string v6 = render_restore(r, net::Family::v6);
+    std::string script =
+        "#!/bin/sh\n"
+        "# " +
+        text::comment_line(
+            "op25bc " OP25BC_VERSION ": outbound port 25 blocking" +
+            (policy.operator_name.empty() ? std::string{} : " for " + policy.operator_name)) +
+        "\n# ruleset in effect at " + format_time(at, policy.zone) + " (" + policy.timezone +
+        "), for iptables-legacy and ipset.\n"
+        "# Loads into a router that has none of op25bc's chains and sets yet (op25bc apply\n"
+        "# --backend iptables also updates them); touches no other chain or set.\n"
+        "set -e\n";
+    // Quoted here-document delimiters: the shell expands nothing inside, and no
+    // line of a restore input can equal one (each starts with a command word).
+    script += "ipset restore <<'OP25BC_IPSET'\n" + ipset + "OP25BC_IPSET\n";
+    script += "iptables-legacy-restore -w --noflush <<'OP25BC_IPV4'\n" + v4 + "OP25BC_IPV4\n";
+    script += "ip6tables-legacy-restore -w --noflush <<'OP25BC_IPV6'\n" + v6 + "OP25BC_IPV6\n";
+    return backend::Rendered{
+        std::move(script),
+        {{"ipset.restore", ipset}, {"iptables.restore", v4}, {"ip6tables.restore", v6}}};
+  }
+
+  Result<std::unique_ptr<backend::Session>> open(const backend::Access& access) const override {
+    if (auto missing = tools_missing()) return std::move(*missing);
+    if (const std::string missing = missing_capabilities(); !missing.empty())
+      return Failure{
+          "the iptables backend needs CAP_NET_ADMIN and CAP_NET_RAW (iptables-legacy opens a "
+          "raw socket); this process lacks " +
+              missing,
+          "run it as root; a systemd unit for it comes from op25bc schedule --emit systemd "
+          "--backend iptables"};
+    try {
+      auto lock = std::make_unique<history::LockFile>(
+          access.lock, std::chrono::milliseconds(static_cast<long>(access.lock_wait * 1000)));
+      if (!lock->held()) return Failure{lock->error()};
+      return std::unique_ptr<backend::Session>(
+          std::make_unique<XtSession>(access.state, std::move(lock)));
+    } catch (const std::exception& e) {
+      return Failure{e.what()};
+    }
+  }
+
+  Result<std::optional<backend::Status>> status(
+      const std::string& table, const std::string& state_file,
+      bool /*verify: ipset counts are always read*/) const override {
+    if (auto missing = tools_missing()) return std::move(*missing);
+    try {
+      ToolsKernel kernel;
+      std::string error;
+      const auto view = read_view(kernel, error);
+      if (!view) return Failure{error};
+      FileRecordStore store(state_file);
+      const auto record = store.load();
+      return read_status(*view, record, store.unusable(), table);
+    } catch (const std::exception& e) {
+      return Failure{e.what()};
+    }
+  }
+
+  std::optional<backend::LastApply> last_applied(const std::string& state_file) const override {
+    FileRecordStore store(state_file);
+    const auto record = store.load();
+    if (!record || record->pending) return std::nullopt;
+    return backend::LastApply{record->policy_fingerprint, record->applied_at,   record->version,
+                              record->generation,         std::nullopt,         false,
+                              record->verified_at,        record->active_phases};
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<backend::Backend> make_backend() {
+  return std::make_unique<XtBackend>();
+}
+
+}  // namespace op25bc::xt
