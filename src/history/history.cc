@@ -23,6 +23,14 @@ namespace {
 constexpr int kFormat = 1;
 
 // A fingerprint is 16 lowercase hex digits; nothing else names a file.
+// A backend's name as --backend takes it; which backends exist is not the
+// history's business (backend/registry.h).
+bool is_backend_name(std::string_view s) {
+  return !s.empty() && s.size() <= 32 && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
 bool is_fingerprint(std::string_view s) {
   return s.size() == 16 && std::all_of(s.begin(), s.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
@@ -118,7 +126,7 @@ std::optional<History> history_from_json(const nlohmann::json& j) {
       if (e.contains("router")) entry.router = e["router"].get<std::string>();
       // Entries of op25bc before the iptables backend have none: nftables.
       if (e.contains("backend")) entry.backend = e["backend"].get<std::string>();
-      if (entry.backend != "nftables" && entry.backend != "iptables") return std::nullopt;
+      if (!is_backend_name(entry.backend)) return std::nullopt;
       if (!is_fingerprint(entry.fingerprint)) return std::nullopt;
       h.entries.push_back(std::move(entry));
     }
@@ -143,7 +151,7 @@ std::string to_text(const History& h) {
            "  at " + e.instant + "  phases: " + (e.phases.empty() ? "none" : text::join(e.phases));
     if (e.late_by_seconds) out += "  late by " + std::to_string(*e.late_by_seconds) + " s";
     if (!e.router.empty()) out += "  router " + text::printable(e.router);
-    if (e.backend != "nftables") out += "  backend " + e.backend;
+    out += "  backend " + e.backend;
     out += "\n    " + text::printable(e.policy_path) + "\n";
   }
   return out;
