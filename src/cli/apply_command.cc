@@ -34,7 +34,8 @@ bool pin(history::HistoryStore& history, const std::string& fingerprint, Io io) 
 int run_apply(const ApplyArgs& args, Io io) {
   const Loaded loaded = load(args.policy, io, args.router);
   if (!loaded.policy && args.format == "json")
-    io.out << json_text({{"ok", false},
+    io.out << json_text({{"schema_version", kSchemaVersion},
+                         {"ok", false},
                          {"error", loaded.first_error},
                          {"diagnostics", diagnostics_json(loaded.diagnostics, args.policy)}});
   if (!loaded.policy) return kExitFailure;  // invalid input never reaches the kernel
@@ -70,6 +71,7 @@ int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io
   }
   if (args.format == "json") {
     nlohmann::json j = out->report;
+    j["schema_version"] = kSchemaVersion;
     j["ok"] = out->checks_ok;
     j["backend"] = b.name();
     j["table"] = p.table;

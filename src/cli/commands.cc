@@ -34,7 +34,8 @@ int run_validate(const ValidateArgs& args, Io io) {
   if (loaded.policy)
     for (const auto& pool : loaded.policy->pools) prefixes += pool.prefixes.items.size();
   if (args.format == "json") {
-    io.out << json_text({{"ok", ok},
+    io.out << json_text({{"schema_version", kSchemaVersion},
+                         {"ok", ok},
                          {"policy", args.policy},
                          {"fingerprint", loaded.policy ? nlohmann::json(loaded.fingerprint)
                                                        : nlohmann::json(nullptr)},

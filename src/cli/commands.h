@@ -21,6 +21,10 @@ inline constexpr int kExitFailure = 1;
 inline constexpr int kExitPending = 2;  // diff / dry-run: changes pending
 inline constexpr int kExitUsage = 64;   // EX_USAGE
 
+// The version of every --format json output's shape (schemas/op25bc-*.schema.json):
+// keys may be added within a version; one that changes meaning makes a new one.
+inline constexpr int kSchemaVersion = 1;
+
 // The lock every op25bc run takes; its folder is op25bc.service's
 // RuntimeDirectory, made by the first run after boot when run by hand.
 inline constexpr const char* kDefaultLock = "/run/op25bc/op25bc.lock";

@@ -16,7 +16,13 @@ int run_history(const HistoryArgs& args, Io io) {
   try {
     history::FileHistoryStore store(history::FileHistoryStore::folder_for(state));
     const history::History h = store.load();
-    io.out << (args.format == "json" ? json_text(history::to_json(h)) : history::to_text(h));
+    if (args.format == "json") {
+      nlohmann::json j = history::to_json(h);  // the index as kept, plus the output's version
+      j["schema_version"] = kSchemaVersion;
+      io.out << json_text(j);
+    } else {
+      io.out << history::to_text(h);
+    }
     return kExitOk;
   } catch (const std::exception& e) {
     io.err << "op25bc: " << e.what() << "\n";

@@ -22,11 +22,15 @@ int run_status(const StatusArgs& args, Io io) {
   if (!*status) {
     io.err << "op25bc: there is no " << b.describe(args.table) << "\n";
     if (args.format == "json")
-      io.out << json_text({{"backend", b.name()}, {"table", args.table}, {"present", false}});
+      io.out << json_text({{"schema_version", kSchemaVersion},
+                           {"backend", b.name()},
+                           {"table", args.table},
+                           {"present", false}});
     return kExitFailure;
   }
   if (args.format == "json") {
     nlohmann::json j = backend::to_json(**status);
+    j["schema_version"] = kSchemaVersion;
     j["present"] = true;
     io.out << json_text(j);
   } else {

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The JSON Schema and op25bc validate agree: every example and good fixture
 passes both; every structurally bad corpus case fails both; semantically bad
-cases pass the schema (it cannot see them) and fail op25bc."""
+cases pass the schema (it cannot see them) and fail op25bc. What validate
+--format json prints for each validates against schemas/op25bc-validate.schema.json."""
 import copy
 import json
 import pathlib
@@ -44,8 +45,21 @@ def main():
     tally = corpus.Tally()
     expect = tally.expect
 
+    output_schema = json.loads((root / "schemas/op25bc-validate.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(output_schema)
+    output_validator = jsonschema.Draft202012Validator(output_schema)
+
     def op25bc_ok(path):
-        return subprocess.run([a.op25bc, "validate", str(path)], capture_output=True).returncode == 0
+        plain = subprocess.run([a.op25bc, "validate", str(path)], capture_output=True)
+        out = subprocess.run([a.op25bc, "validate", str(path), "--format", "json"],
+                             capture_output=True, text=True)
+        report = json.loads(out.stdout)
+        errors = [e.message for e in output_validator.iter_errors(report)]
+        expect(not errors, f"{path.name}: validate --format json breaks its schema: {errors}")
+        expect(report["ok"] == (plain.returncode == 0),
+               f"{path.name}: validate --format json says ok={report['ok']}, "
+               f"exit status {plain.returncode}")
+        return plain.returncode == 0
 
     with tempfile.TemporaryDirectory() as directory:
         goods = {p.name: p for p in sorted((root / "examples").glob("*.json"))}
