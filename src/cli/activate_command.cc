@@ -78,7 +78,7 @@ int run_activate(const ActivateArgs& args, Io io) {
                   {io.clock.now(), false, std::nullopt}, io);
     return kExitFailure;
   };
-  const auto session = open_session(b, {state, args.lock, args.lock_wait}, args.state, io);
+  const auto session = open_session(b, state, args.lock, args.lock_wait, args.state, io);
   if (!session) return failed("failed, nothing changed");
 
   // A rollback's pin wins over the file, and says so every run.

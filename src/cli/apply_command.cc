@@ -53,7 +53,7 @@ int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io
                                     run_options(args, loaded.fingerprint, p, *at, io.clock.now()),
                                     args.dry_run};
   const backend::RunOptions& ask = request.options;
-  const auto session = open_session(b, {state, args.lock, args.lock_wait}, args.state, io);
+  const auto session = open_session(b, state, args.lock, args.lock_wait, args.state, io);
   if (!session) return kExitFailure;
   history::FileHistoryStore history(history::FileHistoryStore::folder_for(state));
   if (!ask.check_only && role == ApplyRole::apply && !pin_allows(history, loaded.fingerprint, io))

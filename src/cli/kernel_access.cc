@@ -49,25 +49,32 @@ void report(const backend::Failure& failure, const std::string& policy_path, Io 
   if (!failure.hint.empty()) io.err << "  hint: " << failure.hint << "\n";
 }
 
-std::unique_ptr<backend::Session> open_session(const backend::Backend& b,
-                                               const backend::Access& access,
-                                               const std::string& given_state, Io io) {
-  if (!state_belongs_to(b, access.state, io)) return nullptr;
-  auto session = b.open(access);
+std::unique_ptr<Held> open_session(const backend::Backend& b, const std::string& state,
+                                   const std::string& lock, double lock_wait,
+                                   const std::string& given_state, Io io) {
+  if (!state_belongs_to(b, state, io)) return nullptr;
+  auto session = b.open({state});
   if (!session) {
     report(session.failure(), {}, io);
+    return nullptr;
+  }
+  auto held = std::make_unique<Held>(
+      Held{std::move(*session),
+           std::make_unique<history::LockFile>(
+               lock, std::chrono::milliseconds(static_cast<long>(lock_wait * 1000)))});
+  if (!held->lock->held()) {
+    io.err << "op25bc: " << held->lock->error() << "\n";
     return nullptr;
   }
   // The default folder, for the record (a failure to make it shows when the
   // record is written).
   if (given_state.empty()) io::make_folder(backend::kStateFolder, 0700);
-  return std::move(*session);
+  return held;
 }
 
-std::optional<backend::Outcome> run_session(backend::Session& session,
-                                            const backend::RunRequest& request,
+std::optional<backend::Outcome> run_session(Held& held, const backend::RunRequest& request,
                                             const std::string& policy_path, Io io) {
-  auto out = session.run(request);
+  auto out = held.session->run(request);
   if (!out) {
     report(out.failure(), policy_path, io);
     return std::nullopt;

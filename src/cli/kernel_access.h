@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "op25bc/backend/backend.h"
 #include "op25bc/history/history.h"
+#include "op25bc/history/lock.h"
 #include "op25bc/policy/model.h"
 
 namespace op25bc::cli {
@@ -34,18 +35,23 @@ bool state_belongs_to(const backend::Backend& b, const std::string& path, Io io)
 // diagnostics it carries (pointers into `policy_path`).
 void report(const backend::Failure& failure, const std::string& policy_path, Io io);
 
-// The backend's checks and op25bc's lock, held by the caller for a whole run:
+// A backend's session and op25bc's lock, held by the caller for a whole run:
 // whatever the run reads first (the history's pin, the state record) and
 // writes last (the history) is seen by no other op25bc run in between.
-// nullptr after reporting why. `given_state` "": the default state folder is
-// made for the record.
-std::unique_ptr<backend::Session> open_session(const backend::Backend& b,
-                                               const backend::Access& access,
-                                               const std::string& given_state, Io io);
+struct Held {
+  std::unique_ptr<backend::Session> session;
+  std::unique_ptr<history::LockFile> lock;
+};
+
+// The backend's checks (before any file is touched), then the lock, waiting
+// up to `lock_wait` seconds; nullptr after reporting why. `given_state` "":
+// the default state folder is made for the record.
+std::unique_ptr<Held> open_session(const backend::Backend& b, const std::string& state,
+                                   const std::string& lock, double lock_wait,
+                                   const std::string& given_state, Io io);
 
 // The run within a session, its notes on stderr; nullopt after reporting a failure.
-std::optional<backend::Outcome> run_session(backend::Session& session,
-                                            const backend::RunRequest& request,
+std::optional<backend::Outcome> run_session(Held& held, const backend::RunRequest& request,
                                             const std::string& policy_path, Io io);
 
 double seconds_since(std::chrono::steady_clock::time_point start);

@@ -7,7 +7,6 @@
 #include <variant>
 
 #include "op25bc/compile/compile.h"
-#include "op25bc/history/lock.h"
 #include "op25bc/nft/diff_text.h"
 #include "op25bc/nft/netlink_kernel.h"
 #include "op25bc/nft/reconcile.h"
@@ -87,8 +86,7 @@ void dry_run_checks(const ir::Ruleset& desired, backend::Outcome& out) {
 
 class NftSession final : public backend::Session {
  public:
-  NftSession(std::string state, std::unique_ptr<history::LockFile> lock)
-      : state_(std::move(state)), lock_(std::move(lock)) {}
+  explicit NftSession(std::string state) : state_(std::move(state)) {}
 
   Result<backend::Outcome> run(const backend::RunRequest& request) override {
     const ir::Ruleset desired = compile(request.policy, request.at, request.kernel_timed);
@@ -131,7 +129,6 @@ class NftSession final : public backend::Session {
 
  private:
   std::string state_;
-  std::unique_ptr<history::LockFile> lock_;  // held while the session lives
   NetlinkKernel kernel_;
 };
 
@@ -163,11 +160,7 @@ class NftBackend final : public backend::Backend {
       // Without CAP_NET_ADMIN this says so, before any file is touched.
       NetlinkKernel probe;
       probe.generation();
-      auto lock = std::make_unique<history::LockFile>(
-          access.lock, std::chrono::milliseconds(static_cast<long>(access.lock_wait * 1000)));
-      if (!lock->held()) return Failure{lock->error()};
-      return std::unique_ptr<backend::Session>(
-          std::make_unique<NftSession>(access.state, std::move(lock)));
+      return std::unique_ptr<backend::Session>(std::make_unique<NftSession>(access.state));
     } catch (const std::exception& e) {
       return Failure{e.what()};
     }

@@ -6,7 +6,6 @@
 #include <exception>
 #include <thread>
 
-#include "op25bc/history/lock.h"
 #include "op25bc/text/escape.h"
 #include "op25bc/text/join.h"
 #include "op25bc/xt/plan.h"
@@ -65,8 +64,7 @@ std::optional<Failure> tools_missing() {
 
 class XtSession final : public backend::Session {
  public:
-  XtSession(std::string state, std::unique_ptr<history::LockFile> lock)
-      : state_(std::move(state)), lock_(std::move(lock)) {}
+  explicit XtSession(std::string state) : state_(std::move(state)) {}
 
   Result<backend::Outcome> run(const backend::RunRequest& request) override {
     const backend::RunOptions& ask = request.options;
@@ -147,7 +145,6 @@ class XtSession final : public backend::Session {
 
  private:
   std::string state_;
-  std::unique_ptr<history::LockFile> lock_;  // held while the session lives
   ToolsKernel kernel_;
 };
 
@@ -213,11 +210,7 @@ class XtBackend final : public backend::Backend {
           "run it as root; a systemd unit for it comes from op25bc schedule --emit systemd "
           "--backend iptables"};
     try {
-      auto lock = std::make_unique<history::LockFile>(
-          access.lock, std::chrono::milliseconds(static_cast<long>(access.lock_wait * 1000)));
-      if (!lock->held()) return Failure{lock->error()};
-      return std::unique_ptr<backend::Session>(
-          std::make_unique<XtSession>(access.state, std::move(lock)));
+      return std::unique_ptr<backend::Session>(std::make_unique<XtSession>(access.state));
     } catch (const std::exception& e) {
       return Failure{e.what()};
     }

@@ -38,11 +38,10 @@ struct Rendered {
   std::vector<std::pair<std::string, std::string>> files;  // name in the folder, content
 };
 
-// The state file and the lock a run holds.
+// What a session works with. op25bc's lock is taken above the port, for
+// every backend alike, after open() and before the first run.
 struct Access {
   std::string state;  // the backend's state file, resolved (given or default)
-  std::string lock;
-  double lock_wait = 10;  // seconds
 };
 
 // What a run is asked: the policy's state at `at` (kernel-timed: plus the
@@ -74,8 +73,7 @@ struct Outcome {
   bool checks_ok = true;            // false: a dry-run check failed
 };
 
-// The kernel (or tools) and op25bc's lock, held for a whole run: what the
-// run reads first and writes last is seen by no other op25bc run between.
+// The kernel (or its tools), open for a run.
 class Session {
  public:
   virtual ~Session() = default;
@@ -106,7 +104,7 @@ class Backend {
                                   const std::string& format) const = 0;
 
   // Checks what the backend needs (tools, capabilities) before any file is
-  // touched, then takes the lock.
+  // touched, and opens the kernel for a run.
   virtual Result<std::unique_ptr<Session>> open(const Access& access) const = 0;
 
   // What op25bc's objects hold and counted; nullopt when there are none.
