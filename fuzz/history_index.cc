@@ -17,10 +17,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded()) return 0;
-  if (const auto history = nft::history_from_json(j)) {
-    const auto again = nft::history_from_json(nft::to_json(*history));
+  if (const auto history = history::history_from_json(j)) {
+    const auto again = history::history_from_json(history::to_json(*history));
     FUZZ_REQUIRE(again && *again == *history);
-    (void)nft::to_text(*history);
+    (void)history::to_text(*history);
   }
   return 0;
 }

@@ -83,13 +83,11 @@ int run_activate(const ActivateArgs& args, Io io) {
 
   // A rollback's pin wins over the file, and says so every run.
   history::FileHistoryStore history(history::FileHistoryStore::folder_for(state));
-  std::optional<history::Pin> pin;
-  try {
-    pin = history.load().pin;
-  } catch (const std::exception& e) {
-    return failed(std::string(e.what()) +
+  const auto kept = history.load();
+  if (!kept)
+    return failed(kept.failure().message +
                   "; whether a rollback is pinned is unknown, nothing changed");
-  }
+  const std::optional<history::Pin> pin = kept->pin;
   Loaded pinned;
   if (pin) {
     auto copy = history.policy(pin->fingerprint);

@@ -17,16 +17,16 @@ namespace {
 
 // Pins a rolled-back policy so that activate keeps it.
 bool pin(history::HistoryStore& history, const std::string& fingerprint, Io io) {
-  try {
-    history::History h = history.load();
-    h.pin = history::Pin{fingerprint, format_utc(io.clock.now())};
-    history.save(h);
-    return true;
-  } catch (const std::exception& e) {
-    io.err << "op25bc: the rollback is applied, but it could not be pinned (" << e.what()
-           << "): the next activate applies the policy file again\n";
-    return false;
+  auto h = history.load();
+  Result<Done> saved = h ? Result<Done>(Done{}) : Result<Done>(h.failure());
+  if (h) {
+    h->pin = history::Pin{fingerprint, format_utc(io.clock.now())};
+    saved = history.save(*h);
   }
+  if (saved) return true;
+  io.err << "op25bc: the rollback is applied, but it could not be pinned ("
+         << saved.failure().message << "): the next activate applies the policy file again\n";
+  return false;
 }
 
 }  // namespace

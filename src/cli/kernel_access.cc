@@ -40,7 +40,7 @@ bool state_belongs_to(const backend::Backend& b, const std::string& path, Io io)
   return false;
 }
 
-void report(const backend::Failure& failure, const std::string& policy_path, Io io) {
+void report(const Failure& failure, const std::string& policy_path, Io io) {
   if (!failure.diagnostics.entries().empty()) {
     report_backend(failure.diagnostics, policy_path, io);
     return;
@@ -50,7 +50,7 @@ void report(const backend::Failure& failure, const std::string& policy_path, Io 
 }
 
 std::unique_ptr<Held> open_session(const backend::Backend& b, const std::string& state,
-                                   const std::string& lock, double lock_wait,
+                                   const std::string& lock_path, double lock_wait,
                                    const std::string& given_state, Io io) {
   if (!state_belongs_to(b, state, io)) return nullptr;
   auto session = b.open({state});
@@ -58,14 +58,13 @@ std::unique_ptr<Held> open_session(const backend::Backend& b, const std::string&
     report(session.failure(), {}, io);
     return nullptr;
   }
-  auto held = std::make_unique<Held>(
-      Held{std::move(*session),
-           std::make_unique<history::LockFile>(
-               lock, std::chrono::milliseconds(static_cast<long>(lock_wait * 1000)))});
-  if (!held->lock->held()) {
-    io.err << "op25bc: " << held->lock->error() << "\n";
+  auto lock = history::LockFile::take(
+      lock_path, std::chrono::milliseconds(static_cast<long>(lock_wait * 1000)));
+  if (!lock) {
+    report(lock.failure(), {}, io);
     return nullptr;
   }
+  auto held = std::make_unique<Held>(Held{std::move(*session), std::move(*lock)});
   // The default folder, for the record (a failure to make it shows when the
   // record is written).
   if (given_state.empty()) io::make_folder(backend::kStateFolder, 0700);
@@ -88,29 +87,26 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }
 
 bool pin_allows(history::HistoryStore& history, const std::string& fingerprint, Io io) {
-  try {
-    const history::History h = history.load();
-    if (!h.pin || h.pin->fingerprint == fingerprint) return true;
-    io.err << "op25bc: a rollback pinned policy " << h.pin->fingerprint << " on " << h.pin->since
-           << "; apply refuses another policy while the pin holds, so the rollback is not undone "
-              "by accident\n"
-              "  hint: release the pin with op25bc rollback --release (same --state), then apply\n";
-    return false;
-  } catch (const std::exception& e) {
-    io.err << "op25bc: " << e.what() << " (whether a rollback is pinned is unknown)\n";
+  const auto h = history.load();
+  if (!h) {
+    io.err << "op25bc: " << h.failure().message << " (whether a rollback is pinned is unknown)\n";
     return false;
   }
+  if (!h->pin || h->pin->fingerprint == fingerprint) return true;
+  io.err << "op25bc: a rollback pinned policy " << h->pin->fingerprint << " on " << h->pin->since
+         << "; apply refuses another policy while the pin holds, so the rollback is not undone "
+            "by accident\n"
+            "  hint: release the pin with op25bc rollback --release (same --state), then apply\n";
+  return false;
 }
 
 void keep_history(history::HistoryStore& history, history::HistoryEntry entry,
                   std::string_view policy_bytes,
                   const std::vector<history::NamedBytes>& prefix_files, std::size_t keep, Io io) {
-  try {
-    history::remember(history, std::move(entry), policy_bytes, prefix_files, keep);
-  } catch (const std::exception& e) {
-    io.err << "op25bc: warning: the ruleset is applied, but the history was not kept: " << e.what()
-           << "\n";
-  }
+  const auto kept = history::remember(history, std::move(entry), policy_bytes, prefix_files, keep);
+  if (!kept)
+    io.err << "op25bc: warning: the ruleset is applied, but the history was not kept: "
+           << kept.failure().message << "\n";
 }
 
 std::string absolute_path(const std::string& path) {

@@ -33,7 +33,7 @@ bool state_belongs_to(const backend::Backend& b, const std::string& path, Io io)
 
 // Prints a backend's failure: "op25bc: MESSAGE", its hint, and the policy
 // diagnostics it carries (pointers into `policy_path`).
-void report(const backend::Failure& failure, const std::string& policy_path, Io io);
+void report(const Failure& failure, const std::string& policy_path, Io io);
 
 // A backend's session and op25bc's lock, held by the caller for a whole run:
 // whatever the run reads first (the history's pin, the state record) and

@@ -287,17 +287,24 @@ int main(int argc, char** argv) {
 
   const op25bc::SystemClock clock;
   const Io io{std::cout, std::cerr, clock, backends};
-  if (*v) return run_validate(validate, io);
-  if (*c) return run_compile(compile, io);
-  if (*e) return run_explain(explain, io);
-  if (*t) return run_timeline(timeline, io);
-  if (*a) return run_apply(apply, io);
-  if (*d) return run_apply(diff, io);
-  if (*s) return run_status(status, io);
-  if (*ac) return run_activate(activate, io);
-  if (*sc) return run_schedule(schedule, io);
-  if (*h) return run_history(history, io);
-  if (*r) return run_rollback(rollback, io);
-  if (*m) return run_metrics(metrics, io);
+  // Expected failures come back as values and are reported where they
+  // arise; anything thrown this far is a defect, reported, never a crash.
+  try {
+    if (*v) return run_validate(validate, io);
+    if (*c) return run_compile(compile, io);
+    if (*e) return run_explain(explain, io);
+    if (*t) return run_timeline(timeline, io);
+    if (*a) return run_apply(apply, io);
+    if (*d) return run_apply(diff, io);
+    if (*s) return run_status(status, io);
+    if (*ac) return run_activate(activate, io);
+    if (*sc) return run_schedule(schedule, io);
+    if (*h) return run_history(history, io);
+    if (*r) return run_rollback(rollback, io);
+    if (*m) return run_metrics(metrics, io);
+  } catch (const std::exception& e) {
+    std::cerr << "op25bc: internal error: " << e.what() << "\n";
+    return kExitFailure;
+  }
   return kExitUsage;
 }

@@ -17,11 +17,8 @@ std::string gather_metrics(const MetricsSource& source, Io io) {
   in.warn_expiry = std::chrono::hours(static_cast<long>(source.warn_days * 24));
   in.run = source.run;
   history::FileHistoryStore history(history::FileHistoryStore::folder_for(source.state));
-  try {
-    in.history = history.load();
-  } catch (const std::exception&) {
-    // No history: the metrics that come from it are left out.
-  }
+  // No history (or none readable): the metrics that come from it are left out.
+  if (auto h = history.load()) in.history = std::move(*h);
   // The policy the kernel holds: the one just applied, else the pinned copy,
   // else the newest entry's copy. Diagnostics of a kept copy are not news.
   Loaded kept;

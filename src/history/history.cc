@@ -166,32 +166,34 @@ std::string FileHistoryStore::folder_for(const std::string& state_path) {
 
 // The folder is op25bc's own: a symbolic link in its place (which would send
 // the index and the policy copies elsewhere) is refused, as for the state file.
-void FileHistoryStore::refuse_link() const {
+std::optional<Failure> FileHistoryStore::linked() const {
   struct stat st {};
   if (::lstat(folder_.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
-    throw std::runtime_error("the history folder " + folder_ +
-                             " is a symbolic link; op25bc does not follow it (remove the link, "
-                             "or name another --state)");
+    return Failure{
+        "the history folder " + folder_ + " is a symbolic link; op25bc does not follow it",
+        "remove the link, or name another --state"};
+  return std::nullopt;
 }
 
-History FileHistoryStore::load() {
-  refuse_link();
+Result<History> FileHistoryStore::load() {
+  if (auto link = linked()) return std::move(*link);
   int error = 0;
   const std::string path = folder_ + "/index.json";
   const std::string text = read_whole(path, error);
-  if (error == ENOENT) return {};
-  if (error != 0) throw std::runtime_error("cannot read " + path + ": " + std::strerror(error));
+  if (error == ENOENT) return History{};
+  if (error != 0) return Failure{"cannot read " + path + ": " + std::strerror(error)};
   const auto j = nlohmann::json::parse(text, nullptr, false);
   auto h = history_from_json(j);
-  if (!h) throw std::runtime_error(path + " is not a history index op25bc wrote");
+  if (!h) return Failure{path + " is not a history index op25bc wrote"};
   return std::move(*h);
 }
 
-void FileHistoryStore::save(const History& h) {
-  refuse_link();
-  if (const auto e = io::make_folder(folder_, 0700); !e.empty()) throw std::runtime_error(e);
+Result<Done> FileHistoryStore::save(const History& h) {
+  if (auto link = linked()) return std::move(*link);
+  if (const auto e = io::make_folder(folder_, 0700); !e.empty()) return Failure{e};
   const auto e = io::write_atomically(folder_ + "/index.json", to_json(h).dump(2) + "\n", 0600);
-  if (!e.empty()) throw std::runtime_error(e);
+  if (!e.empty()) return Failure{e};
+  return Done{};
 }
 
 std::string FileHistoryStore::policy_path(const std::string& fingerprint) const {
@@ -213,27 +215,31 @@ std::string files_path(const std::string& folder, const std::string& fingerprint
 }  // namespace
 
 // The files first: a policy copy is only there once what it needs is.
-void FileHistoryStore::keep_policy(const std::string& fingerprint, std::string_view bytes,
-                                   const std::vector<NamedBytes>& prefix_files) {
-  if (!is_fingerprint(fingerprint))
-    throw std::invalid_argument("not a fingerprint: " + fingerprint);
-  refuse_link();
-  if (const auto e = io::make_folder(folder_, 0700); !e.empty()) throw std::runtime_error(e);
+Result<Done> FileHistoryStore::keep_policy(const std::string& fingerprint, std::string_view bytes,
+                                           const std::vector<NamedBytes>& prefix_files) {
+  if (!is_fingerprint(fingerprint)) return Failure{"not a fingerprint: " + fingerprint};
+  if (auto link = linked()) return std::move(*link);
+  if (const auto e = io::make_folder(folder_, 0700); !e.empty()) return Failure{e};
   if (!prefix_files.empty()) {
     nlohmann::json files = nlohmann::json::object();
     for (const auto& [path, content] : prefix_files) files[path] = content;
-    const auto e = io::write_atomically(
-        files_path(folder_, fingerprint),
-        files.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict), 0600);
-    if (!e.empty()) throw std::runtime_error(e);
+    std::string text;
+    try {
+      text = files.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+    } catch (const nlohmann::json::exception&) {  // bytes JSON cannot carry as they are
+      return Failure{"the prefix files of policy " + fingerprint +
+                     " are not UTF-8 text; the history cannot keep an exact copy of them"};
+    }
+    const auto e = io::write_atomically(files_path(folder_, fingerprint), text, 0600);
+    if (!e.empty()) return Failure{e};
   }
   const auto e = io::write_atomically(policy_path(fingerprint), bytes, 0600);
-  if (!e.empty()) throw std::runtime_error(e);
+  if (!e.empty()) return Failure{e};
+  return Done{};
 }
 
 std::optional<PolicyCopy> FileHistoryStore::policy(const std::string& fingerprint) {
-  if (!is_fingerprint(fingerprint)) return std::nullopt;
-  refuse_link();
+  if (!is_fingerprint(fingerprint) || linked()) return std::nullopt;
   int error = 0;
   PolicyCopy copy;
   copy.policy = read_whole(policy_path(fingerprint), error);
@@ -250,8 +256,8 @@ std::optional<PolicyCopy> FileHistoryStore::policy(const std::string& fingerprin
   return copy;
 }
 
-void FileHistoryStore::forget_policies_except(const std::vector<std::string>& keep) {
-  refuse_link();
+Result<Done> FileHistoryStore::forget_policies_except(const std::vector<std::string>& keep) {
+  if (auto link = linked()) return std::move(*link);
   std::error_code ec;
   for (const auto& file : std::filesystem::directory_iterator(folder_, ec)) {
     const std::string name = file.path().filename().string();
@@ -259,18 +265,21 @@ void FileHistoryStore::forget_policies_except(const std::vector<std::string>& ke
     const std::string rest = name.substr(7 + 16);
     if (rest != ".json" && rest != kFilesSuffix) continue;
     if (std::find(keep.begin(), keep.end(), name.substr(7, 16)) == keep.end())
-      std::filesystem::remove(file.path(), ec);
+      std::filesystem::remove(file.path(), ec);  // one left behind is only clutter
   }
+  return Done{};
 }
 
-void remember(HistoryStore& store, HistoryEntry entry, std::string_view policy_bytes,
-              const std::vector<NamedBytes>& prefix_files, std::size_t keep) {
-  History h = store.load();
+Result<Done> remember(HistoryStore& store, HistoryEntry entry, std::string_view policy_bytes,
+                      const std::vector<NamedBytes>& prefix_files, std::size_t keep) {
+  auto h = store.load();
+  if (!h) return h.failure();
   const std::string fp = entry.fingerprint;
-  if (!record(h, std::move(entry), keep)) return;
-  if (!store.has_policy(fp)) store.keep_policy(fp, policy_bytes, prefix_files);
-  store.save(h);
-  store.forget_policies_except(referenced(h));
+  if (!record(*h, std::move(entry), keep)) return Done{};
+  if (!store.has_policy(fp))
+    if (auto kept = store.keep_policy(fp, policy_bytes, prefix_files); !kept) return kept;
+  if (auto saved = store.save(*h); !saved) return saved;
+  return store.forget_policies_except(referenced(*h));
 }
 
 }  // namespace op25bc::history

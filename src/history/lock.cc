@@ -13,7 +13,8 @@
 
 namespace op25bc::history {
 
-LockFile::LockFile(const std::string& path, std::chrono::milliseconds wait) {
+Result<std::unique_ptr<LockFile>> LockFile::take(const std::string& path,
+                                                 std::chrono::milliseconds wait) {
   // Never through a planted link; only root may open it.
   const auto open_lock = [&] {
     return ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -28,26 +29,21 @@ LockFile::LockFile(const std::string& path, std::chrono::milliseconds wait) {
     else
       errno = ENOENT;
   }
-  if (fd < 0) {
-    error_ = "cannot open lock file " + path + ": " + std::strerror(errno);
-    return;
-  }
+  if (fd < 0) return Failure{"cannot open lock file " + path + ": " + std::strerror(errno)};
   const auto deadline = std::chrono::steady_clock::now() + wait;
   for (;;) {
-    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
-      fd_ = fd;
-      return;
-    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return std::unique_ptr<LockFile>(new LockFile(fd));
     if (errno != EWOULDBLOCK && errno != EINTR) break;
     if (std::chrono::steady_clock::now() >= deadline) {
-      error_ = "another op25bc run holds the lock " + path;
       ::close(fd);
-      return;
+      return Failure{"another op25bc run holds the lock " + path,
+                     "wait for it, or give a longer --lock-wait"};
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  error_ = "cannot lock " + path + ": " + std::strerror(errno);
+  const int e = errno;
   ::close(fd);
+  return Failure{"cannot lock " + path + ": " + std::strerror(e)};
 }
 
 LockFile::~LockFile() {

@@ -20,8 +20,6 @@ namespace op25bc::nft {
 
 namespace {
 
-using backend::Failure;
-using backend::Result;
 
 // The object a failed operation names, and where the policy says it comes
 // from (ir::Origin, filled by ir::build), for the error message.

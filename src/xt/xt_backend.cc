@@ -16,8 +16,6 @@ namespace op25bc::xt {
 
 namespace {
 
-using backend::Failure;
-using backend::Result;
 
 ReadSet set_reader(XtKernel& kernel) {
   return [&kernel](const std::string& name, net::Family family,

@@ -57,7 +57,7 @@ class MemorySession final : public backend::Session {
   MemorySession(MemoryKernel& kernel, std::string state)
       : kernel_(kernel), state_(std::move(state)) {}
 
-  backend::Result<backend::Outcome> run(const backend::RunRequest& r) override {
+  Result<backend::Outcome> run(const backend::RunRequest& r) override {
     const ir::Ruleset desired = compile(r.policy, r.at, r.kernel_timed);
     const std::string want = held_text(desired);
     std::string& held = kernel_.tables[desired.table];
@@ -98,17 +98,17 @@ class MemoryBackend final : public backend::Backend {
   bool owns_record(std::string_view bytes) const override { return bytes.starts_with(kMagic); }
   backend::Sandbox sandbox() const override { return {{}, {"AF_UNIX"}, {}}; }
   std::vector<std::string> formats() const override { return {"lines"}; }
-  backend::Result<backend::Rendered> render(const policy::Policy& p, Instant at, bool kernel_timed,
+  Result<backend::Rendered> render(const policy::Policy& p, Instant at, bool kernel_timed,
                                             const std::string& format) const override {
-    if (format != "lines") return backend::Failure{"no format " + format};
+    if (format != "lines") return Failure{"no format " + format};
     return backend::Rendered{held_text(compile(p, at, kernel_timed)), {}};
   }
-  backend::Result<std::unique_ptr<backend::Session>> open(
+  Result<std::unique_ptr<backend::Session>> open(
       const backend::Access& access) const override {
     return std::unique_ptr<backend::Session>(
         std::make_unique<MemorySession>(kernel_, access.state));
   }
-  backend::Result<std::optional<backend::Status>> status(const std::string& table,
+  Result<std::optional<backend::Status>> status(const std::string& table,
                                                          const std::string& state_file,
                                                          bool) const override {
     const auto it = kernel_.tables.find(table);

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "op25bc/backend/result.h"
+#include "op25bc/diag/result.h"
 #include "op25bc/backend/run.h"
 #include "op25bc/backend/status.h"
 #include "op25bc/policy/model.h"

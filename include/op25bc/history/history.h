@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "op25bc/diag/result.h"
 #include "op25bc/history/fingerprint.h"
 
 namespace op25bc::history {
@@ -77,14 +78,15 @@ std::string to_text(const History& h);
 class HistoryStore {
  public:
   virtual ~HistoryStore() = default;
-  virtual History load() = 0;               // empty when none; throws when unreadable
-  virtual void save(const History& h) = 0;  // all or nothing; throws on failure
+  virtual Result<History> load() = 0;               // empty when none; a failure when unreadable
+  virtual Result<Done> save(const History& h) = 0;  // all or nothing
   virtual bool has_policy(const std::string& fingerprint) = 0;
-  virtual void keep_policy(const std::string& fingerprint, std::string_view bytes,
-                           const std::vector<NamedBytes>& prefix_files) = 0;
+  virtual Result<Done> keep_policy(const std::string& fingerprint, std::string_view bytes,
+                                   const std::vector<NamedBytes>& prefix_files) = 0;
+  // nullopt when there is no such copy, or it cannot be read.
   virtual std::optional<PolicyCopy> policy(const std::string& fingerprint) = 0;
   virtual std::string policy_path(const std::string& fingerprint) const = 0;
-  virtual void forget_policies_except(const std::vector<std::string>& keep) = 0;
+  virtual Result<Done> forget_policies_except(const std::vector<std::string>& keep) = 0;
 };
 
 // A folder beside the state file: /var/lib/op25bc/TABLE.history/ holding
@@ -97,24 +99,24 @@ class FileHistoryStore final : public HistoryStore {
   // The history folder that belongs to a state file (X.state -> X.history).
   static std::string folder_for(const std::string& state_path);
 
-  History load() override;
-  void save(const History& h) override;
+  Result<History> load() override;
+  Result<Done> save(const History& h) override;
   bool has_policy(const std::string& fingerprint) override;
-  void keep_policy(const std::string& fingerprint, std::string_view bytes,
-                   const std::vector<NamedBytes>& prefix_files) override;
+  Result<Done> keep_policy(const std::string& fingerprint, std::string_view bytes,
+                           const std::vector<NamedBytes>& prefix_files) override;
   std::optional<PolicyCopy> policy(const std::string& fingerprint) override;
   std::string policy_path(const std::string& fingerprint) const override;
-  void forget_policies_except(const std::vector<std::string>& keep) override;
+  Result<Done> forget_policies_except(const std::vector<std::string>& keep) override;
   const std::string& folder() const { return folder_; }
 
  private:
-  void refuse_link() const;  // throws when the folder is a symbolic link
+  std::optional<Failure> linked() const;  // the folder is a symbolic link
   std::string folder_;
 };
 
 // Keeps the policy copy, adds the entry and drops copies nothing refers to
-// any more. Throws what the store throws.
-void remember(HistoryStore& store, HistoryEntry entry, std::string_view policy_bytes,
-              const std::vector<NamedBytes>& prefix_files, std::size_t keep);
+// any more; the store's failure, if any.
+Result<Done> remember(HistoryStore& store, HistoryEntry entry, std::string_view policy_bytes,
+                      const std::vector<NamedBytes>& prefix_files, std::size_t keep);
 
 }  // namespace op25bc::history

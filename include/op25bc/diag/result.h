@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// op25bc's one convention for expected failures above the adapters: a value
-// or a Failure (what went wrong, for the operator, and a hint). Adapters may
-// throw inside; the port translates once, so the commands never catch.
+// op25bc's one convention for expected failures that cross an interface: a
+// value or a Failure (what went wrong, for the operator, a hint, and any
+// policy diagnostics). An adapter (netlink, the tools, files) may throw
+// inside; it translates once, at its interface, so the commands never catch.
 #pragma once
 
 #include <string>
@@ -10,13 +11,16 @@
 
 #include "op25bc/diag/diagnostics.h"
 
-namespace op25bc::backend {
+namespace op25bc {
 
 struct Failure {
   std::string message;           // one sentence, without "op25bc: "
   std::string hint = {};         // what to do about it, "" for nothing to add
-  Diagnostics diagnostics = {};  // what in the policy this backend cannot express
+  Diagnostics diagnostics = {};  // what in the policy a backend cannot express
 };
+
+// The value of a Result that has none.
+struct Done {};
 
 template <class T>
 class [[nodiscard]] Result {
@@ -36,4 +40,4 @@ class [[nodiscard]] Result {
   std::variant<T, Failure> v_;
 };
 
-}  // namespace op25bc::backend
+}  // namespace op25bc
