@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // libnftnl trusts the kernel's ABI: on a reply attribute of the wrong type or
-// length it prints "nf_tables kernel ABI is broken" and calls exit(1). In the
-// netlink harness that would end every run at the first such input, so while
-// the harness is inside op25bc's kernel calls, exit() throws instead and the
-// harness counts the input as handled (op25bc itself keeps libnftnl's exit:
-// its write-ahead record makes that safe, see ARCHITECTURE.md). Everywhere else exit()
-// is libc's. This file must not include <cstdlib>: glibc declares exit()
+// length it prints "nf_tables kernel ABI is broken" and calls exit(1). op25bc
+// checks every reply first (src/nft/reply_check.h), so that must never
+// happen; while the netlink harness is inside op25bc's kernel calls, exit()
+// throws instead, and the harness reports it as a finding with the input.
+// Everywhere else exit() is libc's. This file must not include <cstdlib>: glibc declares exit()
 // noexcept, and this definition must be allowed to throw.
 #include <dlfcn.h>
 

@@ -29,6 +29,7 @@
 #include "netlink_batch.h"
 #include "nftnl.h"
 #include "op25bc/ir/names.h"
+#include "reply_check.h"
 #include "rule_codec.h"
 
 namespace op25bc::nft {
@@ -250,10 +251,19 @@ struct NetlinkKernel::Impl {
                         " bytes that are not a whole message)");
   }
 
+  // Whether the reply message the callback of talk() holds is one libnftnl
+  // may parse: false for a well-formed one that holds what op25bc does not
+  // read (talk() has already refused a malformed one).
+  bool reply_readable = true;
+
   // Sends one request and feeds every reply message to `cb` until done.
   // Messages of other sequence numbers (replies to an earlier request that
   // arrived late) are skipped.
-  void talk(nlmsghdr* request, const std::string& what,
+  //
+  // Each message is checked (reply_check.h) before `cb` sees it: a malformed
+  // one, which would make libnftnl end the process, is an error here, and
+  // nothing is read from it.
+  void talk(nlmsghdr* request, const std::string& what, ReplyKind kind,
             const std::function<void(const nlmsghdr*)>& cb) {
     send({reinterpret_cast<const char*>(request), request->nlmsg_len}, what);
     const std::uint32_t expect = request->nlmsg_seq;
@@ -272,6 +282,20 @@ struct NetlinkKernel::Impl {
       bool done = false;
       each_message(*datagram, what, [&](const nlmsghdr* nlh) {
         if (nlh->nlmsg_seq != expect) return true;
+        reply_readable = true;
+        if (nlh->nlmsg_type >= NLMSG_MIN_TYPE) {
+          std::string why;
+          const ReplyCheck check = check_reply(kind, nlh, why);
+          if (check == ReplyCheck::malformed)
+            throw KernelError(what + ": the kernel's reply is malformed (" + why +
+                              "); op25bc did not read it, and changed nothing");
+          // A set (or its elements) with expressions op25bc does not read
+          // cannot be read in part; a rule or an object can be left aside.
+          if (check == ReplyCheck::foreign &&
+              (kind == ReplyKind::set || kind == ReplyKind::set_elements))
+            throw KernelError(what + ": it carries expressions op25bc does not read");
+          reply_readable = check == ReplyCheck::ok;
+        }
         const int ret = mnl_cb_run(
             nlh, nlh->nlmsg_len, expect, portid,
             [](const nlmsghdr* m, void* data) -> int {
@@ -337,7 +361,7 @@ struct NetlinkKernel::Impl {
     std::vector<TableInfo> out;
     std::vector<char> buf;
     talk(header(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_DUMP), "listing tables",
-         [&](const nlmsghdr* reply) {
+         ReplyKind::table, [&](const nlmsghdr* reply) {
            Table t(nftnl_table_alloc());
            if (nftnl_table_nlmsg_parse(reply, t.p) < 0) return;
            if (nftnl_table_get_u32(t.p, NFTNL_TABLE_FAMILY) != NFPROTO_INET) return;
@@ -374,7 +398,7 @@ struct NetlinkKernel::Impl {
       nftnl_set_set_str(filter.p, NFTNL_SET_TABLE, table.c_str());
       nftnl_set_nlmsg_build_payload(nlh, filter.p);
     }
-    talk(nlh, "listing sets", [&](const nlmsghdr* reply) {
+    talk(nlh, "listing sets", ReplyKind::set, [&](const nlmsghdr* reply) {
       Set s(nftnl_set_alloc());
       if (nftnl_set_nlmsg_parse(reply, s.p) < 0) return;
       if (table != text_of(nftnl_set_get_str(s.p, NFTNL_SET_TABLE))) return;
@@ -410,17 +434,18 @@ struct NetlinkKernel::Impl {
     nftnl_set_set_str(filter.p, NFTNL_SET_TABLE, table.c_str());
     nftnl_set_set_str(filter.p, NFTNL_SET_NAME, set.c_str());
     nftnl_set_elems_nlmsg_build_payload(req, filter.p);
-    talk(req, "listing the elements of set " + set, [&](const nlmsghdr* reply) {
-      Set s(nftnl_set_alloc());
-      if (nftnl_set_elems_nlmsg_parse(reply, s.p) < 0) return;
-      nftnl_set_elem_foreach(
-          s.p,
-          [](nftnl_set_elem* e, void* data) -> int {
-            (*static_cast<const std::function<void(nftnl_set_elem*)>*>(data))(e);
-            return 0;
-          },
-          const_cast<std::function<void(nftnl_set_elem*)>*>(&fn));
-    });
+    talk(req, "listing the elements of set " + set, ReplyKind::set_elements,
+         [&](const nlmsghdr* reply) {
+           Set s(nftnl_set_alloc());
+           if (nftnl_set_elems_nlmsg_parse(reply, s.p) < 0) return;
+           nftnl_set_elem_foreach(
+               s.p,
+               [](nftnl_set_elem* e, void* data) -> int {
+                 (*static_cast<const std::function<void(nftnl_set_elem*)>*>(data))(e);
+                 return 0;
+               },
+               const_cast<std::function<void(nftnl_set_elem*)>*>(&fn));
+         });
   }
 
   // The elements of the small anonymous port sets, always read.
@@ -476,7 +501,8 @@ struct NetlinkKernel::Impl {
       nftnl_obj_set_u32(filter.p, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
       nftnl_obj_nlmsg_build_payload(nlh, filter.p);
     }
-    talk(nlh, "listing counters", [&](const nlmsghdr* reply) {
+    talk(nlh, "listing counters", ReplyKind::object, [&](const nlmsghdr* reply) {
+      if (!reply_readable) return;  // not a counter
       Obj o(nftnl_obj_alloc());
       if (nftnl_obj_nlmsg_parse(reply, o.p) < 0) return;
       if (table != text_of(nftnl_obj_get_str(o.p, NFTNL_OBJ_TABLE))) return;
@@ -488,7 +514,7 @@ struct NetlinkKernel::Impl {
   void dump_chains(const std::string& table, nft::TableState& state) {
     std::vector<char> buf;
     talk(header(buf, NFT_MSG_GETCHAIN, NFPROTO_INET, NLM_F_DUMP), "listing chains",
-         [&](const nlmsghdr* reply) {
+         ReplyKind::chain, [&](const nlmsghdr* reply) {
            Chain c(nftnl_chain_alloc());
            if (nftnl_chain_nlmsg_parse(reply, c.p) < 0) return;
            if (table != text_of(nftnl_chain_get_str(c.p, NFTNL_CHAIN_TABLE))) return;
@@ -511,7 +537,19 @@ struct NetlinkKernel::Impl {
       nftnl_rule_set_str(filter.p, NFTNL_RULE_TABLE, table.c_str());
       nftnl_rule_nlmsg_build_payload(nlh, filter.p);
     }
-    talk(nlh, "listing rules", [&](const nlmsghdr* reply) {
+    talk(nlh, "listing rules", ReplyKind::rule, [&](const nlmsghdr* reply) {
+      if (!reply_readable) {
+        // Expressions op25bc does not read: a foreign rule, never handed to libnftnl.
+        const RuleHeader h = rule_header(reply);
+        if (h.table != table) return;
+        const auto i = chain_of.find(h.chain);
+        if (i == chain_of.end()) return;
+        ir::Rule foreign;
+        foreign.unrecognized = "expressions op25bc does not read";
+        state.ruleset.chains[i->second].rules.push_back(std::move(foreign));
+        state.rule_handles[i->second].push_back(h.handle);
+        return;
+      }
       Rule r(nftnl_rule_alloc());
       if (nftnl_rule_nlmsg_parse(reply, r.p) < 0) return;
       if (table != text_of(nftnl_rule_get_str(r.p, NFTNL_RULE_TABLE))) return;
@@ -532,10 +570,12 @@ std::uint32_t NetlinkKernel::generation() {
   std::vector<char> buf;
   nlmsghdr* nlh = impl_->header(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK);
   std::uint32_t id = 0;
-  impl_->talk(nlh, "reading the ruleset generation", [&](const nlmsghdr* reply) {
-    Gen gen(nftnl_gen_alloc());
-    if (nftnl_gen_nlmsg_parse(reply, gen.p) == 0) id = nftnl_gen_get_u32(gen.p, NFTNL_GEN_ID);
-  });
+  impl_->talk(nlh, "reading the ruleset generation", ReplyKind::generation,
+              [&](const nlmsghdr* reply) {
+                Gen gen(nftnl_gen_alloc());
+                if (nftnl_gen_nlmsg_parse(reply, gen.p) == 0)
+                  id = nftnl_gen_get_u32(gen.p, NFTNL_GEN_ID);
+              });
   return id;
 }
 
