@@ -18,11 +18,8 @@ namespace {
 // Pins a rolled-back policy so that activate keeps it.
 bool pin(history::HistoryStore& history, const std::string& fingerprint, Io io) {
   auto h = history.load();
-  Result<Done> saved = h ? Result<Done>(Done{}) : Result<Done>(h.failure());
-  if (h) {
-    h->pin = history::Pin{fingerprint, format_utc(io.clock.now())};
-    saved = history.save(*h);
-  }
+  if (h) h->pin = history::Pin{fingerprint, format_utc(io.clock.now())};
+  const Result<Done> saved = h ? history.save(*h) : Result<Done>(h.failure());
   if (saved) return true;
   io.err << "op25bc: the rollback is applied, but it could not be pinned ("
          << saved.failure().message << "): the next activate applies the policy file again\n";

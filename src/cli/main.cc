@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// op25bc: compiles an Outbound Port 25 Blocking policy into nftables rulesets.
+// op25bc: compiles an Outbound Port 25 Blocking policy into firewall rulesets.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
@@ -73,7 +73,7 @@ void add_keep(CLI::App& cmd, std::size_t& keep) {
 
 int main(int argc, char** argv) {
   const op25bc::backend::Registry backends = op25bc::cli::make_backends();
-  CLI::App app{"op25bc: compile an Outbound Port 25 Blocking policy into nftables rulesets",
+  CLI::App app{"op25bc: compile an Outbound Port 25 Blocking policy into firewall rulesets",
                "op25bc"};
   app.set_version_flag("--version", "op25bc " OP25BC_VERSION);
   app.require_subcommand(1);
@@ -102,8 +102,8 @@ int main(int argc, char** argv) {
   formats_help.pop_back();
   c->add_option("--format", compile.format, formats_help)->check(CLI::IsMember(formats));
   c->add_option("-o,--output", compile.output,
-                "write to FILE (atomically) instead of stdout; with --backend iptables, a "
-                "folder for ipset.restore, iptables.restore and ip6tables.restore");
+                "write to FILE (atomically) instead of stdout; for a backend whose input is "
+                "several files (see op25bc(8)), the folder they are written to");
   c->add_flag("--kernel-timed", compile.kernel_timed, kKernelTimedHelp);
   add_backend(*c, compile.backend, backends);
 
@@ -157,8 +157,7 @@ int main(int argc, char** argv) {
   a->add_flag("--dry-run", apply.dry_run,
               "show the changes and have the kernel validate them without committing");
   a->add_flag("--adopt", apply.adopt,
-              "take over a same-named table (nftables) or chains (iptables) that op25bc did not "
-              "create");
+              "take over same-named objects (a table, chains) that op25bc did not create");
   add_keep(*a, apply.keep);
 
   ActivateArgs activate;

@@ -538,25 +538,20 @@ struct NetlinkKernel::Impl {
       nftnl_rule_nlmsg_build_payload(nlh, filter.p);
     }
     talk(nlh, "listing rules", ReplyKind::rule, [&](const nlmsghdr* reply) {
-      if (!reply_readable) {
-        // Expressions op25bc does not read: a foreign rule, never handed to libnftnl.
-        const RuleHeader h = rule_header(reply);
-        if (h.table != table) return;
-        const auto i = chain_of.find(h.chain);
-        if (i == chain_of.end()) return;
-        ir::Rule foreign;
-        foreign.unrecognized = "expressions op25bc does not read";
-        state.ruleset.chains[i->second].rules.push_back(std::move(foreign));
-        state.rule_handles[i->second].push_back(h.handle);
-        return;
-      }
-      Rule r(nftnl_rule_alloc());
-      if (nftnl_rule_nlmsg_parse(reply, r.p) < 0) return;
-      if (table != text_of(nftnl_rule_get_str(r.p, NFTNL_RULE_TABLE))) return;
-      const auto i = chain_of.find(text_of(nftnl_rule_get_str(r.p, NFTNL_RULE_CHAIN)));
+      const RuleHeader h = rule_header(reply);
+      if (h.table != table) return;
+      const auto i = chain_of.find(h.chain);
       if (i == chain_of.end()) return;
-      state.ruleset.chains[i->second].rules.push_back(decode_rule(r.p, anonymous));
-      state.rule_handles[i->second].push_back(nftnl_rule_get_u64(r.p, NFTNL_RULE_HANDLE));
+      ir::Rule rule;
+      if (reply_readable) {
+        Rule r(nftnl_rule_alloc());
+        if (nftnl_rule_nlmsg_parse(reply, r.p) < 0) return;
+        rule = decode_rule(r.p, anonymous);
+      } else {  // expressions op25bc does not read: foreign, never handed to libnftnl
+        rule.unrecognized = "expressions op25bc does not read";
+      }
+      state.ruleset.chains[i->second].rules.push_back(std::move(rule));
+      state.rule_handles[i->second].push_back(h.handle);
     });
   }
 };

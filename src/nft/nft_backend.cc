@@ -20,7 +20,6 @@ namespace op25bc::nft {
 
 namespace {
 
-
 // The object a failed operation names, and where the policy says it comes
 // from (ir::Origin, filled by ir::build), for the error message.
 std::string origin(const Op& op, const ir::Ruleset& desired) {

@@ -224,6 +224,19 @@ void for_each_nested(const nlattr* nest, Each each) {
   for_each_attr(mnl_attr_get_payload(nest), mnl_attr_get_payload_len(nest), each);
 }
 
+// The attributes of an nf_tables message, after its nfgenmsg header.
+template <class Each>
+void for_each_message_attr(const nlmsghdr* reply, Each each) {
+  for_each_attr(mnl_nlmsg_get_payload_offset(reply, sizeof(nfgenmsg)),
+                reply->nlmsg_len - MNL_NLMSG_HDRLEN - MNL_ALIGN(sizeof(nfgenmsg)), each);
+}
+
+// A string attribute's text, up to its NUL or its end.
+std::string_view text_of(const nlattr* attr) {
+  const auto* p = static_cast<const char*>(mnl_attr_get_payload(attr));
+  return {p, strnlen(p, mnl_attr_get_payload_len(attr))};
+}
+
 class Checker {
  public:
   ReplyCheck result = ReplyCheck::ok;
@@ -276,15 +289,13 @@ class Checker {
       return !malformed();
     });
     if (malformed() || name == nullptr) return;  // libnftnl refuses it (an error)
-    const auto* text = static_cast<const char*>(mnl_attr_get_payload(name));
-    const std::string_view n(text, strnlen(text, mnl_attr_get_payload_len(name)));
     const auto& schemas = expression_schemas();
-    const auto known = schemas.find(n);
+    const auto known = schemas.find(text_of(name));
     if (known == schemas.end()) return foreign();
     if (data != nullptr) nested(data, known->second);
   }
 
- private:
+  // One attribute, as `schema`'s callback takes it.
   void one(const nlattr* attr, const Schema& schema) {
     const std::uint16_t type = mnl_attr_get_type(attr);
     const Attr* rule = schema.find(type);
@@ -334,13 +345,11 @@ const Schema& schema_of(ReplyKind kind) {
 void check_object_data(Checker& c, const nlmsghdr* reply) {
   const nlattr* type = nullptr;
   const nlattr* data = nullptr;
-  for_each_attr(mnl_nlmsg_get_payload_offset(reply, sizeof(nfgenmsg)),
-                reply->nlmsg_len - MNL_NLMSG_HDRLEN - MNL_ALIGN(sizeof(nfgenmsg)),
-                [&](const nlattr* attr) {
-                  if (mnl_attr_get_type(attr) == NFTA_OBJ_TYPE) type = attr;
-                  if (mnl_attr_get_type(attr) == NFTA_OBJ_DATA) data = attr;
-                  return true;
-                });
+  for_each_message_attr(reply, [&](const nlattr* attr) {
+    if (mnl_attr_get_type(attr) == NFTA_OBJ_TYPE) type = attr;
+    if (mnl_attr_get_type(attr) == NFTA_OBJ_DATA) data = attr;
+    return true;
+  });
   if (data == nullptr) return;
   if (type == nullptr || ntohl(mnl_attr_get_u32(type)) != NFT_OBJECT_COUNTER) return c.foreign();
   c.nested(data, kCounters);
@@ -354,8 +363,10 @@ ReplyCheck check_reply(ReplyKind kind, const nlmsghdr* reply, std::string& why) 
     why = "a reply shorter than its header";
     return ReplyCheck::malformed;
   }
-  c.walk(mnl_nlmsg_get_payload_offset(reply, sizeof(nfgenmsg)),
-         reply->nlmsg_len - MNL_NLMSG_HDRLEN - MNL_ALIGN(sizeof(nfgenmsg)), schema_of(kind));
+  for_each_message_attr(reply, [&](const nlattr* attr) {
+    c.one(attr, schema_of(kind));
+    return !c.malformed();
+  });
   if (kind == ReplyKind::object && !c.malformed()) check_object_data(c, reply);
   why = c.why;
   return c.result;
@@ -363,26 +374,20 @@ ReplyCheck check_reply(ReplyKind kind, const nlmsghdr* reply, std::string& why) 
 
 RuleHeader rule_header(const nlmsghdr* reply) {
   RuleHeader h;
-  const auto text = [](const nlattr* a) {
-    const auto* p = static_cast<const char*>(mnl_attr_get_payload(a));
-    return std::string(p, strnlen(p, mnl_attr_get_payload_len(a)));
-  };
-  for_each_attr(mnl_nlmsg_get_payload_offset(reply, sizeof(nfgenmsg)),
-                reply->nlmsg_len - MNL_NLMSG_HDRLEN - MNL_ALIGN(sizeof(nfgenmsg)),
-                [&](const nlattr* attr) {
-                  switch (mnl_attr_get_type(attr)) {
-                    case NFTA_RULE_TABLE:
-                      h.table = text(attr);
-                      break;
-                    case NFTA_RULE_CHAIN:
-                      h.chain = text(attr);
-                      break;
-                    case NFTA_RULE_HANDLE:  // checked as a u64 by check_reply
-                      h.handle = be64toh(mnl_attr_get_u64(attr));
-                      break;
-                  }
-                  return true;
-                });
+  for_each_message_attr(reply, [&](const nlattr* attr) {
+    switch (mnl_attr_get_type(attr)) {
+      case NFTA_RULE_TABLE:
+        h.table = text_of(attr);
+        break;
+      case NFTA_RULE_CHAIN:
+        h.chain = text_of(attr);
+        break;
+      case NFTA_RULE_HANDLE:  // checked as a u64 by check_reply
+        h.handle = be64toh(mnl_attr_get_u64(attr));
+        break;
+    }
+    return true;
+  });
   return h;
 }
 

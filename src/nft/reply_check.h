@@ -27,7 +27,7 @@ enum class ReplyCheck {
 // `why` says which attribute, for a malformed reply.
 ReplyCheck check_reply(ReplyKind kind, const nlmsghdr* reply, std::string& why);
 
-// Where a rule is, read without libnftnl (for a foreign one); call only on a
+// Where a rule is and its handle, read without libnftnl; call only on a
 // reply check_reply did not find malformed.
 struct RuleHeader {
   std::string table, chain;

@@ -16,7 +16,6 @@ namespace op25bc::xt {
 
 namespace {
 
-
 ReadSet set_reader(XtKernel& kernel) {
   return [&kernel](const std::string& name, net::Family family,
                    std::string& error) -> std::optional<net::Prefixes> {
@@ -102,14 +101,18 @@ class XtSession final : public backend::Session {
       o.summary = summary(p);
       for (const std::string& line : describe(p)) o.changes += line + "\n";
       o.report = to_json(p);
+      // The JSON names what a dry run asked the kernel (nothing, otherwise).
+      const auto done = [&o]() -> Result<backend::Outcome> {
+        o.report["checks"] = o.checks;
+        return std::move(o);
+      };
       if (p.drift)
         o.drift_repaired =
             "op25bc's sets differed from its record (changed by someone else); read back from "
             "the kernel and repaired";
       if (ask.check_only) {
         if (request.dry_run && !o.in_sync) dry_run_checks(p, *view, kernel_, desired, o);
-        o.report["checks"] = o.checks;
-        return o;
+        return done();
       }
       if (o.in_sync) {
         if (ask.verify && record && !record->pending) {  // every set was read back: say so
@@ -117,8 +120,7 @@ class XtSession final : public backend::Session {
           verified.verified_at = ask.now;
           store.save(verified);
         }
-        o.report["checks"] = o.checks;
-        return o;
+        return done();
       }
       Record base = record.value_or(Record{});
       if (ask.verify) base.verified_at = ask.now;
@@ -134,8 +136,7 @@ class XtSession final : public backend::Session {
                                           "old or new, never between); the next run converges"
                                         : "; the ruleset is unchanged")};
       o.committed = true;
-      o.report["checks"] = o.checks;
-      return o;
+      return done();
     } catch (const std::exception& e) {
       return Failure{e.what()};
     }

@@ -99,18 +99,17 @@ class MemoryBackend final : public backend::Backend {
   backend::Sandbox sandbox() const override { return {{}, {"AF_UNIX"}, {}}; }
   std::vector<std::string> formats() const override { return {"lines"}; }
   Result<backend::Rendered> render(const policy::Policy& p, Instant at, bool kernel_timed,
-                                            const std::string& format) const override {
+                                   const std::string& format) const override {
     if (format != "lines") return Failure{"no format " + format};
     return backend::Rendered{held_text(compile(p, at, kernel_timed)), {}};
   }
-  Result<std::unique_ptr<backend::Session>> open(
-      const backend::Access& access) const override {
+  Result<std::unique_ptr<backend::Session>> open(const backend::Access& access) const override {
     return std::unique_ptr<backend::Session>(
         std::make_unique<MemorySession>(kernel_, access.state));
   }
   Result<std::optional<backend::Status>> status(const std::string& table,
-                                                         const std::string& state_file,
-                                                         bool) const override {
+                                                const std::string& state_file,
+                                                bool) const override {
     const auto it = kernel_.tables.find(table);
     if (it == kernel_.tables.end()) return std::optional<backend::Status>{};
     backend::Status s;

@@ -12,9 +12,9 @@
 #include <string_view>
 #include <vector>
 
-#include "op25bc/diag/result.h"
 #include "op25bc/backend/run.h"
 #include "op25bc/backend/status.h"
+#include "op25bc/diag/result.h"
 #include "op25bc/policy/model.h"
 #include "op25bc/time/instant.h"
 
