@@ -67,7 +67,7 @@ rollout() {
   awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'
 }
 # Routers whose op25bc_apply changed the kernel.
-changed_hosts() { grep '"action": "op25bc.op25b.op25bc_apply"' "$work/$1.jsonl" | grep -c '"changed": true' || true; }
+changed_hosts() { grep '"action": "op25bc.op25b.op25bc_apply"' "$work/$1.jsonl" | grep -c '"committed": true' || true; }
 
 first=$(rollout first)
 again=$(rollout again)

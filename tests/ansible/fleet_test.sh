@@ -71,7 +71,8 @@ hosts = {}
 for r in routers:
     wrapper = f"{work}/py/{r}"
     with open(wrapper, "w") as f:
-        f.write(f"#!/bin/sh\nexec ip netns exec {ns[r]} /usr/bin/python3 \"\$@\"\n")
+        # Each module run starts the interpreter once: count them.
+        f.write(f"#!/bin/sh\necho >>{work}/runs-{r}\nexec ip netns exec {ns[r]} /usr/bin/python3 \"\$@\"\n")
     os.chmod(wrapper, 0o755)
     home = f"{work}/hosts/{r}"
     hosts[r] = {"ansible_python_interpreter": wrapper, "op25bc_policy_dir": f"{home}/etc",
@@ -85,6 +86,8 @@ for r in routers:
                 "op25bc_systemd_root": f"{home}/root",
                 # One router without nftables: the iptables backend (issue 22).
                 "op25bc_backend": "iptables" if r == "bng-tokyo-2" else "nftables"}
+    if r == "bng-isdn":  # op25bc_apply installs a built binary, sent only when it differs
+        hosts[r].update(op25bc_install="binary", op25bc_binary_src=op25bc, op25bc_binary=f"{home}/bin/op25bc")
     os.makedirs(f"{home}/root/etc/systemd/system")
 inventory = {"all": {"children": {
     "op25bc_canary": {"hosts": {"bng-tokyo-1": None}},
@@ -114,15 +117,26 @@ run() {
   OP25BC_RESULTS=$work/$name.jsonl ansible-playbook -i "$work/inventory.yml" "$playbook" -e op25bc_batch=3 "$@" \
     >"$work/$name.out" 2>&1
 }
-# apply_results NAME: "host changed" for every op25bc_apply result of run NAME.
+# apply_results NAME: "host changed" for every op25bc_apply result of run NAME
+# whose kernel changed (committed), "host unchanged" for the others.
 apply_results() {
   "$python" - "$work/$1.jsonl" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
     r = json.loads(line)
     if r["action"].endswith("op25bc_apply") and r["status"] != "skipped":
-        print(r["host"], "changed" if r["changed"] else "unchanged", r["status"])
+        print(r["host"], "changed" if r["result"].get("committed") else "unchanged", r["status"])
 PY
+}
+# module_runs NAME: most module runs (interpreter starts) any router had in run NAME.
+module_runs() {
+  local most=0 n
+  for r in "${routers[@]}"; do
+    n=$(wc -l <"$work/runs-$r" 2>/dev/null || echo 0)
+    [ "$n" -gt "$most" ] && most=$n
+  done
+  rm -f "$work"/runs-*
+  echo "$most"
 }
 # bng-tokyo-2 runs the iptables backend: its "table" is op25bc's chains and ipsets.
 iptables_router=bng-tokyo-2
@@ -161,6 +175,7 @@ show_failure() { echo "--- $1"; tail -40 "$work/$1.out"; }
 [ -n "${OP25BC_ONLY_CHECK:-}" ] && { run check --check --diff; cp "$work/check.jsonl" /tmp/check.jsonl; exit 0; }
 # 1. Check mode on a fresh fleet: changes reported, nothing in any kernel.
 if run check --check --diff; then passed=$((passed + 1)); else failed=$((failed + 1)); show_failure check; fi
+rm -f "$work"/runs-*
 check "check mode: every router's op25bc_apply reports changed" \
   test "$(apply_results check | grep -c ' changed ok$')" -eq 6
 for r in "${routers[@]}"; do check "check mode leaves $r's kernel empty" ruleset_empty "$r"; done
@@ -177,17 +192,33 @@ for r in "${routers[@]}"; do check "$r holds nft -f of compile --router $r" hold
 check "bng-isdn carries no Tokyo pool" bash -c "! grep -q '198.18.0.0/20' <<<'$(table_of bng-isdn)'"
 units=$work/hosts/bng-matsudo/root/etc/systemd/system
 check "units name the router" grep -q -- '--router "bng-matsudo"' "$units/op25bc.service"
+check "op25bc_apply reports the units it installed and enabled" "$python" - "$work/apply.jsonl" <<'PY'
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1]) if '"bng-matsudo"' in l and "op25bc_apply" in l][0]["result"]
+sys.exit(0 if r["units_changed"][-1] == "enabled" and len(r["units_changed"]) == 3 else 1)
+PY
+isdn=$work/hosts/bng-isdn
+check "op25bc_install=binary: bng-isdn's op25bc is the built one, executable" \
+  bash -c "cmp -s '$op25bc' '$isdn/bin/op25bc' && test -x '$isdn/bin/op25bc'"
+check "the policy and its prefix file are in force on every router, the staging folder beside them" bash -c "
+  for r in ${routers[*]}; do cmp -s '$work/ctl/policy.json' $work/hosts/\$r/etc/policy.json &&
+    cmp -s '$work/ctl/pools/tokyo-flets-b.txt' $work/hosts/\$r/etc/pools/tokyo-flets-b.txt || exit 1; done"
 # Issue 23, item 8: the service is enabled too, so a rebooted router blocks
 # before its first timer run, whatever installed op25bc (here: none).
 check "the role enables op25bc.service at boot" test -L "$units/sysinit.target.wants/op25bc.service"
 check "the role enables op25bc.timer" test -L "$units/timers.target.wants/op25bc.timer"
 
 # 3. Idempotent: a second run changes nothing anywhere.
+rm -f "$work"/runs-*
 if run again; then passed=$((passed + 1)); else failed=$((failed + 1)); show_failure again; fi
 check "second run: op25bc_apply unchanged on every router" \
   test "$(apply_results again | grep -c ' unchanged ok$')" -eq 6
 check "second run: changed=0 in every host's recap" \
   test "$(grep -cE '^bng-[a-z0-9-]+ +: ok=[0-9]+ +changed=0 ' "$work/again.out")" -eq 6
+# Issue 23, item 12: Ansible's cost is a module run; one a router when nothing changes.
+runs=$(module_runs)
+echo "most module runs a router had: $runs"
+check "second run: one module run per router (most: $runs)" test "$runs" -eq 1
 
 # 4. A one-prefix edit of Tokyo's prefix file changes only the router that carries it.
 echo "198.18.200.0/24" >>"$work/ctl/pools/tokyo-flets-b.txt"
@@ -198,6 +229,15 @@ check "one-prefix edit: the other five unchanged" test "$(apply_results edit | g
 check "one-prefix edit: --diff names the one element" \
   grep -qE "^\+ 1 element of set phase_tokyo_src4_[0-9a-f_]+: 198.18.200.0/24$" "$work/edit.out"
 check "one-prefix edit: bng-tokyo-1 holds it" holds_its_ruleset bng-tokyo-1
+check "one-prefix edit: only the prefix file was deployed, on every router" "$python" - "$work/edit.jsonl" <<'PY'
+import json, sys
+results = [json.loads(l) for l in open(sys.argv[1]) if "op25bc_apply" in l]
+sys.exit(0 if len(results) == 6 and all(
+    [f.rsplit("/etc/", 1)[1] for f in r["result"]["deployed"]] == ["pools/tokyo-flets-b.txt"] for r in results) else 1)
+PY
+runs=$(module_runs)
+echo "most module runs a router had: $runs"
+check "one-prefix edit: one module run per router (most: $runs)" test "$runs" -eq 1
 
 # 5. A failing router stops the rollout at its batch. Batches: the canary
 # bng-tokyo-1; then three at a time: tokyo-2, yokohama, kawasaki; matsudo, isdn.
@@ -304,5 +344,21 @@ sys.exit(0 if r["status"] == "failed" and d["pointer"] == "/pools/2/prefixes/0"
          and d["message"] == 'prefix "198.18.33.1/21" has host bits set' else 1)
 PY
 check "an invalid policy leaves the router's ruleset as it was" test "$(table_of bng-yokohama)" = "$before"
+
+# 9. The same policy deployed from the controller (src): refused on the
+# router, its diagnostics naming the controller's file, nothing installed.
+cp "$work/hosts/bng-yokohama/etc/policy.json" "$work/in-force.json"
+OP25BC_RESULTS=$work/invalid-src.jsonl ansible -i "$work/inventory.yml" bng-yokohama -m op25bc.op25b.op25bc_apply \
+  -a "binary={{ op25bc_binary }} src=$work/ctl/bad.json prefix_files=pools/tokyo-flets-b.txt policy={{ op25bc_policy_dir }}/policy.json router=bng-yokohama state={{ op25bc_state }} lock={{ op25bc_lock }}" \
+  >"$work/invalid-src.out" 2>&1 || true
+check "an invalid src fails with the diagnostic, naming the controller's file" "$python" - "$work/invalid-src.jsonl" "$work/ctl/bad.json" <<'PY'
+import json, sys
+r = json.loads(open(sys.argv[1]).readline())
+d = r["result"]["diagnostics"][0]
+sys.exit(0 if r["status"] == "failed" and d["pointer"] == "/pools/2/prefixes/0" and d["file"] == sys.argv[2]
+         and "/pools/2/prefixes/0" in r["result"]["msg"] and not r["result"]["deployed"] else 1)
+PY
+check "an invalid src never lands" cmp -s "$work/in-force.json" "$work/hosts/bng-yokohama/etc/policy.json"
+check "an invalid src leaves the ruleset as it was" test "$(table_of bng-yokohama)" = "$before"
 
 finish
