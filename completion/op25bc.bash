@@ -13,6 +13,7 @@ _op25bc_options() {
     activate) echo "--router --at --state --lock --lock-wait --allow-rollback --kernel-timed --warn-days --no-syslog --keep --metrics --backend --verify --verify-every" ;;
     schedule) echo "--router --emit --bin --state --metrics -o --output --backend" ;;
     status) echo "--table --state --verify --format --backend" ;;
+    affected) echo "--router --state --format -o --output --backend" ;;
     history) echo "--table --state --format --backend" ;;
     rollback) echo "--table --state --to --at --dry-run --release --lock --lock-wait --keep --backend" ;;
     metrics) echo "--table --state -o --output --warn-days --backend" ;;
@@ -22,7 +23,7 @@ _op25bc_options() {
 _op25bc() {
   local cur prev words cword
   _init_completion || return
-  local commands="validate compile explain timeline apply diff activate schedule status history rollback metrics"
+  local commands="validate compile explain timeline apply diff activate schedule status affected history rollback metrics"
   local command="" i
   for ((i = 1; i < cword; i++)); do
     if [[ " $commands " == *" ${words[i]} "* ]]; then
@@ -38,6 +39,8 @@ _op25bc() {
     --format)
       if [[ $command == compile ]]; then
         COMPREPLY=($(compgen -W "nft json" -- "$cur"))
+      elif [[ $command == affected ]]; then
+        COMPREPLY=($(compgen -W "text json csv" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "text json" -- "$cur"))
       fi

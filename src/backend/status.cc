@@ -55,6 +55,22 @@ nlohmann::json to_json(const Status& s) {
   for (const auto& c : s.counters)
     j["counters"].push_back(
         {{"phase", c.phase}, {"counter", c.counter}, {"packets", c.packets}, {"bytes", c.bytes}});
+  j["monitoring"] = nlohmann::json::array();
+  for (const auto& c : s.monitor_counters) {
+    nlohmann::json sets = nlohmann::json::array();
+    for (const auto& r : s.recordings)
+      if (r.phase == c.phase)
+        sets.push_back({{"set", r.set},
+                        {"family", net::family_name(r.family)},
+                        {"sources", r.sources.size()},
+                        {"max_sources", r.size},
+                        {"retention_seconds", r.timeout},
+                        {"full", r.full()}});
+    j["monitoring"].push_back({{"phase", c.phase},
+                               {"counter", c.counter},
+                               {"connections", c.packets},
+                               {"sets", std::move(sets)}});
+  }
   j["last_apply"] = nullptr;
   j["record_unusable"] = s.record_unusable;
   if (const auto& a = s.last_apply)
@@ -86,6 +102,16 @@ std::string to_text(const Status& s) {
   for (const auto& c : s.counters)
     out += "phase " + text::printable(c.phase) + " blocked " + count_of(c.packets, "packet") +
            ", " + count_of(c.bytes, "byte") + "\n";
+  for (const auto& c : s.monitor_counters) {
+    out += "phase " + text::printable(c.phase) + " monitored " + count_of(c.packets, "connection") +
+           " it would have blocked";
+    for (const auto& r : s.recordings)
+      if (r.phase == c.phase)
+        out += "; " + std::string{net::family_name(r.family)} + " sources " +
+               std::to_string(r.sources.size()) + " of " + std::to_string(r.size) +
+               (r.full() ? " (full: new sources are not recorded)" : "");
+    out += "\n";
+  }
   if (const auto& a = s.last_apply) {
     out += "last applied: policy " + a->policy_fingerprint + " for " + a->applied_at +
            " by op25bc " + a->version + " (generation " + std::to_string(a->generation) +

@@ -154,6 +154,14 @@ struct StatusArgs {
   std::string backend;  // --backend; "" for the default
 };
 
+struct AffectedArgs {
+  std::string policy;
+  std::string router;  // --router: narrow to that router's pools
+  std::string state;
+  std::string format = "text";
+  std::string output;   // "" or "-": stdout; a file is written mode 0600
+  std::string backend;  // --backend; "" for the default
+};
 // apply's path from a loaded policy to the kernel, shared with rollback
 // (which pins what it applied instead of honouring the pin).
 struct Loaded;
@@ -166,6 +174,7 @@ int run_explain(const ExplainArgs& args, Io io);
 int run_timeline(const TimelineArgs& args, Io io);
 int run_apply(const ApplyArgs& args, Io io);
 int run_status(const StatusArgs& args, Io io);
+int run_affected(const AffectedArgs& args, Io io);
 int run_activate(const ActivateArgs& args, Io io);
 int run_schedule(const ScheduleArgs& args, Io io);
 int run_history(const HistoryArgs& args, Io io);

@@ -213,6 +213,17 @@ int main(int argc, char** argv) {
   add_backend(*s, status.backend, backends);
   s->add_option("--format", status.format, "text or json")->check(CLI::IsMember({"text", "json"}));
 
+  AffectedArgs affected;
+  auto* af = app.add_subcommand(
+      "affected", "list the subscribers monitoring phases recorded: whom they will block");
+  add_policy(*af, affected.policy);
+  add_router(*af, affected.router);
+  af->add_option("--state", affected.state, "state file (default /var/lib/op25bc/TABLE.state)");
+  af->add_option("--format", affected.format, "text, json or csv")
+      ->check(CLI::IsMember({"text", "json", "csv"}));
+  af->add_option("-o,--output", affected.output, "write to FILE (mode 0600) instead of stdout");
+  add_backend(*af, affected.backend, backends);
+
   HistoryArgs history;
   auto* h = app.add_subcommand("history", "list the policies op25bc applied, newest first");
   h->add_option("--table", history.table, "table name")->capture_default_str();
@@ -296,6 +307,7 @@ int main(int argc, char** argv) {
     if (*a) return run_apply(apply, io);
     if (*d) return run_apply(diff, io);
     if (*s) return run_status(status, io);
+    if (*af) return run_affected(affected, io);
     if (*ac) return run_activate(activate, io);
     if (*sc) return run_schedule(schedule, io);
     if (*h) return run_history(history, io);

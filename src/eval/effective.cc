@@ -9,6 +9,9 @@ EffectiveState evaluate(const policy::Policy& p, Instant at) {
   for (std::size_t i = 0; i < p.phases.size(); ++i)
     if (p.phases[i].effective && policy::is_active(p.phases[i].effective, p.phases[i].until, at))
       state.phases.push_back(i);
+    else if (p.phases[i].effective && p.phases[i].monitor_from &&
+             policy::is_active(p.phases[i].monitor_from, p.phases[i].effective, at))
+      state.monitoring.push_back(i);
   for (std::size_t i = 0; i < p.exemptions.size(); ++i)
     if (policy::is_active(p.exemptions[i].effective, p.exemptions[i].until, at))
       state.exemptions.push_back(i);

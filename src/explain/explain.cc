@@ -47,6 +47,20 @@ std::optional<std::size_t> upcoming_phase(const Policy& p, const Query& q, std::
   return best;
 }
 
+// The first phase (in policy order, as the rules go) monitoring at `at` that
+// would block this connection.
+std::optional<std::size_t> monitoring_phase(const Policy& p, const Query& q, std::size_t pool,
+                                            const std::vector<std::size_t>& destinations) {
+  for (std::size_t i = 0; i < p.phases.size(); ++i) {
+    const Phase& phase = p.phases[i];
+    if (phase.monitor_from && phase.effective &&
+        policy::is_active(phase.monitor_from, phase.effective, q.at) && selects(phase, pool) &&
+        covers(phase, destinations))
+      return i;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Explanation explain(const Policy& p, const Query& q) {
@@ -84,6 +98,7 @@ Explanation explain(const Policy& p, const Query& q) {
   }
   e.reason = e.pool_phases.empty() ? Reason::no_phase : Reason::destination_not_covered;
   e.upcoming = upcoming_phase(p, q, e.pool->pool, e.destinations);
+  e.monitored = monitoring_phase(p, q, e.pool->pool, e.destinations);
   return e;
 }
 
@@ -219,6 +234,13 @@ std::string summary(const Policy& p, const Query& q, const Explanation& e) {
   return {};
 }
 
+std::string monitoring_text(const Policy& p, std::size_t i) {
+  const Phase& phase = p.phases[i];
+  return phase_label(p, i) + " monitors this since " + format_time(*phase.monitor_from, p.zone) +
+         " (the connection passes; it is counted and its source recorded) and blocks it from " +
+         format_time(*phase.effective, p.zone);
+}
+
 }  // namespace
 
 std::string to_text(const Policy& p, const Query& q, const Explanation& e) {
@@ -244,6 +266,7 @@ std::string to_text(const Policy& p, const Query& q, const Explanation& e) {
     line("upcoming", phase_label(p, *e.upcoming) + " will block this from " +
                          format_time(*phase.effective, p.zone));
   }
+  if (e.monitored) line("monitoring", monitoring_text(p, *e.monitored));
   for (const auto& text : advice(p, q, e)) line("advice", text);
   return out;
 }
@@ -281,6 +304,14 @@ nlohmann::json to_json(const Policy& p, const Query& q, const Explanation& e) {
   if (e.upcoming)
     out["upcoming"] = {{"phase", p.phases[*e.upcoming].id},
                        {"effective", format_time(*p.phases[*e.upcoming].effective, p.zone)}};
+  out["monitoring"] = nullptr;
+  if (e.monitored) {
+    const Phase& phase = p.phases[*e.monitored];
+    out["monitoring"] = {{"phase", phase.id},
+                         {"since", format_time(*phase.monitor_from, p.zone)},
+                         {"blocks_from", format_time(*phase.effective, p.zone)},
+                         {"text", monitoring_text(p, *e.monitored)}};
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <stdexcept>
 
 #include "op25bc/ir/names.h"
@@ -53,11 +54,22 @@ class Builder {
     add_fixed_sets();
     Chain check{std::string{kCheckChain}, std::nullopt, fixed_returns()};
     if (next_) add_timed_exemptions(check.rules);
+    const std::int64_t boundary = next_ ? next_->at.time_since_epoch().count() : 0;
     for (std::size_t i = 0; i < p_.phases.size(); ++i) {
       const bool now = active(state_.phases, i);
       const bool after = next_ ? active(next_->after.phases, i) : now;
+      const bool watching = active(state_.monitoring, i);
+      const bool watching_after = next_ ? active(next_->after.monitoring, i) : watching;
+      // A phase records from its monitor period on; what it recorded stays
+      // readable while it blocks, until each source's retention runs out.
+      if (p_.phases[i].monitor_from && (now || after || watching || watching_after))
+        add_recording_sets(p_.phases[i]);
+      if (watching || watching_after) {
+        const MetaTime guard{watching, boundary};
+        add_monitor_rules(p_.phases[i], check.rules, watching != watching_after ? &guard : nullptr);
+      }
       if (!now && !after) continue;
-      const MetaTime guard{now, next_ ? next_->at.time_since_epoch().count() : 0};
+      const MetaTime guard{now, boundary};
       add_phase_rules(p_.phases[i], check.rules, now != after ? &guard : nullptr);
     }
     out_.chains.push_back(forward_chain());
@@ -73,6 +85,52 @@ class Builder {
           {policy::nft_name(phase.id),
            comment("phase " + phase.id + (phase.name.empty() ? "" : ": " + phase.name)),
            Origin({pointer_of(phase)})});
+    for (const Phase& phase : p_.phases)
+      if (phase.monitor_from)
+        out_.counters.push_back(
+            {monitor_counter(phase.id),
+             comment("phase " + phase.id + " monitoring: connections it would have blocked"),
+             Origin({pointer_of(phase) + "/monitor_from"})});
+  }
+
+  // The sets a monitoring phase records its sources in, one per family its
+  // pools have.
+  void add_recording_sets(const Phase& phase) {
+    const std::string& src = source_sets(phase);
+    const Recording recording{static_cast<std::uint64_t>(p_.monitoring.retention_days) * 86400,
+                              static_cast<std::uint32_t>(p_.monitoring.max_sources)};
+    for (net::Family f : {net::Family::v4, net::Family::v6}) {
+      if (!has_set(set_name(src, f))) continue;
+      Set set{set_name(recording_set_base(phase.id), f),
+              f,
+              comment("sources phase " + phase.id + " would have blocked while monitoring"),
+              {}};
+      set.recording = recording;
+      set.origin = Origin({pointer_of(phase) + "/monitor_from", "/monitoring"});
+      out_.sets.push_back(std::move(set));
+    }
+  }
+
+  // The phase's rules as add_phase_rules writes them, for its monitor period:
+  // each connection it would block is counted and its source recorded, and
+  // the packet goes on as if the phase were not there (no verdict).
+  void add_monitor_rules(const Phase& phase, std::vector<Rule>& rules, const MetaTime* guard) {
+    const std::string src = source_sets(phase);
+    const std::string dst = phase.block_all ? std::string{} : destination_sets(phase);
+    for (net::Family f : {net::Family::v4, net::Family::v6}) {
+      if (!has_set(set_name(src, f))) continue;
+      if (!phase.block_all && !has_set(set_name(dst, f))) continue;
+      Rule& rule = rules.emplace_back();
+      if (guard != nullptr) rule.matches.emplace_back(*guard);
+      rule.matches.emplace_back(TcpSyn{});
+      rule.matches.emplace_back(AddressInSet{f, Direction::source, set_name(src, f)});
+      if (!phase.block_all)
+        rule.matches.emplace_back(AddressInSet{f, Direction::destination, set_name(dst, f)});
+      rule.statements.emplace_back(CounterRef{monitor_counter(phase.id)});
+      // Last: on a full set the rest of the rule is skipped, and nothing follows.
+      rule.statements.emplace_back(RecordSource{f, set_name(recording_set_base(phase.id), f)});
+      rule.origin = Origin({pointer_of(phase) + "/monitor_from"});
+    }
   }
 
   void add_set(std::string base, net::Family f, std::string text, net::AddressSet& source,
@@ -210,6 +268,7 @@ class Builder {
 
   std::string destination_sets(const Phase& phase) {
     const std::string base = destination_set_base(phase.id);
+    if (!destination_bases_.insert(base).second) return base;  // monitor and block rules share them
     net::AddressSet destinations;
     std::vector<std::string> ids;
     std::vector<std::string> pointers{pointer_of(phase)};
@@ -287,6 +346,7 @@ class Builder {
   const std::optional<Boundary>& next_;
   Ruleset out_;
   std::map<std::vector<std::size_t>, std::string> source_names_;
+  std::set<std::string> destination_bases_;
 };
 
 }  // namespace

@@ -48,6 +48,21 @@ std::string destination_set_base(std::string_view phase_id) {
   return policy::nft_name(phase_id) + "_dst";
 }
 
+std::string recording_set_base(std::string_view phase_id) {
+  return policy::nft_name(phase_id) + "_seen";
+}
+
+constexpr std::string_view kMonitorPrefix = "monitor_";
+
+std::string monitor_counter(std::string_view phase_id) {
+  return std::string{kMonitorPrefix} + policy::nft_name(phase_id).substr(6);  // after "phase_"
+}
+
+std::optional<std::string> monitored_phase(std::string_view counter) {
+  if (!counter.starts_with(kMonitorPrefix)) return std::nullopt;
+  return std::string{counter.substr(kMonitorPrefix.size())};
+}
+
 std::string dispatch_map(net::Family f) {
   return std::string{"dispatch"} + family_digit(f);
 }

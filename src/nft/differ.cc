@@ -54,7 +54,7 @@ net::Intervals minus(const net::Intervals& a, const net::Intervals& b) {
 }
 
 void add_set(Transaction& t, const ir::Set& s) {
-  t.ops.push_back(AddSet{s.name, s.family, s.comment, s.verdict_map});
+  t.ops.push_back(AddSet{s.name, s.family, s.comment, s.verdict_map, s.recording});
   if (!s.elements.empty())
     t.ops.push_back(AddElements{s.name, s.family, s.elements, true, s.verdict_map});
 }
@@ -64,8 +64,10 @@ std::vector<std::string> references(const ir::Rule& rule) {
   std::vector<std::string> out;
   for (const auto& m : rule.matches)
     if (const auto* a = std::get_if<ir::AddressInSet>(&m)) out.push_back("set " + a->set);
-  for (const auto& s : rule.statements)
+  for (const auto& s : rule.statements) {
     if (const auto* c = std::get_if<ir::CounterRef>(&s)) out.push_back("counter " + c->name);
+    if (const auto* r = std::get_if<ir::RecordSource>(&s)) out.push_back("set " + r->set);
+  }
   if (!rule.verdict.target.empty()) out.push_back("chain " + rule.verdict.target);
   return out;
 }
@@ -116,7 +118,8 @@ class Differ {
     for (const auto& s : cur_.sets) {
       const ir::Set* w = want_names_.set(s.name);
       if (!w || w->family != s.family || w->comment != s.comment ||
-          w->verdict_map != s.verdict_map || !s.unrecognized.empty()) {
+          w->verdict_map != s.verdict_map || w->recording != s.recording ||
+          !s.unrecognized.empty()) {
         sets_to_delete_.push_back(s.name);
         dirty_.insert("set " + s.name);
       }
@@ -214,6 +217,7 @@ class Differ {
   const ir::Set* changing_set(const ir::Set& wanted) const {
     const ir::Set* c = cur_names_.set(wanted.name);
     if (!c || dirty_.count("set " + wanted.name)) return nullptr;
+    if (wanted.recording) return nullptr;  // the rules fill it; its elements are no one's to diff
     const auto i = static_cast<std::size_t>(c - cur_.sets.data());
     if (elements_read_.at(i)) return c;
     if (vouched_.at(i) && *vouched_[i] == digest_of(wanted)) return nullptr;

@@ -131,7 +131,14 @@ class BatchBuilder {
   void operator()(const AddSet& op) {
     Set s(named_set(op.name));
     const bool v4 = op.family == net::Family::v4;
-    nftnl_set_set_u32(s.p, NFTNL_SET_FLAGS, NFT_SET_INTERVAL | (op.verdict_map ? NFT_SET_MAP : 0));
+    if (op.recording) {  // nft's "flags dynamic,timeout; timeout T; size N"
+      nftnl_set_set_u32(s.p, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_EVAL);
+      nftnl_set_set_u64(s.p, NFTNL_SET_TIMEOUT, op.recording->timeout_seconds * 1000);
+      nftnl_set_set_u32(s.p, NFTNL_SET_DESC_SIZE, op.recording->size);
+    } else {
+      nftnl_set_set_u32(s.p, NFTNL_SET_FLAGS,
+                        NFT_SET_INTERVAL | (op.verdict_map ? NFT_SET_MAP : 0));
+    }
     nftnl_set_set_u32(s.p, NFTNL_SET_KEY_TYPE, v4 ? kKeyTypeIpv4 : kKeyTypeIpv6);
     nftnl_set_set_u32(s.p, NFTNL_SET_KEY_LEN, v4 ? 4 : 16);
     if (op.verdict_map) {

@@ -416,9 +416,19 @@ struct NetlinkKernel::Impl {
                   udata_string(ud, len, kUdataSetComment),
                   {}};
       set.verdict_map = (flags & NFT_SET_MAP) != 0;
-      if ((flags & NFT_SET_INTERVAL) == 0 || (flags & ~(NFT_SET_INTERVAL | NFT_SET_MAP)) != 0 ||
-          (set.verdict_map && nftnl_set_get_u32(s.p, NFTNL_SET_DATA_TYPE) != NFT_DATA_VERDICT))
+      if (flags == (NFT_SET_TIMEOUT | NFT_SET_EVAL)) {  // a recording set
+        set.recording = ir::Recording{nftnl_set_is_set(s.p, NFTNL_SET_TIMEOUT)
+                                          ? nftnl_set_get_u64(s.p, NFTNL_SET_TIMEOUT) / 1000
+                                          : 0,
+                                      nftnl_set_is_set(s.p, NFTNL_SET_DESC_SIZE)
+                                          ? nftnl_set_get_u32(s.p, NFTNL_SET_DESC_SIZE)
+                                          : 0};
+      } else if ((flags & NFT_SET_INTERVAL) == 0 ||
+                 (flags & ~(NFT_SET_INTERVAL | NFT_SET_MAP)) != 0 ||
+                 (set.verdict_map &&
+                  nftnl_set_get_u32(s.p, NFTNL_SET_DATA_TYPE) != NFT_DATA_VERDICT)) {
         set.unrecognized = "flags " + std::to_string(flags);
+      }
       state.ruleset.sets.push_back(std::move(set));
       state.set_handles.push_back(nftnl_set_get_u64(s.p, NFTNL_SET_HANDLE));
     });
@@ -466,7 +476,8 @@ struct NetlinkKernel::Impl {
                             nft::TableState& state) {
     for (std::size_t i = 0; i < state.ruleset.sets.size(); ++i) {
       ir::Set& set = state.ruleset.sets[i];
-      if (!wanted.wants(set.name)) continue;
+      // A recording set's elements are the kernel's (see recorded()).
+      if (!wanted.wants(set.name) || set.recording) continue;
       state.elements_read[i] = true;
       std::vector<std::pair<net::Word, bool>> keys;
       std::map<net::Word, std::string> gotos;  // a verdict map's start keys
@@ -624,6 +635,23 @@ std::vector<nft::CounterValue> NetlinkKernel::counters(const std::string& table)
       out.push_back({text_of(nftnl_obj_get_str(o, NFTNL_OBJ_NAME)),
                      nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS),
                      nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES)});
+    });
+    return out;
+  });
+}
+
+std::vector<nft::RecordedSource> NetlinkKernel::recorded(const std::string& table,
+                                                         const std::string& set) {
+  return reread_while_interrupted("listing the elements of set " + set, [&] {
+    std::vector<nft::RecordedSource> out;
+    impl_->dump_elements(table, set, [&](nftnl_set_elem* e) {
+      std::uint32_t len = 0;
+      const void* key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+      if (key == nullptr || (len != 4 && len != 16)) return;  // not an address: not op25bc's
+      out.push_back({{len == 4 ? net::Family::v4 : net::Family::v6, key_value(key, len)},
+                     nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION)
+                         ? nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION)
+                         : 0});
     });
     return out;
   });

@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "op25bc/compile/compile.h"
+#include "op25bc/ir/names.h"
 #include "op25bc/nft/diff_text.h"
 #include "op25bc/nft/netlink_kernel.h"
 #include "op25bc/nft/reconcile.h"
@@ -170,6 +171,21 @@ class NftBackend final : public backend::Backend {
       NetlinkKernel kernel;
       FileStateStore store(state_file);
       return read_status(kernel, table, store, verify);
+    } catch (const std::exception& e) {
+      return Failure{e.what()};
+    }
+  }
+
+  Result<std::optional<std::vector<backend::Recording>>> recordings(
+      const std::string& table, const std::string& /*state_file*/) const override {
+    try {
+      NetlinkKernel kernel;
+      const auto held = kernel.read(table, ElementRead::none());
+      if (!held) return std::optional<std::vector<backend::Recording>>{};
+      if (!ir::owned_by_op25bc(held->ruleset.comment))
+        return Failure{"table inet " + table + " was not created by op25bc",
+                       "name op25bc's table with --table"};
+      return std::optional{read_recordings(kernel, held->ruleset)};
     } catch (const std::exception& e) {
       return Failure{e.what()};
     }

@@ -99,8 +99,10 @@ StateRecord record_of_current(const TableState& current, const Instance& here,
   r.generation = generation;
   for (std::size_t i = 0; i < current.ruleset.sets.size(); ++i) {
     const ir::Set& set = current.ruleset.sets[i];
+    // A recording set's elements are never op25bc's: it holds none of them.
     r.sets.push_back({set.name, set.family, current.set_handles[i],
-                      current.elements_read[i] ? net::digest(set.elements) : *current.vouched[i]});
+                      current.elements_read[i] || set.recording ? net::digest(set.elements)
+                                                                : *current.vouched[i]});
   }
   return r;
 }

@@ -43,6 +43,10 @@ struct MatchJson {
     if (m.vmap) return {{"vmap", {{"key", std::move(address)}, {"data", "@" + m.set}}}};
     return match(std::move(address), "@" + m.set);
   }
+  json operator()(const TcpSyn&) const {
+    return match({{"&", json::array({payload("tcp", "flags"), json::array({"syn", "ack"})})}},
+                 "syn");
+  }
 };
 
 struct StatementJson {
@@ -51,6 +55,12 @@ struct StatementJson {
     return {{"limit", {{"rate", s.rate}, {"per", unit_name(s.unit)}}}};
   }
   json operator()(const LogPrefix& s) const { return {{"log", {{"prefix", s.prefix}}}}; }
+  json operator()(const RecordSource& s) const {
+    return {{"set",
+             {{"op", "update"},
+              {"elem", payload(s.family == net::Family::v4 ? "ip" : "ip6", "saddr")},
+              {"set", "@" + s.set}}}};
+  }
 };
 
 std::optional<json> verdict_json(const Verdict& v) {
@@ -117,7 +127,13 @@ class Writer {
     body["name"] = s.name;
     body["type"] = s.family == net::Family::v4 ? "ipv4_addr" : "ipv6_addr";
     if (s.verdict_map) body["map"] = "verdict";
-    body["flags"] = json::array({"interval"});
+    if (s.recording) {
+      body["flags"] = json::array({"dynamic", "timeout"});
+      body["timeout"] = s.recording->timeout_seconds;
+      body["size"] = s.recording->size;
+    } else {
+      body["flags"] = json::array({"interval"});
+    }
     if (!s.comment.empty()) body["comment"] = s.comment;
     command("add", s.verdict_map ? "map" : "set", body);
     if (s.elements.empty()) return;

@@ -36,6 +36,7 @@ struct MatchText {
     out += m.vmap ? "vmap @" : "@";
     out += m.set;
   }
+  void operator()(const TcpSyn&) { out += "tcp flags syn / syn,ack"; }
 };
 
 struct StatementText {
@@ -45,6 +46,9 @@ struct StatementText {
     out += "limit rate " + std::to_string(s.rate) + "/" + unit_name(s.unit);
   }
   void operator()(const LogPrefix& s) { out += "log prefix " + text::nft_quoted(s.prefix); }
+  void operator()(const RecordSource& s) {
+    out += "update @" + s.set + " { " + std::string{family_keyword(s.family)} + " saddr }";
+  }
 };
 
 std::string verdict_text(const Verdict& v) {
@@ -73,7 +77,13 @@ void append_set(std::string& out, const Set& s) {
   out += (s.verdict_map ? "\tmap " : "\tset ") + s.name + " {\n";
   out += s.family == net::Family::v4 ? "\t\ttype ipv4_addr" : "\t\ttype ipv6_addr";
   out += s.verdict_map ? " : verdict\n" : "\n";
-  out += "\t\tflags interval\n";
+  if (s.recording) {
+    out += "\t\tsize " + std::to_string(s.recording->size) + "\n";
+    out += "\t\tflags dynamic,timeout\n";
+    out += "\t\ttimeout " + std::to_string(s.recording->timeout_seconds) + "s\n";
+  } else {
+    out += "\t\tflags interval\n";
+  }
   if (!s.comment.empty()) out += "\t\tcomment " + text::nft_quoted(s.comment) + "\n";
   if (!s.elements.empty()) {
     out += "\t\telements = {\n";

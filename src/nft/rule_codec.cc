@@ -21,6 +21,8 @@ using namespace ir;
 
 // Header offsets of the fields op25bc matches on.
 constexpr std::uint32_t kTcpDportOffset = 2;
+constexpr std::uint32_t kTcpFlagsOffset = 13;
+constexpr std::uint8_t kTcpSyn = 0x02, kTcpAck = 0x10;
 constexpr std::uint32_t kIp4SaddrOffset = 12, kIp4DaddrOffset = 16;
 constexpr std::uint32_t kIp6SaddrOffset = 8, kIp6DaddrOffset = 24;
 
@@ -86,20 +88,44 @@ class Encoder {
     nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, m.before ? NFT_CMP_LT : NFT_CMP_GTE);
     nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &be, sizeof be);
   }
+  // nft states the family once per rule; later matches of the same family reuse it.
+  void family(net::Family f) {
+    if (family_ == f) return;
+    meta(NFT_META_NFPROTO);
+    cmp_u8(f == net::Family::v4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
+    family_ = f;
+  }
   void operator()(const AddressInSet& m) {
     const bool v4 = m.family == net::Family::v4;
-    // nft states the family once per rule; later matches of the same family reuse it.
-    if (family_ != m.family) {
-      meta(NFT_META_NFPROTO);
-      cmp_u8(v4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
-      family_ = m.family;
-    }
+    family(m.family);
     const bool src = m.direction == Direction::source;
     payload(
         NFT_PAYLOAD_NETWORK_HEADER,
         v4 ? (src ? kIp4SaddrOffset : kIp4DaddrOffset) : (src ? kIp6SaddrOffset : kIp6DaddrOffset),
         v4 ? 4 : 16);
     lookup(m.set, std::nullopt, m.vmap);
+  }
+  // nft's "tcp flags syn / syn,ack": the flags byte, masked, equals SYN.
+  void operator()(const TcpSyn&) {
+    (*this)(TcpProtocol{});
+    payload(NFT_PAYLOAD_TRANSPORT_HEADER, kTcpFlagsOffset, 1);
+    nftnl_expr* b = add("bitwise");
+    nftnl_expr_set_u32(b, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+    nftnl_expr_set_u32(b, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+    nftnl_expr_set_u32(b, NFTNL_EXPR_BITWISE_LEN, 1);
+    const std::uint8_t mask = kTcpSyn | kTcpAck, zero = 0;
+    nftnl_expr_set(b, NFTNL_EXPR_BITWISE_MASK, &mask, 1);
+    nftnl_expr_set(b, NFTNL_EXPR_BITWISE_XOR, &zero, 1);
+    cmp_u8(kTcpSyn);
+  }
+  void operator()(const RecordSource& s) {
+    const bool v4 = s.family == net::Family::v4;
+    family(s.family);
+    payload(NFT_PAYLOAD_NETWORK_HEADER, v4 ? kIp4SaddrOffset : kIp6SaddrOffset, v4 ? 4 : 16);
+    nftnl_expr* e = add("dynset");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+    nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, s.set.c_str());
   }
   void operator()(const CounterRef& s) {
     nftnl_expr* e = add("objref");
@@ -216,8 +242,11 @@ class Decoder {
     if (n == "meta" && u32(x[i], NFTNL_EXPR_META_KEY) == NFT_META_L4PROTO &&
         cmp_u8(x, i + 1) == IPPROTO_TCP) {
       if (is(x, i + 2, "payload") &&
-          u32(x[i + 2], NFTNL_EXPR_PAYLOAD_BASE) == NFT_PAYLOAD_TRANSPORT_HEADER)
+          u32(x[i + 2], NFTNL_EXPR_PAYLOAD_BASE) == NFT_PAYLOAD_TRANSPORT_HEADER) {
+        if (u32(x[i + 2], NFTNL_EXPR_PAYLOAD_OFFSET) == kTcpFlagsOffset)
+          return tcp_syn(x, i + 2, rule);
         return tcp_dport(x, i + 2, rule);
+      }
       rule.matches.push_back(TcpProtocol{});
       return i + 2;
     }
@@ -242,6 +271,9 @@ class Decoder {
         return fail();
       return i + 2;
     }
+    if (n == "payload" && family_ &&
+        u32(x[i], NFTNL_EXPR_PAYLOAD_BASE) == NFT_PAYLOAD_NETWORK_HEADER && is(x, i + 1, "dynset"))
+      return record_source(x, i, rule);
     if (n == "payload" && family_ &&
         u32(x[i], NFTNL_EXPR_PAYLOAD_BASE) == NFT_PAYLOAD_NETWORK_HEADER &&
         is(x, i + 1, "lookup")) {
@@ -336,6 +368,43 @@ class Decoder {
       return i + 2;
     }
     return fail();
+  }
+
+  std::size_t tcp_syn(const std::vector<nftnl_expr*>& x, std::size_t i, ir::Rule& rule) {
+    if (u32(x[i], NFTNL_EXPR_PAYLOAD_LEN) != 1 || !is(x, i + 1, "bitwise") ||
+        cmp_u8(x, i + 2) != kTcpSyn)
+      return fail();
+    const nftnl_expr* b = x[i + 1];
+    if (nftnl_expr_is_set(b, NFTNL_EXPR_BITWISE_OP) &&
+        u32(b, NFTNL_EXPR_BITWISE_OP) != NFT_BITWISE_BOOL)
+      return fail();
+    if (u32(b, NFTNL_EXPR_BITWISE_LEN) != 1 ||
+        bytes(b, NFTNL_EXPR_BITWISE_MASK) != std::vector<std::uint8_t>{kTcpSyn | kTcpAck} ||
+        bytes(b, NFTNL_EXPR_BITWISE_XOR) != std::vector<std::uint8_t>{0})
+      return fail();
+    rule.matches.push_back(TcpSyn{});
+    return i + 3;
+  }
+
+  // "update @set { ip saddr }" as Encoder writes it: no timeout, data or
+  // expressions of its own.
+  std::size_t record_source(const std::vector<nftnl_expr*>& x, std::size_t i, ir::Rule& rule) {
+    const bool v4 = *family_ == net::Family::v4;
+    const nftnl_expr* d = x[i + 1];
+    if (u32(x[i], NFTNL_EXPR_PAYLOAD_OFFSET) != (v4 ? kIp4SaddrOffset : kIp6SaddrOffset) ||
+        u32(x[i], NFTNL_EXPR_PAYLOAD_LEN) != (v4 ? 4u : 16u) ||
+        u32(d, NFTNL_EXPR_DYNSET_OP) != NFT_DYNSET_OP_UPDATE ||
+        u32(d, NFTNL_EXPR_DYNSET_SREG_KEY) != NFT_REG_1 ||
+        nftnl_expr_is_set(d, NFTNL_EXPR_DYNSET_SREG_DATA) ||
+        (nftnl_expr_is_set(d, NFTNL_EXPR_DYNSET_TIMEOUT) &&
+         nftnl_expr_get_u64(d, NFTNL_EXPR_DYNSET_TIMEOUT) != 0) ||
+        nftnl_expr_is_set(d, NFTNL_EXPR_DYNSET_EXPR) ||
+        (nftnl_expr_is_set(d, NFTNL_EXPR_DYNSET_FLAGS) && u32(d, NFTNL_EXPR_DYNSET_FLAGS) != 0) ||
+        !nftnl_expr_is_set(d, NFTNL_EXPR_DYNSET_SET_NAME))
+      return fail();
+    rule.statements.push_back(
+        RecordSource{*family_, nftnl_expr_get_str(d, NFTNL_EXPR_DYNSET_SET_NAME)});
+    return i + 2;
   }
 
   std::size_t fail() {

@@ -18,12 +18,39 @@ std::vector<std::string> counted_phases(const ir::Ruleset& r) {
     for (const auto& rule : chain.rules)
       for (const auto& statement : rule.statements)
         if (const auto* c = std::get_if<ir::CounterRef>(&statement);
-            c && std::find(out.begin(), out.end(), c->name) == out.end())
+            c && !ir::monitored_phase(c->name) &&
+            std::find(out.begin(), out.end(), c->name) == out.end())
           out.push_back(c->name);
   return out;
 }
 
+// "phase_all_seen4" -> "all".
+std::string phase_of_recording(const std::string& set) {
+  constexpr std::string_view head = "phase_", tail = "_seen";
+  const std::string_view name = std::string_view(set).substr(0, set.size() - 1);  // the digit
+  if (!name.starts_with(head) || !name.ends_with(tail) || name.size() <= head.size() + tail.size())
+    return set;
+  return std::string{name.substr(head.size(), name.size() - head.size() - tail.size())};
+}
+
 }  // namespace
+
+std::vector<backend::Recording> read_recordings(Kernel& kernel, const ir::Ruleset& held) {
+  std::vector<backend::Recording> out;
+  for (const auto& set : held.sets) {
+    if (!set.recording) continue;
+    backend::Recording r{
+        phase_of_recording(set.name),   set.name, set.name, set.family, set.recording->size,
+        set.recording->timeout_seconds, {}};
+    for (const auto& source : kernel.recorded(held.table, set.name))
+      r.sources.push_back({source.address, source.expires_in_ms / 1000});
+    std::sort(r.sources.begin(), r.sources.end(),
+              [](const auto& a, const auto& b) { return a.address.value < b.address.value; });
+    out.push_back(std::move(r));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.set < b.set; });
+  return out;
+}
 
 std::string phase_of_counter(const std::string& counter, const std::vector<std::string>& ids) {
   for (const auto& id : ids)
@@ -55,11 +82,17 @@ std::optional<backend::Status> read_status(Kernel& kernel, const std::string& ta
   const std::vector<std::string> ids = record ? record->active_phases : std::vector<std::string>{};
   for (const auto& name : counted_phases(held->ruleset))
     s.active_phases.push_back(phase_of_counter(name, ids));
-  for (const auto& c : kernel.counters(s.table))
-    s.counters.push_back({phase_of_counter(c.name, ids), c.name, c.packets, c.bytes});
+  for (const auto& c : kernel.counters(s.table)) {
+    if (const auto monitored = ir::monitored_phase(c.name))
+      s.monitor_counters.push_back({*monitored, c.name, c.packets, c.bytes});
+    else
+      s.counters.push_back({phase_of_counter(c.name, ids), c.name, c.packets, c.bytes});
+  }
+  s.recordings = read_recordings(kernel, held->ruleset);
   const bool trusted = record && record_current(*record, kernel.instance(), s.generation);
   for (std::size_t i = 0; i < held->ruleset.sets.size(); ++i) {
     const auto& set = held->ruleset.sets[i];
+    if (set.recording) continue;  // in s.recordings
     backend::SetStatus line{set.name, std::nullopt};
     if (held->elements_read[i])
       line.elements = set.elements.size();

@@ -3,6 +3,7 @@
 #include "op25bc/text/join.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace op25bc::policy {
 
@@ -131,6 +132,28 @@ std::string date_text(const Policy& p, Instant t) {
   return format_date(t, p.zone);
 }
 
+// A monitor period is there to find and notify the subscribers a phase will
+// block: too short to reach them, or spent while they cannot move to the
+// submission port yet, it measures little.
+void warn_monitor_period(const Policy& p, const Phase& phase, const std::string& ptr,
+                         Diagnostics& diags) {
+  if (!phase.monitor_from || !phase.effective || *phase.monitor_from >= *phase.effective) return;
+  if (*phase.effective - *phase.monitor_from < std::chrono::days{7})
+    diags.warning(ptr + "/monitor_from",
+                  "phase \"" + phase.id + "\" monitors for less than a week (from " +
+                      date_text(p, *phase.monitor_from) + " to " + date_text(p, *phase.effective) +
+                      ")",
+                  "a monitor period is for finding and notifying affected subscribers before "
+                  "the block; give it at least a week");
+  if (p.submission.effective && *p.submission.effective > *phase.monitor_from)
+    diags.warning(ptr + "/monitor_from",
+                  "phase \"" + phase.id + "\" starts monitoring on " +
+                      date_text(p, *phase.monitor_from) + ", before submission ports open on " +
+                      date_text(p, *p.submission.effective),
+                  "until they open, subscribers it records cannot move to the submission port; "
+                  "open submission first");
+}
+
 void warn_rollout(const Policy& p, const PoolIndex& index, Diagnostics& diags) {
   for (std::size_t i = 0; i < p.phases.size(); ++i) {
     const Phase& phase = p.phases[i];
@@ -143,6 +166,7 @@ void warn_rollout(const Policy& p, const PoolIndex& index, Diagnostics& diags) {
                         ", before submission ports open on " +
                         date_text(p, *p.submission.effective),
                     "customers using other providers' servers would have no way to send mail");
+    warn_monitor_period(p, phase, ptr, diags);
   }
   for (std::size_t x = 0; x < p.exemptions.size(); ++x) {
     const Exemption& e = p.exemptions[x];

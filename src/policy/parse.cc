@@ -52,6 +52,7 @@ class Parser {
                     {"destinations", false},
                     {"exemptions", false},
                     {"submission", false},
+                    {"monitoring", false},
                     {"phases", true},
                     {"routers", false}}))
       return p;
@@ -68,6 +69,7 @@ class Parser {
     list(doc, "destinations", p.destinations, &Parser::destination);
     list(doc, "exemptions", p.exemptions, &Parser::exemption);
     if (doc.contains("submission")) submission(doc["submission"], p.submission);
+    if (doc.contains("monitoring")) monitoring(doc["monitoring"], p.monitoring);
     list(doc, "phases", p.phases, &Parser::phase);
     list(doc, "routers", p.routers, &Parser::router);
     p.file_prefix_storage = std::move(file_storage_);
@@ -405,11 +407,33 @@ class Parser {
     s.hostname = r_.string(j, ptr, "hostname").value_or("");
   }
 
+  void monitoring(const json& j, Monitoring& m) {
+    const std::string ptr = "/monitoring";
+    if (!r_.object(j, ptr, {{"retention_days", false}, {"max_sources", false}})) return;
+    if (auto n = r_.integer(j, ptr, "retention_days")) {
+      if (*n < 1 || *n > kMaxRetentionDays)
+        r_.diags().error(ptr + "/retention_days",
+                         "retention_days " + std::to_string(*n) + " is out of range",
+                         "between 1 and " + std::to_string(kMaxRetentionDays) + " days");
+      else
+        m.retention_days = *n;
+    }
+    if (auto n = r_.integer(j, ptr, "max_sources")) {
+      if (*n < 1 || static_cast<std::uint64_t>(*n) > kMaxMaxSources)
+        r_.diags().error(ptr + "/max_sources",
+                         "max_sources " + std::to_string(*n) + " is out of range",
+                         "between 1 and " + std::to_string(kMaxMaxSources) + " sources a set");
+      else
+        m.max_sources = static_cast<std::size_t>(*n);
+    }
+  }
+
   void phase(const json& j, const std::string& ptr, Phase& ph) {
     if (!r_.object(j, ptr,
                    {{"id", true},
                     {"name", false},
                     {"description", false},
+                    {"monitor_from", false},
                     {"effective", true},
                     {"until", false},
                     {"scope", false},
@@ -418,10 +442,14 @@ class Parser {
     ph.id = id(j, ptr);
     ph.name = r_.string(j, ptr, "name").value_or("");
     r_.string(j, ptr, "description", true);
+    ph.monitor_from = time(j, ptr, "monitor_from", zone_);
     ph.effective = time(j, ptr, "effective", zone_);
     ph.until = time(j, ptr, "until", zone_);
     if (ph.effective && ph.until && *ph.until <= *ph.effective)
       r_.diags().error(ptr + "/until", "phase ends before it starts");
+    if (ph.monitor_from && ph.effective && *ph.monitor_from >= *ph.effective)
+      r_.diags().error(ptr + "/monitor_from", "the monitor period ends before it starts",
+                       "monitor_from must come before effective, when the phase starts blocking");
     if (j.contains("scope")) scope(j["scope"], ptr + "/scope", ph.scope);
     block(j, ptr, ph);
   }

@@ -94,6 +94,27 @@ std::string prometheus_text(const MetricsInput& in) {
                   "Elements (merged prefixes) in each of op25bc's sets.");
       for (const auto& t : totals) sets.sample(static_cast<double>(*t.elements), {{"set", t.name}});
     }
+    if (!in.status->monitor_counters.empty()) {
+      Family connections(out, "op25bc_monitored_connections_total", "counter",
+                         "Connections a phase in its monitor period would have blocked (it let "
+                         "them pass), by the phase id as its counter spells it.");
+      for (const auto& c : in.status->monitor_counters)
+        connections.sample(static_cast<double>(c.packets), {{"phase", c.phase}});
+    }
+    if (!in.status->recordings.empty()) {
+      Family sources(out, "op25bc_monitored_sources", "gauge",
+                     "Source addresses a monitoring phase recorded and still keeps, by phase "
+                     "and family.");
+      for (const auto& r : in.status->recordings)
+        sources.sample(static_cast<double>(r.sources.size()),
+                       {{"phase", r.phase}, {"family", std::string{net::family_name(r.family)}}});
+      Family full(out, "op25bc_monitor_set_full", "gauge",
+                  "Whether a monitoring phase's recording set is full (1), so that new sources "
+                  "are not recorded, by phase and family.");
+      for (const auto& r : in.status->recordings)
+        full.sample(r.full() ? 1 : 0,
+                    {{"phase", r.phase}, {"family", std::string{net::family_name(r.family)}}});
+    }
     Family active(out, "op25bc_phase_active", "gauge",
                   "Phases whose blocking rules the kernel holds, by policy id.");
     for (const auto& id : in.status->active_phases) active.sample(1, {{"phase", id}});

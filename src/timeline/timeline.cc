@@ -31,6 +31,17 @@ std::string phase_start_text(const Policy& p, const policy::Phase& phase) {
          text::join(phase.destination_indexes, [&](std::size_t d) { return p.destinations[d].id; });
 }
 
+// What a monitor period does, worded like phase_start_text.
+std::string phase_monitor_text(const Policy& p, const policy::Phase& phase) {
+  std::string out = "phase \"" + phase.id + "\" starts monitoring: records, without blocking, " +
+                    "who sends to port " + ports_text(p.enforcement.ports) + " from " +
+                    std::to_string(phase.pool_indexes.size()) + " pool" +
+                    (phase.pool_indexes.size() == 1 ? "" : "s") + " to ";
+  if (phase.block_all) return out + "destinations other than smarthosts";
+  return out +
+         text::join(phase.destination_indexes, [&](std::size_t d) { return p.destinations[d].id; });
+}
+
 }  // namespace
 
 std::vector<Event> build(const Policy& p) {
@@ -38,6 +49,9 @@ std::vector<Event> build(const Policy& p) {
   for (std::size_t i = 0; i < p.phases.size(); ++i) {
     const auto& phase = p.phases[i];
     const std::string ptr = pointer_append("/phases", i);
+    if (phase.monitor_from)
+      at[*phase.monitor_from].push_back(
+          {"phase-monitor", phase.id, ptr + "/monitor_from", phase_monitor_text(p, phase)});
     if (phase.effective)
       at[*phase.effective].push_back(
           {"phase-start", phase.id, ptr + "/effective", phase_start_text(p, phase)});
@@ -65,7 +79,9 @@ std::vector<Event> build(const Policy& p) {
   for (auto& [instant, changes] : at) {
     Event e{instant, std::move(changes), false, eval::evaluate(p, instant)};
     const eval::EffectiveState before = eval::evaluate(p, instant - std::chrono::seconds{1});
-    e.ruleset_changes = before.phases != e.after.phases || before.exemptions != e.after.exemptions;
+    e.ruleset_changes = before.phases != e.after.phases ||
+                        before.monitoring != e.after.monitoring ||
+                        before.exemptions != e.after.exemptions;
     events.push_back(std::move(e));
   }
   return events;
@@ -86,6 +102,9 @@ std::string to_text(const Policy& p, const std::vector<Event>& events) {
     const std::string active =
         text::join(e.after.phases, [&](std::size_t i) { return p.phases[i].id; });
     out += "  active phases: " + (active.empty() ? std::string{"none"} : active) + "\n";
+    if (!e.after.monitoring.empty())
+      out += "  monitoring: " +
+             text::join(e.after.monitoring, [&](std::size_t i) { return p.phases[i].id; }) + "\n";
   }
   return out;
 }
@@ -100,14 +119,16 @@ nlohmann::json to_json(const Policy& p, const std::vector<Event>& events) {
                          {"id", c.id.empty() ? json(nullptr) : json(c.id)},
                          {"pointer", c.pointer},
                          {"text", c.text}});
-    json phases = json::array(), exemptions = json::array();
+    json phases = json::array(), monitoring = json::array(), exemptions = json::array();
     for (std::size_t i : e.after.phases) phases.push_back(p.phases[i].id);
+    for (std::size_t i : e.after.monitoring) monitoring.push_back(p.phases[i].id);
     for (std::size_t i : e.after.exemptions) exemptions.push_back(p.exemptions[i].id);
     list.push_back({{"at", format_time(e.at, p.zone)},
                     {"utc", format_utc(e.at)},
                     {"ruleset_changes", e.ruleset_changes},
                     {"changes", changes},
                     {"active_phases", phases},
+                    {"monitoring_phases", monitoring},
                     {"active_exemptions", exemptions},
                     {"submission_open", e.after.submission_open}});
   }

@@ -104,6 +104,7 @@ class Lowering {
   }
 
   void add_set(ir::Set& s) {
+    if (s.recording) return;  // refused with its rule (check_rule)
     IpSet set;
     set.base = s.name;
     set.name = xt::set_name(ir_.table, s.name, out_.generation);
@@ -146,6 +147,18 @@ class Lowering {
   // A rule of the check chain in family `f`'s table; nullopt for the other family's.
   std::optional<Tokens> check_rule(const ir::Rule& r, net::Family f,
                                    std::vector<xt::Chain>& phases) {
+    if (std::any_of(r.statements.begin(), r.statements.end(), [](const Statement& s) {
+          return std::holds_alternative<ir::RecordSource>(s);
+        })) {
+      if (!monitor_refused_) {
+        monitor_refused_ = true;
+        const auto& from = r.origin.pointers();
+        diags_.error(from.empty() ? "/phases" : from.front(),
+                     "the iptables backend cannot record a monitor period yet",
+                     "use --backend nftables, or apply at an instant outside the monitor period");
+      }
+      return std::nullopt;
+    }
     Tokens t;
     for (const Match& m : r.matches) {
       if (const auto* in = std::get_if<AddressInSet>(&m)) {
@@ -257,6 +270,7 @@ class Lowering {
   xt::Ruleset out_;
   std::set<std::string> allowing_;
   bool checked_log_ = false;
+  bool monitor_refused_ = false;
 };
 
 }  // namespace

@@ -37,6 +37,9 @@ bool referenced(const ir::Ruleset& r, const std::string& kind, const std::string
         if (const auto* c = std::get_if<ir::CounterRef>(&s);
             c && kind == "counter" && c->name == name)
           return true;
+        else if (const auto* f = std::get_if<ir::RecordSource>(&s);
+                 f && kind == "set" && f->set == name)
+          return true;
       if (kind == "chain" && rule.verdict.target == name) return true;
     }
   if (kind == "chain")
@@ -68,6 +71,7 @@ class Applier {
     if (find_named(r().sets, op.name) != r().sets.end()) throw Rejected(EEXIST);
     ir::Set set{op.name, op.family, op.comment, {}};
     set.verdict_map = op.verdict_map;
+    set.recording = op.recording;
     r().sets.push_back(std::move(set));
     t_.set_handles.push_back(next_handle_++);
   }
@@ -151,10 +155,12 @@ class Applier {
   void check_references(const ir::Rule& rule) {
     for (const auto& m : rule.matches)
       if (const auto* a = std::get_if<ir::AddressInSet>(&m)) existing_set(a->set);
-    for (const auto& s : rule.statements)
+    for (const auto& s : rule.statements) {
       if (const auto* c = std::get_if<ir::CounterRef>(&s);
           c && find_named(r().counters, c->name) == r().counters.end())
         throw Rejected(ENOENT);
+      if (const auto* f = std::get_if<ir::RecordSource>(&s)) existing_set(f->set);
+    }
     if (!rule.verdict.target.empty()) chain_index(rule.verdict.target);
   }
 
@@ -174,7 +180,8 @@ std::optional<nft::TableState> FakeKernel::read(const std::string& table,
   bool any = false;
   for (std::size_t i = 0; i < state.ruleset.sets.size(); ++i) {
     ir::Set& set = state.ruleset.sets[i];
-    state.elements_read[i] = elements.wants(set.name);
+    // As the real kernel: a recording set's elements are the rules', never read.
+    state.elements_read[i] = elements.wants(set.name) && !set.recording;
     if (state.elements_read[i])
       sets_read_.push_back(set.name);
     else
@@ -306,6 +313,12 @@ std::string FakeKernel::dump(const std::string& table) const {
   auto it = tables_.find(table);
   if (it == tables_.end()) return {};
   return nft::render_nft_table(it->second.ruleset);
+}
+
+std::vector<nft::RecordedSource> FakeKernel::recorded(const std::string& table,
+                                                      const std::string& set) {
+  const auto it = recorded_.find({table, set});
+  return it == recorded_.end() ? std::vector<nft::RecordedSource>{} : it->second;
 }
 
 }  // namespace op25bc::test

@@ -18,6 +18,9 @@ struct ForwardingKernel : nft::Kernel {
                                       const nft::ElementRead& elements) override {
     return inner.read(t, elements);
   }
+  std::vector<nft::RecordedSource> recorded(const std::string& t, const std::string& s) override {
+    return inner.recorded(t, s);
+  }
   std::vector<nft::CounterValue> counters(const std::string& t) override {
     return inner.counters(t);
   }

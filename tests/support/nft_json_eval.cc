@@ -52,7 +52,9 @@ void NftJsonRuleset::add(const json& object) {
   if (object.contains("table") || object.contains("counter")) return;
   if (object.contains("set")) {
     const json& s = object["set"];
-    sets_[s.at("name")] = Set{s.at("type"), {}, {}};
+    const json flags = s.value("flags", json::array());
+    const bool dynamic = std::find(flags.begin(), flags.end(), "dynamic") != flags.end();
+    sets_[s.at("name")] = Set{s.at("type"), {}, {}, dynamic};
   } else if (object.contains("map")) {
     const json& m = object["map"];
     if (m.at("map") != "verdict") unsupported("map", m);
@@ -89,6 +91,14 @@ bool NftJsonRuleset::match(const json& m, const Packet& p) const {
   if (m.at("op") != "==") unsupported("match operator", m);
   const json& left = m.at("left");
   const json& right = m.at("right");
+  if (left.contains("&")) {  // tcp flags & (syn | ack) == syn: the packet is a SYN
+    const json& and_ = left["&"];
+    if (and_.size() != 2 ||
+        and_[0] != json{{"payload", {{"protocol", "tcp"}, {"field", "flags"}}}} ||
+        and_[1] != json::array({"syn", "ack"}) || right != "syn")
+      unsupported("flags match", m);
+    return true;
+  }
   if (left.contains("meta")) {
     if (left["meta"]["key"] != "l4proto" || right != "tcp") unsupported("meta match", m);
     return true;  // every evaluated packet is TCP
@@ -143,7 +153,7 @@ std::optional<std::string> NftJsonRuleset::vmap(const json& v, const Packet& p) 
   return std::nullopt;
 }
 
-Outcome NftJsonRuleset::evaluate(const Packet& p) const {
+Outcome NftJsonRuleset::evaluate(const Packet& p, std::vector<std::string>* recorded) const {
   for (const auto& [name, base] : chains_) {
     if (!base.base) continue;
     const Outcome fallthrough = base.policy == "drop" ? Outcome::drop : Outcome::accept;
@@ -166,7 +176,16 @@ Outcome NftJsonRuleset::evaluate(const Packet& p) const {
           continue;
         }
         if (e.contains("counter") || e.contains("log") || e.contains("limit"))
-          continue;                // statements that do not change the verdict
+          continue;               // statements that do not change the verdict
+        if (e.contains("set")) {  // update @set { ip saddr }: records, changes no verdict
+          const json& u = e["set"];
+          const json& key = u.at("elem").at("payload");
+          if (u.at("op") != "update" || key.at("field") != "saddr" ||
+              !lookup(u.at("set").get<std::string>(), p.source.family, u)->dynamic)
+            unsupported("set statement", u);
+          if (address_of(key, p) && recorded) recorded->push_back(u["set"].get<std::string>());
+          continue;
+        }
         if (e.contains("vmap")) {  // no element: the rule ends, the chain goes on
           if (auto target = vmap(e["vmap"], p)) stack.back() = {&chains_.at(*target), 0};
           break;

@@ -29,7 +29,9 @@ class NftJsonRuleset {
   // Throws std::runtime_error on anything it does not understand.
   explicit NftJsonRuleset(const nlohmann::json& document);
 
-  Outcome evaluate(const Packet& packet) const;
+  // The packet is a connection's first (SYN). `recorded`, when given, gets
+  // the sets an "update @set" statement added the source to.
+  Outcome evaluate(const Packet& packet, std::vector<std::string>* recorded = nullptr) const;
   std::size_t rule_count() const;
 
  private:
@@ -37,6 +39,7 @@ class NftJsonRuleset {
     std::string type;
     net::Intervals elements;
     std::vector<std::string> gotos;  // a verdict map's: elements[i] -> goto gotos[i]
+    bool dynamic = false;            // filled by the rules ("flags dynamic")
   };
   struct Chain {
     bool base = false;

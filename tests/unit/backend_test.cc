@@ -121,6 +121,12 @@ class MemoryBackend final : public backend::Backend {
     s.last_apply = read_record(state_file);
     return std::optional<backend::Status>(std::move(s));
   }
+  // The memory kernel records no packets: its recording sets are never there.
+  Result<std::optional<std::vector<backend::Recording>>> recordings(
+      const std::string& table, const std::string&) const override {
+    if (!kernel_.tables.contains(table)) return std::optional<std::vector<backend::Recording>>{};
+    return std::optional{std::vector<backend::Recording>{}};
+  }
   std::optional<backend::LastApply> last_applied(const std::string& state_file) const override {
     return read_record(state_file);
   }

@@ -11,6 +11,7 @@
 
 #include "op25bc/compile/compile.h"
 #include "op25bc/explain/explain.h"
+#include "op25bc/ir/names.h"
 #include "op25bc/nft/render_text.h"
 #include "op25bc/timeline/timeline.h"
 #include "support/nft_json_eval.h"
@@ -42,7 +43,8 @@ std::vector<Instant> instants(const policy::Policy& p) {
   return out;
 }
 
-std::size_t check_agreement(const policy::Policy& p) {
+// `monitored`, when given, counts the connections explain says are monitored.
+std::size_t check_agreement(const policy::Policy& p, std::size_t* monitored_seen = nullptr) {
   std::set<std::pair<int, net::Word>> sources, destinations;
   for (const auto& pool : p.pools) edges(pool.prefixes, sources);
   for (const auto& x : p.exemptions) edges(x.prefixes, sources);
@@ -61,13 +63,27 @@ std::size_t check_agreement(const policy::Policy& p) {
         const auto family = static_cast<net::Family>(sf);
         for (std::uint16_t port : {25, 587, 24}) {
           const explain::Query q{{family, s}, {family, d}, port, t};
-          const bool explained = explain::explain(p, q).blocked();
+          const explain::Explanation e = explain::explain(p, q);
+          const bool explained = e.blocked();
+          std::vector<std::string> recorded;
           const bool enforced =
-              rules.evaluate({q.source, q.destination, port}) != test::Outcome::accept;
+              rules.evaluate({q.source, q.destination, port}, &recorded) != test::Outcome::accept;
           if (explained != enforced)
             FAIL_CHECK("disagree at " << format_time(t, p.zone) << ": " << net::to_string(q.source)
                                       << " -> " << net::to_string(q.destination) << " port " << port
                                       << ": explain says " << (explained ? "blocked" : "allowed"));
+          // A monitored connection is recorded in its phase's set, and no other is.
+          const bool monitored = e.monitored.has_value();
+          if (monitored && monitored_seen) ++*monitored_seen;
+          if (monitored != !recorded.empty() ||
+              (monitored &&
+               recorded.front() !=
+                   "@" + ir::set_name(ir::recording_set_base(p.phases[*e.monitored].id), family)))
+            FAIL_CHECK("monitoring disagrees at "
+                       << format_time(t, p.zone) << ": " << net::to_string(q.source) << " -> "
+                       << net::to_string(q.destination) << " port " << port << ": explain says "
+                       << (monitored ? "monitored" : "not monitored") << ", the rules recorded "
+                       << recorded.size());
           ++checked;
         }
       }
@@ -115,5 +131,23 @@ TEST_CASE("explain agrees with the compiled ruleset when source sets are cut int
     }
     CHECK(sharded > 4);
     CHECK(check_agreement(p) > 10000);
+  }
+}
+
+// Monitor periods: every phase monitoring for 30 days before it blocks. Inside
+// the period nothing it would block is blocked, exactly those connections
+// are recorded, in its set; kernel-timed and cut into blocks alike.
+TEST_CASE("explain agrees with the compiled ruleset in monitor periods") {
+  for (const std::string name : {"spinnet", "netlaputa"}) {
+    CAPTURE(name);
+    auto p = test::load_example(name);
+    for (auto& phase : p.phases) phase.monitor_from = *phase.effective - std::chrono::days{30};
+    std::size_t monitored = 0;
+    CHECK(check_agreement(p, &monitored) > 10000);
+    CHECK(monitored > 100);
+    p.enforcement.max_set_intervals = 1;
+    monitored = 0;
+    CHECK(check_agreement(p, &monitored) > 10000);
+    CHECK(monitored > 100);
   }
 }

@@ -46,6 +46,11 @@ std::map<std::string, ir::Rule> rule_shapes() {
     collect(p, "2006-10-01", false);
     p.enforcement.ports = {25, 2525};
     collect(p, "2006-10-01", false);
+    // A monitor period: counted, recorded, no verdict; and its switch to blocking.
+    p.enforcement.max_set_intervals = policy::kDefaultMaxSetIntervals;
+    for (auto& phase : p.phases) phase.monitor_from = *phase.effective - std::chrono::days{30};
+    collect(p, "2006-09-15", false);
+    collect(p, "2006-09-30", true);
   }
   return shapes;
 }

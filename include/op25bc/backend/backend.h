@@ -113,6 +113,12 @@ class Backend {
                                                const std::string& state_file,
                                                bool verify) const = 0;
 
+  // The recording sets of op25bc's objects for `table` (monitor periods) and
+  // the sources the rules put in them, sorted by set; nullopt when there are
+  // no such objects. `affected` maps them to the policy.
+  virtual Result<std::optional<std::vector<Recording>>> recordings(
+      const std::string& table, const std::string& state_file) const = 0;
+
   // What the state file says the last completed run applied (for activate's
   // scheduler); nullopt when there is none or a run did not finish.
   virtual std::optional<LastApply> last_applied(const std::string& state_file) const = 0;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "op25bc/net/prefix.h"
+
 namespace op25bc::backend {
 
 struct SetStatus {
@@ -23,6 +25,27 @@ struct PhaseCounter {
   std::string counter;
   std::uint64_t packets = 0;
   std::uint64_t bytes = 0;
+};
+
+// A source a monitoring phase's recording set holds, and the seconds left
+// until it expires (its retention after it was last seen).
+struct RecordedSource {
+  net::Address address;
+  std::uint64_t expires_in = 0;
+};
+
+// A recording set (ir::Set::recording) and what the rules put in it. `phase`
+// is the phase id as the set's name spells it ('-' reads '_'); a command
+// that has the policy maps names to ids itself (ir::recording_set_base).
+struct Recording {
+  std::string phase;
+  std::string base;  // the IR set's name: "phase_all_seen4"
+  std::string set;   // the backend's name for it
+  net::Family family = net::Family::v4;
+  std::uint64_t size = 0;     // the most sources it keeps
+  std::uint64_t timeout = 0;  // seconds a source is kept after it was last seen
+  std::vector<RecordedSource> sources;
+  bool full() const { return size > 0 && sources.size() >= size; }
 };
 
 // What the last run recorded, whichever backend's record it came from.
@@ -49,6 +72,10 @@ struct Status {
   std::vector<std::string> active_phases;  // policy ids of the phases the rules count for
   std::vector<SetStatus> sets;
   std::vector<PhaseCounter> counters;
+  // Monitor periods: the connections each phase would have blocked, and its
+  // recording sets (sources, not listed here: op25bc affected lists them).
+  std::vector<PhaseCounter> monitor_counters;
+  std::vector<Recording> recordings;
   std::optional<LastApply> last_apply;  // nullopt: no usable record
   bool record_unusable = false;         // a record was there, but truncated, corrupted or foreign
   // What turns enforcement off or narrows it without changing op25bc's objects.

@@ -11,6 +11,7 @@ namespace op25bc::eval {
 struct EffectiveState {
   Instant at;
   std::vector<std::size_t> phases;      // active phases, in policy order
+  std::vector<std::size_t> monitoring;  // phases in their monitor period, in policy order
   std::vector<std::size_t> exemptions;  // active exemptions, in policy order
   bool submission_open = false;
 

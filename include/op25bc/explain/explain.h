@@ -40,6 +40,9 @@ struct Explanation {
   std::vector<std::size_t> pool_phases;          // active phases selecting the pool
   std::vector<std::size_t> destinations;         // destination groups holding the destination
   std::optional<std::size_t> upcoming;           // a later phase that would block this
+  // A phase in its monitor period that would block this: the connection
+  // passes, is counted, and its source is recorded.
+  std::optional<std::size_t> monitored;
 
   bool blocked() const { return reason == Reason::blocked; }
 };

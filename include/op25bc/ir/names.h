@@ -34,6 +34,14 @@ std::string set_name(std::string_view base, net::Family f);
 std::string source_set_base(std::string_view phase_id);
 std::string destination_set_base(std::string_view phase_id);
 
+// A monitoring phase's recording set base ("phase_october_seen", before the
+// family digit) and the counter of the connections it would have blocked
+// ("monitor_october"; no phase counter starts so).
+std::string recording_set_base(std::string_view phase_id);
+std::string monitor_counter(std::string_view phase_id);
+// The phase id spelling of a monitor counter's name, or nullopt for another name.
+std::optional<std::string> monitored_phase(std::string_view counter);
+
 // The dispatch map of a family: "dispatch4", "dispatch6".
 std::string dispatch_map(net::Family f);
 

@@ -39,6 +39,16 @@ class Origin {
   std::shared_ptr<const std::vector<std::string>> pointers_;
 };
 
+// A set the rules fill (RecordSource): a monitoring phase's sources, each
+// kept for `timeout_seconds` after it was last seen, at most `size` of them.
+// op25bc owns its definition, never its elements: the differ leaves them
+// alone and a desired one has none.
+struct Recording {
+  std::uint64_t timeout_seconds = 0;
+  std::uint32_t size = 0;
+  friend bool operator==(const Recording&, const Recording&) = default;
+};
+
 struct Set {
   std::string name;
   net::Family family;
@@ -52,6 +62,7 @@ struct Set {
   // own (a map element pointing elsewhere): it never equals a desired set, so
   // a diff recreates it.
   std::string unrecognized = {};
+  std::optional<Recording> recording = {};  // an address set the rules fill, not an interval set
   Origin origin = {};
   friend bool operator==(const Set&, const Set&) = default;
 };
@@ -91,7 +102,12 @@ struct MetaTime {
   std::int64_t seconds;
   friend bool operator==(const MetaTime&, const MetaTime&) = default;
 };
-using Match = std::variant<TcpProtocol, TcpDestinationPorts, AddressInSet, MetaTime>;
+// "tcp flags & (syn | ack) == syn": a connection's first packet (implies
+// the TCP protocol match), so a counter beside it counts connections.
+struct TcpSyn {
+  friend bool operator==(const TcpSyn&, const TcpSyn&) = default;
+};
+using Match = std::variant<TcpProtocol, TcpDestinationPorts, AddressInSet, MetaTime, TcpSyn>;
 
 struct CounterRef {
   std::string name;
@@ -110,7 +126,15 @@ struct LogPrefix {
   std::string prefix;
   friend bool operator==(const LogPrefix&, const LogPrefix&) = default;
 };
-using Statement = std::variant<CounterRef, Limit, LogPrefix>;
+// "update @set { ip saddr }": adds the packet's source address to a
+// recording set or restarts its timeout; when the set is full, the rest of
+// the rule is skipped (it has no verdict, so the packet goes on as before).
+struct RecordSource {
+  net::Family family;
+  std::string set;
+  friend bool operator==(const RecordSource&, const RecordSource&) = default;
+};
+using Statement = std::variant<CounterRef, Limit, LogPrefix, RecordSource>;
 
 struct Verdict {
   enum class Kind {

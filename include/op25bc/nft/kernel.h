@@ -106,6 +106,13 @@ struct CounterValue {
   std::uint64_t bytes = 0;
 };
 
+// A source address a recording set (ir::Set::recording) holds, and the time
+// left until it expires.
+struct RecordedSource {
+  net::Address address;
+  std::uint64_t expires_in_ms = 0;
+};
+
 class Kernel {
  public:
   virtual ~Kernel() = default;
@@ -125,6 +132,10 @@ class Kernel {
 
   // The named counters of the table (one per phase) with their values.
   virtual std::vector<CounterValue> counters(const std::string& table) = 0;
+
+  // What the rules put in recording set `set` of the table.
+  virtual std::vector<RecordedSource> recorded(const std::string& table,
+                                               const std::string& set) = 0;
 
   // Sends the transaction as one batch guarded by `generation`; with
   // `check_only` the batch has no END, so the kernel validates it and aborts.

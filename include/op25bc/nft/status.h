@@ -21,6 +21,10 @@ std::string phase_of_counter(const std::string& counter, const std::vector<std::
 // The record's part of a status.
 backend::LastApply last_apply_of(const StateRecord& r, std::uint32_t generation_now);
 
+// The recording sets of op25bc's table as the kernel holds it, with what the
+// rules put in them, sorted by set and address.
+std::vector<backend::Recording> read_recordings(Kernel& kernel, const ir::Ruleset& held);
+
 // nullopt when the kernel has no such table. Element counts come from the
 // kernel when `verify` (every set read back), else from the record while it
 // provably describes this kernel, else they are unknown. Throws KernelError.

@@ -42,7 +42,8 @@ struct AddSet {
   std::string name;
   net::Family family;
   std::string comment;
-  bool verdict_map = false;  // see ir::Set::verdict_map
+  bool verdict_map = false;                     // see ir::Set::verdict_map
+  std::optional<ir::Recording> recording = {};  // see ir::Set::recording
 };
 struct DeleteSet {
   std::string name;

@@ -55,6 +55,20 @@ struct Enforcement {
   std::size_t max_set_intervals = kDefaultMaxSetIntervals;
 };
 
+// A monitor period's recording: each phase that monitors keeps the source
+// addresses it would have blocked in a kernel set per family, for `retention`
+// after each was last seen, at most `max_sources` of them (a full set records
+// no new source and changes no verdict).
+inline constexpr std::int64_t kDefaultRetentionDays = 30;
+inline constexpr std::int64_t kMaxRetentionDays = 3650;
+inline constexpr std::size_t kDefaultMaxSources = 65536;
+inline constexpr std::size_t kMaxMaxSources = std::size_t{1} << 24;
+
+struct Monitoring {
+  std::int64_t retention_days = kDefaultRetentionDays;
+  std::size_t max_sources = kDefaultMaxSources;
+};
+
 struct Service {
   std::string id;
   std::string name;
@@ -115,6 +129,9 @@ struct Scope {
 struct Phase {
   std::string id;
   std::string name;
+  // From monitor_from until effective the phase blocks nothing and records
+  // whom it would block.
+  std::optional<Instant> monitor_from;
   std::optional<Instant> effective;  // absent only in an invalid policy
   std::optional<Instant> until;
   Scope scope;
@@ -147,6 +164,7 @@ struct Policy {
   std::vector<Destination> destinations;
   std::vector<Exemption> exemptions;
   Submission submission;
+  Monitoring monitoring;
   std::vector<Phase> phases;
   std::vector<Router> routers;
   // The router the policy was narrowed to by select_router; unset: every pool.

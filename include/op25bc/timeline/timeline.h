@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Every instant at which what the policy says changes: phase starts and ends,
-// exemption starts and expiries, the submission port opening.
+// Every instant at which what the policy says changes: monitor periods, phase
+// starts and ends, exemption starts and expiries, the submission port opening.
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>  // the declarations; the .cc has the whole library
@@ -13,8 +13,9 @@
 namespace op25bc::timeline {
 
 struct Change {
-  std::string kind;  // phase-start, phase-end, exemption-start, exemption-end, submission-open
-  std::string id;    // phase or exemption id ("" for submission-open)
+  // phase-monitor, phase-start, phase-end, exemption-start, exemption-end, submission-open
+  std::string kind;
+  std::string id;  // phase or exemption id ("" for submission-open)
   std::string pointer;
   std::string text;
 };
