@@ -62,7 +62,7 @@ nlohmann::json to_json(const Status& s) {
       if (r.phase == c.phase)
         sets.push_back({{"set", r.set},
                         {"family", net::family_name(r.family)},
-                        {"sources", r.sources.size()},
+                        {"sources", r.recorded},
                         {"max_sources", r.size},
                         {"retention_seconds", r.timeout},
                         {"full", r.full()}});
@@ -108,7 +108,7 @@ std::string to_text(const Status& s) {
     for (const auto& r : s.recordings)
       if (r.phase == c.phase)
         out += "; " + std::string{net::family_name(r.family)} + " sources " +
-               std::to_string(r.sources.size()) + " of " + std::to_string(r.size) +
+               std::to_string(r.recorded) + " of " + std::to_string(r.size) +
                (r.full() ? " (full: new sources are not recorded)" : "");
     out += "\n";
   }

@@ -134,7 +134,7 @@ nlohmann::json as_json(const policy::Policy& p, const std::vector<Row>& rows,
   for (const auto& r : sets)
     recording.push_back({{"set", r.set},
                          {"family", net::family_name(r.family)},
-                         {"sources", r.sources.size()},
+                         {"sources", r.recorded},
                          {"max_sources", r.size},
                          {"retention_seconds", r.timeout},
                          {"full", r.full()}});

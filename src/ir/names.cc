@@ -63,6 +63,15 @@ std::optional<std::string> monitored_phase(std::string_view counter) {
   return std::string{counter.substr(kMonitorPrefix.size())};
 }
 
+std::optional<std::string> recording_phase(std::string_view set) {
+  constexpr std::string_view head = "phase_", tail = "_seen";
+  if (set.empty() || (set.back() != '4' && set.back() != '6')) return std::nullopt;
+  const std::string_view name = set.substr(0, set.size() - 1);
+  if (!name.starts_with(head) || !name.ends_with(tail) || name.size() <= head.size() + tail.size())
+    return std::nullopt;
+  return std::string{name.substr(head.size(), name.size() - head.size() - tail.size())};
+}
+
 std::string dispatch_map(net::Family f) {
   return std::string{"dispatch"} + family_digit(f);
 }

@@ -24,28 +24,23 @@ std::vector<std::string> counted_phases(const ir::Ruleset& r) {
   return out;
 }
 
-// "phase_all_seen4" -> "all".
-std::string phase_of_recording(const std::string& set) {
-  constexpr std::string_view head = "phase_", tail = "_seen";
-  const std::string_view name = std::string_view(set).substr(0, set.size() - 1);  // the digit
-  if (!name.starts_with(head) || !name.ends_with(tail) || name.size() <= head.size() + tail.size())
-    return set;
-  return std::string{name.substr(head.size(), name.size() - head.size() - tail.size())};
-}
-
 }  // namespace
 
 std::vector<backend::Recording> read_recordings(Kernel& kernel, const ir::Ruleset& held) {
   std::vector<backend::Recording> out;
   for (const auto& set : held.sets) {
     if (!set.recording) continue;
-    backend::Recording r{
-        phase_of_recording(set.name),   set.name, set.name, set.family, set.recording->size,
-        set.recording->timeout_seconds, {}};
+    backend::Recording r;
+    r.phase = ir::recording_phase(set.name).value_or(set.name);
+    r.base = r.set = set.name;
+    r.family = set.family;
+    r.size = set.recording->size;
+    r.timeout = set.recording->timeout_seconds;
     for (const auto& source : kernel.recorded(held.table, set.name))
       r.sources.push_back({source.address, source.expires_in_ms / 1000});
     std::sort(r.sources.begin(), r.sources.end(),
               [](const auto& a, const auto& b) { return a.address.value < b.address.value; });
+    r.recorded = r.sources.size();
     out.push_back(std::move(r));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.set < b.set; });

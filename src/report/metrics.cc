@@ -106,7 +106,7 @@ std::string prometheus_text(const MetricsInput& in) {
                      "Source addresses a monitoring phase recorded and still keeps, by phase "
                      "and family.");
       for (const auto& r : in.status->recordings)
-        sources.sample(static_cast<double>(r.sources.size()),
+        sources.sample(static_cast<double>(r.recorded),
                        {{"phase", r.phase}, {"family", std::string{net::family_name(r.family)}}});
       Family full(out, "op25bc_monitor_set_full", "gauge",
                   "Whether a monitoring phase's recording set is full (1), so that new sources "

@@ -156,6 +156,14 @@ class Planner {
     const std::string current = current_set(xt::strip_generation(want.name), want.family);
     const KernelSet* k = current.empty() ? nullptr : view_.set(current);
     const char* family = want.family == net::Family::v4 ? "inet" : "inet6";
+    if (want.recording) {  // kept as the kernel made it; its members are the rules'
+      if (k == nullptr || k->type != "hash:ip" || k->family != family ||
+          k->maxelem != want.maxelem || k->timeout != want.recording->timeout_seconds)
+        fresh_.insert(i);
+      else
+        rename_[want.name] = current;
+      return true;
+    }
     if (k == nullptr || k->type != "hash:net" || k->family != family || k->maxelem < want.members) {
       fresh_.insert(i);
       return true;

@@ -139,12 +139,37 @@ std::optional<std::vector<KernelSet>> parse_ipset_list(std::string_view text, st
     if (key == "Header") {
       s.family = header_word(value, "family");
       s.maxelem = header_value(value, "maxelem");
+      s.timeout = header_value(value, "timeout");
     }
     if (key == "References") s.references = number(value).value_or(0);
     if (key == "Number of entries") s.entries = number(value).value_or(0);
   });
   if (!ok) return std::nullopt;
   return sets;
+}
+
+std::optional<std::vector<backend::RecordedSource>> parse_ipset_recorded(std::string_view text,
+                                                                         net::Family family,
+                                                                         std::string& error) {
+  std::vector<backend::RecordedSource> out;
+  bool ok = true;
+  each_line(text, [&](std::string_view line) {
+    if (!ok || !line.starts_with("add ")) return;
+    const Tokens words = xt::split_tokens(line);
+    const auto address = words.size() == 5 && words[3] == "timeout" ? net::parse_address(words[2])
+                                                                    : std::optional<net::Address>{};
+    const auto left = address ? number(words[4]) : std::nullopt;
+    if (!address || address->family != family || !left) {
+      ok = false;
+      error = "ipset save: an element the rules did not record: " + std::string{line.substr(0, 80)};
+      return;
+    }
+    out.push_back({*address, static_cast<std::uint64_t>(*left)});
+  });
+  if (!ok) return std::nullopt;
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.address.value < b.address.value; });
+  return out;
 }
 
 std::optional<net::Prefixes> parse_ipset_members(std::string_view text, net::Family family,

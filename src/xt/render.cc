@@ -104,12 +104,19 @@ class Lowering {
   }
 
   void add_set(ir::Set& s) {
-    if (s.recording) return;  // refused with its rule (check_rule)
     IpSet set;
     set.base = s.name;
     set.name = xt::set_name(ir_.table, s.name, out_.generation);
     set.family = s.family;
     set.allows = allowing_.contains(s.name);
+    if (s.recording) {  // ipset keeps an entry at most kIpsetMaxTimeout seconds
+      set.recording = s.recording;
+      set.recording->timeout_seconds = std::min(s.recording->timeout_seconds, kIpsetMaxTimeout);
+      set.maxelem = s.recording->size;
+      set.hashsize = std::max<std::size_t>(1024, power_of_two_at_least(set.maxelem / 8));
+      out_.sets.push_back(std::move(set));
+      return;
+    }
     set.elements = std::move(s.elements);  // the IR is lower()'s own copy
     for_each_member(set, [&](const net::Prefix&) { ++set.members; });
     set.maxelem = std::max(kDefaultMaxelem, power_of_two_at_least(set.members * 2));
@@ -147,18 +154,7 @@ class Lowering {
   // A rule of the check chain in family `f`'s table; nullopt for the other family's.
   std::optional<Tokens> check_rule(const ir::Rule& r, net::Family f,
                                    std::vector<xt::Chain>& phases) {
-    if (std::any_of(r.statements.begin(), r.statements.end(), [](const Statement& s) {
-          return std::holds_alternative<ir::RecordSource>(s);
-        })) {
-      if (!monitor_refused_) {
-        monitor_refused_ = true;
-        const auto& from = r.origin.pointers();
-        diags_.error(from.empty() ? "/phases" : from.front(),
-                     "the iptables backend cannot record a monitor period yet",
-                     "use --backend nftables, or apply at an instant outside the monitor period");
-      }
-      return std::nullopt;
-    }
+    if (const auto* record = recorded_by(r)) return monitor_rule(r, *record, f, phases);
     Tokens t;
     for (const Match& m : r.matches) {
       if (const auto* in = std::get_if<AddressInSet>(&m)) {
@@ -182,6 +178,44 @@ class Lowering {
                      [&](const xt::Chain& c) { return c.name == chain; }))
       phases.push_back({chain, {{"-g", block_chain(ir_.table)}}});
     t.insert(t.end(), {"-g", chain});
+    return t;
+  }
+
+  static const ir::RecordSource* recorded_by(const ir::Rule& r) {
+    for (const Statement& s : r.statements)
+      if (const auto* record = std::get_if<ir::RecordSource>(&s)) return record;
+    return nullptr;
+  }
+
+  // A monitor rule: -p tcp [time] -m tcp --tcp-flags SYN,ACK SYN -m set ...
+  // -j T-M-PHASE, in iptables-save's order; the chain records and counts.
+  std::optional<Tokens> monitor_rule(const ir::Rule& r, const ir::RecordSource& record,
+                                     net::Family f, std::vector<xt::Chain>& phases) {
+    if (record.family != f) return std::nullopt;
+    Tokens t{"-p", "tcp"};
+    for (const Match& m : r.matches) {
+      if (const auto* in = std::get_if<AddressInSet>(&m)) {
+        if (in->family != f) return std::nullopt;
+        t.insert(t.end(),
+                 {"-m", "set", "--match-set", xt::set_name(ir_.table, in->set, out_.generation),
+                  in->direction == Direction::source ? "src" : "dst"});
+      } else if (const auto* time = std::get_if<MetaTime>(&m)) {
+        append_time(t, *time, r);
+      } else if (std::holds_alternative<ir::TcpSyn>(m)) {
+        t.insert(t.end(), {"-m", "tcp", "--tcp-flags", "SYN,ACK", "SYN"});
+      }
+    }
+    std::string counter;
+    for (const Statement& s : r.statements)
+      if (const auto* c = std::get_if<CounterRef>(&s)) counter = c->name;
+    const std::string chain = monitor_chain(ir_.table, counter);
+    if (std::none_of(phases.begin(), phases.end(),
+                     [&](const xt::Chain& c) { return c.name == chain; }))
+      phases.push_back(
+          {chain,
+           {{"-j", "SET", "--add-set", xt::set_name(ir_.table, record.set, out_.generation), "src",
+             "--exist"}}});
+    t.insert(t.end(), {"-j", chain});
     return t;
   }
 
@@ -270,7 +304,6 @@ class Lowering {
   xt::Ruleset out_;
   std::set<std::string> allowing_;
   bool checked_log_ = false;
-  bool monitor_refused_ = false;
 };
 
 }  // namespace
@@ -291,6 +324,11 @@ std::string phase_chain(const std::string& table, const std::string& counter) {
   const std::string_view id = counter.starts_with("phase_") ? std::string_view(counter).substr(6)
                                                             : std::string_view(counter);
   return bounded(chain_prefix(table) + "-P-" + std::string{id}, kChainMax);
+}
+
+std::string monitor_chain(const std::string& table, const std::string& counter) {
+  const auto phase = ir::monitored_phase(counter);
+  return bounded(chain_prefix(table) + "-M-" + phase.value_or(counter), kChainMax);
 }
 
 // The stem leaves room for a generation of six digits, so that a set keeps
@@ -379,6 +417,11 @@ std::string rule_line(const std::string& chain, const Tokens& rule) {
 }
 
 std::string create_line(const IpSet& s) {
+  if (s.recording)
+    return "create " + s.name + " hash:ip family " +
+           (s.family == net::Family::v4 ? "inet" : "inet6") + " hashsize " +
+           std::to_string(s.hashsize) + " maxelem " + std::to_string(s.maxelem) + " timeout " +
+           std::to_string(s.recording->timeout_seconds) + "\n";
   return "create " + s.name + " hash:net family " +
          (s.family == net::Family::v4 ? "inet" : "inet6") + " hashsize " +
          std::to_string(s.hashsize) + " maxelem " + std::to_string(s.maxelem) + "\n";

@@ -2,12 +2,39 @@
 // status on the iptables backend: op25bc's chains, sets and record read into
 // the one status model (backend/status.h) that the nftables backend fills too,
 // so both print, serialise and feed the metrics the same way.
+#include <algorithm>
+
 #include "op25bc/backend/status.h"
+#include "op25bc/ir/names.h"
 #include "op25bc/policy/resolve.h"
 #include "op25bc/xt/kernel.h"
 #include "op25bc/xt/plan.h"
 
 namespace op25bc::xt {
+
+std::vector<backend::Recording> recordings(const KernelView& view,
+                                           const std::optional<Record>& record,
+                                           const std::string& table) {
+  std::vector<backend::Recording> out;
+  if (!record) return out;
+  const std::string head = table + "-";
+  for (const auto& set : record->sets) {
+    const KernelSet* k = view.set(set.name);
+    if (k == nullptr || k->type != "hash:ip") continue;
+    const std::string stem = xt::strip_generation(set.name);
+    backend::Recording r;
+    r.base = stem.starts_with(head) ? stem.substr(head.size()) : stem;
+    r.phase = ir::recording_phase(r.base).value_or(r.base);
+    r.set = set.name;
+    r.family = set.family;
+    r.size = k->maxelem;
+    r.timeout = k->timeout;
+    r.recorded = k->entries;
+    out.push_back(std::move(r));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.base < b.base; });
+  return out;
+}
 
 std::optional<backend::Status> read_status(const KernelView& view,
                                            const std::optional<Record>& record,
@@ -53,13 +80,34 @@ std::optional<backend::Status> read_status(const KernelView& view,
   // The sets the record names, by their name without the generation (stable
   // across applies, as metric labels must be), with what the kernel holds
   // (members), if it does.
+  // A hash:ip set is a monitoring phase's recording set (recordings()).
   if (record)
     for (const auto& set : record->sets) {
       const KernelSet* k = view.set(set.name);
       const std::string stem = xt::strip_generation(set.name);
+      if (k != nullptr && k->type == "hash:ip") continue;
       s.sets.push_back({stem.empty() ? set.name : stem,
                         k ? std::optional<std::uint64_t>(k->entries) : std::nullopt});
     }
+  s.recordings = recordings(view, record, table);
+  // Each monitoring phase's chain: its one rule counts the connections, both
+  // families summed.
+  for (const auto& r : s.recordings) {
+    const std::string counter = "monitor_" + r.phase;
+    if (std::any_of(s.monitor_counters.begin(), s.monitor_counters.end(),
+                    [&](const auto& c) { return c.phase == r.phase; }))
+      continue;
+    const std::string chain = xt::monitor_chain(table, counter);
+    backend::PhaseCounter c{r.phase, chain, 0, 0};
+    bool held = false;
+    for (const auto* t : {&view.v4, &view.v6})
+      for (const KernelRule* rule : t->rules_of(chain)) {
+        held = true;
+        c.packets += rule->packets;
+        c.bytes += rule->bytes;
+      }
+    if (held) s.monitor_counters.push_back(std::move(c));
+  }
   // What switches op25bc off without changing its chains: the FORWARD jump gone.
   for (const auto& [family, t] :
        {std::pair{"iptables", &view.v4}, std::pair{"ip6tables", &view.v6}})

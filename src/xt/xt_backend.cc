@@ -232,14 +232,31 @@ class XtBackend final : public backend::Backend {
     }
   }
 
-  // The iptables backend refuses a monitor period (render.cc), so it holds no
-  // recording set: none, when its chains are there.
   Result<std::optional<std::vector<backend::Recording>>> recordings(
       const std::string& table, const std::string& state_file) const override {
-    auto held = status(table, state_file, false);
-    if (!held) return held.failure();
-    if (!*held) return std::optional<std::vector<backend::Recording>>{};
-    return std::optional{std::vector<backend::Recording>{}};
+    if (auto missing = tools_missing()) return std::move(*missing);
+    try {
+      ToolsKernel kernel;
+      std::string error;
+      const auto view = read_view(kernel, error);
+      if (!view) return Failure{error};
+      if (!view->v4.has_chain(xt::check_chain(table)) &&
+          !view->v6.has_chain(xt::check_chain(table)))
+        return std::optional<std::vector<backend::Recording>>{};
+      FileRecordStore store(state_file);
+      auto sets = xt::recordings(*view, store.load(), table);
+      for (auto& r : sets) {
+        const ToolResult saved = kernel.save_set(r.set);
+        if (!saved.ok()) return Failure{"ipset save " + r.set + ": " + saved.error};
+        auto sources = parse_ipset_recorded(saved.output, r.family, error);
+        if (!sources) return Failure{error};
+        r.sources = std::move(*sources);
+        r.recorded = r.sources.size();
+      }
+      return std::optional{std::move(sets)};
+    } catch (const std::exception& e) {
+      return Failure{e.what()};
+    }
   }
 
   std::optional<backend::LastApply> last_applied(const std::string& state_file) const override {

@@ -39,7 +39,7 @@ std::vector<std::string> set_names(const std::string& rule) {
   const auto tokens = xt::split_tokens(rule);
   std::vector<std::string> out;
   for (std::size_t i = 0; i + 1 < tokens.size(); ++i)
-    if (tokens[i] == "--match-set") out.push_back(tokens[i + 1]);
+    if (tokens[i] == "--match-set" || tokens[i] == "--add-set") out.push_back(tokens[i + 1]);
   return out;
 }
 
@@ -71,8 +71,9 @@ ToolResult FakeXtKernel::list_sets() {
           const auto used = set_names(r.text);
           references += static_cast<std::size_t>(std::count(used.begin(), used.end(), name));
         }
-    out += "Name: " + name + "\nType: hash:net\nRevision: 7\nHeader: family " + s.family +
+    out += "Name: " + name + "\nType: " + s.type + "\nRevision: 7\nHeader: family " + s.family +
            " hashsize 1024 maxelem " + std::to_string(s.maxelem) +
+           (s.timeout ? " timeout " + std::to_string(s.timeout) : std::string{}) +
            " bucketsize 12 initval 0x12345678\nSize in memory: 1\nReferences: " +
            std::to_string(references) + "\nNumber of entries: " + std::to_string(s.members.size()) +
            "\n\n";
@@ -83,8 +84,11 @@ ToolResult FakeXtKernel::list_sets() {
 ToolResult FakeXtKernel::save_set(const std::string& name) {
   auto it = sets.find(name);
   if (it == sets.end()) return refused("ipset v7.17: The set with the given name does not exist");
-  std::string out = "create " + name + " hash:net family " + it->second.family + "\n";
-  for (const auto& m : it->second.members) out += "add " + name + " " + m + "\n";
+  const Set& set = it->second;
+  std::string out = "create " + name + " " + set.type + " family " + set.family + "\n";
+  for (const auto& m : set.members)
+    out += "add " + name + " " + m +
+           (set.timeout ? " timeout " + std::to_string(set.timeout) : std::string{}) + "\n";
   return ok(out);
 }
 
@@ -104,8 +108,10 @@ ToolResult FakeXtKernel::ipset_restore(const std::string& script) {
     if (verb == "create") {
       Set s;
       for (std::string w; words >> w;) {
+        if (w == "hash:net" || w == "hash:ip") s.type = w;
         if (w == "family") words >> s.family;
         if (w == "maxelem") words >> s.maxelem;
+        if (w == "timeout") words >> s.timeout;
       }
       sets.emplace(name, s);  // -exist: an existing set stays
     } else if (verb == "add" || verb == "del") {

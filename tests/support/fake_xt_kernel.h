@@ -29,6 +29,8 @@ class FakeXtKernel final : public xt::XtKernel {
     std::string family;  // inet, inet6
     std::size_t maxelem = 65536;
     std::vector<std::string> members;
+    std::string type = "hash:net";  // or hash:ip, a recording set
+    std::uint64_t timeout = 0;      // a recording set's: each member's time left
   };
 
   xt::ToolResult save(net::Family family) override;

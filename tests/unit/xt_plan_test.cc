@@ -225,3 +225,84 @@ TEST_CASE("xt record: encodes and decodes; anything else is unusable") {
   bad.replace(bad.find("\"family\": \"ipv4\""), 16, "\"family\": \"ipv5\"");
   CHECK_FALSE(ax::decode(bad));
 }
+
+// Monitor periods on iptables: a chain per phase whose one rule records the
+// source with the SET target (and counts the connection), a hash:ip set with
+// a timeout; the set is kept across applies and phases, its members never
+// diffed.
+TEST_CASE("xt plan: a monitor period records through its chain into a set the plan keeps") {
+  Runner r;
+  json doc = test::minimal_policy();
+  doc["phases"][1]["monitor_from"] = "2006-09-01";
+  doc["monitoring"] = {{"retention_days", 30}, {"max_sources", 100}};
+  REQUIRE(r.apply(doc, "2006-09-10").ok);
+  const auto& check = r.kernel.v4.rules["OP25B-CHECK"];
+  CHECK(std::any_of(check.begin(), check.end(), [](const auto& rule) {
+    return rule.text ==
+           "-p tcp -m tcp --tcp-flags SYN,ACK SYN -m set --match-set op25b-phase_all_src4.1 src "
+           "-j OP25B-M-all";
+  }));
+  REQUIRE(r.kernel.v4.rules["OP25B-M-all"].size() == 1);
+  CHECK(r.kernel.v4.rules["OP25B-M-all"][0].text ==
+        "-j SET --add-set op25b-phase_all_seen4.1 src --exist");
+  REQUIRE(r.kernel.sets.contains("op25b-phase_all_seen4.1"));
+  const auto& seen = r.kernel.sets["op25b-phase_all_seen4.1"];
+  CHECK(seen.type == "hash:ip");
+  CHECK(seen.maxelem == 100);
+  CHECK(seen.timeout == ax::kIpsetMaxTimeout);  // 30 days is more than ipset keeps
+  // What the rules record is theirs: still in sync, even with --verify.
+  r.kernel.sets["op25b-phase_all_seen4.1"].members.push_back("198.18.1.5");
+  CHECK(r.in_sync(doc, "2006-09-10"));
+  r.options.verify = true;
+  CHECK(r.in_sync(doc, "2006-09-10"));
+  r.options.verify = false;
+  // Another prefix builds a new generation of the changed sets; the recording set stays.
+  doc["pools"][0]["prefixes"].push_back("198.18.64.0/24");
+  REQUIRE(r.apply(doc, "2006-09-10").ok);
+  CHECK(r.kernel.sets["op25b-phase_all_seen4.1"].members == std::vector<std::string>{"198.18.1.5"});
+  // From effective the phase blocks; the recording set and its members stay.
+  REQUIRE(r.apply(doc, "2006-10-02").ok);
+  CHECK_FALSE(r.kernel.v4.rules.contains("OP25B-M-all"));
+  CHECK(r.kernel.sets["op25b-phase_all_seen4.1"].members == std::vector<std::string>{"198.18.1.5"});
+  // A recording set of another size is made anew.
+  doc["monitoring"]["max_sources"] = 50;
+  REQUIRE(r.apply(doc, "2006-10-02").ok);
+  CHECK_FALSE(r.kernel.sets.contains("op25b-phase_all_seen4.1"));
+  bool remade = false;
+  for (const auto& [name, set] : r.kernel.sets)
+    if (name.starts_with("op25b-phase_all_seen4."))
+      remade = set.maxelem == 50 && set.members.empty();
+  CHECK(remade);
+}
+
+TEST_CASE("xt status: recording sets and monitor chains apart from sets and blocked counts") {
+  Runner r;
+  json doc = test::minimal_policy();
+  doc["phases"][1]["monitor_from"] = "2006-09-01";
+  doc["monitoring"] = {{"max_sources", 2}};
+  REQUIRE(r.apply(doc, "2006-09-10").ok);
+  r.kernel.sets["op25b-phase_all_seen4.1"].members = {"198.18.1.5", "198.18.1.6"};
+  r.kernel.v4.rules["OP25B-M-all"][0].packets = 5;
+  std::string error;
+  const auto view = ax::read_view(r.kernel, error);
+  REQUIRE(view);
+  const auto s = ax::read_status(*view, r.records.load(), false, "op25b");
+  REQUIRE(s);
+  for (const auto& set : s->sets) CHECK(set.name.find("_seen") == std::string::npos);
+  REQUIRE(s->recordings.size() == 2);
+  CHECK(s->recordings[0].base == "phase_all_seen4");
+  CHECK(s->recordings[0].phase == "all");
+  CHECK(s->recordings[0].recorded == 2);
+  CHECK(s->recordings[0].full());
+  REQUIRE(s->monitor_counters.size() == 1);
+  CHECK(s->monitor_counters[0].counter == "OP25B-M-all");
+  CHECK(s->monitor_counters[0].packets == 5);
+  const auto sources = ax::parse_ipset_recorded(r.kernel.save_set("op25b-phase_all_seen4.1").output,
+                                                net::Family::v4, error);
+  REQUIRE(sources);
+  REQUIRE(sources->size() == 2);
+  CHECK((*sources)[0].address == *net::parse_address("198.18.1.5"));
+  CHECK((*sources)[0].expires_in == ax::kIpsetMaxTimeout);
+  CHECK_FALSE(ax::parse_ipset_recorded("add s 198.18.1.0/24\n", net::Family::v4, error));
+  CHECK(error == "ipset save: an element the rules did not record: add s 198.18.1.0/24");
+}

@@ -42,10 +42,11 @@ struct Recording {
   std::string base;  // the IR set's name: "phase_all_seen4"
   std::string set;   // the backend's name for it
   net::Family family = net::Family::v4;
-  std::uint64_t size = 0;     // the most sources it keeps
-  std::uint64_t timeout = 0;  // seconds a source is kept after it was last seen
-  std::vector<RecordedSource> sources;
-  bool full() const { return size > 0 && sources.size() >= size; }
+  std::uint64_t size = 0;               // the most sources it keeps
+  std::uint64_t timeout = 0;            // seconds a source is kept after it was last seen
+  std::uint64_t recorded = 0;           // sources it holds
+  std::vector<RecordedSource> sources;  // which: filled for affected, not for status
+  bool full() const { return size > 0 && recorded >= size; }
 };
 
 // What the last run recorded, whichever backend's record it came from.

@@ -41,6 +41,9 @@ std::string recording_set_base(std::string_view phase_id);
 std::string monitor_counter(std::string_view phase_id);
 // The phase id spelling of a monitor counter's name, or nullopt for another name.
 std::optional<std::string> monitored_phase(std::string_view counter);
+// The phase id spelling of a recording set's name ("phase_all_seen4" -> "all"),
+// or nullopt for another name.
+std::optional<std::string> recording_phase(std::string_view set);
 
 // The dispatch map of a family: "dispatch4", "dispatch6".
 std::string dispatch_map(net::Family f);

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "op25bc/backend/status.h"
 #include "op25bc/net/prefix.h"
 #include "op25bc/xt/render.h"
 
@@ -40,6 +41,7 @@ struct KernelSet {
   std::size_t maxelem = 0;
   std::size_t references = 0;
   std::size_t entries = 0;
+  std::uint64_t timeout = 0;  // seconds; 0: the set has no timeout
 };
 
 struct KernelView {
@@ -54,6 +56,11 @@ struct KernelView {
 std::optional<KernelTable> parse_save(std::string_view text, std::string& error);
 // `ipset list -t` output (every set's header).
 std::optional<std::vector<KernelSet>> parse_ipset_list(std::string_view text, std::string& error);
+// `ipset save NAME` output of a recording set (hash:ip with a timeout): its
+// addresses and the seconds left on each, sorted by address.
+std::optional<std::vector<backend::RecordedSource>> parse_ipset_recorded(std::string_view text,
+                                                                         net::Family family,
+                                                                         std::string& error);
 // `ipset save NAME` output: the set's members as the kernel holds them, sorted.
 std::optional<net::Prefixes> parse_ipset_members(std::string_view text, net::Family family,
                                                  std::string& error);

@@ -72,6 +72,12 @@ bool looks_like_xt_record(std::string_view bytes);
 // (apply/status.h); nullopt when neither family has op25bc's CHECK chain.
 // Phases are named by the record's policy ids; a set's count is what the
 // kernel holds (members), or nullopt when the set is gone.
+// The recording sets (hash:ip) of the record that the kernel holds, with
+// their counts; their sources are read with `ipset save` (parse_ipset_recorded).
+std::vector<backend::Recording> recordings(const KernelView& view,
+                                           const std::optional<Record>& record,
+                                           const std::string& table);
+
 std::optional<backend::Status> read_status(const KernelView& view,
                                            const std::optional<Record>& record,
                                            bool record_unusable, const std::string& table);

@@ -9,12 +9,18 @@
 //   T-P-PHASE:     -g T-BLOCK (its counter is the phase's: it survives every
 //                  apply, as the rule is never rewritten while the phase exists)
 //   T-BLOCK:       [LOG] then REJECT or DROP
+//   T-M-PHASE:     a phase in its monitor period: CHECK jumps here for a SYN it
+//                  would block (-p tcp -m tcp --tcp-flags SYN,ACK SYN ... -j),
+//                  and its one rule, -j SET --add-set SEEN src --exist, records
+//                  the source in a hash:ip set with a timeout and counts the
+//                  connection; the chain ends, so CHECK goes on as before
 // where T is the table name in capitals. A set is named after its IR set and a
 // generation ("op25b-exempt4.3"): a change to the rules builds new sets under
 // the next generation and switches every chain of a family in one restore.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,7 +44,14 @@ struct IpSet {
   std::size_t members = 0;  // prefixes: what the kernel holds and counts
   std::size_t hashsize = 0;
   std::size_t maxelem = 0;
+  // A recording set (ir::Set::recording): hash:ip with a timeout, filled by
+  // the SET target of a monitor chain; op25bc owns its definition only.
+  // `recording->timeout_seconds` is ipset's, at most kIpsetMaxTimeout.
+  std::optional<ir::Recording> recording = {};
 };
+
+// The longest timeout ipset keeps an entry for (seconds, about 24.8 days).
+inline constexpr std::uint64_t kIpsetMaxTimeout = 2147483;
 
 struct Chain {
   std::string name;
@@ -66,6 +79,9 @@ std::string chain_prefix(const std::string& table);  // "OP25B"
 std::string check_chain(const std::string& table);
 std::string block_chain(const std::string& table);
 std::string phase_chain(const std::string& table, const std::string& counter);
+// A monitoring phase's chain ("OP25B-M-all"), whose one rule records the
+// source and counts the connection; `counter` is ir::monitor_counter's name.
+std::string monitor_chain(const std::string& table, const std::string& counter);
 std::string set_stem(const std::string& table, const std::string& ir_set);
 std::string set_name(const std::string& table, const std::string& ir_set, std::uint64_t generation);
 // "op25b-exempt4.3" -> "op25b-exempt4"; "" when the name has no generation suffix.
