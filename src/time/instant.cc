@@ -39,6 +39,20 @@ TimeParse fail(std::string_view text, std::string why) {
   return {std::nullopt, "\"" + std::string{text} + "\" " + why + "; " + kFormatHint};
 }
 
+// "YYYY-MM-DDTHH:MM:SS" of seconds since the epoch (local or UTC), without
+// a stream: affected formats two for each of 65,536 sources.
+std::string civil_text(seconds since_epoch) {
+  const auto day = floor<date::days>(date::sys_seconds{since_epoch});
+  const date::year_month_day ymd{day};
+  const date::hh_mm_ss<seconds> time{date::sys_seconds{since_epoch} - day};
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d",
+                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()), static_cast<int>(time.hours().count()),
+                static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()));
+  return buffer;
+}
+
 }  // namespace
 
 bool host_dependent_zone(std::string_view name) {
@@ -121,8 +135,7 @@ std::string format_time(Instant t, const date::time_zone* zone) {
   // first standard offset is not (Tokyo's was +09:18:59): say it in UTC
   // rather than name another instant.
   if (info.offset % minutes{1} != seconds{0}) return format_utc(t);
-  const auto local = date::local_seconds{t.time_since_epoch() + info.offset};
-  std::string out = date::format("%FT%T", local);
+  std::string out = civil_text(t.time_since_epoch() + info.offset);
   const auto offset = duration_cast<minutes>(info.offset).count();
   char buffer[8];
   std::snprintf(buffer, sizeof buffer, "%c%02d:%02d", offset < 0 ? '-' : '+',
@@ -136,7 +149,7 @@ std::string format_date(Instant t, const date::time_zone* zone) {
 }
 
 std::string format_utc(Instant t) {
-  return date::format("%FT%TZ", t);
+  return civil_text(t.time_since_epoch()) + "Z";
 }
 
 Instant SystemClock::now() const {
