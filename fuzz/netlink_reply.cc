@@ -136,5 +136,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (result.failed_op) FUZZ_REQUIRE(*result.failed_op < t.ops.size());
     if (result.ok) FUZZ_REQUIRE(!result.failed_op && result.error.empty());
   });
+  survive([&] {  // a monitor period's recording set (spinnet in September)
+    for (const auto& source : k.recorded("op25b", "phase_all_seen4"))
+      FUZZ_REQUIRE(source.address.family == net::Family::v4 ||
+                   source.address.family == net::Family::v6);
+  });
   return 0;
 }

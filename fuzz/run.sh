@@ -33,9 +33,9 @@ seed() {  # seed TARGET DIR: the corpus a run starts from
     netlink_reply)
       # Real replies of a kernel holding both examples' tables (root only).
       if [[ $(id -u) == 0 ]] && command -v unshare >/dev/null; then
-        for example in spinnet netlaputa; do
-          unshare -n "$build/fuzz/record_replies" "$root/examples/$example.json" 2006-10-01 \
-            "$dir/kernel-$example" >/dev/null 2>&1 || echo "   (no kernel seed from $example)"
+        for example in spinnet:2006-10-01 netlaputa:2006-10-01 spinnet:2006-09-15; do
+          unshare -n "$build/fuzz/record_replies" "$root/examples/${example%%:*}.json" "${example#*:}" \
+            "$dir/kernel-${example/:/-}" >/dev/null 2>&1 || echo "   (no kernel seed from $example)"
         done
       fi ;;
   esac
