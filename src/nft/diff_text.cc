@@ -53,7 +53,11 @@ struct TextLine {
   }
   void operator()(const AddSet& op) {
     out += (op.verdict_map ? "+ map " : "+ set ") + text::printable(op.name) + " { type " +
-           type_of(op.family) + (op.verdict_map ? " : verdict" : "") + "; flags interval; }\n";
+           type_of(op.family) + (op.verdict_map ? " : verdict" : "") +
+           (op.recording ? "; size " + std::to_string(op.recording->size) +
+                               "; flags dynamic,timeout; timeout " +
+                               std::to_string(op.recording->timeout_seconds) + "s; }\n"
+                         : std::string{"; flags interval; }\n"});
   }
   void operator()(const DeleteSet& op) { out += "- set " + text::printable(op.name) + "\n"; }
   void operator()(const AddElements& op) {
@@ -101,10 +105,14 @@ struct JsonChange {
     return {{"op", "delete"}, {"object", "counter"}, {"name", op.name}};
   }
   json operator()(const AddSet& op) const {
-    return {{"op", "add"},
-            {"object", op.verdict_map ? "map" : "set"},
-            {"name", op.name},
-            {"type", type_of(op.family)}};
+    json j{{"op", "add"},
+           {"object", op.verdict_map ? "map" : "set"},
+           {"name", op.name},
+           {"type", type_of(op.family)}};
+    if (op.recording)
+      j["recording"] = {{"size", op.recording->size},
+                        {"timeout_seconds", op.recording->timeout_seconds}};
+    return j;
   }
   json operator()(const DeleteSet& op) const {
     return {{"op", "delete"}, {"object", "set"}, {"name", op.name}};

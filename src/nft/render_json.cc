@@ -128,7 +128,9 @@ class Writer {
     body["type"] = s.family == net::Family::v4 ? "ipv4_addr" : "ipv6_addr";
     if (s.verdict_map) body["map"] = "verdict";
     if (s.recording) {
-      body["flags"] = json::array({"dynamic", "timeout"});
+      // nft's JSON has no "dynamic" flag: nft sets it itself (NFT_SET_EVAL)
+      // for a set that a rule updates, so the table is what nft -f makes.
+      body["flags"] = json::array({"timeout"});
       body["timeout"] = s.recording->timeout_seconds;
       body["size"] = s.recording->size;
     } else {

@@ -108,7 +108,8 @@ def main():
     r = status(["timeline", spinnet, "--format", "json"], 0)
     events = json.loads(r.stdout)["events"]
     expect([e["utc"] for e in events] == ["2006-05-31T15:00:00Z", "2006-06-14T15:00:00Z",
-                                         "2006-09-30T15:00:00Z", "2007-03-30T15:00:00Z"],
+                                         "2006-08-31T15:00:00Z", "2006-09-30T15:00:00Z",
+                                         "2007-03-30T15:00:00Z"],
            "timeline instants", r.stdout)
 
     # Issue 8: limits and files (items 10 and the low ones).

@@ -52,8 +52,9 @@ void NftJsonRuleset::add(const json& object) {
   if (object.contains("table") || object.contains("counter")) return;
   if (object.contains("set")) {
     const json& s = object["set"];
+    // A set with a timeout that rules update (nft -j has no "dynamic" flag).
     const json flags = s.value("flags", json::array());
-    const bool dynamic = std::find(flags.begin(), flags.end(), "dynamic") != flags.end();
+    const bool dynamic = std::find(flags.begin(), flags.end(), "timeout") != flags.end();
     sets_[s.at("name")] = Set{s.at("type"), {}, {}, dynamic};
   } else if (object.contains("map")) {
     const json& m = object["map"];

@@ -36,7 +36,7 @@ TEST_CASE("before any phase: the structure exists, nothing blocks") {
                                    "ip saddr @exempt4 return", "ip6 saddr @exempt6 return"});
   CHECK(rules(r, "block") == Lines{"limit rate 10/minute log prefix \"op25b \"",
                                    "meta l4proto tcp reject with tcp reset"});
-  CHECK(r.counters.size() == 2);
+  CHECK(r.counters.size() == 3);  // a phase's each, and "all"'s monitor period's
 }
 
 TEST_CASE("phases sharing a scope share one source set, counters stay per phase") {
@@ -125,6 +125,12 @@ TEST_CASE("kernel-timed: the next boundary's rules are installed behind meta tim
               "\"phase_mobile\" goto block",
               "ip6 saddr @phase_mobile_src6 ip6 daddr @phase_mobile_dst6 counter name "
               "\"phase_mobile\" goto block",
+              "meta time < " + boundary +
+                  " tcp flags syn / syn,ack ip saddr @phase_mobile_src4 counter name "
+                  "\"monitor_all\" update @phase_all_seen4 { ip saddr }",
+              "meta time < " + boundary +
+                  " tcp flags syn / syn,ack ip6 saddr @phase_mobile_src6 counter name "
+                  "\"monitor_all\" update @phase_all_seen6 { ip6 saddr }",
               "meta time >= " + boundary +
                   " ip saddr @phase_mobile_src4 counter name \"phase_all\" goto block",
               "meta time >= " + boundary +

@@ -9,6 +9,7 @@
 #include "op25bc/compile/compile.h"
 #include "op25bc/eval/effective.h"
 #include "op25bc/explain/explain.h"
+#include "op25bc/nft/diff_text.h"
 #include "op25bc/nft/reconcile.h"
 #include "op25bc/nft/render_text.h"
 #include "op25bc/nft/status.h"
@@ -182,7 +183,10 @@ TEST_CASE("apply: recorded sources are the kernel's, never drift, and stay acros
     REQUIRE_MESSAGE(out.ok, out.error);
     return out;
   };
-  apply("2006-09-10");
+  const auto first = apply("2006-09-10");
+  CHECK(nft::to_text(first.transaction)
+            .find("+ set phase_all_seen4 { type ipv4_addr; size 65536; flags dynamic,timeout; "
+                  "timeout 2592000s; }\n") != std::string::npos);
   const net::Address a{net::Family::v4, 0xc6120105};  // 198.18.1.5
   kernel.record("op25b", "phase_all_seen4", a, 86400000);
   CHECK(apply("2006-09-10").in_sync);

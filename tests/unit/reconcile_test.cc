@@ -49,7 +49,7 @@ TEST_CASE("apply creates the table, and the kernel then holds exactly the desire
   // The port's counters, one per phase, as status reads them.
   std::vector<std::string> counters;
   for (const auto& c : s.kernel.counters("op25b")) counters.push_back(c.name);
-  CHECK(counters == std::vector<std::string>{"phase_mobile", "phase_all"});
+  CHECK(counters == std::vector<std::string>{"phase_mobile", "phase_all", "monitor_all"});
   CHECK(s.kernel.counters("elsewhere").empty());
 }
 
@@ -105,20 +105,26 @@ TEST_CASE("a reshaped interval is deleted before its replacement is added") {
 TEST_CASE("a phase boundary replaces only the rules it must") {
   const auto p = test::load_example("spinnet");
   Setup s;
-  REQUIRE(s.run(at(p, "2006-06-15")).ok);
+  REQUIRE(s.run(at(p, "2006-09-15")).ok);
   const auto out = s.run(at(p, "2006-10-01"));
   REQUIRE(out.ok);
-  // "all" shares mobile's source sets: two rules appended, nothing else.
+  // "all" shares mobile's source sets: its two monitor rules give way to its
+  // two blocking rules, and nothing else changes (its recording sets stay).
   CHECK(nft::to_text(out.transaction) ==
+        "- chain check: tcp flags syn / syn,ack ip saddr @phase_mobile_src4 counter name "
+        "\"monitor_all\" update @phase_all_seen4 { ip saddr }\n"
+        "- chain check: tcp flags syn / syn,ack ip6 saddr @phase_mobile_src6 counter name "
+        "\"monitor_all\" update @phase_all_seen6 { ip6 saddr }\n"
         "+ chain check: ip6 saddr @phase_mobile_src6 counter name \"phase_all\" goto block\n"
         "+ chain check: ip saddr @phase_mobile_src4 counter name \"phase_all\" goto block\n");
   CHECK(s.kernel.dump("op25b") == table_text(at(p, "2006-10-01")));
-  // And back: exactly those two rules go, by handle.
-  const auto back = s.run(at(p, "2006-06-15"));
+  // And back: exactly those rules go, by handle, and the monitor rules return.
+  const auto back = s.run(at(p, "2006-09-15"));
   REQUIRE(back.ok);
   CHECK(nft::stats(back.transaction).rules_deleted == 2);
-  CHECK(nft::stats(back.transaction).rules_added == 0);
-  CHECK(s.kernel.dump("op25b") == table_text(at(p, "2006-06-15")));
+  CHECK(nft::stats(back.transaction).rules_added == 2);
+  CHECK(nft::stats(back.transaction).objects_changed == 0);
+  CHECK(s.kernel.dump("op25b") == table_text(at(p, "2006-09-15")));
 }
 
 TEST_CASE("the number of messages follows the changes, not the set sizes") {
