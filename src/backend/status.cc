@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
 
 #include "op25bc/ir/names.h"
@@ -17,6 +18,29 @@ namespace {
 // "1 element", "2 elements".
 std::string count_of(std::uint64_t n, std::string_view noun) {
   return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
+}
+
+// A phase with recording sets or monitored connections: its counter (while it
+// monitors) and its sets (until they go with the phase), in the order first seen.
+struct Monitored {
+  std::string phase;
+  const PhaseCounter* counter = nullptr;
+  std::vector<const Recording*> sets;
+};
+std::vector<Monitored> monitored(const Status& s) {
+  std::vector<Monitored> out;
+  const auto entry = [&](const std::string& phase) -> Monitored& {
+    for (auto& m : out)
+      if (m.phase == phase) return m;
+    return out.emplace_back(Monitored{phase, nullptr, {}});
+  };
+  for (const auto& c : s.monitor_counters) {
+    const bool sets = std::any_of(s.recordings.begin(), s.recordings.end(),
+                                  [&](const Recording& r) { return r.phase == c.phase; });
+    if (sets || c.packets > 0) entry(c.phase).counter = &c;
+  }
+  for (const auto& r : s.recordings) entry(r.phase).sets.push_back(&r);
+  return out;
 }
 
 }  // namespace
@@ -56,20 +80,20 @@ nlohmann::json to_json(const Status& s) {
     j["counters"].push_back(
         {{"phase", c.phase}, {"counter", c.counter}, {"packets", c.packets}, {"bytes", c.bytes}});
   j["monitoring"] = nlohmann::json::array();
-  for (const auto& c : s.monitor_counters) {
+  for (const auto& m : monitored(s)) {
     nlohmann::json sets = nlohmann::json::array();
-    for (const auto& r : s.recordings)
-      if (r.phase == c.phase)
-        sets.push_back({{"set", r.set},
-                        {"family", net::family_name(r.family)},
-                        {"sources", r.recorded},
-                        {"max_sources", r.size},
-                        {"retention_seconds", r.timeout},
-                        {"full", r.full()}});
-    j["monitoring"].push_back({{"phase", c.phase},
-                               {"counter", c.counter},
-                               {"connections", c.packets},
-                               {"sets", std::move(sets)}});
+    for (const auto* r : m.sets)
+      sets.push_back({{"set", r->set},
+                      {"family", net::family_name(r->family)},
+                      {"sources", r->recorded},
+                      {"max_sources", r->size},
+                      {"retention_seconds", r->timeout},
+                      {"full", r->full()}});
+    j["monitoring"].push_back(
+        {{"phase", m.phase},
+         {"counter", m.counter ? nlohmann::json(m.counter->counter) : nlohmann::json(nullptr)},
+         {"connections", m.counter ? m.counter->packets : 0},
+         {"sets", std::move(sets)}});
   }
   j["last_apply"] = nullptr;
   j["record_unusable"] = s.record_unusable;
@@ -102,14 +126,13 @@ std::string to_text(const Status& s) {
   for (const auto& c : s.counters)
     out += "phase " + text::printable(c.phase) + " blocked " + count_of(c.packets, "packet") +
            ", " + count_of(c.bytes, "byte") + "\n";
-  for (const auto& c : s.monitor_counters) {
-    out += "phase " + text::printable(c.phase) + " monitored " + count_of(c.packets, "connection") +
-           " it would have blocked";
-    for (const auto& r : s.recordings)
-      if (r.phase == c.phase)
-        out += "; " + std::string{net::family_name(r.family)} + " sources " +
-               std::to_string(r.recorded) + " of " + std::to_string(r.size) +
-               (r.full() ? " (full: new sources are not recorded)" : "");
+  for (const auto& m : monitored(s)) {
+    out += "phase " + text::printable(m.phase) + " monitored " +
+           count_of(m.counter ? m.counter->packets : 0, "connection") + " it would have blocked";
+    for (const auto* r : m.sets)
+      out += "; " + std::string{net::family_name(r->family)} + " sources " +
+             std::to_string(r->recorded) + " of " + std::to_string(r->size) +
+             (r->full() ? " (full: new sources are not recorded)" : "");
     out += "\n";
   }
   if (const auto& a = s.last_apply) {

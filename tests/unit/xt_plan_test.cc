@@ -305,4 +305,15 @@ TEST_CASE("xt status: recording sets and monitor chains apart from sets and bloc
   CHECK((*sources)[0].expires_in == ax::kIpsetMaxTimeout);
   CHECK_FALSE(ax::parse_ipset_recorded("add s 198.18.1.0/24\n", net::Family::v4, error));
   CHECK(error == "ipset save: an element the rules did not record: add s 198.18.1.0/24");
+  // Once the phase blocks, its monitor chain is gone and its sources still show.
+  REQUIRE(r.apply(doc, "2006-10-02").ok);
+  const auto later_view = ax::read_view(r.kernel, error);
+  REQUIRE(later_view);
+  const auto later = ax::read_status(*later_view, r.records.load(), false, "op25b");
+  REQUIRE(later);
+  CHECK(later->monitor_counters.empty());
+  CHECK(backend::to_text(*later).find(
+            "phase all monitored 0 connections it would have blocked; IPv4 sources 2 of 2 (full: "
+            "new sources are not recorded); IPv6 sources 0 of 2\n") != std::string::npos);
+  CHECK(backend::to_json(*later)["monitoring"][0]["counter"].is_null());
 }
