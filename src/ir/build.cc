@@ -66,7 +66,8 @@ class Builder {
         add_recording_sets(p_.phases[i]);
       if (watching || watching_after) {
         const MetaTime guard{watching, boundary};
-        add_monitor_rules(p_.phases[i], check.rules, watching != watching_after ? &guard : nullptr);
+        add_phase_rules(p_.phases[i], check.rules, watching != watching_after ? &guard : nullptr,
+                        Mode::monitor);
       }
       if (!now && !after) continue;
       const MetaTime guard{now, boundary};
@@ -108,28 +109,6 @@ class Builder {
       set.recording = recording;
       set.origin = Origin({pointer_of(phase) + "/monitor_from", "/monitoring"});
       out_.sets.push_back(std::move(set));
-    }
-  }
-
-  // The phase's rules as add_phase_rules writes them, for its monitor period:
-  // each connection it would block is counted and its source recorded, and
-  // the packet goes on as if the phase were not there (no verdict).
-  void add_monitor_rules(const Phase& phase, std::vector<Rule>& rules, const MetaTime* guard) {
-    const std::string src = source_sets(phase);
-    const std::string dst = phase.block_all ? std::string{} : destination_sets(phase);
-    for (net::Family f : {net::Family::v4, net::Family::v6}) {
-      if (!has_set(set_name(src, f))) continue;
-      if (!phase.block_all && !has_set(set_name(dst, f))) continue;
-      Rule& rule = rules.emplace_back();
-      if (guard != nullptr) rule.matches.emplace_back(*guard);
-      rule.matches.emplace_back(TcpSyn{});
-      rule.matches.emplace_back(AddressInSet{f, Direction::source, set_name(src, f)});
-      if (!phase.block_all)
-        rule.matches.emplace_back(AddressInSet{f, Direction::destination, set_name(dst, f)});
-      rule.statements.emplace_back(CounterRef{monitor_counter(phase.id)});
-      // Last: on a full set the rest of the rule is skipped, and nothing follows.
-      rule.statements.emplace_back(RecordSource{f, set_name(recording_set_base(phase.id), f)});
-      rule.origin = Origin({pointer_of(phase) + "/monitor_from"});
     }
   }
 
@@ -292,8 +271,14 @@ class Builder {
     return false;
   }
 
-  // `guard`, when set, limits the rules to before or after the next boundary.
-  void add_phase_rules(const Phase& phase, std::vector<Rule>& rules, const MetaTime* guard) {
+  // A phase's rules, one per family: blocking (counted, goto block) or, in
+  // its monitor period, monitoring (a connection's first packet counted and
+  // its source recorded, no verdict: the packet goes on as if the phase were
+  // not there). `guard`, when set, limits them to before or after the next
+  // boundary.
+  enum class Mode { block, monitor };
+  void add_phase_rules(const Phase& phase, std::vector<Rule>& rules, const MetaTime* guard,
+                       Mode mode = Mode::block) {
     const std::string src = source_sets(phase);
     const std::string dst = phase.block_all ? std::string{} : destination_sets(phase);
     for (net::Family f : {net::Family::v4, net::Family::v6}) {
@@ -301,12 +286,20 @@ class Builder {
       if (!phase.block_all && !has_set(set_name(dst, f))) continue;
       Rule& rule = rules.emplace_back();
       if (guard != nullptr) rule.matches.emplace_back(*guard);
+      if (mode == Mode::monitor) rule.matches.emplace_back(TcpSyn{});
       rule.matches.emplace_back(AddressInSet{f, Direction::source, set_name(src, f)});
       if (!phase.block_all)
         rule.matches.emplace_back(AddressInSet{f, Direction::destination, set_name(dst, f)});
-      rule.statements.emplace_back(CounterRef{policy::nft_name(phase.id)});
-      rule.verdict = {Verdict::Kind::goto_, std::string{kBlockChain}};
-      rule.origin = Origin({pointer_of(phase)});
+      if (mode == Mode::block) {
+        rule.statements.emplace_back(CounterRef{policy::nft_name(phase.id)});
+        rule.verdict = {Verdict::Kind::goto_, std::string{kBlockChain}};
+        rule.origin = Origin({pointer_of(phase)});
+      } else {
+        rule.statements.emplace_back(CounterRef{monitor_counter(phase.id)});
+        // Last: on a full set the rest of the rule is skipped, and nothing follows.
+        rule.statements.emplace_back(RecordSource{f, set_name(recording_set_base(phase.id), f)});
+        rule.origin = Origin({pointer_of(phase) + "/monitor_from"});
+      }
     }
   }
 

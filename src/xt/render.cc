@@ -151,48 +151,23 @@ class Lowering {
     return t;
   }
 
-  // A rule of the check chain in family `f`'s table; nullopt for the other family's.
+  // A rule of the check chain in family `f`'s table; nullopt for the other
+  // family's. Its matches in iptables-save's order (-p first), then: RETURN;
+  // a monitor rule's -j to its chain, which records and counts; or a phase
+  // rule's -g to its chain, which counts and blocks.
   std::optional<Tokens> check_rule(const ir::Rule& r, net::Family f,
-                                   std::vector<xt::Chain>& phases) {
-    if (const auto* record = recorded_by(r)) return monitor_rule(r, *record, f, phases);
-    Tokens t;
-    for (const Match& m : r.matches) {
-      if (const auto* in = std::get_if<AddressInSet>(&m)) {
-        if (in->family != f) return std::nullopt;
-        t.insert(t.end(),
-                 {"-m", "set", "--match-set", xt::set_name(ir_.table, in->set, out_.generation),
-                  in->direction == Direction::source ? "src" : "dst"});
-      } else if (const auto* time = std::get_if<MetaTime>(&m)) {
-        append_time(t, *time, r);
-      }
-    }
-    if (r.verdict.kind == Verdict::Kind::return_) {
-      t.insert(t.end(), {"-j", "RETURN"});
-      return t;
-    }
+                                   std::vector<xt::Chain>& chains) {
+    const ir::RecordSource* record = nullptr;
     std::string counter;
-    for (const Statement& s : r.statements)
+    for (const Statement& s : r.statements) {
       if (const auto* c = std::get_if<CounterRef>(&s)) counter = c->name;
-    const std::string chain = phase_chain(ir_.table, counter);
-    if (std::none_of(phases.begin(), phases.end(),
-                     [&](const xt::Chain& c) { return c.name == chain; }))
-      phases.push_back({chain, {{"-g", block_chain(ir_.table)}}});
-    t.insert(t.end(), {"-g", chain});
-    return t;
-  }
-
-  static const ir::RecordSource* recorded_by(const ir::Rule& r) {
-    for (const Statement& s : r.statements)
-      if (const auto* record = std::get_if<ir::RecordSource>(&s)) return record;
-    return nullptr;
-  }
-
-  // A monitor rule: -p tcp [time] -m tcp --tcp-flags SYN,ACK SYN -m set ...
-  // -j T-M-PHASE, in iptables-save's order; the chain records and counts.
-  std::optional<Tokens> monitor_rule(const ir::Rule& r, const ir::RecordSource& record,
-                                     net::Family f, std::vector<xt::Chain>& phases) {
-    if (record.family != f) return std::nullopt;
-    Tokens t{"-p", "tcp"};
+      if (const auto* rs = std::get_if<ir::RecordSource>(&s)) record = rs;
+    }
+    if (record != nullptr && record->family != f) return std::nullopt;
+    Tokens t;
+    if (std::any_of(r.matches.begin(), r.matches.end(),
+                    [](const Match& m) { return std::holds_alternative<ir::TcpSyn>(m); }))
+      t.insert(t.end(), {"-p", "tcp"});
     for (const Match& m : r.matches) {
       if (const auto* in = std::get_if<AddressInSet>(&m)) {
         if (in->family != f) return std::nullopt;
@@ -205,17 +180,23 @@ class Lowering {
         t.insert(t.end(), {"-m", "tcp", "--tcp-flags", "SYN,ACK", "SYN"});
       }
     }
-    std::string counter;
-    for (const Statement& s : r.statements)
-      if (const auto* c = std::get_if<CounterRef>(&s)) counter = c->name;
-    const std::string chain = monitor_chain(ir_.table, counter);
-    if (std::none_of(phases.begin(), phases.end(),
-                     [&](const xt::Chain& c) { return c.name == chain; }))
-      phases.push_back(
-          {chain,
-           {{"-j", "SET", "--add-set", xt::set_name(ir_.table, record.set, out_.generation), "src",
-             "--exist"}}});
-    t.insert(t.end(), {"-j", chain});
+    if (r.verdict.kind == Verdict::Kind::return_) {
+      t.insert(t.end(), {"-j", "RETURN"});
+      return t;
+    }
+    const std::string chain =
+        record ? monitor_chain(ir_.table, counter) : phase_chain(ir_.table, counter);
+    if (std::none_of(chains.begin(), chains.end(),
+                     [&](const xt::Chain& c) { return c.name == chain; })) {
+      if (record)
+        chains.push_back(
+            {chain,
+             {{"-j", "SET", "--add-set", xt::set_name(ir_.table, record->set, out_.generation),
+               "src", "--exist"}}});
+      else
+        chains.push_back({chain, {{"-g", block_chain(ir_.table)}}});
+    }
+    t.insert(t.end(), {record ? "-j" : "-g", chain});
     return t;
   }
 

@@ -12,6 +12,26 @@
 
 namespace op25bc::xt {
 
+namespace {
+
+// What the one rule of `chain` counted, both families summed; nullopt when
+// neither family holds the chain.
+std::optional<backend::PhaseCounter> chain_counter(const KernelView& view, const std::string& phase,
+                                                   const std::string& chain) {
+  backend::PhaseCounter c{phase, chain, 0, 0};
+  bool held = false;
+  for (const auto* t : {&view.v4, &view.v6})
+    for (const KernelRule* rule : t->rules_of(chain)) {
+      held = true;
+      c.packets += rule->packets;
+      c.bytes += rule->bytes;
+    }
+  if (!held) return std::nullopt;
+  return c;
+}
+
+}  // namespace
+
 std::vector<backend::Recording> recordings(const KernelView& view,
                                            const std::optional<Record>& record,
                                            const std::string& table) {
@@ -63,20 +83,11 @@ std::optional<backend::Status> read_status(const KernelView& view,
   // Each phase by its policy id, through the record: the chain op25bc made for
   // it, whose one rule counts what the phase blocked, both families summed.
   if (record)
-    for (const std::string& id : record->active_phases) {
-      const std::string chain = xt::phase_chain(table, policy::nft_name(id));
-      backend::PhaseCounter c{id, chain, 0, 0};
-      bool held = false;
-      for (const auto* t : {&view.v4, &view.v6})
-        for (const KernelRule* r : t->rules_of(chain)) {
-          held = true;
-          c.packets += r->packets;
-          c.bytes += r->bytes;
-        }
-      if (!held) continue;
-      s.active_phases.push_back(id);
-      s.counters.push_back(std::move(c));
-    }
+    for (const std::string& id : record->active_phases)
+      if (auto c = chain_counter(view, id, xt::phase_chain(table, policy::nft_name(id)))) {
+        s.active_phases.push_back(id);
+        s.counters.push_back(std::move(*c));
+      }
   // The sets the record names, by their name without the generation (stable
   // across applies, as metric labels must be), with what the kernel holds
   // (members), if it does.
@@ -92,22 +103,11 @@ std::optional<backend::Status> read_status(const KernelView& view,
   s.recordings = recordings(view, record, table);
   // Each monitoring phase's chain: its one rule counts the connections, both
   // families summed.
-  for (const auto& r : s.recordings) {
-    const std::string counter = "monitor_" + r.phase;
-    if (std::any_of(s.monitor_counters.begin(), s.monitor_counters.end(),
-                    [&](const auto& c) { return c.phase == r.phase; }))
-      continue;
-    const std::string chain = xt::monitor_chain(table, counter);
-    backend::PhaseCounter c{r.phase, chain, 0, 0};
-    bool held = false;
-    for (const auto* t : {&view.v4, &view.v6})
-      for (const KernelRule* rule : t->rules_of(chain)) {
-        held = true;
-        c.packets += rule->packets;
-        c.bytes += rule->bytes;
-      }
-    if (held) s.monitor_counters.push_back(std::move(c));
-  }
+  for (const auto& r : s.recordings)
+    if (std::none_of(s.monitor_counters.begin(), s.monitor_counters.end(),
+                     [&](const auto& c) { return c.phase == r.phase; }))
+      if (auto c = chain_counter(view, r.phase, xt::monitor_chain(table, "monitor_" + r.phase)))
+        s.monitor_counters.push_back(std::move(*c));
   // What switches op25bc off without changing its chains: the FORWARD jump gone.
   for (const auto& [family, t] :
        {std::pair{"iptables", &view.v4}, std::pair{"ip6tables", &view.v6}})

@@ -218,45 +218,35 @@ class XtBackend final : public backend::Backend {
   Result<std::optional<backend::Status>> status(
       const std::string& table, const std::string& state_file,
       bool /*verify: ipset counts are always read*/) const override {
-    if (auto missing = tools_missing()) return std::move(*missing);
-    try {
-      ToolsKernel kernel;
-      std::string error;
-      const auto view = read_view(kernel, error);
-      if (!view) return Failure{error};
-      FileRecordStore store(state_file);
-      const auto record = store.load();
-      return read_status(*view, record, store.unusable(), table);
-    } catch (const std::exception& e) {
-      return Failure{e.what()};
-    }
+    return with_kernel<std::optional<backend::Status>>(
+        state_file,
+        [&](ToolsKernel&, const KernelView& view,
+            FileRecordStore& store) -> Result<std::optional<backend::Status>> {
+          return read_status(view, store.load(), store.unusable(), table);
+        });
   }
 
   Result<std::optional<std::vector<backend::Recording>>> recordings(
       const std::string& table, const std::string& state_file) const override {
-    if (auto missing = tools_missing()) return std::move(*missing);
-    try {
-      ToolsKernel kernel;
-      std::string error;
-      const auto view = read_view(kernel, error);
-      if (!view) return Failure{error};
-      if (!view->v4.has_chain(xt::check_chain(table)) &&
-          !view->v6.has_chain(xt::check_chain(table)))
-        return std::optional<std::vector<backend::Recording>>{};
-      FileRecordStore store(state_file);
-      auto sets = xt::recordings(*view, store.load(), table);
-      for (auto& r : sets) {
-        const ToolResult saved = kernel.save_set(r.set);
-        if (!saved.ok()) return Failure{"ipset save " + r.set + ": " + saved.error};
-        auto sources = parse_ipset_recorded(saved.output, r.family, error);
-        if (!sources) return Failure{error};
-        r.sources = std::move(*sources);
-        r.recorded = r.sources.size();
-      }
-      return std::optional{std::move(sets)};
-    } catch (const std::exception& e) {
-      return Failure{e.what()};
-    }
+    using Out = std::optional<std::vector<backend::Recording>>;
+    return with_kernel<Out>(
+        state_file,
+        [&](ToolsKernel& kernel, const KernelView& view, FileRecordStore& store) -> Result<Out> {
+          if (!view.v4.has_chain(xt::check_chain(table)) &&
+              !view.v6.has_chain(xt::check_chain(table)))
+            return Out{};
+          auto sets = xt::recordings(view, store.load(), table);
+          for (auto& r : sets) {
+            const ToolResult saved = kernel.save_set(r.set);
+            if (!saved.ok()) return Failure{"ipset save " + r.set + ": " + saved.error};
+            std::string error;
+            auto sources = parse_ipset_recorded(saved.output, r.family, error);
+            if (!sources) return Failure{error};
+            r.sources = std::move(*sources);
+            r.recorded = r.sources.size();
+          }
+          return Out{std::move(sets)};
+        });
   }
 
   std::optional<backend::LastApply> last_applied(const std::string& state_file) const override {
@@ -266,6 +256,24 @@ class XtBackend final : public backend::Backend {
     return backend::LastApply{record->policy_fingerprint, record->applied_at,   record->version,
                               record->generation,         std::nullopt,         false,
                               record->verified_at,        record->active_phases};
+  }
+
+ private:
+  // The tools checked, the kernel read, the record opened: what status and
+  // recordings both start from; a failure on the way is the answer.
+  template <typename T, typename Read>
+  static Result<T> with_kernel(const std::string& state_file, Read read) {
+    if (auto missing = tools_missing()) return std::move(*missing);
+    try {
+      ToolsKernel kernel;
+      std::string error;
+      const auto view = read_view(kernel, error);
+      if (!view) return Failure{error};
+      FileRecordStore store(state_file);
+      return read(kernel, *view, store);
+    } catch (const std::exception& e) {
+      return Failure{e.what()};
+    }
   }
 };
 

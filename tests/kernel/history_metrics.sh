@@ -163,8 +163,7 @@ check "a symlinked history folder: history refuses it" \
 
 # 2. Metrics through node_exporter, with real blocked connections.
 topology_up "op25bc-$$"
-ip netns exec "$net" "$python" "$probe" serve 25 587 465 > "$work/serve.out" &
-for _ in $(seq 50); do grep -q ready "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
+serve_in "$net" "$work/serve.out" 25 587 465
 mkdir "$work/textfile"
 prom=$work/textfile/op25bc.prom
 ip netns exec "$rtr" "$op25bc" activate "$root/examples/spinnet.json" --at $at --no-syslog \

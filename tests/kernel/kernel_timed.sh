@@ -30,8 +30,7 @@ cat > "$work/soon.json" <<JSON
   "phases": [ { "id": "soon", "effective": "$boundary", "block": "all" } ] }
 JSON
 topology_up "op25bc-kt-$$"
-ip netns exec "$net" "$python" "$probe" serve 25 > "$work/serve.out" &
-for _ in $(seq 50); do grep -q ready "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
+serve_in "$net" "$work/serve.out" 25
 echo '[{"src": "198.18.17.5", "dst": "198.51.100.7", "port": 25}]' > "$work/case.json"
 outcome() { ip netns exec "$sub" "$python" "$probe" probe "$work/case.json" | "$python" -c 'import json,sys; print(json.load(sys.stdin)[0]["outcome"])'; }
 
@@ -53,8 +52,7 @@ topology_down
 topology_up "op25bc-kx-$$"
 boundary=$(date -u -d '+5 seconds' +%Y-%m-%dT%H:%M:%SZ)
 sed -i "s/\"effective\": \"[^\"]*\"/\"effective\": \"$boundary\"/" "$work/soon.json"
-ip netns exec "$net" "$python" "$probe" serve 25 > "$work/serve2.out" &
-for _ in $(seq 50); do grep -q ready "$work/serve2.out" 2>/dev/null && break; sleep 0.1; done
+serve_in "$net" "$work/serve2.out" 25
 ip netns exec "$rtr" "$op25bc" activate "$work/soon.json" --kernel-timed --no-syslog --backend iptables \
   --state "$work/kx.state" --lock "$work/kx.lock" 2>/dev/null
 check "iptables: the guard is -m time in UTC" bash -c \

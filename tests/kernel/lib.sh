@@ -106,6 +106,15 @@ topology_up() {
   for a in $SUBSCRIBERS6; do ip -n "$rtr" -6 route add $a/128 via 2001:db8:fffe::2; done
 }
 
+# serve_in NS OUTPUT PORT...: TCP listeners on every PORT in NS (tcp_probe.py
+# serve, its output in OUTPUT), returning once they are ready.
+serve_in() {
+  local ns=$1 out=$2
+  shift 2
+  ip netns exec "$ns" "$python" "$probe" serve "$@" > "$out" &
+  for _ in $(seq 50); do grep -q ready "$out" 2>/dev/null && break; sleep 0.1; done
+}
+
 topology_down() {
   for ns in "$sub" "$rtr" "$net"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
   for ns in "$sub" "$rtr" "$net"; do ip netns del "$ns" 2>/dev/null || true; done

@@ -19,8 +19,7 @@ source "$root/tests/kernel/lib.sh"
 start_kernel_test
 
 topology_up "op25bc-mon-$$"
-ip netns exec "$net" "$python" "$probe" serve 25 587 465 > "$work/serve.out" &
-for _ in $(seq 50); do grep -q ready "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
+serve_in "$net" "$work/serve.out" 25 587 465
 # Ten more eADSL subscribers for the full set.
 for i in $(seq 1 10); do ip -n "$sub" addr add 198.18.2.$i/32 dev s0; done
 ip -n "$rtr" route add 198.18.2.0/24 via 198.18.254.2

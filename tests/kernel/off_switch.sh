@@ -21,8 +21,7 @@ at=2006-10-01
 opts="--state $work/state --lock $work/lock"
 rtr_run() { ip netns exec "$rtr" "$@"; }
 
-ip netns exec "$net" "$python" "$probe" serve 25 587 > "$work/serve.out" &
-for _ in $(seq 50); do grep -q ready "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
+serve_in "$net" "$work/serve.out" 25 587
 
 # Blocked and allowed sources, to every kind of destination, both families.
 "$python" - "$work/cases.json" <<'PY'

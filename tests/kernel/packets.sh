@@ -20,8 +20,7 @@ start_kernel_test
 
 topology_up "op25bc-$$"
 
-ip netns exec "$net" "$python" "$probe" serve 25 587 465 > "$work/serve.out" &
-for _ in $(seq 50); do grep -q ready "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
+serve_in "$net" "$work/serve.out" 25 587 465
 
 blocked_seen=0
 # rollout POLICY COMMAND "INSTANTS" "V4 SOURCES" "V4 DESTINATIONS" "V6 SOURCES" "V6 DESTINATIONS"

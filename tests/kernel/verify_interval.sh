@@ -20,8 +20,7 @@ start_kernel_test
 topology_up "op25bc-vfy-$$"
 policy=$root/examples/spinnet.json
 at=2006-10-01
-ip netns exec "$net" "$python" "$probe" serve 25 > "$work/serve.out" &
-for _ in $(seq 50); do grep -q ready "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
+serve_in "$net" "$work/serve.out" 25
 # One subscriber that explain says is blocked, to the remote MTA.
 verdict=$("$op25bc" explain "$policy" --src 198.18.17.5 --dst 198.51.100.7 --at $at --format json 2>/dev/null |
   "$python" -c 'import json, sys; print(json.load(sys.stdin)["verdict"])')
