@@ -48,14 +48,18 @@ std::string destination_set_base(std::string_view phase_id) {
   return policy::nft_name(phase_id) + "_dst";
 }
 
-std::string recording_set_base(std::string_view phase_id) {
-  return policy::nft_name(phase_id) + "_seen";
-}
-
+// How policy::nft_name spells a phase ("phase_" + id), and what the monitor
+// names put around that spelling.
+constexpr std::string_view kPhasePrefix = "phase_";
+constexpr std::string_view kSeenSuffix = "_seen";
 constexpr std::string_view kMonitorPrefix = "monitor_";
 
+std::string recording_set_base(std::string_view phase_id) {
+  return policy::nft_name(phase_id) + std::string{kSeenSuffix};
+}
+
 std::string monitor_counter(std::string_view phase_id) {
-  return std::string{kMonitorPrefix} + policy::nft_name(phase_id).substr(6);  // after "phase_"
+  return std::string{kMonitorPrefix} + policy::nft_name(phase_id).substr(kPhasePrefix.size());
 }
 
 std::optional<std::string> monitored_phase(std::string_view counter) {
@@ -64,12 +68,13 @@ std::optional<std::string> monitored_phase(std::string_view counter) {
 }
 
 std::optional<std::string> recording_phase(std::string_view set) {
-  constexpr std::string_view head = "phase_", tail = "_seen";
   if (set.empty() || (set.back() != '4' && set.back() != '6')) return std::nullopt;
-  const std::string_view name = set.substr(0, set.size() - 1);
-  if (!name.starts_with(head) || !name.ends_with(tail) || name.size() <= head.size() + tail.size())
+  const std::string_view name = set.substr(0, set.size() - 1);  // without the family digit
+  if (!name.starts_with(kPhasePrefix) || !name.ends_with(kSeenSuffix) ||
+      name.size() <= kPhasePrefix.size() + kSeenSuffix.size())
     return std::nullopt;
-  return std::string{name.substr(head.size(), name.size() - head.size() - tail.size())};
+  return std::string{
+      name.substr(kPhasePrefix.size(), name.size() - kPhasePrefix.size() - kSeenSuffix.size())};
 }
 
 std::string dispatch_map(net::Family f) {

@@ -106,7 +106,8 @@ std::optional<backend::Status> read_status(const KernelView& view,
   for (const auto& r : s.recordings)
     if (std::none_of(s.monitor_counters.begin(), s.monitor_counters.end(),
                      [&](const auto& c) { return c.phase == r.phase; }))
-      if (auto c = chain_counter(view, r.phase, xt::monitor_chain(table, "monitor_" + r.phase)))
+      if (auto c =
+              chain_counter(view, r.phase, xt::monitor_chain(table, ir::monitor_counter(r.phase))))
         s.monitor_counters.push_back(std::move(*c));
   // What switches op25bc off without changing its chains: the FORWARD jump gone.
   for (const auto& [family, t] :

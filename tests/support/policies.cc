@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include "op25bc/nft/render_text.h"
 #include "op25bc/policy/load.h"
 
 namespace op25bc::test {
@@ -59,6 +60,20 @@ std::string describe(const Diagnostics& diags) {
     for (const auto& r : d.related) out += r.where.pointer + ": note: " + r.note + "\n";
   }
   return out;
+}
+
+std::vector<std::string> rule_texts(const ir::Ruleset& r, const std::string& chain) {
+  std::vector<std::string> out;
+  for (const auto& c : r.chains)
+    if (c.name == chain)
+      for (const auto& rule : c.rules) out.push_back(nft::rule_text(rule));
+  return out;
+}
+
+const ir::Set* find_set(const ir::Ruleset& r, const std::string& name) {
+  for (const auto& s : r.sets)
+    if (s.name == name) return &s;
+  return nullptr;
 }
 
 }  // namespace op25bc::test

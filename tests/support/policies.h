@@ -7,6 +7,7 @@
 #include <string>
 
 #include "op25bc/diag/diagnostics.h"
+#include "op25bc/ir/ruleset.h"
 #include "op25bc/policy/model.h"
 
 namespace op25bc::test {
@@ -28,5 +29,10 @@ Instant at(const policy::Policy& p, const std::string& text);
 // Every diagnostic as "POINTER: severity: message", and its related
 // places as "POINTER: note: note".
 std::string describe(const Diagnostics& diags);
+
+// A compiled ruleset's parts as tests read them: the rules of `chain` as nft
+// text, and the set called `name` (nullptr when there is none).
+std::vector<std::string> rule_texts(const ir::Ruleset& r, const std::string& chain);
+const ir::Set* find_set(const ir::Ruleset& r, const std::string& name);
 
 }  // namespace op25bc::test

@@ -7,22 +7,10 @@
 
 using namespace op25bc;
 using nlohmann::json;
+using test::find_set;
+using test::rule_texts;
 
 namespace {
-
-const ir::Set* find_set(const ir::Ruleset& r, const std::string& name) {
-  for (const auto& s : r.sets)
-    if (s.name == name) return &s;
-  return nullptr;
-}
-
-std::vector<std::string> rules(const ir::Ruleset& r, const std::string& chain) {
-  std::vector<std::string> out;
-  for (const auto& c : r.chains)
-    if (c.name == chain)
-      for (const auto& rule : c.rules) out.push_back(nft::rule_text(rule));
-  return out;
-}
 
 using Lines = std::vector<std::string>;
 
@@ -31,18 +19,19 @@ using Lines = std::vector<std::string>;
 TEST_CASE("before any phase: the structure exists, nothing blocks") {
   const auto p = test::load_example("spinnet");
   const auto r = compile(p, test::at(p, "2006-05-31"));
-  CHECK(rules(r, "forward") == Lines{"tcp dport 25 jump check"});
-  CHECK(rules(r, "check") == Lines{"ip daddr @smarthost4 return", "ip6 daddr @smarthost6 return",
-                                   "ip saddr @exempt4 return", "ip6 saddr @exempt6 return"});
-  CHECK(rules(r, "block") == Lines{"limit rate 10/minute log prefix \"op25b \"",
-                                   "meta l4proto tcp reject with tcp reset"});
+  CHECK(rule_texts(r, "forward") == Lines{"tcp dport 25 jump check"});
+  CHECK(rule_texts(r, "check") == Lines{"ip daddr @smarthost4 return",
+                                        "ip6 daddr @smarthost6 return", "ip saddr @exempt4 return",
+                                        "ip6 saddr @exempt6 return"});
+  CHECK(rule_texts(r, "block") == Lines{"limit rate 10/minute log prefix \"op25b \"",
+                                        "meta l4proto tcp reject with tcp reset"});
   CHECK(r.counters.size() == 3);  // a phase's each, and "all"'s monitor period's
 }
 
 TEST_CASE("phases sharing a scope share one source set, counters stay per phase") {
   const auto p = test::load_example("spinnet");
   const auto r = compile(p, test::at(p, "2006-10-01"));
-  CHECK(rules(r, "check") ==
+  CHECK(rule_texts(r, "check") ==
         Lines{"ip daddr @smarthost4 return", "ip6 daddr @smarthost6 return",
               "ip saddr @exempt4 return", "ip6 saddr @exempt6 return",
               "ip saddr @phase_mobile_src4 ip daddr @phase_mobile_dst4 counter name "
@@ -78,7 +67,7 @@ TEST_CASE("the number of rules does not grow with the number of prefixes") {
   REQUIRE_MESSAGE((small && large), test::describe(diags));
   const auto t = test::at(*small, "2006-10-01");
   const auto a = compile(*small, t), b = compile(*large, t);
-  CHECK(rules(a, "check") == rules(b, "check"));
+  CHECK(rule_texts(a, "check") == rule_texts(b, "check"));
   // tokyo and osaka are adjacent and merge into one element; the /28s do not merge.
   CHECK(find_set(a, "phase_mobile_src4")->elements.size() == 1);
   CHECK(find_set(b, "phase_mobile_src4")->elements.size() == 1 + 2000);
@@ -101,20 +90,20 @@ TEST_CASE("enforcement actions and multiple ports") {
   auto p = test::load_json(doc, diags);
   REQUIRE(p);
   auto r = compile(*p, test::at(*p, "2006-10-01"));
-  CHECK(rules(r, "forward") == Lines{"tcp dport { 25, 2525 } jump check"});
-  CHECK(rules(r, "block") == Lines{"reject with icmpx admin-prohibited"});
+  CHECK(rule_texts(r, "forward") == Lines{"tcp dport { 25, 2525 } jump check"});
+  CHECK(rule_texts(r, "block") == Lines{"reject with icmpx admin-prohibited"});
   doc["enforcement"] = {{"action", "drop"}, {"log", json::object()}};
   p = test::load_json(doc, diags);
   REQUIRE(p);
   r = compile(*p, test::at(*p, "2006-10-01"));
-  CHECK(rules(r, "block") == Lines{"log prefix \"op25b \"", "drop"});
+  CHECK(rule_texts(r, "block") == Lines{"log prefix \"op25b \"", "drop"});
 }
 
 TEST_CASE("kernel-timed: the next boundary's rules are installed behind meta time guards") {
   const auto p = test::load_example("spinnet");
   const auto r = compile(p, test::at(p, "2006-09-30T23:00:00+09:00"), true);
   const auto boundary = std::to_string(test::at(p, "2006-10-01").time_since_epoch().count());
-  CHECK(rules(r, "check") ==
+  CHECK(rule_texts(r, "check") ==
         Lines{"ip daddr @smarthost4 return", "ip6 daddr @smarthost6 return",
               "ip saddr @exempt4 return", "ip6 saddr @exempt6 return",
               "meta time < " + boundary + " ip saddr @exempt_until4 return",

@@ -11,7 +11,6 @@
 #include "op25bc/explain/explain.h"
 #include "op25bc/nft/diff_text.h"
 #include "op25bc/nft/reconcile.h"
-#include "op25bc/nft/render_text.h"
 #include "op25bc/nft/status.h"
 #include "op25bc/report/metrics.h"
 #include "op25bc/timeline/timeline.h"
@@ -21,6 +20,8 @@
 
 using namespace op25bc;
 using nlohmann::json;
+using test::find_set;
+using test::rule_texts;
 
 namespace {
 
@@ -37,20 +38,6 @@ policy::Policy load(const json& doc) {
   auto p = test::load_json(doc, diags);
   REQUIRE_MESSAGE(p, test::describe(diags));
   return *p;
-}
-
-std::vector<std::string> rules(const ir::Ruleset& r, const std::string& chain) {
-  std::vector<std::string> out;
-  for (const auto& c : r.chains)
-    if (c.name == chain)
-      for (const auto& rule : c.rules) out.push_back(nft::rule_text(rule));
-  return out;
-}
-
-const ir::Set* find_set(const ir::Ruleset& r, const std::string& name) {
-  for (const auto& s : r.sets)
-    if (s.name == name) return &s;
-  return nullptr;
 }
 
 }  // namespace
@@ -142,7 +129,7 @@ TEST_CASE("the ruleset counts and records a monitored connection and gives it no
   doc["monitoring"] = {{"retention_days", 7}, {"max_sources", 1000}};
   const auto p = load(doc);
   const auto r = compile(p, test::at(p, "2006-09-10"));
-  const auto check = rules(r, "check");
+  const auto check = rule_texts(r, "check");
   CHECK(std::find(check.begin(), check.end(),
                   "tcp flags syn / syn,ack ip saddr @phase_all_src4 counter name \"monitor_all\" "
                   "update @phase_all_seen4 { ip saddr }") != check.end());
@@ -162,9 +149,10 @@ TEST_CASE("the ruleset counts and records a monitored connection and gives it no
   CHECK_FALSE(find_set(august, "phase_all_seen4"));
   const auto october = compile(p, test::at(p, "2006-10-01"));
   CHECK(find_set(october, "phase_all_seen4"));
-  for (const auto& line : rules(october, "check")) CHECK(line.find("update") == std::string::npos);
+  for (const auto& line : rule_texts(october, "check"))
+    CHECK(line.find("update") == std::string::npos);
   // Kernel-timed across the switch: monitor before, block from, at the second.
-  const auto timed = rules(compile(p, test::at(p, "2006-09-30"), true), "check");
+  const auto timed = rule_texts(compile(p, test::at(p, "2006-09-30"), true), "check");
   CHECK(std::count_if(timed.begin(), timed.end(), [](const std::string& l) {
           return l.starts_with("meta time < 1159628400 tcp flags syn / syn,ack") &&
                  l.find("update @phase_all_seen") != std::string::npos;
