@@ -62,8 +62,14 @@ class Encoder {
     meta(NFT_META_L4PROTO);
     cmp_u8(IPPROTO_TCP);
   }
-  void operator()(const TcpDestinationPorts& m) {
+  // nft states the TCP dependency once per rule, before the first TCP header field.
+  void tcp() {
+    if (tcp_) return;
     (*this)(TcpProtocol{});
+    tcp_ = true;
+  }
+  void operator()(const TcpDestinationPorts& m) {
+    tcp();
     payload(NFT_PAYLOAD_TRANSPORT_HEADER, kTcpDportOffset, 2);
     if (m.ports.size() == 1) {
       const std::uint16_t port = htons(m.ports[0]);
@@ -107,7 +113,7 @@ class Encoder {
   }
   // nft's "tcp flags syn / syn,ack": the flags byte, masked, equals SYN.
   void operator()(const TcpSyn&) {
-    (*this)(TcpProtocol{});
+    tcp();
     payload(NFT_PAYLOAD_TRANSPORT_HEADER, kTcpFlagsOffset, 1);
     nftnl_expr* b = add("bitwise");
     nftnl_expr_set_u32(b, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
@@ -193,6 +199,7 @@ class Encoder {
 
   nftnl_rule* r_;
   std::optional<net::Family> family_;
+  bool tcp_ = false;
 };
 
 // Decoding walks the expressions with a small state machine over the
@@ -243,13 +250,16 @@ class Decoder {
         cmp_u8(x, i + 1) == IPPROTO_TCP) {
       if (is(x, i + 2, "payload") &&
           u32(x[i + 2], NFTNL_EXPR_PAYLOAD_BASE) == NFT_PAYLOAD_TRANSPORT_HEADER) {
-        if (u32(x[i + 2], NFTNL_EXPR_PAYLOAD_OFFSET) == kTcpFlagsOffset)
-          return tcp_syn(x, i + 2, rule);
-        return tcp_dport(x, i + 2, rule);
+        tcp_ = true;
+        return tcp_field(x, i + 2, rule);
       }
       rule.matches.push_back(TcpProtocol{});
       return i + 2;
     }
+    // A later TCP field of the rule: its dependency was stated once, before the first.
+    if (n == "payload" && tcp_ &&
+        u32(x[i], NFTNL_EXPR_PAYLOAD_BASE) == NFT_PAYLOAD_TRANSPORT_HEADER)
+      return tcp_field(x, i, rule);
     if (n == "meta" && u32(x[i], NFTNL_EXPR_META_KEY) == NFT_META_TIME_NS &&
         is(x, i + 1, "byteorder") && is(x, i + 2, "cmp")) {
       const auto op = u32(x[i + 2], NFTNL_EXPR_CMP_OP);
@@ -351,6 +361,11 @@ class Decoder {
     return fail();
   }
 
+  std::size_t tcp_field(const std::vector<nftnl_expr*>& x, std::size_t i, ir::Rule& rule) {
+    if (u32(x[i], NFTNL_EXPR_PAYLOAD_OFFSET) == kTcpFlagsOffset) return tcp_syn(x, i, rule);
+    return tcp_dport(x, i, rule);
+  }
+
   std::size_t tcp_dport(const std::vector<nftnl_expr*>& x, std::size_t i, ir::Rule& rule) {
     if (u32(x[i], NFTNL_EXPR_PAYLOAD_OFFSET) != kTcpDportOffset ||
         u32(x[i], NFTNL_EXPR_PAYLOAD_LEN) != 2)
@@ -414,6 +429,7 @@ class Decoder {
 
   const std::map<std::string, std::vector<std::uint16_t>>& anon_;
   std::optional<net::Family> family_;
+  bool tcp_ = false;
   bool ok_ = true;
 };
 

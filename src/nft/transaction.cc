@@ -31,6 +31,12 @@ std::size_t message_count(const Op& op) {
                   a->verdict_map ? kMapIntervalsPerMessage : kIntervalsPerMessage);
   if (const auto* d = std::get_if<DeleteElements>(&op))
     return chunks(d->elements.size(), kIntervalsPerMessage);
+  // A rule matching several ports first sends their anonymous set and its elements.
+  if (const auto* r = std::get_if<AddRule>(&op))
+    for (const auto& m : r->rule.matches)
+      if (const auto* ports = std::get_if<ir::TcpDestinationPorts>(&m);
+          ports && ports->ports.size() > 1)
+        return 3;
   return 1;
 }
 
