@@ -95,6 +95,12 @@ nlohmann::json to_json(const Status& s) {
          {"connections", m.counter ? m.counter->packets : 0},
          {"sets", std::move(sets)}});
   }
+  j["adoption"] = nlohmann::json::array();
+  for (const auto& a : s.adoption)
+    j["adoption"].push_back({{"kind", a.kind},
+                             {"family", net::family_name(a.family)},
+                             {"counter", a.counter},
+                             {"connections", a.connections}});
   j["last_apply"] = nullptr;
   j["record_unusable"] = s.record_unusable;
   if (const auto& a = s.last_apply)
@@ -134,6 +140,18 @@ std::string to_text(const Status& s) {
              std::to_string(r->recorded) + " of " + std::to_string(r->size) +
              (r->full() ? " (full: new sources are not recorded)" : "");
     out += "\n";
+  }
+  for (const char* kind : {"submission", "smarthost"}) {
+    std::string counts;
+    for (const auto& a : s.adoption)
+      if (a.kind == kind)
+        counts += (counts.empty() ? "" : ", ") + std::string{net::family_name(a.family)} + " " +
+                  std::to_string(a.connections);
+    if (!counts.empty())
+      out += std::string{"pools' connections to "} +
+             (kind == std::string_view{"submission"} ? "submission ports"
+                                                     : "smarthosts on enforcement ports") +
+             ": " + counts + "\n";
   }
   if (const auto& a = s.last_apply) {
     out += "last applied: policy " + a->policy_fingerprint + " for " + a->applied_at +

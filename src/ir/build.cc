@@ -2,6 +2,7 @@
 #include "op25bc/ir/build.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -52,7 +53,8 @@ class Builder {
     out_.comment = comment(table_comment(p_.operator_name));
     add_counters();
     add_fixed_sets();
-    Chain check{std::string{kCheckChain}, std::nullopt, fixed_returns()};
+    Chain check{std::string{kCheckChain}, std::nullopt, adoption_rules()};
+    std::ranges::move(fixed_returns(), std::back_inserter(check.rules));
     if (next_) add_timed_exemptions(check.rules);
     const std::int64_t boundary = next_ ? next_->at.time_since_epoch().count() : 0;
     for (std::size_t i = 0; i < p_.phases.size(); ++i) {
@@ -86,6 +88,14 @@ class Builder {
           {policy::nft_name(phase.id),
            comment("phase " + phase.id + (phase.name.empty() ? "" : ": " + phase.name)),
            Origin({pointer_of(phase)})});
+    for (Adoption kind : {Adoption::submission, Adoption::smarthost})
+      for (net::Family f : {net::Family::v4, net::Family::v6})
+        out_.counters.push_back(
+            {adoption_counter(kind, f),
+             comment(std::string{net::family_name(f)} + " connections from the pools to " +
+                     (kind == Adoption::submission ? "submission ports"
+                                                   : "smarthosts on enforcement ports")),
+             Origin({kind == Adoption::submission ? "/submission" : "/smarthosts"})});
     for (const Phase& phase : p_.phases)
       if (phase.monitor_from)
         out_.counters.push_back(
@@ -94,10 +104,66 @@ class Builder {
              Origin({pointer_of(phase) + "/monitor_from"})});
   }
 
+  // What the covered pools opened, phase or no phase: a connection to a submission
+  // port (then done: those ports are never blocked) and one to a smarthost on
+  // an enforcement port, counted per family before the smarthost return.
+  // One rule per port, never a port list: these rules are copied into every
+  // block of a cut set, and the kernel walks the whole transaction (a million
+  // elements on a first apply) for each anonymous set a rule binds.
+  std::vector<Rule> adoption_rules() {
+    const std::string& pools = source_sets(covered_pools());
+    std::vector<Rule> rules;
+    const auto ports = sorted_ports(p_.submission.ports);
+    const Origin submission_origin({"/submission/ports"});
+    for (net::Family f : {net::Family::v4, net::Family::v6}) {
+      if (!has_set(set_name(pools, f))) continue;
+      for (std::uint16_t port : ports)
+        rules.push_back({{TcpDestinationPorts{{port}}, TcpSyn{},
+                          AddressInSet{f, Direction::source, set_name(pools, f)}},
+                         {CounterRef{adoption_counter(Adoption::submission, f)}},
+                         {},
+                         {},
+                         submission_origin});
+    }
+    for (std::uint16_t port : ports)
+      rules.push_back(
+          {{TcpDestinationPorts{{port}}}, {}, {Verdict::Kind::return_, {}}, {}, submission_origin});
+    for (net::Family f : {net::Family::v4, net::Family::v6})
+      if (has_set(set_name(pools, f)))
+        rules.push_back(
+            {{TcpSyn{}, AddressInSet{f, Direction::destination, set_name(kSmarthostSet, f)},
+              AddressInSet{f, Direction::source, set_name(pools, f)}},
+             {CounterRef{adoption_counter(Adoption::smarthost, f)}},
+             {},
+             {},
+             smarthosts_origin()});
+    return rules;
+  }
+
+  // The pools OP25B covers: those any phase selects, whenever it is active
+  // (narrowed to the router's, as the phases are). Not a static pool no
+  // phase selects: its customers never move to a submission port.
+  std::vector<std::size_t> covered_pools() const {
+    std::vector<bool> selected(p_.pools.size(), false);
+    for (const Phase& phase : p_.phases)
+      for (std::size_t k : phase.pool_indexes) selected[k] = true;
+    std::vector<std::size_t> out;
+    for (std::size_t k = 0; k < selected.size(); ++k)
+      if (selected[k]) out.push_back(k);
+    return out;
+  }
+
+  // Canonical, as the kernel reads an anonymous set back.
+  static std::vector<std::uint16_t> sorted_ports(std::vector<std::uint16_t> ports) {
+    std::sort(ports.begin(), ports.end());
+    ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
+    return ports;
+  }
+
   // The sets a monitoring phase records its sources in, one per family its
   // pools have.
   void add_recording_sets(const Phase& phase) {
-    const std::string& src = source_sets(phase);
+    const std::string& src = source_sets(phase.pool_indexes);
     const Recording recording{static_cast<std::uint64_t>(p_.monitoring.retention_days) * 86400,
                               static_cast<std::uint32_t>(p_.monitoring.max_sources)};
     for (net::Family f : {net::Family::v4, net::Family::v6}) {
@@ -224,22 +290,28 @@ class Builder {
     return out;
   }
 
-  // The source set of a phase: shared by every phase selecting the same pools.
-  const std::string& source_sets(const Phase& phase) {
-    auto [it, inserted] = source_names_.try_emplace(phase.pool_indexes);
+  // The source sets of these pools: shared by every phase selecting them and,
+  // for the covered pools, by the adoption counters. Named after the first
+  // phase that selects them, so a phase's activation finds its sets in place;
+  // "pools" when no phase selects every covered pool.
+  const std::string& source_sets(const std::vector<std::size_t>& pools) {
+    auto [it, inserted] = source_names_.try_emplace(pools);
     if (!inserted) return it->second;
     std::vector<std::string> users;
     std::vector<std::string> pointers;
     for (const Phase& other : p_.phases)
-      if (other.pool_indexes == phase.pool_indexes) {
+      if (other.pool_indexes == pools) {
         users.push_back(other.id);
         pointers.push_back(pointer_of(other));
       }
-    const Origin origin(std::move(pointers));
-    it->second = source_set_base(users.front());
-    net::AddressSet sources = pool_union(phase.pool_indexes);
     const std::string text =
-        "pools selected by phase" + std::string{users.size() > 1 ? "s " : " "} + text::join(users);
+        users.empty()
+            ? "pools the phases select: counts connections to submission ports and smarthosts"
+            : "pools selected by phase" + std::string{users.size() > 1 ? "s " : " "} +
+                  text::join(users);
+    it->second = users.empty() ? std::string{kPoolSet} : source_set_base(users.front());
+    const Origin origin(users.empty() ? std::vector<std::string>{"/pools"} : std::move(pointers));
+    net::AddressSet sources = pool_union(pools);
     for (net::Family f : {net::Family::v4, net::Family::v6})
       if (!sources.of(f).empty()) add_set(it->second, f, text, sources, origin);
     return it->second;
@@ -279,7 +351,7 @@ class Builder {
   enum class Mode { block, monitor };
   void add_phase_rules(const Phase& phase, std::vector<Rule>& rules, const MetaTime* guard,
                        Mode mode = Mode::block) {
-    const std::string src = source_sets(phase);
+    const std::string src = source_sets(phase.pool_indexes);
     const std::string dst = phase.block_all ? std::string{} : destination_sets(phase);
     for (net::Family f : {net::Family::v4, net::Family::v6}) {
       if (!has_set(set_name(src, f))) continue;
@@ -303,10 +375,11 @@ class Builder {
     }
   }
 
+  // Enforcement and submission ports go to check (which counts the latter).
   Chain forward_chain() const {
     auto ports = p_.enforcement.ports;
-    std::sort(ports.begin(), ports.end());  // canonical, as the kernel reads them back
-    Rule rule{{TcpDestinationPorts{std::move(ports)}},
+    ports.insert(ports.end(), p_.submission.ports.begin(), p_.submission.ports.end());
+    Rule rule{{TcpDestinationPorts{sorted_ports(std::move(ports))}},
               {},
               {Verdict::Kind::jump, std::string{kCheckChain}}};
     return {std::string{kForwardChain}, BaseChain{}, {std::move(rule)}};

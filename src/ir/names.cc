@@ -77,6 +77,21 @@ std::optional<std::string> recording_phase(std::string_view set) {
       name.substr(kPhasePrefix.size(), name.size() - kPhasePrefix.size() - kSeenSuffix.size())};
 }
 
+std::string_view adoption_name(Adoption kind) {
+  return kind == Adoption::submission ? "submission" : "smarthost";
+}
+
+std::string adoption_counter(Adoption kind, net::Family f) {
+  return std::string{adoption_name(kind)} + family_digit(f);
+}
+
+std::optional<AdoptionCounterName> adoption_of(std::string_view counter) {
+  for (Adoption kind : {Adoption::submission, Adoption::smarthost})
+    for (net::Family f : {net::Family::v4, net::Family::v6})
+      if (counter == adoption_counter(kind, f)) return AdoptionCounterName{kind, f};
+  return std::nullopt;
+}
+
 std::string dispatch_map(net::Family f) {
   return std::string{"dispatch"} + family_digit(f);
 }

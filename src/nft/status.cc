@@ -18,7 +18,7 @@ std::vector<std::string> counted_phases(const ir::Ruleset& r) {
     for (const auto& rule : chain.rules)
       for (const auto& statement : rule.statements)
         if (const auto* c = std::get_if<ir::CounterRef>(&statement);
-            c && !ir::monitored_phase(c->name) &&
+            c && !ir::monitored_phase(c->name) && !ir::adoption_of(c->name) &&
             std::find(out.begin(), out.end(), c->name) == out.end())
           out.push_back(c->name);
   return out;
@@ -77,12 +77,19 @@ std::optional<backend::Status> read_status(Kernel& kernel, const std::string& ta
   const std::vector<std::string> ids = record ? record->active_phases : std::vector<std::string>{};
   for (const auto& name : counted_phases(held->ruleset))
     s.active_phases.push_back(phase_of_counter(name, ids));
-  for (const auto& c : kernel.counters(s.table)) {
+  const auto counters = kernel.counters(s.table);
+  for (const auto& c : counters) {
+    if (ir::adoption_of(c.name)) continue;  // below, in their fixed order
     if (const auto monitored = ir::monitored_phase(c.name))
       s.monitor_counters.push_back({*monitored, c.name, c.packets, c.bytes});
     else
       s.counters.push_back({phase_of_counter(c.name, ids), c.name, c.packets, c.bytes});
   }
+  for (ir::Adoption kind : {ir::Adoption::submission, ir::Adoption::smarthost})
+    for (net::Family f : {net::Family::v4, net::Family::v6})
+      for (const auto& c : counters)
+        if (c.name == ir::adoption_counter(kind, f))
+          s.adoption.push_back({std::string{ir::adoption_name(kind)}, f, c.name, c.packets});
   s.recordings = read_recordings(kernel, held->ruleset);
   const bool trusted = record && record_current(*record, kernel.instance(), s.generation);
   for (std::size_t i = 0; i < held->ruleset.sets.size(); ++i) {

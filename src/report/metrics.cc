@@ -115,6 +115,23 @@ std::string prometheus_text(const MetricsInput& in) {
         full.sample(r.full() ? 1 : 0,
                     {{"phase", r.phase}, {"family", std::string{net::family_name(r.family)}}});
     }
+    for (const char* kind : {"submission", "smarthost"}) {
+      const bool submission = kind == std::string_view{"submission"};
+      if (std::none_of(in.status->adoption.begin(), in.status->adoption.end(),
+                       [&](const auto& a) { return a.kind == kind; }))
+        continue;
+      Family adoption(out, std::string{"op25bc_"} + kind + "_connections_total", "counter",
+                      submission ? "Connections the pools the phases cover opened to a mail "
+                                   "submission port, to any destination, by family; counted with "
+                                   "or without a phase in force."
+                                 : "Connections the pools the phases cover opened to a smarthost "
+                                   "on an enforcement port, by family; counted with or without a "
+                                   "phase in force.");
+      for (const auto& a : in.status->adoption)
+        if (a.kind == kind)
+          adoption.sample(static_cast<double>(a.connections),
+                          {{"family", std::string{net::family_name(a.family)}}});
+    }
     Family active(out, "op25bc_phase_active", "gauge",
                   "Phases whose blocking rules the kernel holds, by policy id.");
     for (const auto& id : in.status->active_phases) active.sample(1, {{"phase", id}});

@@ -35,6 +35,7 @@ constexpr std::size_t kSetMax = 31;            // IPSET_MAXNAMELEN - 1
 constexpr std::size_t kLogPrefixMax = 29;      // the LOG target's prefix, without its NUL
 constexpr std::int64_t kTimeMax = 2147483647;  // xt_time prints and reads 32-bit seconds
 constexpr std::size_t kDefaultMaxelem = 65536;
+constexpr std::size_t kMultiportMax = 15;  // XT_MULTI_PORTS
 
 // `name` if it fits in `max` bytes, else its head and a hash of the whole, so
 // two long names that share a head still differ.
@@ -141,12 +142,20 @@ class Lowering {
     rules.chains.push_back(std::move(block));
   }
 
-  Tokens forward_jump(const ir::Rule& r) const {
+  Tokens forward_jump(const ir::Rule& r) {
     Tokens t{"-p", "tcp", "-m", "multiport", "--dports"};
     for (const Match& m : r.matches)
-      if (const auto* ports = std::get_if<TcpDestinationPorts>(&m))
-        t.push_back(text::join(
-            ports->ports, [](std::uint16_t p) { return std::to_string(p); }, ","));
+      if (const auto* ports = std::get_if<TcpDestinationPorts>(&m)) {
+        if (ports->ports.size() > kMultiportMax && !checked_ports_) {
+          checked_ports_ = true;
+          diags_.error("/enforcement/ports",
+                       "the enforcement and submission ports are " +
+                           std::to_string(ports->ports.size()) +
+                           ": iptables' multiport match takes at most 15",
+                       "block fewer ports, or use --backend nftables");
+        }
+        t.push_back(port_list(*ports));
+      }
     t.insert(t.end(), {"-j", check_chain(ir_.table)});
     return t;
   }
@@ -165,8 +174,10 @@ class Lowering {
     }
     if (record != nullptr && record->family != f) return std::nullopt;
     Tokens t;
-    if (std::any_of(r.matches.begin(), r.matches.end(),
-                    [](const Match& m) { return std::holds_alternative<ir::TcpSyn>(m); }))
+    if (std::any_of(r.matches.begin(), r.matches.end(), [](const Match& m) {
+          return std::holds_alternative<ir::TcpSyn>(m) ||
+                 std::holds_alternative<TcpDestinationPorts>(m);
+        }))
       t.insert(t.end(), {"-p", "tcp"});
     for (const Match& m : r.matches) {
       if (const auto* in = std::get_if<AddressInSet>(&m)) {
@@ -178,14 +189,18 @@ class Lowering {
         append_time(t, *time, r);
       } else if (std::holds_alternative<ir::TcpSyn>(m)) {
         t.insert(t.end(), {"-m", "tcp", "--tcp-flags", "SYN,ACK", "SYN"});
+      } else if (const auto* ports = std::get_if<TcpDestinationPorts>(&m)) {
+        t.insert(t.end(), {"-m", "multiport", "--dports", port_list(*ports)});
       }
     }
     if (r.verdict.kind == Verdict::Kind::return_) {
       t.insert(t.end(), {"-j", "RETURN"});
       return t;
     }
-    const std::string chain =
-        record ? monitor_chain(ir_.table, counter) : phase_chain(ir_.table, counter);
+    const bool counts = !record && r.verdict.kind == Verdict::Kind::none;
+    const std::string chain = record   ? monitor_chain(ir_.table, counter)
+                              : counts ? count_chain(ir_.table, counter)
+                                       : phase_chain(ir_.table, counter);
     if (std::none_of(chains.begin(), chains.end(),
                      [&](const xt::Chain& c) { return c.name == chain; })) {
       if (record)
@@ -193,11 +208,18 @@ class Lowering {
             {chain,
              {{"-j", "SET", "--add-set", xt::set_name(ir_.table, record->set, out_.generation),
                "src", "--exist"}}});
+      else if (counts)
+        chains.push_back({chain, {{"-j", "RETURN"}}});
       else
         chains.push_back({chain, {{"-g", block_chain(ir_.table)}}});
     }
-    t.insert(t.end(), {record ? "-j" : "-g", chain});
+    t.insert(t.end(), {record || counts ? "-j" : "-g", chain});
     return t;
+  }
+
+  static std::string port_list(const TcpDestinationPorts& ports) {
+    return text::join(
+        ports.ports, [](std::uint16_t p) { return std::to_string(p); }, ",");
   }
 
   // "meta time < T": up to the second before; "meta time >= T": from T on.
@@ -285,6 +307,7 @@ class Lowering {
   xt::Ruleset out_;
   std::set<std::string> allowing_;
   bool checked_log_ = false;
+  bool checked_ports_ = false;  // the forward jump is lowered once per family: one error
 };
 
 }  // namespace
@@ -305,6 +328,10 @@ std::string phase_chain(const std::string& table, const std::string& counter) {
   const std::string_view id = counter.starts_with("phase_") ? std::string_view(counter).substr(6)
                                                             : std::string_view(counter);
   return bounded(chain_prefix(table) + "-P-" + std::string{id}, kChainMax);
+}
+
+std::string count_chain(const std::string& table, const std::string& counter) {
+  return bounded(chain_prefix(table) + "-C-" + counter, kChainMax);
 }
 
 std::string monitor_chain(const std::string& table, const std::string& counter) {

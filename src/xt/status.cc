@@ -109,6 +109,18 @@ std::optional<backend::Status> read_status(const KernelView& view,
       if (auto c =
               chain_counter(view, r.phase, xt::monitor_chain(table, ir::monitor_counter(r.phase))))
         s.monitor_counters.push_back(std::move(*c));
+  // Submission adoption, per family where its check chain is: the one rule of
+  // the counter's chain, or none where that family has no pools.
+  for (ir::Adoption kind : {ir::Adoption::submission, ir::Adoption::smarthost})
+    for (net::Family f : {net::Family::v4, net::Family::v6}) {
+      const KernelTable& t = view.of(f);
+      if (!t.has_chain(check)) continue;
+      const std::string counter = ir::adoption_counter(kind, f);
+      backend::AdoptionCount a{std::string{ir::adoption_name(kind)}, f,
+                               xt::count_chain(table, counter), 0};
+      for (const KernelRule* rule : t.rules_of(a.counter)) a.connections += rule->packets;
+      s.adoption.push_back(std::move(a));
+    }
   // What switches op25bc off without changing its chains: the FORWARD jump gone.
   for (const auto& [family, t] :
        {std::pair{"iptables", &view.v4}, std::pair{"ip6tables", &view.v6}})

@@ -290,15 +290,17 @@ doc["pools"][0]["prefixes"].append("198.18.200.0/24")
 json.dump(doc, open(sys.argv[2], "w"))
 PY
 out=$(xt "$ns" apply "$work/plus.json" --at 2006-07-01 --format json 2>/dev/null)
-check "one-prefix add: one member added" [ "$(json_field members_added <<<"$out")" = 1 ]
+# The pool's phase set and the covered pools' set (adoption counters) each hold it.
+check "one-prefix add: one member added to each of the two sets holding the pool" \
+  [ "$(json_field members_added <<<"$out")" = 2 ]
 check "one-prefix add: none deleted" [ "$(json_field members_deleted <<<"$out")" = 0 ]
 check "one-prefix add: no restore" [ "$(json_field restores <<<"$out")" = 0 ]
 check "one-prefix add: no set built" [ "$(json_field sets_created <<<"$out")" = "[]" ]
 check "one-prefix add: the kernel holds it" \
   bash -c "ip netns exec $ns ipset save | grep -q '198.18.200.0/24'"
 out=$(xt "$ns" apply "$netlaputa" --at 2006-07-01 --format json 2>/dev/null)
-check "one-prefix removal: one member deleted, in place" \
-  [ "$(json_field members_deleted <<<"$out")/$(json_field restores <<<"$out")" = "1/0" ]
+check "one-prefix removal: one member deleted from each of the two sets, in place" \
+  [ "$(json_field members_deleted <<<"$out")/$(json_field restores <<<"$out")" = "2/0" ]
 check "one-prefix changes: foreign untouched" untouched
 
 # A member swapped behind op25bc's back, the count unchanged: the cheap check

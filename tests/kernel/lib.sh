@@ -115,6 +115,18 @@ serve_in() {
   for _ in $(seq 50); do grep -q ready "$out" 2>/dev/null && break; sleep 0.1; done
 }
 
+# reset_router: everything op25bc made in the router ($rtr), on either
+# backend, and its state under $work, gone.
+reset_router() {
+  ip netns exec "$rtr" nft flush ruleset
+  for tool in iptables-legacy ip6tables-legacy; do
+    ip netns exec "$rtr" "$tool" -F
+    ip netns exec "$rtr" "$tool" -X
+  done
+  ip netns exec "$rtr" ipset destroy 2>/dev/null || true
+  rm -rf "$work/state" "$work"/state.*
+}
+
 topology_down() {
   for ns in "$sub" "$rtr" "$net"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
   for ns in "$sub" "$rtr" "$net"; do ip netns del "$ns" 2>/dev/null || true; done

@@ -51,17 +51,6 @@ PY
 }
 probe() { ip netns exec "$sub" "$python" "$probe" probe "$1"; }
 
-# Everything op25bc made in the router, and its state, gone.
-reset_router() {
-  ip netns exec "$rtr" nft flush ruleset
-  for tool in iptables-legacy ip6tables-legacy; do
-    ip netns exec "$rtr" "$tool" -F
-    ip netns exec "$rtr" "$tool" -X
-  done
-  ip netns exec "$rtr" ipset destroy 2>/dev/null || true
-  rm -rf "$work/state" "$work"/state.*
-}
-
 # scenario NAME [--backend B]: parts (1) to (3) on one backend.
 scenario() {
 local name=$1

@@ -154,7 +154,8 @@ std::optional<std::string> NftJsonRuleset::vmap(const json& v, const Packet& p) 
   return std::nullopt;
 }
 
-Outcome NftJsonRuleset::evaluate(const Packet& p, std::vector<std::string>* recorded) const {
+Outcome NftJsonRuleset::evaluate(const Packet& p, std::vector<std::string>* recorded,
+                                 std::vector<std::string>* counted) const {
   for (const auto& [name, base] : chains_) {
     if (!base.base) continue;
     const Outcome fallthrough = base.policy == "drop" ? Outcome::drop : Outcome::accept;
@@ -176,8 +177,11 @@ Outcome NftJsonRuleset::evaluate(const Packet& p, std::vector<std::string>* reco
           if (!match(e["match"], p)) break;  // rule does not match
           continue;
         }
-        if (e.contains("counter") || e.contains("log") || e.contains("limit"))
-          continue;               // statements that do not change the verdict
+        if (e.contains("counter") || e.contains("log") || e.contains("limit")) {
+          if (counted && e.contains("counter") && e["counter"].is_string())
+            counted->push_back(e["counter"].get<std::string>());
+          continue;  // statements that do not change the verdict
+        }
         if (e.contains("set")) {  // update @set { ip saddr }: records, changes no verdict
           const json& u = e["set"];
           const json& key = u.at("elem").at("payload");

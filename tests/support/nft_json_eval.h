@@ -30,8 +30,10 @@ class NftJsonRuleset {
   explicit NftJsonRuleset(const nlohmann::json& document);
 
   // The packet is a connection's first (SYN). `recorded`, when given, gets
-  // the sets an "update @set" statement added the source to.
-  Outcome evaluate(const Packet& packet, std::vector<std::string>* recorded = nullptr) const;
+  // the sets an "update @set" statement added the source to; `counted`, the
+  // named counters ("counter name X") the packet went through.
+  Outcome evaluate(const Packet& packet, std::vector<std::string>* recorded = nullptr,
+                   std::vector<std::string>* counted = nullptr) const;
   std::size_t rule_count() const;
 
  private:

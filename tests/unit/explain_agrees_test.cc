@@ -43,8 +43,38 @@ std::vector<Instant> instants(const policy::Policy& p) {
   return out;
 }
 
-// `monitored`, when given, counts the connections explain says are monitored.
-std::size_t check_agreement(const policy::Policy& p, std::size_t* monitored_seen = nullptr) {
+bool in(const policy::PrefixList& list, const net::Address& a) {
+  return std::any_of(list.items.begin(), list.items.end(), [&](const net::Prefix& prefix) {
+    const auto iv = prefix.interval();
+    return prefix.family == a.family && iv.first <= a.value && a.value <= iv.last;
+  });
+}
+
+// The adoption counters a connection should go through, read from the
+// policy alone: from a pool some phase selects, to a submission port
+// (anywhere), or to a smarthost on an enforcement port.
+std::vector<std::string> adoption_expected(const policy::Policy& p, const net::Address& source,
+                                           const net::Address& destination, std::uint16_t port) {
+  bool covered = false;
+  for (const auto& phase : p.phases)
+    for (std::size_t k : phase.pool_indexes) covered = covered || in(p.pools[k].prefixes, source);
+  if (!covered) return {};
+  const auto has = [](const std::vector<std::uint16_t>& ports, std::uint16_t port) {
+    return std::find(ports.begin(), ports.end(), port) != ports.end();
+  };
+  if (has(p.submission.ports, port))
+    return {ir::adoption_counter(ir::Adoption::submission, source.family)};
+  if (has(p.enforcement.ports, port) &&
+      std::any_of(p.smarthosts.begin(), p.smarthosts.end(),
+                  [&](const auto& s) { return in(s.addresses, destination); }))
+    return {ir::adoption_counter(ir::Adoption::smarthost, source.family)};
+  return {};
+}
+
+// `monitored`, when given, counts the connections explain says are monitored;
+// `adopted`, those the adoption counters count.
+std::size_t check_agreement(const policy::Policy& p, std::size_t* monitored_seen = nullptr,
+                            std::size_t* adopted = nullptr) {
   std::set<std::pair<int, net::Word>> sources, destinations;
   for (const auto& pool : p.pools) edges(pool.prefixes, sources);
   for (const auto& x : p.exemptions) edges(x.prefixes, sources);
@@ -61,13 +91,22 @@ std::size_t check_agreement(const policy::Policy& p, std::size_t* monitored_seen
       for (const auto& [df, d] : destinations) {
         if (sf != df) continue;
         const auto family = static_cast<net::Family>(sf);
-        for (std::uint16_t port : {25, 587, 24}) {
+        for (std::uint16_t port : {25, 587, 465, 24}) {
           const explain::Query q{{family, s}, {family, d}, port, t};
           const explain::Explanation e = explain::explain(p, q);
           const bool explained = e.blocked();
-          std::vector<std::string> recorded;
-          const bool enforced =
-              rules.evaluate({q.source, q.destination, port}, &recorded) != test::Outcome::accept;
+          std::vector<std::string> recorded, counted;
+          const bool enforced = rules.evaluate({q.source, q.destination, port}, &recorded,
+                                               &counted) != test::Outcome::accept;
+          // Phase and monitor counters aside, exactly the expected adoption counter.
+          std::erase_if(counted, [](const std::string& c) { return !ir::adoption_of(c); });
+          const auto want = adoption_expected(p, q.source, q.destination, port);
+          if (counted != want)
+            FAIL_CHECK("adoption counters disagree at "
+                       << format_time(t, p.zone) << ": " << net::to_string(q.source) << " -> "
+                       << net::to_string(q.destination) << " port " << port << ": counted "
+                       << counted.size() << ", want " << want.size());
+          if (adopted && !want.empty()) ++*adopted;
           if (explained != enforced)
             FAIL_CHECK("disagree at " << format_time(t, p.zone) << ": " << net::to_string(q.source)
                                       << " -> " << net::to_string(q.destination) << " port " << port
@@ -101,6 +140,20 @@ TEST_CASE("explain agrees with the compiled ruleset: NetLaputa") {
   CHECK(check_agreement(test::load_example("netlaputa")) > 10000);
 }
 
+TEST_CASE("the adoption counters count the covered pools' submission and smarthost connections") {
+  for (const std::string name : {"spinnet", "netlaputa"}) {
+    CAPTURE(name);
+    auto p = test::load_example(name);
+    std::size_t adopted = 0;
+    CHECK(check_agreement(p, nullptr, &adopted) > 10000);
+    CHECK(adopted > 1000);
+    p.enforcement.max_set_intervals = 1;  // the pool sets cut into blocks
+    adopted = 0;
+    CHECK(check_agreement(p, nullptr, &adopted) > 10000);
+    CHECK(adopted > 1000);
+  }
+}
+
 TEST_CASE("the independent evaluator does see blocks (it is not vacuous)") {
   const auto p = test::load_example("spinnet");
   const auto t = test::at(p, "2006-10-01");
@@ -110,6 +163,12 @@ TEST_CASE("the independent evaluator does see blocks (it is not vacuous)") {
   CHECK(rules.evaluate({src, *net::parse_address("198.51.100.7"), 25}) == test::Outcome::reject);
   CHECK(rules.evaluate({src, *net::parse_address("192.0.2.25"), 25}) == test::Outcome::accept);
   CHECK(rules.evaluate({src, *net::parse_address("198.51.100.7"), 587}) == test::Outcome::accept);
+  std::vector<std::string> counted;
+  rules.evaluate({src, *net::parse_address("198.51.100.7"), 587}, nullptr, &counted);
+  CHECK(counted == std::vector<std::string>{"submission4"});
+  counted.clear();
+  rules.evaluate({src, *net::parse_address("198.51.100.7"), 25}, nullptr, &counted);
+  CHECK(counted == std::vector<std::string>{"phase_all"});
 }
 
 // Source sets cut into blocks behind a verdict map must mean the same: with

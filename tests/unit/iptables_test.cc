@@ -41,20 +41,32 @@ TEST_CASE("iptables: spinnet in October, IPv4, as iptables-legacy-restore reads 
             ": table op25b, generation 1, IPv4; load with iptables-legacy-restore -w --noflush",
             "*filter",
             ":OP25B-CHECK - [0:0]",
+            ":OP25B-C-submission4 - [0:0]",
+            ":OP25B-C-smarthost4 - [0:0]",
             ":OP25B-P-mobile - [0:0]",
             ":OP25B-P-all - [0:0]",
             ":OP25B-BLOCK - [0:0]",
+            // Submission adoption: a pool's SYN to port 587, and to a smarthost, counted
+            // by the one rule of a chain of its own.
+            "-A OP25B-CHECK -p tcp -m multiport --dports 587 -m tcp --tcp-flags SYN,ACK SYN -m set "
+            "--match-set op25b-phase_mobile_src4.1 src -j OP25B-C-submission4",
+            "-A OP25B-CHECK -p tcp -m multiport --dports 587 -j RETURN",
+            "-A OP25B-CHECK -p tcp -m tcp --tcp-flags SYN,ACK SYN -m set --match-set "
+            "op25b-smarthost4.1 dst -m set --match-set op25b-phase_mobile_src4.1 src -j "
+            "OP25B-C-smarthost4",
             "-A OP25B-CHECK -m set --match-set op25b-smarthost4.1 dst -j RETURN",
             "-A OP25B-CHECK -m set --match-set op25b-exempt4.1 src -j RETURN",
             "-A OP25B-CHECK -m set --match-set op25b-phase_mobile_src4.1 src -m set --match-set "
             "op25b-phase_mobile_dst4.1 dst -g OP25B-P-mobile",
             // Both phases select the same pools: one source set.
             "-A OP25B-CHECK -m set --match-set op25b-phase_mobile_src4.1 src -g OP25B-P-all",
+            "-A OP25B-C-submission4 -j RETURN",
+            "-A OP25B-C-smarthost4 -j RETURN",
             "-A OP25B-P-mobile -g OP25B-BLOCK",
             "-A OP25B-P-all -g OP25B-BLOCK",
             "-A OP25B-BLOCK -m limit --limit 10/min -j LOG --log-prefix \"op25b \"",
             "-A OP25B-BLOCK -p tcp -j REJECT --reject-with tcp-reset",
-            "-I FORWARD 1 -p tcp -m multiport --dports 25 -j OP25B-CHECK",
+            "-I FORWARD 1 -p tcp -m multiport --dports 25,587 -j OP25B-CHECK",
             "COMMIT",
         });
 }
@@ -76,12 +88,31 @@ TEST_CASE(
   CHECK(xt::render_tokens(block4.at(1)) == "-j REJECT --reject-with icmp-admin-prohibited");
   CHECK(xt::render_tokens(block6.at(1)) == "-j REJECT --reject-with icmp6-adm-prohibited");
   CHECK(xt::render_tokens(r.v4.forward_jump) ==
-        "-p tcp -m multiport --dports 25,2525 -j OP25B-CHECK");
+        "-p tcp -m multiport --dports 25,465,587,2525 -j OP25B-CHECK");
   doc["enforcement"]["action"] = "drop";
   const auto dropping = test::load_json(doc, diags);
   REQUIRE(dropping);
   CHECK(xt::render_tokens(lowered(*dropping, "2030-01-01").v6.chains.back().rules.at(1)) ==
         "-j DROP");
+}
+
+TEST_CASE("iptables: more ports than multiport takes is an error at the enforcement ports") {
+  auto doc = test::minimal_policy();
+  doc["enforcement"] = {{"ports", json::array()}};
+  for (int port = 2500; port < 2514; ++port) doc["enforcement"]["ports"].push_back(port);
+  Diagnostics diags;
+  const auto p = test::load_json(doc, diags);  // 14 ports and 2 submission ports
+  REQUIRE(p);
+  xt::compile(*p, test::at(*p, "2030-01-01"), false, 1, diags);
+  CHECK(test::describe(diags) ==
+        "/enforcement/ports: error: the enforcement and submission ports are 16: iptables' "
+        "multiport match takes at most 15\n");
+  doc["enforcement"]["ports"].erase(0);
+  Diagnostics fewer;
+  const auto q = test::load_json(doc, fewer);
+  REQUIRE(q);
+  xt::compile(*q, test::at(*q, "2030-01-01"), false, 1, fewer);
+  CHECK(fewer.entries().empty());
 }
 
 TEST_CASE("iptables: what iptables cannot say is an error at its pointer") {

@@ -46,10 +46,12 @@ TEST_CASE("apply creates the table, and the kernel then holds exactly the desire
   REQUIRE_MESSAGE(out.ok, out.error);
   CHECK(s.kernel.dump("op25b") == table_text(desired));
   CHECK(s.kernel.last_messages() == nft::message_count(nft::create(desired)));
-  // The port's counters, one per phase, as status reads them.
+  // The port's counters, one per phase and the adoption counters, as status reads them.
   std::vector<std::string> counters;
   for (const auto& c : s.kernel.counters("op25b")) counters.push_back(c.name);
-  CHECK(counters == std::vector<std::string>{"phase_mobile", "phase_all", "monitor_all"});
+  CHECK(counters == std::vector<std::string>{"phase_mobile", "phase_all", "submission4",
+                                             "submission6", "smarthost4", "smarthost6",
+                                             "monitor_all"});
   CHECK(s.kernel.counters("elsewhere").empty());
 }
 

@@ -7,6 +7,7 @@
 
 #include "op25bc/compile/compile.h"
 #include "op25bc/nft/reconcile.h"
+#include "op25bc/report/metrics.h"
 #include "support/fake_kernel.h"
 #include "support/memory_state_store.h"
 #include "support/policies.h"
@@ -154,4 +155,44 @@ TEST_CASE("status names a state record it cannot use, apart from no record, and 
       "warning: table inet op25b has flags dormant: dormant, its hooks are off and it blocks "
       "nothing (apply or activate repairs it)\n"));
   CHECK(backend::to_json(status)["drift"].size() == 1);
+}
+
+TEST_CASE("submission adoption: status and metrics show it with or without a phase") {
+  Setup s;
+  s.apply_at("2006-05-01");  // before any phase
+  s.kernel.count("op25b", "submission4", 40, 2400);
+  s.kernel.count("op25b", "smarthost6", 7, 420);
+  const auto before = s.status();
+  CHECK(before.active_phases.empty());  // the adoption counters are no phase's
+  CHECK(before.counters.size() == 2);   // the phases' own, at zero
+  const auto j = backend::to_json(before);
+  CHECK(j["adoption"] == nlohmann::json::parse(R"([
+    {"kind": "submission", "family": "IPv4", "counter": "submission4", "connections": 40},
+    {"kind": "submission", "family": "IPv6", "counter": "submission6", "connections": 0},
+    {"kind": "smarthost", "family": "IPv4", "counter": "smarthost4", "connections": 0},
+    {"kind": "smarthost", "family": "IPv6", "counter": "smarthost6", "connections": 7}])"));
+  const auto text = backend::to_text(before);
+  CHECK(text.find("pools' connections to submission ports: IPv4 40, IPv6 0\n") !=
+        std::string::npos);
+  CHECK(text.find("pools' connections to smarthosts on enforcement ports: IPv4 0, IPv6 7\n") !=
+        std::string::npos);
+  report::MetricsInput in;
+  in.status = before;
+  in.table = "op25b";
+  const std::string metrics = report::prometheus_text(in);
+  CHECK(metrics.find("# TYPE op25bc_submission_connections_total counter\n"
+                     "op25bc_submission_connections_total{family=\"IPv4\"} 40\n"
+                     "op25bc_submission_connections_total{family=\"IPv6\"} 0\n") !=
+        std::string::npos);
+  CHECK(metrics.find("op25bc_smarthost_connections_total{family=\"IPv6\"} 7\n") !=
+        std::string::npos);
+  CHECK(metrics.find("op25bc_blocked_packets_total{phase=\"submission4\"}") == std::string::npos);
+
+  // A phase starts: the counters and what they counted stay.
+  s.apply_at("2006-10-01");
+  const auto after = s.status();
+  CHECK(after.active_phases == std::vector<std::string>{"mobile", "all"});
+  REQUIRE(after.adoption.size() == 4);
+  CHECK(after.adoption[0].connections == 40);
+  CHECK(after.adoption[3].connections == 7);
 }

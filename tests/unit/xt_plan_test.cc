@@ -76,7 +76,7 @@ TEST_CASE("xt plan: a first apply builds every set and both families' chains; th
   CHECK(r.apply(doc, "2006-10-01").ok);
   CHECK(r.kernel.sets.contains("op25b-phase_all_src4.1"));
   CHECK(r.kernel.v4.rules["FORWARD"].front().text ==
-        "-p tcp -m multiport --dports 25 -j OP25B-CHECK");
+        "-p tcp -m multiport --dports 25,465,587 -j OP25B-CHECK");
   // The mobile carriers' servers have no IPv6 prefix: no IPv6 rule, no chain.
   CHECK_FALSE(r.kernel.v6.rules.contains("OP25B-P-mobile"));
   CHECK(r.kernel.v6.rules.contains("OP25B-P-all"));
@@ -316,4 +316,26 @@ TEST_CASE("xt status: recording sets and monitor chains apart from sets and bloc
             "phase all monitored 0 connections it would have blocked; IPv4 sources 2 of 2 (full: "
             "new sources are not recorded); IPv6 sources 0 of 2\n") != std::string::npos);
   CHECK(backend::to_json(*later)["monitoring"][0]["counter"].is_null());
+}
+
+TEST_CASE("xt status: adoption counts per family, each chain's one rule kept across applies") {
+  Runner r;
+  const json doc = test::minimal_policy();
+  REQUIRE(r.apply(doc, "2006-05-01").ok);  // before any phase
+  CHECK(r.kernel.v4.rules["OP25B-C-submission4"].size() == 1);
+  CHECK(r.kernel.v6.rules["OP25B-C-smarthost6"].size() == 1);
+  r.kernel.v4.rules["OP25B-C-submission4"][0].packets = 9;
+  r.kernel.v6.rules["OP25B-C-smarthost6"][0].packets = 2;
+  REQUIRE(r.apply(doc, "2006-10-01").ok);  // phases start: the chains stay, so do their counts
+  std::string error;
+  const auto view = ax::read_view(r.kernel, error);
+  REQUIRE_MESSAGE(view, error);
+  const auto s = ax::read_status(*view, r.records.load(), false, "op25b");
+  REQUIRE(s);
+  const json j = backend::to_json(*s);
+  CHECK(j["adoption"] == json::parse(R"([
+    {"kind": "submission", "family": "IPv4", "counter": "OP25B-C-submission4", "connections": 9},
+    {"kind": "submission", "family": "IPv6", "counter": "OP25B-C-submission6", "connections": 0},
+    {"kind": "smarthost", "family": "IPv4", "counter": "OP25B-C-smarthost4", "connections": 0},
+    {"kind": "smarthost", "family": "IPv6", "counter": "OP25B-C-smarthost6", "connections": 2}])"));
 }

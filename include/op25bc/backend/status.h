@@ -49,6 +49,17 @@ struct Recording {
   bool full() const { return size > 0 && recorded >= size; }
 };
 
+// Submission adoption: connections the pools opened to a submission port
+// (kind "submission") or to a smarthost on an enforcement port ("smarthost"),
+// counted whether or not a phase is active. `counter` is the kernel object
+// that counts them ("submission4", "OP25B-C-submission4").
+struct AdoptionCount {
+  std::string kind;
+  net::Family family = net::Family::v4;
+  std::string counter;
+  std::uint64_t connections = 0;
+};
+
 // What the last run recorded, whichever backend's record it came from.
 struct LastApply {
   std::string policy_fingerprint;
@@ -77,6 +88,7 @@ struct Status {
   // recording sets (sources, not listed here: op25bc affected lists them).
   std::vector<PhaseCounter> monitor_counters;
   std::vector<Recording> recordings;
+  std::vector<AdoptionCount> adoption;  // what the kernel counts, sorted by kind and family
   std::optional<LastApply> last_apply;  // nullopt: no usable record
   bool record_unusable = false;         // a record was there, but truncated, corrupted or foreign
   // What turns enforcement off or narrows it without changing op25bc's objects.

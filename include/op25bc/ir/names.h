@@ -45,6 +45,21 @@ std::optional<std::string> monitored_phase(std::string_view counter);
 // or nullopt for another name.
 std::optional<std::string> recording_phase(std::string_view set);
 
+// Submission adoption: the connections the pools open to a submission port
+// (any destination) and to a smarthost on an enforcement port, counted per
+// family whether or not a phase is active ("submission4", "smarthost6").
+inline constexpr std::string_view kPoolSet = "pools";  // when no phase selects every covered pool
+enum class Adoption { submission, smarthost };
+std::string adoption_counter(Adoption kind, net::Family f);
+// The kind and family of an adoption counter's name, or nullopt for another name.
+struct AdoptionCounterName {
+  Adoption kind;
+  net::Family family;
+};
+std::optional<AdoptionCounterName> adoption_of(std::string_view counter);
+// "submission", "smarthost".
+std::string_view adoption_name(Adoption kind);
+
 // The dispatch map of a family: "dispatch4", "dispatch6".
 std::string dispatch_map(net::Family f);
 

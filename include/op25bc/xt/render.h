@@ -14,6 +14,9 @@
 //                  and its one rule, -j SET --add-set SEEN src --exist, records
 //                  the source in a hash:ip set with a timeout and counts the
 //                  connection; the chain ends, so CHECK goes on as before
+//   T-C-COUNTER:   submission adoption (ir::adoption_counter): CHECK jumps here
+//                  for a pool's SYN to a submission port or a smarthost, and
+//                  the one rule, -j RETURN, counts it; CHECK goes on as before
 // where T is the table name in capitals. A set is named after its IR set and a
 // generation ("op25b-exempt4.3"): a change to the rules builds new sets under
 // the next generation and switches every chain of a family in one restore.
@@ -82,6 +85,8 @@ std::string phase_chain(const std::string& table, const std::string& counter);
 // A monitoring phase's chain ("OP25B-M-all"), whose one rule records the
 // source and counts the connection; `counter` is ir::monitor_counter's name.
 std::string monitor_chain(const std::string& table, const std::string& counter);
+// An adoption counter's chain ("OP25B-C-submission4"), whose one rule counts.
+std::string count_chain(const std::string& table, const std::string& counter);
 std::string set_stem(const std::string& table, const std::string& ir_set);
 std::string set_name(const std::string& table, const std::string& ir_set, std::uint64_t generation);
 // "op25b-exempt4.3" -> "op25b-exempt4"; "" when the name has no generation suffix.
