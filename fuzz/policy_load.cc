@@ -47,12 +47,34 @@ bool overlaps(const net::Intervals& set, const net::Interval& iv) {
   return it != set.end() && it->first <= iv.last;
 }
 
+// Submission ports are never blocked: in every chain that can block, each
+// submission port is returned for before the first rule that sends a packet
+// to "block", and no rule that names one blocks.
+void check_submission_passes(const policy::Policy& p, const ir::Chain& chain) {
+  std::vector<std::uint16_t> returned;
+  for (const auto& rule : chain.rules) {
+    const bool blocks = rule.verdict.target == ir::kBlockChain;
+    for (const auto& match : rule.matches)
+      if (const auto* ports = std::get_if<ir::TcpDestinationPorts>(&match))
+        for (const auto port : ports->ports) {
+          const bool submission = port == 587 || port == 465 ||
+                                  std::find(p.submission.ports.begin(), p.submission.ports.end(),
+                                            port) != p.submission.ports.end();
+          FUZZ_REQUIRE(!(submission && blocks));
+          if (rule.verdict.kind == ir::Verdict::Kind::return_ && rule.matches.size() == 1)
+            returned.push_back(port);
+        }
+    if (blocks)
+      for (const auto port : p.submission.ports)
+        FUZZ_REQUIRE(std::find(returned.begin(), returned.end(), port) != returned.end());
+  }
+}
+
 void check_invariants(const policy::Policy& p, const ir::Ruleset& r) {
+  for (const auto& chain : r.chains) check_submission_passes(p, chain);
   for (const auto& chain : r.chains)
     for (const auto& rule : chain.rules)
       for (const auto& match : rule.matches) {
-        if (const auto* ports = std::get_if<ir::TcpDestinationPorts>(&match))
-          for (const auto port : ports->ports) FUZZ_REQUIRE(port != 587 && port != 465);
         const auto* in = std::get_if<ir::AddressInSet>(&match);
         if (!in || in->direction != ir::Direction::source || in->vmap ||
             in->set == ir::set_name(ir::kExemptSet, in->family))
