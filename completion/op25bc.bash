@@ -8,9 +8,9 @@ _op25bc_options() {
     compile) echo "--router --at --format -o --output --kernel-timed --backend" ;;
     explain) echo "--router --src --dst --port --at --format" ;;
     timeline) echo "--router --at --warn-days --format" ;;
-    apply) echo "--router --at --verify --state --lock --lock-wait --format --kernel-timed --backend --dry-run --adopt --keep" ;;
+    apply) echo "--router --at --verify --state --lock --lock-wait --format --kernel-timed --backend --dry-run --adopt --strict --keep" ;;
     diff) echo "--router --at --verify --state --lock --lock-wait --format --kernel-timed --backend" ;;
-    activate) echo "--router --at --state --lock --lock-wait --allow-rollback --kernel-timed --warn-days --no-syslog --keep --metrics --backend --verify --verify-every" ;;
+    activate) echo "--router --at --state --lock --lock-wait --allow-rollback --kernel-timed --strict --warn-days --no-syslog --keep --metrics --backend --verify --verify-every" ;;
     schedule) echo "--router --emit --bin --state --metrics -o --output --backend" ;;
     status) echo "--table --state --verify --format --backend" ;;
     affected) echo "--router --state --format -o --output --backend" ;;

@@ -6,6 +6,7 @@
 // matched. The two JSON readers must agree wherever the fast one answers.
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <string_view>
 
 #include "fuzz.h"
@@ -15,6 +16,7 @@
 #include "op25bc/nft/differ.h"
 #include "op25bc/nft/render_text.h"
 #include "op25bc/policy/load.h"
+#include "op25bc/policy/prefix_file.h"
 #include "op25bc/timeline/timeline.h"
 #include "policy/read_json.h"
 
@@ -103,11 +105,35 @@ void compile_at(const policy::Policy& p, Instant at) {
   }
 }
 
+// The input as the one file of a drop-in folder beside a fixed policy: it is
+// admitted, or left out (lenient) with the policy still loading, or refused
+// (strict) with every diagnostic naming the file, never the policy.
+void check_dropin(std::string_view text) {
+  static constexpr std::string_view kPolicy = R"({"version": 1, "timezone": "UTC",
+    "services": [{"id": "s"}], "pools": [{"id": "p", "service": "s",
+    "prefixes": ["198.18.0.0/16", "2001:db8::/32"]}], "exemptions_dir": "x.d",
+    "phases": [{"id": "all", "effective": "2006-10-01", "block": "all"}]})";
+  const std::map<std::string, std::string> files{{"x.d/a.json", std::string{text}}};
+  policy::StoredPrefixFiles strict_files(files, "kept");
+  Diagnostics strict;
+  const auto admitted = policy::load_text(kPolicy, strict, &strict_files, policy::DropIns::strict);
+  for (const Diagnostic& d : strict.entries())
+    if (d.severity == Severity::error) FUZZ_REQUIRE(d.file == "kept#x.d/a.json");
+  policy::StoredPrefixFiles lenient_files(files, "kept");
+  Diagnostics lenient;
+  const auto loaded = policy::load_text(kPolicy, lenient, &lenient_files, policy::DropIns::lenient);
+  FUZZ_REQUIRE(loaded && !lenient.has_errors());
+  FUZZ_REQUIRE(loaded->exemptions.size() == (admitted ? 1u : 0u));
+  FUZZ_REQUIRE(loaded->skipped_dropins.size() == (admitted ? 0u : 1u));
+  if (admitted) compile_at(*loaded, Instant{std::chrono::seconds{1159660800}});
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   check_readers_agree(text);
+  check_dropin(text);
   Diagnostics diags;
   const auto policy = policy::load_text(text, diags);
   if (!policy) {

@@ -63,7 +63,8 @@ void write_metrics(const ActivateArgs& args, const backend::Backend& b, const st
 }  // namespace
 
 int run_activate(const ActivateArgs& args, Io io) {
-  const Loaded file = load(args.policy, io, args.router);
+  const policy::DropIns dropins = args.strict ? policy::DropIns::strict : policy::DropIns::lenient;
+  const Loaded file = load(args.policy, io, args.router, {}, dropins);
   if (!file.policy) {
     log_line(LOG_ERR,
              "op25bc activate " + args.policy + ": " + file.first_error + "; nothing changed",
@@ -94,8 +95,9 @@ int run_activate(const ActivateArgs& args, Io io) {
     if (!copy)
       return failed("the pinned policy " + history.policy_path(pin->fingerprint) +
                     " is missing; nothing changed");
+    // The pinned policy, with the drop-in exemptions of the policy file's folder.
     pinned = load_copy(std::move(*copy), pin->fingerprint, history.policy_path(pin->fingerprint),
-                       io, args.router);
+                       io, args.router, folder_of(args.policy), dropins);
     if (!pinned.policy) return failed("the pinned policy is refused: " + pinned.first_error);
     log_line(LOG_WARNING,
              "op25bc activate " + args.policy + ": a rollback pinned policy " + pin->fingerprint +
@@ -105,6 +107,12 @@ int run_activate(const ActivateArgs& args, Io io) {
   }
   const Loaded& loaded = pin ? pinned : file;
   const policy::Policy& p = *loaded.policy;
+  if (!p.skipped_dropins.empty())
+    log_line(LOG_WARNING,
+             "op25bc activate " + args.policy + ": warning: invalid drop-in exemption file(s) " +
+                 text::join(p.skipped_dropins, text::printable) +
+                 " left out, every other exemption enforced (op25bc validate names the problems)",
+             args.syslog, io);
   const auto now = parse_at(args.at, p, io);
   if (!now) return kExitUsage;
   schedule::ActivationInput in;

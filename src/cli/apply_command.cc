@@ -29,7 +29,8 @@ bool pin(history::HistoryStore& history, const std::string& fingerprint, Io io) 
 }  // namespace
 
 int run_apply(const ApplyArgs& args, Io io) {
-  const Loaded loaded = load(args.policy, io, args.router);
+  const Loaded loaded = load(args.policy, io, args.router, {},
+                             args.strict ? policy::DropIns::strict : policy::DropIns::lenient);
   if (!loaded.policy && args.format == "json")
     io.out << json_text({{"schema_version", kSchemaVersion},
                          {"ok", false},

@@ -28,7 +28,7 @@ std::optional<net::Address> address_arg(const std::string& option, const std::st
 }  // namespace
 
 int run_validate(const ValidateArgs& args, Io io) {
-  const Loaded loaded = load(args.policy, io, {}, args.base);
+  const Loaded loaded = load(args.policy, io, {}, args.base, policy::DropIns::strict);
   const bool ok = loaded.policy && !(args.strict && loaded.warnings > 0);
   std::size_t prefixes = 0;
   if (loaded.policy)

@@ -81,7 +81,8 @@ struct ApplyArgs {
   bool adopt = false;
   bool verify = false;
   bool kernel_timed = false;
-  std::string state;  // default: the backend's, in /var/lib/op25bc
+  bool strict = false;  // an invalid drop-in exemption file refuses the run
+  std::string state;    // default: the backend's, in /var/lib/op25bc
   std::string lock = kDefaultLock;
   double lock_wait = 10;  // seconds
   std::string format = "text";
@@ -98,6 +99,7 @@ struct ActivateArgs {
   double lock_wait = 30;
   bool allow_rollback = false;
   bool kernel_timed = false;
+  bool strict = false;  // an invalid drop-in exemption file refuses the run
   double warn_days = 14;
   bool syslog = true;
   std::size_t keep = 10;

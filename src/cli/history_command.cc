@@ -87,7 +87,11 @@ int run_rollback(const RollbackArgs& args, Io io) {
     return kExitFailure;
   }
   const std::string copy = store.policy_path(target->fingerprint);
-  const Loaded loaded = load_copy(std::move(*kept), target->fingerprint, copy, io, target->router);
+  // Drop-in exemptions come from the folder of the policy file the entry
+  // applied (unless that was itself a kept copy): never withdrawn by a rollback.
+  const bool from_file = !target->policy_path.starts_with(folder + "/");
+  const Loaded loaded = load_copy(std::move(*kept), target->fingerprint, copy, io, target->router,
+                                  from_file ? folder_of(target->policy_path) : std::string{});
   if (!loaded.policy) return kExitFailure;
   if (loaded.policy->table != args.table) {
     io.err << "op25bc: rollback: policy " << target->fingerprint << " is for table "

@@ -115,6 +115,11 @@ std::string absolute_path(const std::string& path) {
              : std::filesystem::absolute(path).lexically_normal().string();
 }
 
+std::string folder_of(const std::string& path) {
+  const std::string folder = std::filesystem::path(path).parent_path().string();
+  return folder.empty() ? "." : folder;
+}
+
 backend::RunOptions run_options(const ApplyArgs& args, const std::string& fingerprint,
                                 const policy::Policy& p, Instant at, Instant wall) {
   backend::RunOptions options;

@@ -68,6 +68,8 @@ void keep_history(history::HistoryStore& history, history::HistoryEntry entry,
 
 // The absolute path of a policy file, as the history names it.
 std::string absolute_path(const std::string& path);
+// The folder holding `path` ("." for a bare file name).
+std::string folder_of(const std::string& path);
 
 // What apply asks of a run at `at`, at wall-clock time `wall`.
 backend::RunOptions run_options(const ApplyArgs& args, const std::string& fingerprint,

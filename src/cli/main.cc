@@ -158,6 +158,8 @@ int main(int argc, char** argv) {
               "show the changes and have the kernel validate them without committing");
   a->add_flag("--adopt", apply.adopt,
               "take over same-named objects (a table, chains) that op25bc did not create");
+  a->add_flag("--strict", apply.strict,
+              "refuse when a drop-in exemption file is invalid, instead of leaving it out");
   add_keep(*a, apply.keep);
 
   ActivateArgs activate;
@@ -175,6 +177,8 @@ int main(int argc, char** argv) {
   ac->add_flag("--allow-rollback", activate.allow_rollback,
                "follow the clock back across a boundary already applied");
   ac->add_flag("--kernel-timed", activate.kernel_timed, kKernelTimedHelp);
+  ac->add_flag("--strict", activate.strict,
+               "refuse when a drop-in exemption file is invalid, instead of leaving it out");
   add_backend(*ac, activate.backend, backends);
   ac->add_option("--warn-days", activate.warn_days, "warn about exemptions expiring this soon")
       ->check(bounded(3650))

@@ -50,12 +50,13 @@ bool report_backend(const Diagnostics& diags, const std::string& policy_path, Io
   return !diags.has_errors();
 }
 
-Loaded load(const std::string& path, Io io, const std::string& router, const std::string& base) {
+Loaded load(const std::string& path, Io io, const std::string& router, const std::string& base,
+            policy::DropIns dropins) {
   Diagnostics diags;
   Loaded loaded;
   if (auto text = policy::read_file(path, diags)) {
     loaded.prefix_files = std::make_unique<policy::FolderPrefixFiles>(path, base);
-    loaded.policy = policy::load_text(*text, diags, loaded.prefix_files.get());
+    loaded.policy = policy::load_text(*text, diags, loaded.prefix_files.get(), dropins);
     loaded.text = std::move(*text);
     // XXH3: 20 MB in a few ms.
     loaded.fingerprint = history::fingerprint(loaded.text, loaded.named_prefix_files());
@@ -66,13 +67,13 @@ Loaded load(const std::string& path, Io io, const std::string& router, const std
 }
 
 Loaded load_copy(history::PolicyCopy copy, const std::string& fingerprint, const std::string& name,
-                 Io io, const std::string& router) {
+                 Io io, const std::string& router, const std::string& live_folder,
+                 policy::DropIns dropins) {
   Diagnostics diags;
   Loaded loaded;
   loaded.text = io::FileBytes::copy_of(copy.policy);
-  loaded.prefix_files =
-      std::make_unique<policy::StoredPrefixFiles>(std::move(copy.prefix_files), name);
-  loaded.policy = policy::load_text(loaded.text, diags, loaded.prefix_files.get());
+  loaded.prefix_files = std::make_unique<policy::StoredPrefixFiles>(copy.prefix_files, name);
+  loaded.policy = policy::load_text(loaded.text, diags, loaded.prefix_files.get(), dropins);
   loaded.fingerprint = history::fingerprint(loaded.text, loaded.named_prefix_files());
   if (loaded.fingerprint != fingerprint) {
     loaded.policy.reset();
@@ -81,6 +82,15 @@ Loaded load_copy(history::PolicyCopy copy, const std::string& fingerprint, const
                          "): it was changed after op25bc kept it; nothing was applied";
     io.err << "op25bc: " << loaded.first_error << "\n";
     return loaded;
+  }
+  // The copy is what was kept; its drop-in exemptions are the live folder's.
+  if (loaded.policy && !loaded.policy->exemptions_dir.empty() && !live_folder.empty()) {
+    diags = {};
+    loaded.prefix_files = std::make_unique<policy::StoredPrefixFiles>(
+        std::move(copy.prefix_files), name,
+        std::make_unique<policy::FolderPrefixFiles>(std::string{}, live_folder));
+    loaded.policy = policy::load_text(loaded.text, diags, loaded.prefix_files.get(), dropins);
+    loaded.fingerprint = history::fingerprint(loaded.text, loaded.named_prefix_files());
   }
   report(diags, name, loaded, io);
   narrow(loaded, router, io);
@@ -96,7 +106,8 @@ nlohmann::json diagnostics_json(const std::vector<Diagnostic>& diagnostics,
   nlohmann::json out = nlohmann::json::array();
   const auto place = [&](nlohmann::json& j, const Location& w) {
     j["file"] = w.file.empty() ? policy_path : w.file;
-    j["pointer"] = w.file.empty() ? nlohmann::json(w.pointer) : nlohmann::json(nullptr);
+    j["pointer"] =
+        w.file.empty() || !w.pointer.empty() ? nlohmann::json(w.pointer) : nlohmann::json(nullptr);
     j["line"] = w.line == 0 ? nlohmann::json(nullptr) : nlohmann::json(w.line);
   };
   for (const Diagnostic& d : diagnostics) {

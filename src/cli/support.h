@@ -12,6 +12,7 @@
 #include "op25bc/diag/diagnostics.h"
 #include "op25bc/history/history.h"
 #include "op25bc/io/file_bytes.h"
+#include "op25bc/policy/load.h"
 #include "op25bc/policy/model.h"
 #include "op25bc/policy/prefix_file.h"
 
@@ -33,13 +34,21 @@ struct Loaded {
 // Reads and validates the policy, printing every diagnostic to stderr, then
 // narrows it to `router` when one is named (an unknown one is an error).
 // `base`: the folder prefix files are read from (default: the policy's).
+// An invalid drop-in exemption file is left out with a warning unless
+// `dropins` is strict (validate, apply --strict).
 Loaded load(const std::string& path, Io io, const std::string& router = {},
-            const std::string& base = {});
+            const std::string& base = {}, policy::DropIns dropins = policy::DropIns::lenient);
 // The same for a policy the history kept under `fingerprint`, its diagnostics
 // naming it `name`. A copy whose bytes no longer have that fingerprint (edited
 // since op25bc kept it) is refused: no policy, one error, nothing else said.
+// With `live_folder` (the folder of the policy file in use), a policy that
+// names an exemptions_dir takes its drop-ins from there, not from the copy:
+// a rollback never withdraws an exemption granted since. The fingerprint is
+// checked on the copy as kept; `fingerprint` of the result covers what was
+// loaded.
 Loaded load_copy(history::PolicyCopy copy, const std::string& fingerprint, const std::string& name,
-                 Io io, const std::string& router = {});
+                 Io io, const std::string& router = {}, const std::string& live_folder = {},
+                 policy::DropIns dropins = policy::DropIns::lenient);
 
 // Reports what a backend found it cannot express (policy pointers into
 // `policy_path`); true when there is no error.

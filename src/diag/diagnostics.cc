@@ -42,7 +42,11 @@ std::string format_diagnostic(const Diagnostic& d, std::string_view file) {
   // Messages quote what the user wrote: written printable, so none adds a line.
   std::string out = text::printable(d.file.empty() ? file : d.file);
   if (!d.file.empty()) {
-    out += ':' + std::to_string(d.line);
+    // A line of another file (a prefix file), or a pointer into one (a drop-in).
+    if (d.line != 0)
+      out += ':' + std::to_string(d.line);
+    else if (!d.pointer.empty())
+      out += ": " + text::printable(d.pointer);
   } else if (d.line != 0) {
     out += ':' + std::to_string(d.line) + ':' + std::to_string(d.column);
   } else if (!d.pointer.empty()) {
@@ -55,7 +59,9 @@ std::string format_diagnostic(const Diagnostic& d, std::string_view file) {
   for (const Related& r : d.related) {
     const Location& w = r.where;
     if (!w.file.empty())
-      out += text::printable(w.file) + ':' + std::to_string(w.line);
+      out += text::printable(w.file) + (w.line != 0          ? ':' + std::to_string(w.line)
+                                        : !w.pointer.empty() ? ": " + text::printable(w.pointer)
+                                                             : std::string{});
     else
       out += text::printable(file) + (w.pointer.empty() ? "" : ": " + text::printable(w.pointer));
     out += ": note: " + text::printable(r.note) + '\n';

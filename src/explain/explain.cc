@@ -211,6 +211,8 @@ std::string summary(const Policy& p, const Query& q, const Explanation& e) {
       std::string out = "exemption \"" + x.id + "\" covers the source";
       if (!x.reason.empty()) out += " (" + x.reason + ")";
       if (x.until) out += " until " + format_time(*x.until, p.zone);
+      if (!x.ticket.empty()) out += ", ticket " + x.ticket;
+      if (!x.file.empty()) out += ", granted in " + x.file;
       return out;
     }
     case Reason::no_phase:

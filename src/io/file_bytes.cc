@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
 #include <linux/openat2.h>
 #include <poll.h>
 #include <sys/syscall.h>
@@ -43,9 +44,9 @@ std::optional<FileBytes> read_bytes(const std::string& path, int& error, std::si
 namespace {
 
 // openat2(2) beneath `dir`; ENOSYS before Linux 5.6.
-int open_beneath(int dir, const std::string& path) {
+int open_beneath(int dir, const std::string& path, std::uint64_t flags = 0) {
   open_how how{};
-  how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+  how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | flags;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
   for (;;) {
     const long fd = ::syscall(SYS_openat2, dir, path.c_str(), &how, sizeof how);
@@ -69,19 +70,26 @@ int open_checked_by_name(const std::string& folder, const std::string& path) {
 
 std::optional<FileBytes> read_file_beneath(const std::string& folder, const std::string& path,
                                            int& error, std::size_t max_bytes) {
-  if (path.starts_with('/')) {
-    error = EXDEV;
-    return std::nullopt;
-  }
   const int dir = ::open(folder.empty() ? "." : folder.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) {
     error = errno;
     return std::nullopt;
   }
+  auto out = read_file_beneath(dir, folder, path, error, max_bytes);
+  ::close(dir);
+  return out;
+}
+
+std::optional<FileBytes> read_file_beneath(int dir, const std::string& folder,
+                                           const std::string& path, int& error,
+                                           std::size_t max_bytes) {
+  if (path.starts_with('/')) {
+    error = EXDEV;
+    return std::nullopt;
+  }
   int fd = open_beneath(dir, path);
   if (fd < 0 && errno == ENOSYS) fd = open_checked_by_name(folder.empty() ? "." : folder, path);
   error = errno;
-  ::close(dir);
   if (fd < 0) return std::nullopt;
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -90,6 +98,53 @@ std::optional<FileBytes> read_file_beneath(const std::string& folder, const std:
     return std::nullopt;
   }
   return read_open_file(fd, error, max_bytes, std::chrono::milliseconds{0});
+}
+
+std::optional<std::vector<std::string>> list_beneath(const std::string& folder,
+                                                     const std::string& path,
+                                                     std::string_view suffix, int& error) {
+  const std::string base = folder.empty() ? "." : folder;
+  if (path.starts_with('/')) {
+    error = EXDEV;
+    return std::nullopt;
+  }
+  const int dir = ::open(base.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) {
+    error = errno;
+    return std::nullopt;
+  }
+  int fd = open_beneath(dir, path, O_DIRECTORY);
+  if (fd < 0 && errno == ENOSYS) {
+    std::error_code ec;
+    const auto canonical_base = std::filesystem::canonical(base, ec);
+    const auto target = ec ? canonical_base : std::filesystem::canonical(canonical_base / path, ec);
+    const auto [end, _] =
+        std::mismatch(canonical_base.begin(), canonical_base.end(), target.begin(), target.end());
+    if (ec)
+      errno = ec.value();
+    else if (end != canonical_base.end())
+      errno = EXDEV;
+    else
+      fd = ::open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  }
+  error = errno;
+  ::close(dir);
+  if (fd < 0) return std::nullopt;
+  DIR* d = ::fdopendir(fd);  // owns fd from here
+  if (d == nullptr) {
+    error = errno;
+    ::close(fd);
+    return std::nullopt;
+  }
+  std::vector<std::string> names;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string_view name = e->d_name;
+    if (!name.starts_with('.') && name.size() > suffix.size() && name.ends_with(suffix))
+      names.emplace_back(name);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 std::optional<FileBytes> read_open_file(
@@ -107,7 +162,8 @@ std::optional<FileBytes> read_open_file(
     error = ETIMEDOUT;
     return std::nullopt;
   }
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  // O_NONBLOCK (set by the callers' open) matters for a FIFO only.
+  if (!S_ISREG(st.st_mode)) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   FileBytes file;
   auto& buffer = file.bytes_;
   std::size_t used = 0;

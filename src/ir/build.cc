@@ -189,10 +189,13 @@ class Builder {
     return "/phases/" + std::to_string(&phase - p_.phases.data());
   }
 
-  // The exemptions of these indexes into Policy::exemptions.
+  // The exemptions of these indexes into Policy::exemptions: a pointer into
+  // the policy, or the drop-in file.
   Origin exemptions_origin(const std::vector<std::size_t>& indexes) const {
     std::vector<std::string> pointers;
-    for (std::size_t i : indexes) pointers.push_back("/exemptions/" + std::to_string(i));
+    for (std::size_t i : indexes)
+      pointers.push_back(p_.exemptions[i].file.empty() ? "/exemptions/" + std::to_string(i)
+                                                       : p_.exemptions[i].file);
     return Origin(std::move(pointers));
   }
 

@@ -108,25 +108,40 @@ bool covered_by_pools(const PoolIndex& index, net::Family f, const net::Interval
   return false;
 }
 
-// Exemptions exist to exempt subscribers: one that touches no pool is a typo.
+// Drop-ins were checked when they were admitted (admit_dropins).
 void check_exemptions(const Policy& p, Diagnostics& diags) {
-  for (std::size_t x = 0; x < p.exemptions.size(); ++x) {
-    const auto& prefixes = p.exemptions[x].prefixes;
-    for (std::size_t i = 0; i < prefixes.items.size(); ++i) {
-      const net::Family f = prefixes.items[i].family;
-      const net::Interval iv = prefixes.items[i].interval();
-      bool touches = false;
-      p.pool_index.for_each_overlap(f, iv, [&](const PoolIndex::Entry&) { touches = true; });
-      const std::string ptr = item_pointer("exemptions", x, "prefixes", prefixes.position(i));
-      const std::string text = net::to_string(prefixes.items[i]);
-      if (!touches)
-        diags.error(ptr, "exemption " + text + " lies outside every pool: it matches no subscriber",
-                    "exempt an address inside a subscriber pool");
-      else if (!covered_by_pools(p.pool_index, f, iv))
-        diags.warning(ptr, "exemption " + text + " lies partly outside every pool");
-    }
+  for (std::size_t x = 0; x < p.exemptions.size(); ++x)
+    if (p.exemptions[x].file.empty()) check_exemption_prefixes(p, x, diags);
+}
+
+}  // namespace
+
+Location exemption_place(const Policy& p, std::size_t x, std::string_view rest) {
+  const Exemption& e = p.exemptions[x];
+  if (!e.file.empty()) return {std::string{rest}, e.file};
+  return {pointer_append("/exemptions", x) + std::string{rest}};
+}
+
+// Exemptions exist to exempt subscribers: one that touches no pool is a typo.
+void check_exemption_prefixes(const Policy& p, std::size_t x, Diagnostics& diags) {
+  const auto& prefixes = p.exemptions[x].prefixes;
+  for (std::size_t i = 0; i < prefixes.items.size(); ++i) {
+    const net::Family f = prefixes.items[i].family;
+    const net::Interval iv = prefixes.items[i].interval();
+    bool touches = false;
+    p.pool_index.for_each_overlap(f, iv, [&](const PoolIndex::Entry&) { touches = true; });
+    const Location at = exemption_place(p, x, "/prefixes/" + std::to_string(prefixes.position(i)));
+    const std::string text = net::to_string(prefixes.items[i]);
+    if (!touches)
+      diags.report(Severity::error, at,
+                   "exemption " + text + " lies outside every pool: it matches no subscriber",
+                   "exempt an address inside a subscriber pool");
+    else if (!covered_by_pools(p.pool_index, f, iv))
+      diags.report(Severity::warning, at, "exemption " + text + " lies partly outside every pool");
   }
 }
+
+namespace {
 
 std::string date_text(const Policy& p, Instant t) {
   return format_date(t, p.zone);
@@ -182,11 +197,11 @@ void warn_rollout(const Policy& p, const PoolIndex& index, Diagnostics& diags) {
             first = phase.effective;
       });
     if (first && *e.until <= *first)
-      diags.warning(pointer_append(pointer_append("/exemptions", x), "until"),
-                    "exemption \"" + e.id + "\" expires on " + date_text(p, *e.until) +
-                        ", before the first phase that could block it starts on " +
-                        date_text(p, *first),
-                    "it never takes effect; remove it or correct its date");
+      diags.report(Severity::warning, exemption_place(p, x, "/until"),
+                   "exemption \"" + e.id + "\" expires on " + date_text(p, *e.until) +
+                       ", before the first phase that could block it starts on " +
+                       date_text(p, *first),
+                   "it never takes effect; remove it or correct its date");
   }
 }
 

@@ -5,19 +5,27 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "dropins.h"
 #include "op25bc/policy/check.h"
 #include "op25bc/policy/resolve.h"
 #include "parse.h"
 
 namespace op25bc::policy {
 
-std::optional<Policy> load_text(std::string_view text, Diagnostics& diags, PrefixFiles* files) {
+std::optional<Policy> load_text(std::string_view text, Diagnostics& diags, PrefixFiles* files,
+                                DropIns mode) {
   std::optional<Document> document = read_json(text, diags);
   if (!document) return std::nullopt;
-  Policy policy = parse(*document, diags, files);
+  std::vector<DropIn> dropins;
+  Policy policy = parse(*document, diags, files, &dropins);
   document.reset();  // the model holds everything now; free the DOM early
   resolve(policy, diags);
   policy.pool_index = index_pools(policy);
+  admit_dropins(policy, dropins, mode, diags);
+  // A file left out is not part of what is applied: not in the fingerprint,
+  // not in the history's copy.
+  for (const DropIn& d : dropins)
+    if (!d.admitted && files != nullptr) files->forget(d.path);
   check(policy, diags);
   if (diags.has_errors()) return std::nullopt;
   return policy;

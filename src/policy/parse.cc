@@ -2,6 +2,7 @@
 #include "parse.h"
 
 #include "field_reader.h"
+#include "op25bc/text/escape.h"
 
 namespace op25bc::policy {
 
@@ -51,6 +52,7 @@ class Parser {
                     {"smarthosts", false},
                     {"destinations", false},
                     {"exemptions", false},
+                    {"exemptions_dir", false},
                     {"submission", false},
                     {"monitoring", false},
                     {"phases", true},
@@ -68,6 +70,7 @@ class Parser {
     list(doc, "smarthosts", p.smarthosts, &Parser::smarthost);
     list(doc, "destinations", p.destinations, &Parser::destination);
     list(doc, "exemptions", p.exemptions, &Parser::exemption);
+    if (auto dir = r_.string(doc, "", "exemptions_dir")) exemptions_dir(*dir, p);
     if (doc.contains("submission")) submission(doc["submission"], p.submission);
     if (doc.contains("monitoring")) monitoring(doc["monitoring"], p.monitoring);
     list(doc, "phases", p.phases, &Parser::phase);
@@ -274,6 +277,88 @@ class Parser {
     if (auto path = r_.string(j, ptr, "prefixes_file")) prefix_file(*path, ptr, p);
   }
 
+  // The drop-in folder: each *.json file in it is one exemption, read and
+  // parsed on its own, with diagnostics of its own that point into the file.
+  // Whether it is admitted is decided once the pools are known
+  // (admit_dropins); here only the folder itself can be an error.
+  void exemptions_dir(const std::string& dir, Policy& p) {
+    const std::string here = "/exemptions_dir";
+    if (dir.empty() || dir.starts_with('/')) {
+      r_.diags().error(
+          here,
+          "exemptions_dir " + quote(dir) + " is " + (dir.empty() ? "empty" : "an absolute path"),
+          "name the folder relative to the policy file's folder, so the policy and "
+          "its exemptions move together");
+      return;
+    }
+    if (files_ == nullptr || dropins_ == nullptr) {
+      r_.diags().error(here, "drop-in exemptions cannot be read here",
+                       "this policy text was given without its folder");
+      return;
+    }
+    std::string error;
+    const auto paths = files_->list(dir, error);
+    if (!paths) {
+      r_.diags().error(
+          here, "cannot read exemptions_dir " + quote(files_->display_name(dir)) + ": " + error,
+          "the path is relative to the policy file's folder");
+      return;
+    }
+    p.exemptions_dir = dir;
+    for (const std::string& path : *paths) dropin(path);
+  }
+
+  // One drop-in file, as if it were the only item of a policy's
+  // "exemptions": the same reader and checks, then pointers made the file's.
+  void dropin(const std::string& path) {
+    DropIn& d = dropins_->emplace_back();
+    d.path = path;
+    d.display = files_->display_name(path);
+    if (const auto bad = text::find_forbidden(path)) {  // never read: named in the history
+      d.diags.report(Severity::error, {"", d.display},
+                     "the drop-in's file name holds " + text::describe(*bad),
+                     "name it with printable UTF-8, such as its exemption id");
+      return;
+    }
+    Diagnostics wrapped;
+    std::string error;
+    const auto bytes = files_->read(path, error);
+    if (!bytes) {
+      d.diags.report(Severity::error, {"", d.display}, "cannot read drop-in exemption: " + error);
+      return;
+    }
+    std::string text = "{\"exemptions\":[";
+    text += *bytes;
+    text += "\n]}";
+    if (std::optional<Document> doc = read_json(text, wrapped)) {
+      const json& root = doc->json;
+      const json* items = root.contains("exemptions") ? &root["exemptions"] : nullptr;
+      if (root.size() != 1 || items == nullptr || !items->is_array() || items->size() != 1) {
+        d.diags.report(Severity::error, {"", d.display},
+                       "a drop-in exemption file holds one JSON object, and nothing else");
+        return;
+      }
+      Exemption e;
+      Parser(wrapped, zone_, doc->prefix_arrays, nullptr)
+          .exemption((*items)[0], std::string{kWrapped}, e);
+      file_storage_.push_back(doc->prefixes);
+      if (!wrapped.has_errors()) d.exemption = std::move(e);
+    }
+    relocate(wrapped, d);
+  }
+
+  // The wrapped file's diagnostics, pointing into the file itself.
+  static void relocate(const Diagnostics& wrapped, DropIn& d) {
+    const auto inside = [](const std::string& pointer) {
+      return pointer.starts_with(kWrapped) ? pointer.substr(kWrapped.size()) : pointer;
+    };
+    for (const Diagnostic& w : wrapped.entries()) {
+      d.diags.report(w.severity, {inside(w.pointer), d.display, w.line}, w.message, w.hint);
+      for (const Related& r : w.related)
+        d.diags.note(Location{inside(r.where.pointer), d.display, r.where.line}, r.note);
+    }
+  }
+
   // The pool's prefixes_file, read and parsed line by line; its prefixes
   // follow the inline ones in the pool's list.
   void prefix_file(const std::string& path, const std::string& ptr, Pool& p) {
@@ -385,11 +470,13 @@ class Parser {
                    {{"id", true},
                     {"prefixes", true},
                     {"reason", false},
+                    {"ticket", false},
                     {"effective", false},
                     {"until", false}}))
       return;
     e.id = id(j, ptr);
     e.reason = r_.string(j, ptr, "reason").value_or("");
+    e.ticket = r_.string(j, ptr, "ticket").value_or("");
     e.prefixes = prefixes(j, ptr, "prefixes");
     if (empty_array(j, ptr, "prefixes"))
       r_.diags().error(ptr + "/prefixes", "exemption has no prefixes");
@@ -499,18 +586,25 @@ class Parser {
   std::unordered_map<std::string, PrefixArray>& arrays_;
   PrefixFiles* files_;
   std::vector<std::shared_ptr<const net::Prefixes>> file_storage_;
+  std::vector<DropIn>* dropins_ = nullptr;
+  static constexpr std::string_view kWrapped = "/exemptions/0";
+
+ public:
+  void collect_dropins(std::vector<DropIn>* dropins) { dropins_ = dropins; }
 };
 
 }  // namespace
 
-Policy parse(Document& doc, Diagnostics& diags, PrefixFiles* files) {
+Policy parse(Document& doc, Diagnostics& diags, PrefixFiles* files, std::vector<DropIn>* dropins) {
   const json& document = doc.json;
   // Dates need the zone first; an unknown zone was reported and dates then
   // fall back to UTC so their syntax is still checked.
   const date::time_zone* zone = nullptr;
   if (document.is_object() && document.contains("timezone") && document["timezone"].is_string())
     zone = find_zone(document["timezone"].get<std::string>());
-  Policy policy = Parser(diags, zone, doc.prefix_arrays, files).run(document);
+  Parser parser(diags, zone, doc.prefix_arrays, files);
+  parser.collect_dropins(dropins);
+  Policy policy = parser.run(document);
   policy.prefix_storage = doc.prefixes;
   return policy;
 }

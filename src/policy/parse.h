@@ -12,10 +12,21 @@
 
 namespace op25bc::policy {
 
+// A drop-in file of exemptions_dir, parsed but not yet admitted.
+struct DropIn {
+  std::string path;                    // as PrefixFiles::read takes it
+  std::string display;                 // as diagnostics name the file
+  bool admitted = false;               // set by admit_dropins
+  std::optional<Exemption> exemption;  // when it parsed without error
+  Diagnostics diags;                   // the file's own, pointing into it
+};
+
 // Consumes the document's captured prefix arrays (moved into the model).
-// Pools' prefix files are read through `files`; without one, a pool that
-// names a file is an error.
-Policy parse(Document& document, Diagnostics& diags, PrefixFiles* files);
+// Pools' prefix files and drop-in files are read through `files`; without
+// one, a pool that names a file is an error, as is exemptions_dir without
+// `dropins`, which gets one entry per drop-in file in name order.
+Policy parse(Document& document, Diagnostics& diags, PrefixFiles* files,
+             std::vector<DropIn>* dropins = nullptr);
 
 // Ids name things in diagnostics, explanations and (for phases) nftables objects.
 bool is_valid_id(std::string_view id);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "op25bc/policy/prefix_file.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -77,16 +80,22 @@ PrefixFileContent parse_prefix_file(std::string_view text) {
 FolderPrefixFiles::FolderPrefixFiles(const std::string& policy_path, const std::string& base)
     : folder_(base.empty() ? std::filesystem::path(policy_path).parent_path().string() : base) {}
 
+FolderPrefixFiles::~FolderPrefixFiles() {
+  if (dir_ >= 0) ::close(dir_);
+}
+
 std::string FolderPrefixFiles::display_name(const std::string& path) const {
   return folder_.empty() ? path : (std::filesystem::path(folder_) / path).string();
 }
 
 std::optional<std::string_view> FolderPrefixFiles::read(const std::string& path,
                                                         std::string& error) {
-  for (const auto& [name, bytes] : read_)
-    if (name == path) return bytes.view();
+  if (const auto it = at_.find(path); it != at_.end()) return read_[it->second].bytes.view();
   int e = 0;
-  auto bytes = io::read_file_beneath(folder_, path, e, kMaxFileBytes);
+  if (dir_ < 0)
+    dir_ = ::open(folder_.empty() ? "." : folder_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  auto bytes = dir_ < 0 ? (e = errno, std::nullopt)
+                        : io::read_file_beneath(dir_, folder_, path, e, kMaxFileBytes);
   if (!bytes) {
     error = e == EFBIG    ? "it is larger than 512 MiB"
             : e == EXDEV  ? "it lies outside the policy's folder"
@@ -94,34 +103,110 @@ std::optional<std::string_view> FolderPrefixFiles::read(const std::string& path,
                           : std::strerror(e);
     return std::nullopt;
   }
-  read_.emplace_back(path, std::move(*bytes));
-  return read_.back().second.view();
+  at_.emplace(path, read_.size());
+  read_.push_back({path, std::move(*bytes)});
+  return read_.back().bytes.view();
+}
+
+namespace {
+
+// "dir/name" for the names io::list_beneath found in `dir`.
+std::vector<std::string> paths_in(std::string dir, const std::vector<std::string>& names) {
+  while (dir.size() > 1 && dir.ends_with('/')) dir.pop_back();
+  std::vector<std::string> out;
+  out.reserve(names.size());
+  for (const std::string& name : names) out.push_back(dir + "/" + name);
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::vector<std::string>> FolderPrefixFiles::list(const std::string& dir,
+                                                                std::string& error) {
+  int e = 0;
+  const auto names = io::list_beneath(folder_, dir, ".json", e);
+  if (!names) {
+    error = e == EXDEV     ? "it lies outside the policy's folder"
+            : e == ENOTDIR ? "it is not a folder"
+                           : std::strerror(e);
+    return std::nullopt;
+  }
+  return paths_in(dir, *names);
+}
+
+void FolderPrefixFiles::forget(const std::string& path) {
+  if (const auto it = at_.find(path); it != at_.end()) read_[it->second].forgotten = true;
 }
 
 std::vector<std::pair<std::string, std::string_view>> FolderPrefixFiles::files_read() const {
   std::vector<std::pair<std::string, std::string_view>> out;
-  for (const auto& [path, bytes] : read_) out.emplace_back(path, bytes.view());
+  for (const File& f : read_)
+    if (!f.forgotten) out.emplace_back(f.path, f.bytes.view());
   return out;
+}
+
+bool StoredPrefixFiles::live(const std::string& path) const {
+  return listed_.contains(path);
+}
+
+std::optional<std::vector<std::string>> StoredPrefixFiles::list(const std::string& dir,
+                                                                std::string& error) {
+  if (dropins_) {
+    auto paths = dropins_->list(dir, error);
+    if (paths) listed_.insert(paths->begin(), paths->end());
+    return paths;
+  }
+  std::string head = dir;
+  while (head.size() > 1 && head.ends_with('/')) head.pop_back();
+  head += '/';
+  std::vector<std::string> out;
+  for (const auto& [path, bytes] : files_)
+    if (path.starts_with(head) && path.ends_with(".json") &&
+        path.find('/', head.size()) == std::string::npos)
+      out.push_back(path);
+  return out;  // the map keeps them sorted
 }
 
 std::optional<std::string_view> StoredPrefixFiles::read(const std::string& path,
                                                         std::string& error) {
+  if (live(path)) {
+    const auto bytes = dropins_->read(path, error);
+    if (bytes && seen_.insert(path).second) read_.push_back(path);
+    return bytes;
+  }
   const auto it = files_.find(path);
   if (it == files_.end()) {
     error = "the history kept no copy of it";
     return std::nullopt;
   }
-  if (std::find(read_.begin(), read_.end(), path) == read_.end()) read_.push_back(path);
+  if (seen_.insert(path).second) read_.push_back(path);
   return it->second;
 }
 
+void StoredPrefixFiles::forget(const std::string& path) {
+  forgotten_.insert(path);
+  if (live(path)) dropins_->forget(path);
+}
+
 std::string StoredPrefixFiles::display_name(const std::string& path) const {
-  return name_ + "#" + path;
+  return live(path) ? dropins_->display_name(path) : name_ + "#" + path;
 }
 
 std::vector<std::pair<std::string, std::string_view>> StoredPrefixFiles::files_read() const {
   std::vector<std::pair<std::string, std::string_view>> out;
-  for (const std::string& path : read_) out.emplace_back(path, files_.at(path));
+  const auto from_live =
+      dropins_ ? dropins_->files_read() : std::vector<std::pair<std::string, std::string_view>>{};
+  std::unordered_map<std::string_view, std::string_view> live_bytes;
+  for (const auto& [name, bytes] : from_live) live_bytes.emplace(name, bytes);
+  for (const std::string& path : read_) {
+    if (forgotten_.contains(path)) continue;
+    if (!live(path)) {
+      out.emplace_back(path, files_.at(path));
+      continue;
+    }
+    if (const auto it = live_bytes.find(path); it != live_bytes.end())
+      out.emplace_back(path, it->second);
+  }
   return out;
 }
 

@@ -181,6 +181,17 @@ std::string prometheus_text(const MetricsInput& in) {
            "How many exemptions expire within the warning window.")
         .sample(static_cast<double>(soon.size()),
                 {{"within_days", std::to_string(in.warn_expiry.count() / 24)}});
+    std::size_t dropins = 0;
+    for (const auto& x : in.policy->exemptions) dropins += x.file.empty() ? 0 : 1;
+    Family(out, "op25bc_exemptions", "gauge",
+           "Exemptions in the policy, by where they are written: the policy file (inline) or "
+           "a drop-in file of exemptions_dir (dropin); active or not.")
+        .sample(static_cast<double>(in.policy->exemptions.size() - dropins), {{"source", "inline"}})
+        .sample(static_cast<double>(dropins), {{"source", "dropin"}});
+    Family(out, "op25bc_exemption_dropins_skipped", "gauge",
+           "Drop-in exemption files left out because they are invalid (op25bc validate names "
+           "every problem).")
+        .sample(static_cast<double>(in.policy->skipped_dropins.size()));
   }
   if (!in.fingerprint.empty())
     Family(out, "op25bc_policy_info", "gauge",

@@ -45,6 +45,22 @@ def main():
     tally = corpus.Tally()
     expect = tally.expect
 
+    # A drop-in exemption file: the policy's exemption item, by reference.
+    # (Resolved here, not through a registry: Debian 12's jsonschema predates one.)
+    dropin_schema = json.loads((root / "schemas/op25bc-exemption.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(dropin_schema)
+    expect(dropin_schema["$ref"] == "op25bc-policy.schema.json#/$defs/exemption",
+           "the drop-in schema is not the policy's exemption")
+    dropin_validator = jsonschema.Draft202012Validator(
+        {"$defs": schema["$defs"], "$ref": "#/$defs/exemption"})
+    dropins = sorted((root / "examples/exemptions.d").glob("*.json"))
+    expect(dropins, "examples/exemptions.d holds no example drop-in")
+    for path in dropins:
+        errors = [e.message for e in dropin_validator.iter_errors(json.loads(path.read_text()))]
+        expect(not errors, f"{path.name}: the drop-in schema rejects the example: {errors}")
+    for bad in ({"id": "x"}, {"id": "x", "prefixes": ["198.18.0.1"], "pools": []}, []):
+        expect(not dropin_validator.is_valid(bad), f"the drop-in schema accepts {bad}")
+
     output_schema = json.loads((root / "schemas/op25bc-validate.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(output_schema)
     output_validator = jsonschema.Draft202012Validator(output_schema)

@@ -12,10 +12,11 @@ namespace op25bc {
 
 enum class Severity { error, warning };
 
-// Where in the input something is: a JSON pointer into the policy, or a line
-// of another file the policy names (a pool's prefixes_file).
+// Where in the input something is: a JSON pointer into the policy, or into
+// another file the policy names (a drop-in exemption), or a line of one (a
+// pool's prefixes_file).
 struct Location {
-  std::string pointer;    // when `file` is empty
+  std::string pointer;    // into the policy when `file` is empty, else into `file`
   std::string file = {};  // as diagnostics name it ("pools/tokyo.txt")
   std::size_t line = 0;
 };

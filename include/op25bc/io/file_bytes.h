@@ -43,6 +43,20 @@ std::optional<FileBytes> read_bytes(const std::string& path, int& error,
 std::optional<FileBytes> read_file_beneath(const std::string& folder, const std::string& path,
                                            int& error, std::size_t max_bytes);
 
+// The names of the entries of folder `path` inside `folder` (resolved as
+// read_file_beneath resolves a file) that end in `suffix` and do not start
+// with '.' (an editor's or an atomic writer's temporary file), sorted; nullopt
+// with the errno value in `error`, EXDEV when the path leads outside.
+std::optional<std::vector<std::string>> list_beneath(const std::string& folder,
+                                                     const std::string& path,
+                                                     std::string_view suffix, int& error);
+
+// The same beneath `dir`, an open O_PATH descriptor of `folder` (which names
+// it for the fallback before Linux 5.6): many files, one open of the folder.
+std::optional<FileBytes> read_file_beneath(int dir, const std::string& folder,
+                                           const std::string& path, int& error,
+                                           std::size_t max_bytes = std::size_t{1} << 30);
+
 // Reads the open file `fd` to its end and closes it (read_bytes's loop).
 std::optional<FileBytes> read_open_file(int fd, int& error, std::size_t max_bytes,
                                         std::chrono::milliseconds fifo_wait);

@@ -11,4 +11,12 @@ namespace op25bc::policy {
 
 void check(const Policy& policy, Diagnostics& diags);
 
+// Where `rest` ("/until", "/prefixes/2") of exemption `x` was written: in
+// the policy's "exemptions", or in its drop-in file.
+Location exemption_place(const Policy& p, std::size_t x, std::string_view rest);
+
+// Exemption `x`'s prefixes against the pools (the pool index must be built):
+// one outside every pool is an error, one partly outside a warning.
+void check_exemption_prefixes(const Policy& p, std::size_t x, Diagnostics& diags);
+
 }  // namespace op25bc::policy

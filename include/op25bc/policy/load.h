@@ -16,9 +16,17 @@
 
 namespace op25bc::policy {
 
-// Pools' prefix files are read through `files` (none: naming one is an error).
+// How an invalid drop-in exemption file (exemptions_dir) counts: `strict`
+// reports its errors, so the policy is invalid (validate, apply --strict);
+// `lenient` leaves the file out with one warning, naming it in
+// Policy::skipped_dropins, and admits every other file (apply, activate and
+// the commands that show what they would do).
+enum class DropIns { strict, lenient };
+
+// Pools' prefix files and drop-in files are read through `files` (none:
+// naming one is an error).
 std::optional<Policy> load_text(std::string_view text, Diagnostics& diags,
-                                PrefixFiles* files = nullptr);
+                                PrefixFiles* files = nullptr, DropIns dropins = DropIns::strict);
 
 // The whole file; an unreadable file is reported as a document error.
 std::optional<io::FileBytes> read_file(const std::string& path, Diagnostics& diags);

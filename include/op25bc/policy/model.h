@@ -111,6 +111,10 @@ struct Exemption {
   PrefixList prefixes;
   std::optional<Instant> effective;  // from; absent: always
   std::optional<Instant> until;      // exclusive; absent: forever
+  std::string ticket;                // the helpdesk's reference; "" when none
+  // The drop-in file of exemptions_dir it came from, as diagnostics name it;
+  // "" for one in the policy's "exemptions" list.
+  std::string file;
 };
 
 struct Submission {
@@ -162,7 +166,13 @@ struct Policy {
   std::vector<Pool> pools;
   std::vector<Smarthost> smarthosts;
   std::vector<Destination> destinations;
+  // The policy's "exemptions" first, then the drop-ins of exemptions_dir that
+  // were admitted (Exemption::file), in file name order.
   std::vector<Exemption> exemptions;
+  std::string exemptions_dir;  // as the policy writes it; "" when it names none
+  // Drop-in files left out because they are invalid (lenient loading, see
+  // policy/load.h), as diagnostics name them.
+  std::vector<std::string> skipped_dropins;
   Submission submission;
   Monitoring monitoring;
   std::vector<Phase> phases;

@@ -7,9 +7,12 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -40,6 +43,12 @@ class PrefixFiles {
   virtual std::optional<std::string_view> read(const std::string& path, std::string& error) = 0;
   // How diagnostics name the file.
   virtual std::string display_name(const std::string& path) const = 0;
+  // The *.json files of folder `dir` (exemptions_dir), as paths read() takes
+  // ("exemptions.d/cust-1.json"), sorted; nullopt with `error`.
+  virtual std::optional<std::vector<std::string>> list(const std::string& dir,
+                                                       std::string& error) = 0;
+  // Drops a file read() gave from files_read(): a drop-in left out.
+  virtual void forget(const std::string& path) = 0;
   // What read() gave, each file once, in the order first read: (path as the
   // policy writes it, bytes), for the fingerprint and the history's copy.
   virtual std::vector<std::pair<std::string, std::string_view>> files_read() const = 0;
@@ -51,28 +60,52 @@ class FolderPrefixFiles final : public PrefixFiles {
   // `policy_path` as the user gave it: display names are relative to it too.
   // `base`, when given, is the folder to read from instead of the policy's.
   explicit FolderPrefixFiles(const std::string& policy_path, const std::string& base = {});
+  ~FolderPrefixFiles() override;
+  FolderPrefixFiles(const FolderPrefixFiles&) = delete;
+  FolderPrefixFiles& operator=(const FolderPrefixFiles&) = delete;
   std::optional<std::string_view> read(const std::string& path, std::string& error) override;
   std::string display_name(const std::string& path) const override;
+  std::optional<std::vector<std::string>> list(const std::string& dir, std::string& error) override;
+  void forget(const std::string& path) override;
   std::vector<std::pair<std::string, std::string_view>> files_read() const override;
 
  private:
-  std::string folder_;                                      // "" for the working folder
-  std::deque<std::pair<std::string, io::FileBytes>> read_;  // never moves an element
+  struct File {
+    std::string path;
+    io::FileBytes bytes;
+    bool forgotten = false;
+  };
+  std::string folder_;                               // "" for the working folder
+  int dir_ = -1;                                     // folder_, opened at the first read
+  std::deque<File> read_;                            // never moves an element
+  std::unordered_map<std::string, std::size_t> at_;  // path -> its index in read_
 };
 
-// Files held in memory: the copies the history kept with a policy.
+// Files held in memory: the copies the history kept with a policy. With
+// `dropins`, the exemptions_dir is listed and its files read there instead
+// (the live folder): a rollback restores the policy and its prefix files,
+// never withdraws an exemption granted since.
 class StoredPrefixFiles final : public PrefixFiles {
  public:
-  StoredPrefixFiles(std::map<std::string, std::string> files, std::string name)
-      : files_(std::move(files)), name_(std::move(name)) {}
+  StoredPrefixFiles(std::map<std::string, std::string> files, std::string name,
+                    std::unique_ptr<PrefixFiles> dropins = nullptr)
+      : files_(std::move(files)), name_(std::move(name)), dropins_(std::move(dropins)) {}
   std::optional<std::string_view> read(const std::string& path, std::string& error) override;
   std::string display_name(const std::string& path) const override;
+  std::optional<std::vector<std::string>> list(const std::string& dir, std::string& error) override;
+  void forget(const std::string& path) override;
   std::vector<std::pair<std::string, std::string_view>> files_read() const override;
 
  private:
+  bool live(const std::string& path) const;
+
   std::map<std::string, std::string> files_;
   std::string name_;  // where they are kept
-  std::vector<std::string> read_;
+  std::unique_ptr<PrefixFiles> dropins_;
+  std::unordered_set<std::string> listed_;  // paths dropins_ listed
+  std::vector<std::string> read_;           // in the order first read
+  std::unordered_set<std::string> seen_;    // what read_ holds
+  std::unordered_set<std::string> forgotten_;
 };
 
 }  // namespace op25bc::policy
