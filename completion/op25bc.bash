@@ -17,13 +17,16 @@ _op25bc_options() {
     history) echo "--table --state --format --backend" ;;
     rollback) echo "--table --state --to --at --dry-run --release --lock --lock-wait --keep --backend" ;;
     metrics) echo "--table --state -o --output --warn-days --backend" ;;
+    "exempt add") echo "--id --prefix --reason --effective --until --ticket --apply --router --at --state --lock --lock-wait --keep --backend" ;;
+    "exempt remove") echo "--apply --router --at --state --lock --lock-wait --keep --backend" ;;
+    "exempt list") echo "--at --format --expiring" ;;
   esac
 }
 
 _op25bc() {
   local cur prev words cword
   _init_completion || return
-  local commands="validate compile explain timeline apply diff activate schedule status affected history rollback metrics"
+  local commands="validate compile explain timeline apply diff activate schedule status affected history rollback metrics exempt"
   local command="" i
   for ((i = 1; i < cword; i++)); do
     if [[ " $commands " == *" ${words[i]} "* ]]; then
@@ -34,6 +37,14 @@ _op25bc() {
   if [[ -z $command ]]; then
     COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
     return
+  fi
+  # exempt takes a subcommand first: add, remove or list.
+  if [[ $command == exempt ]]; then
+    if ((cword == i + 1)); then
+      COMPREPLY=($(compgen -W "add remove list --help" -- "$cur"))
+      return
+    fi
+    command="exempt ${words[i + 1]}"
   fi
   case $prev in
     --format)
@@ -51,6 +62,7 @@ _op25bc() {
     --state | --lock | --metrics | --bin | -o | --output) _filedir; return ;;
     --base) _filedir -d; return ;;
     --src | --dst | --port | --warn-days | --lock-wait | --keep | --table | --to | --router) return ;;
+    --id | --prefix | --reason | --effective | --until | --ticket | --expiring) return ;;
   esac
   if [[ $cur == -* ]]; then
     COMPREPLY=($(compgen -W "$(_op25bc_options "$command") --help" -- "$cur"))

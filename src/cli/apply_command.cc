@@ -40,7 +40,7 @@ int run_apply(const ApplyArgs& args, Io io) {
   return apply_policy(loaded, args, ApplyRole::apply, io);
 }
 
-int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io io) {
+int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io io, Held* held) {
   const auto start = std::chrono::steady_clock::now();
   const policy::Policy& p = *loaded.policy;
   const auto at = parse_at(args.at, p, io);
@@ -51,12 +51,16 @@ int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io
                                     run_options(args, loaded.fingerprint, p, *at, io.clock.now()),
                                     args.dry_run};
   const backend::RunOptions& ask = request.options;
-  const auto session = open_session(b, state, args.lock, args.lock_wait, args.state, io);
-  if (!session) return kExitFailure;
+  std::unique_ptr<Held> opened;
+  if (held == nullptr) {
+    opened = open_session(b, state, args.lock, args.lock_wait, args.state, io);
+    if (!opened) return kExitFailure;
+    held = opened.get();
+  }
   history::FileHistoryStore history(history::FileHistoryStore::folder_for(state));
   if (!ask.check_only && role == ApplyRole::apply && !pin_allows(history, loaded.fingerprint, io))
     return kExitFailure;
-  const auto out = run_session(*session, request, args.policy, io);
+  const auto out = run_session(*held, request, args.policy, io);
   if (!out) return kExitFailure;
   if (!ask.check_only) {  // the history adds an entry only when it says something new
     const bool rollback = role == ApplyRole::rollback;

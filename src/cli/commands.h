@@ -6,6 +6,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "op25bc/time/instant.h"
 
@@ -164,11 +165,36 @@ struct AffectedArgs {
   std::string output;   // "" or "-": stdout; a file is written mode 0600
   std::string backend;  // --backend; "" for the default
 };
+// exempt add|remove|list: drop-in exemptions, one file each.
+struct ExemptArgs {
+  std::string action;  // add, remove, list
+  std::string policy;
+  std::string id;
+  std::vector<std::string> prefixes;
+  std::string reason;
+  std::string ticket;
+  std::optional<std::string> effective;
+  std::optional<std::string> until;
+  bool apply = false;  // make the kernel follow at once
+  std::string router;
+  std::optional<std::string> at;
+  std::string state;
+  std::string lock = kDefaultLock;
+  double lock_wait = 30;
+  std::size_t keep = 10;
+  std::string backend;
+  std::string format = "text";     // list
+  std::optional<double> expiring;  // list: days
+};
+
 // apply's path from a loaded policy to the kernel, shared with rollback
-// (which pins what it applied instead of honouring the pin).
+// (which pins what it applied instead of honouring the pin) and exempt
+// --apply (which holds the session, and so the lock, already).
 struct Loaded;
+struct Held;
 enum class ApplyRole { apply, rollback };
-int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io io);
+int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io io,
+                 Held* held = nullptr);
 
 int run_validate(const ValidateArgs& args, Io io);
 int run_compile(const CompileArgs& args, Io io);
@@ -182,5 +208,6 @@ int run_schedule(const ScheduleArgs& args, Io io);
 int run_history(const HistoryArgs& args, Io io);
 int run_rollback(const RollbackArgs& args, Io io);
 int run_metrics(const MetricsArgs& args, Io io);
+int run_exempt(const ExemptArgs& args, Io io);
 
 }  // namespace op25bc::cli

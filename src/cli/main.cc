@@ -63,6 +63,13 @@ void add_backend(CLI::App& cmd, std::string& backend, const op25bc::backend::Reg
   cmd.add_option("--backend", backend, help)->check(CLI::IsMember(names));
 }
 
+void add_lock(CLI::App& cmd, std::string& lock, double& lock_wait) {
+  cmd.add_option("--lock", lock, "lock file serialising op25bc runs")->capture_default_str();
+  cmd.add_option("--lock-wait", lock_wait, "seconds to wait for the lock")
+      ->check(bounded(86400))
+      ->capture_default_str();
+}
+
 void add_keep(CLI::App& cmd, std::size_t& keep) {
   cmd.add_option("--keep", keep, "policies kept in the history for rollback")
       ->check(CLI::Range(1, 1000))
@@ -144,11 +151,7 @@ int main(int argc, char** argv) {
                   "read set elements back from the kernel instead of trusting op25bc's record "
                   "(slow for large sets)");
     cmd->add_option("--state", args->state, "state file (default /var/lib/op25bc/TABLE.state)");
-    cmd->add_option("--lock", args->lock, "lock file serialising op25bc runs")
-        ->capture_default_str();
-    cmd->add_option("--lock-wait", args->lock_wait, "seconds to wait for the lock")
-        ->check(bounded(86400))
-        ->capture_default_str();
+    add_lock(*cmd, args->lock, args->lock_wait);
     cmd->add_option("--format", args->format, "text or json")
         ->check(CLI::IsMember({"text", "json"}));
     cmd->add_flag("--kernel-timed", args->kernel_timed, kKernelTimedHelp);
@@ -169,11 +172,7 @@ int main(int argc, char** argv) {
   add_router(*ac, activate.router);
   add_at(*ac, activate.at);
   ac->add_option("--state", activate.state, "state file (default /var/lib/op25bc/TABLE.state)");
-  ac->add_option("--lock", activate.lock, "lock file serialising op25bc runs")
-      ->capture_default_str();
-  ac->add_option("--lock-wait", activate.lock_wait, "seconds to wait for the lock")
-      ->check(bounded(86400))
-      ->capture_default_str();
+  add_lock(*ac, activate.lock, activate.lock_wait);
   ac->add_flag("--allow-rollback", activate.allow_rollback,
                "follow the clock back across a boundary already applied");
   ac->add_flag("--kernel-timed", activate.kernel_timed, kKernelTimedHelp);
@@ -247,14 +246,42 @@ int main(int argc, char** argv) {
               "show the changes and have the kernel validate them without committing");
   r->add_flag("--release", rollback.release,
               "drop the pin: the next activate applies the policy file again");
-  r->add_option("--lock", rollback.lock, "lock file serialising op25bc runs")
-      ->capture_default_str();
-  r->add_option("--lock-wait", rollback.lock_wait, "seconds to wait for the lock")
-      ->check(bounded(86400))
-      ->capture_default_str();
+  add_lock(*r, rollback.lock, rollback.lock_wait);
   add_keep(*r, rollback.keep);
   add_backend(*r, rollback.backend, backends);
   r->get_option("--release")->excludes(r->get_option("--to"))->excludes(r->get_option("--dry-run"));
+
+  ExemptArgs exempt;
+  auto* ex = app.add_subcommand(
+      "exempt", "grant, withdraw and list exemptions as drop-in files (exemptions_dir)");
+  ex->require_subcommand(1);
+  auto* ex_add = ex->add_subcommand("add", "check a new exemption, then write its drop-in file");
+  auto* ex_remove = ex->add_subcommand("remove", "withdraw a drop-in exemption: remove its file");
+  auto* ex_list = ex->add_subcommand("list", "every exemption, inline and drop-in");
+  for (auto* cmd : {ex_add, ex_remove, ex_list}) add_policy(*cmd, exempt.policy);
+  ex_add->add_option("--id", exempt.id, "the exemption's id, and its file's name")->required();
+  ex_add->add_option("--prefix", exempt.prefixes, "an exempted address or prefix (repeatable)")
+      ->required();
+  ex_add->add_option("--reason", exempt.reason, "why, for the helpdesk")->required();
+  ex_add->add_option("--effective", exempt.effective,
+                     "from, in the policy's time zone (default: always)");
+  ex_add->add_option("--until", exempt.until, "until, exclusive (default: forever)");
+  ex_add->add_option("--ticket", exempt.ticket, "the helpdesk's reference");
+  ex_remove->add_option("id", exempt.id, "the drop-in exemption's id")->required();
+  for (auto* cmd : {ex_add, ex_remove}) {
+    cmd->add_flag("--apply", exempt.apply, "make the kernel follow at once, as apply would");
+    add_router(*cmd, exempt.router);
+    add_at(*cmd, exempt.at);
+    cmd->add_option("--state", exempt.state, "state file (default /var/lib/op25bc/TABLE.state)");
+    add_lock(*cmd, exempt.lock, exempt.lock_wait);
+    add_keep(*cmd, exempt.keep);
+    add_backend(*cmd, exempt.backend, backends);
+  }
+  add_at(*ex_list, exempt.at);
+  ex_list->add_option("--format", exempt.format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  ex_list->add_option("--expiring", exempt.expiring, "only those that end within DAYS")
+      ->check(bounded(3650));
 
   MetricsArgs metrics;
   auto* m =
@@ -317,6 +344,10 @@ int main(int argc, char** argv) {
     if (*h) return run_history(history, io);
     if (*r) return run_rollback(rollback, io);
     if (*m) return run_metrics(metrics, io);
+    if (*ex) {
+      exempt.action = *ex_add ? "add" : *ex_remove ? "remove" : "list";
+      return run_exempt(exempt, io);
+    }
   } catch (const std::exception& e) {
     std::cerr << "op25bc: internal error: " << e.what() << "\n";
     return kExitFailure;

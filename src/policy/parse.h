@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "op25bc/diag/diagnostics.h"
+#include "op25bc/policy/load.h"
 #include "op25bc/policy/model.h"
 #include "op25bc/policy/prefix_file.h"
 #include "read_json.h"
@@ -27,8 +28,5 @@ struct DropIn {
 // `dropins`, which gets one entry per drop-in file in name order.
 Policy parse(Document& document, Diagnostics& diags, PrefixFiles* files,
              std::vector<DropIn>* dropins = nullptr);
-
-// Ids name things in diagnostics, explanations and (for phases) nftables objects.
-bool is_valid_id(std::string_view id);
 
 }  // namespace op25bc::policy

@@ -210,4 +210,38 @@ std::vector<std::pair<std::string, std::string_view>> StoredPrefixFiles::files_r
   return out;
 }
 
+std::optional<std::string_view> OverlayPrefixFiles::read(const std::string& path,
+                                                         std::string& error) {
+  if (path != path_) return base_.read(path, error);
+  read_ = true;
+  return bytes_;
+}
+
+std::string OverlayPrefixFiles::display_name(const std::string& path) const {
+  return base_.display_name(path);
+}
+
+std::optional<std::vector<std::string>> OverlayPrefixFiles::list(const std::string& dir,
+                                                                 std::string& error) {
+  auto paths = base_.list(dir, error);
+  if (!paths || paths_in(dir, {""}).front() != path_.substr(0, path_.rfind('/') + 1)) return paths;
+  if (std::find(paths->begin(), paths->end(), path_) == paths->end()) {
+    paths->insert(std::upper_bound(paths->begin(), paths->end(), path_), path_);
+  }
+  return paths;
+}
+
+void OverlayPrefixFiles::forget(const std::string& path) {
+  if (path == path_)
+    read_ = false;
+  else
+    base_.forget(path);
+}
+
+std::vector<std::pair<std::string, std::string_view>> OverlayPrefixFiles::files_read() const {
+  auto out = base_.files_read();
+  if (read_) out.emplace_back(path_, bytes_);
+  return out;
+}
+
 }  // namespace op25bc::policy

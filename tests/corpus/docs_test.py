@@ -18,7 +18,7 @@ OPTION = re.compile(r"^  (?:(-\w),)?(--[\w-]+)", re.M)
 
 
 def cli_options(op25bc, command=None):
-    args = [op25bc] + ([command] if command else []) + ["--help"]
+    args = [op25bc] + (command.split() if command else []) + ["--help"]
     text = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     found = set()
     for short, long in OPTION.findall(text):
@@ -78,7 +78,15 @@ def main():
     tally.expect(sorted(completion(script, "op25bc ")) ==
                  sorted(commands + ["--help", "--version"]), "completion offers every subcommand")
     for command in commands:
-        options, _ = cli_options(a.op25bc, command)
+        own, help_text = cli_options(a.op25bc, command)
+        # A command with subcommands of its own (exempt add|remove|list): its
+        # section documents theirs, the completion offers each one's.
+        nested = subcommands(help_text) if "Subcommands:" in help_text else []
+        tally.expect(completion(script, f"op25bc {command} ") == sorted(nested + ["--help"])
+                     if nested else True, f"completion offers {command}'s subcommands")
+        invocations = {f"{command} {sub}": cli_options(a.op25bc, f"{command} {sub}")[0]
+                       for sub in nested} or {command: own}
+        options = set().union(*invocations.values())
         section = sections.get(command)
         tally.expect(section is not None, f"op25bc(8) has a section for {command}")
         for option in sorted(options):
@@ -88,10 +96,11 @@ def main():
         tally.expect(documented <= options | global_options | {"--help"},
                      f"op25bc(8) documents no option {command} does not have",
                      str(sorted(documented - options - global_options)))
-        offered = set(completion(script, f"op25bc {command} -")) - {"--help"}
-        tally.expect(offered == {o for o in options if o.startswith("-")},
-                     f"completion offers exactly {command}'s options",
-                     f"completion: {sorted(offered)}\ncli: {sorted(options)}")
+        for invocation, its in invocations.items():
+            offered = set(completion(script, f"op25bc {invocation} -")) - {"--help"}
+            tally.expect(offered == {o for o in its if o.startswith("-")},
+                         f"completion offers exactly {invocation}'s options",
+                         f"completion: {sorted(offered)}\ncli: {sorted(its)}")
     # Option values: what the CLI accepts, nothing else.
     for line, values in [("op25bc compile p.json --format ", ["json", "nft"]),
                          ("op25bc explain p.json --format ", ["json", "text"]),

@@ -11,7 +11,9 @@
 #     withdrawal of the bad one reach the kernel with the next activate,
 #     which then changes nothing more; (4) a rollback to the policy applied
 #     before the grant keeps the grant (the live folder's drop-ins); (5) while
-#     it is pinned, activate takes a new grant from the folder too.
+#     it is pinned, activate takes a new grant from the folder too; (6) exempt
+#     add --apply and remove --apply change the verdict at once, and the next
+#     activate leaves it so.
 set -euo pipefail
 op25bc=$1
 root=$2
@@ -113,6 +115,27 @@ PY
     test \"\$($(declare -f outcomes); sub='$sub' python='$python' probe='$probe' work='$work' outcomes)\" = '198.18.1.5=connected 198.18.1.42=connected 198.18.3.4=connected 198.18.17.5=connected'"
   rm "$dropins/pinned.json"
   rtr_op25bc rollback --release "${backend[@]}" --state "$work/state" > /dev/null 2>&1
+
+  # (6) The helpdesk's door: exempt add --apply and remove --apply change the
+  # verdict at once, and the next activate leaves it so.
+  rtr_op25bc activate "$policy" --at 2006-10-02 --no-syslog "${backend[@]}" "${opts[@]}" \
+    > /dev/null 2>&1
+  check "$name: exempt add --apply exempts at once" bash -c "
+    ip netns exec '$rtr' '$op25bc' exempt add '$policy' --id walk-in --prefix 198.18.17.5 \
+      --reason 'asked at the counter' --ticket T-77 --apply --at 2006-10-02 ${backend[*]} ${opts[*]} > /dev/null
+    test \"\$(stat -c %a '$dropins/walk-in.json')\" = 644
+    test \"\$($(declare -f outcomes); sub='$sub' python='$python' probe='$probe' work='$work' outcomes)\" = '198.18.1.5=connected 198.18.1.42=connected 198.18.3.4=connected 198.18.17.5=connected'"
+  check "$name: after exempt add the next activate changes nothing" bash -c "
+    ip netns exec '$rtr' '$op25bc' activate '$policy' --at 2006-10-02 --no-syslog ${backend[*]} ${opts[*]} 2>&1 | grep -q 'no change'"
+  check "$name: exempt list shows it as a drop-in with its ticket" bash -c "
+    '$op25bc' exempt list '$policy' --at 2006-10-02 --format json |
+      '$python' -c 'import json,sys; x={e[\"id\"]: e for e in json.load(sys.stdin)[\"exemptions\"]}[\"walk-in\"]; sys.exit(not (x[\"source\"] == \"dropin\" and x[\"ticket\"] == \"T-77\" and x[\"active\"]))'"
+  check "$name: exempt remove --apply withdraws it at once" bash -c "
+    ip netns exec '$rtr' '$op25bc' exempt remove '$policy' walk-in --apply --at 2006-10-02 ${backend[*]} ${opts[*]} > /dev/null
+    test ! -e '$dropins/walk-in.json'
+    test \"\$($(declare -f outcomes); sub='$sub' python='$python' probe='$probe' work='$work' outcomes)\" = '198.18.1.5=connected 198.18.1.42=connected 198.18.3.4=connected 198.18.17.5=reset'"
+  check "$name: after exempt remove the next activate changes nothing" bash -c "
+    ip netns exec '$rtr' '$op25bc' activate '$policy' --at 2006-10-02 --no-syslog ${backend[*]} ${opts[*]} 2>&1 | grep -q 'no change'"
 }
 
 scenario nftables

@@ -201,3 +201,22 @@ TEST_CASE("a drop-in left out is not in the fingerprint or the history's copy") 
   CHECK(bad_paths == good_paths);
   CHECK(with_bad == good);
 }
+
+TEST_CASE("an overlay adds one unwritten drop-in, in name order, as exempt add checks it") {
+  policy::StoredPrefixFiles stored(kGood, "kept");
+  policy::OverlayPrefixFiles files(stored, "exemptions.d/mid.json",
+                                   R"({"id": "mid", "prefixes": ["198.18.1.9/32"]})");
+  std::string error;
+  CHECK(files.list("exemptions.d", error) == std::vector<std::string>{"exemptions.d/acme.json",
+                                                                      "exemptions.d/mid.json",
+                                                                      "exemptions.d/zeta.json"});
+  Diagnostics diags;
+  const auto p = policy::load_text(with_dir().dump(), diags, &files);
+  REQUIRE(p);
+  std::vector<std::string> ids;
+  for (const auto& x : p->exemptions) ids.push_back(x.id);
+  CHECK(ids == std::vector<std::string>{"cust-1", "acme", "mid", "zeta"});
+  CHECK(files.files_read().size() == 3);
+  // Another folder's listing is the base's alone.
+  CHECK(files.list("other.d", error) == std::vector<std::string>{});
+}

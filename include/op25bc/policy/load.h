@@ -28,6 +28,10 @@ enum class DropIns { strict, lenient };
 std::optional<Policy> load_text(std::string_view text, Diagnostics& diags,
                                 PrefixFiles* files = nullptr, DropIns dropins = DropIns::strict);
 
+// Ids name things in diagnostics, explanations, nftables objects and (for
+// drop-in exemptions) files: a letter, then up to 31 letters, digits, '-', '_'.
+bool is_valid_id(std::string_view id);
+
 // The whole file; an unreadable file is reported as a document error.
 std::optional<io::FileBytes> read_file(const std::string& path, Diagnostics& diags);
 

@@ -108,4 +108,23 @@ class StoredPrefixFiles final : public PrefixFiles {
   std::unordered_set<std::string> forgotten_;
 };
 
+// Another PrefixFiles with one more file that is not written yet (a drop-in
+// `op25bc exempt add` checks before it writes it).
+class OverlayPrefixFiles final : public PrefixFiles {
+ public:
+  OverlayPrefixFiles(PrefixFiles& base, std::string path, std::string bytes)
+      : base_(base), path_(std::move(path)), bytes_(std::move(bytes)) {}
+  std::optional<std::string_view> read(const std::string& path, std::string& error) override;
+  std::string display_name(const std::string& path) const override;
+  std::optional<std::vector<std::string>> list(const std::string& dir, std::string& error) override;
+  void forget(const std::string& path) override;
+  std::vector<std::pair<std::string, std::string_view>> files_read() const override;
+
+ private:
+  PrefixFiles& base_;
+  std::string path_;
+  std::string bytes_;
+  bool read_ = false;
+};
+
 }  // namespace op25bc::policy

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// exempt add|remove|list: the helpdesk's door to the drop-in folder
+// (exemptions_dir). A grant is checked against the policy before its file is
+// written; both happen under op25bc's lock, and with --apply the kernel
+// follows within the same hold, as activate would make it.
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <sstream>
+
+#include "commands.h"
+#include "kernel_access.h"
+#include "op25bc/history/lock.h"
+#include "op25bc/io/atomic_file.h"
+#include "op25bc/text/escape.h"
+#include "op25bc/text/join.h"
+#include "support.h"
+
+namespace op25bc::cli {
+
+namespace {
+
+// The lock, and with --apply the backend's session that holds it, for the
+// whole command; nullopt after saying why.
+struct Hold {
+  std::unique_ptr<Held> session;            // --apply
+  std::unique_ptr<history::LockFile> lock;  // otherwise
+};
+std::optional<Hold> hold(const ExemptArgs& a, const policy::Policy& p, Io io) {
+  Hold h;
+  if (a.apply) {
+    const backend::Backend& b = backend_named(a.backend, io);
+    h.session = open_session(b, state_file(b, a.state, p.table), a.lock, a.lock_wait, a.state, io);
+    if (!h.session) return std::nullopt;
+    return h;
+  }
+  auto lock = history::LockFile::take(
+      a.lock, std::chrono::milliseconds(static_cast<long>(a.lock_wait * 1000)));
+  if (!lock) {
+    io.err << "op25bc: exempt: " << lock.failure().message << "\n";
+    return std::nullopt;
+  }
+  h.lock = std::move(*lock);
+  return h;
+}
+
+// The drop-in's text: the keys in the order the manual lists them.
+std::string dropin_text(const ExemptArgs& a) {
+  nlohmann::ordered_json j;
+  j["id"] = a.id;
+  j["prefixes"] = a.prefixes;
+  if (!a.reason.empty()) j["reason"] = a.reason;
+  if (!a.ticket.empty()) j["ticket"] = a.ticket;
+  if (a.effective) j["effective"] = *a.effective;
+  if (a.until) j["until"] = *a.until;
+  return j.dump(2) + "\n";
+}
+
+// After the change: the kernel follows, as apply would make it, in the same hold.
+int follow(const ExemptArgs& a, Hold& h, Io io) {
+  if (!a.apply) return kExitOk;
+  const Loaded loaded = load(a.policy, io, a.router);
+  if (!loaded.policy) return kExitFailure;
+  ApplyArgs apply;
+  apply.policy = a.policy;
+  apply.router = a.router;
+  apply.at = a.at;
+  apply.state = a.state;
+  apply.lock = a.lock;
+  apply.keep = a.keep;
+  apply.backend = a.backend;
+  return apply_policy(loaded, apply, ApplyRole::apply, io, h.session.get());
+}
+
+// The policy as it stands, its diagnostics said only when it is invalid:
+// the helpdesk changes one exemption, the policy's own warnings are not theirs.
+Loaded load_quietly(const std::string& path, Io io) {
+  std::ostringstream said;
+  Loaded loaded = load(path, {io.out, said, io.clock, io.backends});
+  if (!loaded.policy) io.err << said.str();
+  return loaded;
+}
+
+const policy::Policy* with_dropins(const Loaded& loaded, const std::string& path, Io io) {
+  if (!loaded.policy) return nullptr;
+  if (loaded.policy->exemptions_dir.empty()) {
+    io.err << "op25bc: exempt: " << path << " names no exemptions_dir\n"
+           << "  hint: add \"exemptions_dir\": \"exemptions.d\" to the policy and make that "
+              "folder beside it\n";
+    return nullptr;
+  }
+  return &*loaded.policy;
+}
+
+int add(const ExemptArgs& a, Io io) {
+  if (!policy::is_valid_id(a.id)) {
+    io.err << "op25bc: exempt add: invalid id " << quote(text::printable(a.id))
+           << "\n  hint: an id starts with a letter and has up to 32 letters, digits, '-' or "
+              "'_'; it names the drop-in file\n";
+    return kExitUsage;
+  }
+  const Loaded base = load_quietly(a.policy, io);
+  const policy::Policy* p = with_dropins(base, a.policy, io);
+  if (p == nullptr) return kExitFailure;
+  auto h = hold(a, *p, io);
+  if (!h) return kExitFailure;
+  for (const auto& x : p->exemptions)
+    if (x.id == a.id) {
+      io.err << "op25bc: exempt add: exemption " << text::printable(a.id) << " exists, in "
+             << text::printable(x.file.empty() ? a.policy : x.file)
+             << "; nothing was written\n  hint: remove it first, or choose another id\n";
+      return kExitFailure;
+    }
+  // Checked as part of the policy, before anything is written.
+  const std::string relative = p->exemptions_dir + "/" + a.id + ".json";
+  const std::string text = dropin_text(a);
+  policy::FolderPrefixFiles folder(a.policy);
+  policy::OverlayPrefixFiles files(folder, relative, text);
+  const std::string file = folder.display_name(relative);
+  Diagnostics diags;
+  policy::load_text(base.text, diags, &files, policy::DropIns::strict);
+  bool refused = false;
+  for (const Diagnostic& d : diags.entries())
+    if (d.file == file && d.severity == Severity::error) {
+      io.err << format_diagnostic(d, a.policy);
+      refused = true;
+    }
+  if (refused) {
+    io.err << "op25bc: exempt add: exemption " << text::printable(a.id)
+           << " refused; nothing was written\n";
+    return kExitFailure;
+  }
+  std::error_code ec;
+  if (std::filesystem::symlink_status(file, ec).type() != std::filesystem::file_type::not_found) {
+    io.err << "op25bc: exempt add: " << text::printable(file)
+           << " exists; nothing was written\n  hint: remove exemption " << text::printable(a.id)
+           << " first, or choose another id\n";
+    return kExitFailure;
+  }
+  if (const std::string error = io::write_atomically(file, text, 0644); !error.empty()) {
+    io.err << "op25bc: exempt add: " << error << "\n";
+    return kExitFailure;
+  }
+  io.out << "exemption " << text::printable(a.id) << " granted in " << text::printable(file)
+         << "\n";
+  return follow(a, *h, io);
+}
+
+int remove(const ExemptArgs& a, Io io) {
+  const Loaded base = load_quietly(a.policy, io);
+  const policy::Policy* p = with_dropins(base, a.policy, io);
+  if (p == nullptr) return kExitFailure;
+  auto h = hold(a, *p, io);
+  if (!h) return kExitFailure;
+  std::string file;
+  for (const auto& x : p->exemptions)
+    if (x.id == a.id) {
+      if (x.file.empty()) {
+        io.err << "op25bc: exempt remove: exemption " << text::printable(a.id) << " is in "
+               << a.policy << " itself, not a drop-in; edit the policy to withdraw it\n";
+        return kExitFailure;
+      }
+      file = x.file;
+    }
+  if (file.empty()) {  // a file left out as invalid is still the id's, by its name
+    policy::FolderPrefixFiles folder(a.policy);
+    const std::string named = folder.display_name(p->exemptions_dir + "/" + a.id + ".json");
+    for (const auto& skipped : p->skipped_dropins)
+      if (skipped == named) file = named;
+  }
+  if (file.empty()) {
+    io.err << "op25bc: exempt remove: no drop-in exemption " << text::printable(a.id) << " in "
+           << text::printable(p->exemptions_dir) << "\n";
+    return kExitFailure;
+  }
+  std::error_code ec;
+  if (!std::filesystem::remove(file, ec)) {
+    io.err << "op25bc: exempt remove: " << text::printable(file) << ": "
+           << (ec ? ec.message() : std::string{"it is gone"}) << "\n";
+    return kExitFailure;
+  }
+  io.out << "exemption " << text::printable(a.id) << " withdrawn: " << text::printable(file)
+         << " removed\n";
+  return follow(a, *h, io);
+}
+
+int list(const ExemptArgs& a, Io io) {
+  const Loaded loaded = load_quietly(a.policy, io);
+  if (!loaded.policy) return kExitFailure;
+  const policy::Policy& p = *loaded.policy;
+  const auto now = parse_at(a.at, p, io);
+  if (!now) return kExitUsage;
+  const auto horizon =
+      *now + std::chrono::seconds(static_cast<long>(a.expiring.value_or(0) * 86400));
+  nlohmann::json rows = nlohmann::json::array();
+  std::string out;
+  for (const auto& x : p.exemptions) {
+    if (a.expiring && (!x.until || *x.until < *now || *x.until > horizon)) continue;
+    const bool active = (!x.effective || *x.effective <= *now) && (!x.until || *now < *x.until);
+    std::vector<std::string> prefixes;
+    for (const auto& prefix : x.prefixes.items) prefixes.push_back(net::to_string(prefix));
+    const auto when = [&](const std::optional<Instant>& t) {
+      return t ? nlohmann::json(format_time(*t, p.zone)) : nlohmann::json(nullptr);
+    };
+    rows.push_back({{"id", x.id},
+                    {"source", x.file.empty() ? "inline" : "dropin"},
+                    {"file", x.file.empty() ? nlohmann::json(nullptr) : nlohmann::json(x.file)},
+                    {"prefixes", prefixes},
+                    {"reason", x.reason},
+                    {"ticket", x.ticket},
+                    {"effective", when(x.effective)},
+                    {"until", when(x.until)},
+                    {"active", active}});
+    out += text::printable(x.id) + "  " + (x.file.empty() ? "inline" : text::printable(x.file)) +
+           "  " + text::join(prefixes) + (active ? "  active" : "  inactive") +
+           (x.until ? "  until " + format_time(*x.until, p.zone) : std::string{}) +
+           (x.ticket.empty() ? "" : "  ticket " + text::printable(x.ticket)) +
+           (x.reason.empty() ? "" : "  (" + text::printable(x.reason) + ")") + "\n";
+  }
+  for (const auto& skipped : p.skipped_dropins)
+    out += text::printable(skipped) + "  left out: invalid (op25bc validate names the problem)\n";
+  if (a.format == "json")
+    io.out << json_text({{"schema_version", kSchemaVersion},
+                         {"at", format_time(*now, p.zone)},
+                         {"exemptions", rows},
+                         {"skipped_dropins", p.skipped_dropins}});
+  else
+    io.out << out;
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_exempt(const ExemptArgs& args, Io io) {
+  if (args.action == "add") return add(args, io);
+  if (args.action == "remove") return remove(args, io);
+  return list(args, io);
+}
+
+}  // namespace op25bc::cli
