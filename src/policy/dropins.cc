@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "dropins.h"
 
+#include <algorithm>
 #include <map>
 
 #include "op25bc/policy/check.h"
