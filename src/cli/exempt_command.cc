@@ -92,6 +92,22 @@ const policy::Policy* with_dropins(const Loaded& loaded, const std::string& path
   return &*loaded.policy;
 }
 
+// What add and remove start from: the policy as it stands (it must name an
+// exemptions_dir) and the lock, held from here to the end of the command.
+struct Change {
+  Loaded base;
+  Hold hold;
+};
+std::optional<Change> begin_change(const ExemptArgs& a, Io io) {
+  Change c{load_quietly(a.policy, io), {}};
+  const policy::Policy* p = with_dropins(c.base, a.policy, io);
+  if (p == nullptr) return std::nullopt;
+  auto h = hold(a, *p, io);
+  if (!h) return std::nullopt;
+  c.hold = std::move(*h);
+  return c;
+}
+
 int add(const ExemptArgs& a, Io io) {
   if (!policy::is_valid_id(a.id)) {
     io.err << "op25bc: exempt add: invalid id " << quote(text::printable(a.id))
@@ -99,11 +115,9 @@ int add(const ExemptArgs& a, Io io) {
               "'_'; it names the drop-in file\n";
     return kExitUsage;
   }
-  const Loaded base = load_quietly(a.policy, io);
-  const policy::Policy* p = with_dropins(base, a.policy, io);
-  if (p == nullptr) return kExitFailure;
-  auto h = hold(a, *p, io);
-  if (!h) return kExitFailure;
+  auto change = begin_change(a, io);
+  if (!change) return kExitFailure;
+  const policy::Policy* p = &*change->base.policy;
   for (const auto& x : p->exemptions)
     if (x.id == a.id) {
       io.err << "op25bc: exempt add: exemption " << text::printable(a.id) << " exists, in "
@@ -118,7 +132,7 @@ int add(const ExemptArgs& a, Io io) {
   policy::OverlayPrefixFiles files(folder, relative, text);
   const std::string file = folder.display_name(relative);
   Diagnostics diags;
-  policy::load_text(base.text, diags, &files, policy::DropIns::strict);
+  policy::load_text(change->base.text, diags, &files, policy::DropIns::strict);
   bool refused = false;
   for (const Diagnostic& d : diags.entries())
     if (d.file == file && d.severity == Severity::error) {
@@ -143,15 +157,13 @@ int add(const ExemptArgs& a, Io io) {
   }
   io.out << "exemption " << text::printable(a.id) << " granted in " << text::printable(file)
          << "\n";
-  return follow(a, *h, io);
+  return follow(a, change->hold, io);
 }
 
 int remove(const ExemptArgs& a, Io io) {
-  const Loaded base = load_quietly(a.policy, io);
-  const policy::Policy* p = with_dropins(base, a.policy, io);
-  if (p == nullptr) return kExitFailure;
-  auto h = hold(a, *p, io);
-  if (!h) return kExitFailure;
+  auto change = begin_change(a, io);
+  if (!change) return kExitFailure;
+  const policy::Policy* p = &*change->base.policy;
   std::string file;
   for (const auto& x : p->exemptions)
     if (x.id == a.id) {
@@ -181,7 +193,7 @@ int remove(const ExemptArgs& a, Io io) {
   }
   io.out << "exemption " << text::printable(a.id) << " withdrawn: " << text::printable(file)
          << " removed\n";
-  return follow(a, *h, io);
+  return follow(a, change->hold, io);
 }
 
 int list(const ExemptArgs& a, Io io) {
