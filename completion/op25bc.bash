@@ -8,25 +8,28 @@ _op25bc_options() {
     compile) echo "--router --at --format -o --output --kernel-timed --backend" ;;
     explain) echo "--router --src --dst --port --at --format" ;;
     timeline) echo "--router --at --warn-days --format" ;;
-    apply) echo "--router --at --verify --state --lock --lock-wait --format --kernel-timed --backend --dry-run --adopt --strict --keep" ;;
-    diff) echo "--router --at --verify --state --lock --lock-wait --format --kernel-timed --backend" ;;
-    activate) echo "--router --at --state --lock --lock-wait --allow-rollback --kernel-timed --strict --warn-days --no-syslog --keep --metrics --backend --verify --verify-every" ;;
+    apply) echo "--router --at --verify --state --sessions --lock --lock-wait --format --kernel-timed --backend --dry-run --adopt --strict --keep" ;;
+    diff) echo "--router --at --verify --state --sessions --lock --lock-wait --format --kernel-timed --backend" ;;
+    activate) echo "--router --at --state --sessions --lock --lock-wait --allow-rollback --kernel-timed --strict --warn-days --no-syslog --keep --metrics --backend --verify --verify-every" ;;
     schedule) echo "--router --emit --bin --state --metrics -o --output --backend" ;;
     status) echo "--table --state --verify --format --backend" ;;
     affected) echo "--router --state --format -o --output --backend" ;;
     history) echo "--table --state --format --backend" ;;
-    rollback) echo "--table --state --to --at --dry-run --release --lock --lock-wait --keep --backend" ;;
+    rollback) echo "--table --state --sessions --to --at --dry-run --release --lock --lock-wait --keep --backend" ;;
     metrics) echo "--table --state -o --output --warn-days --backend" ;;
-    "exempt add") echo "--id --prefix --reason --effective --until --ticket --apply --router --at --state --lock --lock-wait --keep --backend" ;;
-    "exempt remove") echo "--apply --router --at --state --lock --lock-wait --keep --backend" ;;
-    "exempt list") echo "--at --format --expiring" ;;
+    "exempt add") echo "--id --prefix --subscriber --reason --effective --until --ticket --apply --router --at --state --sessions --lock --lock-wait --keep --backend" ;;
+    "exempt remove") echo "--apply --router --at --state --sessions --lock --lock-wait --keep --backend" ;;
+    "exempt list") echo "--at --state --sessions --backend --format --expiring" ;;
+    "session up") echo "--subscriber --address --table --state --backend --lock --lock-wait" ;;
+    "session down") echo "--subscriber --address --table --state --backend --lock --lock-wait" ;;
+    "session list") echo "--table --state --backend --format" ;;
   esac
 }
 
 _op25bc() {
   local cur prev words cword
   _init_completion || return
-  local commands="validate compile explain timeline apply diff activate schedule status affected history rollback metrics exempt"
+  local commands="validate compile explain timeline apply diff activate schedule status affected history rollback metrics exempt session"
   local command="" i
   for ((i = 1; i < cword; i++)); do
     if [[ " $commands " == *" ${words[i]} "* ]]; then
@@ -38,13 +41,17 @@ _op25bc() {
     COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
     return
   fi
-  # exempt takes a subcommand first: add, remove or list.
-  if [[ $command == exempt ]]; then
+  # exempt and session take a subcommand first.
+  if [[ $command == exempt || $command == session ]]; then
     if ((cword == i + 1)); then
-      COMPREPLY=($(compgen -W "add remove list --help" -- "$cur"))
+      if [[ $command == exempt ]]; then
+        COMPREPLY=($(compgen -W "add remove list --help" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "up down list --help" -- "$cur"))
+      fi
       return
     fi
-    command="exempt ${words[i + 1]}"
+    command="$command ${words[i + 1]}"
   fi
   case $prev in
     --format)
@@ -59,17 +66,17 @@ _op25bc() {
     --emit) COMPREPLY=($(compgen -W "cron systemd" -- "$cur")); return ;;
     --backend) COMPREPLY=($(compgen -W "nftables iptables" -- "$cur")); return ;;
     --at) COMPREPLY=($(compgen -W "now" -- "$cur")); return ;;
-    --state | --lock | --metrics | --bin | -o | --output) _filedir; return ;;
+    --state | --sessions | --lock | --metrics | --bin | -o | --output) _filedir; return ;;
     --base) _filedir -d; return ;;
     --src | --dst | --port | --warn-days | --lock-wait | --keep | --table | --to | --router) return ;;
-    --id | --prefix | --reason | --effective | --until | --ticket | --expiring) return ;;
+    --subscriber | --address | --id | --prefix | --reason | --effective | --until | --ticket | --expiring) return ;;
   esac
   if [[ $cur == -* ]]; then
     COMPREPLY=($(compgen -W "$(_op25bc_options "$command") --help" -- "$cur"))
     return
   fi
   case $command in
-    status | history | rollback | metrics) ;;
+    status | history | rollback | metrics | session*) ;;
     *) _filedir json ;;  # POLICY
   esac
 }

@@ -18,6 +18,7 @@ LAYERS = [
     {"net"},
     {"io"},
     {"policy"},
+    {"session"},  # subscriber exemptions that follow a session: the table and index
     {"eval", "explain"},
     {"ir", "timeline"},
     {"compile"},

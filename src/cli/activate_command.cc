@@ -138,8 +138,11 @@ int run_activate(const ActivateArgs& args, Io io) {
   options.fingerprint = loaded.fingerprint;
   options.applied_at = format_time(plan.apply_at, p.zone);
   options.active_phases = active_phase_ids(p, plan.apply_at);
+  const auto live = live_sessions(p, state, args.sessions, io);
+  if (live) request.sessions = &live->table;
   const auto out = run_session(*session, request, args.policy, io);
   if (!out) return failed("failed, nothing changed");
+  keep_session_index(p, b, state, live, io);
   std::optional<std::int64_t> late;
   if (plan.late_by) late = plan.late_by->count();
   keep_history(history,

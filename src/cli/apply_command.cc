@@ -47,9 +47,9 @@ int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io
   if (!at) return kExitUsage;
   const backend::Backend& b = backend_named(args.backend, io);
   const std::string state = state_file(b, args.state, p.table);
-  const backend::RunRequest request{p, *at, args.kernel_timed,
-                                    run_options(args, loaded.fingerprint, p, *at, io.clock.now()),
-                                    args.dry_run};
+  backend::RunRequest request{p, *at, args.kernel_timed,
+                              run_options(args, loaded.fingerprint, p, *at, io.clock.now()),
+                              args.dry_run};
   const backend::RunOptions& ask = request.options;
   std::unique_ptr<Held> opened;
   if (held == nullptr) {
@@ -57,12 +57,15 @@ int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io
     if (!opened) return kExitFailure;
     held = opened.get();
   }
+  const auto live = live_sessions(p, state, args.sessions, io);  // under the lock
+  if (live) request.sessions = &live->table;
   history::FileHistoryStore history(history::FileHistoryStore::folder_for(state));
   if (!ask.check_only && role == ApplyRole::apply && !pin_allows(history, loaded.fingerprint, io))
     return kExitFailure;
   const auto out = run_session(*held, request, args.policy, io);
   if (!out) return kExitFailure;
   if (!ask.check_only) {  // the history adds an entry only when it says something new
+    keep_session_index(p, b, state, live, io);
     const bool rollback = role == ApplyRole::rollback;
     keep_history(history,
                  {format_utc(io.clock.now()), ask.applied_at, loaded.fingerprint,

@@ -82,8 +82,9 @@ struct ApplyArgs {
   bool adopt = false;
   bool verify = false;
   bool kernel_timed = false;
-  bool strict = false;  // an invalid drop-in exemption file refuses the run
-  std::string state;    // default: the backend's, in /var/lib/op25bc
+  bool strict = false;   // an invalid drop-in exemption file refuses the run
+  std::string state;     // default: the backend's, in /var/lib/op25bc
+  std::string sessions;  // the session table; default: named after the state file, in /run/op25bc
   std::string lock = kDefaultLock;
   double lock_wait = 10;  // seconds
   std::string format = "text";
@@ -96,6 +97,7 @@ struct ActivateArgs {
   std::string router;             // --router: narrow to that router's pools
   std::optional<std::string> at;  // for tests and catch-up drills; default now
   std::string state;
+  std::string sessions;  // as ApplyArgs::sessions
   std::string lock = kDefaultLock;
   double lock_wait = 30;
   bool allow_rollback = false;
@@ -120,7 +122,8 @@ struct HistoryArgs {
 struct RollbackArgs {
   std::string table = "op25b";
   std::string state;
-  std::string to;  // a fingerprint (or a prefix); default the previous policy
+  std::string sessions;  // as ApplyArgs::sessions
+  std::string to;        // a fingerprint (or a prefix); default the previous policy
   std::optional<std::string> at;
   bool dry_run = false;
   bool release = false;
@@ -171,6 +174,7 @@ struct ExemptArgs {
   std::string policy;
   std::string id;
   std::vector<std::string> prefixes;
+  std::string subscriber;  // instead of prefixes
   std::string reason;
   std::string ticket;
   std::optional<std::string> effective;
@@ -179,12 +183,27 @@ struct ExemptArgs {
   std::string router;
   std::optional<std::string> at;
   std::string state;
+  std::string sessions;  // as ApplyArgs::sessions
   std::string lock = kDefaultLock;
   double lock_wait = 30;
   std::size_t keep = 10;
   std::string backend;
   std::string format = "text";     // list
   std::optional<double> expiring;  // list: days
+};
+
+// session up|down|list: a subscriber's session began or ended (the access
+// server's scripts call it), or what the session table holds.
+struct SessionArgs {
+  std::string action;  // up, down, list
+  std::string subscriber;
+  std::vector<std::string> addresses;
+  std::string table = "op25b";  // names the default state file
+  std::string state;            // the index of subscriber exemptions lies beside it
+  std::string lock = kDefaultLock;
+  double lock_wait = 30;
+  std::string backend;          // default: the one the index names
+  std::string format = "text";  // list
 };
 
 // apply's path from a loaded policy to the kernel, shared with rollback
@@ -209,5 +228,6 @@ int run_history(const HistoryArgs& args, Io io);
 int run_rollback(const RollbackArgs& args, Io io);
 int run_metrics(const MetricsArgs& args, Io io);
 int run_exempt(const ExemptArgs& args, Io io);
+int run_session_command(const SessionArgs& args, Io io);
 
 }  // namespace op25bc::cli

@@ -12,6 +12,7 @@
 #include "kernel_access.h"
 #include "op25bc/history/lock.h"
 #include "op25bc/io/atomic_file.h"
+#include "op25bc/session/table.h"
 #include "op25bc/text/escape.h"
 #include "op25bc/text/join.h"
 #include "support.h"
@@ -48,7 +49,10 @@ std::optional<Hold> hold(const ExemptArgs& a, const policy::Policy& p, Io io) {
 std::string dropin_text(const ExemptArgs& a) {
   nlohmann::ordered_json j;
   j["id"] = a.id;
-  j["prefixes"] = a.prefixes;
+  if (a.subscriber.empty())
+    j["prefixes"] = a.prefixes;
+  else
+    j["subscriber"] = a.subscriber;
   if (!a.reason.empty()) j["reason"] = a.reason;
   if (!a.ticket.empty()) j["ticket"] = a.ticket;
   if (a.effective) j["effective"] = *a.effective;
@@ -66,6 +70,7 @@ int follow(const ExemptArgs& a, Hold& h, Io io) {
   apply.router = a.router;
   apply.at = a.at;
   apply.state = a.state;
+  apply.sessions = a.sessions;
   apply.lock = a.lock;
   apply.keep = a.keep;
   apply.backend = a.backend;
@@ -113,6 +118,10 @@ int add(const ExemptArgs& a, Io io) {
     io.err << "op25bc: exempt add: invalid id " << quote(text::printable(a.id))
            << "\n  hint: an id starts with a letter and has up to 32 letters, digits, '-' or "
               "'_'; it names the drop-in file\n";
+    return kExitUsage;
+  }
+  if (a.prefixes.empty() == a.subscriber.empty()) {
+    io.err << "op25bc: exempt add: give --prefix (one or more) or --subscriber\n";
     return kExitUsage;
   }
   auto change = begin_change(a, io);
@@ -196,6 +205,23 @@ int remove(const ExemptArgs& a, Io io) {
   return follow(a, change->hold, io);
 }
 
+// The session table the last run of `a`'s state file used (--sessions, the
+// index beside it, or the default), when the policy has subscriber
+// exemptions; nullopt when there is none to read (said on stderr if broken).
+std::optional<session::Table> listed_sessions(const ExemptArgs& a, const policy::Policy& p, Io io) {
+  if (!session::has_subscribers(p)) return std::nullopt;
+  const backend::Backend& b = backend_named(a.backend, io);
+  const std::string state = state_file(b, a.state, p.table);
+  std::string error, path = a.sessions;
+  if (path.empty()) {
+    const auto index = session::read_index(session::index_path(state), error);
+    path = index ? index->sessions : session::default_table_path(state);
+  }
+  auto table = session::read_table(path, error);
+  if (!table) io.err << "op25bc: exempt list: " << text::printable(error) << "\n";
+  return table;
+}
+
 int list(const ExemptArgs& a, Io io) {
   const Loaded loaded = load_quietly(a.policy, io);
   if (!loaded.policy) return kExitFailure;
@@ -204,6 +230,9 @@ int list(const ExemptArgs& a, Io io) {
   if (!now) return kExitUsage;
   const auto horizon =
       *now + std::chrono::seconds(static_cast<long>(a.expiring.value_or(0) * 86400));
+  const auto when = [&](const std::optional<Instant>& t) {
+    return t ? nlohmann::json(format_time(*t, p.zone)) : nlohmann::json(nullptr);
+  };
   nlohmann::json rows = nlohmann::json::array();
   std::string out;
   for (const auto& x : p.exemptions) {
@@ -211,26 +240,51 @@ int list(const ExemptArgs& a, Io io) {
     const bool active = (!x.effective || *x.effective <= *now) && (!x.until || *now < *x.until);
     std::vector<std::string> prefixes;
     for (const auto& prefix : x.prefixes.items) prefixes.push_back(net::to_string(prefix));
-    const auto when = [&](const std::optional<Instant>& t) {
-      return t ? nlohmann::json(format_time(*t, p.zone)) : nlohmann::json(nullptr);
-    };
     rows.push_back({{"id", x.id},
                     {"source", x.file.empty() ? "inline" : "dropin"},
                     {"file", x.file.empty() ? nlohmann::json(nullptr) : nlohmann::json(x.file)},
                     {"prefixes", prefixes},
+                    {"subscriber",
+                     x.subscriber.empty() ? nlohmann::json(nullptr) : nlohmann::json(x.subscriber)},
                     {"reason", x.reason},
                     {"ticket", x.ticket},
                     {"effective", when(x.effective)},
                     {"until", when(x.until)},
                     {"active", active}});
     out += text::printable(x.id) + "  " + (x.file.empty() ? "inline" : text::printable(x.file)) +
-           "  " + text::join(prefixes) + (active ? "  active" : "  inactive") +
+           "  " +
+           (x.subscriber.empty() ? text::join(prefixes)
+                                 : "subscriber " + quote(text::printable(x.subscriber))) +
+           (active ? "  active" : "  inactive") +
            (x.until ? "  until " + format_time(*x.until, p.zone) : std::string{}) +
            (x.ticket.empty() ? "" : "  ticket " + text::printable(x.ticket)) +
            (x.reason.empty() ? "" : "  (" + text::printable(x.reason) + ")") + "\n";
   }
   for (const auto& skipped : p.skipped_dropins)
     out += text::printable(skipped) + "  left out: invalid (op25bc validate names the problem)\n";
+  // The live sessions of subscriber exemptions, as the session table holds them.
+  if (const auto live = listed_sessions(a, p, io))
+    for (const auto& [subscriber, held] : *live)
+      for (const auto& x : p.exemptions) {
+        if (x.subscriber != subscriber ||
+            (a.expiring && (!x.until || *x.until < *now || *x.until > horizon)))
+          continue;
+        const bool active = policy::is_active(x.effective, x.until, *now);
+        std::vector<std::string> addresses;
+        for (const auto& prefix : held) addresses.push_back(net::to_string(prefix));
+        rows.push_back({{"id", x.id},
+                        {"source", "session"},
+                        {"file", x.file.empty() ? nlohmann::json(nullptr) : nlohmann::json(x.file)},
+                        {"prefixes", addresses},
+                        {"subscriber", subscriber},
+                        {"reason", x.reason},
+                        {"ticket", x.ticket},
+                        {"effective", when(x.effective)},
+                        {"until", when(x.until)},
+                        {"active", active}});
+        out += text::printable(x.id) + "  session of " + quote(text::printable(subscriber)) + "  " +
+               text::join(addresses) + (active ? "  active" : "  inactive") + "\n";
+      }
   if (a.format == "json")
     io.out << json_text({{"schema_version", kSchemaVersion},
                          {"at", format_time(*now, p.zone)},

@@ -104,6 +104,7 @@ int run_rollback(const RollbackArgs& args, Io io) {
   apply.at = args.at;
   apply.dry_run = args.dry_run;
   apply.state = args.state;
+  apply.sessions = args.sessions;
   apply.lock = args.lock;
   apply.lock_wait = args.lock_wait;
   apply.keep = args.keep;

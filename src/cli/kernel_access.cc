@@ -139,4 +139,40 @@ std::vector<std::string> active_phase_ids(const policy::Policy& p, Instant at) {
   return ids;
 }
 
+std::optional<LiveSessions> live_sessions(const policy::Policy& p, const std::string& state,
+                                          const std::string& given, Io io) {
+  if (!session::has_subscribers(p)) return std::nullopt;
+  LiveSessions live{given.empty() ? session::default_table_path(state) : given, {}};
+  std::string error;
+  if (auto table = session::read_table(live.path, error))
+    live.table = std::move(*table);
+  else
+    io.err << "op25bc: warning: " << text::printable(error)
+           << "; no live session is exempt until the next session event\n";
+  return live;
+}
+
+std::string write_session_table(const std::string& path, const session::Table& table) {
+  const std::size_t slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) io::make_folder(path.substr(0, slash), 0755);
+  return io::write_atomically(path, session::encode(table), 0644);
+}
+
+void keep_session_index(const policy::Policy& p, const backend::Backend& b,
+                        const std::string& state, const std::optional<LiveSessions>& live, Io io) {
+  const std::string path = session::index_path(state);
+  if (!live) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);  // session events find no subscriber exemption
+    return;
+  }
+  const session::Index index = session::index_of(p, b.name(), live->path);
+  std::string error = io::write_atomically(path, session::encode(index), 0644);
+  session::Table table = live->table;
+  if (error.empty() && session::prune(table, index)) error = write_session_table(live->path, table);
+  if (!error.empty())
+    io.err << "op25bc: warning: the index of subscriber exemptions: " << text::printable(error)
+           << "; session events follow the policy applied before\n";
+}
+
 }  // namespace op25bc::cli

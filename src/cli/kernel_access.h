@@ -16,6 +16,7 @@
 #include "op25bc/history/history.h"
 #include "op25bc/history/lock.h"
 #include "op25bc/policy/model.h"
+#include "op25bc/session/table.h"
 
 namespace op25bc::cli {
 
@@ -55,6 +56,29 @@ std::optional<backend::Outcome> run_session(Held& held, const backend::RunReques
                                             const std::string& policy_path, Io io);
 
 double seconds_since(std::chrono::steady_clock::time_point start);
+
+// The live sessions a run of `p` enforces (session/table.h), read while the
+// lock is held from the session table: `given` (--sessions), else the one
+// named after `state`. nullopt when `p` has no subscriber exemption. A table
+// that cannot be read is a warning and counts as empty (session events
+// rewrite it).
+struct LiveSessions {
+  std::string path;
+  session::Table table;
+};
+std::optional<LiveSessions> live_sessions(const policy::Policy& p, const std::string& state,
+                                          const std::string& given, Io io);
+
+// After a run that made the kernel hold `p` (still under the lock): the index
+// of its subscriber exemptions beside `state`, for session events (removed
+// when it has none), and the session table without the subscribers whose
+// exemption is gone. A failure is a warning: the kernel holds the ruleset.
+void keep_session_index(const policy::Policy& p, const backend::Backend& b,
+                        const std::string& state, const std::optional<LiveSessions>& live, Io io);
+
+// Writes a session table (its folder made, as op25bc.service's
+// RuntimeDirectory would be); "" or what went wrong.
+std::string write_session_table(const std::string& path, const session::Table& table);
 
 // false, after saying why, when a rollback pinned another policy than
 // `fingerprint` (or the history cannot be read, so nobody knows).

@@ -70,6 +70,12 @@ void add_lock(CLI::App& cmd, std::string& lock, double& lock_wait) {
       ->capture_default_str();
 }
 
+void add_sessions(CLI::App& cmd, std::string& sessions) {
+  cmd.add_option("--sessions", sessions,
+                 "session table of subscriber exemptions (default /run/op25bc/STATE.sessions, "
+                 "after the state file's name)");
+}
+
 void add_keep(CLI::App& cmd, std::size_t& keep) {
   cmd.add_option("--keep", keep, "policies kept in the history for rollback")
       ->check(CLI::Range(1, 1000))
@@ -151,6 +157,7 @@ int main(int argc, char** argv) {
                   "read set elements back from the kernel instead of trusting op25bc's record "
                   "(slow for large sets)");
     cmd->add_option("--state", args->state, "state file (default /var/lib/op25bc/TABLE.state)");
+    add_sessions(*cmd, args->sessions);
     add_lock(*cmd, args->lock, args->lock_wait);
     cmd->add_option("--format", args->format, "text or json")
         ->check(CLI::IsMember({"text", "json"}));
@@ -172,6 +179,7 @@ int main(int argc, char** argv) {
   add_router(*ac, activate.router);
   add_at(*ac, activate.at);
   ac->add_option("--state", activate.state, "state file (default /var/lib/op25bc/TABLE.state)");
+  add_sessions(*ac, activate.sessions);
   add_lock(*ac, activate.lock, activate.lock_wait);
   ac->add_flag("--allow-rollback", activate.allow_rollback,
                "follow the clock back across a boundary already applied");
@@ -239,6 +247,7 @@ int main(int argc, char** argv) {
       "rollback", "re-apply the previous (or a named) policy from the history and pin it");
   r->add_option("--table", rollback.table, "table name")->capture_default_str();
   r->add_option("--state", rollback.state, "state file (default /var/lib/op25bc/TABLE.state)");
+  add_sessions(*r, rollback.sessions);
   r->add_option("--to", rollback.to,
                 "fingerprint (or a unique prefix) of the policy to go back to");
   add_at(*r, rollback.at);
@@ -260,8 +269,12 @@ int main(int argc, char** argv) {
   auto* ex_list = ex->add_subcommand("list", "every exemption, inline and drop-in");
   for (auto* cmd : {ex_add, ex_remove, ex_list}) add_policy(*cmd, exempt.policy);
   ex_add->add_option("--id", exempt.id, "the exemption's id, and its file's name")->required();
-  ex_add->add_option("--prefix", exempt.prefixes, "an exempted address or prefix (repeatable)")
-      ->required();
+  auto* prefix =
+      ex_add->add_option("--prefix", exempt.prefixes, "an exempted address or prefix (repeatable)");
+  auto* subscriber = ex_add->add_option(
+      "--subscriber", exempt.subscriber,
+      "instead of prefixes: the subscriber whose live sessions' addresses are exempt");
+  prefix->excludes(subscriber);  // one of the two is required (exempt_command.cc)
   ex_add->add_option("--reason", exempt.reason, "why, for the helpdesk")->required();
   ex_add->add_option("--effective", exempt.effective,
                      "from, in the policy's time zone (default: always)");
@@ -273,15 +286,51 @@ int main(int argc, char** argv) {
     add_router(*cmd, exempt.router);
     add_at(*cmd, exempt.at);
     cmd->add_option("--state", exempt.state, "state file (default /var/lib/op25bc/TABLE.state)");
+    add_sessions(*cmd, exempt.sessions);
     add_lock(*cmd, exempt.lock, exempt.lock_wait);
     add_keep(*cmd, exempt.keep);
     add_backend(*cmd, exempt.backend, backends);
   }
   add_at(*ex_list, exempt.at);
+  ex_list->add_option("--state", exempt.state,
+                      "state file whose session table lists live sessions (default "
+                      "/var/lib/op25bc/TABLE.state)");
+  add_sessions(*ex_list, exempt.sessions);
+  add_backend(*ex_list, exempt.backend, backends);
   ex_list->add_option("--format", exempt.format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
   ex_list->add_option("--expiring", exempt.expiring, "only those that end within DAYS")
       ->check(bounded(3650));
+
+  SessionArgs session;
+  auto* se = app.add_subcommand(
+      "session", "a subscriber's session began or ended: its exemption follows the address");
+  se->require_subcommand(1);
+  auto* se_up = se->add_subcommand("up", "a session of the subscriber holds these addresses");
+  auto* se_down = se->add_subcommand("down", "the subscriber's session ended");
+  auto* se_list = se->add_subcommand("list", "the live sessions of subscribers with an exemption");
+  for (auto* cmd : {se_up, se_down})
+    cmd->add_option("--subscriber", session.subscriber,
+                    "the subscriber, as its exemption names it (a PPP peer name, a DHCP client "
+                    "id or relay remote id)")
+        ->required();
+  se_up
+      ->add_option("--address", session.addresses,
+                   "an address (or delegated prefix) of the session (repeatable)")
+      ->required();
+  se_down->add_option("--address", session.addresses,
+                      "an address the session released (repeatable; default: every one)");
+  for (auto* cmd : {se_up, se_down, se_list}) {
+    cmd->add_option("--table", session.table, "table name, for the default state file")
+        ->capture_default_str();
+    cmd->add_option("--state", session.state,
+                    "state file of the apply or activate whose index of subscriber exemptions "
+                    "to follow (default /var/lib/op25bc/TABLE.state)");
+    add_backend(*cmd, session.backend, backends);
+  }
+  for (auto* cmd : {se_up, se_down}) add_lock(*cmd, session.lock, session.lock_wait);
+  se_list->add_option("--format", session.format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
 
   MetricsArgs metrics;
   auto* m =
@@ -344,6 +393,10 @@ int main(int argc, char** argv) {
     if (*h) return run_history(history, io);
     if (*r) return run_rollback(rollback, io);
     if (*m) return run_metrics(metrics, io);
+    if (*se) {
+      session.action = *se_up ? "up" : *se_down ? "down" : "list";
+      return run_session_command(session, io);
+    }
     if (*ex) {
       exempt.action = *ex_add ? "add" : *ex_remove ? "remove" : "list";
       return run_exempt(exempt, io);

@@ -7,6 +7,7 @@
 #include "kernel_access.h"
 #include "metrics_file.h"
 #include "op25bc/io/atomic_file.h"
+#include "op25bc/session/table.h"
 
 namespace op25bc::cli {
 
@@ -39,6 +40,19 @@ std::string gather_metrics(const MetricsSource& source, Io io) {
   if (policy != nullptr) {
     in.policy = &*policy->policy;
     in.fingerprint = policy->fingerprint;
+  }
+  // The live sessions, when the last run left an index of subscriber exemptions.
+  std::string error;
+  if (const auto index = session::read_index(session::index_path(source.state), error)) {
+    if (const auto table = session::read_table(index->sessions, error)) {
+      report::MetricsInput::Sessions counts;
+      for (const auto& [subscriber, addresses] : *table) {
+        const bool exempt = index->exempt_at(subscriber, in.now).has_value();
+        (exempt ? counts.exempt : counts.waiting) += 1;
+        if (exempt) counts.addresses += addresses.size();
+      }
+      in.sessions = counts;
+    }
   }
   // A backend that cannot be read leaves the table's metrics out: they are
   // not reported as absent.

@@ -19,14 +19,16 @@ std::optional<ir::Boundary> next_boundary(const policy::Policy& policy, Instant 
 
 }  // namespace
 
-ir::Ruleset compile_whole(const policy::Policy& policy, Instant at, bool kernel_timed) {
+ir::Ruleset compile_whole(const policy::Policy& policy, Instant at, bool kernel_timed,
+                          const session::Table* sessions) {
   const eval::EffectiveState state = eval::evaluate(policy, at);              // what holds at `at`
   const auto next = kernel_timed ? next_boundary(policy, at) : std::nullopt;  // what holds next
-  return ir::build(policy, state, next);                                      // as a ruleset
+  return ir::build(policy, state, next, sessions);                            // as a ruleset
 }
 
-ir::Ruleset compile(const policy::Policy& policy, Instant at, bool kernel_timed) {
-  ir::Ruleset ruleset = compile_whole(policy, at, kernel_timed);
+ir::Ruleset compile(const policy::Policy& policy, Instant at, bool kernel_timed,
+                    const session::Table* sessions) {
+  ir::Ruleset ruleset = compile_whole(policy, at, kernel_timed, sessions);
   ir::shard(ruleset, policy.enforcement.max_set_intervals);  // sets in slices
   return ruleset;
 }

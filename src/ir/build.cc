@@ -41,8 +41,13 @@ RateUnit rate_unit(const std::string& unit) {
 
 class Builder {
  public:
-  Builder(const Policy& p, const eval::EffectiveState& s, const std::optional<Boundary>& next)
-      : p_(p), state_(s), next_(next) {}
+  Builder(const Policy& p, const eval::EffectiveState& s, const std::optional<Boundary>& next,
+          const session::Table* sessions)
+      : p_(p),
+        state_(s),
+        next_(next),
+        sessions_(sessions),
+        subscribers_(session::has_subscribers(p)) {}
 
   Ruleset run() {
     std::size_t prefixes = 0;
@@ -216,7 +221,7 @@ class Builder {
       for (std::size_t i = 0; i < p_.exemptions.size(); ++i)
         if (active(state_.exemptions, i) == until && active(next_->after.exemptions, i) != until) {
           used.push_back(i);
-          for (const auto& a : p_.exemptions[i].prefixes.items) set.add(a);
+          add_exempted(i, set);
         }
       set.merge();
       const Origin origin = exemptions_origin(used);
@@ -240,20 +245,39 @@ class Builder {
     net::AddressSet smarthosts, exempt;
     for (const auto& s : p_.smarthosts)
       for (const auto& a : s.addresses.items) smarthosts.add(a);
-    std::vector<std::size_t> used;
-    for (std::size_t i = 0; i < p_.exemptions.size(); ++i)
-      if (exempt_throughout(i)) {
-        used.push_back(i);
-        for (const auto& a : p_.exemptions[i].prefixes.items) exempt.add(a);
-      }
+    net::AddressSet sessions;
+    std::vector<std::size_t> used, subscribers;
+    for (std::size_t i = 0; i < p_.exemptions.size(); ++i) {
+      if (!exempt_throughout(i)) continue;
+      const bool by_session = !p_.exemptions[i].subscriber.empty();
+      (by_session ? subscribers : used).push_back(i);
+      add_exempted(i, by_session ? sessions : exempt);
+    }
     smarthosts.merge();
     exempt.merge();
+    sessions.merge();
     for (net::Family f : {net::Family::v4, net::Family::v6})
       add_set(std::string{kSmarthostSet}, f, "smarthosts: never blocked as destinations",
               smarthosts, smarthosts_origin());
     for (net::Family f : {net::Family::v4, net::Family::v6})
       add_set(std::string{kExemptSet}, f, "active exemptions: never blocked as sources", exempt,
               exemptions_origin(used));
+    if (subscribers_)
+      for (net::Family f : {net::Family::v4, net::Family::v6})
+        add_set(std::string{kSessionSet}, f,
+                "live sessions of exempt subscribers: never blocked as sources", sessions,
+                exemptions_origin(subscribers));
+  }
+
+  // What exemption `i` exempts: its prefixes, or its subscriber's live sessions.
+  void add_exempted(std::size_t i, net::AddressSet& out) const {
+    const policy::Exemption& x = p_.exemptions[i];
+    if (x.subscriber.empty()) {
+      for (const auto& a : x.prefixes.items) out.add(a);
+    } else if (sessions_ != nullptr) {
+      if (const auto it = sessions_->find(x.subscriber); it != sessions_->end())
+        for (const auto& a : it->second) out.add(a);
+    }
   }
 
   Origin smarthosts_origin() const {
@@ -275,6 +299,13 @@ class Builder {
              {},
              smarthost ? smarthosts_origin() : Origin({"/exemptions"})});
       }
+    if (subscribers_)
+      for (net::Family f : {net::Family::v4, net::Family::v6})
+        rules.push_back({{AddressInSet{f, Direction::source, set_name(kSessionSet, f)}},
+                         {},
+                         {Verdict::Kind::return_, {}},
+                         {},
+                         Origin({"/exemptions"})});
     return rules;
   }
 
@@ -413,6 +444,8 @@ class Builder {
   const Policy& p_;
   const eval::EffectiveState& state_;
   const std::optional<Boundary>& next_;
+  const session::Table* sessions_;
+  const bool subscribers_;  // the policy has a subscriber exemption: the session sets exist
   Ruleset out_;
   std::map<std::vector<std::size_t>, std::string> source_names_;
   std::set<std::string> destination_bases_;
@@ -421,8 +454,8 @@ class Builder {
 }  // namespace
 
 Ruleset build(const Policy& policy, const eval::EffectiveState& state,
-              const std::optional<Boundary>& next) {
-  return Builder(policy, state, next).run();
+              const std::optional<Boundary>& next, const session::Table* sessions) {
+  return Builder(policy, state, next, sessions).run();
 }
 
 }  // namespace op25bc::ir

@@ -78,8 +78,8 @@ class Sharder {
       if (const AddressInSet* a = source_match(rule, f_))
         sources_.try_emplace(a->set, Source{&named_set(a->set), false});
     for (auto& [name, source] : sources_) {
-      source.large =
-          source.set->elements.size() > max_ && !source.set->verdict_map && !elsewhere.count(name);
+      source.large = source.set->elements.size() > max_ && !source.set->verdict_map &&
+                     !elsewhere.count(name) && !changes_between_runs(name);
       any_large_ = any_large_ || source.large;
     }
   }
@@ -88,6 +88,11 @@ class Sharder {
     for (const auto& s : r_.sets)
       if (s.name == name) return s;
     throw std::logic_error("ir::shard: a rule refers to unknown set " + name);
+  }
+
+  // A session set: op25bc session up/down change its elements between runs.
+  bool changes_between_runs(const std::string& name) const {
+    return name == set_name(kSessionSet, f_);
   }
 
   bool is_large(const std::string& name) const {
@@ -100,6 +105,7 @@ class Sharder {
   void split(const net::Interval& block) {
     bool used = false, over = false;
     for (const auto& [name, source] : sources_) {
+      if (changes_between_runs(name)) continue;  // blocks never move with a session
       const std::size_t n = count_in(source.set->elements, block);
       used = used || n > 0;
       over = over || (n > max_ && source.large);
@@ -141,6 +147,7 @@ class Sharder {
       auto* a = std::get_if<AddressInSet>(&m);
       if (a == nullptr || a->family != f_ || a->direction != Direction::source) continue;
       const Source& source = sources_.at(a->set);
+      if (changes_between_runs(a->set)) continue;  // whatever it holds when the packet comes
       if (count_in(source.set->elements, block) == 0) return std::nullopt;
       if (source.large) a->set = block_set(a->set, f_, block);
     }

@@ -11,6 +11,17 @@
 
 namespace op25bc::nft {
 
+net::Intervals minus(const net::Intervals& a, const net::Intervals& b) {
+  net::Intervals out;
+  std::size_t j = 0;
+  for (const auto& iv : a) {
+    while (j < b.size() && b[j].first < iv.first) ++j;
+    if (j < b.size() && b[j] == iv) continue;
+    out.push_back(iv);
+  }
+  return out;
+}
+
 namespace {
 
 const ir::Counter* find_counter(const ir::Ruleset& r, const std::string& name) {
@@ -40,18 +51,6 @@ class Names {
   const ir::Ruleset& r_;
   std::unordered_map<std::string_view, std::size_t> sets_, chains_;
 };
-
-// Intervals in `a` that are not in `b`; both sorted by start.
-net::Intervals minus(const net::Intervals& a, const net::Intervals& b) {
-  net::Intervals out;
-  std::size_t j = 0;
-  for (const auto& iv : a) {
-    while (j < b.size() && b[j].first < iv.first) ++j;
-    if (j < b.size() && b[j] == iv) continue;
-    out.push_back(iv);
-  }
-  return out;
-}
 
 void add_set(Transaction& t, const ir::Set& s) {
   t.ops.push_back(AddSet{s.name, s.family, s.comment, s.verdict_map, s.recording});

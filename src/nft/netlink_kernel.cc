@@ -628,6 +628,19 @@ std::optional<nft::TableState> NetlinkKernel::read_once(const std::string& table
   return state;
 }
 
+std::optional<nft::TableState> NetlinkKernel::read_sets(const std::string& table,
+                                                        const nft::ElementRead& wanted) {
+  return reread_while_interrupted("reading the sets of table inet " + table, [&] {
+    Impl& k = *impl_;
+    std::optional<nft::TableState> state = k.dump_table(table);
+    if (!state) return state;
+    std::vector<std::string> anonymous_names;
+    k.dump_sets(table, *state, anonymous_names);
+    k.dump_wanted_elements(table, wanted, *state);
+    return state;
+  });
+}
+
 std::vector<nft::CounterValue> NetlinkKernel::counters(const std::string& table) {
   return reread_while_interrupted("listing counters", [&] {
     std::vector<nft::CounterValue> out;

@@ -87,7 +87,8 @@ class NftSession final : public backend::Session {
   explicit NftSession(std::string state) : state_(std::move(state)) {}
 
   Result<backend::Outcome> run(const backend::RunRequest& request) override {
-    const ir::Ruleset desired = compile(request.policy, request.at, request.kernel_timed);
+    const ir::Ruleset desired =
+        compile(request.policy, request.at, request.kernel_timed, request.sessions);
     try {
       FileStateStore state(state_);
       const ReconcileOutcome out = reconcile(kernel_, state, desired, request.options);
@@ -119,6 +120,27 @@ class NftSession final : public backend::Session {
                            "from the kernel and repaired";
       o.read_back = read_back_note(out);
       if (request.dry_run && !out.in_sync) dry_run_checks(desired, o);
+      return o;
+    } catch (const std::exception& e) {
+      return Failure{e.what()};
+    }
+  }
+
+  Result<backend::Outcome> replace_elements(const backend::ElementsRequest& request) override {
+    try {
+      FileStateStore state(state_);
+      const ReconcileOutcome out =
+          nft::replace_elements(kernel_, state, request.table, request.sets);
+      if (!out.ok)
+        return Failure{out.error + (out.outcome_unknown
+                                        ? "; the next run reads the kernel back and converges"
+                                        : "; the ruleset is unchanged")};
+      backend::Outcome o;
+      o.in_sync = out.in_sync;
+      o.committed = !out.in_sync;
+      o.summary = summary(out.transaction);
+      o.changes = to_text(out.transaction);
+      o.report = to_json(out.transaction);
       return o;
     } catch (const std::exception& e) {
       return Failure{e.what()};

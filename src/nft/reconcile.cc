@@ -215,4 +215,83 @@ ReconcileOutcome reconcile(Kernel& kernel, StateStore& state, const ir::Ruleset&
   return out;
 }
 
+ReconcileOutcome replace_elements(Kernel& kernel, StateStore& state, const std::string& table,
+                                  const std::vector<ir::Set>& sets, int attempts) {
+  ReconcileOutcome out;
+  const Instance here = kernel.instance();
+  std::vector<std::string> names;
+  for (const auto& s : sets) names.push_back(s.name);
+  const ElementRead wanted = ElementRead::of(names);
+  // The wanted set's counterpart in `held`, if it is one op25bc's elements may go to.
+  const auto find = [](const TableState& held, const ir::Set& w) -> const ir::Set* {
+    for (const auto& c : held.ruleset.sets)
+      if (c.name == w.name && c.family == w.family && !c.verdict_map && !c.recording &&
+          c.unrecognized.empty())
+        return &c;
+    return nullptr;
+  };
+  while (out.attempts < attempts) {
+    ++out.attempts;
+    const std::optional<StateRecord> record = state.load();
+    const std::uint32_t generation = kernel.generation();
+    const std::optional<TableState> current = kernel.read_sets(table, wanted);
+    if (!current || !ir::owned_by_op25bc(current->ruleset.comment)) {
+      out.error = "there is no op25bc table inet " + table + " to change";
+      return out;
+    }
+    out.transaction = Transaction{table, {}};
+    std::vector<Op> adds;
+    for (const auto& w : sets) {
+      const ir::Set* c = find(*current, w);
+      if (c == nullptr) {
+        out.error = "table inet " + table + " has no set " + w.name +
+                    " for session addresses: the policy applied last has no subscriber exemption";
+        return out;
+      }
+      if (auto removed = minus(c->elements, w.elements); !removed.empty())
+        out.transaction.ops.push_back(DeleteElements{w.name, w.family, std::move(removed)});
+      if (auto added = minus(w.elements, c->elements); !added.empty())
+        adds.push_back(AddElements{w.name, w.family, std::move(added), false, false});
+    }
+    std::ranges::move(adds, std::back_inserter(out.transaction.ops));  // deletes first
+    if (out.transaction.empty()) {
+      out.ok = out.in_sync = true;
+      return out;
+    }
+    out.commit = kernel.commit(out.transaction, generation, false);
+    if (out.commit.generation_changed) continue;
+    if (!out.commit.ok) {
+      out.outcome_unknown = out.commit.outcome_unknown;
+      out.error = out.commit.failed_op ? "the kernel rejected the batch: " + out.commit.error
+                                       : out.commit.error;
+      return out;
+    }
+    // Read back: the kernel holds each set as asked, or op25bc says otherwise.
+    const std::uint32_t after = kernel.generation();
+    const std::optional<TableState> held = kernel.read_sets(table, wanted);
+    for (const auto& w : sets)
+      if (const ir::Set* c = held ? find(*held, w) : nullptr;
+          c == nullptr || c->elements != w.elements) {
+        out.error = "set " + w.name + " of table inet " + table +
+                    " does not hold what was committed (changed again meanwhile?)";
+        return out;
+      }
+    // The record moves on with the kernel, if it described it and nobody else committed.
+    if (record && after == generation_after(generation) &&
+        record_current(*record, here, generation) && record->table == table) {
+      StateRecord next = *record;
+      next.generation = after;
+      for (auto& r : next.sets)
+        for (const auto& w : sets)
+          if (r.name == w.name) r.digest = net::digest(w.elements);
+      state.save(next);
+    }
+    out.ok = true;
+    return out;
+  }
+  out.error = "the ruleset kept changing while op25bc worked (" + std::to_string(out.attempts) +
+              " attempts); nothing was changed";
+  return out;
+}
+
 }  // namespace op25bc::nft

@@ -17,6 +17,15 @@ bool is_valid_id(std::string_view id) {
   return true;
 }
 
+std::string subscriber_problem(std::string_view subscriber) {
+  if (subscriber.empty()) return "it is empty";
+  if (subscriber.size() > kMaxSubscriberBytes)
+    return "it has " + std::to_string(subscriber.size()) + " bytes, more than " +
+           std::to_string(kMaxSubscriberBytes);
+  if (const auto bad = text::find_forbidden(subscriber)) return "it holds " + text::describe(*bad);
+  return {};
+}
+
 namespace {
 
 // Dates op25bc can hand to every consumer: systemd's calendar ends with 2199,
@@ -468,7 +477,8 @@ class Parser {
   void exemption(const json& j, const std::string& ptr, Exemption& e) {
     if (!r_.object(j, ptr,
                    {{"id", true},
-                    {"prefixes", true},
+                    {"prefixes", false},
+                    {"subscriber", false},
                     {"reason", false},
                     {"ticket", false},
                     {"effective", false},
@@ -477,9 +487,25 @@ class Parser {
     e.id = id(j, ptr);
     e.reason = r_.string(j, ptr, "reason").value_or("");
     e.ticket = r_.string(j, ptr, "ticket").value_or("");
-    e.prefixes = prefixes(j, ptr, "prefixes");
-    if (empty_array(j, ptr, "prefixes"))
-      r_.diags().error(ptr + "/prefixes", "exemption has no prefixes");
+    if (j.contains("subscriber")) {
+      e.subscriber = r_.string(j, ptr, "subscriber").value_or("");
+      if (j.contains("prefixes"))
+        r_.diags().error(ptr + "/prefixes", "exemption names both prefixes and a subscriber",
+                         "an exemption covers fixed prefixes, or the addresses of one "
+                         "subscriber's sessions: make two exemptions");
+      else if (const std::string why = subscriber_problem(e.subscriber); !why.empty())
+        r_.diags().error(ptr + "/subscriber", "invalid subscriber: " + why,
+                         "a subscriber is the id the access server's session scripts pass to "
+                         "op25bc session up: printable text, 1 to " +
+                             std::to_string(kMaxSubscriberBytes) + " bytes");
+    } else if (!j.contains("prefixes")) {
+      r_.diags().error(ptr, "exemption has neither prefixes nor a subscriber",
+                       "add \"prefixes\": [...] or \"subscriber\": \"ID\"");
+    } else {
+      e.prefixes = prefixes(j, ptr, "prefixes");
+      if (empty_array(j, ptr, "prefixes"))
+        r_.diags().error(ptr + "/prefixes", "exemption has no prefixes");
+    }
     e.effective = time(j, ptr, "effective", zone_);
     e.until = time(j, ptr, "until", zone_);
     if (e.effective && e.until && *e.until <= *e.effective)

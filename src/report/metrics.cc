@@ -193,6 +193,16 @@ std::string prometheus_text(const MetricsInput& in) {
            "every problem).")
         .sample(static_cast<double>(in.policy->skipped_dropins.size()));
   }
+  if (in.sessions) {
+    Family(out, "op25bc_live_sessions", "gauge",
+           "Subscribers with an exemption and a live session (op25bc session up), by whether "
+           "the exemption is in force now.")
+        .sample(static_cast<double>(in.sessions->exempt), {{"exempt", "true"}})
+        .sample(static_cast<double>(in.sessions->waiting), {{"exempt", "false"}});
+    Family(out, "op25bc_live_session_addresses", "gauge",
+           "Addresses and prefixes of live sessions exempt now (the session sets).")
+        .sample(static_cast<double>(in.sessions->addresses));
+  }
   if (!in.fingerprint.empty())
     Family(out, "op25bc_policy_info", "gauge",
            "The policy the kernel holds, by fingerprint; pinned=\"true\" after a rollback.")

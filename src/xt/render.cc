@@ -496,8 +496,8 @@ std::string render_restore(const Ruleset& r, net::Family family) {
 }
 
 Ruleset compile(const policy::Policy& policy, Instant at, bool kernel_timed,
-                std::uint64_t generation, Diagnostics& diags) {
-  return lower(compile_whole(policy, at, kernel_timed), generation, diags);
+                std::uint64_t generation, Diagnostics& diags, const session::Table* sessions) {
+  return lower(compile_whole(policy, at, kernel_timed, sessions), generation, diags);
 }
 
 }  // namespace op25bc::xt

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <iterator>
 #include <thread>
 
 #include "op25bc/text/escape.h"
@@ -66,7 +67,8 @@ class XtSession final : public backend::Session {
   Result<backend::Outcome> run(const backend::RunRequest& request) override {
     const backend::RunOptions& ask = request.options;
     Diagnostics diags;
-    Ruleset desired = compile(request.policy, request.at, request.kernel_timed, 1, diags);
+    Ruleset desired =
+        compile(request.policy, request.at, request.kernel_timed, 1, diags, request.sessions);
     if (diags.has_errors())
       return Failure{"the policy asks for what iptables cannot express", "", std::move(diags)};
     try {
@@ -142,7 +144,95 @@ class XtSession final : public backend::Session {
     }
   }
 
+  // ipset add/del of the changed members, one restore: each member changes
+  // atomically, and the sets hold RETURN addresses, so in between a packet is
+  // let through only if the old or the new sessions let it. No pending
+  // record: a run that dies before the record is rewritten leaves a set the
+  // record's digest does not describe, which the next run reads back
+  // (RecordStore::held refuses it) and an idempotent "ipset -exist" repairs.
+  Result<backend::Outcome> replace_elements(const backend::ElementsRequest& request) override {
+    try {
+      FileRecordStore store(state_);
+      std::optional<Record> record = store.load();
+      if (!record || record->pending || record->table != request.table)
+        return Failure{"the state record " + store.path() + " names no completed run for table " +
+                           request.table + "; the ruleset is unchanged",
+                       "op25bc apply (or activate) makes the session sets first"};
+      Record next = *record;
+      std::string script;
+      std::vector<std::pair<Record::Set*, net::Prefixes>> wanted;
+      backend::Outcome o;
+      std::size_t added = 0, deleted = 0;
+      for (const ir::Set& w : request.sets) {
+        const auto it = std::find_if(next.sets.begin(), next.sets.end(), [&](const auto& r) {
+          return strip_generation(r.name) == set_stem(request.table, w.name) &&
+                 r.family == w.family;
+        });
+        if (it == next.sets.end())
+          return Failure{"op25bc's ipsets have no set for " + w.name +
+                         " (session addresses): the policy applied last has no subscriber "
+                         "exemption; the ruleset is unchanged"};
+        std::string error;
+        const auto held = read_members(it->name, w.family, error);
+        if (!held) return Failure{error + "; the ruleset is unchanged"};
+        IpSet shape{it->name, w.name, w.family, true, w.elements};
+        net::Prefixes want = members(shape);
+        std::sort(want.begin(), want.end(), member_less);
+        for (const auto& p : minus_members(*held, want)) {
+          append_member_line(script, "del", it->name, p);
+          o.changes += "delete element " + it->name + " " + net::to_string(p) + "\n";
+          ++deleted;
+        }
+        for (const auto& p : minus_members(want, *held)) {
+          append_member_line(script, "add", it->name, p);
+          o.changes += "add element " + it->name + " " + net::to_string(p) + "\n";
+          ++added;
+        }
+        it->members = want.size();
+        it->digest = net::digest(w.elements);
+        wanted.emplace_back(&*it, std::move(want));
+      }
+      o.summary = "+" + std::to_string(added) + " -" + std::to_string(deleted) + " members";
+      o.report = {{"summary", {{"elements_added", added}, {"elements_deleted", deleted}}}};
+      if (script.empty()) {
+        o.in_sync = true;
+        return o;
+      }
+      if (const ToolResult ran = kernel_.ipset_restore(script); !ran.ok())
+        return Failure{"ipset restore failed: " + ran.error + "; the ruleset is unchanged"};
+      for (const auto& [set, want] : wanted) {  // read back
+        std::string error;
+        const auto held = read_members(set->name, set->family, error);
+        if (!held || *held != want)
+          return Failure{"ipset " + set->name + " does not hold what was written" +
+                         (held ? std::string{} : " (" + error + ")") +
+                         "; the next run reads it back and converges"};
+      }
+      store.save(next);
+      o.committed = true;
+      return o;
+    } catch (const std::exception& e) {
+      return Failure{e.what()};
+    }
+  }
+
  private:
+  static bool member_less(const net::Prefix& a, const net::Prefix& b) {
+    return a.base != b.base ? a.base < b.base : a.length < b.length;
+  }
+  static net::Prefixes minus_members(const net::Prefixes& a, const net::Prefixes& b) {
+    net::Prefixes out;
+    std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out),
+                        member_less);
+    return out;
+  }
+  std::optional<net::Prefixes> read_members(const std::string& name, net::Family family,
+                                            std::string& error) {
+    auto held = set_reader(kernel_)(name, family, error);
+    if (held) std::sort(held->begin(), held->end(), member_less);
+    return held;
+  }
+
   std::string state_;
   ToolsKernel kernel_;
 };

@@ -58,7 +58,8 @@ def main():
     for path in dropins:
         errors = [e.message for e in dropin_validator.iter_errors(json.loads(path.read_text()))]
         expect(not errors, f"{path.name}: the drop-in schema rejects the example: {errors}")
-    for bad in ({"id": "x"}, {"id": "x", "prefixes": ["198.18.0.1"], "pools": []}, []):
+    for bad in ({"id": "x"}, {"id": "x", "prefixes": ["198.18.0.1"], "pools": []}, [],
+                {"id": "x", "prefixes": ["198.18.0.1"], "subscriber": "ppp-user-1"}):
         expect(not dropin_validator.is_valid(bad), f"the drop-in schema accepts {bad}")
 
     output_schema = json.loads((root / "schemas/op25bc-validate.schema.json").read_text())

@@ -58,7 +58,7 @@ class MemorySession final : public backend::Session {
       : kernel_(kernel), state_(std::move(state)) {}
 
   Result<backend::Outcome> run(const backend::RunRequest& r) override {
-    const ir::Ruleset desired = compile(r.policy, r.at, r.kernel_timed);
+    const ir::Ruleset desired = compile(r.policy, r.at, r.kernel_timed, r.sessions);
     const std::string want = held_text(desired);
     std::string& held = kernel_.tables[desired.table];
     backend::Outcome o;
@@ -74,6 +74,26 @@ class MemorySession final : public backend::Session {
                           << r.options.applied_at << "\n"
                           << text_of(r.options.active_phases);
     o.committed = true;
+    return o;
+  }
+
+  // A set's line ("NAME COUNT") takes the new count; a set it lacks is refused.
+  Result<backend::Outcome> replace_elements(const backend::ElementsRequest& r) override {
+    std::string& held = kernel_.tables[r.table];
+    std::string next = held;
+    for (const auto& set : r.sets) {
+      const std::size_t at = next.find(set.name + " ");
+      if (at != 0 && (at == std::string::npos || next[at - 1] != '\n'))
+        return Failure{"memory table " + r.table + " has no set " + set.name};
+      const std::size_t end = next.find('\n', at);
+      next.replace(at, end - at, set.name + " " + std::to_string(set.elements.size()));
+    }
+    backend::Outcome o;
+    o.in_sync = next == held;
+    o.committed = !o.in_sync;
+    o.summary = o.in_sync ? "no change" : "session sets replaced";
+    if (o.committed) ++kernel_.commits;
+    held = next;
     return o;
   }
 
@@ -255,4 +275,63 @@ TEST_CASE("a backend registered beside the program's own works through every com
   auto other = run.apply("2006-06-01", "iptables");
   CHECK(cli::run_apply(other, run.io()) == cli::kExitFailure);
   CHECK(run.kernel.commits == 2);
+}
+
+TEST_CASE("session events go through the port: the index beside the state, then one set") {
+  Run run;
+  // NetLaputa with a subscriber exemption.
+  auto doc = nlohmann::json::parse(std::ifstream(test::source_path("examples/netlaputa.json")));
+  doc["exemptions"].push_back({{"id", "cust-7"}, {"subscriber", "ppp-7"}, {"reason", "own MTA"}});
+  const std::string policy = (run.dir / "policy.json").string();
+  std::ofstream(policy) << doc.dump();
+  auto apply = run.apply("2006-10-01");
+  apply.policy = policy;
+  apply.sessions = (run.dir / "sessions").string();
+  REQUIRE_MESSAGE(cli::run_apply(apply, run.io()) == cli::kExitOk, run.err.str());
+  const std::string& held = run.kernel.tables["op25b"];
+  CHECK(held.find("session4 0\n") != std::string::npos);
+  const auto commits = run.kernel.commits;
+  run.clear();
+
+  cli::SessionArgs up;
+  up.action = "up";
+  up.subscriber = "ppp-7";
+  up.addresses = {"198.18.1.9", "2001:db8:1000:7::/64"};
+  up.state = apply.state;
+  up.lock = apply.lock;
+  REQUIRE_MESSAGE(cli::run_session_command(up, run.io()) == cli::kExitOk, run.err.str());
+  CHECK(run.out.str().find("exempt by exemption cust-7") != std::string::npos);
+  CHECK(held.find("session4 1\nsession6 1\n") != std::string::npos);
+  CHECK(run.kernel.commits == commits + 1);
+  run.clear();
+
+  // Someone without an exemption: a lookup, no lock, no kernel.
+  cli::SessionArgs other = up;
+  other.subscriber = "ppp-8";
+  other.addresses = {"198.18.1.10"};
+  other.lock = (run.dir / "no-such-folder" / "lock").string();  // would fail if it were taken
+  CHECK(cli::run_session_command(other, run.io()) == cli::kExitOk);
+  CHECK(run.out.str() == "subscriber \"ppp-8\" has no exemption: nothing changed\n");
+  CHECK(run.kernel.commits == commits + 1);
+  run.clear();
+
+  // The next apply finds the kernel as the sessions say: in sync.
+  REQUIRE(cli::run_apply(apply, run.io()) == cli::kExitOk);
+  CHECK(run.out.str().find("in sync") != std::string::npos);
+  run.clear();
+
+  // Down: the addresses leave.
+  cli::SessionArgs down = up;
+  down.action = "down";
+  down.addresses.clear();
+  REQUIRE(cli::run_session_command(down, run.io()) == cli::kExitOk);
+  CHECK(held.find("session4 0\nsession6 0\n") != std::string::npos);
+
+  // A policy without subscriber exemptions removes the index: events then change nothing.
+  apply.policy = test::source_path("examples/netlaputa.json");
+  REQUIRE(cli::run_apply(apply, run.io()) == cli::kExitOk);
+  CHECK_FALSE(std::filesystem::exists(apply.state + ".subscribers"));
+  run.clear();
+  CHECK(cli::run_session_command(up, run.io()) == cli::kExitOk);
+  CHECK(run.out.str().find("no subscriber exemption applied") != std::string::npos);
 }

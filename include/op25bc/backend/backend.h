@@ -15,7 +15,9 @@
 #include "op25bc/backend/run.h"
 #include "op25bc/backend/status.h"
 #include "op25bc/diag/result.h"
+#include "op25bc/ir/ruleset.h"
 #include "op25bc/policy/model.h"
+#include "op25bc/session/table.h"
 #include "op25bc/time/instant.h"
 
 namespace op25bc::backend {
@@ -54,6 +56,17 @@ struct RunRequest {
   // With options.check_only: also ask the kernel to check the change and load
   // the whole ruleset in a throwaway network namespace (apply --dry-run).
   bool dry_run = false;
+  // The live sessions of subscriber exemptions (session/table.h), read under
+  // op25bc's lock; none when the policy has no subscriber exemption.
+  const session::Table* sessions = nullptr;
+};
+
+// What a session event asks (op25bc session up/down): these sets of op25bc's
+// table, which its last run made, to hold exactly these elements; nothing
+// else is read or changed.
+struct ElementsRequest {
+  std::string table;
+  std::vector<ir::Set> sets;  // name, family and elements; as ir::build names them
 };
 
 // What a run found and did, worded by the backend, shaped for every command.
@@ -80,6 +93,10 @@ class Session {
   // Reads what the kernel holds, plans and (unless check_only) changes it,
   // atomically where the backend can, and records what it holds.
   virtual Result<Outcome> run(const RunRequest& request) = 0;
+  // Makes the sets hold what `request` says, in one atomic change, reads them
+  // back, and keeps the record in step so that the next run need not read
+  // them. A failure when op25bc's table lacks one of them (no run made it).
+  virtual Result<Outcome> replace_elements(const ElementsRequest& request) = 0;
 };
 
 class Backend {

@@ -7,6 +7,7 @@
 
 #include "op25bc/ir/ruleset.h"
 #include "op25bc/policy/model.h"
+#include "op25bc/session/table.h"
 #include "op25bc/time/instant.h"
 
 namespace op25bc {
@@ -14,11 +15,15 @@ namespace op25bc {
 // The ruleset the policy calls for at `at`, whole: a set holds every prefix.
 // Kernel-timed: plus the next boundary's change, guarded by "meta time" so
 // the kernel switches itself.
-ir::Ruleset compile_whole(const policy::Policy& policy, Instant at, bool kernel_timed);
+// `sessions`: the live sessions of subscriber exemptions (apply and activate
+// read them from the session table; compile shows the policy alone).
+ir::Ruleset compile_whole(const policy::Policy& policy, Instant at, bool kernel_timed,
+                          const session::Table* sessions = nullptr);
 
 // The same, each set cut into slices of at most the policy's
 // enforcement.max_set_intervals (an nftables interval set's dump and update
 // cost grows with its size; an ipset holds a million prefixes uncut).
-ir::Ruleset compile(const policy::Policy& policy, Instant at, bool kernel_timed = false);
+ir::Ruleset compile(const policy::Policy& policy, Instant at, bool kernel_timed = false,
+                    const session::Table* sessions = nullptr);
 
 }  // namespace op25bc

@@ -16,6 +16,7 @@
 #include "op25bc/eval/effective.h"
 #include "op25bc/ir/ruleset.h"
 #include "op25bc/policy/model.h"
+#include "op25bc/session/table.h"
 
 namespace op25bc::ir {
 
@@ -28,7 +29,11 @@ struct Boundary {
   eval::EffectiveState after;
 };
 
+// `sessions`: the live sessions whose addresses subscriber exemptions cover
+// (none: the session sets are empty). A policy with a subscriber exemption
+// has the session sets and their return rules whatever they hold.
 Ruleset build(const policy::Policy& policy, const eval::EffectiveState& state,
-              const std::optional<Boundary>& next = std::nullopt);
+              const std::optional<Boundary>& next = std::nullopt,
+              const session::Table* sessions = nullptr);
 
 }  // namespace op25bc::ir

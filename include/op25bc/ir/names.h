@@ -26,6 +26,10 @@ inline constexpr std::string_view kSmarthostSet = "smarthost";
 inline constexpr std::string_view kExemptSet = "exempt";
 inline constexpr std::string_view kExemptUntilSet = "exempt_until";  // kernel-timed mode
 inline constexpr std::string_view kExemptFromSet = "exempt_from";
+// The live session addresses of subscriber exemptions in force (session/table.h):
+// op25bc session up/down change their elements between runs, so the shard
+// pass never cuts them and keeps their rule in every block.
+inline constexpr std::string_view kSessionSet = "session";
 
 // `base` and the family digit: "exempt4", "phase_all_src6".
 std::string set_name(std::string_view base, net::Family f);

@@ -27,6 +27,10 @@ Transaction diff(const std::optional<TableState>& current, const ir::Ruleset& de
 std::vector<std::string> enforcement_drift(const TableState& held);
 // The differ repairs each: a diff of a table with any is never empty.
 
+// The intervals of `a` that are not in `b` (both sorted by start): what an
+// element change deletes (current minus wanted) or adds (wanted minus current).
+net::Intervals minus(const net::Intervals& a, const net::Intervals& b);
+
 // The whole desired table from scratch.
 Transaction create(const ir::Ruleset& desired);
 

@@ -130,6 +130,20 @@ class Kernel {
   // nullopt when there is no such table.
   virtual std::optional<TableState> read(const std::string& table, const ElementRead& elements) = 0;
 
+  // The same without chains, rules and counters: the table, its sets and the
+  // elements `elements` selects (a session event's read, which must be cheap
+  // beside a table of a thousand block chains).
+  virtual std::optional<TableState> read_sets(const std::string& table,
+                                              const ElementRead& elements) {
+    auto state = read(table, elements);
+    if (state) {
+      state->ruleset.chains.clear();
+      state->ruleset.counters.clear();
+      state->rule_handles.clear();
+    }
+    return state;
+  }
+
   // The named counters of the table (one per phase) with their values.
   virtual std::vector<CounterValue> counters(const std::string& table) = 0;
 

@@ -29,6 +29,8 @@ class NetlinkKernel final : public nft::Kernel {
   std::vector<std::pair<std::string, std::string>> tables() override;
   std::optional<nft::TableState> read(const std::string& table,
                                       const nft::ElementRead& elements) override;
+  std::optional<nft::TableState> read_sets(const std::string& table,
+                                           const nft::ElementRead& elements) override;
   nft::CommitResult commit(const nft::Transaction& t, std::uint32_t generation,
                            bool check_only) override;
 

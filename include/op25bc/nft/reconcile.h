@@ -39,4 +39,12 @@ bool record_current(const StateRecord& record, const Instance& here, std::uint32
 ReconcileOutcome reconcile(Kernel& kernel, StateStore& state, const ir::Ruleset& desired,
                            const backend::RunOptions& options);
 
+// A session event's change (backend::Session::replace_elements): `sets` of
+// op25bc's `table` made to hold exactly their elements, in one batch guarded
+// by the generation id, read back, and the record moved on with it when it
+// described the kernel before (so the next run need not read the table).
+// Fails, changing nothing, when the table or a set is missing.
+ReconcileOutcome replace_elements(Kernel& kernel, StateStore& state, const std::string& table,
+                                  const std::vector<ir::Set>& sets, int attempts = 5);
+
 }  // namespace op25bc::nft

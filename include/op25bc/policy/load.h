@@ -32,6 +32,12 @@ std::optional<Policy> load_text(std::string_view text, Diagnostics& diags,
 // drop-in exemptions) files: a letter, then up to 31 letters, digits, '-', '_'.
 bool is_valid_id(std::string_view id);
 
+// A subscriber (Exemption::subscriber, op25bc session --subscriber): what the
+// access server calls a customer, 1 to kMaxSubscriberBytes of printable
+// UTF-8. "" when `subscriber` is one, else what is wrong with it.
+inline constexpr std::size_t kMaxSubscriberBytes = 253;
+std::string subscriber_problem(std::string_view subscriber);
+
 // The whole file; an unreadable file is reported as a document error.
 std::optional<io::FileBytes> read_file(const std::string& path, Diagnostics& diags);
 

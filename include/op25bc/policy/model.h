@@ -108,7 +108,11 @@ struct Destination {
 struct Exemption {
   std::string id;
   std::string reason;
-  PrefixList prefixes;
+  PrefixList prefixes;  // empty for a subscriber's exemption
+  // The subscriber (opaque text: a PPP peer name, a DHCP client id or relay
+  // remote id) whose live sessions' addresses the exemption covers, instead
+  // of prefixes; "" for an exemption by prefixes. See session/table.h.
+  std::string subscriber;
   std::optional<Instant> effective;  // from; absent: always
   std::optional<Instant> until;      // exclusive; absent: forever
   std::string ticket;                // the helpdesk's reference; "" when none

@@ -34,6 +34,15 @@ struct MetricsInput {
   std::string fingerprint;
   std::chrono::hours warn_expiry{24 * 14};
   std::optional<ActivateRun> run;  // when activate writes the file
+  // The session table of subscriber exemptions (session/table.h), when the
+  // policy applied has any: live sessions by whether an exemption is in
+  // force now, and the addresses the session sets hold.
+  struct Sessions {
+    std::size_t exempt = 0;
+    std::size_t waiting = 0;  // its exemption is not in force now
+    std::size_t addresses = 0;
+  };
+  std::optional<Sessions> sessions;
 };
 
 std::string prometheus_text(const MetricsInput& in);

@@ -31,6 +31,7 @@
 #include "op25bc/ir/ruleset.h"
 #include "op25bc/net/prefix.h"
 #include "op25bc/policy/model.h"
+#include "op25bc/session/table.h"
 #include "op25bc/time/instant.h"
 
 namespace op25bc::xt {
@@ -101,8 +102,10 @@ Ruleset lower(ir::Ruleset ir, std::uint64_t generation, Diagnostics& diags);
 // The policy's ruleset at `at` for this backend: compiled whole (an ipset
 // holds a million prefixes; nothing is cut into slices) and lowered to ipsets
 // of `generation` and chains. What iptables cannot say is an error in `diags`.
+// `sessions` as for op25bc::compile.
 Ruleset compile(const policy::Policy& policy, Instant at, bool kernel_timed,
-                std::uint64_t generation, Diagnostics& diags);
+                std::uint64_t generation, Diagnostics& diags,
+                const session::Table* sessions = nullptr);
 
 // The prefixes of a set as the kernel holds them: each interval as the fewest
 // aligned prefixes, in order, without ever holding them all (hash:net takes

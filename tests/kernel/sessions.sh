@@ -1,0 +1,296 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Subscriber exemptions that follow the session, for real, on both backends.
+#
+# Topology: a router namespace with a bridge (198.18.1.1/24, in SpinNet's
+# eADSL pool) where dnsmasq serves DHCP with op25bc's shipped lease hook, and
+# exactly one address to lease (198.18.1.100); two subscriber namespaces
+# running busybox udhcpc on veth ports of that bridge: "exempt", whose client
+# id 01:52:54:00:12:90:12 has a drop-in subscriber exemption, and "other",
+# who has none; a server namespace (198.51.100.7, port 25). SpinNet at now:
+# every direct port-25 connection from the pools is blocked.
+# (1) The exempt subscriber's lease connects to port 25; (2) released, the
+#     address goes to the other subscriber, whose connection is reset; the
+#     next activate changes nothing (no flapping, no drift).
+# (3) The hooks as their callers run them: dnsmasq's with a relay agent's
+#     remote id; pppd's ip-up and ip-down with pppd's arguments and Debian's
+#     PPP_* variables; a lease handed on without its release is taken back.
+# (4) A withdrawn exemption (its drop-in removed) takes its live session's
+#     address out of the kernel with the next activate.
+# (5) 50 session events in parallel with two activates leave the kernel as
+#     the live sessions and the exemptions say.
+set -euo pipefail
+op25bc=$(realpath "$1")  # the hooks run it from dnsmasq
+root=$2
+source "$root/tests/kernel/lib.sh"
+start_kernel_test
+for tool in dnsmasq busybox; do
+  if ! command -v "$tool" > /dev/null; then
+    echo "SKIP: $tool is not installed (scripts/install-deps.sh installs it)"
+    [ "${CI:-}" = "true" ] && exit 1
+    exit 77
+  fi
+done
+
+pfx=op25bc-sess-$$
+exempt=$pfx-a other=$pfx-b rtr=$pfx-rtr srv=$pfx-net
+namespaces="$exempt $other $rtr $srv"
+# lib.sh's cleanup takes down $sub's topology; this one is the script's own.
+cleanup() {
+  for ns in $namespaces; do ip netns pids "$ns" 2> /dev/null | xargs -r kill 2> /dev/null || true; done
+  sleep 0.2
+  for ns in $namespaces; do ip netns del "$ns" 2> /dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+for ns in $namespaces; do
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+done
+ip -n "$rtr" link add br0 type bridge
+ip -n "$rtr" addr add 198.18.1.1/24 dev br0
+ip link add s0 netns "$exempt" address 52:54:00:12:90:12 type veth peer name ra netns "$rtr"
+ip link add s0 netns "$other" address 52:54:00:00:00:0b type veth peer name rb netns "$rtr"
+ip link add n0 netns "$srv" type veth peer name r1 netns "$rtr"
+for port in ra rb; do ip -n "$rtr" link set "$port" master br0 up; done
+ip -n "$rtr" link set br0 up
+ip -n "$rtr" link set r1 up
+ip -n "$rtr" addr add 198.51.100.1/24 dev r1
+ip netns exec "$rtr" sysctl -qw net.ipv4.ip_forward=1
+for ns in "$exempt" "$other"; do ip -n "$ns" link set s0 up; done
+ip -n "$srv" addr add 198.51.100.7/24 dev n0
+ip -n "$srv" link set n0 up
+ip -n "$srv" route add 198.18.0.0/15 via 198.51.100.1
+ip netns exec "$srv" "$python" "$probe" serve 25 > "$work/serve.out" &
+for _ in $(seq 50); do grep -q ready "$work/serve.out" 2> /dev/null && break; sleep 0.1; done
+
+# The policy: SpinNet with a drop-in folder holding the shipped example
+# subscriber exemption, in force now (its example dates are 2006's).
+mkdir -p "$work/policy/exemptions.d"
+policy=$work/policy/spinnet.json
+"$python" - "$root" "$policy" <<'PY'
+import json, sys
+root, out = sys.argv[1:]
+doc = json.load(open(root + "/examples/spinnet.json"))
+doc.pop("$schema", None)
+doc["exemptions_dir"] = "exemptions.d"
+json.dump(doc, open(out, "w"))
+x = json.load(open(root + "/examples/exemptions.d/cust-9012.json"))
+x.pop("until")
+json.dump(x, open(out.rsplit("/", 1)[0] + "/exemptions.d/cust-9012.json", "w"))
+PY
+exempt_id=01:52:54:00:12:90:12
+opts=(--state "$work/state" --lock "$work/lock" --sessions "$work/sessions")
+session_opts="--state $work/state --lock $work/lock"
+echo "OP25BC_SESSION_ARGS=\"$session_opts\"" > "$work/defaults"
+
+cat > "$work/udhcpc.sh" <<'EOF'
+#!/bin/sh
+# udhcpc's script: configure s0 from the lease, nothing else.
+case $1 in
+  deconfig) ip addr flush dev "$interface" scope global ;;
+  bound | renew)
+    ip addr flush dev "$interface" scope global
+    ip addr add "$ip/${mask:-24}" dev "$interface"
+    ip route replace default via "${router%% *}" dev "$interface" ;;
+esac
+EOF
+chmod +x "$work/udhcpc.sh"
+
+rtr_op25bc() { ip netns exec "$rtr" "$op25bc" "$@"; }
+# outcome NS: what a port-25 connection from the namespace's lease meets.
+outcome() {
+  echo '[{"src": "198.18.1.100", "dst": "198.51.100.7", "port": 25}]' > "$work/case.json"
+  ip netns exec "$1" "$python" "$probe" probe "$work/case.json" |
+    "$python" -c 'import json,sys; print(json.load(sys.stdin)[0]["outcome"])'
+}
+# until_true SECONDS COMMAND...: polls until the command succeeds.
+until_true() {
+  local tries=$(($1 * 10))
+  shift
+  for _ in $(seq "$tries"); do "$@" && return 0; sleep 0.1; done
+  return 1
+}
+leased() { ip -n "$1" -4 addr show s0 | grep -q "198.18.1.100/"; }
+# The session addresses the kernel holds, as its own tools list them (the oracle).
+held4() {
+  if [ "$backend_name" = nftables ]; then
+    ip netns exec "$rtr" nft -j list set inet op25b session4 |
+      "$python" -c '
+import ipaddress, json, sys
+out = []
+for o in json.load(sys.stdin)["nftables"]:
+    for e in o.get("set", {}).get("elem", []):
+        if isinstance(e, str):
+            out.append(e)
+        elif "range" in e:  # adjacent addresses merge into one interval
+            first, last = (int(ipaddress.ip_address(a)) for a in e["range"])
+            out += [str(ipaddress.ip_address(a)) for a in range(first, last + 1)]
+        else:
+            out.append(e["prefix"]["addr"] + "/" + str(e["prefix"]["len"]))
+print(" ".join(sorted(out)))'
+  else
+    ip netns exec "$rtr" ipset list | "$python" -c '
+import ipaddress, sys
+lines = sys.stdin.read().split("\n")
+name = [l for l in lines if l.startswith("Name: op25b-session4.")]
+if not name: sys.exit(1)
+i = lines.index(name[0]); i = lines.index("Members:", i)
+out = []
+for l in lines[i + 1:]:
+    if not l: break
+    out += [str(a) for a in ipaddress.ip_network(l.split()[0])]  # merged runs are prefixes
+print(" ".join(sorted(out)))'
+  fi
+}
+held_is() { test "$(held4)" = "$1"; }
+start_client() {
+  ip netns exec "$1" busybox udhcpc -f -R -i s0 -s "$work/udhcpc.sh" -t 20 -T 1 -A 1 \
+    > "$work/$1.udhcpc" 2>&1 &
+  echo $! > "$work/$1.pid"
+}
+release_client() {
+  kill -USR2 "$(cat "$work/$1.pid")"  # DHCPRELEASE
+  until_true 5 bash -c "! ip -n '$1' -4 addr show s0 | grep -q 198.18.1.100/"
+  kill "$(cat "$work/$1.pid")" 2> /dev/null || true
+  wait "$(cat "$work/$1.pid")" 2> /dev/null || true
+}
+start_dnsmasq() {
+  rm -f "$work/leases"
+  ip netns exec "$rtr" env OP25BC="$op25bc" OP25BC_DEFAULTS="$work/defaults" \
+    dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --port=0 \
+    --interface=br0 --bind-interfaces --dhcp-authoritative \
+    --dhcp-range=198.18.1.100,198.18.1.100,255.255.255.0,2m --dhcp-option=3,198.18.1.1 \
+    --dhcp-leasefile="$work/leases" --dhcp-script="$root/hooks/dnsmasq-lease" \
+    --user=root --group=root --log-facility="$work/dnsmasq.log" --log-dhcp &
+  echo $! > "$work/dnsmasq.pid"
+  until_true 5 grep -qs "DHCP, IP range" "$work/dnsmasq.log"
+}
+stop_dnsmasq() {
+  kill "$(cat "$work/dnsmasq.pid")" 2> /dev/null || true
+  wait "$(cat "$work/dnsmasq.pid")" 2> /dev/null || true
+}
+
+scenario() {
+  backend_name=$1
+  local name=$1 backend=(--backend "$1")
+  ip netns exec "$rtr" nft flush ruleset
+  for tool in iptables-legacy ip6tables-legacy; do
+    ip netns exec "$rtr" "$tool" -F
+    ip netns exec "$rtr" "$tool" -X
+  done
+  ip netns exec "$rtr" ipset destroy 2> /dev/null || true
+  rm -rf "$work"/state* "$work/sessions" "$work/lock" "$work/policy/exemptions.d/walk-in.json"
+  rtr_op25bc activate "$policy" --no-syslog "${backend[@]}" "${opts[@]}" > /dev/null 2>&1
+  check "$name: activate leaves the index of subscriber exemptions beside the state" \
+    grep -q "^exemption $exempt_id cust-9012 " "$work/state.subscribers"
+  start_dnsmasq
+
+  # (1)
+  start_client "$exempt"
+  check "$name: the exempt subscriber gets the lease" until_true 20 leased "$exempt"
+  check "$name: dnsmasq's hook puts its address in the session set" until_true 10 held_is 198.18.1.100
+  check "$name: the exempt subscriber's lease connects to port 25" \
+    test "$(outcome "$exempt")" = connected
+  check "$name: session list names it, exempt by cust-9012" bash -c "
+    '$op25bc' session list ${backend[*]} --state '$work/state' | grep -q '\"$exempt_id\"  198.18.1.100  exempt by cust-9012'"
+
+  # (2)
+  release_client "$exempt"
+  check "$name: released, the address leaves the session set" until_true 10 held_is ""
+  start_client "$other"
+  check "$name: the same address is leased to the other subscriber" until_true 20 leased "$other"
+  sleep 0.5  # its hook: a lookup, nothing to change
+  check "$name: the other subscriber's connection from it is reset" \
+    test "$(outcome "$other")" = reset
+  check "$name: the session set stays empty" held_is ""
+  check "$name: the next activate changes nothing" bash -c "
+    ip netns exec '$rtr' '$op25bc' activate '$policy' --no-syslog ${backend[*]} ${opts[*]} 2>&1 | grep -q 'no change'"
+  release_client "$other"
+  stop_dnsmasq
+
+  # (3) The hooks, called exactly as their callers call them.
+  check "$name: dnsmasq's hook takes the relay agent's remote id as the subscriber" bash -c "
+    DNSMASQ_REMOTE_ID=$exempt_id DNSMASQ_CLIENT_ID=01:aa:bb:cc:dd:ee:ff OP25BC='$op25bc' \
+      OP25BC_DEFAULTS='$work/defaults' ip netns exec '$rtr' '$root/hooks/dnsmasq-lease' \
+      add aa:bb:cc:dd:ee:ff 198.18.1.77 > /dev/null"
+  check "$name: ... and its address is exempt" held_is 198.18.1.77
+  check "$name: a lease handed on without its release is taken back" bash -c "
+    DNSMASQ_CLIENT_ID=01:52:54:00:00:00:0b OP25BC='$op25bc' OP25BC_DEFAULTS='$work/defaults' \
+      ip netns exec '$rtr' '$root/hooks/dnsmasq-lease' old 52:54:00:00:00:0b 198.18.1.77 \
+      > /dev/null 2> '$work/handover.err'
+    grep -q 'was still held by that subscriber; taken back' '$work/handover.err'"
+  check "$name: ... and is no longer exempt" held_is ""
+  # pppd runs /etc/ppp/ip-up IFACE TTY SPEED LOCAL REMOTE IPPARAM with PEERNAME set.
+  echo '{"id": "ppp-ann", "subscriber": "ann@spinnet", "reason": "own MTA"}' \
+    > "$work/policy/exemptions.d/ppp-ann.json"
+  rtr_op25bc activate "$policy" --no-syslog "${backend[@]}" "${opts[@]}" > /dev/null 2>&1
+  check "$name: pppd's ip-up hook (pppd's arguments) exempts the peer's remote address" bash -c "
+    PEERNAME=ann@spinnet OP25BC='$op25bc' OP25BC_DEFAULTS='$work/defaults' ip netns exec '$rtr' \
+      '$root/hooks/ppp-ip-up' ppp0 /dev/ttyS0 115200 198.18.0.1 198.18.2.7 '' > /dev/null"
+  check "$name: ... 198.18.2.7 is in the session set" held_is 198.18.2.7
+  check "$name: pppd's ip-down hook (Debian's PPP_* variables) withdraws it" bash -c "
+    PEERNAME=ann@spinnet PPP_IFACE=ppp0 PPP_TTY=/dev/ttyS0 PPP_SPEED=115200 PPP_LOCAL=198.18.0.1 \
+      PPP_REMOTE=198.18.2.7 PPP_IPPARAM= OP25BC='$op25bc' OP25BC_DEFAULTS='$work/defaults' \
+      ip netns exec '$rtr' '$root/hooks/ppp-ip-down' > /dev/null
+    test -z \"\$($(declare -f held4); backend_name=$backend_name rtr=$rtr python=$python held4)\""
+
+  # (4) A withdrawn exemption takes its live session's address with it.
+  rtr_op25bc session up --subscriber ann@spinnet --address 198.18.2.8 $session_opts > /dev/null
+  check "$name: a session of ann is exempt" held_is 198.18.2.8
+  rm "$work/policy/exemptions.d/ppp-ann.json"
+  rtr_op25bc activate "$policy" --no-syslog "${backend[@]}" "${opts[@]}" > /dev/null 2>&1
+  check "$name: her exemption withdrawn, activate takes her address out" held_is ""
+  check "$name: ... and the session table forgets her" bash -c "
+    ! grep -q ann '$work/sessions'"
+
+  # (5) 50 events in parallel with two activates: 25 exempt subscribers come
+  # up (10 of them go down again), 25 without an exemption come up.
+  "$python" - "$work/policy/exemptions.d" <<'PY'
+import json, sys
+for i in range(25):
+    json.dump({"id": f"load-{i}", "subscriber": f"load-{i}", "reason": "parallel"},
+              open(f"{sys.argv[1]}/load-{i}.json", "w"))
+PY
+  rtr_op25bc activate "$policy" --no-syslog "${backend[@]}" "${opts[@]}" > /dev/null 2>&1
+  local pids=() i
+  for i in $(seq 0 49); do
+    (
+      if [ "$i" -lt 25 ]; then
+        ip netns exec "$rtr" "$op25bc" session up --subscriber "load-$i" \
+          --address "198.18.2.$((100 + i))" $session_opts > /dev/null
+        if [ "$i" -lt 10 ]; then
+          ip netns exec "$rtr" "$op25bc" session down --subscriber "load-$i" $session_opts > /dev/null
+        fi
+      else
+        ip netns exec "$rtr" "$op25bc" session up --subscriber "walk-$i" \
+          --address "198.18.2.$((100 + i))" $session_opts > /dev/null
+      fi
+    ) > "$work/event-$i.out" 2>&1 &
+    pids+=($!)
+    if [ "$i" -eq 10 ] || [ "$i" -eq 30 ]; then
+      rtr_op25bc activate "$policy" --no-syslog "${backend[@]}" "${opts[@]}" \
+        > "$work/activate-$i.out" 2>&1 &
+      pids+=($!)
+    fi
+  done
+  local failures=0
+  for p in "${pids[@]}"; do wait "$p" || failures=$((failures + 1)); done
+  check "$name: 50 parallel events and two activates all succeed" test "$failures" -eq 0
+  local want
+  want=$(for i in $(seq 10 24); do echo "198.18.2.$((100 + i))"; done | sort | tr '\n' ' ')
+  check "$name: the kernel holds exactly the live exempt sessions' addresses" \
+    test "$(held4) " = "$want"
+  check "$name: diff agrees: in sync" bash -c "
+    ip netns exec '$rtr' '$op25bc' diff '$policy' ${backend[*]} ${opts[*]} > /dev/null 2>&1"
+  check "$name: metrics count the live sessions" bash -c "
+    ip netns exec '$rtr' '$op25bc' metrics ${backend[*]} --state '$work/state' > '$work/metrics.prom' 2>/dev/null
+    grep -qx 'op25bc_live_sessions{exempt=\"true\"} 15' '$work/metrics.prom'
+    grep -qx 'op25bc_live_session_addresses 15' '$work/metrics.prom'
+    promtool check metrics < '$work/metrics.prom' > /dev/null"
+  rm -f "$work"/policy/exemptions.d/load-*.json
+}
+
+scenario nftables
+scenario iptables
+finish
