@@ -6,8 +6,11 @@
 // address back from a subscriber who no longer holds it. No policy is read:
 // the index apply and activate leave beside the state file says who is
 // exempt and when, and where the session table is.
+#include <sys/stat.h>
+
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <tuple>
 
 #include "commands.h"
 #include "kernel_access.h"
@@ -86,6 +89,13 @@ std::optional<session::Index> index_for(const std::string& state, const SessionA
   return std::nullopt;
 }
 
+// Which file `path` is: device, inode, size and change time; nullopt when none.
+std::optional<std::tuple<dev_t, ino_t, off_t, long, long>> identity(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return std::tuple{st.st_dev, st.st_ino, st.st_size, st.st_ctim.tv_sec, st.st_ctim.tv_nsec};
+}
+
 int event(const SessionArgs& a, Io io) {
   if (const std::string bad = policy::subscriber_problem(a.subscriber); !bad.empty()) {
     io.err << "op25bc: session " << a.action << ": invalid --subscriber: " << bad << "\n";
@@ -97,6 +107,7 @@ int event(const SessionArgs& a, Io io) {
   auto w = where(a, io);
   if (!w) return kExitFailure;
   int status = kExitOk;
+  const auto seen = identity(session::index_path(w->state));  // before it is read
   auto index = index_for(w->state, a, io, status);
   if (!index) return status;
   if (!a.backend.empty() && index->backend != w->backend->name()) {
@@ -122,9 +133,12 @@ int event(const SessionArgs& a, Io io) {
   }
   const auto held = open_session(b, w->state, a.lock, a.lock_wait, a.state, io);
   if (!held) return kExitFailure;
-  // Under the lock: what the last run left, read again.
-  index = index_for(w->state, a, io, status);
-  if (!index) return status;
+  // Under the lock: what the last run left, read again unless it is the same
+  // file (an index is replaced by rename, never rewritten in place).
+  if (identity(session::index_path(w->state)) != seen) {
+    index = index_for(w->state, a, io, status);
+    if (!index) return status;
+  }
   table = session::read_table(index->sessions, error);
   if (!table) {
     io.err << "op25bc: warning: " << text::printable(error) << "; starting a new session table\n";

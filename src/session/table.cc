@@ -304,6 +304,7 @@ std::optional<Index> decode_index(std::string_view bytes, std::string& error) {
   const auto lines = body_lines(bytes, kIndexHeader, error);
   if (!lines) return std::nullopt;
   Index index;
+  index.entries.reserve(lines->size());
   std::size_t number = 1;
   for (const std::string_view line : *lines) {
     ++number;
