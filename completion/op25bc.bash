@@ -20,6 +20,7 @@ _op25bc_options() {
     "exempt add") echo "--id --prefix --subscriber --reason --effective --until --ticket --apply --router --at --state --sessions --lock --lock-wait --keep --backend" ;;
     "exempt remove") echo "--apply --router --at --state --sessions --lock --lock-wait --keep --backend" ;;
     "exempt list") echo "--at --state --sessions --backend --format --expiring" ;;
+    notice) echo "--router --lang --format --at -o --output" ;;
     "session up") echo "--subscriber --address --table --state --backend --lock --lock-wait" ;;
     "session down") echo "--subscriber --address --table --state --backend --lock --lock-wait" ;;
     "session list") echo "--table --state --backend --format" ;;
@@ -29,7 +30,7 @@ _op25bc_options() {
 _op25bc() {
   local cur prev words cword
   _init_completion || return
-  local commands="validate compile explain timeline apply diff activate schedule status affected history rollback metrics exempt session"
+  local commands="validate compile explain timeline apply diff activate schedule status affected history rollback metrics exempt session notice"
   local command="" i
   for ((i = 1; i < cword; i++)); do
     if [[ " $commands " == *" ${words[i]} "* ]]; then
@@ -59,11 +60,14 @@ _op25bc() {
         COMPREPLY=($(compgen -W "nft json" -- "$cur"))
       elif [[ $command == affected ]]; then
         COMPREPLY=($(compgen -W "text json csv" -- "$cur"))
+      elif [[ $command == notice ]]; then
+        COMPREPLY=($(compgen -W "html markdown" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "text json" -- "$cur"))
       fi
       return ;;
     --emit) COMPREPLY=($(compgen -W "cron systemd" -- "$cur")); return ;;
+    --lang) COMPREPLY=($(compgen -W "en ja" -- "$cur")); return ;;
     --backend) COMPREPLY=($(compgen -W "nftables iptables" -- "$cur")); return ;;
     --at) COMPREPLY=($(compgen -W "now" -- "$cur")); return ;;
     --state | --sessions | --lock | --metrics | --bin | -o | --output) _filedir; return ;;

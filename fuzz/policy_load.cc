@@ -15,6 +15,7 @@
 #include "op25bc/ir/names.h"
 #include "op25bc/nft/differ.h"
 #include "op25bc/nft/render_text.h"
+#include "op25bc/notice/notice.h"
 #include "op25bc/policy/load.h"
 #include "op25bc/policy/prefix_file.h"
 #include "op25bc/timeline/timeline.h"
@@ -148,5 +149,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     instants.push_back(events[i].at - std::chrono::seconds{1});
   }
   for (const Instant at : instants) compile_at(*policy, at);
+  // The customer notice: whatever the policy's text, the page holds no '<'
+  // but those its template writes (every element starts "<" + a letter the
+  // template chose, or "</"; a policy's '<' is always "&lt;").
+  for (const auto lang : {notice::Lang::en, notice::Lang::ja}) {
+    const notice::Document d = notice::build(*policy, lang, instants[1]);
+    const std::string page = notice::to_html(d);
+    for (std::size_t at = page.find('<'); at != std::string::npos; at = page.find('<', at + 1))
+      FUZZ_REQUIRE(
+          std::string_view(page).substr(at + 1, 1).find_first_of("!/abcdefghilmnoprstuvy") == 0);
+    (void)notice::to_markdown(d);
+  }
   return 0;
 }

@@ -21,7 +21,7 @@ LAYERS = [
     {"session"},  # subscriber exemptions that follow a session: the table and index
     {"eval", "explain"},
     {"ir", "timeline"},
-    {"compile"},
+    {"compile", "notice"},  # the notice is written from the timeline, beside the compiler
     {"backend"},  # the port every backend implements
     {"history"},
     {"nft", "xt"},  # the backends: peers, so neither includes the other

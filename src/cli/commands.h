@@ -192,6 +192,16 @@ struct ExemptArgs {
   std::optional<double> expiring;  // list: days
 };
 
+// notice: the customer notice.
+struct NoticeArgs {
+  std::string policy;
+  std::string router;  // --router: the notice for that router's customers
+  std::string lang = "en";
+  std::string format = "html";
+  std::optional<std::string> at;  // mark what has happened by then
+  std::string output;             // "" or "-": stdout
+};
+
 // session up|down|list: a subscriber's session began or ended (the access
 // server's scripts call it), or what the session table holds.
 struct SessionArgs {
@@ -229,5 +239,6 @@ int run_rollback(const RollbackArgs& args, Io io);
 int run_metrics(const MetricsArgs& args, Io io);
 int run_exempt(const ExemptArgs& args, Io io);
 int run_session_command(const SessionArgs& args, Io io);
+int run_notice(const NoticeArgs& args, Io io);
 
 }  // namespace op25bc::cli

@@ -302,6 +302,18 @@ int main(int argc, char** argv) {
   ex_list->add_option("--expiring", exempt.expiring, "only those that end within DAYS")
       ->check(bounded(3650));
 
+  NoticeArgs notice;
+  auto* no = app.add_subcommand(
+      "notice", "write the customer notice of the policy (HTML or Markdown, English or Japanese)");
+  add_policy(*no, notice.policy);
+  add_router(*no, notice.router);
+  no->add_option("--lang", notice.lang, "en or ja")->check(CLI::IsMember({"en", "ja"}));
+  no->add_option("--format", notice.format, "html or markdown")
+      ->check(CLI::IsMember({"html", "markdown"}));
+  no->add_option("--at", notice.at,
+                 "mark what has happened by this instant (YYYY-MM-DD, RFC 3339, or now)");
+  no->add_option("-o,--output", notice.output, "write to FILE (atomically) instead of stdout");
+
   SessionArgs session;
   auto* se = app.add_subcommand(
       "session", "a subscriber's session began or ended: its exemption follows the address");
@@ -393,6 +405,7 @@ int main(int argc, char** argv) {
     if (*h) return run_history(history, io);
     if (*r) return run_rollback(rollback, io);
     if (*m) return run_metrics(metrics, io);
+    if (*no) return run_notice(notice, io);
     if (*se) {
       session.action = *se_up ? "up" : *se_down ? "down" : "list";
       return run_session_command(session, io);

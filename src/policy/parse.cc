@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "parse.h"
 
+#include <algorithm>
+
 #include "field_reader.h"
 #include "op25bc/text/escape.h"
 
@@ -63,6 +65,7 @@ class Parser {
                     {"exemptions", false},
                     {"exemptions_dir", false},
                     {"submission", false},
+                    {"contact", false},
                     {"monitoring", false},
                     {"phases", true},
                     {"routers", false}}))
@@ -81,6 +84,7 @@ class Parser {
     list(doc, "exemptions", p.exemptions, &Parser::exemption);
     if (auto dir = r_.string(doc, "", "exemptions_dir")) exemptions_dir(*dir, p);
     if (doc.contains("submission")) submission(doc["submission"], p.submission);
+    if (doc.contains("contact")) contact(doc["contact"], p);
     if (doc.contains("monitoring")) monitoring(doc["monitoring"], p.monitoring);
     list(doc, "phases", p.phases, &Parser::phase);
     list(doc, "routers", p.routers, &Parser::router);
@@ -510,6 +514,37 @@ class Parser {
     e.until = time(j, ptr, "until", zone_);
     if (e.effective && e.until && *e.until <= *e.effective)
       r_.diags().error(ptr + "/until", "exemption ends before it starts");
+  }
+
+  // "contact": whom customers ask, as the notice shows it. The e-mail address
+  // and the URL become links: they must be what they say they are.
+  void contact(const json& j, Policy& p) {
+    const std::string ptr = "/contact";
+    if (!r_.object(j, ptr,
+                   {{"name", false},
+                    {"email", false},
+                    {"phone", false},
+                    {"hours", false},
+                    {"url", false}}))
+      return;
+    Contact c;
+    c.name = r_.string(j, ptr, "name").value_or("");
+    c.email = r_.string(j, ptr, "email").value_or("");
+    c.phone = r_.string(j, ptr, "phone").value_or("");
+    c.hours = r_.string(j, ptr, "hours").value_or("");
+    c.url = r_.string(j, ptr, "url").value_or("");
+    const auto plain = [](const std::string& text) {
+      return text.find_first_of(" \t\"'<>\\`") == std::string::npos;
+    };
+    if (!c.email.empty() && (std::count(c.email.begin(), c.email.end(), '@') != 1 ||
+                             c.email.front() == '@' || c.email.back() == '@' || !plain(c.email)))
+      r_.diags().error(ptr + "/email", "not an e-mail address: " + quote(c.email),
+                       "one '@', no spaces, quotes or angle brackets, e.g. support@isp.example");
+    if (!c.url.empty() && (!(c.url.starts_with("https://") || c.url.starts_with("http://")) ||
+                           c.url.find("://") + 3 == c.url.size() || !plain(c.url)))
+      r_.diags().error(ptr + "/url", "not a web address: " + quote(c.url),
+                       "an http:// or https:// address without spaces or quotes");
+    p.contact = std::move(c);
   }
 
   void submission(const json& j, Submission& s) {

@@ -198,4 +198,43 @@ bool systemd_executable_ok(std::string_view path) {
   return path.find_first_of("\"'\\") == path.npos && !find_forbidden(path);
 }
 
+std::string html_text(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string markdown_text(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto b = static_cast<unsigned char>(c);
+    if (std::string_view("\\`*_[]<>#|!~&").find(c) != std::string_view::npos && b < 0x80)
+      out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace op25bc::text

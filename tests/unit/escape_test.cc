@@ -37,6 +37,10 @@ TEST_CASE("truncation never splits a character") {
 }
 
 TEST_CASE("each writer quotes by its own rules") {
+  CHECK(text::html_text("<a href=\"x\">'&'</a>") ==
+        "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+  CHECK(text::markdown_text("[x](javascript:y) *b* `c` <i> a|b # & \\ 1. ok") ==
+        "\\[x\\](javascript:y) \\*b\\* \\`c\\` \\<i\\> a\\|b \\# \\& \\\\ 1. ok");
   CHECK(text::nft_quoted("say \"hi\"\n") == "\"say 'hi'\\u{000A}\"");
   CHECK(text::shell_word("it's") == "'it'\\''s'");
   CHECK(text::cron_word("/a b/100%") == "'/a b/100\\%'");

@@ -121,6 +121,16 @@ struct Exemption {
   std::string file;
 };
 
+// Whom customers ask (op25bc notice): every key optional. `email` has one
+// '@' and no spaces, quotes or angle brackets; `url` is http:// or https://.
+struct Contact {
+  std::string name;
+  std::string email;
+  std::string phone;
+  std::string hours;
+  std::string url;
+};
+
 struct Submission {
   std::vector<std::uint16_t> ports{587, 465};
   std::optional<Instant> effective;  // absent: already open
@@ -178,6 +188,7 @@ struct Policy {
   // policy/load.h), as diagnostics name them.
   std::vector<std::string> skipped_dropins;
   Submission submission;
+  std::optional<Contact> contact;
   Monitoring monitoring;
   std::vector<Phase> phases;
   std::vector<Router> routers;

@@ -65,4 +65,14 @@ std::string systemd_word(std::string_view text);
 std::string systemd_executable(std::string_view path);
 bool systemd_executable_ok(std::string_view path);
 
+// Text in HTML, as element content or a double- or single-quoted attribute
+// value: '&', '<', '>', '"' and '\'' as character references.
+std::string html_text(std::string_view text);
+
+// Text in Markdown (CommonMark): the characters that open markup (\ ` * _
+// [ ] < > # | ! ~ &) backslash-escaped, so no text opens a link, an
+// emphasis, code, a heading, a table cell, an entity or an HTML tag; the text
+// shows as written.
+std::string markdown_text(std::string_view text);
+
 }  // namespace op25bc::text

@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The notice's document: the policy's facts (the timeline, the services and
+// regions the phases select, the smarthosts, the submission keys, the
+// contact) in fixed customer-facing texts, English or Japanese.
+#include <date/tz.h>
+
+#include <algorithm>
+#include <set>
+
+#include "op25bc/notice/notice.h"
+#include "op25bc/text/join.h"
+#include "op25bc/timeline/timeline.h"
+
+namespace op25bc::notice {
+
+namespace {
+
+using policy::Phase;
+using policy::Policy;
+
+// The fixed texts, by language.
+struct Texts {
+  Lang lang;
+  const char* pick(const char* en, const char* ja) const { return lang == Lang::en ? en : ja; }
+  std::string list(const std::vector<std::string>& items) const {
+    if (lang == Lang::ja) return text::join(items, std::string_view("、"));
+    if (items.size() <= 1) return items.empty() ? "" : items[0];
+    std::vector<std::string> head(items.begin(), items.end() - 1);
+    return text::join(head) + (items.size() > 2 ? ", and " : " and ") + items.back();
+  }
+};
+
+std::string ports_text(const std::vector<std::uint16_t>& ports, const Texts& t) {
+  std::vector<std::string> out;
+  for (auto p : ports) out.push_back(std::to_string(p));
+  return t.lang == Lang::en ? t.list(out) : text::join(out, std::string_view("・"));
+}
+
+std::string service_name(const Policy& p, const std::string& id) {
+  for (const auto& s : p.services)
+    if (s.id == id) return s.name.empty() ? s.id : s.name;
+  return id;
+}
+
+// The services and regions of `pools`, each once, in policy order.
+std::vector<std::string> services_of(const Policy& p, const std::vector<std::size_t>& pools) {
+  std::vector<std::string> out;
+  for (const auto& s : p.services)
+    for (std::size_t k : pools)
+      if (p.pools[k].service == s.id) {
+        out.push_back(service_name(p, s.id));
+        break;
+      }
+  return out;
+}
+std::vector<std::string> regions_of(const Policy& p, const std::vector<std::size_t>& pools) {
+  std::vector<std::string> out;
+  for (std::size_t k : pools)
+    if (const std::string& r = p.pools[k].region;
+        !r.empty() && std::find(out.begin(), out.end(), r) == out.end())
+      out.push_back(r);
+  return out;
+}
+
+std::vector<std::size_t> covered_pools(const Policy& p) {
+  std::set<std::size_t> all;
+  for (const Phase& phase : p.phases)
+    all.insert(phase.pool_indexes.begin(), phase.pool_indexes.end());
+  return {all.begin(), all.end()};
+}
+
+std::string phase_label(const Phase& phase) {
+  return phase.name.empty() ? phase.id : phase.name;
+}
+
+// What a phase blocks, in words.
+std::string blocked_text(const Policy& p, const Phase& phase, const Texts& t) {
+  if (phase.block_all)
+    return t.pick("all mail sent to other mail servers than ours",
+                  "当社以外のメールサーバへのすべてのメール送信");
+  std::vector<std::string> names;
+  for (std::size_t d : phase.destination_indexes)
+    names.push_back(p.destinations[d].name.empty() ? p.destinations[d].id : p.destinations[d].name);
+  return t.lang == Lang::en ? "mail sent directly to " + t.list(names)
+                            : t.list(names) + "への直接のメール送信";
+}
+
+// Who a phase concerns: its services, and its regions when they say more.
+std::string scope_text(const Policy& p, const Phase& phase, const Texts& t) {
+  const auto services = services_of(p, phase.pool_indexes);
+  const auto regions = regions_of(p, phase.pool_indexes);
+  std::string out = t.list(services);
+  if (!regions.empty())
+    out += t.lang == Lang::en ? " in " + t.list(regions) : "(" + t.list(regions) + ")";
+  return out;
+}
+
+Line plain(std::string text) {
+  return {Span{std::move(text), {}}};
+}
+
+std::string what_happens(const Policy& p, const timeline::Change& c, const Texts& t) {
+  const Phase* phase = nullptr;
+  for (const auto& ph : p.phases)
+    if (ph.id == c.id) phase = &ph;
+  if (c.kind == "submission-open")
+    return t.lang == Lang::en ? "Submission port " + ports_text(p.submission.ports, t) +
+                                    " opens for sending mail with SMTP authentication"
+                              : "サブミッションポート(" + ports_text(p.submission.ports, t) +
+                                    "番)の提供を開始します(SMTP認証による送信)";
+  if (phase == nullptr) return {};
+  if (c.kind == "phase-start")
+    return t.lang == Lang::en ? phase_label(*phase) + ": " + scope_text(p, *phase, t) +
+                                    " — blocking of " + blocked_text(p, *phase, t) + " begins"
+                              : phase_label(*phase) + ":" + scope_text(p, *phase, t) + "で、" +
+                                    blocked_text(p, *phase, t) + "の規制を開始します";
+  if (c.kind == "phase-end")
+    return t.lang == Lang::en ? phase_label(*phase) + ": this blocking ends"
+                              : phase_label(*phase) + ":この規制を終了します";
+  if (c.kind == "phase-monitor")
+    return t.lang == Lang::en ? phase_label(*phase) + ": " + scope_text(p, *phase, t) +
+                                    " — survey before blocking (nothing is blocked yet)"
+                              : phase_label(*phase) + ":" + scope_text(p, *phase, t) +
+                                    "で、規制前の調査を開始します(まだ規制は行いません)";
+  return {};
+}
+
+Section schedule(const Policy& p, const Texts& t, std::optional<Instant> at) {
+  Section s{"schedule", t.pick("Schedule", "実施スケジュール"), {}};
+  Block table;
+  table.kind = Block::Kind::table;
+  table.header = {t.pick("Date", "実施日"), t.pick("What happens", "内容")};
+  // Customer events only: an exemption is one customer's, never in a notice.
+  for (const auto& e : timeline::build(p))
+    for (const auto& c : e.changes) {
+      const std::string what = what_happens(p, c, t);
+      if (what.empty()) continue;
+      std::string when = date_text(e.at, p.zone, t.lang);
+      const bool done = at && *at >= e.at;
+      if (done) when += t.pick(" (done)", "(実施済み)");
+      table.rows.push_back({plain(when), plain(what)});
+      table.done.push_back(done);
+    }
+  s.blocks.push_back(std::move(table));
+  if (!p.submission.effective)
+    s.blocks.push_back(
+        {Block::Kind::paragraph,
+         {plain(t.lang == Lang::en ? "Submission port " + ports_text(p.submission.ports, t) +
+                                         " is already available."
+                                   : "サブミッションポート(" + ports_text(p.submission.ports, t) +
+                                         "番)は既に提供しています。")}});
+  // The picture: each phase from its start (or survey) to its end.
+  Block picture;
+  picture.kind = Block::Kind::picture;
+  for (const Phase& phase : p.phases)
+    if (phase.effective) {
+      if (phase.monitor_from)
+        picture.bars.push_back({phase_label(phase) + t.pick(" (survey)", "(調査)"),
+                                *phase.monitor_from, *phase.effective});
+      picture.bars.push_back({phase_label(phase), *phase.effective, phase.until});
+    }
+  if (p.submission.effective)
+    picture.marks.push_back(
+        {*p.submission.effective, t.lang == Lang::en ? "port " + ports_text(p.submission.ports, t)
+                                                     : ports_text(p.submission.ports, t) + "番"});
+  if (!picture.bars.empty()) s.blocks.push_back(std::move(picture));
+  return s;
+}
+
+std::vector<std::string> hostnames(const Policy& p) {
+  std::vector<std::string> out;
+  for (const auto& h : p.smarthosts) out.push_back(h.hostname.empty() ? h.id : h.hostname);
+  return out;
+}
+
+std::optional<Instant> first_block(const Policy& p) {
+  std::optional<Instant> first;
+  for (const Phase& phase : p.phases)
+    if (phase.effective && (!first || *phase.effective < *first)) first = phase.effective;
+  return first;
+}
+
+Section affected(const Policy& p, const Texts& t) {
+  const auto pools = covered_pools(p);
+  const std::string services = t.list(services_of(p, pools));
+  const auto regions = regions_of(p, pools);
+  Section s{"affected", t.pick("Who is affected", "影響を受けるお客さま"), {}};
+  s.blocks.push_back(
+      {Block::Kind::paragraph,
+       {plain(t.lang == Lang::en ? "Customers of " + services +
+                                       " who send mail through a mail server other than ours."
+                                 : services + "をご利用のお客さまで、当社以外のメールサーバを使って"
+                                              "メールを送信されている方が対象です。")}});
+  if (!regions.empty())
+    s.blocks.push_back(
+        {Block::Kind::paragraph, {plain(t.pick("Regions: ", "対象地域:") + t.list(regions))}});
+  const auto first = first_block(p);
+  const std::string from = first ? date_text(*first, p.zone, t.lang) : std::string{};
+  Block chart;
+  chart.kind = Block::Kind::chart;
+  const std::string no = t.pick("No: you are not affected.", "いいえ:影響はありません。");
+  chart.lines = {
+      plain(t.lang == Lang::en ? "Do you connect to the Internet through " + services + "?"
+                               : services + "でインターネットに接続していますか?"),
+      plain(t.lang == Lang::en
+                ? "Does your mail software send mail (SMTP) through a server other than "
+                  "ours (" +
+                      t.list(hostnames(p)) + ")?"
+                : "メールソフトの送信(SMTP)サーバに、当社のメールサーバ(" + t.list(hostnames(p)) +
+                      ")以外を設定していますか?")};
+  chart.rows = {
+      {plain(no), plain(t.pick("Yes: go on to the next question.", "はい:次の質問へ"))},
+      {plain(no),
+       plain(t.lang == Lang::en ? "Yes: you are affected" + (from.empty() ? "" : " from " + from) +
+                                      ". See \"What to do\"."
+                                : "はい:" + (from.empty() ? "" : from + "から") +
+                                      "影響を受けます。「設定の変更」をご覧ください。")}};
+  s.blocks.push_back(std::move(chart));
+  return s;
+}
+
+Section servers(const Policy& p, const Texts& t) {
+  Section s{"servers", t.pick("Our mail servers", "当社のメールサーバ"), {}};
+  Block table;
+  table.kind = Block::Kind::table;
+  table.header = {t.pick("Outgoing mail server (SMTP)", "送信メールサーバ(SMTP)"),
+                  t.pick("For customers in", "対象地域")};
+  for (const auto& h : p.smarthosts)
+    table.rows.push_back(
+        {plain(h.hostname.empty() ? h.id : h.hostname),
+         plain(h.regions.empty() ? t.pick("every region", "全地域") : t.list(h.regions))});
+  table.done.assign(table.rows.size(), false);
+  s.blocks.push_back(std::move(table));
+  return s;
+}
+
+Section what_to_do(const Policy& p, const Texts& t) {
+  Section s{"what-to-do", t.pick("What to do", "設定の変更"), {}};
+  const std::string ports = ports_text(p.submission.ports, t);
+  std::vector<Line> items;
+  items.push_back(plain(
+      t.lang == Lang::en
+          ? "Sending through our mail server: set your mail software's outgoing (SMTP) server to "
+            "the server for your region above. Nothing else changes."
+          : "当社のメールサーバから送信する場合:メールソフトの送信(SMTP)サーバに、上記のお住まいの"
+            "地域のサーバを設定してください。そのほかの変更は不要です。"));
+  items.push_back(plain(
+      t.lang == Lang::en
+          ? "Sending through another provider's mail server: use that server's submission port " +
+                ports +
+                " with SMTP authentication (your user name and password), as that provider "
+                "describes."
+          : "他のプロバイダのメールサーバから送信する場合:そのサーバのサブミッションポート(" +
+                ports +
+                "番)とSMTP認証(ユーザ名とパスワード)を設定してください。設定方法は各プロバイダの"
+                "案内をご覧ください。"));
+  if (!p.submission.hostname.empty())
+    items.push_back(
+        plain(t.lang == Lang::en
+                  ? "Customers of other providers can send through " + p.submission.hostname +
+                        " on port " + ports + " with SMTP authentication."
+                  : "他のプロバイダで接続されているお客さまは、" + p.submission.hostname +
+                        "のポート" + ports + "番とSMTP認証で送信できます。"));
+  s.blocks.push_back({Block::Kind::list, std::move(items)});
+  return s;
+}
+
+Section contact(const Policy& p, const Texts& t) {
+  Section s{
+      "contact", t.pick("Exemptions and questions", "規制の対象外とするご希望・お問い合わせ"), {}};
+  s.blocks.push_back(
+      {Block::Kind::paragraph,
+       {plain(
+           t.pick("Customers who run their own mail server, or have another reason to send "
+                  "mail directly, may ask for an exemption. Please contact us:",
+                  "独自にメールサーバを運用されている等の理由で、規制の対象外を希望されるお客さま"
+                  "は、下記までお問い合わせください。"))}});
+  if (!p.contact) return s;
+  const policy::Contact& c = *p.contact;
+  std::vector<Line> items;
+  if (!c.name.empty()) items.push_back(plain(c.name));
+  if (!c.email.empty())
+    items.push_back(
+        {Span{t.pick("E-mail: ", "電子メール:"), {}}, Span{c.email, "mailto:" + c.email}});
+  if (!c.phone.empty()) items.push_back(plain(t.pick("Telephone: ", "電話番号:") + c.phone));
+  if (!c.hours.empty()) items.push_back(plain(t.pick("Hours: ", "受付時間:") + c.hours));
+  if (!c.url.empty()) items.push_back({Span{t.pick("Web: ", "ウェブ:"), {}}, Span{c.url, c.url}});
+  s.blocks.push_back({Block::Kind::list, std::move(items)});
+  return s;
+}
+
+}  // namespace
+
+std::string date_text(Instant t, const date::time_zone* zone, Lang lang) {
+  const auto local =
+      zone != nullptr ? zone->to_local(t) : date::local_seconds{t.time_since_epoch()};
+  const auto day = date::floor<date::days>(local);
+  const date::year_month_day ymd{day};
+  const auto time = date::hh_mm_ss{local - day};
+  const bool midnight = local == day;
+  const int y = static_cast<int>(ymd.year());
+  const unsigned m = static_cast<unsigned>(ymd.month()), d = static_cast<unsigned>(ymd.day());
+  char clock[16];
+  std::snprintf(clock, sizeof clock, "%02d:%02d", static_cast<int>(time.hours().count()),
+                static_cast<int>(time.minutes().count()));
+  if (lang == Lang::ja)
+    return std::to_string(y) + "年" + std::to_string(m) + "月" + std::to_string(d) + "日" +
+           (midnight ? "" : std::string{" "} + clock);
+  static constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
+                                            "May",       "June",     "July",     "August",
+                                            "September", "October",  "November", "December"};
+  return std::string{kMonths[m - 1]} + " " + std::to_string(d) + ", " + std::to_string(y) +
+         (midnight ? "" : std::string{" "} + clock);
+}
+
+Document build(const Policy& p, Lang lang, std::optional<Instant> at) {
+  const Texts t{lang};
+  const std::string op = p.operator_name.empty() ? t.pick("our service", "当社") : p.operator_name;
+  Document d;
+  d.lang = lang;
+  d.zone = p.zone;
+  d.title = lang == Lang::en ? "Outbound Port 25 Blocking at " + op
+                             : op + " 25番ポートブロック(OP25B)実施のお知らせ";
+  d.lead =
+      lang == Lang::en
+          ? "To stop spam and viruses sent from infected computers, " + op +
+                " blocks mail sent from its dynamic connections straight to other mail "
+                "servers on port 25 (Outbound Port 25 Blocking). Mail you send through " +
+                op + "'s own mail servers is not affected."
+          : "迷惑メールやウイルスメールの送信を防ぐため、" + op +
+                "では、動的IPアドレスによるインターネット接続から当社以外のメールサーバへ25番"
+                "ポートで直接送信されるメールを規制します(25番ポートブロック)。当社のメールサー"
+                "バを経由して送信されるメールには影響ありません。";
+  d.sections.push_back(schedule(p, t, at));
+  d.sections.push_back(affected(p, t));
+  d.sections.push_back(servers(p, t));
+  d.sections.push_back(what_to_do(p, t));
+  d.sections.push_back(contact(p, t));
+  d.footer = lang == Lang::en ? "Dates and times are local time in " + p.timezone + "."
+                              : "日時は" + p.timezone + "の現地時刻です。";
+  if (at)
+    d.footer += lang == Lang::en ? " As of " + date_text(*at, p.zone, lang) + "."
+                                 : date_text(*at, p.zone, lang) + "現在。";
+  return d;
+}
+
+}  // namespace op25bc::notice

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The notice's writers: one self-contained HTML page (inline CSS, the
+// timeline as inline SVG, nothing loaded from elsewhere) and Markdown (the
+// same blocks, without the picture). Text goes through text::html_text or
+// text::markdown_text; nothing from the policy is written any other way.
+#include <algorithm>
+#include <cstdio>
+
+#include "op25bc/notice/notice.h"
+#include "op25bc/text/escape.h"
+
+namespace op25bc::notice {
+
+namespace {
+
+using text::html_text;
+using text::markdown_text;
+
+constexpr const char* kStyle =
+    R"(body{margin:0;background:#f4f6f8;color:#1d2733;font:16px/1.6 system-ui,sans-serif}
+main{max-width:52rem;margin:0 auto;padding:1.5rem 2rem;background:#fff}
+h1{font-size:1.7rem;line-height:1.3;color:#0b3d6e;border-bottom:4px solid #1f6fb2;padding-bottom:.4rem}
+h2{font-size:1.25rem;color:#0b3d6e;margin-top:2rem;border-left:6px solid #1f6fb2;padding-left:.5rem}
+p.lead{font-size:1.05rem;background:#eaf2fa;padding:.8rem 1rem;border-radius:6px}
+table{border-collapse:collapse;width:100%}
+th,td{border:1px solid #c8d3de;padding:.4rem .6rem;text-align:left;vertical-align:top}
+th{background:#dbe7f3}
+tr.done td{color:#5b6b7a;background:#f0f0f0}
+ol.chart>li{margin:.6rem 0}
+ol.chart ul{list-style:none;padding-left:1rem}
+li.no{color:#2e7d32}
+li.yes{color:#b23c17}
+figure{margin:1rem 0}
+svg{width:100%;height:auto;background:#fbfcfd;border:1px solid #dde4ea}
+footer{margin-top:2rem;font-size:.9rem;color:#5b6b7a})";
+
+constexpr const char* kColours[] = {"#1f6fb2", "#d9822b", "#2e8b57",
+                                    "#8e44ad", "#c0392b", "#16a085"};
+
+std::string html_line(const Line& line) {
+  std::string out;
+  for (const Span& s : line)
+    out += s.href.empty() ? html_text(s.text)
+                          : "<a href=\"" + html_text(s.href) + "\">" + html_text(s.text) + "</a>";
+  return out;
+}
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  return buf;
+}
+
+// The rollout as a picture: a row per bar over a shared date axis.
+std::string svg(const Block& b, const Document& d) {
+  const double width = 800, left = 250, right = 780, row = 30, top = 40;
+  Instant first = b.bars.front().from, last = first;
+  for (const Bar& bar : b.bars) {
+    first = std::min(first, bar.from);
+    last = std::max({last, bar.from, bar.until.value_or(bar.from)});
+  }
+  for (const auto& [at, label] : b.marks) {
+    first = std::min(first, at);
+    last = std::max(last, at);
+  }
+  // Room after the last date for bars that do not end.
+  const auto span = std::max(last - first, std::chrono::seconds{86400 * 60});
+  last += span / 3;
+  const auto x = [&](Instant t) {
+    return left + (right - left) * static_cast<double>((t - first).count()) /
+                      static_cast<double>((last - first).count());
+  };
+  const double height = top + row * static_cast<double>(b.bars.size()) + 20;
+  const std::string title = d.lang == Lang::en ? "The rollout by date" : "実施スケジュールの図";
+  std::string out = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + number(width) +
+                    " " + number(height) + "\" role=\"img\" aria-label=\"" + html_text(title) +
+                    "\">\n<title>" + html_text(title) + "</title>\n";
+  for (std::size_t i = 0; i < b.bars.size(); ++i) {
+    const Bar& bar = b.bars[i];
+    const double y = top + row * static_cast<double>(i);
+    const double x0 = x(bar.from), x1 = bar.until ? x(*bar.until) : right;
+    const char* colour = kColours[i % std::size(kColours)];
+    out += "<text x=\"" + number(left - 10) + "\" y=\"" + number(y + 19) +
+           "\" text-anchor=\"end\" font-size=\"13\" fill=\"#1d2733\">" + html_text(bar.label) +
+           "</text>\n";
+    out += "<rect x=\"" + number(x0) + "\" y=\"" + number(y + 4) + "\" width=\"" +
+           number(std::max(x1 - x0, 2.0)) + "\" height=\"" + number(row - 8) +
+           "\" rx=\"4\" fill=\"" + colour + "\"" + (bar.until ? "" : " opacity=\"0.85\"") + "/>\n";
+    out += "<text x=\"" + number(x0 + 5) + "\" y=\"" + number(y + 19) +
+           "\" font-size=\"12\" fill=\"#ffffff\">" +
+           html_text(date_text(bar.from, d.zone, d.lang)) + "</text>\n";
+  }
+  for (const auto& [at, label] : b.marks) {
+    const double mx = x(at);
+    out += "<line x1=\"" + number(mx) + "\" y1=\"22\" x2=\"" + number(mx) + "\" y2=\"" +
+           number(height - 10) +
+           "\" stroke=\"#2e7d32\" stroke-width=\"2\" stroke-dasharray=\"5 4\"/>\n";
+    out += "<text x=\"" + number(mx + 4) + "\" y=\"18\" font-size=\"12\" fill=\"#2e7d32\">" +
+           html_text(label + " " + date_text(at, d.zone, d.lang)) + "</text>\n";
+  }
+  out += "</svg>";
+  return out;
+}
+
+std::string html_block(const Block& b, const Document& d) {
+  std::string out;
+  switch (b.kind) {
+    case Block::Kind::paragraph:
+      for (const Line& l : b.lines) out += "<p>" + html_line(l) + "</p>\n";
+      break;
+    case Block::Kind::list:
+      out += "<ul>\n";
+      for (const Line& l : b.lines) out += "<li>" + html_line(l) + "</li>\n";
+      out += "</ul>\n";
+      break;
+    case Block::Kind::table:
+      out += "<table>\n<thead><tr>";
+      for (const auto& h : b.header) out += "<th>" + html_text(h) + "</th>";
+      out += "</tr></thead>\n<tbody>\n";
+      for (std::size_t r = 0; r < b.rows.size(); ++r) {
+        out += r < b.done.size() && b.done[r] ? "<tr class=\"done\">" : "<tr>";
+        for (const Line& cell : b.rows[r]) out += "<td>" + html_line(cell) + "</td>";
+        out += "</tr>\n";
+      }
+      out += "</tbody>\n</table>\n";
+      break;
+    case Block::Kind::chart:
+      out += "<ol class=\"chart\">\n";
+      for (std::size_t q = 0; q < b.lines.size(); ++q) {
+        out += "<li><p>" + html_line(b.lines[q]) + "</p>\n<ul>\n";
+        out += "<li class=\"no\">" + html_line(b.rows[q][0]) + "</li>\n";
+        out += "<li class=\"yes\">" + html_line(b.rows[q][1]) + "</li>\n";
+        out += "</ul></li>\n";
+      }
+      out += "</ol>\n";
+      break;
+    case Block::Kind::picture:
+      out += "<figure>\n" + svg(b, d) + "\n</figure>\n";
+      break;
+  }
+  return out;
+}
+
+std::string markdown_line(const Line& line) {
+  std::string out;
+  for (const Span& s : line)
+    out += s.href.empty() ? markdown_text(s.text)
+                          : "[" + markdown_text(s.text) + "](<" + s.href + ">)";
+  return out;
+}
+
+std::string markdown_block(const Block& b) {
+  std::string out;
+  switch (b.kind) {
+    case Block::Kind::paragraph:
+      for (const Line& l : b.lines) out += markdown_line(l) + "\n\n";
+      break;
+    case Block::Kind::list:
+      for (const Line& l : b.lines) out += "- " + markdown_line(l) + "\n";
+      out += "\n";
+      break;
+    case Block::Kind::table:
+      out += "|";
+      for (const auto& h : b.header) out += " " + markdown_text(h) + " |";
+      out += "\n|";
+      for (std::size_t i = 0; i < b.header.size(); ++i) out += " --- |";
+      out += "\n";
+      for (const auto& r : b.rows) {
+        out += "|";
+        for (const Line& cell : r) out += " " + markdown_line(cell) + " |";
+        out += "\n";
+      }
+      out += "\n";
+      break;
+    case Block::Kind::chart:
+      for (std::size_t q = 0; q < b.lines.size(); ++q) {
+        out += std::to_string(q + 1) + ". " + markdown_line(b.lines[q]) + "\n";
+        out += "   - " + markdown_line(b.rows[q][0]) + "\n";
+        out += "   - " + markdown_line(b.rows[q][1]) + "\n";
+      }
+      out += "\n";
+      break;
+    case Block::Kind::picture:  // the schedule's table says it in words
+      break;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string to_html(const Document& d) {
+  std::string out = "<!DOCTYPE html>\n<html lang=\"";
+  out += d.lang == Lang::en ? "en" : "ja";
+  out +=
+      "\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" +
+      html_text(d.title) + "</title>\n<style>\n" + kStyle + "\n</style>\n</head>\n<body>\n<main>\n";
+  out += "<h1>" + html_text(d.title) + "</h1>\n<p class=\"lead\">" + html_text(d.lead) + "</p>\n";
+  for (const Section& s : d.sections) {
+    out += "<section id=\"" + html_text(s.id) + "\">\n<h2>" + html_text(s.heading) + "</h2>\n";
+    for (const Block& b : s.blocks) out += html_block(b, d);
+    out += "</section>\n";
+  }
+  out += "<footer><p>" + html_text(d.footer) + "</p></footer>\n</main>\n</body>\n</html>\n";
+  return out;
+}
+
+std::string to_markdown(const Document& d) {
+  std::string out = "# " + markdown_text(d.title) + "\n\n" + markdown_text(d.lead) + "\n\n";
+  for (const Section& s : d.sections) {
+    out += "## " + markdown_text(s.heading) + "\n\n";
+    for (const Block& b : s.blocks) out += markdown_block(b);
+  }
+  out += markdown_text(d.footer) + "\n";
+  return out;
+}
+
+}  // namespace op25bc::notice

@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""op25bc notice: the customer notice holds the policy's facts, and nothing else.
+
+For both examples, in both languages, as HTML and Markdown:
+  - every instant of `timeline --format json` a customer meets (phase and
+    monitor starts, phase ends, the submission port's opening) is in it, as
+    the language writes dates; every smarthost hostname and submission port;
+    a phase moved in the policy moves in the notice;
+  - no exemption (one customer's) is named;
+  - HTML passes `tidy -e -q` without errors and refers to nothing outside
+    itself (no src, no stylesheet or script links, no url(); links only to
+    the contact's e-mail address and web page);
+  - headless Chromium renders it to a PNG of more than a few colours, with no
+    console message, and its DOM holds the schedule. The screenshots are kept
+    in --artifacts (the build folder) as CI artefacts.
+Hostile text (markup, quotes, ampersands in names, descriptions and contact
+fields) comes out escaped: the HTML holds exactly the elements and attributes
+the template writes for a plain policy, the Markdown no unescaped markup;
+newlines and bidirectional marks are refused by validate, so never reach it.
+Needs tidy and chromium; without them exits 77 (a failure under CI=true).
+"""
+import copy
+import datetime
+import html.parser
+import json
+import os
+import pathlib
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import zlib
+
+import corpus
+
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December"]
+CUSTOMER_KINDS = {"phase-start", "phase-end", "phase-monitor", "submission-open"}
+
+
+def date_text(rfc3339, lang):
+    """The date of a timeline instant as the notice writes it."""
+    t = datetime.datetime.fromisoformat(rfc3339)
+    clock = "" if (t.hour, t.minute, t.second) == (0, 0, 0) else f" {t.hour:02d}:{t.minute:02d}"
+    if lang == "ja":
+        return f"{t.year}年{t.month}月{t.day}日{clock}"
+    return f"{MONTHS[t.month - 1]} {t.day}, {t.year}{clock}"
+
+
+class Markup(html.parser.HTMLParser):
+    """Every element and attribute of a page, and its text."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.elements, self.attributes, self.hrefs, self.text = set(), set(), [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.add(tag)
+        for name, value in attrs:
+            self.attributes.add((tag, name))
+            if name == "href":
+                self.hrefs.append(value)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def markup(page):
+    m = Markup()
+    m.feed(page)
+    return m
+
+
+def png_colours(path):
+    """The distinct colours of a PNG (8-bit RGB or RGBA, not interlaced)."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, width = 8, b"", 0
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body)
+            assert depth == 8 and colour in (2, 6) and interlace == 0, (depth, colour, interlace)
+            channels = 3 if colour == 2 else 4
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    raw, stride = zlib.decompress(idat), width * channels
+    previous, colours, at = bytearray(stride), set(), 0
+    for _ in range(height):
+        kind, line = raw[at], bytearray(raw[at + 1:at + 1 + stride])
+        at += 1 + stride
+        for i in range(stride):
+            a = line[i - channels] if i >= channels else 0
+            b, c = previous[i], previous[i - channels] if i >= channels else 0
+            if kind == 1:
+                line[i] = (line[i] + a) & 255
+            elif kind == 2:
+                line[i] = (line[i] + b) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        colours.update(bytes(line[i:i + 3]) for i in range(0, stride, channels))
+        previous = line
+    return colours
+
+
+def main():
+    ap = corpus.argparse.ArgumentParser()
+    ap.add_argument("--op25bc", required=True)
+    ap.add_argument("--root", required=True, type=pathlib.Path)
+    ap.add_argument("--artifacts", required=True, type=pathlib.Path)
+    a = ap.parse_args()
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not shutil.which("tidy") or not chromium:
+        print("SKIP: notice_test needs tidy and chromium (scripts/install-deps.sh installs them)")
+        return 1 if os.environ.get("CI") == "true" else 77
+    tally = corpus.Tally()
+    expect = tally.expect
+    a.artifacts.mkdir(parents=True, exist_ok=True)
+    work = pathlib.Path(tempfile.mkdtemp())
+
+    def op25bc(*args, ok=True):
+        r = subprocess.run([a.op25bc, *map(str, args)], capture_output=True, text=True)
+        if ok and r.returncode != 0:
+            expect(False, f"op25bc {' '.join(map(str, args))} exits 0", r.stderr)
+        return r
+
+    def notice(policy, lang, fmt, *extra):
+        return op25bc("notice", policy, "--lang", lang, "--format", fmt, *extra).stdout
+
+    def render(page, name):
+        """Chromium's screenshot and DOM of `page`, and what it said on the console."""
+        source = work / f"{name}.html"
+        source.write_text(page)
+        png = a.artifacts / f"{name}.png"
+        common = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                  "--disable-extensions", "--hide-scrollbars", f"--user-data-dir={work}/chrome",
+                  "--enable-logging=stderr", "--v=0"]
+        shot = subprocess.run(common + ["--window-size=1000,2400", f"--screenshot={png}",
+                                        source.as_uri()],
+                              capture_output=True, text=True, timeout=120)
+        dom = subprocess.run(common + ["--dump-dom", source.as_uri()],
+                             capture_output=True, text=True, timeout=120)
+        console = [l for l in (shot.stderr + dom.stderr).splitlines() if "CONSOLE" in l]
+        return png, dom.stdout, console
+
+    for example in ("spinnet", "netlaputa"):
+        policy = a.root / "examples" / f"{example}.json"
+        doc = json.loads(policy.read_text())
+        timeline = json.loads(op25bc("timeline", policy, "--format", "json").stdout)
+        instants = [e["at"] for e in timeline["events"]
+                    if any(c["kind"] in CUSTOMER_KINDS for c in e["changes"])]
+        expect(len(instants) >= 2, f"{example}: the timeline lists the rollout's instants")
+        hostnames = [s["hostname"] for s in doc.get("smarthosts", []) if s.get("hostname")]
+        ports = [str(p) for p in doc.get("submission", {}).get("ports", [587, 465])]
+        exemption_ids = [x["id"] for x in doc.get("exemptions", [])]
+        for lang in ("en", "ja"):
+            for fmt in ("html", "markdown"):
+                text = notice(policy, lang, fmt)
+                what = f"{example} {lang} {fmt}"
+                # Markdown escapes punctuation; compare with the escapes taken out.
+                plain = re.sub(r"\\(.)", r"\1", text) if fmt == "markdown" else text
+                for at in instants:
+                    expect(date_text(at, lang) in plain, f"{what}: holds {at} as "
+                           f"{date_text(at, lang)!r}")
+                for h in hostnames:
+                    expect(h in plain, f"{what}: names smarthost {h}")
+                for p in ports:
+                    expect(p in plain, f"{what}: names submission port {p}")
+                for x in exemption_ids:
+                    expect(x not in plain, f"{what}: names no exemption ({x})")
+                expect(("<svg" in text) == (fmt == "html"), f"{what}: the picture only in HTML")
+                if fmt != "html":
+                    continue
+                page = markup(text)
+                tidy = subprocess.run(["tidy", "-e", "-q"], input=text, capture_output=True,
+                                      text=True)
+                expect(tidy.returncode in (0, 1) and "Error:" not in tidy.stderr,
+                       f"{what}: tidy -e -q reports no error", tidy.stderr)
+                external = [h for h in page.hrefs if not (h.startswith("mailto:") or
+                            h == doc.get("contact", {}).get("url"))]
+                expect(not external, f"{what}: links only to the contact", str(external))
+                expect(not ({"script", "link", "img", "iframe", "object"} & page.elements),
+                       f"{what}: no script, link or image element")
+                expect(not any(n == "src" for _, n in page.attributes) and "url(" not in text
+                       and "@import" not in text, f"{what}: loads nothing from elsewhere")
+                png, dom, console = render(text, f"notice-{example}-{lang}")
+                expect(png.exists() and len(png_colours(png)) > 8,
+                       f"{what}: Chromium renders more than a few colours")
+                expect(not console, f"{what}: no console message", "\n".join(console))
+                expect(all(date_text(at, lang) in dom for at in instants),
+                       f"{what}: the rendered page's DOM holds the schedule")
+        # --at marks what has happened.
+        done = notice(policy, "en", "html", "--at", instants[-1])
+        expect(done.count('<tr class="done">') >= len(instants),
+               f"{example}: --at {instants[-1]} marks every step as done")
+        fresh = notice(policy, "en", "html", "--at", "2000-01-01")
+        expect('<tr class="done">' not in fresh, f"{example}: --at before the rollout marks none")
+
+    # A phase moved in the policy moves in the notice.
+    doc = json.loads((a.root / "examples/spinnet.json").read_text())
+    doc.pop("$schema", None)
+    moved = copy.deepcopy(doc)
+    moved["phases"][1]["effective"] = "2006-11-15"
+    path = work / "moved.json"
+    path.write_text(json.dumps(moved))
+    for lang, old, new in (("en", "October 1, 2006", "November 15, 2006"),
+                           ("ja", "2006年10月1日", "2006年11月15日")):
+        for fmt in ("html", "markdown"):
+            text = re.sub(r"\\(.)", r"\1", notice(path, lang, fmt))
+            expect(new in text and old not in text, f"moved phase: {lang} {fmt} says {new}")
+
+    # The contact: its fields, its links.
+    contact = {"name": "SpinNet support desk", "email": "support@spinnet.example",
+               "phone": "03-5555-0101", "hours": "10:00-18:00 weekdays",
+               "url": "https://www.spinnet.example/op25b"}
+    with_contact = dict(doc, contact=contact)
+    path = work / "contact.json"
+    path.write_text(json.dumps(with_contact))
+    page = markup(notice(path, "ja", "html"))
+    expect(set(page.hrefs) == {"mailto:support@spinnet.example", contact["url"]},
+           "contact: the e-mail address and the web page are the page's only links",
+           str(page.hrefs))
+    expect(all(v in "".join(page.text) for v in contact.values()), "contact: every field shown")
+    for key, bad in (("email", "javascript:alert(1)"), ("url", "javascript:alert(1)"),
+                     ("url", "https://x.example/\" onmouseover=\"alert(1)")):
+        bad_path = work / "bad-contact.json"
+        bad_path.write_text(json.dumps(dict(doc, contact=dict(contact, **{key: bad}))))
+        r = op25bc("validate", bad_path, ok=False)
+        expect(r.returncode == 1 and f"/contact/{key}: error" in r.stderr,
+               f"contact: validate refuses {key} {bad!r}", r.stderr)
+
+    # Hostile text: every element and attribute is the template's.
+    hostile = "<script>alert('x')</script> \"quoted\" & 'single' <img src=x onerror=alert(1)>"
+    evil = copy.deepcopy(with_contact)
+    evil["operator"] = hostile
+    evil["services"][0]["name"] = hostile
+    evil["phases"][0]["name"] = hostile
+    evil["destinations"][0]["name"] = hostile
+    evil["smarthosts"][0]["hostname"] = "smtp.example\"><b>x</b>"
+    evil["submission"]["hostname"] = hostile
+    evil["contact"] = dict(contact, name=hostile, hours=hostile, phone=hostile)
+    evil["pools"][0]["region"] = "tokyo<i>"
+    path = work / "hostile.json"
+    path.write_text(json.dumps(evil))
+    for lang in ("en", "ja"):
+        plain_page = markup(notice(a.root / "examples/spinnet.json", lang, "html"))
+        contact_page = markup(notice(work / "contact.json", lang, "html"))
+        template = (plain_page.elements | contact_page.elements,
+                    plain_page.attributes | contact_page.attributes)
+        text = notice(path, lang, "html")
+        page = markup(text)
+        expect(page.elements <= template[0] and page.attributes <= template[1],
+               f"hostile {lang}: only the template's elements and attributes",
+               str((page.elements - template[0], page.attributes - template[1])))
+        expect(hostile in "".join(page.text), f"hostile {lang}: the text shows as written")
+        md = notice(path, lang, "markdown")
+        # Outside the links' destinations (<mailto:...>, <https://...>, checked by validate).
+        outside = re.sub(r"\]\(<[^<>\s]*>\)", "]()", md)
+        expect(not re.search(r"(?<!\\)[<>]", outside),
+               f"hostile {lang}: Markdown holds no unescaped angle bracket",
+               str(re.findall(r".{30}(?<!\\)[<>].{10}", outside)))
+        expect(hostile in re.sub(r"\\(.)", r"\1", md), f"hostile {lang}: Markdown shows it")
+    for bad in ("line one\nline two", "right\u202eto left"):
+        evil["operator"] = bad
+        path.write_text(json.dumps(evil))
+        r = op25bc("notice", path, ok=False)
+        expect(r.returncode == 1 and not r.stdout, f"notice refuses an operator with {bad!r}")
+    shutil.rmtree(work, ignore_errors=True)
+    return tally.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
