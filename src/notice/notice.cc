@@ -154,10 +154,11 @@ Section schedule(const Policy& p, const Texts& t, std::optional<Instant> at) {
   picture.kind = Block::Kind::picture;
   for (const Phase& phase : p.phases)
     if (phase.effective) {
+      const std::string services = t.list(services_of(p, phase.pool_indexes));
       if (phase.monitor_from)
-        picture.bars.push_back({phase_label(phase) + t.pick(" (survey)", "(調査)"),
+        picture.bars.push_back({phase_label(phase) + t.pick(" (survey)", "(調査)"), services,
                                 *phase.monitor_from, *phase.effective});
-      picture.bars.push_back({phase_label(phase), *phase.effective, phase.until});
+      picture.bars.push_back({phase_label(phase), services, *phase.effective, phase.until});
     }
   if (p.submission.effective)
     picture.marks.push_back(

@@ -53,7 +53,7 @@ std::string number(double v) {
 
 // The rollout as a picture: a row per bar over a shared date axis.
 std::string svg(const Block& b, const Document& d) {
-  const double width = 800, left = 250, right = 780, row = 30, top = 40;
+  const double width = 800, left = 250, right = 780, row = 36, top = 40;
   Instant first = b.bars.front().from, last = first;
   for (const Bar& bar : b.bars) {
     first = std::min(first, bar.from);
@@ -80,15 +80,19 @@ std::string svg(const Block& b, const Document& d) {
     const double y = top + row * static_cast<double>(i);
     const double x0 = x(bar.from), x1 = bar.until ? x(*bar.until) : right;
     const char* colour = kColours[i % std::size(kColours)];
-    out += "<text x=\"" + number(left - 10) + "\" y=\"" + number(y + 19) +
+    out += "<text x=\"" + number(left - 10) + "\" y=\"" + number(y + 28) +
            "\" text-anchor=\"end\" font-size=\"13\" fill=\"#1d2733\">" + html_text(bar.label) +
            "</text>\n";
-    out += "<rect x=\"" + number(x0) + "\" y=\"" + number(y + 4) + "\" width=\"" +
-           number(std::max(x1 - x0, 2.0)) + "\" height=\"" + number(row - 8) +
-           "\" rx=\"4\" fill=\"" + colour + "\"" + (bar.until ? "" : " opacity=\"0.85\"") + "/>\n";
-    out += "<text x=\"" + number(x0 + 5) + "\" y=\"" + number(y + 19) +
-           "\" font-size=\"12\" fill=\"#ffffff\">" +
-           html_text(date_text(bar.from, d.zone, d.lang)) + "</text>\n";
+    out += "<rect x=\"" + number(x0) + "\" y=\"" + number(y + 19) + "\" width=\"" +
+           number(std::max(x1 - x0, 2.0)) + "\" height=\"" + number(12) + "\" rx=\"4\" fill=\"" +
+           colour + "\"" + (bar.until ? "" : " opacity=\"0.85\"") + "/>\n";
+    // From the bar's start, or ending at the right edge for a bar that starts late.
+    const bool late = x0 > (left + right) / 2;
+    out += "<text x=\"" + number(late ? right : x0) + "\" y=\"" + number(y + 14) + "\"" +
+           (late ? " text-anchor=\"end\"" : "") + " font-size=\"12\" fill=\"#1d2733\">" +
+           html_text(date_text(bar.from, d.zone, d.lang) +
+                     (bar.detail.empty() ? "" : "  " + bar.detail)) +
+           "</text>\n";
   }
   for (const auto& [at, label] : b.marks) {
     const double mx = x(at);

@@ -31,6 +31,7 @@ using Line = std::vector<Span>;
 // One step of the rollout as the picture draws it.
 struct Bar {
   std::string label;
+  std::string detail;  // the services it concerns, written in the bar
   Instant from;
   std::optional<Instant> until;
 };
