@@ -174,13 +174,8 @@ stop_dnsmasq() {
 scenario() {
   backend_name=$1
   local name=$1 backend=(--backend "$1")
-  ip netns exec "$rtr" nft flush ruleset
-  for tool in iptables-legacy ip6tables-legacy; do
-    ip netns exec "$rtr" "$tool" -F
-    ip netns exec "$rtr" "$tool" -X
-  done
-  ip netns exec "$rtr" ipset destroy 2> /dev/null || true
-  rm -rf "$work"/state* "$work/sessions" "$work/lock" "$work/policy/exemptions.d/walk-in.json"
+  reset_router
+  rm -rf "$work/sessions" "$work/lock"
   rtr_op25bc activate "$policy" --no-syslog "${backend[@]}" "${opts[@]}" > /dev/null 2>&1
   check "$name: activate leaves the index of subscriber exemptions beside the state" \
     grep -q "^exemption $exempt_id cust-9012 " "$work/state.subscribers"

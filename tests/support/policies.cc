@@ -46,6 +46,12 @@ nlohmann::json minimal_policy() {
   })");
 }
 
+net::Prefix prefix(const char* text) {
+  const auto p = net::parse_prefix(text);
+  REQUIRE_MESSAGE(p.prefix, p.error);
+  return *p.prefix;
+}
+
 Instant at(const policy::Policy& p, const std::string& text) {
   auto parsed = parse_time(text, p.zone);
   REQUIRE_MESSAGE(parsed.instant, parsed.error);

@@ -23,6 +23,9 @@ std::optional<policy::Policy> load_json(const nlohmann::json& document, Diagnost
 // A small valid policy to modify in tests.
 nlohmann::json minimal_policy();
 
+// "198.18.1.9", "2001:db8::/56" as a prefix; fails the test when it is none.
+net::Prefix prefix(const char* text);
+
 // A policy instant: date or RFC 3339 in the policy's zone.
 Instant at(const policy::Policy& p, const std::string& text);
 

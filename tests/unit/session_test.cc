@@ -21,9 +21,7 @@ using nlohmann::json;
 namespace {
 
 net::Prefix pfx(const char* text) {
-  const auto p = net::parse_prefix(text);
-  REQUIRE_MESSAGE(p.prefix, p.error);
-  return *p.prefix;
+  return test::prefix(text);
 }
 
 std::vector<net::Prefix> pfxs(std::initializer_list<const char*> texts) {

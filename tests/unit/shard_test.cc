@@ -27,9 +27,7 @@ using nlohmann::json;
 namespace {
 
 net::Interval block(const char* prefix) {
-  const auto p = net::parse_prefix(prefix);
-  REQUIRE_MESSAGE(p.prefix, p.error);
-  return p.prefix->interval();
+  return test::prefix(prefix).interval();
 }
 
 // The minimal policy plus pool "big": `n` IPv4 /30s, 8 addresses apart from
