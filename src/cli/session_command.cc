@@ -7,6 +7,7 @@
 // the index apply and activate leave beside the state file says who is
 // exempt and when, and where the session table is.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -14,6 +15,7 @@
 
 #include "commands.h"
 #include "kernel_access.h"
+#include "op25bc/backend/registry.h"
 #include "op25bc/ir/names.h"
 #include "op25bc/policy/load.h"
 #include "op25bc/session/table.h"
@@ -65,8 +67,16 @@ struct Where {
   std::string state;
 };
 
-// The backend and state file the event is for; nullopt after saying why.
-std::optional<Where> where(const SessionArgs& a, Io io) {
+// The backend and state file the event is for. Without --backend and
+// --state: the default state file of the backend whose run left an index
+// beside it (a router runs one backend), else the default backend's.
+Where where(const SessionArgs& a, Io io) {
+  if (a.backend.empty() && a.state.empty())
+    for (const std::string& name : io.backends.names()) {
+      const backend::Backend& b = backend_named(name, io);
+      const std::string state = state_file(b, {}, a.table);
+      if (::access(session::index_path(state).c_str(), F_OK) == 0) return Where{&b, state};
+    }
   const backend::Backend& b = backend_named(a.backend, io);
   return Where{&b, state_file(b, a.state, a.table)};
 }
@@ -104,16 +114,21 @@ int event(const SessionArgs& a, Io io) {
   const auto addresses = addresses_of(a, io);
   if (!addresses) return kExitUsage;
   const bool up = a.action == "up";
-  auto w = where(a, io);
-  if (!w) return kExitFailure;
+  const Where w = where(a, io);
   int status = kExitOk;
-  const auto seen = identity(session::index_path(w->state));  // before it is read
-  auto index = index_for(w->state, a, io, status);
+  const auto seen = identity(session::index_path(w.state));  // before it is read
+  auto index = index_for(w.state, a, io, status);
   if (!index) return status;
-  if (!a.backend.empty() && index->backend != w->backend->name()) {
-    io.err << "op25bc: session " << a.action << ": " << text::printable(w->state)
+  if (!a.backend.empty() && index->backend != w.backend->name()) {
+    io.err << "op25bc: session " << a.action << ": " << text::printable(w.state)
            << " was applied with --backend " << text::printable(index->backend) << ", not "
-           << w->backend->name() << "\n";
+           << w.backend->name() << "\n";
+    return kExitFailure;
+  }
+  if (io.backends.find(index->backend) == nullptr) {
+    io.err << "op25bc: session " << a.action << ": " << text::printable(w.state)
+           << ".subscribers names backend " << quote(text::printable(index->backend))
+           << ", which this op25bc does not have\n";
     return kExitFailure;
   }
   const backend::Backend& b = backend_named(index->backend, io);
@@ -131,12 +146,12 @@ int event(const SessionArgs& a, Io io) {
       return kExitOk;
     }
   }
-  const auto held = open_session(b, w->state, a.lock, a.lock_wait, a.state, io);
+  const auto held = open_session(b, w.state, a.lock, a.lock_wait, a.state, io);
   if (!held) return kExitFailure;
   // Under the lock: what the last run left, read again unless it is the same
   // file (an index is replaced by rename, never rewritten in place).
-  if (identity(session::index_path(w->state)) != seen) {
-    index = index_for(w->state, a, io, status);
+  if (identity(session::index_path(w.state)) != seen) {
+    index = index_for(w.state, a, io, status);
     if (!index) return status;
   }
   table = session::read_table(index->sessions, error);
@@ -189,11 +204,10 @@ int event(const SessionArgs& a, Io io) {
 }
 
 int list(const SessionArgs& a, Io io) {
-  auto w = where(a, io);
-  if (!w) return kExitFailure;
+  const Where w = where(a, io);
   int status = kExitOk;
   std::string error;
-  auto index = session::read_index(session::index_path(w->state), error);
+  auto index = session::read_index(session::index_path(w.state), error);
   if (!index) {
     if (!error.empty()) {
       io.err << "op25bc: session list: " << text::printable(error) << "\n";
