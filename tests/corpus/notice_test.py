@@ -205,6 +205,13 @@ def main():
         fresh = notice(policy, "en", "html", "--at", "2000-01-01")
         expect('<tr class="done">' not in fresh, f"{example}: --at before the rollout marks none")
 
+    # --router: the notice for that router's customers, their phases only.
+    yokohama = re.sub(r"\\(.)", r"\1", notice(a.root / "examples/netlaputa.json", "en", "markdown",
+                                              "--router", "bng-yokohama"))
+    expect("| June 15, 2006 |" in yokohama and "| June 1, 2006 |" not in yokohama
+           and "| July 1, 2006 |" not in yokohama,
+           "--router bng-yokohama: only the phase of its pools is scheduled")
+
     # A phase moved in the policy moves in the notice.
     doc = json.loads((a.root / "examples/spinnet.json").read_text())
     doc.pop("$schema", None)
