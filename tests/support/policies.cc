@@ -25,6 +25,13 @@ std::optional<policy::Policy> load_json(const nlohmann::json& document, Diagnost
   return policy::load_text(document.dump(), diags);
 }
 
+policy::Policy load_valid(const nlohmann::json& document) {
+  Diagnostics diags;
+  auto p = load_json(document, diags);
+  REQUIRE_MESSAGE(p, describe(diags));
+  return std::move(*p);
+}
+
 nlohmann::json minimal_policy() {
   return nlohmann::json::parse(R"({
     "version": 1,

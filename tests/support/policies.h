@@ -20,6 +20,10 @@ policy::Policy load_example(const std::string& name);
 // Loads a policy given as JSON; nullopt with diagnostics when invalid.
 std::optional<policy::Policy> load_json(const nlohmann::json& document, Diagnostics& diags);
 
+// Loads a policy given as JSON; fails the test, naming every diagnostic, when
+// it is not valid.
+policy::Policy load_valid(const nlohmann::json& document);
+
 // A small valid policy to modify in tests.
 nlohmann::json minimal_policy();
 

@@ -34,10 +34,7 @@ json monitored() {
 }
 
 policy::Policy load(const json& doc) {
-  Diagnostics diags;
-  auto p = test::load_json(doc, diags);
-  REQUIRE_MESSAGE(p, test::describe(diags));
-  return *p;
+  return test::load_valid(doc);
 }
 
 }  // namespace

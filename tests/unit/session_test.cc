@@ -42,10 +42,7 @@ json with_subscriber() {
 }
 
 policy::Policy load(const json& doc) {
-  Diagnostics diags;
-  auto p = test::load_json(doc, diags);
-  REQUIRE_MESSAGE(p, test::describe(diags));
-  return std::move(*p);
+  return test::load_valid(doc);
 }
 
 std::string elements(const ir::Ruleset& r, const std::string& set) {

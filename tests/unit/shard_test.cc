@@ -44,10 +44,7 @@ json big_policy(int n, std::size_t max_set_intervals) {
 }
 
 policy::Policy load(const json& doc) {
-  Diagnostics diags;
-  auto p = test::load_json(doc, diags);
-  REQUIRE_MESSAGE(p, test::describe(diags));
-  return std::move(*p);
+  return test::load_valid(doc);
 }
 
 ir::Ruleset at(const policy::Policy& p) {
