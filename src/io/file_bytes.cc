@@ -31,6 +31,52 @@ bool wait_for_writer(int fd, std::chrono::milliseconds wait) {
 
 }  // namespace
 
+// Reads an open file whose fstat(2) the caller has, to its end, and closes it.
+struct OpenFileReader {
+  static std::optional<FileBytes> read(int fd, const struct stat& st, int& error,
+                                       std::size_t max_bytes, std::chrono::milliseconds fifo_wait) {
+    // A regular file's size (plus one byte, to see the end in the same read)
+    // is the first guess; a pipe starts at 64 KiB. Either grows if more
+    // comes, up to `max_bytes` (a device such as /dev/zero never ends).
+    const bool regular = S_ISREG(st.st_mode);
+    const std::size_t guess = regular ? static_cast<std::size_t>(st.st_size) + 1 : 64 * 1024;
+    if (S_ISFIFO(st.st_mode) && !wait_for_writer(fd, fifo_wait)) {
+      ::close(fd);
+      error = ETIMEDOUT;
+      return std::nullopt;
+    }
+    // O_NONBLOCK (set by the callers' open) matters for a FIFO only.
+    if (!regular) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    FileBytes file;
+    auto& buffer = file.bytes_;
+    std::size_t used = 0;
+    for (;;) {
+      if (used > max_bytes) {
+        ::close(fd);
+        error = EFBIG;
+        return std::nullopt;
+      }
+      if (used == buffer.size())
+        buffer.resize(std::min(std::max(guess, 2 * buffer.size()), max_bytes + 1));
+      const std::size_t asked = buffer.size() - used;
+      const ssize_t n = ::read(fd, buffer.data() + used, asked);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        error = errno;
+        ::close(fd);
+        return std::nullopt;
+      }
+      used += static_cast<std::size_t>(n);
+      // A regular file reads short only at its end: no second read to see it
+      // (thousands of drop-in files, one read(2) each).
+      if (n == 0 || (regular && static_cast<std::size_t>(n) < asked)) break;
+    }
+    ::close(fd);
+    buffer.resize(used);
+    return file;
+  }
+};
+
 std::optional<FileBytes> read_bytes(const std::string& path, int& error, std::size_t max_bytes,
                                     std::chrono::milliseconds fifo_wait) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -97,7 +143,7 @@ std::optional<FileBytes> read_file_beneath(int dir, const std::string& folder,
     ::close(fd);
     return std::nullopt;
   }
-  return read_open_file(fd, error, max_bytes, std::chrono::milliseconds{0});
+  return OpenFileReader::read(fd, st, error, max_bytes, std::chrono::milliseconds{0});
 }
 
 std::optional<std::vector<std::string>> list_beneath(const std::string& folder,
@@ -147,47 +193,11 @@ std::optional<std::vector<std::string>> list_beneath(const std::string& folder,
   return names;
 }
 
-std::optional<FileBytes> read_open_file(
-    int fd, int& error, std::size_t max_bytes,
-    std::chrono::milliseconds
-        fifo_wait) {  // A regular file's size (plus one byte, to see the end in the same read) is
-  // the first guess; a pipe starts at 64 KiB. Either grows if more comes, up
-  // to `max_bytes` (a device such as /dev/zero never ends).
+std::optional<FileBytes> read_open_file(int fd, int& error, std::size_t max_bytes,
+                                        std::chrono::milliseconds fifo_wait) {
   struct stat st {};
-  std::size_t guess = 64 * 1024;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-    guess = static_cast<std::size_t>(st.st_size) + 1;
-  if (S_ISFIFO(st.st_mode) && !wait_for_writer(fd, fifo_wait)) {
-    ::close(fd);
-    error = ETIMEDOUT;
-    return std::nullopt;
-  }
-  // O_NONBLOCK (set by the callers' open) matters for a FIFO only.
-  if (!S_ISREG(st.st_mode)) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-  FileBytes file;
-  auto& buffer = file.bytes_;
-  std::size_t used = 0;
-  for (;;) {
-    if (used > max_bytes) {
-      ::close(fd);
-      error = EFBIG;
-      return std::nullopt;
-    }
-    if (used == buffer.size())
-      buffer.resize(std::min(std::max(guess, 2 * buffer.size()), max_bytes + 1));
-    const ssize_t n = ::read(fd, buffer.data() + used, buffer.size() - used);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      error = errno;
-      ::close(fd);
-      return std::nullopt;
-    }
-    if (n == 0) break;
-    used += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  buffer.resize(used);
-  return file;
+  if (::fstat(fd, &st) != 0) st.st_mode = 0;  // read as a stream
+  return OpenFileReader::read(fd, st, error, max_bytes, fifo_wait);
 }
 
 FileBytes FileBytes::copy_of(std::string_view bytes) {

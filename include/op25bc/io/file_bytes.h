@@ -23,8 +23,7 @@ class FileBytes {
   static FileBytes copy_of(std::string_view bytes);
 
  private:
-  friend std::optional<FileBytes> read_open_file(int fd, int& error, std::size_t max_bytes,
-                                                 std::chrono::milliseconds fifo_wait);
+  friend struct OpenFileReader;  // file_bytes.cc
   std::vector<char, net::BulkAllocator<char>> bytes_;
 };
 
