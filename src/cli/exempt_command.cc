@@ -3,6 +3,7 @@
 // (exemptions_dir). A grant is checked against the policy before its file is
 // written; both happen under op25bc's lock, and with --apply the kernel
 // follows within the same hold, as activate would make it.
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -10,6 +11,7 @@
 
 #include "commands.h"
 #include "kernel_access.h"
+#include "op25bc/history/fingerprint.h"
 #include "op25bc/history/lock.h"
 #include "op25bc/io/atomic_file.h"
 #include "op25bc/session/table.h"
@@ -21,28 +23,30 @@ namespace op25bc::cli {
 
 namespace {
 
-// The lock, and with --apply the backend's session that holds it, for the
-// whole command; nullopt after saying why.
+// op25bc's lock, taken before the policy and its drop-in folder are read and
+// held to the end of the command: no other op25bc run (the minutely
+// activate, another grant) sees the folder or the kernel in between. With
+// --apply it passes to the backend's session.
 struct Hold {
-  std::unique_ptr<Held> session;            // --apply
-  std::unique_ptr<history::LockFile> lock;  // otherwise
+  std::unique_ptr<history::LockFile> lock;
+  std::unique_ptr<Held> session;  // --apply
 };
-std::optional<Hold> hold(const ExemptArgs& a, const policy::Policy& p, Io io) {
-  Hold h;
-  if (a.apply) {
-    const backend::Backend& b = backend_named(a.backend, io);
-    h.session = open_session(b, state_file(b, a.state, p.table), a.lock, a.lock_wait, a.state, io);
-    if (!h.session) return std::nullopt;
-    return h;
-  }
+std::optional<Hold> take_lock(const ExemptArgs& a, Io io) {
   auto lock = history::LockFile::take(
       a.lock, std::chrono::milliseconds(static_cast<long>(a.lock_wait * 1000)));
   if (!lock) {
     io.err << "op25bc: exempt: " << lock.failure().message << "\n";
     return std::nullopt;
   }
-  h.lock = std::move(*lock);
-  return h;
+  return Hold{std::move(*lock), nullptr};
+}
+
+// With --apply: the backend's checks and session, before anything is written.
+bool open_for_apply(const ExemptArgs& a, const policy::Policy& p, Hold& h, Io io) {
+  if (!a.apply) return true;
+  const backend::Backend& b = backend_named(a.backend, io);
+  h.session = open_session(b, state_file(b, a.state, p.table), std::move(h.lock), a.state, io);
+  return h.session != nullptr;
 }
 
 // The drop-in's text: the keys in the order the manual lists them.
@@ -60,11 +64,10 @@ std::string dropin_text(const ExemptArgs& a) {
   return j.dump(2) + "\n";
 }
 
-// After the change: the kernel follows, as apply would make it, in the same hold.
-int follow(const ExemptArgs& a, Hold& h, Io io) {
+// After the change: the kernel follows `loaded` (the policy as the folder now
+// is), as apply would make it, in the same hold.
+int follow(const ExemptArgs& a, const Loaded& loaded, Hold& h, Io io) {
   if (!a.apply) return kExitOk;
-  const Loaded loaded = load(a.policy, io, a.router);
-  if (!loaded.policy) return kExitFailure;
   ApplyArgs apply;
   apply.policy = a.policy;
   apply.router = a.router;
@@ -77,40 +80,58 @@ int follow(const ExemptArgs& a, Hold& h, Io io) {
   return apply_policy(loaded, apply, ApplyRole::apply, io, h.session.get());
 }
 
-// The policy as it stands, its diagnostics said only when it is invalid:
-// the helpdesk changes one exemption, the policy's own warnings are not theirs.
-Loaded load_quietly(const std::string& path, Io io) {
-  std::ostringstream said;
-  Loaded loaded = load(path, {io.out, said, io.clock, io.backends});
+// The policy's diagnostics said only when it is invalid: the helpdesk changes
+// one exemption, the policy's own warnings are not theirs.
+Io quiet(Io io, std::ostringstream& said) {
+  return {io.out, said, io.clock, io.backends};
+}
+void say_if_invalid(const Loaded& loaded, const std::ostringstream& said, Io io) {
   if (!loaded.policy) io.err << said.str();
+}
+
+Loaded load_quietly(const std::string& path, const std::string& router, Io io) {
+  std::ostringstream said;
+  Loaded loaded = load(path, quiet(io, said), router);
+  say_if_invalid(loaded, said, io);
   return loaded;
 }
 
-const policy::Policy* with_dropins(const Loaded& loaded, const std::string& path, Io io) {
-  if (!loaded.policy) return nullptr;
-  if (loaded.policy->exemptions_dir.empty()) {
-    io.err << "op25bc: exempt: " << path << " names no exemptions_dir\n"
-           << "  hint: add \"exemptions_dir\": \"exemptions.d\" to the policy and make that "
-              "folder beside it\n";
-    return nullptr;
-  }
-  return &*loaded.policy;
+bool names_dropin_folder(const Loaded& loaded, const std::string& path, Io io) {
+  if (!loaded.policy) return false;
+  if (!loaded.policy->exemptions_dir.empty()) return true;
+  io.err << "op25bc: exempt: " << path << " names no exemptions_dir\n"
+         << "  hint: add \"exemptions_dir\": \"exemptions.d\" to the policy and make that "
+            "folder beside it\n";
+  return false;
 }
 
-// What add and remove start from: the policy as it stands (it must name an
-// exemptions_dir) and the lock, held from here to the end of the command.
-struct Change {
-  Loaded base;
-  Hold hold;
-};
-std::optional<Change> begin_change(const ExemptArgs& a, Io io) {
-  Change c{load_quietly(a.policy, io), {}};
-  const policy::Policy* p = with_dropins(c.base, a.policy, io);
-  if (p == nullptr) return std::nullopt;
-  auto h = hold(a, *p, io);
-  if (!h) return std::nullopt;
-  c.hold = std::move(*h);
-  return c;
+// Whether the new drop-in `file` cannot be granted, after saying why. Only
+// when a drop-in was left out of `with` (the policy with the new file) can it
+// be: it was invalid, or its id was another's (then one of the two files was
+// left out). The folder without it, and the new file's every problem, tell.
+bool refused(const ExemptArgs& a, const Loaded& with, const std::string& file, Io io) {
+  const auto& skipped = with.policy->skipped_dropins;
+  if (skipped.empty()) return false;
+  const Loaded before = load_quietly(a.policy, {}, io);
+  if (!before.policy) return true;
+  for (const auto& x : before.policy->exemptions)
+    if (x.id == a.id) {
+      io.err << "op25bc: exempt add: exemption " << text::printable(a.id) << " exists, in "
+             << text::printable(x.file.empty() ? a.policy : x.file)
+             << "; nothing was written\n  hint: remove it first, or choose another id\n";
+      return true;
+    }
+  if (std::find(skipped.begin(), skipped.end(), file) == skipped.end()) return false;
+  // Its every problem, as validate would list them.
+  Diagnostics diags;
+  policy::PendingDropIn files(std::make_unique<policy::FolderPrefixFiles>(a.policy), a.id + ".json",
+                              dropin_text(a));
+  policy::load_text(with.text, diags, &files, policy::DropIns::strict);
+  for (const Diagnostic& d : diags.entries())
+    if (d.file == file && d.severity == Severity::error) io.err << format_diagnostic(d, a.policy);
+  io.err << "op25bc: exempt add: exemption " << text::printable(a.id)
+         << " refused; nothing was written\n";
+  return true;
 }
 
 int add(const ExemptArgs& a, Io io) {
@@ -124,55 +145,57 @@ int add(const ExemptArgs& a, Io io) {
     io.err << "op25bc: exempt add: give --prefix (one or more) or --subscriber\n";
     return kExitUsage;
   }
-  auto change = begin_change(a, io);
-  if (!change) return kExitFailure;
-  const policy::Policy* p = &*change->base.policy;
-  for (const auto& x : p->exemptions)
-    if (x.id == a.id) {
-      io.err << "op25bc: exempt add: exemption " << text::printable(a.id) << " exists, in "
-             << text::printable(x.file.empty() ? a.policy : x.file)
-             << "; nothing was written\n  hint: remove it first, or choose another id\n";
-      return kExitFailure;
-    }
-  // Checked as part of the policy, before anything is written.
-  const std::string relative = p->exemptions_dir + "/" + a.id + ".json";
-  const std::string text = dropin_text(a);
-  policy::FolderPrefixFiles folder(a.policy);
-  policy::OverlayPrefixFiles files(folder, relative, text);
-  const std::string file = folder.display_name(relative);
-  Diagnostics diags;
-  policy::load_text(change->base.text, diags, &files, policy::DropIns::strict);
-  bool refused = false;
-  for (const Diagnostic& d : diags.entries())
-    if (d.file == file && d.severity == Severity::error) {
-      io.err << format_diagnostic(d, a.policy);
-      refused = true;
-    }
-  if (refused) {
-    io.err << "op25bc: exempt add: exemption " << text::printable(a.id)
-           << " refused; nothing was written\n";
-    return kExitFailure;
-  }
+  auto hold = take_lock(a, io);
+  if (!hold) return kExitFailure;
+  // One read of the policy: as it will be with the new file, checked before
+  // the file is written and applied after.
+  std::ostringstream said;
+  const Loaded loaded =
+      load_pending(a.policy, quiet(io, said), a.router, a.id + ".json", dropin_text(a));
+  say_if_invalid(loaded, said, io);
+  if (!names_dropin_folder(loaded, a.policy, io)) return kExitFailure;
+  const auto& pending = static_cast<const policy::PendingDropIn&>(*loaded.prefix_files);
+  const std::string file = loaded.prefix_files->display_name(pending.path());
   std::error_code ec;
   if (std::filesystem::symlink_status(file, ec).type() != std::filesystem::file_type::not_found) {
     io.err << "op25bc: exempt add: " << text::printable(file)
-           << " exists; nothing was written\n  hint: remove exemption " << text::printable(a.id)
-           << " first, or choose another id\n";
+           << " exists; nothing was written\n  hint: choose another id, or withdraw what the "
+              "file holds first (op25bc exempt remove)\n";
     return kExitFailure;
   }
-  if (const std::string error = io::write_atomically(file, text, 0644); !error.empty()) {
+  if (refused(a, loaded, file, io)) return kExitFailure;
+  if (!open_for_apply(a, *loaded.policy, *hold, io)) return kExitFailure;
+  if (const std::string error = io::write_atomically(file, dropin_text(a), 0644); !error.empty()) {
     io.err << "op25bc: exempt add: " << error << "\n";
     return kExitFailure;
   }
   io.out << "exemption " << text::printable(a.id) << " granted in " << text::printable(file)
          << "\n";
-  return follow(a, change->hold, io);
+  return follow(a, loaded, *hold, io);
+}
+
+// The policy as it is once drop-in exemption `id` is gone: `loaded` without
+// it when no drop-in was left out (none can then be admitted in its stead),
+// else the folder read again.
+Loaded without(Loaded loaded, const std::string& id, const ExemptArgs& a, Io io) {
+  policy::Policy& p = *loaded.policy;
+  const auto x = std::find_if(p.exemptions.begin(), p.exemptions.end(),
+                              [&](const policy::Exemption& e) { return e.id == id; });
+  if (!p.skipped_dropins.empty() || x == p.exemptions.end())
+    return load_quietly(a.policy, a.router, io);
+  for (const auto& [path, bytes] : loaded.prefix_files->files_read())
+    if (loaded.prefix_files->display_name(path) == x->file) loaded.prefix_files->forget(path);
+  p.exemptions.erase(x);
+  loaded.fingerprint = history::fingerprint(loaded.text, loaded.named_prefix_files());
+  return loaded;
 }
 
 int remove(const ExemptArgs& a, Io io) {
-  auto change = begin_change(a, io);
-  if (!change) return kExitFailure;
-  const policy::Policy* p = &*change->base.policy;
+  auto hold = take_lock(a, io);
+  if (!hold) return kExitFailure;
+  Loaded loaded = load_quietly(a.policy, a.router, io);
+  if (!names_dropin_folder(loaded, a.policy, io)) return kExitFailure;
+  const policy::Policy* p = &*loaded.policy;
   std::string file;
   for (const auto& x : p->exemptions)
     if (x.id == a.id) {
@@ -194,6 +217,7 @@ int remove(const ExemptArgs& a, Io io) {
            << text::printable(p->exemptions_dir) << "\n";
     return kExitFailure;
   }
+  if (!open_for_apply(a, *p, *hold, io)) return kExitFailure;
   std::error_code ec;
   if (!std::filesystem::remove(file, ec)) {
     io.err << "op25bc: exempt remove: " << text::printable(file) << ": "
@@ -202,7 +226,8 @@ int remove(const ExemptArgs& a, Io io) {
   }
   io.out << "exemption " << text::printable(a.id) << " withdrawn: " << text::printable(file)
          << " removed\n";
-  return follow(a, change->hold, io);
+  if (!a.apply) return kExitOk;
+  return follow(a, without(std::move(loaded), a.id, a, io), *hold, io);
 }
 
 // The session table the last run of `a`'s state file used (--sessions, the
@@ -223,7 +248,7 @@ std::optional<session::Table> listed_sessions(const ExemptArgs& a, const policy:
 }
 
 int list(const ExemptArgs& a, Io io) {
-  const Loaded loaded = load_quietly(a.policy, io);
+  const Loaded loaded = load_quietly(a.policy, {}, io);
   if (!loaded.policy) return kExitFailure;
   const policy::Policy& p = *loaded.policy;
   const auto now = parse_at(a.at, p, io);

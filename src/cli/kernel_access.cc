@@ -49,26 +49,51 @@ void report(const Failure& failure, const std::string& policy_path, Io io) {
   if (!failure.hint.empty()) io.err << "  hint: " << failure.hint << "\n";
 }
 
-std::unique_ptr<Held> open_session(const backend::Backend& b, const std::string& state,
-                                   const std::string& lock_path, double lock_wait,
-                                   const std::string& given_state, Io io) {
+namespace {
+
+// The backend's checks, then its session for `state`; nullptr after saying why.
+std::unique_ptr<backend::Session> open_backend(const backend::Backend& b, const std::string& state,
+                                               Io io) {
   if (!state_belongs_to(b, state, io)) return nullptr;
   auto session = b.open({state});
   if (!session) {
     report(session.failure(), {}, io);
     return nullptr;
   }
+  return std::move(*session);
+}
+
+std::unique_ptr<Held> hold(std::unique_ptr<backend::Session> session,
+                           std::unique_ptr<history::LockFile> lock,
+                           const std::string& given_state) {
+  // The default folder, for the record (a failure to make it shows when the
+  // record is written).
+  if (given_state.empty()) io::make_folder(backend::kStateFolder, 0700);
+  return std::make_unique<Held>(Held{std::move(session), std::move(lock)});
+}
+
+}  // namespace
+
+std::unique_ptr<Held> open_session(const backend::Backend& b, const std::string& state,
+                                   const std::string& lock_path, double lock_wait,
+                                   const std::string& given_state, Io io) {
+  auto session = open_backend(b, state, io);
+  if (!session) return nullptr;
   auto lock = history::LockFile::take(
       lock_path, std::chrono::milliseconds(static_cast<long>(lock_wait * 1000)));
   if (!lock) {
     report(lock.failure(), {}, io);
     return nullptr;
   }
-  auto held = std::make_unique<Held>(Held{std::move(*session), std::move(*lock)});
-  // The default folder, for the record (a failure to make it shows when the
-  // record is written).
-  if (given_state.empty()) io::make_folder(backend::kStateFolder, 0700);
-  return held;
+  return hold(std::move(session), std::move(*lock), given_state);
+}
+
+std::unique_ptr<Held> open_session(const backend::Backend& b, const std::string& state,
+                                   std::unique_ptr<history::LockFile> lock,
+                                   const std::string& given_state, Io io) {
+  auto session = open_backend(b, state, io);
+  if (!session) return nullptr;
+  return hold(std::move(session), std::move(lock), given_state);
 }
 
 std::optional<backend::Outcome> run_session(Held& held, const backend::RunRequest& request,

@@ -51,6 +51,12 @@ std::unique_ptr<Held> open_session(const backend::Backend& b, const std::string&
                                    const std::string& lock, double lock_wait,
                                    const std::string& given_state, Io io);
 
+// The same with op25bc's lock already held (taken before the policy was
+// read): the backend's checks, then the session that keeps the lock.
+std::unique_ptr<Held> open_session(const backend::Backend& b, const std::string& state,
+                                   std::unique_ptr<history::LockFile> lock,
+                                   const std::string& given_state, Io io);
+
 // The run within a session, its notes on stderr; nullopt after reporting a failure.
 std::optional<backend::Outcome> run_session(Held& held, const backend::RunRequest& request,
                                             const std::string& policy_path, Io io);

@@ -50,12 +50,14 @@ bool report_backend(const Diagnostics& diags, const std::string& policy_path, Io
   return !diags.has_errors();
 }
 
-Loaded load(const std::string& path, Io io, const std::string& router, const std::string& base,
-            policy::DropIns dropins) {
+namespace {
+
+Loaded load_from(const std::string& path, Io io, const std::string& router,
+                 std::unique_ptr<policy::PrefixFiles> files, policy::DropIns dropins) {
   Diagnostics diags;
   Loaded loaded;
   if (auto text = policy::read_file(path, diags)) {
-    loaded.prefix_files = std::make_unique<policy::FolderPrefixFiles>(path, base);
+    loaded.prefix_files = std::move(files);
     loaded.policy = policy::load_text(*text, diags, loaded.prefix_files.get(), dropins);
     loaded.text = std::move(*text);
     // XXH3: 20 MB in a few ms.
@@ -64,6 +66,23 @@ Loaded load(const std::string& path, Io io, const std::string& router, const std
   report(diags, path, loaded, io);
   narrow(loaded, router, io);
   return loaded;
+}
+
+}  // namespace
+
+Loaded load(const std::string& path, Io io, const std::string& router, const std::string& base,
+            policy::DropIns dropins) {
+  return load_from(path, io, router, std::make_unique<policy::FolderPrefixFiles>(path, base),
+                   dropins);
+}
+
+Loaded load_pending(const std::string& path, Io io, const std::string& router, std::string name,
+                    std::string bytes, policy::DropIns dropins) {
+  return load_from(
+      path, io, router,
+      std::make_unique<policy::PendingDropIn>(std::make_unique<policy::FolderPrefixFiles>(path),
+                                              std::move(name), std::move(bytes)),
+      dropins);
 }
 
 Loaded load_copy(history::PolicyCopy copy, const std::string& fingerprint, const std::string& name,

@@ -38,6 +38,11 @@ struct Loaded {
 // `dropins` is strict (validate, apply --strict).
 Loaded load(const std::string& path, Io io, const std::string& router = {},
             const std::string& base = {}, policy::DropIns dropins = policy::DropIns::lenient);
+// The same for the policy as it will be once the drop-in exemption file
+// `name` (`bytes`) is in its exemptions_dir: op25bc exempt add checks and
+// applies it before and after writing the file, with one read of the policy.
+Loaded load_pending(const std::string& path, Io io, const std::string& router, std::string name,
+                    std::string bytes, policy::DropIns dropins = policy::DropIns::lenient);
 // The same for a policy the history kept under `fingerprint`, its diagnostics
 // naming it `name`. A copy whose bytes no longer have that fingerprint (edited
 // since op25bc kept it) is refused: no policy, one error, nothing else said.

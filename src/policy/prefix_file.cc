@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "op25bc/diag/diagnostics.h"
 #include "op25bc/text/escape.h"
@@ -81,6 +82,7 @@ FolderPrefixFiles::FolderPrefixFiles(const std::string& policy_path, const std::
     : folder_(base.empty() ? std::filesystem::path(policy_path).parent_path().string() : base) {}
 
 FolderPrefixFiles::~FolderPrefixFiles() {
+  ahead_.reset();  // its workers read beneath dir_
   if (dir_ >= 0) ::close(dir_);
 }
 
@@ -88,14 +90,28 @@ std::string FolderPrefixFiles::display_name(const std::string& path) const {
   return folder_.empty() ? path : (std::filesystem::path(folder_) / path).string();
 }
 
+bool FolderPrefixFiles::open_folder(int& error) {
+  if (dir_ < 0)
+    dir_ = ::open(folder_.empty() ? "." : folder_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir_ < 0) error = errno;
+  return dir_ >= 0;
+}
+
 std::optional<std::string_view> FolderPrefixFiles::read(const std::string& path,
                                                         std::string& error) {
   if (const auto it = at_.find(path); it != at_.end()) return read_[it->second].bytes.view();
   int e = 0;
-  if (dir_ < 0)
-    dir_ = ::open(folder_.empty() ? "." : folder_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  auto bytes = dir_ < 0 ? (e = errno, std::nullopt)
-                        : io::read_file_beneath(dir_, folder_, path, e, kMaxFileBytes);
+  std::optional<io::FileBytes> bytes;
+  const auto ahead = ahead_ ? ahead_->at.find(path) : decltype(ahead_->at)::iterator{};
+  if (ahead_ && ahead != ahead_->at.end()) {
+    const std::size_t i = ahead->second;
+    ahead_->done[i].wait(false);
+    bytes = std::move(ahead_->bytes[i]);
+    e = ahead_->errors[i];
+    ahead_->at.erase(ahead);  // read once; a second read() finds it in at_
+  } else if (open_folder(e)) {
+    bytes = io::read_file_beneath(dir_, folder_, path, e, kMaxFileBytes);
+  }
   if (!bytes) {
     error = e == EFBIG    ? "it is larger than 512 MiB"
             : e == EXDEV  ? "it lies outside the policy's folder"
@@ -106,6 +122,32 @@ std::optional<std::string_view> FolderPrefixFiles::read(const std::string& path,
   at_.emplace(path, read_.size());
   read_.push_back({path, std::move(*bytes)});
   return read_.back().bytes.view();
+}
+
+void FolderPrefixFiles::prefetch(const std::vector<std::string>& paths) {
+  constexpr std::size_t kPerThread = 256;  // fewer files are not worth a thread
+  int e = 0;
+  const std::size_t threads = std::min<std::size_t>(
+      std::clamp(std::thread::hardware_concurrency(), 1u, 4u), paths.size() / kPerThread);
+  if (threads < 1 || !open_folder(e)) return;
+  ahead_.reset();  // joins an earlier prefetch's workers
+  auto ahead = std::make_unique<Ahead>();
+  ahead->paths = paths;
+  for (std::size_t i = 0; i < paths.size(); ++i) ahead->at.emplace(ahead->paths[i], i);
+  ahead->bytes.resize(paths.size());
+  ahead->errors.resize(paths.size());
+  ahead->done = std::make_unique<std::atomic<bool>[]>(paths.size());
+  // Worker t reads files t, t + threads, ...: in the order the parse asks.
+  for (std::size_t t = 0; t < threads; ++t)
+    ahead->workers.emplace_back([this, a = ahead.get(), t, threads] {
+      for (std::size_t i = t; i < a->paths.size(); i += threads) {
+        a->bytes[i] =
+            io::read_file_beneath(dir_, folder_, a->paths[i], a->errors[i], kMaxFileBytes);
+        a->done[i].store(true, std::memory_order_release);
+        a->done[i].notify_one();
+      }
+    });
+  ahead_ = std::move(ahead);
 }
 
 namespace {
@@ -183,6 +225,10 @@ std::optional<std::string_view> StoredPrefixFiles::read(const std::string& path,
   return it->second;
 }
 
+void StoredPrefixFiles::prefetch(const std::vector<std::string>& paths) {
+  if (dropins_) dropins_->prefetch(paths);
+}
+
 void StoredPrefixFiles::forget(const std::string& path) {
   forgotten_.insert(path);
   if (live(path)) dropins_->forget(path);
@@ -210,37 +256,50 @@ std::vector<std::pair<std::string, std::string_view>> StoredPrefixFiles::files_r
   return out;
 }
 
-std::optional<std::string_view> OverlayPrefixFiles::read(const std::string& path,
-                                                         std::string& error) {
-  if (path != path_) return base_.read(path, error);
-  read_ = true;
-  return bytes_;
+std::optional<std::string_view> PendingDropIn::read(const std::string& path, std::string& error) {
+  const bool pending = !path_.empty() && path == path_;
+  const auto bytes = pending ? std::optional<std::string_view>(bytes_) : base_->read(path, error);
+  if (bytes && seen_.insert(path).second) order_.push_back(path);
+  if (pending) read_ = true;
+  return bytes;
 }
 
-std::string OverlayPrefixFiles::display_name(const std::string& path) const {
-  return base_.display_name(path);
+std::string PendingDropIn::display_name(const std::string& path) const {
+  return base_->display_name(path);
 }
 
-std::optional<std::vector<std::string>> OverlayPrefixFiles::list(const std::string& dir,
-                                                                 std::string& error) {
-  auto paths = base_.list(dir, error);
-  if (!paths || paths_in(dir, {""}).front() != path_.substr(0, path_.rfind('/') + 1)) return paths;
-  if (std::find(paths->begin(), paths->end(), path_) == paths->end()) {
+std::optional<std::vector<std::string>> PendingDropIn::list(const std::string& dir,
+                                                            std::string& error) {
+  auto paths = base_->list(dir, error);
+  if (!paths) return paths;
+  path_ = paths_in(dir, {name_}).front();
+  if (!std::binary_search(paths->begin(), paths->end(), path_))
     paths->insert(std::upper_bound(paths->begin(), paths->end(), path_), path_);
-  }
   return paths;
 }
 
-void OverlayPrefixFiles::forget(const std::string& path) {
-  if (path == path_)
-    read_ = false;
-  else
-    base_.forget(path);
+void PendingDropIn::prefetch(const std::vector<std::string>& paths) {
+  std::vector<std::string> written;
+  written.reserve(paths.size());
+  for (const std::string& path : paths)
+    if (path != path_) written.push_back(path);
+  base_->prefetch(written);
 }
 
-std::vector<std::pair<std::string, std::string_view>> OverlayPrefixFiles::files_read() const {
-  auto out = base_.files_read();
-  if (read_) out.emplace_back(path_, bytes_);
+void PendingDropIn::forget(const std::string& path) {
+  if (!path_.empty() && path == path_)
+    read_ = false;
+  else
+    base_->forget(path);
+}
+
+std::vector<std::pair<std::string, std::string_view>> PendingDropIn::files_read() const {
+  std::unordered_map<std::string, std::string_view> held;
+  for (auto& [path, bytes] : base_->files_read()) held.emplace(std::move(path), bytes);
+  if (read_) held.emplace(path_, bytes_);
+  std::vector<std::pair<std::string, std::string_view>> out;
+  for (const std::string& path : order_)
+    if (const auto it = held.find(path); it != held.end()) out.emplace_back(path, it->second);
   return out;
 }
 

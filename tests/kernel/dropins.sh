@@ -52,6 +52,16 @@ outcomes() {
     "$python" -c 'import json,sys; print(" ".join(r["src"] + "=" + r["outcome"] for r in json.load(sys.stdin)))'
 }
 opts=(--state "$work/state" --lock "$work/lock")
+# same_fingerprint [--backend B]: the history's newest entry names the
+# policy (and drop-ins) a fresh read of the folder gives, as diff reads it.
+same_fingerprint() {
+  local kept read
+  kept=$(rtr_op25bc history "$@" --state "$work/state" --format json |
+    "$python" -c 'import json,sys; print(json.load(sys.stdin)["entries"][0]["fingerprint"])')
+  read=$(rtr_op25bc diff "$policy" --at 2006-10-02 "$@" "${opts[@]}" --format json |
+    "$python" -c 'import json,sys; print(json.load(sys.stdin)["fingerprint"])')
+  [ -n "$kept" ] && [ "$kept" = "$read" ]
+}
 
 scenario() {
   local name=$1
@@ -125,6 +135,8 @@ PY
       --reason 'asked at the counter' --ticket T-77 --apply --at 2006-10-02 ${backend[*]} ${opts[*]} > /dev/null
     test \"\$(stat -c %a '$dropins/walk-in.json')\" = 644
     test \"\$($(declare -f outcomes); sub='$sub' python='$python' probe='$probe' work='$work' outcomes)\" = '198.18.1.5=connected 198.18.1.42=connected 198.18.3.4=connected 198.18.17.5=connected'"
+  check "$name: exempt add --apply recorded the fingerprint the folder now gives" \
+    same_fingerprint "${backend[@]}"
   check "$name: after exempt add the next activate changes nothing" bash -c "
     ip netns exec '$rtr' '$op25bc' activate '$policy' --at 2006-10-02 --no-syslog ${backend[*]} ${opts[*]} 2>&1 | grep -q 'no change'"
   check "$name: exempt list shows it as a drop-in with its ticket" bash -c "
@@ -134,6 +146,8 @@ PY
     ip netns exec '$rtr' '$op25bc' exempt remove '$policy' walk-in --apply --at 2006-10-02 ${backend[*]} ${opts[*]} > /dev/null
     test ! -e '$dropins/walk-in.json'
     test \"\$($(declare -f outcomes); sub='$sub' python='$python' probe='$probe' work='$work' outcomes)\" = '198.18.1.5=connected 198.18.1.42=connected 198.18.3.4=connected 198.18.17.5=reset'"
+  check "$name: exempt remove --apply recorded the fingerprint the folder now gives" \
+    same_fingerprint "${backend[@]}"
   check "$name: after exempt remove the next activate changes nothing" bash -c "
     ip netns exec '$rtr' '$op25bc' activate '$policy' --at 2006-10-02 --no-syslog ${backend[*]} ${opts[*]} 2>&1 | grep -q 'no change'"
 }

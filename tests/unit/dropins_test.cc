@@ -202,21 +202,44 @@ TEST_CASE("a drop-in left out is not in the fingerprint or the history's copy") 
   CHECK(with_bad == good);
 }
 
-TEST_CASE("an overlay adds one unwritten drop-in, in name order, as exempt add checks it") {
-  policy::StoredPrefixFiles stored(kGood, "kept");
-  policy::OverlayPrefixFiles files(stored, "exemptions.d/mid.json",
-                                   R"({"id": "mid", "prefixes": ["198.18.1.9/32"]})");
+TEST_CASE("a pending drop-in is read in its place in name order, as the written file will be") {
+  const auto pending = [] {
+    return policy::PendingDropIn(std::make_unique<policy::StoredPrefixFiles>(kGood, "kept"),
+                                 "mid.json", R"({"id": "mid", "prefixes": ["198.18.1.9/32"]})");
+  };
+  policy::PendingDropIn files = pending();
+  CHECK(files.path().empty());
   std::string error;
-  CHECK(files.list("exemptions.d", error) == std::vector<std::string>{"exemptions.d/acme.json",
-                                                                      "exemptions.d/mid.json",
-                                                                      "exemptions.d/zeta.json"});
+  CHECK(files.list("exemptions.d/", error) == std::vector<std::string>{"exemptions.d/acme.json",
+                                                                       "exemptions.d/mid.json",
+                                                                       "exemptions.d/zeta.json"});
+  CHECK(files.path() == "exemptions.d/mid.json");
+  files = pending();
   Diagnostics diags;
-  const auto p = policy::load_text(with_dir().dump(), diags, &files);
+  const std::string text = with_dir().dump();
+  const auto p = policy::load_text(text, diags, &files);
   REQUIRE(p);
   std::vector<std::string> ids;
   for (const auto& x : p->exemptions) ids.push_back(x.id);
   CHECK(ids == std::vector<std::string>{"cust-1", "acme", "mid", "zeta"});
-  CHECK(files.files_read().size() == 3);
-  // Another folder's listing is the base's alone.
-  CHECK(files.list("other.d", error) == std::vector<std::string>{});
+  // What the folder gives once the file is written: the same files, in the
+  // same order, so the same fingerprint.
+  policy::StoredPrefixFiles written(
+      with(kGood, "mid.json", R"({"id": "mid", "prefixes": ["198.18.1.9/32"]})"), "kept");
+  Diagnostics written_diags;
+  REQUIRE(policy::load_text(text, written_diags, &written));
+  const auto paths = [](const policy::PrefixFiles& f) {
+    std::vector<std::string> out;
+    for (const auto& [path, bytes] : f.files_read()) out.push_back(path);
+    return out;
+  };
+  CHECK(paths(files) == std::vector<std::string>{"exemptions.d/acme.json", "exemptions.d/mid.json",
+                                                 "exemptions.d/zeta.json"});
+  CHECK(paths(files) == paths(written));
+  CHECK(history::fingerprint(text, files.files_read()) ==
+        history::fingerprint(text, written.files_read()));
+  // Left out as invalid, it is forgotten like any file.
+  files.forget("exemptions.d/mid.json");
+  CHECK(paths(files) ==
+        std::vector<std::string>{"exemptions.d/acme.json", "exemptions.d/zeta.json"});
 }

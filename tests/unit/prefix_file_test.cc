@@ -220,3 +220,58 @@ TEST_CASE("a file that is not a prefix list is never quoted; a bad line only in 
         std::string::npos);
   CHECK_FALSE(names_the_secret(typo.diags));
 }
+
+TEST_CASE("drop-ins read ahead on threads give what reading them one by one gives") {
+  Folder f;
+  std::filesystem::create_directories(f.root / "policy/exemptions.d");
+  std::vector<std::string> names;
+  for (int i = 0; i < 600; ++i) {  // enough for more than one reading thread
+    const std::string name = "cust-" + std::to_string(1000 + i) + ".json";
+    f.write("policy/exemptions.d/" + name, std::string(static_cast<std::size_t>(i), 'x'));
+    names.push_back(name);
+  }
+  std::filesystem::create_symlink("../../secret", f.root / "policy/exemptions.d/escape.json");
+  std::filesystem::create_directories(f.root / "policy/exemptions.d/folder.json");
+  names.insert(names.end(), {"escape.json", "folder.json", "gone.json"});
+  std::vector<std::string> paths;
+  for (const auto& name : names) paths.push_back("exemptions.d/" + name);
+  const std::string policy_path = (f.root / "policy" / "policy.json").string();
+
+  struct Read {
+    std::vector<std::optional<std::string>> bytes;
+    std::vector<std::string> errors;
+    std::vector<std::string> order;
+  };
+  const auto read_all = [&](bool ahead) {
+    policy::FolderPrefixFiles files(policy_path);
+    if (ahead) files.prefetch(paths);
+    Read out;
+    for (const auto& path : paths) {
+      std::string error;
+      const auto bytes = files.read(path, error);
+      out.bytes.push_back(bytes ? std::optional<std::string>(*bytes) : std::nullopt);
+      out.errors.push_back(error);
+    }
+    std::string error;
+    CHECK(files.read(paths.front(), error) == std::string_view{});  // read twice: kept
+    for (const auto& [path, bytes] : files.files_read()) out.order.push_back(path);
+    return out;
+  };
+  const Read one_by_one = read_all(false);
+  const Read ahead = read_all(true);
+  CHECK(ahead.bytes == one_by_one.bytes);
+  CHECK(ahead.errors == one_by_one.errors);
+  CHECK(ahead.order == one_by_one.order);
+  CHECK(one_by_one.order.size() == 600);
+  CHECK(one_by_one.bytes[599] == std::string(599, 'x'));
+  CHECK(one_by_one.errors[600] == "it lies outside the policy's folder");
+  CHECK(one_by_one.errors[601] == "it is not a regular file");
+  CHECK(one_by_one.errors[602] == "No such file or directory");
+
+  // A read-ahead the parse never finishes (an invalid policy): nothing waits
+  // on it, and its threads end with the object.
+  {
+    policy::FolderPrefixFiles files(policy_path);
+    files.prefetch(paths);
+  }
+}

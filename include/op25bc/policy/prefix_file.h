@@ -4,6 +4,7 @@
 // '#' starts a comment; blank lines and surrounding spaces are allowed.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -11,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -49,6 +51,10 @@ class PrefixFiles {
                                                        std::string& error) = 0;
   // Drops a file read() gave from files_read(): a drop-in left out.
   virtual void forget(const std::string& path) = 0;
+  // A hint that read() will be asked for these files, in this order (a
+  // folder's drop-ins): an implementation may read them ahead, side by side.
+  // What read() and files_read() give does not change.
+  virtual void prefetch(const std::vector<std::string>& paths) { (void)paths; }
   // What read() gave, each file once, in the order first read: (path as the
   // policy writes it, bytes), for the fingerprint and the history's copy.
   virtual std::vector<std::pair<std::string, std::string_view>> files_read() const = 0;
@@ -67,6 +73,10 @@ class FolderPrefixFiles final : public PrefixFiles {
   std::string display_name(const std::string& path) const override;
   std::optional<std::vector<std::string>> list(const std::string& dir, std::string& error) override;
   void forget(const std::string& path) override;
+  // Starts reading the files on a few threads, while the parse goes on with
+  // the files read so far (each file is a few system calls, which cost most
+  // on a virtual machine): 10,000 drop-ins read and parsed in about half the time.
+  void prefetch(const std::vector<std::string>& paths) override;
   std::vector<std::pair<std::string, std::string_view>> files_read() const override;
 
  private:
@@ -75,10 +85,21 @@ class FolderPrefixFiles final : public PrefixFiles {
     io::FileBytes bytes;
     bool forgotten = false;
   };
+  // Files read ahead by worker threads; read() waits for the one it wants.
+  struct Ahead {
+    std::vector<std::string> paths;
+    std::unordered_map<std::string_view, std::size_t> at;  // path -> its index in paths
+    std::vector<std::optional<io::FileBytes>> bytes;       // or, without, the errno value:
+    std::vector<int> errors;
+    std::unique_ptr<std::atomic<bool>[]> done;
+    std::vector<std::jthread> workers;  // last: joined before the rest goes
+  };
+  bool open_folder(int& error);
   std::string folder_;                               // "" for the working folder
   int dir_ = -1;                                     // folder_, opened at the first read
   std::deque<File> read_;                            // never moves an element
   std::unordered_map<std::string, std::size_t> at_;  // path -> its index in read_
+  std::unique_ptr<Ahead> ahead_;                     // the last prefetch
 };
 
 // Files held in memory: the copies the history kept with a policy. With
@@ -94,6 +115,7 @@ class StoredPrefixFiles final : public PrefixFiles {
   std::string display_name(const std::string& path) const override;
   std::optional<std::vector<std::string>> list(const std::string& dir, std::string& error) override;
   void forget(const std::string& path) override;
+  void prefetch(const std::vector<std::string>& paths) override;
   std::vector<std::pair<std::string, std::string_view>> files_read() const override;
 
  private:
@@ -108,23 +130,33 @@ class StoredPrefixFiles final : public PrefixFiles {
   std::unordered_set<std::string> forgotten_;
 };
 
-// Another PrefixFiles with one more file that is not written yet (a drop-in
-// `op25bc exempt add` checks before it writes it).
-class OverlayPrefixFiles final : public PrefixFiles {
+// Another PrefixFiles with one more drop-in, not written yet: file `name` in
+// the folder the policy lists (its exemptions_dir; no other folder is
+// listed). `op25bc exempt add` checks and applies the policy as it will be
+// once the file is written: the file is read in its place in name order, so
+// files_read() and the fingerprint are those the written file will give.
+class PendingDropIn final : public PrefixFiles {
  public:
-  OverlayPrefixFiles(PrefixFiles& base, std::string path, std::string bytes)
-      : base_(base), path_(std::move(path)), bytes_(std::move(bytes)) {}
+  PendingDropIn(std::unique_ptr<PrefixFiles> base, std::string name, std::string bytes)
+      : base_(std::move(base)), name_(std::move(name)), bytes_(std::move(bytes)) {}
   std::optional<std::string_view> read(const std::string& path, std::string& error) override;
   std::string display_name(const std::string& path) const override;
   std::optional<std::vector<std::string>> list(const std::string& dir, std::string& error) override;
   void forget(const std::string& path) override;
+  void prefetch(const std::vector<std::string>& paths) override;
   std::vector<std::pair<std::string, std::string_view>> files_read() const override;
 
+  // The drop-in's path ("exemptions.d/acme.json"); "" until the folder is listed.
+  const std::string& path() const { return path_; }
+
  private:
-  PrefixFiles& base_;
-  std::string path_;
+  std::unique_ptr<PrefixFiles> base_;
+  std::string name_;
   std::string bytes_;
+  std::string path_;
   bool read_ = false;
+  std::vector<std::string> order_;        // every path read, in the order first read
+  std::unordered_set<std::string> seen_;  // what order_ holds
 };
 
 }  // namespace op25bc::policy
