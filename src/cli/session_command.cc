@@ -159,6 +159,8 @@ int event(const SessionArgs& a, Io io) {
     io.err << "op25bc: warning: " << text::printable(error) << "; starting a new session table\n";
     table.emplace();
   }
+  const Instant now = io.clock.now();
+  std::vector<ir::Set> last = session_sets(*table, *index, now);  // before the event
   const session::Change change =
       up ? session::up(*table, a.subscriber, *addresses, index->knows(a.subscriber))
          : session::down(*table, a.subscriber, *addresses);
@@ -177,8 +179,8 @@ int event(const SessionArgs& a, Io io) {
   for (const std::string& taken : change.handed_over)
     io.err << "op25bc: session " << a.action << " " << who(a.subscriber) << ": "
            << text::printable(taken) << " was still held by that subscriber; taken back\n";
-  const Instant now = io.clock.now();
-  auto out = held->session->replace_elements({index->table, session_sets(*table, *index, now)});
+  auto out = held->session->replace_elements(
+      {index->table, session_sets(*table, *index, now), std::move(last)});
   if (!out) {
     report(out.failure(), {}, io);
     io.err << "op25bc: the session table " << text::printable(index->sessions)

@@ -144,11 +144,16 @@ class XtSession final : public backend::Session {
     }
   }
 
-  // ipset add/del of the changed members, one restore: each member changes
-  // atomically, and the sets hold RETURN addresses, so in between a packet is
-  // let through only if the old or the new sessions let it. No pending
-  // record: a run that dies before the record is rewritten leaves a set the
-  // record's digest does not describe, which the next run reads back
+  // ipset add/del of the changed members and a save of each changed set, in
+  // one restore: each member changes atomically, and the sets hold RETURN
+  // addresses, so in between a packet is let through only if the old or the
+  // new sessions let it; the save is the read-back. The difference is taken
+  // from what op25bc last asked the set to hold (request.last) when the
+  // record vouches for that, else from the set read first; a read-back that
+  // differs (someone else changed the set) is repaired once from what it
+  // showed. A set that does not change is neither read nor written. No
+  // pending record: a run that dies before the record is rewritten leaves a
+  // set the record's digest does not describe, which the next run reads back
   // (RecordStore::held refuses it) and an idempotent "ipset -exist" repairs.
   Result<backend::Outcome> replace_elements(const backend::ElementsRequest& request) override {
     try {
@@ -159,11 +164,13 @@ class XtSession final : public backend::Session {
                            request.table + "; the ruleset is unchanged",
                        "op25bc apply (or activate) makes the session sets first"};
       Record next = *record;
-      std::string script;
-      std::vector<std::pair<Record::Set*, net::Prefixes>> wanted;
-      backend::Outcome o;
-      std::size_t added = 0, deleted = 0;
-      for (const ir::Set& w : request.sets) {
+      struct Change {
+        Record::Set* set;
+        net::Prefixes want, had;  // sorted members
+      };
+      std::vector<Change> changes;
+      for (std::size_t k = 0; k < request.sets.size(); ++k) {
+        const ir::Set& w = request.sets[k];
         const auto it = std::find_if(next.sets.begin(), next.sets.end(), [&](const auto& r) {
           return strip_generation(r.name) == set_stem(request.table, w.name) &&
                  r.family == w.family;
@@ -172,41 +179,71 @@ class XtSession final : public backend::Session {
           return Failure{"op25bc's ipsets have no set for " + w.name +
                          " (session addresses): the policy applied last has no subscriber "
                          "exemption; the ruleset is unchanged"};
-        std::string error;
-        const auto held = read_members(it->name, w.family, error);
-        if (!held) return Failure{error + "; the ruleset is unchanged"};
-        IpSet shape{it->name, w.name, w.family, true, w.elements};
-        net::Prefixes want = members(shape);
-        std::sort(want.begin(), want.end(), member_less);
-        for (const auto& p : minus_members(*held, want)) {
-          append_member_line(script, "del", it->name, p);
-          o.changes += "delete element " + it->name + " " + net::to_string(p) + "\n";
+        Change c{&*it, sorted_members(it->name, w), {}};
+        const ir::Set* last = k < request.last.size() ? &request.last[k] : nullptr;
+        const bool vouched =
+            last != nullptr && last->name == w.name && it->digest == net::digest(last->elements);
+        if (vouched) {
+          if (it->digest == net::digest(w.elements)) continue;  // unchanged: not touched
+          c.had = sorted_members(it->name, *last);
+        } else {
+          std::string error;
+          auto held = read_members(it->name, w.family, error);
+          if (!held) return Failure{error + "; the ruleset is unchanged"};
+          c.had = std::move(*held);
+        }
+        it->members = c.want.size();
+        it->digest = net::digest(w.elements);
+        changes.push_back(std::move(c));
+      }
+      backend::Outcome o;
+      std::size_t added = 0, deleted = 0;
+      for (const Change& c : changes) {
+        for (const auto& p : minus_members(c.had, c.want)) {
+          o.changes += "delete element " + c.set->name + " " + net::to_string(p) + "\n";
           ++deleted;
         }
-        for (const auto& p : minus_members(want, *held)) {
-          append_member_line(script, "add", it->name, p);
-          o.changes += "add element " + it->name + " " + net::to_string(p) + "\n";
+        for (const auto& p : minus_members(c.want, c.had)) {
+          o.changes += "add element " + c.set->name + " " + net::to_string(p) + "\n";
           ++added;
         }
-        it->members = want.size();
-        it->digest = net::digest(w.elements);
-        wanted.emplace_back(&*it, std::move(want));
       }
       o.summary = "+" + std::to_string(added) + " -" + std::to_string(deleted) + " members";
       o.report = {{"summary", {{"elements_added", added}, {"elements_deleted", deleted}}}};
-      if (script.empty()) {
+      if (added + deleted == 0) {
         o.in_sync = true;
         return o;
       }
-      if (const ToolResult ran = kernel_.ipset_restore(script); !ran.ok())
-        return Failure{"ipset restore failed: " + ran.error + "; the ruleset is unchanged"};
-      for (const auto& [set, want] : wanted) {  // read back
-        std::string error;
-        const auto held = read_members(set->name, set->family, error);
-        if (!held || *held != want)
-          return Failure{"ipset " + set->name + " does not hold what was written" +
-                         (held ? std::string{} : " (" + error + ")") +
-                         "; the next run reads it back and converges"};
+      for (int attempt = 1;; ++attempt) {
+        std::string script;
+        for (const Change& c : changes) {
+          for (const auto& p : minus_members(c.had, c.want))
+            append_member_line(script, "del", c.set->name, p);
+          for (const auto& p : minus_members(c.want, c.had))
+            append_member_line(script, "add", c.set->name, p);
+          script += "save " + c.set->name + "\n";
+        }
+        const ToolResult ran = kernel_.ipset_restore(script);
+        if (!ran.ok())
+          return Failure{"ipset restore failed: " + ran.error +
+                         (attempt == 1 ? "; the ruleset is unchanged"
+                                       : "; the next run reads the sets back and converges")};
+        bool held_as_asked = true;
+        for (Change& c : changes) {  // the read-back
+          std::string error;
+          auto held =
+              parse_ipset_members(saved_lines(ran.output, c.set->name), c.set->family, error);
+          if (!held)
+            return Failure{"ipset " + c.set->name + " could not be read back (" + error +
+                           "); the next run reads it back and converges"};
+          held_as_asked = held_as_asked && *held == c.want;  // both sorted by member_less
+          c.had = std::move(*held);
+        }
+        if (held_as_asked) break;
+        if (attempt == 2)
+          return Failure{
+              "the session ipsets do not hold what was written (changed meanwhile by "
+              "someone else); the next run reads them back and converges"};
       }
       store.save(next);
       o.committed = true;
@@ -224,6 +261,24 @@ class XtSession final : public backend::Session {
     net::Prefixes out;
     std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out),
                         member_less);
+    return out;
+  }
+  static net::Prefixes sorted_members(const std::string& name, const ir::Set& s) {
+    net::Prefixes out = members(IpSet{name, s.name, s.family, true, s.elements});
+    std::sort(out.begin(), out.end(), member_less);
+    return out;
+  }
+  // The lines of set `name` in the output of saves of several sets.
+  static std::string saved_lines(std::string_view output, const std::string& name) {
+    std::string out;
+    while (!output.empty()) {
+      const std::size_t end = output.find('\n');
+      const std::string_view line = output.substr(0, end);
+      const std::string_view rest = line.substr(std::min(line.size(), line.find(' ') + 1));
+      if (rest.starts_with(name) && (rest.size() == name.size() || rest[name.size()] == ' '))
+        (out += line) += '\n';
+      output.remove_prefix(end == std::string_view::npos ? output.size() : end + 1);
+    }
     return out;
   }
   std::optional<net::Prefixes> read_members(const std::string& name, net::Family family,

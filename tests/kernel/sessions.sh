@@ -19,6 +19,7 @@
 #     address out of the kernel with the next activate.
 # (5) 50 session events in parallel with two activates leave the kernel as
 #     the live sessions and the exemptions say.
+# (6) A session set someone else changed is repaired by the next event.
 set -euo pipefail
 op25bc=$(realpath "$1")  # the hooks run it from dnsmasq
 root=$2
@@ -283,6 +284,27 @@ PY
     grep -qx 'op25bc_live_sessions{exempt=\"true\"} 15' '$work/metrics.prom'
     grep -qx 'op25bc_live_session_addresses 15' '$work/metrics.prom'
     promtool check metrics < '$work/metrics.prom' > /dev/null"
+
+  # (6) Someone else changes the session set (emptied, a foreign address
+  # added): the next event's read-back sees it and makes the set what the
+  # live sessions say, on both backends.
+  if [ "$backend_name" = nftables ]; then
+    ip netns exec "$rtr" nft flush set inet op25b session4
+    ip netns exec "$rtr" nft add element inet op25b session4 '{ 198.18.2.99 }'
+  else
+    local set4
+    set4=$(ip netns exec "$rtr" ipset list -n | grep '^op25b-session4\.')
+    ip netns exec "$rtr" ipset flush "$set4"
+    ip netns exec "$rtr" ipset add "$set4" 198.18.2.99
+  fi
+  check "$name: a session event after someone changed the set succeeds" bash -c "
+    ip netns exec '$rtr' '$op25bc' session up --subscriber load-3 --address 198.18.2.103 \
+      $session_opts > /dev/null"
+  want=$(for i in 3 $(seq 10 24); do echo "198.18.2.$((100 + i))"; done | sort | tr '\n' ' ')
+  check "$name: ... and the set holds exactly the live exempt sessions' addresses again" \
+    test "$(held4) " = "$want"
+  check "$name: ... which diff confirms" bash -c "
+    ip netns exec '$rtr' '$op25bc' diff '$policy' ${backend[*]} ${opts[*]} > /dev/null 2>&1"
   rm -f "$work"/policy/exemptions.d/load-*.json
 }
 

@@ -101,6 +101,7 @@ ToolResult FakeXtKernel::ipset_restore(const std::string& script) {
     return refused("ipset v7.17: injected failure");
   }
   // Line by line, as ipset restore does: a failing line stops the rest.
+  std::string saved;  // what "save NAME" lines print
   for (const std::string& line : lines) {
     std::istringstream words(line);
     std::string verb, name, arg;
@@ -140,11 +141,15 @@ ToolResult FakeXtKernel::ipset_restore(const std::string& script) {
               return refused("ipset: Set cannot be destroyed: it is in use by a kernel component");
           }
       sets.erase(name);
+    } else if (verb == "save") {
+      const ToolResult one = save_set(name);
+      if (!one.ok()) return one;
+      saved += one.output;
     } else {
       return refused("ipset: unknown command " + verb);
     }
   }
-  return ok();
+  return ok(saved);
 }
 
 ToolResult FakeXtKernel::restore(net::Family family, const std::string& input, bool test) {

@@ -67,6 +67,11 @@ struct RunRequest {
 struct ElementsRequest {
   std::string table;
   std::vector<ir::Set> sets;  // name, family and elements; as ir::build names them
+  // What op25bc last asked the same sets to hold (the session table before
+  // this event), in the same order, or none: a hint, so a backend may write
+  // only the difference without reading the sets first, as long as it reads
+  // back that they hold `sets`.
+  std::vector<ir::Set> last;
 };
 
 // What a run found and did, worded by the backend, shaped for every command.
