@@ -58,18 +58,19 @@ struct OpenFileReader {
       }
       if (used == buffer.size())
         buffer.resize(std::min(std::max(guess, 2 * buffer.size()), max_bytes + 1));
-      const std::size_t asked = buffer.size() - used;
-      const ssize_t n = ::read(fd, buffer.data() + used, asked);
+      const ssize_t n = ::read(fd, buffer.data() + used, buffer.size() - used);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
         error = errno;
         ::close(fd);
         return std::nullopt;
       }
+      if (n == 0) break;
       used += static_cast<std::size_t>(n);
-      // A regular file reads short only at its end: no second read to see it
-      // (thousands of drop-in files, one read(2) each).
-      if (n == 0 || (regular && static_cast<std::size_t>(n) < asked)) break;
+      // A regular file holds the size fstat(2) gave: once that much is read
+      // there is no second read to see the end (thousands of drop-in files,
+      // one read(2) each). One that says 0 (procfs) is read to its end.
+      if (regular && st.st_size > 0 && used == static_cast<std::size_t>(st.st_size)) break;
     }
     ::close(fd);
     buffer.resize(used);

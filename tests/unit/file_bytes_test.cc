@@ -53,6 +53,16 @@ TEST_CASE("file bytes: a file, a large file, a pipe and an empty file read as th
   ::rmdir(folder);
 }
 
+TEST_CASE("read_bytes: a file whose size says 0 (procfs) is read to its end") {
+  int error = 0;
+  const auto status = io::read_bytes("/proc/self/status", error);
+  REQUIRE(status);
+  // Its last line, the whole of it: more than the one byte fstat's size suggests.
+  CHECK(status->view().starts_with("Name:"));
+  CHECK(status->view().find("\nPid:") != std::string_view::npos);
+  CHECK(status->view().ends_with("\n"));
+}
+
 TEST_CASE("read_bytes: a FIFO nobody writes to times out; a device that never ends is cut off") {
   char folder[] = "/tmp/op25bc-fifo-XXXXXX";
   REQUIRE(::mkdtemp(folder) != nullptr);
