@@ -218,10 +218,11 @@ struct SessionArgs {
 
 // apply's path from a loaded policy to the kernel, shared with rollback
 // (which pins what it applied instead of honouring the pin) and exempt
-// --apply (which holds the session, and so the lock, already).
+// --apply (which holds the session, and so the lock, already; under a pin it
+// applies the pinned policy with the live drop-ins, as activate does).
 struct Loaded;
 struct Held;
-enum class ApplyRole { apply, rollback };
+enum class ApplyRole { apply, rollback, pinned };
 int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io io,
                  Held* held = nullptr);
 

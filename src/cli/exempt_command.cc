@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "kernel_access.h"
 #include "op25bc/history/fingerprint.h"
+#include "op25bc/history/history.h"
 #include "op25bc/history/lock.h"
 #include "op25bc/io/atomic_file.h"
 #include "op25bc/session/table.h"
@@ -64,8 +65,19 @@ std::string dropin_text(const ExemptArgs& a) {
   return j.dump(2) + "\n";
 }
 
+// The policy's diagnostics said only when it is invalid: the helpdesk changes
+// one exemption, the policy's own warnings are not theirs.
+Io quiet(Io io, std::ostringstream& said) {
+  return {io.out, said, io.clock, io.backends};
+}
+void say_if_invalid(const Loaded& loaded, const std::ostringstream& said, Io io) {
+  if (!loaded.policy) io.err << said.str();
+}
+
 // After the change: the kernel follows `loaded` (the policy as the folder now
-// is), as apply would make it, in the same hold.
+// is), in the same hold, as activate would make it: while a rollback's pin
+// holds, that is the pinned policy with this folder's drop-ins (which now
+// hold the change).
 int follow(const ExemptArgs& a, const Loaded& loaded, Hold& h, Io io) {
   if (!a.apply) return kExitOk;
   ApplyArgs apply;
@@ -77,16 +89,30 @@ int follow(const ExemptArgs& a, const Loaded& loaded, Hold& h, Io io) {
   apply.lock = a.lock;
   apply.keep = a.keep;
   apply.backend = a.backend;
-  return apply_policy(loaded, apply, ApplyRole::apply, io, h.session.get());
-}
-
-// The policy's diagnostics said only when it is invalid: the helpdesk changes
-// one exemption, the policy's own warnings are not theirs.
-Io quiet(Io io, std::ostringstream& said) {
-  return {io.out, said, io.clock, io.backends};
-}
-void say_if_invalid(const Loaded& loaded, const std::ostringstream& said, Io io) {
-  if (!loaded.policy) io.err << said.str();
+  const backend::Backend& b = backend_named(a.backend, io);
+  history::FileHistoryStore history(
+      history::FileHistoryStore::folder_for(state_file(b, a.state, loaded.policy->table)));
+  const auto kept = history.load();  // unreadable: apply_policy says so, and refuses
+  if (!kept || !kept->pin)
+    return apply_policy(loaded, apply, ApplyRole::apply, io, h.session.get());
+  const history::Pin& pin = *kept->pin;
+  auto copy = history.policy(pin.fingerprint);
+  if (!copy) {
+    io.err << "op25bc: exempt " << a.action << ": the pinned policy "
+           << history.policy_path(pin.fingerprint)
+           << " is missing; the kernel was not changed (the folder was)\n";
+    return kExitFailure;
+  }
+  apply.policy = history.policy_path(pin.fingerprint);
+  std::ostringstream said;
+  const Loaded pinned = load_copy(std::move(*copy), pin.fingerprint, apply.policy, quiet(io, said),
+                                  a.router, folder_of(a.policy));
+  say_if_invalid(pinned, said, io);
+  if (!pinned.policy) return kExitFailure;
+  io.err << "op25bc: exempt " << a.action << ": a rollback pinned policy " << pin.fingerprint
+         << " on " << pin.since
+         << "; applying it with the drop-ins beside the policy file, as activate does\n";
+  return apply_policy(pinned, apply, ApplyRole::pinned, io, h.session.get());
 }
 
 Loaded load_quietly(const std::string& path, const std::string& router, Io io) {

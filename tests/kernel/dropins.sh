@@ -11,7 +11,8 @@
 #     withdrawal of the bad one reach the kernel with the next activate,
 #     which then changes nothing more; (4) a rollback to the policy applied
 #     before the grant keeps the grant (the live folder's drop-ins); (5) while
-#     it is pinned, activate takes a new grant from the folder too; (6) exempt
+#     it is pinned, activate takes a new grant from the folder too, and so do
+#     exempt add --apply and remove --apply, at once; (6) exempt
 #     add --apply and remove --apply change the verdict at once, and the next
 #     activate leaves it so.
 set -euo pipefail
@@ -123,7 +124,21 @@ PY
   check "$name: pinned: activate applies the pinned policy and the new grant" bash -c "
     grep -q 'a rollback pinned policy' '$work/pinned.out'
     test \"\$($(declare -f outcomes); sub='$sub' python='$python' probe='$probe' work='$work' outcomes)\" = '198.18.1.5=connected 198.18.1.42=connected 198.18.3.4=connected 198.18.17.5=connected'"
-  rm "$dropins/pinned.json"
+  # ... and exempt remove --apply / add --apply follow as activate would:
+  # the pinned policy with the folder's drop-ins, at once; the pin holds.
+  check "$name: pinned: exempt remove --apply withdraws the grant at once" bash -c "
+    ip netns exec '$rtr' '$op25bc' exempt remove '$policy' pinned --apply --at 2006-10-02 \
+      ${backend[*]} ${opts[*]} > /dev/null 2> '$work/pinned-remove.err'
+    grep -q 'a rollback pinned policy .* as activate does' '$work/pinned-remove.err'
+    test \"\$($(declare -f outcomes); sub='$sub' python='$python' probe='$probe' work='$work' outcomes)\" = '198.18.1.5=connected 198.18.1.42=connected 198.18.3.4=connected 198.18.17.5=reset'"
+  check "$name: pinned: exempt add --apply grants at once" bash -c "
+    ip netns exec '$rtr' '$op25bc' exempt add '$policy' --id pinned-again --prefix 198.18.17.5 \
+      --reason 'while pinned' --apply --at 2006-10-02 ${backend[*]} ${opts[*]} > /dev/null 2>&1
+    test \"\$($(declare -f outcomes); sub='$sub' python='$python' probe='$probe' work='$work' outcomes)\" = '198.18.1.5=connected 198.18.1.42=connected 198.18.3.4=connected 198.18.17.5=connected'"
+  check "$name: pinned: the pin still holds" bash -c "
+    ip netns exec '$rtr' '$op25bc' history ${backend[*]} --state '$work/state' --format json |
+      '$python' -c 'import json,sys; sys.exit(json.load(sys.stdin)[\"pinned\"] is None)'"
+  rm "$dropins/pinned-again.json"
   rtr_op25bc rollback --release "${backend[@]}" --state "$work/state" > /dev/null 2>&1
 
   # (6) The helpdesk's door: exempt add --apply and remove --apply change the
