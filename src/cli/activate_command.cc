@@ -91,13 +91,11 @@ int run_activate(const ActivateArgs& args, Io io) {
   const std::optional<history::Pin> pin = kept->pin;
   Loaded pinned;
   if (pin) {
-    auto copy = history.policy(pin->fingerprint);
-    if (!copy)
+    auto kept_copy = load_pinned(history, *pin, args.policy, io, args.router, dropins);
+    if (!kept_copy)
       return failed("the pinned policy " + history.policy_path(pin->fingerprint) +
                     " is missing; nothing changed");
-    // The pinned policy, with the drop-in exemptions of the policy file's folder.
-    pinned = load_copy(std::move(*copy), pin->fingerprint, history.policy_path(pin->fingerprint),
-                       io, args.router, folder_of(args.policy), dropins);
+    pinned = std::move(*kept_copy);
     if (!pinned.policy) return failed("the pinned policy is refused: " + pinned.first_error);
     log_line(LOG_WARNING,
              "op25bc activate " + args.policy + ": a rollback pinned policy " + pin->fingerprint +

@@ -96,23 +96,20 @@ int follow(const ExemptArgs& a, const Loaded& loaded, Hold& h, Io io) {
   if (!kept || !kept->pin)
     return apply_policy(loaded, apply, ApplyRole::apply, io, h.session.get());
   const history::Pin& pin = *kept->pin;
-  auto copy = history.policy(pin.fingerprint);
-  if (!copy) {
-    io.err << "op25bc: exempt " << a.action << ": the pinned policy "
-           << history.policy_path(pin.fingerprint)
+  apply.policy = history.policy_path(pin.fingerprint);
+  std::ostringstream said;
+  const auto pinned = load_pinned(history, pin, a.policy, quiet(io, said), a.router);
+  if (!pinned) {
+    io.err << "op25bc: exempt " << a.action << ": the pinned policy " << apply.policy
            << " is missing; the kernel was not changed (the folder was)\n";
     return kExitFailure;
   }
-  apply.policy = history.policy_path(pin.fingerprint);
-  std::ostringstream said;
-  const Loaded pinned = load_copy(std::move(*copy), pin.fingerprint, apply.policy, quiet(io, said),
-                                  a.router, folder_of(a.policy));
-  say_if_invalid(pinned, said, io);
-  if (!pinned.policy) return kExitFailure;
+  say_if_invalid(*pinned, said, io);
+  if (!pinned->policy) return kExitFailure;
   io.err << "op25bc: exempt " << a.action << ": a rollback pinned policy " << pin.fingerprint
          << " on " << pin.since
          << "; applying it with the drop-ins beside the policy file, as activate does\n";
-  return apply_policy(pinned, apply, ApplyRole::pinned, io, h.session.get());
+  return apply_policy(*pinned, apply, ApplyRole::pinned, io, h.session.get());
 }
 
 Loaded load_quietly(const std::string& path, const std::string& router, Io io) {

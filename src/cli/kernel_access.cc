@@ -145,6 +145,15 @@ std::string folder_of(const std::string& path) {
   return folder.empty() ? "." : folder;
 }
 
+std::optional<Loaded> load_pinned(history::HistoryStore& history, const history::Pin& pin,
+                                  const std::string& policy_path, Io io, const std::string& router,
+                                  policy::DropIns dropins) {
+  auto copy = history.policy(pin.fingerprint);
+  if (!copy) return std::nullopt;
+  return load_copy(std::move(*copy), pin.fingerprint, history.policy_path(pin.fingerprint), io,
+                   router, folder_of(policy_path), dropins);
+}
+
 backend::RunOptions run_options(const ApplyArgs& args, const std::string& fingerprint,
                                 const policy::Policy& p, Instant at, Instant wall) {
   backend::RunOptions options;

@@ -17,6 +17,7 @@
 #include "op25bc/history/lock.h"
 #include "op25bc/policy/model.h"
 #include "op25bc/session/table.h"
+#include "support.h"
 
 namespace op25bc::cli {
 
@@ -95,6 +96,13 @@ bool pin_allows(history::HistoryStore& history, const std::string& fingerprint, 
 void keep_history(history::HistoryStore& history, history::HistoryEntry entry,
                   std::string_view policy_bytes,
                   const std::vector<history::NamedBytes>& prefix_files, std::size_t keep, Io io);
+
+// The policy a rollback pinned, as activate applies it: the kept copy, with
+// the drop-in exemptions of the folder of `policy_path` (the policy file in
+// use); nullopt when the copy is missing (history.policy_path names it).
+std::optional<Loaded> load_pinned(history::HistoryStore& history, const history::Pin& pin,
+                                  const std::string& policy_path, Io io, const std::string& router,
+                                  policy::DropIns dropins = policy::DropIns::lenient);
 
 // The absolute path of a policy file, as the history names it.
 std::string absolute_path(const std::string& path);
