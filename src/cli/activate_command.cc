@@ -108,7 +108,7 @@ int run_activate(const ActivateArgs& args, Io io) {
   if (!p.skipped_dropins.empty())
     log_line(LOG_WARNING,
              "op25bc activate " + args.policy + ": warning: invalid drop-in exemption file(s) " +
-                 text::join(p.skipped_dropins, text::printable) +
+                 text::join(p.skipped_files(), text::printable) +
                  " left out, every other exemption enforced (op25bc validate names the problems)",
              args.syslog, io);
   const auto now = parse_at(args.at, p, io);
@@ -136,7 +136,9 @@ int run_activate(const ActivateArgs& args, Io io) {
   options.fingerprint = loaded.fingerprint;
   options.applied_at = format_time(plan.apply_at, p.zone);
   options.active_phases = active_phase_ids(p, plan.apply_at);
-  const auto live = live_sessions(p, state, args.sessions, io);
+  const auto sessions = live_sessions(p, state, args.sessions, io);
+  if (!sessions) return failed(sessions.failure().message + " (" + sessions.failure().hint + ")");
+  const std::optional<LiveSessions>& live = *sessions;
   if (live) request.sessions = &live->table;
   const auto out = run_session(*session, request, args.policy, io);
   if (!out) return failed("failed, nothing changed");

@@ -57,7 +57,12 @@ int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io
     if (!opened) return kExitFailure;
     held = opened.get();
   }
-  const auto live = live_sessions(p, state, args.sessions, io);  // under the lock
+  const auto sessions = live_sessions(p, state, args.sessions, io);  // under the lock
+  if (!sessions) {
+    report(sessions.failure(), {}, io);
+    return kExitFailure;
+  }
+  const std::optional<LiveSessions>& live = *sessions;
   if (live) request.sessions = &live->table;
   history::FileHistoryStore history(history::FileHistoryStore::folder_for(state));
   if (!ask.check_only && role == ApplyRole::apply && !pin_allows(history, loaded.fingerprint, io))

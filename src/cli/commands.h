@@ -211,7 +211,9 @@ struct SessionArgs {
   std::string table = "op25b";  // names the default state file
   std::string state;            // the index of subscriber exemptions lies beside it
   std::string lock = kDefaultLock;
-  double lock_wait = 30;
+  // Short: an access server's hook must not stall on a long apply; a
+  // refused event is logged, and the next apply or activate reads the table.
+  double lock_wait = 2;
   std::string backend;          // default: the one the index names
   std::string format = "text";  // list
 };

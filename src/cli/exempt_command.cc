@@ -4,7 +4,6 @@
 // written; both happen under op25bc's lock, and with --apply the kernel
 // follows within the same hold, as activate would make it.
 #include <algorithm>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <sstream>
@@ -14,7 +13,7 @@
 #include "op25bc/history/fingerprint.h"
 #include "op25bc/history/history.h"
 #include "op25bc/history/lock.h"
-#include "op25bc/io/atomic_file.h"
+#include "op25bc/io/folder.h"
 #include "op25bc/session/table.h"
 #include "op25bc/text/escape.h"
 #include "op25bc/text/join.h"
@@ -128,12 +127,23 @@ bool names_dropin_folder(const Loaded& loaded, const std::string& path, Io io) {
   return false;
 }
 
+// The drop-in folder, held open beneath the policy's folder: the grant is
+// written, and a withdrawal removed, there and nowhere else.
+std::optional<io::Folder> open_dropin_folder(const ExemptArgs& a, const policy::Policy& p, Io io) {
+  auto folder = io::Folder::open_beneath(folder_of(a.policy), p.exemptions_dir);
+  if (folder) return std::move(*folder);
+  io.err << "op25bc: exempt " << a.action << ": " << text::printable(folder.failure().message)
+         << "; nothing was changed\n";
+  if (!folder.failure().hint.empty()) io.err << "  hint: " << folder.failure().hint << "\n";
+  return std::nullopt;
+}
+
 // Whether the new drop-in `file` cannot be granted, after saying why. Only
 // when a drop-in was left out of `with` (the policy with the new file) can it
 // be: it was invalid, or its id was another's (then one of the two files was
 // left out). The folder without it, and the new file's every problem, tell.
 bool refused(const ExemptArgs& a, const Loaded& with, const std::string& file, Io io) {
-  const auto& skipped = with.policy->skipped_dropins;
+  const auto skipped = with.policy->skipped_files();
   if (skipped.empty()) return false;
   const Loaded before = load_quietly(a.policy, {}, io);
   if (!before.policy) return true;
@@ -171,16 +181,16 @@ int add(const ExemptArgs& a, Io io) {
   auto hold = take_lock(a, io);
   if (!hold) return kExitFailure;
   // One read of the policy: as it will be with the new file, checked before
-  // the file is written and applied after.
-  std::ostringstream said;
-  const Loaded loaded =
-      load_pending(a.policy, quiet(io, said), a.router, a.id + ".json", dropin_text(a));
-  say_if_invalid(loaded, said, io);
+  // the file is written and applied after. Every diagnostic it gives is
+  // shown: a warning may be about the grant itself.
+  const std::string name = a.id + ".json";
+  const Loaded loaded = load_pending(a.policy, io, a.router, name, dropin_text(a));
   if (!names_dropin_folder(loaded, a.policy, io)) return kExitFailure;
+  const auto folder = open_dropin_folder(a, *loaded.policy, io);
+  if (!folder) return kExitFailure;
   const auto& pending = static_cast<const policy::PendingDropIn&>(*loaded.prefix_files);
   const std::string file = loaded.prefix_files->display_name(pending.path());
-  std::error_code ec;
-  if (std::filesystem::symlink_status(file, ec).type() != std::filesystem::file_type::not_found) {
+  if (folder->has(name)) {
     io.err << "op25bc: exempt add: " << text::printable(file)
            << " exists; nothing was written\n  hint: choose another id, or withdraw what the "
               "file holds first (op25bc exempt remove)\n";
@@ -188,13 +198,33 @@ int add(const ExemptArgs& a, Io io) {
   }
   if (refused(a, loaded, file, io)) return kExitFailure;
   if (!open_for_apply(a, *loaded.policy, *hold, io)) return kExitFailure;
-  if (const std::string error = io::write_atomically(file, dropin_text(a), 0644); !error.empty()) {
-    io.err << "op25bc: exempt add: " << error << "\n";
+  if (const auto written = folder->write_atomically(name, dropin_text(a), 0644); !written) {
+    io.err << "op25bc: exempt add: " << written.failure().message << "; nothing was written\n";
     return kExitFailure;
   }
   io.out << "exemption " << text::printable(a.id) << " granted in " << text::printable(file)
          << "\n";
   return follow(a, loaded, *hold, io);
+}
+
+// Every drop-in file that holds exemption `id`: the one admitted, those left
+// out that claim it (a duplicate, or one that is invalid), and the file named
+// after it, whatever it holds. Withdrawing one of several could put another
+// in force in its stead, so a remove takes only an id one file holds.
+std::vector<std::string> files_holding(const policy::Policy& p, const std::string& id,
+                                       const std::string& policy_path) {
+  std::vector<std::string> files;
+  const auto add = [&](const std::string& file) {
+    if (std::find(files.begin(), files.end(), file) == files.end()) files.push_back(file);
+  };
+  for (const auto& x : p.exemptions)
+    if (x.id == id && !x.file.empty()) add(x.file);
+  const std::string named =
+      policy::FolderPrefixFiles(policy_path).display_name(p.exemptions_dir + "/" + id + ".json");
+  for (const auto& skipped : p.skipped_dropins)
+    if (skipped.id == id || skipped.file == named) add(skipped.file);
+  std::sort(files.begin(), files.end());
+  return files;
 }
 
 // The policy as it is once drop-in exemption `id` is gone: `loaded` without
@@ -219,32 +249,32 @@ int remove(const ExemptArgs& a, Io io) {
   Loaded loaded = load_quietly(a.policy, a.router, io);
   if (!names_dropin_folder(loaded, a.policy, io)) return kExitFailure;
   const policy::Policy* p = &*loaded.policy;
-  std::string file;
   for (const auto& x : p->exemptions)
-    if (x.id == a.id) {
-      if (x.file.empty()) {
-        io.err << "op25bc: exempt remove: exemption " << text::printable(a.id) << " is in "
-               << a.policy << " itself, not a drop-in; edit the policy to withdraw it\n";
-        return kExitFailure;
-      }
-      file = x.file;
+    if (x.id == a.id && x.file.empty()) {
+      io.err << "op25bc: exempt remove: exemption " << text::printable(a.id) << " is in "
+             << a.policy << " itself, not a drop-in; edit the policy to withdraw it\n";
+      return kExitFailure;
     }
-  if (file.empty()) {  // a file left out as invalid is still the id's, by its name
-    policy::FolderPrefixFiles folder(a.policy);
-    const std::string named = folder.display_name(p->exemptions_dir + "/" + a.id + ".json");
-    for (const auto& skipped : p->skipped_dropins)
-      if (skipped == named) file = named;
+  const std::vector<std::string> holders = files_holding(*p, a.id, a.policy);
+  if (holders.size() > 1) {
+    io.err << "op25bc: exempt remove: exemption " << text::printable(a.id) << " is held by "
+           << holders.size() << " files, " << text::join(holders, text::printable)
+           << "; nothing was removed\n  hint: removing one could put another in force; "
+              "remove or correct the others by hand, then withdraw it\n";
+    return kExitFailure;
   }
+  const std::string file = holders.empty() ? std::string{} : holders.front();
   if (file.empty()) {
     io.err << "op25bc: exempt remove: no drop-in exemption " << text::printable(a.id) << " in "
            << text::printable(p->exemptions_dir) << "\n";
     return kExitFailure;
   }
+  const auto folder = open_dropin_folder(a, *p, io);
+  if (!folder) return kExitFailure;
   if (!open_for_apply(a, *p, *hold, io)) return kExitFailure;
-  std::error_code ec;
-  if (!std::filesystem::remove(file, ec)) {
-    io.err << "op25bc: exempt remove: " << text::printable(file) << ": "
-           << (ec ? ec.message() : std::string{"it is gone"}) << "\n";
+  // Every file of the folder is listed directly in it: its name is the last part.
+  if (const auto removed = folder->remove(file.substr(file.rfind('/') + 1)); !removed) {
+    io.err << "op25bc: exempt remove: " << text::printable(removed.failure().message) << "\n";
     return kExitFailure;
   }
   io.out << "exemption " << text::printable(a.id) << " withdrawn: " << text::printable(file)
@@ -308,7 +338,7 @@ int list(const ExemptArgs& a, Io io) {
            (x.ticket.empty() ? "" : "  ticket " + text::printable(x.ticket)) +
            (x.reason.empty() ? "" : "  (" + text::printable(x.reason) + ")") + "\n";
   }
-  for (const auto& skipped : p.skipped_dropins)
+  for (const auto& skipped : p.skipped_files())
     out += text::printable(skipped) + "  left out: invalid (op25bc validate names the problem)\n";
   // The live sessions of subscriber exemptions, as the session table holds them.
   if (const auto live = listed_sessions(a, p, io))
@@ -337,7 +367,7 @@ int list(const ExemptArgs& a, Io io) {
     io.out << json_text({{"schema_version", kSchemaVersion},
                          {"at", format_time(*now, p.zone)},
                          {"exemptions", rows},
-                         {"skipped_dropins", p.skipped_dropins}});
+                         {"skipped_dropins", p.skipped_files()}});
   else
     io.out << out;
   return kExitOk;

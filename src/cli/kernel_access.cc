@@ -8,6 +8,7 @@
 #include "op25bc/eval/effective.h"
 #include "op25bc/io/atomic_file.h"
 #include "op25bc/io/file_bytes.h"
+#include "op25bc/session/bounds.h"
 #include "op25bc/text/escape.h"
 #include "support.h"
 
@@ -173,37 +174,90 @@ std::vector<std::string> active_phase_ids(const policy::Policy& p, Instant at) {
   return ids;
 }
 
-std::optional<LiveSessions> live_sessions(const policy::Policy& p, const std::string& state,
-                                          const std::string& given, Io io) {
-  if (!session::has_subscribers(p)) return std::nullopt;
-  LiveSessions live{given.empty() ? session::default_table_path(state) : given, {}};
+namespace {
+
+// Takes out of `table` every address a session may not hold under `p`
+// (session/bounds.h), saying so; true when any was.
+bool keep_within_pools(const policy::Policy& p, session::Table& table, Io io) {
+  bool dropped = false;
+  for (auto it = table.begin(); it != table.end();) {
+    std::erase_if(it->second, [&](const net::Prefix& a) {
+      const std::string problem = session::address_problem(p, a);
+      if (problem.empty()) return false;
+      io.err << "op25bc: warning: the session table holds " << text::printable(problem)
+             << " for subscriber \"" << text::printable(it->first)
+             << "\"; it is left out and not exempt\n";
+      return dropped = true;
+    });
+    it = it->second.empty() ? table.erase(it) : std::next(it);
+  }
+  return dropped;
+}
+
+}  // namespace
+
+Result<std::optional<LiveSessions>> live_sessions(const policy::Policy& p, const std::string& state,
+                                                  const std::string& given, Io io) {
+  if (!session::has_subscribers(p)) return std::optional<LiveSessions>{};
+  LiveSessions live{given.empty() ? session::default_table_path(state) : given, {}, false};
+  // Session events are kept in the table only while an index beside the
+  // state names it (while some subscriber exemption is applied): without
+  // one, events were dropped and what the table holds from before may be
+  // another subscriber's address now. It starts empty: each subscriber is
+  // exempt again from their next session event.
   std::string error;
-  if (auto table = session::read_table(live.path, error))
-    live.table = std::move(*table);
-  else
-    io.err << "op25bc: warning: " << text::printable(error)
-           << "; no live session is exempt until the next session event\n";
-  return live;
+  const auto index = session::read_index(session::index_path(state), error);
+  if (!index || index->sessions != live.path) {
+    // ... unless it is not a session table at all: then it is not op25bc's to overwrite.
+    if (!session::read_table(live.path, error))
+      return Failure{text::printable(error) + "; nothing was changed",
+                     "--sessions names the session table op25bc keeps; give a path of its own"};
+    live.rewrite = true;
+    return std::optional<LiveSessions>{std::move(live)};
+  }
+  auto table = session::read_table(live.path, error);
+  if (!table)
+    return Failure{text::printable(error) + "; nothing was changed",
+                   "op25bc cannot tell whose sessions are live: move the file aside to start "
+                   "with none (each exempt subscriber is exempt again from their next session "
+                   "event)"};
+  live.table = std::move(*table);
+  live.rewrite = keep_within_pools(p, live.table, io);
+  return std::optional<LiveSessions>{std::move(live)};
+}
+
+std::string keep_pool_bounds(const policy::Policy& p, const std::string& state) {
+  const std::string bytes = session::encode_pools(p);
+  std::string ignored;
+  const auto kept = session::PoolsFile::open(session::pools_path(state), ignored);
+  if (kept && kept->digest() == session::pools_digest(bytes)) return {};
+  return io::write_atomically(session::pools_path(state), bytes, 0644);
 }
 
 std::string write_session_table(const std::string& path, const session::Table& table) {
   const std::size_t slash = path.rfind('/');
   if (slash != std::string::npos && slash > 0) io::make_folder(path.substr(0, slash), 0755);
-  return io::write_atomically(path, session::encode(table), 0644);
+  return io::write_atomically(path, session::encode(table), 0600);
 }
 
 void keep_session_index(const policy::Policy& p, const backend::Backend& b,
                         const std::string& state, const std::optional<LiveSessions>& live, Io io) {
   const std::string path = session::index_path(state);
-  if (!live) {
+  if (!live) {  // session events find no subscriber exemption, and record nothing
+    std::string ignored;
+    if (const auto old = session::read_index(path, ignored); old && !old->sessions.empty())
+      write_session_table(old->sessions, {});
     std::error_code ec;
-    std::filesystem::remove(path, ec);  // session events find no subscriber exemption
+    std::filesystem::remove(path, ec);
+    std::filesystem::remove(session::pools_path(state), ec);
     return;
   }
+  std::string error = keep_pool_bounds(p, state);
   const session::Index index = session::index_of(p, b.name(), live->path);
-  std::string error = io::write_atomically(path, session::encode(index), 0644);
+  if (error.empty()) error = io::write_atomically(path, session::encode(index), 0600);
   session::Table table = live->table;
-  if (error.empty() && session::prune(table, index)) error = write_session_table(live->path, table);
+  if (error.empty() && (session::prune(table, index) || live->rewrite))
+    error = write_session_table(live->path, table);
   if (!error.empty())
     io.err << "op25bc: warning: the index of subscriber exemptions: " << text::printable(error)
            << "; session events follow the policy applied before\n";

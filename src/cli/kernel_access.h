@@ -66,15 +66,18 @@ double seconds_since(std::chrono::steady_clock::time_point start);
 
 // The live sessions a run of `p` enforces (session/table.h), read while the
 // lock is held from the session table: `given` (--sessions), else the one
-// named after `state`. nullopt when `p` has no subscriber exemption. A table
-// that cannot be read is a warning and counts as empty (session events
-// rewrite it).
+// named after `state`. nullopt when `p` has no subscriber exemption. The
+// table is trusted only while the index beside `state` names it (else it
+// starts empty), and an address no session may hold under `p`'s pools is
+// left out with a warning (`rewrite`: the table is written back so). A
+// table that cannot be read is a failure: whose sessions are live is unknown.
 struct LiveSessions {
   std::string path;
   session::Table table;
+  bool rewrite = false;  // the file differs from `table`: keep_session_index writes it
 };
-std::optional<LiveSessions> live_sessions(const policy::Policy& p, const std::string& state,
-                                          const std::string& given, Io io);
+Result<std::optional<LiveSessions>> live_sessions(const policy::Policy& p, const std::string& state,
+                                                  const std::string& given, Io io);
 
 // After a run that made the kernel hold `p` (still under the lock): the index
 // of its subscriber exemptions beside `state`, for session events (removed
@@ -82,6 +85,10 @@ std::optional<LiveSessions> live_sessions(const policy::Policy& p, const std::st
 // exemption is gone. A failure is a warning: the kernel holds the ruleset.
 void keep_session_index(const policy::Policy& p, const backend::Backend& b,
                         const std::string& state, const std::optional<LiveSessions>& live, Io io);
+
+// The pools' bounds beside `state` (session/bounds.h) for session events,
+// written only when they changed; "" or what went wrong.
+std::string keep_pool_bounds(const policy::Policy& p, const std::string& state);
 
 // Writes a session table (its folder made, as op25bc.service's
 // RuntimeDirectory would be); "" or what went wrong.

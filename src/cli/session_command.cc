@@ -18,6 +18,7 @@
 #include "op25bc/backend/registry.h"
 #include "op25bc/ir/names.h"
 #include "op25bc/policy/load.h"
+#include "op25bc/session/bounds.h"
 #include "op25bc/session/table.h"
 #include "op25bc/text/escape.h"
 #include "op25bc/text/join.h"
@@ -88,15 +89,37 @@ std::optional<session::Index> index_for(const std::string& state, const SessionA
   std::string error;
   auto index = session::read_index(session::index_path(state), error);
   if (index) return index;
-  if (!error.empty()) {
+  if (!error.empty())
     io.err << "op25bc: session " << a.action << ": " << text::printable(error) << "\n";
-    status = kExitFailure;
-  } else {
-    io.out << "no subscriber exemption applied with " << text::printable(state)
-           << ": nothing changed\n";
-    status = kExitOk;
-  }
+  else  // a hook pointed at the wrong state file, or no subscriber exemption applied
+    io.err << "op25bc: session " << a.action << ": no subscriber exemption is applied with "
+           << text::printable(state) << " (no " << text::printable(session::index_path(state))
+           << "); the event is not recorded\n  hint: give the hook the --state (and "
+              "--backend) that apply and activate use\n";
+  status = kExitFailure;
   return std::nullopt;
+}
+
+// false, after saying why, when a session may not hold one of `addresses`
+// (session/bounds.h): the event is refused before anything is read or changed.
+bool within_pools(const SessionArgs& a, const std::string& state,
+                  const std::vector<net::Prefix>& addresses, Io io) {
+  std::string error;
+  const auto pools = session::PoolsFile::open(session::pools_path(state), error);
+  std::string problem;
+  if (!pools) {
+    problem = text::printable(error) + " (op25bc apply or activate writes it)";
+  } else {
+    for (const net::Prefix& address : addresses) {
+      const auto range = pools->find({address.family, address.interval().first}, error);
+      problem = error.empty() ? session::address_problem(address, range) : error;
+      if (!problem.empty()) break;
+    }
+  }
+  if (problem.empty()) return true;
+  io.err << "op25bc: session " << a.action << " " << who(a.subscriber) << ": "
+         << text::printable(problem) << "; nothing changed, the session is not exempt\n";
+  return false;
 }
 
 // Which file `path` is: device, inode, size and change time; nullopt when none.
@@ -132,6 +155,7 @@ int event(const SessionArgs& a, Io io) {
     return kExitFailure;
   }
   const backend::Backend& b = backend_named(index->backend, io);
+  if (up && !within_pools(a, w.state, *addresses, io)) return kExitFailure;
   // The lookup, without the lock: an event that changes nothing ends here.
   std::string error;
   auto table = session::read_table(index->sessions, error);
@@ -156,8 +180,12 @@ int event(const SessionArgs& a, Io io) {
   }
   table = session::read_table(index->sessions, error);
   if (!table) {
-    io.err << "op25bc: warning: " << text::printable(error) << "; starting a new session table\n";
-    table.emplace();
+    io.err << "op25bc: session " << a.action << " " << who(a.subscriber) << ": "
+           << text::printable(error)
+           << "; nothing changed (whose sessions are live is unknown)\n  hint: move the file "
+              "aside; the next apply or activate starts an empty table, and each exempt "
+              "subscriber is exempt again from their next session event\n";
+    return kExitFailure;
   }
   const Instant now = io.clock.now();
   std::vector<ir::Set> last = session_sets(*table, *index, now);  // before the event

@@ -92,20 +92,15 @@ void check_smarthosts(const Policy& p, const PoolIndex& index, Diagnostics& diag
   }
 }
 
-// Whether the pool entries overlapping `iv` cover all of it.
-bool covered_by_pools(const PoolIndex& index, net::Family f, const net::Interval& iv) {
-  net::Intervals touching;
-  index.for_each_overlap(f, iv,
-                         [&](const PoolIndex::Entry& e) { touching.push_back(e.interval()); });
-  std::sort(touching.begin(), touching.end(),
-            [](const net::Interval& a, const net::Interval& b) { return a.first < b.first; });
-  net::Word next = iv.first;  // the first address not yet known to be covered
-  for (const net::Interval& t : touching) {
-    if (t.first > next) return false;
-    if (t.last >= iv.last) return true;
-    next = std::max(next, t.last + 1);
-  }
-  return false;
+// Whether one pool prefix holds all of `iv` (equal is fine). Pools never
+// overlap (check_pool_overlaps), so a range two pool prefixes cover between
+// them, or one that reaches past its pool, is not inside one.
+bool inside_one_pool_prefix(const PoolIndex& index, net::Family f, const net::Interval& iv) {
+  bool inside = false;
+  index.for_each_overlap(f, iv, [&](const PoolIndex::Entry& e) {
+    inside = inside || (e.first <= iv.first && iv.last <= e.last());
+  });
+  return inside;
 }
 
 // Drop-ins were checked when they were admitted (admit_dropins).
@@ -122,7 +117,10 @@ Location exemption_place(const Policy& p, std::size_t x, std::string_view rest) 
   return {pointer_append("/exemptions", x) + std::string{rest}};
 }
 
-// Exemptions exist to exempt subscribers: one that touches no pool is a typo.
+// Exemptions exist to exempt subscribers of one pool: one that touches no
+// pool is a typo, and one wider than the pool prefix it lies in (0.0.0.0/0,
+// a /8, a prefix across two pools) would open the block for subscribers
+// nobody meant to exempt.
 void check_exemption_prefixes(const Policy& p, std::size_t x, Diagnostics& diags) {
   const auto& prefixes = p.exemptions[x].prefixes;
   for (std::size_t i = 0; i < prefixes.items.size(); ++i) {
@@ -136,8 +134,13 @@ void check_exemption_prefixes(const Policy& p, std::size_t x, Diagnostics& diags
       diags.report(Severity::error, at,
                    "exemption " + text + " lies outside every pool: it matches no subscriber",
                    "exempt an address inside a subscriber pool");
-    else if (!covered_by_pools(p.pool_index, f, iv))
-      diags.report(Severity::warning, at, "exemption " + text + " lies partly outside every pool");
+    else if (!inside_one_pool_prefix(p.pool_index, f, iv))
+      diags.report(Severity::error, at,
+                   "exemption " + text +
+                       " is wider than the pool prefix it lies in: it would exempt subscribers "
+                       "outside it",
+                   "an exemption names addresses inside one pool prefix (the whole prefix at "
+                   "most); exempt a pool by leaving it out of the phases' scope");
   }
 }
 

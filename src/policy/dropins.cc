@@ -67,9 +67,20 @@ void admit_dropins(Policy& p, std::vector<DropIn>& dropins, DropIns mode, Diagno
       forward(d.diags, diags);
     } else {
       skip(d, diags);
-      p.skipped_dropins.push_back(d.display);
+      p.skipped_dropins.push_back({d.display, d.exemption ? d.exemption->id : std::string{}});
     }
   }
+}
+
+}  // namespace op25bc::policy
+
+namespace op25bc::policy {
+
+std::vector<std::string> Policy::skipped_files() const {
+  std::vector<std::string> files;
+  files.reserve(skipped_dropins.size());
+  for (const SkippedDropIn& s : skipped_dropins) files.push_back(s.file);
+  return files;
 }
 
 }  // namespace op25bc::policy

@@ -273,7 +273,8 @@ class Parser {
                     {"service", true},
                     {"region", false},
                     {"prefixes", false},
-                    {"prefixes_file", false}}))
+                    {"prefixes_file", false},
+                    {"delegated_length", false}}))
       return;
     p.id = id(j, ptr);
     p.name = r_.string(j, ptr, "name").value_or("");
@@ -288,6 +289,14 @@ class Parser {
     if (empty_array(j, ptr, "prefixes") && !has_file)
       r_.diags().error(ptr + "/prefixes", "pool has no prefixes");
     if (auto path = r_.string(j, ptr, "prefixes_file")) prefix_file(*path, ptr, p);
+    if (auto n = r_.integer(j, ptr, "delegated_length")) {
+      if (*n < 16 || *n > 128)
+        r_.diags().error(ptr + "/delegated_length",
+                         "delegated_length " + std::to_string(*n) + " is out of range",
+                         "the widest IPv6 prefix a session may hold, 16 to 128 (e.g. 56)");
+      else
+        p.delegated_length = static_cast<std::uint8_t>(*n);
+    }
   }
 
   // The drop-in folder: each *.json file in it is one exemption, read and

@@ -282,6 +282,7 @@ TEST_CASE("session events go through the port: the index beside the state, then 
   // NetLaputa with a subscriber exemption.
   auto doc = nlohmann::json::parse(std::ifstream(test::source_path("examples/netlaputa.json")));
   doc["exemptions"].push_back({{"id", "cust-7"}, {"subscriber", "ppp-7"}, {"reason", "own MTA"}});
+  for (auto& pool : doc["pools"]) pool["delegated_length"] = 56;  // sessions may hold a /64
   const std::string policy = (run.dir / "policy.json").string();
   std::ofstream(policy) << doc.dump();
   auto apply = run.apply("2006-10-01");
@@ -327,11 +328,14 @@ TEST_CASE("session events go through the port: the index beside the state, then 
   REQUIRE(cli::run_session_command(down, run.io()) == cli::kExitOk);
   CHECK(held.find("session4 0\nsession6 0\n") != std::string::npos);
 
-  // A policy without subscriber exemptions removes the index: events then change nothing.
+  // A policy without subscriber exemptions removes the index and the bounds:
+  // an event then records nothing, and fails so that the hook logs it.
   apply.policy = test::source_path("examples/netlaputa.json");
   REQUIRE(cli::run_apply(apply, run.io()) == cli::kExitOk);
   CHECK_FALSE(std::filesystem::exists(apply.state + ".subscribers"));
+  CHECK_FALSE(std::filesystem::exists(apply.state + ".pools"));
   run.clear();
-  CHECK(cli::run_session_command(up, run.io()) == cli::kExitOk);
-  CHECK(run.out.str().find("no subscriber exemption applied") != std::string::npos);
+  CHECK(cli::run_session_command(up, run.io()) == cli::kExitFailure);
+  CHECK(run.err.str().find("no subscriber exemption is applied with") != std::string::npos);
+  CHECK(run.out.str().empty());
 }

@@ -5,8 +5,10 @@
 // folder's drop-ins.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include "op25bc/compile/compile.h"
 #include "op25bc/history/fingerprint.h"
@@ -93,7 +95,7 @@ TEST_CASE("a bad drop-in: strict names the file and the place in it; lenient lea
   REQUIRE_MESSAGE(lenient.policy, lenient.text);
   CHECK(lenient.diags.error_count() == 0);
   CHECK(lenient.policy->exemptions.size() == 3);  // cust-1, acme, zeta
-  CHECK(lenient.policy->skipped_dropins ==
+  CHECK(lenient.policy->skipped_files() ==
         std::vector<std::string>{"kept#exemptions.d/keys.json", "kept#exemptions.d/outside.json",
                                  "kept#exemptions.d/twin.json", "kept#exemptions.d/typo.json"});
   CHECK(lenient.text.find("kept#exemptions.d/outside.json: warning: drop-in exemption skipped: "
@@ -242,4 +244,114 @@ TEST_CASE("a pending drop-in is read in its place in name order, as the written 
   files.forget("exemptions.d/mid.json");
   CHECK(paths(files) ==
         std::vector<std::string>{"exemptions.d/acme.json", "exemptions.d/zeta.json"});
+}
+
+namespace {
+
+// minimal_policy()'s pool prefixes: two adjacent IPv4 /20s of two pools, and
+// one IPv6 /40.
+const std::vector<net::Prefix>& pool_prefixes() {
+  static const std::vector<net::Prefix> pools{test::prefix("198.18.0.0/20"),
+                                              test::prefix("198.18.16.0/20"),
+                                              test::prefix("2001:db8:1000::/40")};
+  return pools;
+}
+
+bool inside_one_pool_prefix(const net::Prefix& x) {
+  const net::Interval iv = x.interval();
+  for (const net::Prefix& p : pool_prefixes())
+    if (p.family == x.family && p.interval().first <= iv.first && iv.last <= p.interval().last)
+      return true;
+  return false;
+}
+
+// A random prefix near the pools: inside one, equal to one, across both
+// IPv4 pools, around them, or anything up to the whole address space.
+net::Prefix random_prefix(std::mt19937_64& rng) {
+  const bool v6 = rng() % 3 == 0;
+  const net::Family f = v6 ? net::Family::v6 : net::Family::v4;
+  const int bits = v6 ? 128 : 32;
+  const net::Prefix& near = pool_prefixes()[v6 ? 2 : rng() % 2];
+  const int length = static_cast<int>(rng() % (bits + 1));
+  net::Word base = near.base;
+  if (rng() % 4 == 0) base ^= static_cast<net::Word>(rng()) << (v6 ? rng() % 64 : 0);
+  base ^= static_cast<net::Word>(rng()) & net::host_mask(f, near.length);
+  base &= ~net::host_mask(f, static_cast<std::uint8_t>(length));
+  if (!v6) base &= 0xffffffffu;
+  return {base, f, static_cast<std::uint8_t>(length)};
+}
+
+}  // namespace
+
+TEST_CASE("property: an exemption is admitted only inside one pool prefix, inline or drop-in") {
+  std::mt19937_64 rng(20261207);
+  int admitted = 0, refused = 0;
+  for (int round = 0; round < 400; ++round) {
+    // One good prefix and one or two random ones, as a list.
+    std::vector<net::Prefix> list{test::prefix("198.18.1.5/32")};
+    for (int k = 0, n = 1 + static_cast<int>(rng() % 2); k < n; ++k)
+      list.push_back(random_prefix(rng));
+    json prefixes = json::array();
+    for (const auto& x : list) prefixes.push_back(net::to_string(x));
+    const bool fits = std::all_of(list.begin(), list.end(), inside_one_pool_prefix);
+    CAPTURE(prefixes.dump());
+    // Inline: the policy is valid exactly when every prefix fits.
+    json inline_doc = with_dir();
+    inline_doc["exemptions"].push_back({{"id", "x"}, {"prefixes", prefixes}});
+    const auto in = load(inline_doc, {}, policy::DropIns::lenient);
+    CHECK(in.policy.has_value() == fits);
+    // A drop-in: admitted exactly when every prefix fits, else left out
+    // (lenient) or an error (strict).
+    const Files files{{"exemptions.d/x.json", json{{"id", "x"}, {"prefixes", prefixes}}.dump()}};
+    const auto lenient = load(with_dir(), files, policy::DropIns::lenient);
+    REQUIRE(lenient.policy);
+    CHECK(lenient.policy->skipped_dropins.empty() == fits);
+    CHECK(load(with_dir(), files, policy::DropIns::strict).policy.has_value() == fits);
+    // Never wider than: every address the compiled ruleset exempts lies in
+    // one pool prefix, whatever was written.
+    for (const auto* l : {&in, &lenient}) {
+      if (!l->policy) continue;
+      const ir::Ruleset r = compile(*l->policy, test::at(*l->policy, "2006-10-01"));
+      for (const char* name : {"exempt4", "exempt6"})
+        if (const ir::Set* s = test::find_set(r, name))
+          for (const net::Interval& iv : s->elements) {
+            const std::optional<int> length = net::exact_prefix_length(s->family, iv);
+            const bool inside = std::any_of(
+                pool_prefixes().begin(), pool_prefixes().end(), [&](const net::Prefix& p) {
+                  return p.family == s->family && p.interval().first <= iv.first &&
+                         iv.last <= p.interval().last;
+                });
+            CHECK_MESSAGE(inside, net::to_string(s->family, iv), " ", length.value_or(-1));
+          }
+    }
+    (fits ? admitted : refused) += 1;
+  }
+  // The generator reaches both sides often.
+  CHECK(admitted > 50);
+  CHECK(refused > 50);
+}
+
+TEST_CASE("an exemption wider than its pool prefix is an error naming it, for each wide kind") {
+  for (const char* wide :
+       {"0.0.0.0/0", "::/0", "128.0.0.0/1", "198.0.0.0/8", "198.18.0.0/19", "198.18.0.0/15",
+        "2001:db8::/32", "198.18.0.0/16", "2001:db8:1000::/39"}) {
+    const std::string shown = wide;
+    CAPTURE(shown);
+    const Files files{
+        {"exemptions.d/x.json", json{{"id", "x"}, {"prefixes", {"198.18.1.9", wide}}}.dump()}};
+    const auto strict = load(with_dir(), files, policy::DropIns::strict);
+    CHECK_FALSE(strict.policy);
+    CHECK_MESSAGE(strict.text.find("kept#exemptions.d/x.json: /prefixes/1: error: exemption") !=
+                      std::string::npos,
+                  strict.text);
+    json doc = with_dir();
+    doc["exemptions"][0]["prefixes"].push_back(wide);
+    const auto in = load(doc, {}, policy::DropIns::lenient);
+    CHECK_FALSE(in.policy);
+    CHECK(in.text.find("policy.json: /exemptions/0/prefixes/1: error:") != std::string::npos);
+  }
+  // Equal to a pool prefix is fine.
+  json doc = with_dir();
+  doc["exemptions"][0]["prefixes"].push_back("198.18.16.0/20");
+  CHECK(load(doc, {}, policy::DropIns::strict).policy);
 }

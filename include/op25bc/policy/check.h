@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The check pass (last; see load.cc): semantic checks that a schema cannot
 // express: port conflicts, pool overlaps, smarthosts inside blocked pools,
-// exemptions outside every pool, and warnings about risky rollouts.
+// exemptions not inside one pool prefix, and warnings about risky rollouts.
 #pragma once
 
 #include "op25bc/diag/diagnostics.h"
@@ -16,7 +16,8 @@ void check(const Policy& policy, Diagnostics& diags);
 Location exemption_place(const Policy& p, std::size_t x, std::string_view rest);
 
 // Exemption `x`'s prefixes against the pools (the pool index must be built):
-// one outside every pool is an error, one partly outside a warning.
+// each must lie inside one pool prefix (equal is fine); anything else,
+// outside every pool, partly outside, across two pools, is an error.
 void check_exemption_prefixes(const Policy& p, std::size_t x, Diagnostics& diags);
 
 }  // namespace op25bc::policy

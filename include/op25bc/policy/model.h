@@ -89,6 +89,9 @@ struct Pool {
   std::string name;
   PrefixList prefixes;  // "prefixes", then the prefixes_file's
   std::optional<PrefixFileOrigin> file;
+  // The widest IPv6 prefix a session in this pool may hold (a delegated
+  // prefix, e.g. 56); absent: sessions hold host addresses only.
+  std::optional<std::uint8_t> delegated_length;
   std::optional<std::size_t> service_index;  // resolved
 };
 
@@ -185,8 +188,17 @@ struct Policy {
   std::vector<Exemption> exemptions;
   std::string exemptions_dir;  // as the policy writes it; "" when it names none
   // Drop-in files left out because they are invalid (lenient loading, see
-  // policy/load.h), as diagnostics name them.
-  std::vector<std::string> skipped_dropins;
+  // policy/load.h), in file name order: the file as diagnostics name it, and
+  // the exemption id it claims when it parsed that far ("" otherwise), so
+  // that a withdrawal can see every file that holds an id.
+  struct SkippedDropIn {
+    std::string file;
+    std::string id;
+    friend bool operator==(const SkippedDropIn&, const SkippedDropIn&) = default;
+  };
+  std::vector<SkippedDropIn> skipped_dropins;
+  // skipped_dropins' files alone.
+  std::vector<std::string> skipped_files() const;
   Submission submission;
   std::optional<Contact> contact;
   Monitoring monitoring;
