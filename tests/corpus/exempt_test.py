@@ -6,12 +6,16 @@ file's every problem), refused with nothing written, or written whole; a bad
 file elsewhere in the folder never stops a grant; remove finds the file that
 holds the id. (tests/kernel/dropins.sh runs --apply against real packets.)"""
 import json
+import os
 import pathlib
+import random
 import shutil
 import stat
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 import corpus
 
@@ -24,6 +28,8 @@ def main():
     work = pathlib.Path(tempfile.mkdtemp(prefix="op25bc-exempt-"))
     try:
         run_cases(a, work)
+        remove_never_widens(a, work / "widen")
+        folder_stays_put(a, work / "race")
     finally:
         shutil.rmtree(work)
     return tally.finish()
@@ -142,6 +148,137 @@ def run_cases(a, work):
     policy.write_text(json.dumps(doc, indent=2))
     check(exempt("add", "--id", "nofolder", "--prefix", "198.18.17.6", "--reason", "r"), 1, "no exemptions_dir",
           stderr_has="names no exemptions_dir")
+
+
+def spinnet_with_folder(a, work):
+    work.mkdir()
+    doc = json.loads((a.root / "examples/spinnet.json").read_text())
+    doc["exemptions_dir"] = "exemptions.d"
+    (work / "policy.json").write_text(json.dumps(doc))
+    (work / "exemptions.d").mkdir()
+    return work / "policy.json", work / "exemptions.d"
+
+
+def remove_never_widens(a, work):
+    """Property, over generated folders: an exempt remove either is refused
+    with the folder untouched, or leaves the exempted addresses a subset of
+    what they were. Files share ids, some are wide, some are not JSON."""
+    policy, folder = spinnet_with_folder(a, work)
+    rng = random.Random(34)
+    prefixes = ["198.18.1.5", "198.18.1.6", "198.18.17.5", "198.18.0.0/20", "198.18.0.0/15",
+                "0.0.0.0/0", "203.0.113.9", "2001:db8:100::5", "::/0"]
+
+    def exempted():
+        r = subprocess.run([a.op25bc, "exempt", "list", str(policy), "--format", "json", "--at",
+                            "2006-10-02"], capture_output=True, text=True, timeout=60)
+        return {p for x in json.loads(r.stdout)["exemptions"] if x["source"] != "inline"
+                for p in x["prefixes"]} if r.returncode == 0 else None
+
+    refusals = withdrawals = 0
+    for variant in range(60):
+        for f in folder.iterdir():
+            f.unlink()
+        for k in range(rng.randint(1, 4)):
+            xid = rng.choice(["a", "b", "c"])
+            name = rng.choice([xid, xid + str(k), "z" + str(k)]) + ".json"
+            body = {"id": xid, "prefixes": rng.sample(prefixes, rng.randint(1, 2))}
+            text = json.dumps(body) if rng.random() > 0.15 else '{"id": "%s",' % xid
+            (folder / name).write_text(text)
+        target = rng.choice(["a", "b", "c"])
+        was_files = {f.name: f.read_bytes() for f in folder.iterdir()}
+        before = exempted()
+        r = subprocess.run([a.op25bc, "exempt", "remove", str(policy), target, "--lock",
+                            str(work / "lock")], capture_output=True, text=True, timeout=60)
+        after = exempted()
+        what = f"variant {variant}: remove {target} from {sorted(was_files)}"
+        expect(before is not None and after is not None, what + ": exempt list works", r.stderr)
+        if r.returncode != 0:
+            refusals += 1
+            now = {f.name: f.read_bytes() for f in folder.iterdir()}
+            expect(now == was_files, what + ": refused, the folder is untouched", r.stderr)
+        else:
+            withdrawals += 1
+            expect(after <= before, what + f": never wider ({sorted(after - before)} added)", r.stdout)
+    expect(refusals > 5 and withdrawals > 5, f"the variants reach both sides ({refusals}, {withdrawals})")
+
+
+def folder_stays_put(a, work):
+    """exempt add/remove write and unlink only in the drop-in folder beneath
+    the policy's folder: with exemptions.d exchanged for a link to another
+    folder, before or while they run, that folder is never touched."""
+    policy, folder = spinnet_with_folder(a, work)
+    elsewhere = work / "elsewhere"
+    elsewhere.mkdir()
+    canary = {"x%d.json" % i: json.dumps({"id": "x%d" % i, "prefixes": ["198.18.1.%d" % (10 + i)]})
+              for i in range(20)}
+    for name, text in canary.items():
+        (elsewhere / name).write_text(text)
+
+    def untouched(what):
+        now = {f.name: f.read_text() for f in elsewhere.iterdir()}
+        expect(now == canary, what + ": the other folder is untouched", sorted(set(now) ^ set(canary)))
+
+    def exempt(*args):
+        return subprocess.run([a.op25bc, "exempt", *args, "--lock", str(work / "lock")],
+                              capture_output=True, text=True, timeout=60)
+
+    # A link in the folder's place, to the other folder (which the policy's
+    # reading already refuses) or to one beside it: refused, nothing written
+    # or removed there.
+    folder.rmdir()
+    beside = work / "beside.d"
+    beside.mkdir()
+    (beside / "x3.json").write_text(canary["x3.json"])
+    for target, why in ((elsewhere, "lies outside the policy's folder"),  # an absolute link
+                        (pathlib.Path("beside.d"), "is a symbolic link or not a folder")):
+        (work / "exemptions.d").symlink_to(target)
+        r = exempt("add", str(policy), "--id", "new", "--prefix", "198.18.1.99", "--reason", "r")
+        expect(r.returncode == 1 and why in r.stderr, f"add into a link to {target} is refused",
+               r.stderr)
+        r = exempt("remove", str(policy), "x3")
+        expect(r.returncode == 1 and why in r.stderr, f"remove in a link to {target} is refused",
+               r.stderr)
+        (work / "exemptions.d").unlink()
+    expect(sorted(f.name for f in beside.iterdir()) == ["x3.json"], "the linked folder beside is untouched")
+    untouched("a link in the folder's place")
+
+    # Exchanged while the commands run: whatever the interleaving, nothing
+    # lands in, or leaves, the other folder.
+    real = work / "real.d"
+    real.mkdir()
+    link = work / "link.d"
+    link.symlink_to(elsewhere)
+    stop = threading.Event()
+
+    def swap():
+        d = work / "exemptions.d"
+        while not stop.is_set():
+            for source in (real, link):
+                tmp = work / "swap.tmp"
+                os.rename(source, tmp) if source.exists() or source.is_symlink() else None
+                try:
+                    os.rename(tmp, d) if not d.exists() and not d.is_symlink() else None
+                except FileNotFoundError:
+                    pass
+                time.sleep(0.001)
+                if d.is_symlink():
+                    os.rename(d, link)
+                elif d.exists():
+                    os.rename(d, real)
+
+    swapper = threading.Thread(target=swap)
+    swapper.start()
+    try:
+        for i in range(60):
+            exempt("add", str(policy), "--id", "x%d" % (i % 20), "--prefix", "198.18.1.%d" % (100 + i % 50),
+                   "--reason", "r")
+            exempt("remove", str(policy), "x%d" % (i % 20))
+    finally:
+        stop.set()
+        swapper.join()
+    untouched("exemptions.d exchanged with a link while add and remove ran")
+    leftovers = [f.name for f in elsewhere.iterdir() if f.name.startswith(".")]
+    expect(not leftovers, "no temporary file in the other folder", leftovers)
 
 
 if __name__ == "__main__":
