@@ -82,8 +82,11 @@ json.dump(x, open(out.rsplit("/", 1)[0] + "/exemptions.d/cust-9012.json", "w"))
 PY
 exempt_id=01:52:54:00:12:90:12
 opts=(--state "$work/state" --lock "$work/lock" --sessions "$work/sessions")
-session_opts="--state $work/state --lock $work/lock"
-echo "OP25BC_SESSION_ARGS=\"$session_opts\"" > "$work/defaults"
+# A generous lock wait: 50 events and two activates contend for the lock in (5).
+session_opts="--state $work/state --lock $work/lock --lock-wait 60"
+# This network has no relay agent: the operator opts in to the client id.
+echo "OP25BC_SESSION_ARGS=\"$session_opts\"" > "$work/untrusting"
+{ cat "$work/untrusting"; echo OP25BC_TRUST_CLIENT_ID=yes; } > "$work/defaults"
 
 cat > "$work/udhcpc.sh" <<'EOF'
 #!/bin/sh
@@ -211,6 +214,16 @@ scenario() {
       OP25BC_DEFAULTS='$work/defaults' ip netns exec '$rtr' '$root/hooks/dnsmasq-lease' \
       add aa:bb:cc:dd:ee:ff 198.18.1.77 > /dev/null"
   check "$name: ... and its address is exempt" held_is 198.18.1.77
+  check "$name: without the operator's opt-in, an exempt customer's client id is not trusted" bash -c "
+    DNSMASQ_CLIENT_ID=$exempt_id OP25BC='$op25bc' OP25BC_DEFAULTS='$work/untrusting' \
+      ip netns exec '$rtr' '$root/hooks/dnsmasq-lease' add 52:54:00:12:90:12 198.18.1.78 \
+      > /dev/null 2> '$work/forged.err'
+    grep -q 'no relay agent remote id or circuit id; not recorded' '$work/forged.err'"
+  check "$name: ... and the forged lease's address is not exempt" held_is 198.18.1.77
+  check "$name: dnsmasq's hook takes the circuit id when there is no remote id" bash -c "
+    DNSMASQ_CIRCUIT_ID=$exempt_id DNSMASQ_CLIENT_ID=01:aa:bb:cc:dd:ee:ff OP25BC='$op25bc' \
+      OP25BC_DEFAULTS='$work/untrusting' ip netns exec '$rtr' '$root/hooks/dnsmasq-lease' \
+      old aa:bb:cc:dd:ee:ff 198.18.1.77 > /dev/null"
   check "$name: a lease handed on without its release is taken back" bash -c "
     DNSMASQ_CLIENT_ID=01:52:54:00:00:00:0b OP25BC='$op25bc' OP25BC_DEFAULTS='$work/defaults' \
       ip netns exec '$rtr' '$root/hooks/dnsmasq-lease' old 52:54:00:00:00:0b 198.18.1.77 \
