@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
 
 namespace op25bc::io {
@@ -39,6 +40,11 @@ struct OpenFileReader {
     // is the first guess; a pipe starts at 64 KiB. Either grows if more
     // comes, up to `max_bytes` (a device such as /dev/zero never ends).
     const bool regular = S_ISREG(st.st_mode);
+    if (regular && static_cast<std::uint64_t>(st.st_size) > max_bytes) {  // before reading
+      ::close(fd);
+      error = EFBIG;
+      return std::nullopt;
+    }
     const std::size_t guess = regular ? static_cast<std::size_t>(st.st_size) + 1 : 64 * 1024;
     if (S_ISFIFO(st.st_mode) && !wait_for_writer(fd, fifo_wait)) {
       ::close(fd);
@@ -127,20 +133,38 @@ std::optional<FileBytes> read_file_beneath(const std::string& folder, const std:
   return out;
 }
 
+std::string untrusted(const struct stat& st, uid_t owner) {
+  if (st.st_uid != 0 && st.st_uid != owner)
+    return "it is owned by uid " + std::to_string(st.st_uid) + ", neither root nor uid " +
+           std::to_string(owner);
+  const bool sticky_folder = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) != 0;
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && !sticky_folder) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return std::string{"its group or others may write it (mode "} + mode + ")";
+  }
+  return {};
+}
+
 std::optional<FileBytes> read_file_beneath(int dir, const std::string& folder,
                                            const std::string& path, int& error,
-                                           std::size_t max_bytes) {
+                                           std::size_t max_bytes, std::optional<uid_t> owner) {
   if (path.starts_with('/')) {
     error = EXDEV;
     return std::nullopt;
   }
   int fd = open_beneath(dir, path);
   if (fd < 0 && errno == ENOSYS) fd = open_checked_by_name(folder.empty() ? "." : folder, path);
-  error = errno;
+  error = errno == ENXIO ? EINVAL : errno;  // ENXIO: a socket
   if (fd < 0) return std::nullopt;
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     error = S_ISREG(st.st_mode) ? errno : EINVAL;
+    ::close(fd);
+    return std::nullopt;
+  }
+  if (owner && !untrusted(st, *owner).empty()) {
+    error = EPERM;
     ::close(fd);
     return std::nullopt;
   }
@@ -149,7 +173,8 @@ std::optional<FileBytes> read_file_beneath(int dir, const std::string& folder,
 
 std::optional<std::vector<std::string>> list_beneath(const std::string& folder,
                                                      const std::string& path,
-                                                     std::string_view suffix, int& error) {
+                                                     std::string_view suffix, int& error,
+                                                     std::optional<uid_t> owner) {
   const std::string base = folder.empty() ? "." : folder;
   if (path.starts_with('/')) {
     error = EXDEV;
@@ -177,6 +202,12 @@ std::optional<std::vector<std::string>> list_beneath(const std::string& folder,
   error = errno;
   ::close(dir);
   if (fd < 0) return std::nullopt;
+  struct stat st {};
+  if (owner && (::fstat(fd, &st) != 0 || !untrusted(st, *owner).empty())) {
+    error = EPERM;
+    ::close(fd);
+    return std::nullopt;
+  }
   DIR* d = ::fdopendir(fd);  // owns fd from here
   if (d == nullptr) {
     error = errno;

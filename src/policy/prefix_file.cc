@@ -19,6 +19,8 @@ namespace {
 
 // A prefix list from an IPAM can be large: the same limit as the policy's.
 constexpr std::size_t kMaxFileBytes = std::size_t{512} << 20;
+// A drop-in holds one exemption: a few hundred bytes, some KiB with long text.
+constexpr std::size_t kMaxDropInBytes = std::size_t{64} << 10;
 
 // The longest prefix text ("ffff:...:ffff/128"): a longer line is quoted
 // only in part.
@@ -79,7 +81,12 @@ PrefixFileContent parse_prefix_file(std::string_view text) {
 }
 
 FolderPrefixFiles::FolderPrefixFiles(const std::string& policy_path, const std::string& base)
-    : folder_(base.empty() ? std::filesystem::path(policy_path).parent_path().string() : base) {}
+    : folder_(base.empty() ? std::filesystem::path(policy_path).parent_path().string() : base) {
+  struct stat st {};
+  if (::stat(policy_path.empty() ? (folder_.empty() ? "." : folder_.c_str()) : policy_path.c_str(),
+             &st) == 0)
+    owner_ = st.st_uid;
+}
 
 FolderPrefixFiles::~FolderPrefixFiles() {
   ahead_.reset();  // its workers read beneath dir_
@@ -91,11 +98,36 @@ std::string FolderPrefixFiles::display_name(const std::string& path) const {
 }
 
 bool FolderPrefixFiles::open_folder(int& error) {
-  if (dir_ < 0)
+  if (dir_ < 0) {
     dir_ = ::open(folder_.empty() ? "." : folder_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    struct stat st {};
+    if (dir_ >= 0 && ::fstat(dir_, &st) == 0) folder_problem_ = io::untrusted(st, owner_);
+  }
   if (dir_ < 0) error = errno;
-  return dir_ >= 0;
+  if (dir_ >= 0 && !folder_problem_.empty()) error = EPERM;
+  return dir_ >= 0 && folder_problem_.empty();
 }
+
+std::size_t FolderPrefixFiles::max_bytes(const std::string& path) const {
+  return dropins_.contains(path) ? kMaxDropInBytes : kMaxFileBytes;
+}
+
+namespace {
+
+std::string read_problem(int e, std::size_t max_bytes, const std::string& folder_problem) {
+  if (e == EPERM)
+    return folder_problem.empty()
+               ? "someone other than root and the policy's owner may write it, so op25bc does "
+                 "not trust it"
+               : "the policy's folder is not trusted: " + folder_problem;
+  if (e == EFBIG)
+    return max_bytes == kMaxDropInBytes ? "it is larger than 64 KiB" : "it is larger than 512 MiB";
+  if (e == EXDEV) return "it lies outside the policy's folder";
+  if (e == EINVAL) return "it is not a regular file";
+  return std::strerror(e);
+}
+
+}  // namespace
 
 std::optional<std::string_view> FolderPrefixFiles::read(const std::string& path,
                                                         std::string& error) {
@@ -110,13 +142,10 @@ std::optional<std::string_view> FolderPrefixFiles::read(const std::string& path,
     e = ahead_->errors[i];
     ahead_->at.erase(ahead);  // read once; a second read() finds it in at_
   } else if (open_folder(e)) {
-    bytes = io::read_file_beneath(dir_, folder_, path, e, kMaxFileBytes);
+    bytes = io::read_file_beneath(dir_, folder_, path, e, max_bytes(path), owner_);
   }
   if (!bytes) {
-    error = e == EFBIG    ? "it is larger than 512 MiB"
-            : e == EXDEV  ? "it lies outside the policy's folder"
-            : e == EINVAL ? "it is not a regular file"
-                          : std::strerror(e);
+    error = read_problem(e, max_bytes(path), folder_problem_);
     return std::nullopt;
   }
   at_.emplace(path, read_.size());
@@ -141,8 +170,8 @@ void FolderPrefixFiles::prefetch(const std::vector<std::string>& paths) {
   for (std::size_t t = 0; t < threads; ++t)
     ahead->workers.emplace_back([this, a = ahead.get(), t, threads] {
       for (std::size_t i = t; i < a->paths.size(); i += threads) {
-        a->bytes[i] =
-            io::read_file_beneath(dir_, folder_, a->paths[i], a->errors[i], kMaxFileBytes);
+        a->bytes[i] = io::read_file_beneath(dir_, folder_, a->paths[i], a->errors[i],
+                                            max_bytes(a->paths[i]), owner_);
         a->done[i].store(true, std::memory_order_release);
         a->done[i].notify_one();
       }
@@ -166,14 +195,22 @@ std::vector<std::string> paths_in(std::string dir, const std::vector<std::string
 std::optional<std::vector<std::string>> FolderPrefixFiles::list(const std::string& dir,
                                                                 std::string& error) {
   int e = 0;
-  const auto names = io::list_beneath(folder_, dir, ".json", e);
+  if (!open_folder(e)) {
+    error = read_problem(e, kMaxFileBytes, folder_problem_);
+    return std::nullopt;
+  }
+  const auto names = io::list_beneath(folder_, dir, ".json", e, owner_);
   if (!names) {
-    error = e == EXDEV     ? "it lies outside the policy's folder"
+    error = e == EPERM     ? "someone other than root and the policy's owner may write in it, so "
+                             "op25bc does not trust it"
+            : e == EXDEV   ? "it lies outside the policy's folder"
             : e == ENOTDIR ? "it is not a folder"
                            : std::strerror(e);
     return std::nullopt;
   }
-  return paths_in(dir, *names);
+  auto paths = paths_in(dir, *names);
+  dropins_.insert(paths.begin(), paths.end());
+  return paths;
 }
 
 void FolderPrefixFiles::forget(const std::string& path) {

@@ -5,6 +5,9 @@
 // parse error, not SIGBUS.
 #pragma once
 
+#include <sys/stat.h>
+#include <sys/types.h>
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -33,28 +36,39 @@ std::optional<FileBytes> read_bytes(const std::string& path, int& error,
                                     std::size_t max_bytes = std::size_t{1} << 30,
                                     std::chrono::milliseconds fifo_wait = std::chrono::seconds{30});
 
+// As sshd's StrictModes: an input that someone other than root or `owner`
+// could have written is not trusted. "" when `st` (a file or a folder) is
+// owned by root or `owner` and writable by neither its group nor others (a
+// folder with the sticky bit, such as /tmp, may be: nobody replaces another's
+// file there); else why not, for the operator.
+std::string untrusted(const struct stat& st, uid_t owner);
+
 // The regular file `path` names inside `folder`, never outside it: `path` is
 // resolved beneath the folder (openat2 RESOLVE_BENEATH), so neither "..", an
 // absolute path nor a symbolic link may leave it. nullopt, with the errno
 // value in `error`: EXDEV when the path leads outside the folder, EINVAL when
-// it names something other than a regular file (a FIFO, a device, a folder),
-// EFBIG past `max_bytes`, or what open() said.
+// it names something other than a regular file (a FIFO, a device, a socket, a
+// folder), EFBIG past `max_bytes` (seen before reading), EPERM when `owner`
+// is given and the file is untrusted() for it, or what open() said.
 std::optional<FileBytes> read_file_beneath(const std::string& folder, const std::string& path,
                                            int& error, std::size_t max_bytes);
 
 // The names of the entries of folder `path` inside `folder` (resolved as
 // read_file_beneath resolves a file) that end in `suffix` and do not start
 // with '.' (an editor's or an atomic writer's temporary file), sorted; nullopt
-// with the errno value in `error`, EXDEV when the path leads outside.
+// with the errno value in `error`, EXDEV when the path leads outside, EPERM
+// when `owner` is given and the folder is untrusted() for it.
 std::optional<std::vector<std::string>> list_beneath(const std::string& folder,
                                                      const std::string& path,
-                                                     std::string_view suffix, int& error);
+                                                     std::string_view suffix, int& error,
+                                                     std::optional<uid_t> owner = std::nullopt);
 
 // The same beneath `dir`, an open O_PATH descriptor of `folder` (which names
 // it for the fallback before Linux 5.6): many files, one open of the folder.
 std::optional<FileBytes> read_file_beneath(int dir, const std::string& folder,
                                            const std::string& path, int& error,
-                                           std::size_t max_bytes = std::size_t{1} << 30);
+                                           std::size_t max_bytes = std::size_t{1} << 30,
+                                           std::optional<uid_t> owner = std::nullopt);
 
 // Reads the open file `fd` to its end and closes it (read_bytes's loop).
 std::optional<FileBytes> read_open_file(int fd, int& error, std::size_t max_bytes,

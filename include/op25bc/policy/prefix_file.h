@@ -60,7 +60,10 @@ class PrefixFiles {
   virtual std::vector<std::pair<std::string, std::string_view>> files_read() const = 0;
 };
 
-// Files beside the policy file, each read once and kept.
+// Files beside the policy file, each read once and kept. As sshd's
+// StrictModes, the folder, a prefix file, the drop-in folder and each drop-in
+// must be writable by root or the policy file's owner alone (io::untrusted);
+// a drop-in is at most 64 KiB, one exemption taking a few hundred bytes.
 class FolderPrefixFiles final : public PrefixFiles {
  public:
   // `policy_path` as the user gave it: display names are relative to it too.
@@ -95,8 +98,13 @@ class FolderPrefixFiles final : public PrefixFiles {
     std::vector<std::jthread> workers;  // last: joined before the rest goes
   };
   bool open_folder(int& error);
-  std::string folder_;                               // "" for the working folder
+  std::size_t max_bytes(const std::string& path) const;
+  std::string folder_;  // "" for the working folder
+  // Whose files are trusted besides root's (io::untrusted): the policy file's owner.
+  uid_t owner_ = 0;
   int dir_ = -1;                                     // folder_, opened at the first read
+  std::string folder_problem_;                       // why folder_ is not trusted, if it is not
+  std::unordered_set<std::string> dropins_;          // the paths list() gave
   std::deque<File> read_;                            // never moves an element
   std::unordered_map<std::string, std::size_t> at_;  // path -> its index in read_
   std::unique_ptr<Ahead> ahead_;                     // the last prefetch
