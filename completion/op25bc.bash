@@ -10,7 +10,7 @@ _op25bc_options() {
     timeline) echo "--router --at --warn-days --format" ;;
     apply) echo "--router --at --verify --state --sessions --lock --lock-wait --format --kernel-timed --backend --dry-run --adopt --strict --keep" ;;
     diff) echo "--router --at --verify --state --sessions --lock --lock-wait --format --kernel-timed --backend" ;;
-    activate) echo "--router --at --state --sessions --lock --lock-wait --allow-rollback --kernel-timed --strict --warn-days --no-syslog --keep --metrics --backend --verify --verify-every" ;;
+    activate) echo "--router --at --state --sessions --lock --lock-wait --allow-rollback --kernel-timed --strict --warn-days --no-syslog --keep --metrics --backend --verify --verify-every --deadline" ;;
     schedule) echo "--router --emit --bin --state --metrics -o --output --backend" ;;
     status) echo "--table --state --verify --format --backend" ;;
     affected) echo "--router --state --format -o --output --backend" ;;

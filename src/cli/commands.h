@@ -110,6 +110,9 @@ struct ActivateArgs {
   std::string backend;       // --backend; "" for the default
   bool verify = false;       // read every set back this run
   long verify_every = 3600;  // seconds between full read-backs; 0: every run
+  // Seconds after which the whole run is ended (SIGALRM), its lock released
+  // with it, so a hung input never stops every later run; 0: none.
+  long deadline = 300;
 };
 
 struct HistoryArgs {

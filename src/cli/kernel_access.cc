@@ -29,7 +29,7 @@ std::string state_file(const backend::Backend& b, const std::string& given,
 
 bool state_belongs_to(const backend::Backend& b, const std::string& path, Io io) {
   int error = 0;
-  const auto bytes = io::read_bytes(path, error);
+  const auto bytes = io::read_regular(path, error);
   if (!bytes || b.owns_record(*bytes)) return true;  // none yet, unreadable (said when read), ours
   const backend::Backend* other = io.backends.owner_of_record(*bytes);
   if (other == nullptr) return true;  // unusable: the backend says so when it reads it

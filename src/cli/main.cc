@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // op25bc: compiles an Outbound Port 25 Blocking policy into firewall rulesets.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
@@ -196,6 +198,10 @@ int main(int argc, char** argv) {
   ac->add_option("--verify-every", activate.verify_every,
                  "seconds between full read-backs of every set (0: every run)")
       ->check(bounded(86400 * 366))
+      ->capture_default_str();
+  ac->add_option("--deadline", activate.deadline,
+                 "seconds after which the run is ended, its lock released (0: none)")
+      ->check(bounded(86400))
       ->capture_default_str();
   add_keep(*ac, activate.keep);
   ac->add_option("--metrics", activate.metrics,
@@ -400,7 +406,12 @@ int main(int argc, char** argv) {
     if (*d) return run_apply(diff, io);
     if (*s) return run_status(status, io);
     if (*af) return run_affected(affected, io);
-    if (*ac) return run_activate(activate, io);
+    if (*ac) {
+      // The kernel ends the process at the deadline (SIGALRM's default
+      // action): the lock goes with it, and a netlink batch is atomic.
+      if (activate.deadline > 0) ::alarm(static_cast<unsigned>(activate.deadline));
+      return run_activate(activate, io);
+    }
     if (*sc) return run_schedule(schedule, io);
     if (*h) return run_history(history, io);
     if (*r) return run_rollback(rollback, io);

@@ -38,7 +38,7 @@ bool is_fingerprint(std::string_view s) {
 }
 
 std::string read_whole(const std::string& path, int& error) {
-  const auto bytes = io::read_bytes(path, error);
+  const auto bytes = io::read_regular(path, error);
   return bytes ? std::string(bytes->view()) : std::string{};
 }
 
@@ -181,7 +181,7 @@ Result<History> FileHistoryStore::load() {
   const std::string path = folder_ + "/index.json";
   const std::string text = read_whole(path, error);
   if (error == ENOENT) return History{};
-  if (error != 0) return Failure{"cannot read " + path + ": " + std::strerror(error)};
+  if (error != 0) return Failure{"cannot read " + path + ": " + io::error_text(error)};
   const auto j = nlohmann::json::parse(text, nullptr, false);
   auto h = history_from_json(j);
   if (!h) return Failure{path + " is not a history index op25bc wrote"};

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 namespace op25bc::io {
@@ -92,6 +93,25 @@ std::optional<FileBytes> read_bytes(const std::string& path, int& error, std::si
     return std::nullopt;
   }
   return read_open_file(fd, error, max_bytes, fifo_wait);
+}
+
+std::optional<FileBytes> read_regular(const std::string& path, int& error, std::size_t max_bytes) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    error = errno == ENXIO ? EINVAL : errno;  // ENXIO: a socket
+    return std::nullopt;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    error = S_ISREG(st.st_mode) ? errno : EINVAL;
+    ::close(fd);
+    return std::nullopt;
+  }
+  return OpenFileReader::read(fd, st, error, max_bytes, std::chrono::milliseconds{0});
+}
+
+std::string error_text(int error) {
+  return error == EINVAL ? "not a regular file" : std::strerror(error);
 }
 
 namespace {

@@ -152,7 +152,7 @@ std::string encode_record(const StateRecord& rec) {
 
 std::optional<StateRecord> FileStateStore::load() {
   int error = 0;
-  const std::optional<io::FileBytes> file = io::read_bytes(path_, error);
+  const std::optional<io::FileBytes> file = io::read_regular(path_, error);
   unusable_ = !file && error != ENOENT;
   if (!file) return std::nullopt;
   auto record = decode_record(file->view());

@@ -17,6 +17,15 @@ namespace {
 constexpr std::string_view kTableHeader = "op25bc-sessions 1\n";
 constexpr std::string_view kIndexHeader = "op25bc-subscribers 1\n";
 
+// The largest table the bounds allow: every subscriber's id at its longest
+// with every byte escaped (%XX), and every address the longest IPv6 prefix
+// text; about 140 MiB. The index, one line per subscriber exemption of the
+// policy, is read up to io's default cap.
+constexpr std::size_t kLongestPrefixText = 43;  // "ffff:...:ffff/128"
+constexpr std::size_t kMaxLineBytes =
+    3 * policy::kMaxSubscriberBytes + kMaxAddresses * (1 + kLongestPrefixText) + 1;
+constexpr std::size_t kMaxTableBytes = kTableHeader.size() + kMaxSubscribers * kMaxLineBytes;
+
 bool prefix_less(const net::Prefix& a, const net::Prefix& b) {
   return std::tie(a.family, a.base, a.length) < std::tie(b.family, b.base, b.length);
 }
@@ -113,12 +122,12 @@ bool read_instant(std::string_view field, std::optional<Instant>& t) {
   return true;
 }
 
-std::optional<io::FileBytes> read_optional(const std::string& path, bool& missing,
-                                           std::string& error) {
+std::optional<io::FileBytes> read_optional(const std::string& path, std::size_t max_bytes,
+                                           bool& missing, std::string& error) {
   int e = 0;
-  auto bytes = io::read_bytes(path, e, std::size_t{64} << 20, std::chrono::milliseconds{0});
+  auto bytes = io::read_regular(path, e, max_bytes);
   missing = !bytes && e == ENOENT;
-  if (!bytes && !missing) error = path + ": " + std::strerror(e);
+  if (!bytes && !missing) error = path + ": " + io::error_text(e);
   return bytes;
 }
 
@@ -370,7 +379,7 @@ bool prune(Table& table, const Index& index) {
 
 std::optional<Table> read_table(const std::string& path, std::string& error) {
   bool missing = false;
-  const auto bytes = read_optional(path, missing, error);
+  const auto bytes = read_optional(path, kMaxTableBytes, missing, error);
   if (missing) return Table{};
   if (!bytes) return std::nullopt;
   std::string why;
@@ -381,7 +390,7 @@ std::optional<Table> read_table(const std::string& path, std::string& error) {
 
 std::optional<Index> read_index(const std::string& path, std::string& error) {
   bool missing = false;
-  const auto bytes = read_optional(path, missing, error);
+  const auto bytes = read_optional(path, std::size_t{1} << 30, missing, error);
   if (!bytes) return std::nullopt;
   std::string why;
   auto index = decode_index(*bytes, why);

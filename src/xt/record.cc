@@ -122,10 +122,10 @@ std::optional<Record> decode(std::string_view bytes) {
 std::optional<Record> FileRecordStore::load() {
   unusable_ = false;
   int error = 0;
-  const auto bytes = io::read_bytes(path_, error);
+  const auto bytes = io::read_regular(path_, error);
   if (!bytes) {
     if (error == ENOENT) return std::nullopt;
-    throw std::runtime_error("cannot read " + path_ + ": " + std::strerror(error));
+    throw std::runtime_error("cannot read " + path_ + ": " + io::error_text(error));
   }
   auto r = decode(*bytes);
   unusable_ = !r;
@@ -203,7 +203,7 @@ void FileRecordStore::save_held(const xt::Ruleset& target) {
 std::optional<net::Intervals> FileRecordStore::held(const Record::Set& set) {
   if (!held_bytes_) {
     int error = 0;
-    auto bytes = io::read_bytes(path_ + ".members", error);
+    auto bytes = io::read_regular(path_ + ".members", error);
     held_bytes_ = bytes ? std::move(*bytes) : io::FileBytes::copy_of({});
   }
   std::string_view in = held_bytes_->view();

@@ -34,8 +34,6 @@ doc = json.load(open(sys.argv[1]))
 doc.pop("$schema", None)
 doc["exemptions_dir"] = "exemptions.d"
 doc["exemptions"] = []
-for pool in doc["pools"]:
-    pool["delegated_length"] = 56
 json.dump(doc, open(sys.argv[2], "w"))
 PY
 dropins=$work/policy/exemptions.d
@@ -61,7 +59,7 @@ scenario() {
   local backend=("$@")
   reset_router
   rm -rf "$work/sessions" "${dropins:?}"/*
-  rtr_op25bc apply "$policy" "${at[@]}" "${backend[@]}" "${opts[@]}" > /dev/null 2>&1
+  rtr_op25bc apply "$policy" "${at[@]}" "${backend[@]}" "${opts[@]}" > /dev/null 2>&1 || true
   check "$name: before anything, nobody connects" test "$(outcomes)" = "$nobody"
 
   # (1) Wide exemptions, by the helpdesk's door and by hand.
@@ -83,11 +81,11 @@ scenario() {
     ip netns exec '$rtr' '$op25bc' apply '$policy' ${at[*]} ${backend[*]} ${opts[*]} > /dev/null 2> '$work/apply.err'
     grep -q 'by-hand.json: warning: drop-in exemption skipped: /prefixes/0: exemption 198.18.0.0/15 is wider' '$work/apply.err'"
   check "$name: with the wide drop-in beside the policy nobody connects" test "$(outcomes)" = "$nobody"
-  rm "$dropins/by-hand.json"
+  rm -f "$dropins/by-hand.json"
 
   # (2) Session addresses that are not one subscriber's.
   rtr_op25bc exempt add "$policy" --id ann-x --subscriber ann@isp --reason "own MTA" --apply \
-    "${at[@]}" "${backend[@]}" "${opts[@]}" > /dev/null 2>&1
+    "${at[@]}" "${backend[@]}" "${opts[@]}" > /dev/null 2>&1 || true
   local address
   for address in 0.0.0.0/0 ::/0 198.18.0.0/16 198.18.1.0/24 203.0.113.9 2001:db8:200::/48 \
     "198.18.1.42 0.0.0.0/0"; do
@@ -106,13 +104,13 @@ scenario() {
       ${session_opts[*]} > /dev/null"
   check "$name: ann's address connects, nobody else's" \
     test "$(outcomes)" = "198.18.1.5=reset 198.18.1.42=connected 198.18.17.5=reset 2001:db8:200::5=reset"
-  rtr_op25bc session down --subscriber ann@isp "${session_opts[@]}" > /dev/null 2>&1
-  rtr_op25bc exempt remove "$policy" ann-x --apply "${at[@]}" "${backend[@]}" "${opts[@]}" > /dev/null 2>&1
+  rtr_op25bc session down --subscriber ann@isp "${session_opts[@]}" > /dev/null 2>&1 || true
+  rtr_op25bc exempt remove "$policy" ann-x --apply "${at[@]}" "${backend[@]}" "${opts[@]}" > /dev/null 2>&1 || true
 
   # (3) An id held by two files: a remove must not put the other in force.
   echo '{"id": "dup", "prefixes": ["198.18.1.5/32"]}' > "$dropins/a.json"
   echo '{"id": "dup", "prefixes": ["198.18.17.5/32"]}' > "$dropins/b.json"
-  rtr_op25bc apply "$policy" "${at[@]}" "${backend[@]}" "${opts[@]}" > /dev/null 2>&1
+  rtr_op25bc apply "$policy" "${at[@]}" "${backend[@]}" "${opts[@]}" > /dev/null 2>&1 || true
   check "$name: the first file of the id is in force, its duplicate is not" \
     test "$(outcomes)" = "198.18.1.5=connected 198.18.1.42=reset 198.18.17.5=reset 2001:db8:200::5=reset"
   check "$name: exempt remove of an id two files hold is refused and names both" bash -c "
@@ -122,28 +120,28 @@ scenario() {
     test -e '$dropins/a.json' && test -e '$dropins/b.json'"
   check "$name: after the refused remove the duplicate is still not in force" \
     test "$(outcomes)" = "198.18.1.5=connected 198.18.1.42=reset 198.18.17.5=reset 2001:db8:200::5=reset"
-  rm "$dropins/a.json" "$dropins/b.json"
+  rm -f "$dropins/a.json" "$dropins/b.json"
 
   # (5) A re-grant never exempts the address's next holder.
   rtr_op25bc exempt add "$policy" --id ann-x --subscriber ann@isp --reason "own MTA" --apply \
-    "${at[@]}" "${backend[@]}" "${opts[@]}" > /dev/null 2>&1
-  rtr_op25bc session up --subscriber ann@isp --address 198.18.1.42 "${session_opts[@]}" > /dev/null 2>&1
+    "${at[@]}" "${backend[@]}" "${opts[@]}" > /dev/null 2>&1 || true
+  rtr_op25bc session up --subscriber ann@isp --address 198.18.1.42 "${session_opts[@]}" > /dev/null 2>&1 || true
   check "$name: ann's session is exempt" \
     test "$(outcomes)" = "198.18.1.5=reset 198.18.1.42=connected 198.18.17.5=reset 2001:db8:200::5=reset"
-  rtr_op25bc exempt remove "$policy" ann-x --apply "${at[@]}" "${backend[@]}" "${opts[@]}" > /dev/null 2>&1
+  rtr_op25bc exempt remove "$policy" ann-x --apply "${at[@]}" "${backend[@]}" "${opts[@]}" > /dev/null 2>&1 || true
   # No subscriber exemption now: ann's logout and bob's lease are not recorded.
   check "$name: with no subscriber exemption applied a session event fails, recording nothing" bash -c "
     ! ip netns exec '$rtr' '$op25bc' session down --subscriber ann@isp ${session_opts[*]} 2> '$work/down.err'
     grep -q 'no subscriber exemption is applied' '$work/down.err'
     ! ip netns exec '$rtr' '$op25bc' session up --subscriber bob@isp --address 198.18.1.42 ${session_opts[*]} 2> /dev/null"
   rtr_op25bc exempt add "$policy" --id ann-x --subscriber ann@isp --reason "again" --apply \
-    "${at[@]}" "${backend[@]}" "${opts[@]}" > /dev/null 2>&1
+    "${at[@]}" "${backend[@]}" "${opts[@]}" > /dev/null 2>&1 || true
   check "$name: granted again, ann's old address (bob's now) stays blocked" \
     test "$(outcomes)" = "$nobody"
   check "$name: the session table holds nobody until ann's next event" bash -c "
     ip netns exec '$rtr' '$op25bc' session list ${backend[*]} --state '$work/state' --format json |
       '$python' -c 'import json,sys; sys.exit(json.load(sys.stdin)[\"sessions\"] != [])'"
-  rtr_op25bc session up --subscriber ann@isp --address 198.18.1.5 "${session_opts[@]}" > /dev/null 2>&1
+  rtr_op25bc session up --subscriber ann@isp --address 198.18.1.5 "${session_opts[@]}" > /dev/null 2>&1 || true
   check "$name: ann's next session is exempt at its own address" \
     test "$(outcomes)" = "198.18.1.5=connected 198.18.1.42=reset 198.18.17.5=reset 2001:db8:200::5=reset"
   check "$name: the next activate changes nothing" bash -c "

@@ -6,11 +6,16 @@
 #include "op25bc/session/table.h"
 
 #include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "op25bc/compile/compile.h"
 #include "op25bc/ir/names.h"
 #include "op25bc/nft/diff_text.h"
 #include "op25bc/nft/reconcile.h"
+#include "op25bc/policy/load.h"
 #include "support/fake_kernel.h"
 #include "support/memory_state_store.h"
 #include "support/policies.h"
@@ -262,4 +267,33 @@ TEST_CASE("a session event for a table without session sets changes nothing") {
   CHECK(out.error.find("no set session4") != std::string::npos);
   CHECK(kernel.commits() == commits);
   CHECK_FALSE(nft::replace_elements(kernel, state, "other", {four}).ok);
+}
+
+TEST_CASE("a table at its documented bounds is written and read back whole") {
+  // 100,000 subscribers of 16 IPv6 addresses each, with 253-byte ids whose
+  // every byte is escaped: the largest table the bounds allow (~140 MiB).
+  session::Table table;
+  for (std::size_t s = 0; s < session::kMaxSubscribers; ++s) {
+    std::string id = std::to_string(s);
+    id.insert(0, policy::kMaxSubscriberBytes - id.size(), '%');
+    std::vector<net::Prefix> held;
+    for (std::size_t k = 0; k < session::kMaxAddresses; ++k)
+      held.push_back({(net::Word{0xffffffffffffffffu} << 64) | (s << 8) | (k << 2) | 0x1,
+                      net::Family::v6, 127});
+    for (auto& p : held) p.base &= ~net::Word{1};  // a /127 has one host bit
+    table.emplace(std::move(id), std::move(held));
+  }
+  const std::string bytes = session::encode(table);
+  CHECK(bytes.size() > std::size_t{64} << 20);  // beyond the cap that once cut it
+  const std::string path = "/tmp/op25bc-bounds-table-" + std::to_string(::getpid());
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  std::string error;
+  const auto read = session::read_table(path, error);
+  std::filesystem::remove(path);
+  REQUIRE_MESSAGE(read, error);
+  CHECK(read->size() == session::kMaxSubscribers);
+  CHECK(*read == table);
 }

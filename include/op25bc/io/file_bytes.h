@@ -36,6 +36,16 @@ std::optional<FileBytes> read_bytes(const std::string& path, int& error,
                                     std::size_t max_bytes = std::size_t{1} << 30,
                                     std::chrono::milliseconds fifo_wait = std::chrono::seconds{30});
 
+// op25bc's own files (state records, history, the session table and index):
+// a regular file, read at once. Anything else at the path (a FIFO, a device,
+// a socket) is EINVAL without waiting, so no command hangs on it; EFBIG past
+// `max_bytes`, before reading.
+std::optional<FileBytes> read_regular(const std::string& path, int& error,
+                                      std::size_t max_bytes = std::size_t{1} << 30);
+
+// strerror(3), but "not a regular file" for read_regular's EINVAL.
+std::string error_text(int error);
+
 // As sshd's StrictModes: an input that someone other than root or `owner`
 // could have written is not trusted. "" when `st` (a file or a folder) is
 // owned by root or `owner` and writable by neither its group nor others (a
