@@ -533,6 +533,33 @@ class Parser {
       r_.diags().error(ptr + "/until", "exemption ends before it starts");
   }
 
+  // An address a mailto: link takes as one recipient and nothing more: a
+  // local part of letters, digits and . _ + -, and a domain of dot-separated
+  // labels of letters, digits and - (non-ASCII letters allowed in both).
+  static bool plain_email(std::string_view email) {
+    const std::size_t at = email.find('@');
+    if (at == 0 || at == std::string_view::npos || email.find('@', at + 1) != email.npos)
+      return false;
+    const auto is = [](char c, std::string_view more) {
+      const auto b = static_cast<unsigned char>(c);
+      return b >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+             (c >= '0' && c <= '9') || more.find(c) != std::string_view::npos;
+    };
+    const std::string_view local = email.substr(0, at), domain = email.substr(at + 1);
+    if (!std::all_of(local.begin(), local.end(), [&](char c) { return is(c, "._+-"); }))
+      return false;
+    std::size_t start = 0;
+    for (;;) {  // each label non-empty
+      const std::size_t dot = domain.find('.', start);
+      const std::string_view label = domain.substr(start, dot - start);
+      if (label.empty() ||
+          !std::all_of(label.begin(), label.end(), [&](char c) { return is(c, "-"); }))
+        return false;
+      if (dot == std::string_view::npos) return true;
+      start = dot + 1;
+    }
+  }
+
   // "contact": whom customers ask, as the notice shows it. The e-mail address
   // and the URL become links: they must be what they say they are.
   void contact(const json& j, Policy& p) {
@@ -553,10 +580,11 @@ class Parser {
     const auto plain = [](const std::string& text) {
       return text.find_first_of(" \t\"'<>\\`") == std::string::npos;
     };
-    if (!c.email.empty() && (std::count(c.email.begin(), c.email.end(), '@') != 1 ||
-                             c.email.front() == '@' || c.email.back() == '@' || !plain(c.email)))
-      r_.diags().error(ptr + "/email", "not an e-mail address: " + quote(c.email),
-                       "one '@', no spaces, quotes or angle brackets, e.g. support@isp.example");
+    if (!c.email.empty() && !plain_email(c.email))
+      r_.diags().error(ptr + "/email", "not a plain e-mail address: " + quote(c.email),
+                       "LOCAL@DOMAIN of letters, digits and . _ + - (the domain's labels "
+                       "letters, digits and -), e.g. support@isp.example: nothing a mailto: "
+                       "link would read as more recipients or headers");
     if (!c.url.empty() && (!(c.url.starts_with("https://") || c.url.starts_with("http://")) ||
                            c.url.find("://") + 3 == c.url.size() || !plain(c.url)))
       r_.diags().error(ptr + "/url", "not a web address: " + quote(c.url),

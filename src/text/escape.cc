@@ -227,11 +227,26 @@ std::string html_text(std::string_view text) {
 
 std::string markdown_text(std::string_view text) {
   std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
+  out.reserve(text.size() + 8);
+  // At the start: spaces that would make a code block, then a block marker.
+  std::size_t i = 0;
+  for (; i < text.size() && text[i] == ' '; ++i) out += "&#32;";
+  std::size_t digits = i;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  const bool ordered =
+      digits > i && digits < text.size() && (text[digits] == '.' || text[digits] == ')');
+  const bool marker =
+      i < text.size() && std::string_view("-+=").find(text[i]) != std::string_view::npos;
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
     const auto b = static_cast<unsigned char>(c);
-    if (std::string_view("\\`*_[]<>#|!~&").find(c) != std::string_view::npos && b < 0x80)
-      out += '\\';
+    const std::string_view rest = text.substr(i);
+    const bool escape =
+        (std::string_view("\\`*_[]<>#|!~&").find(c) != std::string_view::npos && b < 0x80) ||
+        (ordered && i == digits) || (marker && i == text.find_first_not_of(' ')) ||
+        (c == ':' && rest.starts_with("://")) ||
+        (c == '.' && i >= 3 && (text.substr(i - 3, 3) == "www" || text.substr(i - 3, 3) == "WWW"));
+    if (escape) out += '\\';
     out += c;
   }
   return out;

@@ -23,6 +23,7 @@ Needs tidy and chromium; without them exits 77 (a failure under CI=true).
 import copy
 import datetime
 import html.parser
+import html as html_lib
 import json
 import os
 import pathlib
@@ -276,6 +277,60 @@ def main():
                f"hostile {lang}: Markdown holds no unescaped angle bracket",
                str(re.findall(r".{30}(?<!\\)[<>].{10}", outside)))
         expect(hostile in re.sub(r"\\(.)", r"\1", md), f"hostile {lang}: Markdown shows it")
+    # Markdown through GitHub's own renderer (cmark-gfm, with the autolink,
+    # table and strikethrough extensions): text that would start a list, a
+    # rule, a code block or a heading, or link a bare web address, renders
+    # as the same elements as plain text does, and shows as written.
+    cmark = shutil.which("cmark-gfm")
+    if cmark is None:
+        expect(os.environ.get("CI") != "true", "cmark-gfm is installed (install-deps.sh)")
+    else:
+        def gfm(md):
+            out = subprocess.run([cmark, "-e", "autolink", "-e", "table", "-e", "strikethrough"],
+                                 input=md, capture_output=True, text=True, check=True).stdout
+            return out
+
+        def shape(html):
+            return sorted(re.findall(r"<(/?[a-z0-9]+)", html))
+
+        def shown(html):
+            return html_lib.unescape(re.sub(r"<[^>]+>", "", html))
+
+        texts = ["1. first", "2006) second", "- item", "+ item", "* item", "---", "===",
+                 "    indented code", "# heading", "> quote", "see https://evil.example/x",
+                 "www.evil.example", "ftp://evil.example", "[a](https://evil.example)",
+                 "~~struck~~", "a | b", "<b>bold</b>", "&amp; entity", "`code`", "**strong**"]
+        for lang in ("en", "ja"):
+            plain = copy.deepcopy(with_contact)
+            base = shape(gfm(notice(work / "contact.json", lang, "markdown")))
+            for t in texts:
+                x = copy.deepcopy(with_contact)
+                x["operator"] = t
+                x["services"][0]["name"] = t
+                x["phases"][0]["name"] = t
+                x["contact"] = dict(contact, name=t, hours=t)
+                path.write_text(json.dumps(x))
+                html = gfm(notice(path, lang, "markdown"))
+                expect(shape(html) == base, f"markdown {lang}: {t!r} renders as plain text does",
+                       str(sorted(set(shape(html)) ^ set(base))))
+                expect(t in shown(html), f"markdown {lang}: {t!r} shows as written")
+        del plain
+    # The contact's e-mail address is a plain address: nothing a mailto: link
+    # would read as more headers or recipients.
+    for bad in ("support@isp.example?cc=all@isp.example", "support@isp.example?subject=x",
+                "a%2Cb@isp.example", "support@isp.example,other@isp.example",
+                "support@isp.example;x", "support@isp..example", "support@.isp.example",
+                "support@isp.example#x", "supp(ort)@isp.example"):
+        bad_path = work / "bad-contact.json"
+        bad_path.write_text(json.dumps(dict(doc, contact=dict(contact, email=bad))))
+        r = op25bc("validate", bad_path, ok=False)
+        expect(r.returncode == 1 and "/contact/email: error" in r.stderr,
+               f"contact: validate refuses the e-mail address {bad!r}", r.stderr)
+    for good in ("support@isp.example", "op25b-help+jp@mail.isp.example", "a.b_c@isp-1.example"):
+        good_path = work / "good-contact.json"
+        good_path.write_text(json.dumps(dict(doc, contact=dict(contact, email=good))))
+        r = op25bc("validate", good_path, ok=False)
+        expect(r.returncode == 0, f"contact: validate accepts {good!r}", r.stderr)
     for bad in ("line one\nline two", "right\u202eto left"):
         evil["operator"] = bad
         path.write_text(json.dumps(evil))

@@ -41,6 +41,15 @@ TEST_CASE("each writer quotes by its own rules") {
         "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
   CHECK(text::markdown_text("[x](javascript:y) *b* `c` <i> a|b # & \\ 1. ok") ==
         "\\[x\\](javascript:y) \\*b\\* \\`c\\` \\<i\\> a\\|b \\# \\& \\\\ 1. ok");
+  CHECK(text::markdown_text("1. first") == "1\\. first");
+  CHECK(text::markdown_text("2006) x") == "2006\\) x");
+  CHECK(text::markdown_text("- a") == "\\- a");
+  CHECK(text::markdown_text("+ a") == "\\+ a");
+  CHECK(text::markdown_text("---") == "\\---");
+  CHECK(text::markdown_text("    code") == "&#32;&#32;&#32;&#32;code");
+  CHECK(text::markdown_text("see https://x.example or www.x.example") ==
+        "see https\\://x.example or www\\.x.example");
+  CHECK(text::markdown_text("a - b 1. c") == "a - b 1. c");
   CHECK(text::nft_quoted("say \"hi\"\n") == "\"say 'hi'\\u{000A}\"");
   CHECK(text::shell_word("it's") == "'it'\\''s'");
   CHECK(text::cron_word("/a b/100%") == "'/a b/100\\%'");

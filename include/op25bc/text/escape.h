@@ -69,10 +69,14 @@ bool systemd_executable_ok(std::string_view path);
 // value: '&', '<', '>', '"' and '\'' as character references.
 std::string html_text(std::string_view text);
 
-// Text in Markdown (CommonMark): the characters that open markup (\ ` * _
-// [ ] < > # | ! ~ &) backslash-escaped, so no text opens a link, an
-// emphasis, code, a heading, a table cell, an entity or an HTML tag; the text
-// shows as written.
+// Text in Markdown (CommonMark and GitHub's dialect): the characters that
+// open markup (\ ` * _ [ ] < > # | ! ~ &) backslash-escaped, so no text opens a
+// link, an emphasis, code, a heading, a table cell, an entity or an HTML tag;
+// at its start, a list, quote, rule or heading marker ("1. ", "- ", "+ ",
+// "---", "=") escaped and leading spaces written as &#32; (no code block);
+// "://" and "www." escaped so that no bare web address becomes a link. The
+// text shows as written. (GitHub's renderer still links a bare e-mail
+// address, as a mailto: link; no escape stops that.)
 std::string markdown_text(std::string_view text);
 
 }  // namespace op25bc::text
