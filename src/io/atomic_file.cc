@@ -5,7 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <utility>
@@ -37,6 +42,29 @@ bool write_all(int fd, std::string_view bytes) {
   return true;
 }
 
+// A temporary file of `name` left in `folder` by a writer that was killed
+// before its rename (".NAME." and mkstemp's six characters), at least a
+// minute old so that no writer still at work loses it: removed.
+void sweep_abandoned(const std::string& folder, const std::string& name) {
+  DIR* d = ::opendir(folder.c_str());
+  if (d == nullptr) return;
+  const std::string prefix = "." + name + ".";
+  const auto now = std::chrono::system_clock::now();
+  while (const dirent* e = ::readdir(d)) {
+    const std::string_view entry = e->d_name;
+    if (entry.size() != prefix.size() + 6 || !entry.starts_with(prefix) ||
+        !std::all_of(entry.begin() + static_cast<std::ptrdiff_t>(prefix.size()), entry.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }))
+      continue;
+    struct stat st {};
+    if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+      continue;
+    const auto modified = std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec);
+    if (now - modified >= std::chrono::minutes{1}) ::unlinkat(::dirfd(d), e->d_name, 0);
+  }
+  ::closedir(d);
+}
+
 }  // namespace
 
 std::string write_atomically(const std::string& path, std::string_view bytes, mode_t mode) {
@@ -44,6 +72,7 @@ std::string write_atomically(const std::string& path, std::string_view bytes, mo
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
     return "cannot write " + path + ": not a regular file (op25bc replaces files atomically)";
   const auto [folder, name] = split(path);
+  sweep_abandoned(folder, name);
   const std::string pattern = folder + "/." + name + ".XXXXXX";
   std::vector<char> tmp(pattern.c_str(), pattern.c_str() + pattern.size() + 1);
   const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);  // O_CREAT | O_EXCL, mode 0600

@@ -3,12 +3,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
 
+#include "op25bc/io/atomic_file.h"
 #include "op25bc/io/file_bytes.h"
 #include "op25bc/policy/load.h"
 #include "support/policies.h"
@@ -75,4 +80,30 @@ TEST_CASE("read_bytes: a FIFO nobody writes to times out; a device that never en
   ::rmdir(folder);
   CHECK_FALSE(io::read_bytes("/dev/zero", error, 1 << 20));
   CHECK(error == EFBIG);
+}
+
+TEST_CASE("write_atomically: a killed writer's temporary files go with the next write") {
+  char folder[] = "/tmp/op25bc-sweep-XXXXXX";
+  REQUIRE(::mkdtemp(folder) != nullptr);
+  const std::string dir = folder;
+  const auto make = [&](const std::string& name, int age_seconds) {
+    std::ofstream(dir + "/" + name) << "half";
+    const timespec times[2] = {{::time(nullptr) - age_seconds, 0},
+                               {::time(nullptr) - age_seconds, 0}};
+    ::utimensat(AT_FDCWD, (dir + "/" + name).c_str(), times, 0);
+  };
+  // A killed run's temporaries of the target, old and young; others' files.
+  for (const char* name : {".sessions.AbC123", ".sessions.zz99zz"}) make(name, 3600);
+  make(".sessions.young1", 5);       // a writer may still be at work
+  make(".sessions.toolong7", 3600);  // not mkstemp's six characters
+  make(".state.AbC123", 3600);       // another target's
+  make("sessions.AbC123", 3600);     // not hidden
+  REQUIRE(io::write_atomically(dir + "/sessions", "whole", 0600).empty());
+  std::vector<std::string> left;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    left.push_back(e.path().filename().string());
+  std::sort(left.begin(), left.end());
+  CHECK(left == std::vector<std::string>{".sessions.toolong7", ".sessions.young1", ".state.AbC123",
+                                         "sessions", "sessions.AbC123"});
+  std::filesystem::remove_all(dir);
 }

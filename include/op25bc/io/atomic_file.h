@@ -2,7 +2,9 @@
 // The one way op25bc writes a file: all or nothing, and never through a link
 // someone planted. The bytes go to a new file beside the target (mkstemp:
 // O_EXCL, a name nobody can predict), created with an explicit mode whatever
-// the umask, fsynced, renamed over the target, and the folder fsynced.
+// the umask, fsynced, renamed over the target, and the folder fsynced. The
+// temporary files of a writer killed before its rename, a minute old or
+// more, are removed by the next write of the same target.
 #pragma once
 
 #include <sys/types.h>
