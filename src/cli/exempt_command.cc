@@ -306,6 +306,11 @@ int list(const ExemptArgs& a, Io io) {
   const policy::Policy& p = *loaded.policy;
   const auto now = parse_at(a.at, p, io);
   if (!now) return kExitUsage;
+  // The live sessions come from the state's side: never another backend's.
+  if (session::has_subscribers(p)) {
+    const backend::Backend& b = backend_named(a.backend, io);
+    if (!state_belongs_to(b, state_file(b, a.state, p.table), io)) return kExitFailure;
+  }
   const auto horizon =
       *now + std::chrono::seconds(static_cast<long>(a.expiring.value_or(0) * 86400));
   const auto when = [&](const std::optional<Instant>& t) {

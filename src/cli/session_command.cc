@@ -235,6 +235,7 @@ int event(const SessionArgs& a, Io io) {
 
 int list(const SessionArgs& a, Io io) {
   const Where w = where(a, io);
+  if (!state_belongs_to(*w.backend, w.state, io)) return kExitFailure;
   int status = kExitOk;
   std::string error;
   auto index = session::read_index(session::index_path(w.state), error);
@@ -244,6 +245,12 @@ int list(const SessionArgs& a, Io io) {
       return kExitFailure;
     }
     index.emplace();
+  }
+  if (!index->backend.empty() && index->backend != w.backend->name()) {
+    io.err << "op25bc: session list: " << text::printable(w.state)
+           << " was applied with --backend " << text::printable(index->backend) << ", not "
+           << w.backend->name() << "\n";
+    return kExitFailure;
   }
   auto table = index->sessions.empty() ? std::optional<session::Table>(session::Table{})
                                        : session::read_table(index->sessions, error);

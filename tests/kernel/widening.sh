@@ -13,6 +13,7 @@
 #     is refused with exit 1 and changes nothing; a host address works.
 # (3) exempt remove of an id two files hold (the admitted one and a left-out
 #     duplicate) is refused and names both: the duplicate never comes into force.
+# (18) session list and exempt list refuse another backend's state.
 # (5) A subscriber exemption withdrawn, its address handed to someone else
 #     while none is applied, and granted again: the new holder stays blocked
 #     until the subscriber's next session event.
@@ -146,6 +147,15 @@ scenario() {
     test "$(outcomes)" = "198.18.1.5=connected 198.18.1.42=reset 198.18.17.5=reset 2001:db8:200::5=reset"
   check "$name: the next activate changes nothing" bash -c "
     ip netns exec '$rtr' '$op25bc' activate '$policy' ${at[*]} --no-syslog ${backend[*]} ${opts[*]} 2>&1 | grep -q 'no change'"
+  # (18) The lists refuse another backend's state, as every other command does.
+  local other=iptables
+  [ "${backend[*]}" = "--backend iptables" ] && other=nftables
+  check "$name: session list --backend $other refuses this backend's state" bash -c "
+    ! '$op25bc' session list --backend $other --state '$work/state' > /dev/null 2> '$work/list.err'
+    grep -q 'backend.s record, not the $other backend.s\|was applied with --backend' '$work/list.err'"
+  check "$name: exempt list --backend $other refuses this backend's state" bash -c "
+    ! '$op25bc' exempt list '$policy' --backend $other --state '$work/state' > /dev/null 2> '$work/list.err'
+    grep -q 'backend.s record, not the $other backend.s' '$work/list.err'"
   rm -f "$dropins"/*
 }
 
