@@ -43,6 +43,12 @@ std::vector<Monitored> monitored(const Status& s) {
   return out;
 }
 
+// A phase that counted connections it would have blocked while monitoring,
+// with no recording set: someone took the sets away, so nothing is recorded.
+bool sets_missing(const Monitored& m) {
+  return m.counter != nullptr && m.counter->packets > 0 && m.sets.empty();
+}
+
 }  // namespace
 
 std::vector<SetTotal> set_totals(const Status& s) {
@@ -93,7 +99,8 @@ nlohmann::json to_json(const Status& s) {
         {{"phase", m.phase},
          {"counter", m.counter ? nlohmann::json(m.counter->counter) : nlohmann::json(nullptr)},
          {"connections", m.counter ? m.counter->packets : 0},
-         {"sets", std::move(sets)}});
+         {"sets", std::move(sets)},
+         {"sets_missing", sets_missing(m)}});
   }
   j["adoption"] = nlohmann::json::array();
   for (const auto& a : s.adoption)
@@ -139,6 +146,10 @@ std::string to_text(const Status& s) {
       out += "; " + std::string{net::family_name(r->family)} + " sources " +
              std::to_string(r->recorded) + " of " + std::to_string(r->size) +
              (r->full() ? " (full: new sources are not recorded)" : "");
+    if (sets_missing(m))
+      out +=
+          "; its recording sets are missing: no source is recorded (op25bc diff shows what "
+          "differs; the next apply or activate restores them)";
     out += "\n";
   }
   for (const char* kind : {"submission", "smarthost"}) {

@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "kernel_access.h"
+#include "op25bc/compile/compile.h"
 #include "op25bc/io/atomic_file.h"
 #include "op25bc/ir/names.h"
 #include "op25bc/text/escape.h"
@@ -53,6 +54,19 @@ std::vector<Row> rows_of(const policy::Policy& p, const std::vector<backend::Rec
            std::tie(b.family, b.source.address.value, b.phase);
   });
   return rows;
+}
+
+// The recording sets the ruleset in force at `now` has that the kernel lacks.
+std::vector<std::string> missing_sets(const policy::Policy& p,
+                                      const std::vector<backend::Recording>& sets, Instant now) {
+  std::vector<std::string> missing;
+  for (const ir::Set& want : compile_whole(p, now, false).sets) {
+    if (!want.recording) continue;
+    if (std::none_of(sets.begin(), sets.end(),
+                     [&](const backend::Recording& r) { return r.base == want.name; }))
+      missing.push_back(want.name);
+  }
+  return missing;
 }
 
 struct Fields {
@@ -164,6 +178,12 @@ int run_affected(const AffectedArgs& args, Io io) {
     return kExitFailure;
   }
   const std::vector<Row> rows = rows_of(p, **sets, io.clock.now());
+  const std::vector<std::string> missing = missing_sets(p, **sets, io.clock.now());
+  for (const std::string& name : missing)
+    io.err << "op25bc: warning: the recording set " << text::printable(name) << " is missing from "
+           << b.describe(p.table)
+           << ": the sources it would record are not listed\n  hint: op25bc diff shows what "
+              "differs; the next apply or activate restores it\n";
   std::string content;
   if (args.format == "json")
     content = json_text(as_json(p, rows, **sets, b.name(), p.table));
@@ -173,16 +193,17 @@ int run_affected(const AffectedArgs& args, Io io) {
     content = as_text(p, rows,
                       "sources recorded by monitoring phases in " + b.describe(p.table) + ": " +
                           std::to_string(rows.size()));
+  const int done = missing.empty() ? kExitOk : kExitFailure;  // the list is not whole
   if (args.output.empty() || args.output == "-") {
     io.out << content;
-    return io.out.flush() ? kExitOk : kExitFailure;
+    return io.out.flush() ? done : kExitFailure;
   }
   // Subscriber addresses: readable by root alone.
   if (const std::string error = io::write_atomically(args.output, content, 0600); !error.empty()) {
     io.err << "op25bc: " << error << "\n";
     return kExitFailure;
   }
-  return kExitOk;
+  return done;
 }
 
 }  // namespace op25bc::cli

@@ -12,6 +12,8 @@
 # (3) --kernel-timed: monitoring turns into blocking at the second.
 # (4) affected with no monitoring phase lists nothing; another backend's state
 #     file is refused.
+# Between (1)'s steps, the recording sets are taken away by hand: affected
+# and status say they are missing; the next apply restores them.
 set -euo pipefail
 op25bc=$1
 root=$2
@@ -117,6 +119,7 @@ check "$name: affected -o writes the list mode 0600" bash -c "
 check "$name: diff --verify after recording: in sync (recorded sources are the kernel's, not drift)" \
   rtr_op25bc diff "$work/spinnet.json" --at 2006-09-10 "${backend[@]}" --state "$work/state" --verify
 
+
 # From October 1 the phase blocks; what it recorded stays readable.
 rtr_op25bc apply "$work/spinnet.json" --at 2006-10-02 "${backend[@]}" --state "$work/state" \
   --lock "$work/lock" >/dev/null 2>&1
@@ -131,6 +134,50 @@ check "$name: after effective: 198.18.17.5 -> port 25 is reset" \
 check "$name: after effective: the monitor period's list is still there" \
   cmp -s <("$python" -c 'import json,sys; print(sorted(s["address"] for s in json.load(open(sys.argv[1]))["sources"]))' "$work/affected.json") \
   <("$python" -c 'import json,sys; print(sorted(s["address"] for s in json.load(open(sys.argv[1]))["sources"]))' "$work/affected-after.json")
+
+# Someone takes the recording sets away (their rules first, as the kernel
+# requires) while the phase monitors: affected and status say so instead of
+# listing nothing.
+reset_router
+rtr_op25bc apply "$work/spinnet.json" --at 2006-09-10 "${backend[@]}" --state "$work/state" \
+  --lock "$work/lock" >/dev/null 2>&1
+probe "$work/cases.json" > /dev/null
+if [ "${backend[*]}" = "--backend iptables" ]; then
+  for tool in iptables-legacy ip6tables-legacy; do
+    ip netns exec "$rtr" "$tool" -S | { grep -- '-set op25b-phase_all_seen' || true; } | sed 's/^-A/-D/' |
+      while read -r rule; do eval "ip netns exec '$rtr' $tool $rule"; done
+  done
+  for set in $(ip netns exec "$rtr" ipset list -n | grep '^op25b-phase_all_seen'); do
+    ip netns exec "$rtr" ipset destroy "$set"
+  done
+else
+  ip netns exec "$rtr" nft -a list table inet op25b | grep '@phase_all_seen' |
+    while read -r line; do
+      chain=$(ip netns exec "$rtr" nft -a list table inet op25b | awk -v h="${line##*# handle }" '
+        /^\tchain / {c=$2} $0 ~ "# handle " h "$" && c && !done {print c; done=1}')
+      ip netns exec "$rtr" nft delete rule inet op25b "$chain" handle "${line##*# handle }"
+    done
+  ip netns exec "$rtr" nft delete set inet op25b phase_all_seen4
+  ip netns exec "$rtr" nft delete set inet op25b phase_all_seen6
+fi
+check "$name: affected says the recording sets are missing, and fails" bash -c "
+  ! ip netns exec '$rtr' '$op25bc' affected '$work/spinnet.json' ${backend[*]} --state '$work/state' \
+    > /dev/null 2> '$work/missing.err'
+  grep -q 'the recording set phase_all_seen4 is missing from' '$work/missing.err'
+  grep -q 'the recording set phase_all_seen6 is missing from' '$work/missing.err'"
+# (With iptables the rule that records is the one that counts: its counter
+# goes with it, and only affected, which reads the policy, can tell.)
+if [ "${backend[*]}" != "--backend iptables" ]; then
+check "$name: status says the recording sets are missing" bash -c "
+  ip netns exec '$rtr' '$op25bc' status ${backend[*]} --state '$work/state' |
+    grep -q 'phase all monitored 3 connections it would have blocked; its recording sets are missing'
+  ip netns exec '$rtr' '$op25bc' status ${backend[*]} --state '$work/state' --format json |
+    '$python' -c 'import json,sys; m=json.load(sys.stdin)[\"monitoring\"]; sys.exit(not m[0][\"sets_missing\"])'"
+fi
+rtr_op25bc apply "$work/spinnet.json" --at 2006-09-10 "${backend[@]}" --state "$work/state" \
+  --lock "$work/lock" >/dev/null 2>&1
+check "$name: the next apply restores them" bash -c "
+  ip netns exec '$rtr' '$op25bc' affected '$work/spinnet.json' ${backend[*]} --state '$work/state' > /dev/null"
 
 # (2) A full recording set changes no verdict.
 monitored "$work/four.json" 4
