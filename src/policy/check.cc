@@ -178,7 +178,10 @@ void warn_rollout(const Policy& p, const PoolIndex& index, Diagnostics& diags) {
     const std::string ptr = pointer_append("/phases", i);
     if (phase.pool_indexes.empty())
       diags.warning(ptr + "/scope", "phase \"" + phase.id + "\" selects no pool");
-    if (phase.effective && p.submission.effective && *phase.effective < *p.submission.effective)
+    // Only a phase that blocks every destination leaves nowhere to send mail:
+    // one that blocks listed destinations (SpinNet's mobile carriers) does not.
+    if (phase.block_all && phase.effective && p.submission.effective &&
+        *phase.effective < *p.submission.effective)
       diags.warning(ptr + "/effective",
                     "phase \"" + phase.id + "\" blocks from " + date_text(p, *phase.effective) +
                         ", before submission ports open on " +

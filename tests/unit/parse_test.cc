@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <doctest/doctest.h>
 
+#include <fstream>
+
 #include "op25bc/policy/load.h"
 #include "support/policies.h"
 
@@ -76,6 +78,7 @@ TEST_CASE("unknown keys get a did-you-mean hint") {
 TEST_CASE("warnings do not make a policy invalid") {
   json doc = test::minimal_policy();
   doc["submission"]["effective"] = "2006-06-15";
+  doc["phases"][0]["block"] = "all";
   Diagnostics diags;
   CHECK(test::load_json(doc, diags));
   CHECK(test::describe(diags) ==
@@ -93,4 +96,23 @@ TEST_CASE("a duplicate id points at both definitions") {
   CHECK(test::describe(diags).find(
             last + ": error: duplicate pool id \"" + doc["pools"][0]["id"].get<std::string>() +
             "\"\n/pools/0/id: note: first defined here\n") != std::string::npos);
+}
+
+TEST_CASE("blocking before submission opens is a warning only for a phase that blocks everything") {
+  for (const bool all : {false, true}) {
+    json doc = test::minimal_policy();
+    doc["submission"]["effective"] = "2006-06-15";  // after the mobile phase's June 1
+    if (all) doc["phases"][0]["block"] = "all";
+    Diagnostics diags;
+    REQUIRE(test::load_json(doc, diags));
+    const bool warned =
+        test::describe(diags).find("before submission ports open") != std::string::npos;
+    CHECK(warned == all);
+  }
+  // The seed's own policy: its June phase blocks only the mobile carriers' servers.
+  Diagnostics diags;
+  const auto p = test::load_json(
+      nlohmann::json::parse(std::ifstream(test::source_path("examples/spinnet.json"))), diags);
+  REQUIRE(p);
+  CHECK(diags.entries().empty());
 }
