@@ -160,6 +160,8 @@ int run_activate(const ActivateArgs& args, Io io) {
   if (plan.late_by)
     line += "; the boundary of " + format_time(*plan.boundary, p.zone) + " was applied late by " +
             schedule::duration_text(*plan.late_by);
+  else if (plan.catch_up)
+    line += "; first run: caught up with the boundary of " + format_time(*plan.boundary, p.zone);
   line += plan.next ? "; next change " + format_time(plan.next->at, p.zone) : "; no further change";
   log_line(plan.late_by ? LOG_WARNING : LOG_INFO, line, args.syslog, io);
   write_metrics(args, b, p.table, state, &loaded, {io.clock.now(), true, plan.late_by}, io);

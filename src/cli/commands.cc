@@ -3,6 +3,8 @@
 
 #include "support.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <iostream>
 
@@ -116,6 +118,18 @@ int run_timeline(const TimelineArgs& args, Io io) {
   return kExitOk;
 }
 
+namespace {
+
+// The program running now, as the kernel knows it; where `make install` or
+// the package puts op25bc when that cannot be read.
+std::string running_binary() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec || self.empty() ? std::string{OP25BC_INSTALLED_BINARY} : self.string();
+}
+
+}  // namespace
+
 int run_schedule(const ScheduleArgs& args, Io io) {
   const Loaded loaded = load(args.policy, io, args.router);
   if (!loaded.policy) return kExitFailure;
@@ -126,7 +140,10 @@ int run_schedule(const ScheduleArgs& args, Io io) {
                : std::filesystem::absolute(path).lexically_normal().string();
   };
   schedule::UnitOptions options;
-  options.bin = absolute(args.bin);
+  options.bin = absolute(args.bin.empty() ? running_binary() : args.bin);
+  if (::access(options.bin.c_str(), X_OK) != 0)
+    io.err << "op25bc: warning: --bin " << text::printable(options.bin)
+           << " is not an executable program here; the units run it as written\n";
   options.policy = absolute(args.policy);
   options.state = absolute(args.state);
   options.metrics = absolute(args.metrics);

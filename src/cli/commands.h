@@ -146,11 +146,11 @@ struct MetricsArgs {
 
 struct ScheduleArgs {
   std::string policy;
-  std::string router;                         // --router: narrow to that router's pools
-  std::string emit;                           // cron or systemd
-  std::string bin = OP25BC_INSTALLED_BINARY;  // where `make install` or the package puts it
-  std::string state;                          // passed through to activate, when given
-  std::string metrics;                        // passed through to activate, when given
+  std::string router;   // --router: narrow to that router's pools
+  std::string emit;     // cron or systemd
+  std::string bin;      // "": the op25bc running now (/proc/self/exe)
+  std::string state;    // passed through to activate, when given
+  std::string metrics;  // passed through to activate, when given
   std::string output;
   std::string backend;  // --backend; "" for the default
 };

@@ -214,7 +214,8 @@ int main(int argc, char** argv) {
   sc->add_option("--emit", schedule.emit, "cron or systemd")
       ->required()
       ->check(CLI::IsMember({"cron", "systemd"}));
-  sc->add_option("--bin", schedule.bin, "path of op25bc in the units")->capture_default_str();
+  sc->add_option("--bin", schedule.bin,
+                 "path of op25bc in the units (default: this op25bc's own path)");
   sc->add_option("--state", schedule.state, "state file for activate");
   sc->add_option("--metrics", schedule.metrics,
                  "have activate write Prometheus metrics to FILE after every run");

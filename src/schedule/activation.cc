@@ -79,10 +79,13 @@ Activation plan(const policy::Policy& p, const std::vector<timeline::Event>& eve
   }
 
   a.boundary = latest_change_at_or_before(events, a.apply_at);
-  // A boundary crossed since the last run, applied more than late_after after it.
-  if (a.boundary && (!applied || *applied < *a.boundary) && a.apply_at == in.now &&
+  // A boundary crossed since the last run, applied more than late_after after
+  // it. With no run before (a new router, a new state file) it is a catch-up:
+  // nothing was due to apply it earlier.
+  if (a.boundary && applied && *applied < *a.boundary && a.apply_at == in.now &&
       in.now - *a.boundary > in.late_after)
     a.late_by = duration_cast<seconds>(in.now - *a.boundary);
+  a.catch_up = a.boundary && !in.record;
 
   if (const auto* next = timeline::next_change(events, a.apply_at)) a.next = *next;
 

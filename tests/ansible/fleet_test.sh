@@ -361,4 +361,35 @@ PY
 check "an invalid src never lands" cmp -s "$work/in-force.json" "$work/hosts/bng-yokohama/etc/policy.json"
 check "an invalid src leaves the ruleset as it was" test "$(table_of bng-yokohama)" = "$before"
 
+# 10. A policy op25bc only warns about: with strict it is refused and never
+# lands; without, it deploys, its warnings Ansible's own.
+"$python" - "$work/ctl/policy.json" "$work/ctl/warned.json" <<'PY'
+import ipaddress, json, sys
+doc = json.load(open(sys.argv[1]))
+host = str(ipaddress.ip_network(doc["pools"][2]["prefixes"][0]).network_address + 9)
+doc.setdefault("exemptions", []).append(
+    {"id": "early", "prefixes": [host + "/32"], "reason": "ends too soon", "until": "2006-01-01"})
+json.dump(doc, open(sys.argv[2], "w"))
+PY
+for strict in true false; do
+  OP25BC_RESULTS=$work/warned-$strict.jsonl ansible -i "$work/inventory.yml" bng-yokohama -m op25bc.op25b.op25bc_apply \
+    -a "binary={{ op25bc_binary }} src=$work/ctl/warned.json prefix_files=pools/tokyo-flets-b.txt policy={{ op25bc_policy_dir }}/policy.json router=bng-yokohama state={{ op25bc_state }} lock={{ op25bc_lock }} strict=$strict" \
+    >"$work/warned-$strict.out" 2>&1 || true
+done
+check "a warned policy deploys, op25bc's warning an Ansible warning" "$python" - "$work/warned-false.jsonl" <<'PY'
+import json, sys
+r = json.loads(open(sys.argv[1]).readline())
+warnings = r["result"].get("warnings", [])
+sys.exit(0 if r["status"] != "failed" and r["result"]["deployed"]
+         and any("/exemptions/" in w and "expires on 2006-01-01" in w for w in warnings) else 1)
+PY
+check "a warned policy is in force" cmp -s <("$python" -c 'import json,sys; print(json.load(open(sys.argv[1])))' "$work/ctl/warned.json") \
+  <("$python" -c 'import json,sys; print(json.load(open(sys.argv[1])))' "$work/hosts/bng-yokohama/etc/policy.json")
+check "with strict a warned policy is refused, and did not land then" "$python" - "$work/warned-true.jsonl" <<'PY'
+import json, sys
+r = json.loads(open(sys.argv[1]).readline())
+sys.exit(0 if r["status"] == "failed" and "expires on 2006-01-01" in r["result"]["msg"]
+         and not r["result"].get("deployed") else 1)
+PY
+
 finish

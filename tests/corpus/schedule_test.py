@@ -88,6 +88,16 @@ def main():
             tally.expect(sorted(got) == expected, f"{name}: OnCalendar= instants equal the timeline",
                          f"timer: {sorted(got)}\ntimeline: {expected}")
 
+            # Without --bin the units run this op25bc, by its own path.
+            r = subprocess.run([a.op25bc, "schedule", str(policy), "--emit", "cron"],
+                               capture_output=True, text=True)
+            own = os.path.realpath(a.op25bc)
+            tally.expect(f" root '{own}' activate " in r.stdout or f" root {own} activate " in r.stdout,
+                         f"{name}: without --bin cron runs this op25bc ({own})", r.stdout)
+            r = subprocess.run([a.op25bc, "schedule", str(policy), "--emit", "cron", "--bin",
+                                "/nowhere/op25bc"], capture_output=True, text=True)
+            tally.expect("warning: --bin /nowhere/op25bc is not an executable program" in r.stderr,
+                         f"{name}: a --bin that does not exist is warned about", r.stderr)
             r = subprocess.run([a.op25bc, "schedule", str(policy), "--emit", "cron", "--bin", a.op25bc],
                                capture_output=True, text=True)
             lines = [l for l in r.stdout.splitlines() if l and not l.startswith("#") and "=" not in l]

@@ -3,7 +3,7 @@
 # op25bc activate against a real kernel, time-travelling with --at through the
 # SpinNet rollout. After every run the table must equal `nft -f` of
 # `op25bc compile` for the instant activate says it applied. Also: a missed
-# boundary is caught up and reported late, a clock gone backwards keeps the
+# boundary is caught up and reported late (a first run is a catch-up, not late), a clock gone backwards keeps the
 # applied state (and --allow-rollback follows it), an edited policy moving a
 # phase later is applied with a warning, concurrent runs serialise.
 set -euo pipefail
@@ -41,6 +41,15 @@ check "time travel through the rollout, late catch-up, no silent rollback" in_ne
   '$op25bc' compile '$policy' --at 2006-09-01 2>/dev/null > '$work/expected.nft'
   nft list table inet op25b > '$work/have'
   unshare -n bash -c \"nft -f '$work/expected.nft' && nft list table inet op25b\" | cmp -s - '$work/have'"
+
+check "a first run long after a boundary catches up; the log and the metric say it is not late" in_netns "
+  rm -rf '$work/state' '$work/state.history'
+  '$op25bc' activate '$policy' --at 2026-12-07 $opts --metrics '$work/first.prom' 2>'$work/log' >/dev/null
+  log_has 'first run: caught up with the boundary of 2007-03-31T00:00:00+09:00'
+  ! grep -q 'late' '$work/log'
+  grep -qx 'op25bc_activate_lateness_seconds 0' '$work/first.prom'
+  '$op25bc' metrics --state '$work/state' | grep -qx 'op25bc_activate_lateness_seconds 0'
+  rm -rf '$work/state' '$work/state.history'"
 
 "$python" - "$policy" "$work/edited.json" <<'PY'
 import json, sys

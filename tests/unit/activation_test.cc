@@ -58,6 +58,17 @@ TEST_CASE("a boundary crossed while the machine was off is applied late, and sai
           .late_by);
 }
 
+TEST_CASE("the first run long after a boundary catches up: it is not late") {
+  const auto p = test::load_example("spinnet");
+  for (const char* now : {"2006-10-03", "2026-12-07"}) {
+    const auto first = plan(p, now, std::nullopt);
+    CHECK_FALSE(first.late_by);
+    CHECK(first.catch_up);
+    REQUIRE(first.boundary);
+  }
+  CHECK_FALSE(plan(p, "2006-10-03", applied(p, "2006-09-30", "fp", {"mobile"})).catch_up);
+}
+
 TEST_CASE("no silent rollback: a clock gone back keeps the applied state unless allowed") {
   const auto p = test::load_example("spinnet");
   const auto record = applied(p, "2006-10-02", "fp", {"mobile", "all"});

@@ -29,7 +29,8 @@ struct Activation {
   Instant apply_at;                             // the instant whose ruleset is applied
   std::optional<Instant> boundary;              // the latest ruleset change at or before apply_at
   std::optional<std::chrono::seconds> late_by;  // the boundary was crossed since the last run
-  std::optional<timeline::Event> next;          // the next ruleset change after apply_at
+  bool catch_up = false;  // the first run (no record): it applies what is due, late by nobody
+  std::optional<timeline::Event> next;  // the next ruleset change after apply_at
   std::vector<std::string> warnings;
 };
 

@@ -26,9 +26,10 @@ description:
   - With O(src) it also deploys the policy from the controller (its action
     plugin sends the policy, its O(prefix_files) and, with O(binary_src), op25bc
     itself). Files that differ from those in force by SHA-256 are staged in the
-    policy folder's C(.staging), checked together with C(op25bc validate
-    --strict), and installed under op25bc's lock by atomic renames, the policy
-    last, so an invalid policy never lands. In check mode they are staged and
+    policy folder's C(.staging), checked together with C(op25bc validate),
+    and installed under op25bc's lock by atomic renames, the policy last, so
+    an invalid policy never lands. op25bc's warnings are Ansible warnings;
+    with O(strict) they refuse the policy. In check mode they are staged and
     checked, and the staged policy is dry-run.
   - With O(units) it installs this router's C(op25bc.service) and
     C(op25bc.timer) from C(op25bc schedule --emit systemd), enables both and
@@ -91,6 +92,13 @@ options:
       - How many elements per set the C(--diff) summary shows.
     type: int
     default: 5
+  strict:
+    description:
+      - Treat op25bc's warnings about a deployed policy as errors (C(op25bc
+        validate --strict)), so a warned policy never lands. Without it each
+        warning is reported through Ansible's warnings and the policy deploys.
+    type: bool
+    default: false
   src:
     description:
       - The policy on the controller, deployed to O(policy) before applying
@@ -284,8 +292,14 @@ def deploy(module, result):
     if not files.stale():
         return p['policy']
     staged = files.stage()
-    cmd = [op25bc_binary(module), 'validate', '--strict', '--base', files.staging, '--format', 'json', staged]
+    cmd = [op25bc_binary(module), 'validate', '--base', files.staging, '--format', 'json', staged]
+    if p['strict']:
+        cmd.insert(2, '--strict')
     rc, data, err = run_json(module, cmd)
+    if rc == 0:
+        for d in diagnostics(data):
+            if d['severity'] == 'warning':
+                module.warn('op25bc validate: %s' % describe(d))
     if rc != 0:
         message = data.get('error') if isinstance(data, dict) and data.get('error') else None
         module.fail_json(msg='op25bc validate refused the policy: %s' % (
@@ -298,11 +312,15 @@ def deploy(module, result):
     return p['policy']
 
 
+def describe(d):
+    where = d['pointer'] if d['pointer'] is not None else 'line %s' % d['line']
+    return '%s: %s: %s' % (d['file'], where, d['message'])
+
+
 def first_error(data):
     for d in diagnostics(data):
         if d['severity'] == 'error' or d['severity'] == 'warning':
-            where = d['pointer'] if d['pointer'] is not None else 'line %s' % d['line']
-            return '%s: %s: %s' % (d['file'], where, d['message'])
+            return describe(d)
     return None
 
 
@@ -366,6 +384,7 @@ def main():
             keep=dict(type='int'),
             binary=dict(type='str', default='op25bc'),
             diff_elements=dict(type='int', default=5),
+            strict=dict(type='bool', default=False),
             src=dict(type='path'),
             prefix_files=dict(type='list', elements='str', default=[]),
             binary_src=dict(type='path'),
