@@ -123,7 +123,7 @@ class Builder {
     for (net::Family f : {net::Family::v4, net::Family::v6}) {
       if (!has_set(set_name(pools, f))) continue;
       for (std::uint16_t port : ports)
-        rules.push_back({{TcpDestinationPorts{{port}}, TcpSyn{},
+        rules.push_back({{TcpDestinationPorts{{port}}, TcpSyn{}, FirstPacket{},
                           AddressInSet{f, Direction::source, set_name(pools, f)}},
                          {CounterRef{adoption_counter(Adoption::submission, f)}},
                          {},
@@ -135,13 +135,13 @@ class Builder {
           {{TcpDestinationPorts{{port}}}, {}, {Verdict::Kind::return_, {}}, {}, submission_origin});
     for (net::Family f : {net::Family::v4, net::Family::v6})
       if (has_set(set_name(pools, f)))
-        rules.push_back(
-            {{TcpSyn{}, AddressInSet{f, Direction::destination, set_name(kSmarthostSet, f)},
-              AddressInSet{f, Direction::source, set_name(pools, f)}},
-             {CounterRef{adoption_counter(Adoption::smarthost, f)}},
-             {},
-             {},
-             smarthosts_origin()});
+        rules.push_back({{TcpSyn{}, FirstPacket{},
+                          AddressInSet{f, Direction::destination, set_name(kSmarthostSet, f)},
+                          AddressInSet{f, Direction::source, set_name(pools, f)}},
+                         {CounterRef{adoption_counter(Adoption::smarthost, f)}},
+                         {},
+                         {},
+                         smarthosts_origin()});
     return rules;
   }
 
@@ -392,7 +392,10 @@ class Builder {
       if (!phase.block_all && !has_set(set_name(dst, f))) continue;
       Rule& rule = rules.emplace_back();
       if (guard != nullptr) rule.matches.emplace_back(*guard);
-      if (mode == Mode::monitor) rule.matches.emplace_back(TcpSyn{});
+      if (mode == Mode::monitor) {  // each connection counted once
+        rule.matches.emplace_back(TcpSyn{});
+        rule.matches.emplace_back(FirstPacket{});
+      }
       rule.matches.emplace_back(AddressInSet{f, Direction::source, set_name(src, f)});
       if (!phase.block_all)
         rule.matches.emplace_back(AddressInSet{f, Direction::destination, set_name(dst, f)});

@@ -47,6 +47,9 @@ struct MatchJson {
     return match({{"&", json::array({payload("tcp", "flags"), json::array({"syn", "ack"})})}},
                  "syn");
   }
+  json operator()(const FirstPacket&) const {
+    return match({{"ct", {{"key", "status"}}}}, "confirmed", "!");
+  }
 };
 
 struct StatementJson {

@@ -37,6 +37,7 @@ struct MatchText {
     out += m.set;
   }
   void operator()(const TcpSyn&) { out += "tcp flags syn / syn,ack"; }
+  void operator()(const FirstPacket&) { out += "ct status ! confirmed"; }
 };
 
 struct StatementText {

@@ -23,6 +23,7 @@ using namespace ir;
 constexpr std::uint32_t kTcpDportOffset = 2;
 constexpr std::uint32_t kTcpFlagsOffset = 13;
 constexpr std::uint8_t kTcpSyn = 0x02, kTcpAck = 0x10;
+constexpr std::uint32_t kCtConfirmed = 1u << 3;  // IPS_CONFIRMED
 constexpr std::uint32_t kIp4SaddrOffset = 12, kIp4DaddrOffset = 16;
 constexpr std::uint32_t kIp6SaddrOffset = 8, kIp6DaddrOffset = 24;
 
@@ -123,6 +124,21 @@ class Encoder {
     nftnl_expr_set(b, NFTNL_EXPR_BITWISE_MASK, &mask, 1);
     nftnl_expr_set(b, NFTNL_EXPR_BITWISE_XOR, &zero, 1);
     cmp_u8(kTcpSyn);
+  }
+  // nft's "ct status ! confirmed": the status word (host order), masked,
+  // equals zero.
+  void operator()(const FirstPacket&) {
+    nftnl_expr* ct = add("ct");
+    nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATUS);
+    nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+    nftnl_expr* b = add("bitwise");
+    nftnl_expr_set_u32(b, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+    nftnl_expr_set_u32(b, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+    nftnl_expr_set_u32(b, NFTNL_EXPR_BITWISE_LEN, 4);
+    const std::uint32_t mask = kCtConfirmed, zero = 0;
+    nftnl_expr_set(b, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
+    nftnl_expr_set(b, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
+    cmp_eq(&zero, 4);
   }
   void operator()(const RecordSource& s) {
     const bool v4 = s.family == net::Family::v4;
@@ -271,6 +287,7 @@ class Decoder {
           MetaTime{op == NFT_CMP_LT, static_cast<std::int64_t>(be64toh(be) / 1000000000ull)});
       return i + 3;
     }
+    if (n == "ct" && u32(x[i], NFTNL_EXPR_CT_KEY) == NFT_CT_STATUS) return first_packet(x, i, rule);
     if (n == "meta" && u32(x[i], NFTNL_EXPR_META_KEY) == NFT_META_NFPROTO) {
       const auto proto = cmp_u8(x, i + 1);
       if (proto == NFPROTO_IPV4)
@@ -398,6 +415,29 @@ class Decoder {
         bytes(b, NFTNL_EXPR_BITWISE_XOR) != std::vector<std::uint8_t>{0})
       return fail();
     rule.matches.push_back(TcpSyn{});
+    return i + 3;
+  }
+
+  // "ct status ! confirmed" as Encoder writes it.
+  std::size_t first_packet(const std::vector<nftnl_expr*>& x, std::size_t i, ir::Rule& rule) {
+    if (nftnl_expr_is_set(x[i], NFTNL_EXPR_CT_DIR) || !is(x, i + 1, "bitwise") ||
+        !is(x, i + 2, "cmp") || u32(x[i + 2], NFTNL_EXPR_CMP_OP) != NFT_CMP_EQ)
+      return fail();
+    const nftnl_expr* b = x[i + 1];
+    if (nftnl_expr_is_set(b, NFTNL_EXPR_BITWISE_OP) &&
+        u32(b, NFTNL_EXPR_BITWISE_OP) != NFT_BITWISE_BOOL)
+      return fail();
+    const auto word = [](std::uint32_t v) {
+      std::vector<std::uint8_t> out(4);
+      std::memcpy(out.data(), &v, 4);
+      return out;
+    };
+    if (u32(b, NFTNL_EXPR_BITWISE_LEN) != 4 ||
+        bytes(b, NFTNL_EXPR_BITWISE_MASK) != word(kCtConfirmed) ||
+        bytes(b, NFTNL_EXPR_BITWISE_XOR) != word(0) ||
+        bytes(x[i + 2], NFTNL_EXPR_CMP_DATA) != word(0))
+      return fail();
+    rule.matches.push_back(FirstPacket{});
     return i + 3;
   }
 

@@ -189,6 +189,8 @@ class Lowering {
         append_time(t, *time, r);
       } else if (std::holds_alternative<ir::TcpSyn>(m)) {
         t.insert(t.end(), {"-m", "tcp", "--tcp-flags", "SYN,ACK", "SYN"});
+      } else if (std::holds_alternative<ir::FirstPacket>(m)) {
+        t.insert(t.end(), {"-m", "conntrack", "!", "--ctstatus", "CONFIRMED"});
       } else if (const auto* ports = std::get_if<TcpDestinationPorts>(&m)) {
         t.insert(t.end(), {"-m", "multiport", "--dports", port_list(*ports)});
       }

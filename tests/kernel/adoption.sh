@@ -10,6 +10,8 @@
 # (2) Once both phases block, the counts go on from there (the counters
 #     survive the apply), direct port-25 mail is reset and port 587 is not.
 # (3) The same with the source sets cut into blocks behind dispatch maps.
+# (4) A SYN sent again (the server drops the first two, the client
+#     retransmits) counts its connection once.
 set -euo pipefail
 op25bc=$1
 root=$2
@@ -101,12 +103,28 @@ scenario() {
   probe > "$work/results.json"
   check "$name: cut into blocks: the same outcomes" outcomes "$work/results.json" 198.18.1.42:25
   check "$name: cut into blocks: the counts go on: 6/3 and 6/3" counted 6 3 6 3
+  # (4) The server drops the first two SYNs to port 587 from 198.18.1.5 (of
+  # every three), so the client's connection takes three.
+  ip netns exec "$net" nft -f - <<'NFT'
+table inet drop_syns {
+  chain input {
+    type filter hook input priority 0;
+    ip saddr 198.18.1.5 tcp dport 587 tcp flags syn / syn,ack numgen inc mod 3 != 2 counter drop
+  }
+}
+NFT
+  echo '[{"src": "198.18.1.5", "dst": "198.51.100.7", "port": 587}]' > "$work/retransmit.json"
+  ip netns exec "$sub" "$python" "$probe" probe "$work/retransmit.json" > "$work/retransmit.out"
+  ip netns exec "$net" nft delete table inet drop_syns
+  check "$name: a retransmitted SYN: its connection goes through, after two dropped SYNs" bash -c "
+    grep -q connected '$work/retransmit.out'"
+  check "$name: a retransmitted SYN counts its connection once: 7/3 and 6/3" counted 7 3 6 3
 }
 
 scenario nftables
 check "nftables: the counters are named counters in op25bc's table" bash -c \
-  "ip netns exec '$rtr' nft list counter inet op25b submission4 | grep -q 'packets 6'"
+  "ip netns exec '$rtr' nft list counter inet op25b submission4 | grep -q 'packets 7'"
 scenario iptables --backend iptables
 check "iptables: the counter is the one rule of its chain" bash -c \
-  "ip netns exec '$rtr' iptables-legacy -L OP25B-C-submission4 -v -n -x | grep -Eq '^ +6 '"
+  "ip netns exec '$rtr' iptables-legacy -L OP25B-C-submission4 -v -n -x | grep -Eq '^ +7 '"
 finish

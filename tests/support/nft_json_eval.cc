@@ -89,9 +89,12 @@ void NftJsonRuleset::add(const json& object) {
 }
 
 bool NftJsonRuleset::match(const json& m, const Packet& p) const {
-  if (m.at("op") != "==") unsupported("match operator", m);
   const json& left = m.at("left");
   const json& right = m.at("right");
+  // ct status ! confirmed: every evaluated packet opens its connection.
+  if (m.at("op") == "!" && left == json{{"ct", {{"key", "status"}}}} && right == "confirmed")
+    return true;
+  if (m.at("op") != "==") unsupported("match operator", m);
   if (left.contains("&")) {  // tcp flags & (syn | ack) == syn: the packet is a SYN
     const json& and_ = left["&"];
     if (and_.size() != 2 ||

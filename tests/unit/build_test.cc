@@ -19,14 +19,18 @@ using Lines = std::vector<std::string>;
 // SpinNet's check chain begins with the adoption counters: its phases select
 // the same pools, so they share the phases' source set.
 const Lines kSpinnetAdoption{
-    "tcp dport 587 tcp flags syn / syn,ack ip saddr @phase_mobile_src4 counter name "
+    "tcp dport 587 tcp flags syn / syn,ack ct status ! confirmed ip saddr @phase_mobile_src4 "
+    "counter name "
     "\"submission4\"",
-    "tcp dport 587 tcp flags syn / syn,ack ip6 saddr @phase_mobile_src6 counter name "
+    "tcp dport 587 tcp flags syn / syn,ack ct status ! confirmed ip6 saddr @phase_mobile_src6 "
+    "counter name "
     "\"submission6\"",
     "tcp dport 587 return",
-    "tcp flags syn / syn,ack ip daddr @smarthost4 ip saddr @phase_mobile_src4 counter name "
+    "tcp flags syn / syn,ack ct status ! confirmed ip daddr @smarthost4 ip saddr "
+    "@phase_mobile_src4 counter name "
     "\"smarthost4\"",
-    "tcp flags syn / syn,ack ip6 daddr @smarthost6 ip6 saddr @phase_mobile_src6 counter name "
+    "tcp flags syn / syn,ack ct status ! confirmed ip6 daddr @smarthost6 ip6 saddr "
+    "@phase_mobile_src6 counter name "
     "\"smarthost6\""};
 
 Lines after_adoption(Lines rest) {
@@ -82,7 +86,8 @@ TEST_CASE("submission adoption: the pools the phases cover, counted before any r
   want.merge();
   CHECK(pools->elements == want.of(net::Family::v4));
   CHECK(rule_texts(n, "check").at(0) ==
-        "tcp dport 587 tcp flags syn / syn,ack ip saddr @pools4 counter name \"submission4\"");
+        "tcp dport 587 tcp flags syn / syn,ack ct status ! confirmed ip saddr @pools4 counter name "
+        "\"submission4\"");
 
   // Without any phase: the counters stay, nothing is counted.
   json doc = test::minimal_policy();
@@ -187,10 +192,12 @@ TEST_CASE("kernel-timed: the next boundary's rules are installed behind meta tim
                       "ip6 saddr @phase_mobile_src6 ip6 daddr @phase_mobile_dst6 counter name "
                       "\"phase_mobile\" goto block",
                       "meta time < " + boundary +
-                          " tcp flags syn / syn,ack ip saddr @phase_mobile_src4 counter name "
+                          " tcp flags syn / syn,ack ct status ! confirmed ip saddr "
+                          "@phase_mobile_src4 counter name "
                           "\"monitor_all\" update @phase_all_seen4 { ip saddr }",
                       "meta time < " + boundary +
-                          " tcp flags syn / syn,ack ip6 saddr @phase_mobile_src6 counter name "
+                          " tcp flags syn / syn,ack ct status ! confirmed ip6 saddr "
+                          "@phase_mobile_src6 counter name "
                           "\"monitor_all\" update @phase_all_seen6 { ip6 saddr }",
                       "meta time >= " + boundary +
                           " ip saddr @phase_mobile_src4 counter name \"phase_all\" goto block",

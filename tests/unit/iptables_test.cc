@@ -48,10 +48,12 @@ TEST_CASE("iptables: spinnet in October, IPv4, as iptables-legacy-restore reads 
             ":OP25B-BLOCK - [0:0]",
             // Submission adoption: a pool's SYN to port 587, and to a smarthost, counted
             // by the one rule of a chain of its own.
-            "-A OP25B-CHECK -p tcp -m multiport --dports 587 -m tcp --tcp-flags SYN,ACK SYN -m set "
+            "-A OP25B-CHECK -p tcp -m multiport --dports 587 -m tcp --tcp-flags SYN,ACK SYN -m "
+            "conntrack ! --ctstatus CONFIRMED -m set "
             "--match-set op25b-phase_mobile_src4.1 src -j OP25B-C-submission4",
             "-A OP25B-CHECK -p tcp -m multiport --dports 587 -j RETURN",
-            "-A OP25B-CHECK -p tcp -m tcp --tcp-flags SYN,ACK SYN -m set --match-set "
+            "-A OP25B-CHECK -p tcp -m tcp --tcp-flags SYN,ACK SYN -m conntrack ! --ctstatus "
+            "CONFIRMED -m set --match-set "
             "op25b-smarthost4.1 dst -m set --match-set op25b-phase_mobile_src4.1 src -j "
             "OP25B-C-smarthost4",
             "-A OP25B-CHECK -m set --match-set op25b-smarthost4.1 dst -j RETURN",

@@ -128,7 +128,8 @@ TEST_CASE("the ruleset counts and records a monitored connection and gives it no
   const auto r = compile(p, test::at(p, "2006-09-10"));
   const auto check = rule_texts(r, "check");
   CHECK(std::find(check.begin(), check.end(),
-                  "tcp flags syn / syn,ack ip saddr @phase_all_src4 counter name \"monitor_all\" "
+                  "tcp flags syn / syn,ack ct status ! confirmed ip saddr @phase_all_src4 counter "
+                  "name \"monitor_all\" "
                   "update @phase_all_seen4 { ip saddr }") != check.end());
   for (const auto& rule : r.chains[1].rules)  // chain check
     if (!rule.statements.empty() &&

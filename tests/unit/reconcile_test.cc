@@ -113,9 +113,11 @@ TEST_CASE("a phase boundary replaces only the rules it must") {
   // "all" shares mobile's source sets: its two monitor rules give way to its
   // two blocking rules, and nothing else changes (its recording sets stay).
   CHECK(nft::to_text(out.transaction) ==
-        "- chain check: tcp flags syn / syn,ack ip saddr @phase_mobile_src4 counter name "
+        "- chain check: tcp flags syn / syn,ack ct status ! confirmed ip saddr @phase_mobile_src4 "
+        "counter name "
         "\"monitor_all\" update @phase_all_seen4 { ip saddr }\n"
-        "- chain check: tcp flags syn / syn,ack ip6 saddr @phase_mobile_src6 counter name "
+        "- chain check: tcp flags syn / syn,ack ct status ! confirmed ip6 saddr @phase_mobile_src6 "
+        "counter name "
         "\"monitor_all\" update @phase_all_seen6 { ip6 saddr }\n"
         "+ chain check: ip6 saddr @phase_mobile_src6 counter name \"phase_all\" goto block\n"
         "+ chain check: ip saddr @phase_mobile_src4 counter name \"phase_all\" goto block\n");

@@ -239,7 +239,8 @@ TEST_CASE("xt plan: a monitor period records through its chain into a set the pl
   const auto& check = r.kernel.v4.rules["OP25B-CHECK"];
   CHECK(std::any_of(check.begin(), check.end(), [](const auto& rule) {
     return rule.text ==
-           "-p tcp -m tcp --tcp-flags SYN,ACK SYN -m set --match-set op25b-phase_all_src4.1 src "
+           "-p tcp -m tcp --tcp-flags SYN,ACK SYN -m conntrack ! --ctstatus CONFIRMED -m set "
+           "--match-set op25b-phase_all_src4.1 src "
            "-j OP25B-M-all";
   }));
   REQUIRE(r.kernel.v4.rules["OP25B-M-all"].size() == 1);

@@ -102,12 +102,20 @@ struct MetaTime {
   std::int64_t seconds;
   friend bool operator==(const MetaTime&, const MetaTime&) = default;
 };
-// "tcp flags & (syn | ack) == syn": a connection's first packet (implies
-// the TCP protocol match), so a counter beside it counts connections.
+// "tcp flags & (syn | ack) == syn": an opening packet (implies the TCP
+// protocol match).
 struct TcpSyn {
   friend bool operator==(const TcpSyn&, const TcpSyn&) = default;
 };
-using Match = std::variant<TcpProtocol, TcpDestinationPorts, AddressInSet, MetaTime, TcpSyn>;
+// "ct status ! confirmed": the first packet of its connection. Conntrack
+// confirms an entry when its first packet leaves the router; a retransmitted
+// SYN finds it confirmed. Beside TcpSyn, a counter counts each connection
+// once, however often its SYN is sent again.
+struct FirstPacket {
+  friend bool operator==(const FirstPacket&, const FirstPacket&) = default;
+};
+using Match =
+    std::variant<TcpProtocol, TcpDestinationPorts, AddressInSet, MetaTime, TcpSyn, FirstPacket>;
 
 struct CounterRef {
   std::string name;
