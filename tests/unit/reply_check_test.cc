@@ -185,9 +185,12 @@ TEST_CASE("reply check: what it calls malformed is what makes libnftnl exit, and
 }
 
 TEST_CASE("reply check: expressions op25bc does not read make a rule foreign, read by hand") {
+  const Message socket = rule("socket", [](nlmsghdr* nlh) { put_sized(nlh, NFTA_SOCKET_KEY, 2); });
+  CHECK(check(nft::ReplyKind::rule, socket) == nft::ReplyCheck::foreign);
+  // ct is op25bc's own (ct status, rule_codec.cc): its attributes are checked.
   const Message ct = rule("ct", [](nlmsghdr* nlh) { put_sized(nlh, NFTA_CT_KEY, 2); });
-  CHECK(check(nft::ReplyKind::rule, ct) == nft::ReplyCheck::foreign);
-  const nft::RuleHeader h = nft::rule_header(ct.nlh);
+  CHECK(check(nft::ReplyKind::rule, ct) == nft::ReplyCheck::malformed);
+  const nft::RuleHeader h = nft::rule_header(socket.nlh);
   CHECK(h.table == "op25b");
   CHECK(h.chain == "forward");
   CHECK(h.handle == 42);
