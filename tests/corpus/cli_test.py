@@ -67,9 +67,15 @@ def main():
 
     # validate: results on stdout, warnings on stderr; --strict fails on warnings.
     status(["validate", netlaputa], 0, stdout_has="valid")
-    status(["validate", spinnet], 0, stdout_has="valid",
-           stderr_has="/phases/0/effective: warning: phase \"mobile\" blocks from 2006-06-01")
-    status(["validate", "--strict", spinnet], 1, stdout_empty=True)
+    status(["validate", spinnet], 0, stdout_has="valid")
+    with tempfile.TemporaryDirectory() as d:  # submission opening after the October phase
+        late = pathlib.Path(d) / "late-submission.json"
+        doc = json.loads(pathlib.Path(spinnet).read_text())
+        doc["submission"]["effective"] = "2006-10-15"
+        late.write_text(json.dumps(doc))
+        status(["validate", str(late)], 0, stdout_has="valid",
+               stderr_has="/phases/1/effective: warning: phase \"all\" blocks from 2006-10-01")
+        status(["validate", "--strict", str(late)], 1, stdout_empty=True)
     status(["validate", "/nonexistent/policy.json"], 1, stdout_empty=True,
            stderr_has="/nonexistent/policy.json: error: cannot read policy: No such file")
     r = run("validate", "/dev/stdin", stdin=pathlib.Path(netlaputa).read_text())
