@@ -25,16 +25,7 @@ topology_up "op25bc-dropin-$$"
 serve_in "$net" "$work/serve.out" 25
 rtr_op25bc() { ip netns exec "$rtr" "$op25bc" "$@"; }
 
-mkdir -p "$work/policy/exemptions.d"
-policy=$work/policy/spinnet.json
-"$python" - "$root/examples/spinnet.json" "$policy" <<'PY'
-import json, sys
-doc = json.load(open(sys.argv[1]))
-doc.pop("$schema", None)
-doc["exemptions_dir"] = "exemptions.d"
-json.dump(doc, open(sys.argv[2], "w"))
-PY
-dropins=$work/policy/exemptions.d
+spinnet_with_dropins
 # The shipped example drop-in is a SpinNet customer's and valid beside it.
 cp "$root/examples/exemptions.d/cust-5678.json" "$dropins/"
 echo '{"id": "acme", "prefixes": ["198.18.1.5/32"], "reason": "own MTA", "ticket": "T-1"}' \

@@ -51,6 +51,25 @@ json.dump(doc, open(sys.argv[2], "w"))
 PY
 }
 
+# spinnet_with_dropins [KEY=JSON...]: $policy, SpinNet under $work/policy with
+# an empty drop-in folder $dropins (exemptions_dir); each KEY=JSON replaces a
+# top-level key (exemptions=[] leaves out the inline exemption).
+spinnet_with_dropins() {
+  mkdir -p "$work/policy/exemptions.d"
+  policy=$work/policy/spinnet.json
+  dropins=$work/policy/exemptions.d
+  "$python" - "$root/examples/spinnet.json" "$policy" "$@" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+doc.pop("$schema", None)
+doc["exemptions_dir"] = "exemptions.d"
+for change in sys.argv[3:]:
+    key, value = change.split("=", 1)
+    doc[key] = json.loads(value)
+json.dump(doc, open(sys.argv[2], "w"))
+PY
+}
+
 # Runs a script in a fresh network namespace; it vanishes when the script ends.
 in_netns() { unshare -n bash -euo pipefail -c "$1"; }
 

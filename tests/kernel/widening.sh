@@ -27,17 +27,7 @@ topology_up "op25bc-widen-$$"
 serve_in "$net" "$work/serve.out" 25
 rtr_op25bc() { ip netns exec "$rtr" "$op25bc" "$@"; }
 
-mkdir -p "$work/policy/exemptions.d"
-policy=$work/policy/spinnet.json
-"$python" - "$root/examples/spinnet.json" "$policy" <<'PY'
-import json, sys
-doc = json.load(open(sys.argv[1]))
-doc.pop("$schema", None)
-doc["exemptions_dir"] = "exemptions.d"
-doc["exemptions"] = []
-json.dump(doc, open(sys.argv[2], "w"))
-PY
-dropins=$work/policy/exemptions.d
+spinnet_with_dropins 'exemptions=[]'
 # Probed sources: two eADSL subscribers, one FLET'S east, one IPv6 FLET'S east.
 "$python" - "$work/cases.json" <<'PY'
 import json, sys
