@@ -82,6 +82,16 @@ Where where(const SessionArgs& a, Io io) {
   return Where{&b, state_file(b, a.state, a.table)};
 }
 
+// false, after saying so, when the index says another backend than w's
+// applied the state file.
+bool applied_by(const SessionArgs& a, const Where& w, const session::Index& index, Io io) {
+  if (index.backend == w.backend->name()) return true;
+  io.err << "op25bc: session " << a.action << ": " << text::printable(w.state)
+         << " was applied with --backend " << text::printable(index.backend) << ", not "
+         << w.backend->name() << "\n";
+  return false;
+}
+
 // The index beside the state file; nullopt with `said` when there is none
 // (not an error: no subscriber exemption was applied) or it is unreadable.
 std::optional<session::Index> index_for(const std::string& state, const SessionArgs& a, Io io,
@@ -142,12 +152,7 @@ int event(const SessionArgs& a, Io io) {
   const auto seen = identity(session::index_path(w.state));  // before it is read
   auto index = index_for(w.state, a, io, status);
   if (!index) return status;
-  if (!a.backend.empty() && index->backend != w.backend->name()) {
-    io.err << "op25bc: session " << a.action << ": " << text::printable(w.state)
-           << " was applied with --backend " << text::printable(index->backend) << ", not "
-           << w.backend->name() << "\n";
-    return kExitFailure;
-  }
+  if (!a.backend.empty() && !applied_by(a, w, *index, io)) return kExitFailure;
   if (io.backends.find(index->backend) == nullptr) {
     io.err << "op25bc: session " << a.action << ": " << text::printable(w.state)
            << ".subscribers names backend " << quote(text::printable(index->backend))
@@ -246,12 +251,7 @@ int list(const SessionArgs& a, Io io) {
     }
     index.emplace();
   }
-  if (!index->backend.empty() && index->backend != w.backend->name()) {
-    io.err << "op25bc: session list: " << text::printable(w.state)
-           << " was applied with --backend " << text::printable(index->backend) << ", not "
-           << w.backend->name() << "\n";
-    return kExitFailure;
-  }
+  if (!index->backend.empty() && !applied_by(a, w, *index, io)) return kExitFailure;
   auto table = index->sessions.empty() ? std::optional<session::Table>(session::Table{})
                                        : session::read_table(index->sessions, error);
   if (!table) {
