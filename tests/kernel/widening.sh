@@ -13,6 +13,7 @@
 #     is refused with exit 1 and changes nothing; a host address works.
 # (3) exempt remove of an id two files hold (the admitted one and a left-out
 #     duplicate) is refused and names both: the duplicate never comes into force.
+# (10) apply --sessions naming a file that is not a session table is refused.
 # (18) session list and exempt list refuse another backend's state.
 # (5) A subscriber exemption withdrawn, its address handed to someone else
 #     while none is applied, and granted again: the new holder stays blocked
@@ -137,6 +138,14 @@ scenario() {
     test "$(outcomes)" = "198.18.1.5=connected 198.18.1.42=reset 198.18.17.5=reset 2001:db8:200::5=reset"
   check "$name: the next activate changes nothing" bash -c "
     ip netns exec '$rtr' '$op25bc' activate '$policy' ${at[*]} --no-syslog ${backend[*]} ${opts[*]} 2>&1 | grep -q 'no change'"
+  # (10) --sessions naming a file that is not a session table: refused,
+  # never overwritten.
+  printf 'precious: not a session table\n' > "$work/precious"
+  check "$name: apply --sessions FILE that is not a session table is refused, FILE untouched" bash -c "
+    ! ip netns exec '$rtr' '$op25bc' apply '$policy' ${at[*]} ${backend[*]} --state '$work/state' \
+      --lock '$work/lock' --sessions '$work/precious' > /dev/null 2> '$work/precious.err'
+    grep -q 'is not op25bc.s session table' '$work/precious.err'
+    test \"\$(cat '$work/precious')\" = 'precious: not a session table'"
   # (18) The lists refuse another backend's state, as every other command does.
   local other=iptables
   [ "${backend[*]}" = "--backend iptables" ] && other=nftables
