@@ -13,6 +13,7 @@
 #     is refused with exit 1 and changes nothing; a host address works.
 # (3) exempt remove of an id two files hold (the admitted one and a left-out
 #     duplicate) is refused and names both: the duplicate never comes into force.
+# (8) A corrupt session table: session up and apply refuse, the kernel unchanged.
 # (10) apply --sessions naming a file that is not a session table is refused.
 # (18) session list and exempt list refuse another backend's state.
 # (5) A subscriber exemption withdrawn, its address handed to someone else
@@ -138,6 +139,20 @@ scenario() {
     test "$(outcomes)" = "198.18.1.5=connected 198.18.1.42=reset 198.18.17.5=reset 2001:db8:200::5=reset"
   check "$name: the next activate changes nothing" bash -c "
     ip netns exec '$rtr' '$op25bc' activate '$policy' ${at[*]} --no-syslog ${backend[*]} ${opts[*]} 2>&1 | grep -q 'no change'"
+  # (8) A corrupt session table: an event refuses and changes nothing; so
+  # does apply. Nobody's exemption is dropped, nobody else's is added.
+  cp "$work/sessions" "$work/sessions.good"
+  printf 'op25bc-sessions 1\nann@isp 0.0.0.0/0\nbroken' > "$work/sessions"
+  check "$name: a corrupt session table: session up refuses with exit 1" bash -c "
+    ip netns exec '$rtr' '$op25bc' session up --subscriber ann@isp --address 198.18.1.42 \
+      ${session_opts[*]} > /dev/null 2> '$work/corrupt.err'
+    test \$? = 1 && grep -q 'nothing changed (whose sessions are live is unknown)' '$work/corrupt.err'"
+  check "$name: a corrupt session table: apply refuses too" bash -c "
+    ! ip netns exec '$rtr' '$op25bc' apply '$policy' ${at[*]} ${backend[*]} ${opts[*]} > /dev/null 2>&1"
+  check "$name: a corrupt session table: the kernel is as it was" \
+    test "$(outcomes)" = "198.18.1.5=connected 198.18.1.42=reset 198.18.17.5=reset 2001:db8:200::5=reset"
+  mv "$work/sessions.good" "$work/sessions"
+
   # (10) --sessions naming a file that is not a session table: refused,
   # never overwritten.
   printf 'precious: not a session table\n' > "$work/precious"
