@@ -41,20 +41,26 @@ net::Word word(std::uint64_t high, std::uint64_t low) {
   return (net::Word{high} << 64) | low;
 }
 
+// The shortest prefix length a session in `pool` may hold in family `f`: its
+// delegated_length for IPv6 when it sets one, else host addresses only.
+std::uint8_t shortest(const policy::Pool& pool, net::Family f) {
+  return static_cast<std::uint8_t>(f == net::Family::v6 && pool.delegated_length
+                                       ? *pool.delegated_length
+                                       : net::address_bits(f));
+}
+
 // The pool prefixes of one family as disjoint ranges: overlapping prefixes
 // (one pool's /16 and a /24 inside it) merge; adjacent ones stay apart, so a
 // prefix across two pool prefixes lies inside none.
 std::vector<PoolRange> ranges(const policy::Policy& p, net::Family f) {
   std::vector<PoolRange> out;
   for (const auto& e : p.pool_index.entries(f)) {
-    const auto bound = p.pools[e.pool].delegated_length;
-    const auto shortest =
-        static_cast<std::uint8_t>(f == net::Family::v6 && bound ? *bound : net::address_bits(f));
+    const std::uint8_t bound = shortest(p.pools[e.pool], f);
     if (!out.empty() && e.first <= out.back().range.last) {
       out.back().range.last = std::max(out.back().range.last, e.last());
-      out.back().shortest = std::max(out.back().shortest, shortest);  // the narrower bound
+      out.back().shortest = std::max(out.back().shortest, bound);  // the narrower bound
     } else {
-      out.push_back({e.interval(), shortest});
+      out.push_back({e.interval(), bound});
     }
   }
   return out;
@@ -98,11 +104,7 @@ std::string address_problem(const policy::Policy& policy, const net::Prefix& add
   // The pool prefix holding the first address; a wider one, if prefixes nest.
   policy.pool_index.for_each_overlap(
       address.family, {iv.first, iv.first}, [&](const policy::PoolIndex::Entry& e) {
-        const auto bound = policy.pools[e.pool].delegated_length;
-        const PoolRange r{e.interval(),
-                          static_cast<std::uint8_t>(address.family == net::Family::v6 && bound
-                                                        ? *bound
-                                                        : net::address_bits(address.family))};
+        const PoolRange r{e.interval(), shortest(policy.pools[e.pool], address.family)};
         if (!holder || r.range.last > holder->range.last) holder = r;
       });
   return address_problem(address, holder);
