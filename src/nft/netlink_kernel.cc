@@ -653,17 +653,17 @@ std::vector<nft::CounterValue> NetlinkKernel::counters(const std::string& table)
   });
 }
 
-std::vector<nft::RecordedSource> NetlinkKernel::recorded(const std::string& table,
-                                                         const std::string& set) {
+std::vector<backend::RecordedSource> NetlinkKernel::recorded(const std::string& table,
+                                                             const std::string& set) {
   return reread_while_interrupted("listing the elements of set " + set, [&] {
-    std::vector<nft::RecordedSource> out;
+    std::vector<backend::RecordedSource> out;
     impl_->dump_elements(table, set, [&](nftnl_set_elem* e) {
       std::uint32_t len = 0;
       const void* key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
       if (key == nullptr || (len != 4 && len != 16)) return;  // not an address: not op25bc's
       out.push_back({{len == 4 ? net::Family::v4 : net::Family::v6, key_value(key, len)},
-                     nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION)
-                         ? nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION)
+                     nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION)  // milliseconds
+                         ? nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION) / 1000
                          : 0});
     });
     return out;

@@ -36,8 +36,7 @@ std::vector<backend::Recording> read_recordings(Kernel& kernel, const ir::Rulese
     r.family = set.family;
     r.size = set.recording->size;
     r.timeout = set.recording->timeout_seconds;
-    for (const auto& source : kernel.recorded(held.table, set.name))
-      r.sources.push_back({source.address, source.expires_in_ms / 1000});
+    r.sources = kernel.recorded(held.table, set.name);
     std::sort(r.sources.begin(), r.sources.end(),
               [](const auto& a, const auto& b) { return a.address.value < b.address.value; });
     r.recorded = r.sources.size();
@@ -55,8 +54,7 @@ std::string phase_of_counter(const std::string& counter, const std::vector<std::
 }
 
 backend::LastApply last_apply_of(const StateRecord& r, std::uint32_t generation_now) {
-  return {r.policy_fingerprint,           r.applied_at, r.version,     r.generation,
-          r.generation == generation_now, r.pending,    r.verified_at, r.active_phases};
+  return {r, r.generation == generation_now};
 }
 
 std::optional<backend::Status> read_status(Kernel& kernel, const std::string& table,

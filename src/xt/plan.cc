@@ -18,14 +18,10 @@ bool same_prefix(const net::Prefix& a, const net::Prefix& b) {
   return a.base == b.base && a.length == b.length;
 }
 
-bool prefix_less(const net::Prefix& a, const net::Prefix& b) {
-  return a.base != b.base ? a.base < b.base : a.length < b.length;
-}
-
 // a - b, both sorted.
 net::Prefixes minus(const net::Prefixes& a, const net::Prefixes& b) {
   net::Prefixes out;
-  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out), prefix_less);
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
   return out;
 }
 

@@ -188,9 +188,7 @@ std::optional<net::Prefixes> parse_ipset_members(std::string_view text, net::Fam
     out.push_back(*parsed.prefix);
   });
   if (!ok) return std::nullopt;
-  std::sort(out.begin(), out.end(), [](const net::Prefix& a, const net::Prefix& b) {
-    return a.base != b.base ? a.base < b.base : a.length < b.length;
-  });
+  std::sort(out.begin(), out.end());
   return out;
 }
 

@@ -75,10 +75,7 @@ std::optional<backend::Status> read_status(const KernelView& view,
       record.has_value();  // no comment to carry: the chains are op25bc's when its record says so
   if (record) {
     s.generation = static_cast<std::uint32_t>(record->generation);
-    s.last_apply =
-        backend::LastApply{record->policy_fingerprint, record->applied_at,   record->version,
-                           record->generation,         std::nullopt,         record->pending,
-                           record->verified_at,        record->active_phases};
+    s.last_apply = backend::LastApply{*record, std::nullopt};
   }
   // Each phase by its policy id, through the record: the chain op25bc made for
   // it, whose one rule counts what the phase blocked, both families summed.

@@ -236,7 +236,7 @@ class XtSession final : public backend::Session {
           if (!held)
             return Failure{"ipset " + c.set->name + " could not be read back (" + error +
                            "); the next run reads it back and converges"};
-          held_as_asked = held_as_asked && *held == c.want;  // both sorted by member_less
+          held_as_asked = held_as_asked && *held == c.want;  // both sorted (net::Prefix's order)
           c.had = std::move(*held);
         }
         if (held_as_asked) break;
@@ -254,18 +254,14 @@ class XtSession final : public backend::Session {
   }
 
  private:
-  static bool member_less(const net::Prefix& a, const net::Prefix& b) {
-    return a.base != b.base ? a.base < b.base : a.length < b.length;
-  }
   static net::Prefixes minus_members(const net::Prefixes& a, const net::Prefixes& b) {
     net::Prefixes out;
-    std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out),
-                        member_less);
+    std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
     return out;
   }
   static net::Prefixes sorted_members(const std::string& name, const ir::Set& s) {
     net::Prefixes out = members(IpSet{name, s.name, s.family, true, s.elements});
-    std::sort(out.begin(), out.end(), member_less);
+    std::sort(out.begin(), out.end());
     return out;
   }
   // The lines of set `name` in the output of saves of several sets.
@@ -284,7 +280,7 @@ class XtSession final : public backend::Session {
   std::optional<net::Prefixes> read_members(const std::string& name, net::Family family,
                                             std::string& error) {
     auto held = set_reader(kernel_)(name, family, error);
-    if (held) std::sort(held->begin(), held->end(), member_less);
+    if (held) std::sort(held->begin(), held->end());
     return held;
   }
 
@@ -398,9 +394,7 @@ class XtBackend final : public backend::Backend {
     FileRecordStore store(state_file);
     const auto record = store.load();
     if (!record || record->pending) return std::nullopt;
-    return backend::LastApply{record->policy_fingerprint, record->applied_at,   record->version,
-                              record->generation,         std::nullopt,         false,
-                              record->verified_at,        record->active_phases};
+    return backend::LastApply{*record, std::nullopt};
   }
 
  private:

@@ -315,10 +315,10 @@ std::string FakeKernel::dump(const std::string& table) const {
   return nft::render_nft_table(it->second.ruleset);
 }
 
-std::vector<nft::RecordedSource> FakeKernel::recorded(const std::string& table,
-                                                      const std::string& set) {
+std::vector<backend::RecordedSource> FakeKernel::recorded(const std::string& table,
+                                                          const std::string& set) {
   const auto it = recorded_.find({table, set});
-  return it == recorded_.end() ? std::vector<nft::RecordedSource>{} : it->second;
+  return it == recorded_.end() ? std::vector<backend::RecordedSource>{} : it->second;
 }
 
 }  // namespace op25bc::test

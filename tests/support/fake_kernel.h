@@ -24,8 +24,8 @@ class FakeKernel final : public nft::Kernel {
   nft::CommitResult commit(const nft::Transaction& t, std::uint32_t generation,
                            bool check_only) override;
   // What record() put in the set (the rules' doing in a real kernel).
-  std::vector<nft::RecordedSource> recorded(const std::string& table,
-                                            const std::string& set) override;
+  std::vector<backend::RecordedSource> recorded(const std::string& table,
+                                                const std::string& set) override;
 
   // Test controls.
   void bump_generation() { ++generation_; }                         // someone else committed
@@ -51,7 +51,7 @@ class FakeKernel final : public nft::Kernel {
   // A packet's source the rules recorded in a recording set.
   void record(const std::string& table, const std::string& set, net::Address a,
               std::uint64_t expires_in_ms) {
-    recorded_[{table, set}].push_back({a, expires_in_ms});
+    recorded_[{table, set}].push_back({a, expires_in_ms / 1000});
   }
   // Adds a table op25bc did not create.
   void add_foreign_table(const std::string& name);
@@ -63,7 +63,7 @@ class FakeKernel final : public nft::Kernel {
   void forget_counts(const nft::Transaction& t, const std::vector<std::string>& dropped);
 
   std::map<std::string, nft::TableState> tables_;
-  std::map<std::pair<std::string, std::string>, std::vector<nft::RecordedSource>> recorded_;
+  std::map<std::pair<std::string, std::string>, std::vector<backend::RecordedSource>> recorded_;
   std::uint32_t generation_ = 1;
   nft::Instance instance_{"0f2c6a1e-boot", 7};
   std::uint64_t next_handle_ = 1;

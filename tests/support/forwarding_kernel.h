@@ -18,7 +18,8 @@ struct ForwardingKernel : nft::Kernel {
                                       const nft::ElementRead& elements) override {
     return inner.read(t, elements);
   }
-  std::vector<nft::RecordedSource> recorded(const std::string& t, const std::string& s) override {
+  std::vector<backend::RecordedSource> recorded(const std::string& t,
+                                                const std::string& s) override {
     return inner.recorded(t, s);
   }
   std::vector<nft::CounterValue> counters(const std::string& t) override {

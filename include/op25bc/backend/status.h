@@ -60,18 +60,37 @@ struct AdoptionCount {
   std::uint64_t connections = 0;
 };
 
-// What the last run recorded, whichever backend's record it came from.
-struct LastApply {
-  std::string policy_fingerprint;
-  std::string applied_at;  // the policy instant, RFC 3339
-  std::string version;     // of the op25bc that wrote it
+// What a run applied, as every backend records it: one type, which each
+// backend's own record extends with what only it keeps (nft::StateRecord,
+// xt::Record), and which the commands read back as LastApply.
+struct Applied {
+  // nftables: the ruleset generation right after op25bc's commit; iptables:
+  // the newest generation op25bc has used for its chains and sets.
   std::uint64_t generation = 0;
+  std::string policy_fingerprint;
+  std::string applied_at;                  // the policy instant, RFC 3339
+  std::vector<std::string> active_phases;  // policy ids of the phases it applied
+  std::string version = OP25BC_VERSION;    // of the op25bc that wrote it
+  // Written just before the kernel is changed, rewritten after: a run that
+  // did not finish leaves it set, and its record is never trusted for elements.
+  bool pending = false;
+  // When a run last read every set back and found (or made) it as the policy
+  // wants: seconds since the epoch, 0 for never. Between such verifications a
+  // set is vouched for by its digest; activate verifies again when this is
+  // older than its --verify-every.
+  std::int64_t verified_at = 0;
+  friend bool operator==(const Applied&, const Applied&) = default;
+};
+
+// What the last run recorded, whichever backend's record it came from.
+struct LastApply : Applied {
   // Whether the kernel provably holds what was recorded (nftables: nobody
   // committed since); nullopt where the backend cannot tell (iptables).
   std::optional<bool> current;
-  bool pending = false;          // a run did not finish
-  std::int64_t verified_at = 0;  // last full read-back, seconds since the epoch; 0: never
-  std::vector<std::string> active_phases = {};  // policy ids of the phases it applied
+
+  LastApply() = default;
+  LastApply(const Applied& applied, std::optional<bool> current_now)
+      : Applied(applied), current(current_now) {}
 };
 
 struct Status {

@@ -58,6 +58,12 @@ struct Prefix {
   Interval interval() const { return {base, base | host_mask(family, length)}; }
   bool contains(const Address& a) const;
   friend bool operator==(const Prefix&, const Prefix&) = default;
+  // By family, then address, then length: the order of every sorted list of
+  // prefixes (set members, a session's addresses).
+  friend bool operator<(const Prefix& a, const Prefix& b) {
+    if (a.family != b.family) return a.family < b.family;
+    return a.base != b.base ? a.base < b.base : a.length < b.length;
+  }
 };
 static_assert(sizeof(Prefix) == 32);
 

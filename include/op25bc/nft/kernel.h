@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "op25bc/backend/status.h"
 #include "op25bc/ir/ruleset.h"
 #include "op25bc/net/digest.h"
 #include "op25bc/nft/transaction.h"
@@ -106,13 +107,6 @@ struct CounterValue {
   std::uint64_t bytes = 0;
 };
 
-// A source address a recording set (ir::Set::recording) holds, and the time
-// left until it expires.
-struct RecordedSource {
-  net::Address address;
-  std::uint64_t expires_in_ms = 0;
-};
-
 class Kernel {
  public:
   virtual ~Kernel() = default;
@@ -148,8 +142,8 @@ class Kernel {
   virtual std::vector<CounterValue> counters(const std::string& table) = 0;
 
   // What the rules put in recording set `set` of the table.
-  virtual std::vector<RecordedSource> recorded(const std::string& table,
-                                               const std::string& set) = 0;
+  virtual std::vector<backend::RecordedSource> recorded(const std::string& table,
+                                                        const std::string& set) = 0;
 
   // Sends the transaction as one batch guarded by `generation`; with
   // `check_only` the batch has no END, so the kernel validates it and aborts.

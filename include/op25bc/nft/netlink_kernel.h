@@ -35,8 +35,8 @@ class NetlinkKernel final : public nft::Kernel {
                            bool check_only) override;
 
   std::vector<nft::CounterValue> counters(const std::string& table) override;
-  std::vector<nft::RecordedSource> recorded(const std::string& table,
-                                            const std::string& set) override;
+  std::vector<backend::RecordedSource> recorded(const std::string& table,
+                                                const std::string& set) override;
 
  private:
   std::optional<nft::TableState> read_once(const std::string& table,

@@ -17,29 +17,19 @@
 #include <utility>
 #include <vector>
 
+#include "op25bc/backend/status.h"
 #include "op25bc/net/digest.h"
 #include "op25bc/net/prefix.h"
 
 namespace op25bc::nft {
 
-struct StateRecord {
-  std::uint32_t generation = 0;  // ruleset generation right after our commit
-  std::string boot_id;           // the Instance recorded
+// What every backend records (backend::Applied: the generation is the
+// ruleset's right after op25bc's commit, pending until the commit is known),
+// and what only nftables keeps: which kernel, and each set's handle and digest.
+struct StateRecord : backend::Applied {
+  std::string boot_id;  // the Instance recorded
   std::uint64_t netns_cookie = 0;
   std::string table;
-  std::string policy_fingerprint;
-  std::string applied_at;                  // the policy instant applied, RFC 3339
-  std::vector<std::string> active_phases;  // ids of the phases active then
-  std::string version = OP25BC_VERSION;
-  // Written just before a commit: whether the commit happened is unknown until
-  // the record is rewritten, so a pending record is never trusted for elements.
-  bool pending = false;
-  // When op25bc last read every set of this kernel back and found (or made)
-  // it as the policy wants: seconds since the epoch, 0 for never. Between
-  // such verifications a set is vouched for by its digest, which cannot see a
-  // member swapped behind op25bc's back without a commit of its own; activate
-  // verifies again when this is older than its --verify-every.
-  std::int64_t verified_at = 0;
   struct SetRecord {
     std::string name;
     net::Family family;

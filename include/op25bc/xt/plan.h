@@ -33,12 +33,10 @@
 namespace op25bc::xt {
 
 // What op25bc last left in the kernel, and what it owns there.
-struct Record {
+// What every backend records (backend::Applied), and what only iptables
+// keeps: the chains and sets it owns, and what each set holds.
+struct Record : backend::Applied {
   std::string table;
-  std::uint64_t generation = 0;  // the newest generation op25bc has used
-  std::string policy_fingerprint;
-  std::string applied_at;
-  std::vector<std::string> active_phases;
   std::vector<std::string> chains_v4;  // op25bc's chains (ownership)
   std::vector<std::string> chains_v6;
   struct Set {
@@ -52,11 +50,6 @@ struct Record {
   // Sets a run created or could not destroy: op25bc's, though no completed
   // run says what they hold. A run that dies leaves them here.
   std::vector<std::string> leftover_sets;
-  bool pending = false;  // written before changing the kernel, rewritten after
-  std::string version = OP25BC_VERSION;
-  // When a run last read every set back (--verify): seconds since the epoch,
-  // 0 for never (nft::StateRecord::verified_at).
-  std::int64_t verified_at = 0;
   const std::vector<std::string>& chains(net::Family f) const {
     return f == net::Family::v4 ? chains_v4 : chains_v6;
   }
