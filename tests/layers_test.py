@@ -6,7 +6,12 @@ dependency points one way. A new folder must be given a layer here.
 
 The backends are peers (one layer), so neither includes the other, and the
 commands (src/cli/) see only the port: they name no backend, by header,
-namespace or name, except in the one file that registers them."""
+namespace or name, except in the one file that registers them.
+
+The run layer (src/run/) is the one workflow above the port: no layer above
+it opens a backend's session, runs one, takes op25bc's lock or writes the
+history or the session files, and the commands include nothing from
+history/ or session/: they see those through the run layer's reports."""
 import pathlib
 import re
 import sys
@@ -25,6 +30,7 @@ LAYERS = [
     {"backend"},  # the port every backend implements
     {"history"},
     {"nft", "xt"},  # the backends: peers, so neither includes the other
+    {"run"},  # the one workflow above the port: lock, pin, sessions, run, index, history
     {"schedule"},
     {"report"},
     {"cli"},
@@ -35,6 +41,14 @@ BACKENDS = {"nft", "xt"}
 REGISTRATION = "src/cli/backends.cc"
 # A backend named in the commands: its headers, its namespace, its name.
 NAMED = re.compile(r'#include "op25bc/(nft|xt)/|\b(nft|xt)::|"(nftables|iptables)"')
+RUN_LAYER = "run"
+# What only the run layer does: a backend's session opened (Backend::open
+# takes an Access: "open({") or run, the lock, the history or the session
+# files written.
+WORKFLOW = re.compile(r'\bopen\(\{|session\(\)->run\(|Session::run|replace_elements\(|'
+                      r'\bLockFile\b|history::remember\(|\.save\(|keep_policy\(|'
+                      r'forget_policies_except\(|write_session_table\(|keep_session_index\(')
+INTERNALS = re.compile(r'#include "op25bc/(history|session)/')
 
 
 def main():
@@ -60,6 +74,17 @@ def main():
             if NAMED.search(line):
                 problems.append(f"{rel}:{n}: names a backend outside {REGISTRATION}: "
                                 f"{line.strip()}")
+    for folder in folders:
+        if LAYER.get(folder, -1) <= LAYER[RUN_LAYER]:
+            continue
+        for path in sorted((root / "src" / folder).glob("*.[ch]*")):
+            rel = path.relative_to(root).as_posix()
+            for n, line in enumerate(path.read_text().splitlines(), 1):
+                if WORKFLOW.search(line):
+                    problems.append(f"{rel}:{n}: does what only src/run does: {line.strip()}")
+                if folder == "cli" and INTERNALS.search(line):
+                    problems.append(f"{rel}:{n}: includes history/ or session/ internals "
+                                    f"(go through src/run): {line.strip()}")
     for p in problems:
         print(p)
     print(f"{len(folders)} folders, {len(problems)} problem(s)")

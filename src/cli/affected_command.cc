@@ -8,7 +8,6 @@
 #include <ostream>
 
 #include "commands.h"
-#include "kernel_access.h"
 #include "op25bc/compile/compile.h"
 #include "op25bc/io/atomic_file.h"
 #include "op25bc/ir/names.h"
@@ -165,25 +164,20 @@ int run_affected(const AffectedArgs& args, Io io) {
   const Loaded loaded = load(args.policy, io, args.router);
   if (!loaded.policy) return kExitFailure;
   const policy::Policy& p = *loaded.policy;
-  const backend::Backend& b = backend_named(args.backend, io);
-  const std::string state = state_file(b, args.state, p.table);
-  if (!state_belongs_to(b, state, io)) return kExitFailure;
-  const auto sets = b.recordings(p.table, state);
-  if (!sets) {
-    report(sets.failure(), args.policy, io);
-    return kExitFailure;
-  }
-  if (!*sets) {
-    io.err << "op25bc: there is no " << b.describe(p.table) << "\n";
-    return kExitFailure;
-  }
+  const run::Target target = run::Target::make(args.target, io.backends, p.table);
+  if (auto owned = run::check_owner(target, io.backends); !owned)
+    return report(owned.failure(), io);
+  const backend::Backend& b = *target.backend;
+  const auto sets = b.recordings(p.table, target.state);
+  if (!sets) return report(sets.failure(), io, kExitFailure, args.policy);
+  if (!*sets) return report("there is no " + b.describe(p.table), io);
   const std::vector<Row> rows = rows_of(p, **sets, io.clock.now());
   const std::vector<std::string> missing = missing_sets(p, **sets, io.clock.now());
   for (const std::string& name : missing)
-    io.err << "op25bc: warning: the recording set " << text::printable(name) << " is missing from "
-           << b.describe(p.table)
-           << ": the sources it would record are not listed\n  hint: op25bc diff shows what "
-              "differs; the next apply or activate restores it\n";
+    report({"warning: the recording set " + text::printable(name) + " is missing from " +
+                b.describe(p.table) + ": the sources it would record are not listed",
+            "op25bc diff shows what differs; the next apply or activate restores it"},
+           io);
   std::string content;
   if (args.format == "json")
     content = json_text(as_json(p, rows, **sets, b.name(), p.table));
@@ -199,10 +193,8 @@ int run_affected(const AffectedArgs& args, Io io) {
     return io.out.flush() ? done : kExitFailure;
   }
   // Subscriber addresses: readable by root alone.
-  if (const std::string error = io::write_atomically(args.output, content, 0600); !error.empty()) {
-    io.err << "op25bc: " << error << "\n";
-    return kExitFailure;
-  }
+  if (auto written = io::write_atomically(args.output, content, 0600); !written)
+    return report(written.failure(), io);
   return done;
 }
 

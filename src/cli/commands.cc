@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <iostream>
 
-#include "kernel_access.h"
 #include "op25bc/explain/explain.h"
 #include "op25bc/io/atomic_file.h"
 #include "op25bc/policy/load.h"
@@ -23,7 +22,7 @@ namespace {
 
 std::optional<net::Address> address_arg(const std::string& option, const std::string& text, Io io) {
   auto a = net::parse_address(text);
-  if (!a) io.err << "op25bc: " << option << ": \"" << text << "\" is not an IP address\n";
+  if (!a) report(option + ": \"" + text::printable(text) + "\" is not an IP address", io);
   return a;
 }
 
@@ -31,7 +30,7 @@ std::optional<net::Address> address_arg(const std::string& option, const std::st
 
 int run_validate(const ValidateArgs& args, Io io) {
   const Loaded loaded = load(args.policy, io, {}, args.base, policy::DropIns::strict);
-  const bool ok = loaded.policy && !(args.strict && loaded.warnings > 0);
+  const bool ok = loaded.policy && !(args.strict && loaded.warnings() > 0);
   std::size_t prefixes = 0;
   if (loaded.policy)
     for (const auto& pool : loaded.policy->pools) prefixes += pool.prefixes.items.size();
@@ -46,14 +45,14 @@ int run_validate(const ValidateArgs& args, Io io) {
     return ok ? kExitOk : kExitFailure;
   }
   if (!loaded.policy) return kExitFailure;
-  if (args.strict && loaded.warnings > 0) {
-    io.err << args.policy << ": " << loaded.warnings << " warning(s) (--strict)\n";
+  if (args.strict && loaded.warnings() > 0) {
+    io.err << args.policy << ": " << loaded.warnings() << " warning(s) (--strict)\n";
     return kExitFailure;
   }
   const policy::Policy& p = *loaded.policy;
   io.out << args.policy << ": valid: " << p.services.size() << " services, " << p.pools.size()
          << " pools (" << prefixes << " prefixes), " << p.phases.size() << " phases, "
-         << loaded.warnings << " warning(s)\n";
+         << loaded.warnings() << " warning(s)\n";
   return kExitOk;
 }
 
@@ -62,20 +61,15 @@ int run_compile(const CompileArgs& args, Io io) {
   if (!loaded.policy) return kExitFailure;
   const auto at = parse_at(args.at, *loaded.policy, io);
   if (!at) return kExitUsage;
-  const backend::Backend& b = backend_named(args.backend, io);
+  const backend::Backend& b =
+      args.backend.empty() ? io.backends.default_backend() : *io.backends.find(args.backend);
   const auto rendered = b.render(*loaded.policy, *at, args.kernel_timed,
                                  args.format.empty() ? b.formats().front() : args.format);
-  if (!rendered) {
-    report(rendered.failure(), args.policy, io);
-    return kExitFailure;
-  }
+  if (!rendered) return report(rendered.failure(), io, kExitFailure, args.policy);
   const bool to_folder = !rendered->files.empty() && !args.output.empty() && args.output != "-";
   if (!to_folder) return write_output(args.output, rendered->text, io) ? kExitOk : kExitFailure;
   // Input made of several files: each in the folder -o names.
-  if (const std::string error = io::make_folder(args.output, 0755); !error.empty()) {
-    io.err << "op25bc: " << error << "\n";
-    return kExitFailure;
-  }
+  if (auto made = io::make_folder(args.output, 0755); !made) return report(made.failure(), io);
   for (const auto& [name, content] : rendered->files)
     if (!write_output(args.output + "/" + name, content, io)) return kExitFailure;
   return kExitOk;
@@ -85,10 +79,8 @@ int run_explain(const ExplainArgs& args, Io io) {
   const auto src = address_arg("--src", args.src, io);
   const auto dst = address_arg("--dst", args.dst, io);
   if (!src || !dst) return kExitUsage;
-  if (src->family != dst->family) {
-    io.err << "op25bc: --src and --dst must both be IPv4 or both IPv6\n";
-    return kExitUsage;
-  }
+  if (src->family != dst->family)
+    return report("--src and --dst must both be IPv4 or both IPv6", io, kExitUsage);
   const Loaded loaded = load(args.policy, io, args.router);
   if (!loaded.policy) return kExitFailure;
   const auto at = parse_at(args.at, *loaded.policy, io);
@@ -134,39 +126,35 @@ int run_schedule(const ScheduleArgs& args, Io io) {
   const Loaded loaded = load(args.policy, io, args.router);
   if (!loaded.policy) return kExitFailure;
   const auto events = timeline::build(*loaded.policy);
-  const auto absolute = [](const std::string& path) {
-    return path.empty() || path[0] == '/'
-               ? path
-               : std::filesystem::absolute(path).lexically_normal().string();
-  };
+  const auto absolute = run::absolute_path;
   schedule::UnitOptions options;
   options.bin = absolute(args.bin.empty() ? running_binary() : args.bin);
   if (::access(options.bin.c_str(), X_OK) != 0)
-    io.err << "op25bc: warning: --bin " << text::printable(options.bin)
-           << " is not an executable program here; the units run it as written\n";
+    note("warning: --bin " + text::printable(options.bin) +
+             " is not an executable program here; the units run it as written",
+         io);
   options.policy = absolute(args.policy);
-  options.state = absolute(args.state);
+  options.state = absolute(args.target.state);
   options.metrics = absolute(args.metrics);
   options.router = args.router;
-  const backend::Backend& b = backend_named(args.backend, io);
-  options.backend = args.backend;  // passed through to activate as given
-  options.sandbox = b.sandbox();
+  // The backend and state are passed through to activate as given.
+  options.backend = args.target.backend;
+  options.sandbox = run::Target::make(args.target, io.backends, {}).backend->sandbox();
   // Quoting keeps spaces, quotes, '%' and '$' inert; nothing can keep a line
   // break inside one crontab or unit line.
   for (const auto& [option, path] :
        {std::pair{"--bin", &options.bin}, std::pair{"POLICY", &options.policy},
         std::pair{"--state", &options.state}, std::pair{"--metrics", &options.metrics}})
-    if (const auto bad = text::find_forbidden(*path)) {
-      io.err << "op25bc: " << option << ": the path " << text::printable(*path) << " contains "
-             << text::describe(*bad) << ", which a " << args.emit << " line cannot hold\n";
-      return kExitUsage;
-    }
-  if (args.emit == "systemd" && !text::systemd_executable_ok(options.bin)) {
-    io.err << "op25bc: --bin: systemd refuses to run a program whose path contains a quote or "
-              "a backslash: "
-           << options.bin << "\n";
-    return kExitUsage;
-  }
+    if (const auto bad = text::find_forbidden(*path))
+      return report(std::string{option} + ": the path " + text::printable(*path) + " contains " +
+                        text::describe(*bad) + ", which a " + args.emit + " line cannot hold",
+                    io, kExitUsage);
+  if (args.emit == "systemd" && !text::systemd_executable_ok(options.bin))
+    return report(
+        "--bin: systemd refuses to run a program whose path contains a quote or a "
+        "backslash: " +
+            options.bin,
+        io, kExitUsage);
   if (args.emit == "cron")
     return write_output(args.output, schedule::cron_file(*loaded.policy, events, options), io)
                ? kExitOk
@@ -176,10 +164,7 @@ int run_schedule(const ScheduleArgs& args, Io io) {
     io.out << "# ---- op25bc.service\n" << units.service << "# ---- op25bc.timer\n" << units.timer;
     return kExitOk;
   }
-  if (const std::string error = io::make_folder(args.output, 0755); !error.empty()) {
-    io.err << "op25bc: " << error << "\n";
-    return kExitFailure;
-  }
+  if (auto made = io::make_folder(args.output, 0755); !made) return report(made.failure(), io);
   const bool ok = write_output(args.output + "/op25bc.service", units.service, io) &&
                   write_output(args.output + "/op25bc.timer", units.timer, io);
   return ok ? kExitOk : kExitFailure;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "op25bc/run/target.h"
 #include "op25bc/time/instant.h"
 
 namespace op25bc::backend {
@@ -25,10 +26,6 @@ inline constexpr int kExitUsage = 64;   // EX_USAGE
 // The version of every --format json output's shape (schemas/op25bc-*.schema.json):
 // keys may be added within a version; one that changes meaning makes a new one.
 inline constexpr int kSchemaVersion = 1;
-
-// The lock every op25bc run takes; its folder is op25bc.service's
-// RuntimeDirectory, made by the first run after boot when run by hand.
-inline constexpr const char* kDefaultLock = "/run/op25bc/op25bc.lock";
 
 struct Io {
   std::ostream& out;
@@ -82,32 +79,22 @@ struct ApplyArgs {
   bool adopt = false;
   bool verify = false;
   bool kernel_timed = false;
-  bool strict = false;   // an invalid drop-in exemption file refuses the run
-  std::string state;     // default: the backend's, in /var/lib/op25bc
-  std::string sessions;  // the session table; default: named after the state file, in /run/op25bc
-  std::string lock = kDefaultLock;
-  double lock_wait = 10;  // seconds
+  bool strict = false;  // an invalid drop-in exemption file refuses the run
   std::string format = "text";
-  std::size_t keep = 10;  // history entries kept
-  std::string backend;    // --backend; "" for the default
+  run::TargetOptions target;  // backend, state, sessions, lock, keep
 };
 
 struct ActivateArgs {
   std::string policy;
   std::string router;             // --router: narrow to that router's pools
   std::optional<std::string> at;  // for tests and catch-up drills; default now
-  std::string state;
-  std::string sessions;  // as ApplyArgs::sessions
-  std::string lock = kDefaultLock;
-  double lock_wait = 30;
+  run::TargetOptions target = run::TargetOptions::waiting(30);
   bool allow_rollback = false;
   bool kernel_timed = false;
   bool strict = false;  // an invalid drop-in exemption file refuses the run
   double warn_days = 14;
   bool syslog = true;
-  std::size_t keep = 10;
   std::string metrics;       // a node_exporter textfile to write after the run
-  std::string backend;       // --backend; "" for the default
   bool verify = false;       // read every set back this run
   long verify_every = 3600;  // seconds between full read-backs; 0: every run
   // Seconds after which the whole run is ended (SIGALRM), its lock released
@@ -117,31 +104,24 @@ struct ActivateArgs {
 
 struct HistoryArgs {
   std::string table = "op25b";
-  std::string state;
   std::string format = "text";
-  std::string backend;  // --backend; "" for the default
+  run::TargetOptions target;  // backend and state
 };
 
 struct RollbackArgs {
   std::string table = "op25b";
-  std::string state;
-  std::string sessions;  // as ApplyArgs::sessions
-  std::string to;        // a fingerprint (or a prefix); default the previous policy
+  std::string to;  // a fingerprint (or a prefix); default the previous policy
   std::optional<std::string> at;
   bool dry_run = false;
   bool release = false;
-  std::string lock = kDefaultLock;
-  double lock_wait = 10;
-  std::size_t keep = 10;
-  std::string backend;  // --backend; "" for the default
+  run::TargetOptions target;
 };
 
 struct MetricsArgs {
   std::string table = "op25b";
-  std::string state;
   std::string output;  // "" or "-": stdout
   double warn_days = 14;
-  std::string backend;  // --backend; "" for the default
+  run::TargetOptions target;  // backend and state
 };
 
 struct ScheduleArgs {
@@ -149,27 +129,24 @@ struct ScheduleArgs {
   std::string router;   // --router: narrow to that router's pools
   std::string emit;     // cron or systemd
   std::string bin;      // "": the op25bc running now (/proc/self/exe)
-  std::string state;    // passed through to activate, when given
   std::string metrics;  // passed through to activate, when given
   std::string output;
-  std::string backend;  // --backend; "" for the default
+  run::TargetOptions target;  // backend and state, passed through to activate when given
 };
 
 struct StatusArgs {
   std::string table = "op25b";
-  std::string state;
   bool verify = false;
   std::string format = "text";
-  std::string backend;  // --backend; "" for the default
+  run::TargetOptions target;  // backend and state
 };
 
 struct AffectedArgs {
   std::string policy;
   std::string router;  // --router: narrow to that router's pools
-  std::string state;
   std::string format = "text";
-  std::string output;   // "" or "-": stdout; a file is written mode 0600
-  std::string backend;  // --backend; "" for the default
+  std::string output;         // "" or "-": stdout; a file is written mode 0600
+  run::TargetOptions target;  // backend and state
 };
 // exempt add|remove|list: drop-in exemptions, one file each.
 struct ExemptArgs {
@@ -185,12 +162,7 @@ struct ExemptArgs {
   bool apply = false;  // make the kernel follow at once
   std::string router;
   std::optional<std::string> at;
-  std::string state;
-  std::string sessions;  // as ApplyArgs::sessions
-  std::string lock = kDefaultLock;
-  double lock_wait = 30;
-  std::size_t keep = 10;
-  std::string backend;
+  run::TargetOptions target = run::TargetOptions::waiting(30);
   std::string format = "text";     // list
   std::optional<double> expiring;  // list: days
 };
@@ -212,24 +184,13 @@ struct SessionArgs {
   std::string subscriber;
   std::vector<std::string> addresses;
   std::string table = "op25b";  // names the default state file
-  std::string state;            // the index of subscriber exemptions lies beside it
-  std::string lock = kDefaultLock;
-  // Short: an access server's hook must not stall on a long apply; a
-  // refused event is logged, and the next apply or activate reads the table.
-  double lock_wait = 2;
-  std::string backend;          // default: the one the index names
+  // The state file: the index of subscriber exemptions lies beside it;
+  // default the backend's whose index is there. The lock wait is short: an
+  // access server's hook must not stall on a long apply; a refused event is
+  // logged, and the next apply or activate reads the table.
+  run::TargetOptions target = run::TargetOptions::waiting(2);
   std::string format = "text";  // list
 };
-
-// apply's path from a loaded policy to the kernel, shared with rollback
-// (which pins what it applied instead of honouring the pin) and exempt
-// --apply (which holds the session, and so the lock, already; under a pin it
-// applies the pinned policy with the live drop-ins, as activate does).
-struct Loaded;
-struct Held;
-enum class ApplyRole { apply, rollback, pinned };
-int apply_policy(const Loaded& loaded, const ApplyArgs& args, ApplyRole role, Io io,
-                 Held* held = nullptr);
 
 int run_validate(const ValidateArgs& args, Io io);
 int run_compile(const CompileArgs& args, Io io);

@@ -6,17 +6,14 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <ostream>
-#include <sstream>
 
 #include "commands.h"
-#include "kernel_access.h"
-#include "op25bc/history/fingerprint.h"
-#include "op25bc/history/history.h"
-#include "op25bc/history/lock.h"
 #include "op25bc/io/folder.h"
-#include "op25bc/session/table.h"
+#include "op25bc/run/event.h"
+#include "op25bc/run/run.h"
 #include "op25bc/text/escape.h"
 #include "op25bc/text/join.h"
+#include "run_report.h"
 #include "support.h"
 
 namespace op25bc::cli {
@@ -26,27 +23,26 @@ namespace {
 // op25bc's lock, taken before the policy and its drop-in folder are read and
 // held to the end of the command: no other op25bc run (the minutely
 // activate, another grant) sees the folder or the kernel in between. With
-// --apply it passes to the backend's session.
-struct Hold {
-  std::unique_ptr<history::LockFile> lock;
-  std::unique_ptr<Held> session;  // --apply
-};
-std::optional<Hold> take_lock(const ExemptArgs& a, Io io) {
-  auto lock = history::LockFile::take(
-      a.lock, std::chrono::milliseconds(static_cast<long>(a.lock_wait * 1000)));
-  if (!lock) {
-    io.err << "op25bc: exempt: " << lock.failure().message << "\n";
+// --apply the backend's session joins it.
+std::optional<run::Hold> take_lock(const ExemptArgs& a, Io io) {
+  auto hold = run::Hold::lock(run::Target::make(a.target, io.backends, {}));
+  if (!hold) {
+    report("exempt: " + hold.failure().message, io);
     return std::nullopt;
   }
-  return Hold{std::move(*lock), nullptr};
+  return std::move(*hold);
+}
+
+run::Target target_of(const ExemptArgs& a, const policy::Policy& p, Io io) {
+  return run::Target::make(a.target, io.backends, p.table);
 }
 
 // With --apply: the backend's checks and session, before anything is written.
-bool open_for_apply(const ExemptArgs& a, const policy::Policy& p, Hold& h, Io io) {
+bool open_for_apply(const ExemptArgs& a, const policy::Policy& p, run::Hold& h, Io io) {
   if (!a.apply) return true;
-  const backend::Backend& b = backend_named(a.backend, io);
-  h.session = open_session(b, state_file(b, a.state, p.table), std::move(h.lock), a.state, io);
-  return h.session != nullptr;
+  const auto opened = h.join(target_of(a, p, io), io.backends);
+  if (!opened) report(opened.failure(), io);
+  return opened.ok();
 }
 
 // The drop-in's text: the keys in the order the manual lists them.
@@ -64,77 +60,56 @@ std::string dropin_text(const ExemptArgs& a) {
   return j.dump(2) + "\n";
 }
 
-// The policy's diagnostics said only when it is invalid: the helpdesk changes
-// one exemption, the policy's own warnings are not theirs.
-Io quiet(Io io, std::ostringstream& said) {
-  return {io.out, said, io.clock, io.backends};
-}
-void say_if_invalid(const Loaded& loaded, const std::ostringstream& said, Io io) {
-  if (!loaded.policy) io.err << said.str();
-}
-
 // After the change: the kernel follows `loaded` (the policy as the folder now
 // is), in the same hold, as activate would make it: while a rollback's pin
 // holds, that is the pinned policy with this folder's drop-ins (which now
 // hold the change).
-int follow(const ExemptArgs& a, const Loaded& loaded, Hold& h, Io io) {
+int follow(const ExemptArgs& a, const Loaded& loaded, run::Hold& h, Io io) {
   if (!a.apply) return kExitOk;
-  ApplyArgs apply;
-  apply.policy = a.policy;
-  apply.router = a.router;
-  apply.at = a.at;
-  apply.state = a.state;
-  apply.sessions = a.sessions;
-  apply.lock = a.lock;
-  apply.keep = a.keep;
-  apply.backend = a.backend;
-  const backend::Backend& b = backend_named(a.backend, io);
-  history::FileHistoryStore history(
-      history::FileHistoryStore::folder_for(state_file(b, a.state, loaded.policy->table)));
-  const auto kept = history.load();  // unreadable: apply_policy says so, and refuses
-  if (!kept || !kept->pin)
-    return apply_policy(loaded, apply, ApplyRole::apply, io, h.session.get());
-  const history::Pin& pin = *kept->pin;
-  apply.policy = history.policy_path(pin.fingerprint);
-  std::ostringstream said;
-  const auto pinned = load_pinned(history, pin, a.policy, quiet(io, said), a.router);
-  if (!pinned) {
-    io.err << "op25bc: exempt " << a.action << ": the pinned policy " << apply.policy
-           << " is missing; the kernel was not changed (the folder was)\n";
-    return kExitFailure;
-  }
-  say_if_invalid(*pinned, said, io);
-  if (!pinned->policy) return kExitFailure;
-  io.err << "op25bc: exempt " << a.action << ": a rollback pinned policy " << pin.fingerprint
-         << " on " << pin.since
-         << "; applying it with the drop-ins beside the policy file, as activate does\n";
-  return apply_policy(*pinned, apply, ApplyRole::pinned, io, h.session.get());
+  const auto at = parse_at(a.at, *loaded.policy, io);
+  if (!at) return kExitUsage;
+  const auto result =
+      run::run(h, request_at(run::Role::exempt, loaded, a.policy, a.router, *at), io.clock);
+  if (result && result->pin)
+    note("exempt " + a.action + ": a rollback pinned policy " + result->pin->fingerprint + " on " +
+             result->pin->since +
+             "; applied it with the drop-ins beside the policy file, as activate does",
+         io);
+  const int status = show_run(result, {"text", false, false, a.policy}, io);
+  if (!result)
+    note("exempt " + a.action +
+             ": the drop-in folder is changed, the kernel is not: the next "
+             "apply or activate makes it follow",
+         io);
+  return status;
 }
 
+// The policy's diagnostics said only when it is invalid: the helpdesk changes
+// one exemption, the policy's own warnings are not theirs.
 Loaded load_quietly(const std::string& path, const std::string& router, Io io) {
-  std::ostringstream said;
-  Loaded loaded = load(path, quiet(io, said), router);
-  say_if_invalid(loaded, said, io);
+  Loaded loaded = run::load_file(path, router);
+  if (!loaded.policy) say_loaded(loaded, io);
   return loaded;
 }
 
 bool names_dropin_folder(const Loaded& loaded, const std::string& path, Io io) {
   if (!loaded.policy) return false;
   if (!loaded.policy->exemptions_dir.empty()) return true;
-  io.err << "op25bc: exempt: " << path << " names no exemptions_dir\n"
-         << "  hint: add \"exemptions_dir\": \"exemptions.d\" to the policy and make that "
-            "folder beside it\n";
+  report({"exempt: " + path + " names no exemptions_dir",
+          "add \"exemptions_dir\": \"exemptions.d\" to the policy and make that folder beside it"},
+         io);
   return false;
 }
 
 // The drop-in folder, held open beneath the policy's folder: the grant is
 // written, and a withdrawal removed, there and nowhere else.
 std::optional<io::Folder> open_dropin_folder(const ExemptArgs& a, const policy::Policy& p, Io io) {
-  auto folder = io::Folder::open_beneath(folder_of(a.policy), p.exemptions_dir);
+  auto folder = io::Folder::open_beneath(run::folder_of(a.policy), p.exemptions_dir);
   if (folder) return std::move(*folder);
-  io.err << "op25bc: exempt " << a.action << ": " << text::printable(folder.failure().message)
-         << "; nothing was changed\n";
-  if (!folder.failure().hint.empty()) io.err << "  hint: " << folder.failure().hint << "\n";
+  report({"exempt " + a.action + ": " + text::printable(folder.failure().message) +
+              "; nothing was changed",
+          folder.failure().hint},
+         io);
   return std::nullopt;
 }
 
@@ -149,9 +124,10 @@ bool refused(const ExemptArgs& a, const Loaded& with, const std::string& file, I
   if (!before.policy) return true;
   for (const auto& x : before.policy->exemptions)
     if (x.id == a.id) {
-      io.err << "op25bc: exempt add: exemption " << text::printable(a.id) << " exists, in "
-             << text::printable(x.file.empty() ? a.policy : x.file)
-             << "; nothing was written\n  hint: remove it first, or choose another id\n";
+      report({"exempt add: exemption " + text::printable(a.id) + " exists, in " +
+                  text::printable(x.file.empty() ? a.policy : x.file) + "; nothing was written",
+              "remove it first, or choose another id"},
+             io);
       return true;
     }
   if (std::find(skipped.begin(), skipped.end(), file) == skipped.end()) return false;
@@ -162,46 +138,40 @@ bool refused(const ExemptArgs& a, const Loaded& with, const std::string& file, I
   policy::load_text(with.text, diags, &files, policy::DropIns::strict);
   for (const Diagnostic& d : diags.entries())
     if (d.file == file && d.severity == Severity::error) io.err << format_diagnostic(d, a.policy);
-  io.err << "op25bc: exempt add: exemption " << text::printable(a.id)
-         << " refused; nothing was written\n";
+  report("exempt add: exemption " + text::printable(a.id) + " refused; nothing was written", io);
   return true;
 }
 
 int add(const ExemptArgs& a, Io io) {
-  if (!policy::is_valid_id(a.id)) {
-    io.err << "op25bc: exempt add: invalid id " << quote(text::printable(a.id))
-           << "\n  hint: an id starts with a letter and has up to 32 letters, digits, '-' or "
-              "'_'; it names the drop-in file\n";
-    return kExitUsage;
-  }
-  if (a.prefixes.empty() == a.subscriber.empty()) {
-    io.err << "op25bc: exempt add: give --prefix (one or more) or --subscriber\n";
-    return kExitUsage;
-  }
+  if (!policy::is_valid_id(a.id))
+    return report({"exempt add: invalid id " + quote(text::printable(a.id)),
+                   "an id starts with a letter and has up to 32 letters, digits, '-' or '_'; it "
+                   "names the drop-in file"},
+                  io, kExitUsage);
+  if (a.prefixes.empty() == a.subscriber.empty())
+    return report("exempt add: give --prefix (one or more) or --subscriber", io, kExitUsage);
   auto hold = take_lock(a, io);
   if (!hold) return kExitFailure;
   // One read of the policy: as it will be with the new file, checked before
   // the file is written and applied after. Every diagnostic it gives is
   // shown: a warning may be about the grant itself.
   const std::string name = a.id + ".json";
-  const Loaded loaded = load_pending(a.policy, io, a.router, name, dropin_text(a));
+  const Loaded loaded = run::load_pending(a.policy, a.router, name, dropin_text(a));
+  say_loaded(loaded, io);
   if (!names_dropin_folder(loaded, a.policy, io)) return kExitFailure;
   const auto folder = open_dropin_folder(a, *loaded.policy, io);
   if (!folder) return kExitFailure;
   const auto& pending = static_cast<const policy::PendingDropIn&>(*loaded.prefix_files);
   const std::string file = loaded.prefix_files->display_name(pending.path());
-  if (folder->has(name)) {
-    io.err << "op25bc: exempt add: " << text::printable(file)
-           << " exists; nothing was written\n  hint: choose another id, or withdraw what the "
-              "file holds first (op25bc exempt remove)\n";
-    return kExitFailure;
-  }
+  if (folder->has(name))
+    return report({"exempt add: " + text::printable(file) + " exists; nothing was written",
+                   "choose another id, or withdraw what the file holds first (op25bc exempt "
+                   "remove)"},
+                  io);
   if (refused(a, loaded, file, io)) return kExitFailure;
   if (!open_for_apply(a, *loaded.policy, *hold, io)) return kExitFailure;
-  if (const auto written = folder->write_atomically(name, dropin_text(a), 0644); !written) {
-    io.err << "op25bc: exempt add: " << written.failure().message << "; nothing was written\n";
-    return kExitFailure;
-  }
+  if (const auto written = folder->write_atomically(name, dropin_text(a), 0644); !written)
+    return report("exempt add: " + written.failure().message + "; nothing was written", io);
   io.out << "exemption " << text::printable(a.id) << " granted in " << text::printable(file)
          << "\n";
   return follow(a, loaded, *hold, io);
@@ -228,19 +198,10 @@ std::vector<std::string> files_holding(const policy::Policy& p, const std::strin
 }
 
 // The policy as it is once drop-in exemption `id` is gone: `loaded` without
-// it when no drop-in was left out (none can then be admitted in its stead),
-// else the folder read again.
+// it when that is sure (run/source.h), else the folder read again.
 Loaded without(Loaded loaded, const std::string& id, const ExemptArgs& a, Io io) {
-  policy::Policy& p = *loaded.policy;
-  const auto x = std::find_if(p.exemptions.begin(), p.exemptions.end(),
-                              [&](const policy::Exemption& e) { return e.id == id; });
-  if (!p.skipped_dropins.empty() || x == p.exemptions.end())
-    return load_quietly(a.policy, a.router, io);
-  for (const auto& [path, bytes] : loaded.prefix_files->files_read())
-    if (loaded.prefix_files->display_name(path) == x->file) loaded.prefix_files->forget(path);
-  p.exemptions.erase(x);
-  loaded.fingerprint = history::fingerprint(loaded.text, loaded.named_prefix_files());
-  return loaded;
+  if (run::drop_dropin(loaded, id)) return loaded;
+  return load_quietly(a.policy, a.router, io);
 }
 
 int remove(const ExemptArgs& a, Io io) {
@@ -251,32 +212,29 @@ int remove(const ExemptArgs& a, Io io) {
   const policy::Policy* p = &*loaded.policy;
   for (const auto& x : p->exemptions)
     if (x.id == a.id && x.file.empty()) {
-      io.err << "op25bc: exempt remove: exemption " << text::printable(a.id) << " is in "
-             << a.policy << " itself, not a drop-in; edit the policy to withdraw it\n";
-      return kExitFailure;
+      return report("exempt remove: exemption " + text::printable(a.id) + " is in " + a.policy +
+                        " itself, not a drop-in; edit the policy to withdraw it",
+                    io);
     }
   const std::vector<std::string> holders = files_holding(*p, a.id, a.policy);
-  if (holders.size() > 1) {
-    io.err << "op25bc: exempt remove: exemption " << text::printable(a.id) << " is held by "
-           << holders.size() << " files, " << text::join(holders, text::printable)
-           << "; nothing was removed\n  hint: removing one could put another in force; "
-              "remove or correct the others by hand, then withdraw it\n";
-    return kExitFailure;
-  }
+  if (holders.size() > 1)
+    return report({"exempt remove: exemption " + text::printable(a.id) + " is held by " +
+                       std::to_string(holders.size()) + " files, " +
+                       text::join(holders, text::printable) + "; nothing was removed",
+                   "removing one could put another in force; remove or correct the others by "
+                   "hand, then withdraw it"},
+                  io);
   const std::string file = holders.empty() ? std::string{} : holders.front();
-  if (file.empty()) {
-    io.err << "op25bc: exempt remove: no drop-in exemption " << text::printable(a.id) << " in "
-           << text::printable(p->exemptions_dir) << "\n";
-    return kExitFailure;
-  }
+  if (file.empty())
+    return report("exempt remove: no drop-in exemption " + text::printable(a.id) + " in " +
+                      text::printable(p->exemptions_dir),
+                  io);
   const auto folder = open_dropin_folder(a, *p, io);
   if (!folder) return kExitFailure;
   if (!open_for_apply(a, *p, *hold, io)) return kExitFailure;
   // Every file of the folder is listed directly in it: its name is the last part.
-  if (const auto removed = folder->remove(file.substr(file.rfind('/') + 1)); !removed) {
-    io.err << "op25bc: exempt remove: " << text::printable(removed.failure().message) << "\n";
-    return kExitFailure;
-  }
+  if (const auto removed = folder->remove(file.substr(file.rfind('/') + 1)); !removed)
+    return report("exempt remove: " + text::printable(removed.failure().message), io);
   io.out << "exemption " << text::printable(a.id) << " withdrawn: " << text::printable(file)
          << " removed\n";
   if (!a.apply) return kExitOk;
@@ -288,16 +246,12 @@ int remove(const ExemptArgs& a, Io io) {
 // exemptions; nullopt when there is none to read (said on stderr if broken).
 std::optional<session::Table> listed_sessions(const ExemptArgs& a, const policy::Policy& p, Io io) {
   if (!session::has_subscribers(p)) return std::nullopt;
-  const backend::Backend& b = backend_named(a.backend, io);
-  const std::string state = state_file(b, a.state, p.table);
-  std::string error, path = a.sessions;
-  if (path.empty()) {
-    const auto index = session::read_index(session::index_path(state), error);
-    path = index ? index->sessions : session::default_table_path(state);
+  auto table = run::kept_sessions(target_of(a, p, io));
+  if (!table) {
+    report("exempt list: " + table.failure().message, io);
+    return std::nullopt;
   }
-  auto table = session::read_table(path, error);
-  if (!table) io.err << "op25bc: exempt list: " << text::printable(error) << "\n";
-  return table;
+  return std::move(*table);
 }
 
 int list(const ExemptArgs& a, Io io) {
@@ -307,10 +261,9 @@ int list(const ExemptArgs& a, Io io) {
   const auto now = parse_at(a.at, p, io);
   if (!now) return kExitUsage;
   // The live sessions come from the state's side: never another backend's.
-  if (session::has_subscribers(p)) {
-    const backend::Backend& b = backend_named(a.backend, io);
-    if (!state_belongs_to(b, state_file(b, a.state, p.table), io)) return kExitFailure;
-  }
+  if (session::has_subscribers(p))
+    if (auto owned = run::check_owner(target_of(a, p, io), io.backends); !owned)
+      return report(owned.failure(), io);
   const auto horizon =
       *now + std::chrono::seconds(static_cast<long>(a.expiring.value_or(0) * 86400));
   const auto when = [&](const std::optional<Instant>& t) {

@@ -65,23 +65,37 @@ void add_backend(CLI::App& cmd, std::string& backend, const op25bc::backend::Reg
   cmd.add_option("--backend", backend, help)->check(CLI::IsMember(names));
 }
 
-void add_lock(CLI::App& cmd, std::string& lock, double& lock_wait) {
-  cmd.add_option("--lock", lock, "lock file serialising op25bc runs")->capture_default_str();
-  cmd.add_option("--lock-wait", lock_wait, "seconds to wait for the lock")
-      ->check(bounded(86400))
-      ->capture_default_str();
-}
+// What a command that reaches a backend takes beside --backend and --state.
+enum Takes : unsigned { kStateOnly = 0, kSessions = 1, kLock = 2, kKeep = 4, kRun = 7 };
 
-void add_sessions(CLI::App& cmd, std::string& sessions) {
-  cmd.add_option("--sessions", sessions,
-                 "session table of subscriber exemptions (default /run/op25bc/STATE.sessions, "
-                 "after the state file's name)");
-}
-
-void add_keep(CLI::App& cmd, std::size_t& keep) {
-  cmd.add_option("--keep", keep, "policies kept in the history for rollback")
-      ->check(CLI::Range(1, 1000))
-      ->capture_default_str();
+// The options of a run's target (run/target.h), added once for every command
+// that has one: --backend, --state (whose default each backend names), and
+// as `takes` says --sessions, --lock and --lock-wait, --keep.
+void add_target(CLI::App& cmd, op25bc::run::TargetOptions& target,
+                const op25bc::backend::Registry& backends, unsigned takes,
+                const std::string& state_help = "state file") {
+  add_backend(cmd, target.backend, backends);
+  std::string defaults;
+  for (const std::string& name : backends.names())
+    defaults += (defaults.empty() ? "" : ", ") + name + ": " +
+                backends.find(name)->default_state_file("TABLE");
+  cmd.add_option("--state", target.state,
+                 state_help + " (default the backend's, " + defaults + ")");
+  if (takes & kSessions)
+    cmd.add_option("--sessions", target.sessions,
+                   "session table of subscriber exemptions (default /run/op25bc/STATE.sessions, "
+                   "after the state file's name)");
+  if (takes & kLock) {
+    cmd.add_option("--lock", target.lock, "lock file serialising op25bc runs")
+        ->capture_default_str();
+    cmd.add_option("--lock-wait", target.lock_wait, "seconds to wait for the lock")
+        ->check(bounded(86400))
+        ->capture_default_str();
+  }
+  if (takes & kKeep)
+    cmd.add_option("--keep", target.keep, "policies kept in the history for rollback")
+        ->check(CLI::Range(1, 1000))
+        ->capture_default_str();
 }
 
 }  // namespace
@@ -158,13 +172,10 @@ int main(int argc, char** argv) {
     cmd->add_flag("--verify", args->verify,
                   "read set elements back from the kernel instead of trusting op25bc's record "
                   "(slow for large sets)");
-    cmd->add_option("--state", args->state, "state file (default /var/lib/op25bc/TABLE.state)");
-    add_sessions(*cmd, args->sessions);
-    add_lock(*cmd, args->lock, args->lock_wait);
+    add_target(*cmd, args->target, backends, cmd == a ? kRun : kSessions | kLock);
     cmd->add_option("--format", args->format, "text or json")
         ->check(CLI::IsMember({"text", "json"}));
     cmd->add_flag("--kernel-timed", args->kernel_timed, kKernelTimedHelp);
-    add_backend(*cmd, args->backend, backends);
   }
   a->add_flag("--dry-run", apply.dry_run,
               "show the changes and have the kernel validate them without committing");
@@ -172,7 +183,6 @@ int main(int argc, char** argv) {
               "take over same-named objects (a table, chains) that op25bc did not create");
   a->add_flag("--strict", apply.strict,
               "refuse when a drop-in exemption file is invalid, instead of leaving it out");
-  add_keep(*a, apply.keep);
 
   ActivateArgs activate;
   auto* ac = app.add_subcommand(
@@ -180,15 +190,12 @@ int main(int argc, char** argv) {
   add_policy(*ac, activate.policy);
   add_router(*ac, activate.router);
   add_at(*ac, activate.at);
-  ac->add_option("--state", activate.state, "state file (default /var/lib/op25bc/TABLE.state)");
-  add_sessions(*ac, activate.sessions);
-  add_lock(*ac, activate.lock, activate.lock_wait);
+  add_target(*ac, activate.target, backends, kRun);
   ac->add_flag("--allow-rollback", activate.allow_rollback,
                "follow the clock back across a boundary already applied");
   ac->add_flag("--kernel-timed", activate.kernel_timed, kKernelTimedHelp);
   ac->add_flag("--strict", activate.strict,
                "refuse when a drop-in exemption file is invalid, instead of leaving it out");
-  add_backend(*ac, activate.backend, backends);
   ac->add_option("--warn-days", activate.warn_days, "warn about exemptions expiring this soon")
       ->check(bounded(3650))
       ->capture_default_str();
@@ -203,7 +210,6 @@ int main(int argc, char** argv) {
                  "seconds after which the run is ended, its lock released (0: none)")
       ->check(bounded(86400))
       ->capture_default_str();
-  add_keep(*ac, activate.keep);
   ac->add_option("--metrics", activate.metrics,
                  "write Prometheus metrics (node_exporter textfile format) to FILE after the run");
 
@@ -216,19 +222,17 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"cron", "systemd"}));
   sc->add_option("--bin", schedule.bin,
                  "path of op25bc in the units (default: this op25bc's own path)");
-  sc->add_option("--state", schedule.state, "state file for activate");
   sc->add_option("--metrics", schedule.metrics,
                  "have activate write Prometheus metrics to FILE after every run");
   sc->add_option("-o,--output", schedule.output,
                  "cron: a file; systemd: a folder for op25bc.service and op25bc.timer");
-  add_backend(*sc, schedule.backend, backends);
+  add_target(*sc, schedule.target, backends, kStateOnly, "state file for activate");
 
   StatusArgs status;
   auto* s = app.add_subcommand("status", "show what op25bc's table holds");
   s->add_option("--table", status.table, "table name")->capture_default_str();
-  s->add_option("--state", status.state, "state file (default /var/lib/op25bc/TABLE.state)");
+  add_target(*s, status.target, backends, kStateOnly);
   s->add_flag("--verify", status.verify, "count set elements by reading them from the kernel");
-  add_backend(*s, status.backend, backends);
   s->add_option("--format", status.format, "text or json")->check(CLI::IsMember({"text", "json"}));
 
   AffectedArgs affected;
@@ -236,25 +240,22 @@ int main(int argc, char** argv) {
       "affected", "list the subscribers monitoring phases recorded: whom they will block");
   add_policy(*af, affected.policy);
   add_router(*af, affected.router);
-  af->add_option("--state", affected.state, "state file (default /var/lib/op25bc/TABLE.state)");
+  add_target(*af, affected.target, backends, kStateOnly);
   af->add_option("--format", affected.format, "text, json or csv")
       ->check(CLI::IsMember({"text", "json", "csv"}));
   af->add_option("-o,--output", affected.output, "write to FILE (mode 0600) instead of stdout");
-  add_backend(*af, affected.backend, backends);
 
   HistoryArgs history;
   auto* h = app.add_subcommand("history", "list the policies op25bc applied, newest first");
   h->add_option("--table", history.table, "table name")->capture_default_str();
-  h->add_option("--state", history.state, "state file (default /var/lib/op25bc/TABLE.state)");
+  add_target(*h, history.target, backends, kStateOnly);
   h->add_option("--format", history.format, "text or json")->check(CLI::IsMember({"text", "json"}));
-  add_backend(*h, history.backend, backends);
 
   RollbackArgs rollback;
   auto* r = app.add_subcommand(
       "rollback", "re-apply the previous (or a named) policy from the history and pin it");
   r->add_option("--table", rollback.table, "table name")->capture_default_str();
-  r->add_option("--state", rollback.state, "state file (default /var/lib/op25bc/TABLE.state)");
-  add_sessions(*r, rollback.sessions);
+  add_target(*r, rollback.target, backends, kRun);
   r->add_option("--to", rollback.to,
                 "fingerprint (or a unique prefix) of the policy to go back to");
   add_at(*r, rollback.at);
@@ -262,9 +263,6 @@ int main(int argc, char** argv) {
               "show the changes and have the kernel validate them without committing");
   r->add_flag("--release", rollback.release,
               "drop the pin: the next activate applies the policy file again");
-  add_lock(*r, rollback.lock, rollback.lock_wait);
-  add_keep(*r, rollback.keep);
-  add_backend(*r, rollback.backend, backends);
   r->get_option("--release")->excludes(r->get_option("--to"))->excludes(r->get_option("--dry-run"));
 
   ExemptArgs exempt;
@@ -292,18 +290,11 @@ int main(int argc, char** argv) {
     cmd->add_flag("--apply", exempt.apply, "make the kernel follow at once, as apply would");
     add_router(*cmd, exempt.router);
     add_at(*cmd, exempt.at);
-    cmd->add_option("--state", exempt.state, "state file (default /var/lib/op25bc/TABLE.state)");
-    add_sessions(*cmd, exempt.sessions);
-    add_lock(*cmd, exempt.lock, exempt.lock_wait);
-    add_keep(*cmd, exempt.keep);
-    add_backend(*cmd, exempt.backend, backends);
+    add_target(*cmd, exempt.target, backends, kRun);
   }
   add_at(*ex_list, exempt.at);
-  ex_list->add_option("--state", exempt.state,
-                      "state file whose session table lists live sessions (default "
-                      "/var/lib/op25bc/TABLE.state)");
-  add_sessions(*ex_list, exempt.sessions);
-  add_backend(*ex_list, exempt.backend, backends);
+  add_target(*ex_list, exempt.target, backends, kSessions,
+             "state file whose session table lists live sessions");
   ex_list->add_option("--format", exempt.format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
   ex_list->add_option("--expiring", exempt.expiring, "only those that end within DAYS")
@@ -342,12 +333,10 @@ int main(int argc, char** argv) {
   for (auto* cmd : {se_up, se_down, se_list}) {
     cmd->add_option("--table", session.table, "table name, for the default state file")
         ->capture_default_str();
-    cmd->add_option("--state", session.state,
-                    "state file of the apply or activate whose index of subscriber exemptions "
-                    "to follow (default /var/lib/op25bc/TABLE.state)");
-    add_backend(*cmd, session.backend, backends);
+    add_target(*cmd, session.target, backends, cmd == se_list ? kStateOnly : kLock,
+               "state file of the apply or activate whose index of subscriber exemptions to "
+               "follow");
   }
-  for (auto* cmd : {se_up, se_down}) add_lock(*cmd, session.lock, session.lock_wait);
   se_list->add_option("--format", session.format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
 
@@ -355,12 +344,11 @@ int main(int argc, char** argv) {
   auto* m =
       app.add_subcommand("metrics", "write Prometheus metrics (node_exporter textfile format)");
   m->add_option("--table", metrics.table, "table name")->capture_default_str();
-  m->add_option("--state", metrics.state, "state file (default /var/lib/op25bc/TABLE.state)");
+  add_target(*m, metrics.target, backends, kStateOnly);
   m->add_option("-o,--output", metrics.output, "write to FILE (atomically) instead of stdout");
   m->add_option("--warn-days", metrics.warn_days, "count exemptions expiring this soon")
       ->check(bounded(3650))
       ->capture_default_str();
-  add_backend(*m, metrics.backend, backends);
 
   // A word where the command goes that is no command: say so, with the
   // nearest name (CLI11 alone would ask for "a subcommand").

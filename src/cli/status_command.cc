@@ -4,23 +4,20 @@
 #include <ostream>
 
 #include "commands.h"
-#include "kernel_access.h"
 #include "op25bc/backend/status.h"
 #include "support.h"
 
 namespace op25bc::cli {
 
 int run_status(const StatusArgs& args, Io io) {
-  const backend::Backend& b = backend_named(args.backend, io);
-  const std::string state = state_file(b, args.state, args.table);
-  if (!state_belongs_to(b, state, io)) return kExitFailure;
-  const auto status = b.status(args.table, state, args.verify);
-  if (!status) {
-    report(status.failure(), {}, io);
-    return kExitFailure;
-  }
+  const run::Target target = run::Target::make(args.target, io.backends, args.table);
+  if (auto owned = run::check_owner(target, io.backends); !owned)
+    return report(owned.failure(), io);
+  const backend::Backend& b = *target.backend;
+  const auto status = b.status(args.table, target.state, args.verify);
+  if (!status) return report(status.failure(), io);
   if (!*status) {
-    io.err << "op25bc: there is no " << b.describe(args.table) << "\n";
+    report("there is no " + b.describe(args.table), io);
     if (args.format == "json")
       io.out << json_text({{"schema_version", kSchemaVersion},
                            {"backend", b.name()},

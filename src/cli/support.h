@@ -10,50 +10,34 @@
 
 #include "commands.h"
 #include "op25bc/diag/diagnostics.h"
-#include "op25bc/history/history.h"
-#include "op25bc/io/file_bytes.h"
+#include "op25bc/diag/result.h"
 #include "op25bc/policy/load.h"
 #include "op25bc/policy/model.h"
-#include "op25bc/policy/prefix_file.h"
+#include "op25bc/run/source.h"
 
 namespace op25bc::cli {
 
-struct Loaded {
-  std::optional<policy::Policy> policy;
-  std::size_t warnings = 0;
-  std::string fingerprint;  // of the policy file's bytes and its prefix files'
-  std::string first_error;  // when invalid: the first error, for a one-line log
-  io::FileBytes text;       // the policy as read (moved, not copied), for the history's copy
-  std::unique_ptr<policy::PrefixFiles> prefix_files;  // what the policy's prefix files hold
-  std::vector<Diagnostic> diagnostics;                // every one, for --format json
+using run::Loaded;
 
-  // The prefix files as the fingerprint and the history take them.
-  std::vector<history::NamedBytes> named_prefix_files() const;
-};
-
-// Reads and validates the policy, printing every diagnostic to stderr, then
-// narrows it to `router` when one is named (an unknown one is an error).
-// `base`: the folder prefix files are read from (default: the policy's).
-// An invalid drop-in exemption file is left out with a warning unless
-// `dropins` is strict (validate, apply --strict).
+// Reads and validates the policy (run/source.h), printing every diagnostic
+// to stderr. `base`: the folder prefix files are read from (default: the
+// policy's). An invalid drop-in exemption file is left out with a warning
+// unless `dropins` is strict (validate, apply --strict).
 Loaded load(const std::string& path, Io io, const std::string& router = {},
             const std::string& base = {}, policy::DropIns dropins = policy::DropIns::lenient);
-// The same for the policy as it will be once the drop-in exemption file
-// `name` (`bytes`) is in its exemptions_dir: op25bc exempt add checks and
-// applies it before and after writing the file, with one read of the policy.
-Loaded load_pending(const std::string& path, Io io, const std::string& router, std::string name,
-                    std::string bytes, policy::DropIns dropins = policy::DropIns::lenient);
-// The same for a policy the history kept under `fingerprint`, its diagnostics
-// naming it `name`. A copy whose bytes no longer have that fingerprint (edited
-// since op25bc kept it) is refused: no policy, one error, nothing else said.
-// With `live_folder` (the folder of the policy file in use), a policy that
-// names an exemptions_dir takes its drop-ins from there, not from the copy:
-// a rollback never withdraws an exemption granted since. The fingerprint is
-// checked on the copy as kept; `fingerprint` of the result covers what was
-// loaded.
-Loaded load_copy(history::PolicyCopy copy, const std::string& fingerprint, const std::string& name,
-                 Io io, const std::string& router = {}, const std::string& live_folder = {},
-                 policy::DropIns dropins = policy::DropIns::lenient);
+// Prints what loading found: every diagnostic, the count of errors, and a
+// failure that is no diagnostic (an unknown --router, a changed copy).
+void say_loaded(const Loaded& loaded, Io io);
+
+// The one way a command reports a failure: "op25bc: MESSAGE", its hint, and
+// the policy diagnostics it carries (pointers into `policy_path`). Returns
+// `status`, so a command can end with it.
+int report(const Failure& failure, Io io, int status = kExitFailure,
+           const std::string& policy_path = {});
+// The same for a failure that has only a message.
+int report(const std::string& message, Io io, int status = kExitFailure);
+// A line on stderr that is no failure: "op25bc: LINE".
+void note(const std::string& line, Io io);
 
 // Reports what a backend found it cannot express (policy pointers into
 // `policy_path`); true when there is no error.

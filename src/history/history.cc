@@ -190,10 +190,8 @@ Result<History> FileHistoryStore::load() {
 
 Result<Done> FileHistoryStore::save(const History& h) {
   if (auto link = linked()) return std::move(*link);
-  if (const auto e = io::make_folder(folder_, 0700); !e.empty()) return Failure{e};
-  const auto e = io::write_atomically(folder_ + "/index.json", to_json(h).dump(2) + "\n", 0600);
-  if (!e.empty()) return Failure{e};
-  return Done{};
+  if (auto made = io::make_folder(folder_, 0700); !made) return made;
+  return io::write_atomically(folder_ + "/index.json", to_json(h).dump(2) + "\n", 0600);
 }
 
 std::string FileHistoryStore::policy_path(const std::string& fingerprint) const {
@@ -219,7 +217,7 @@ Result<Done> FileHistoryStore::keep_policy(const std::string& fingerprint, std::
                                            const std::vector<NamedBytes>& prefix_files) {
   if (!is_fingerprint(fingerprint)) return Failure{"not a fingerprint: " + fingerprint};
   if (auto link = linked()) return std::move(*link);
-  if (const auto e = io::make_folder(folder_, 0700); !e.empty()) return Failure{e};
+  if (auto made = io::make_folder(folder_, 0700); !made) return made;
   if (!prefix_files.empty()) {
     nlohmann::json files = nlohmann::json::object();
     for (const auto& [path, content] : prefix_files) files[path] = content;
@@ -230,12 +228,10 @@ Result<Done> FileHistoryStore::keep_policy(const std::string& fingerprint, std::
       return Failure{"the prefix files of policy " + fingerprint +
                      " are not UTF-8 text; the history cannot keep an exact copy of them"};
     }
-    const auto e = io::write_atomically(files_path(folder_, fingerprint), text, 0600);
-    if (!e.empty()) return Failure{e};
+    if (auto kept = io::write_atomically(files_path(folder_, fingerprint), text, 0600); !kept)
+      return kept;
   }
-  const auto e = io::write_atomically(policy_path(fingerprint), bytes, 0600);
-  if (!e.empty()) return Failure{e};
-  return Done{};
+  return io::write_atomically(policy_path(fingerprint), bytes, 0600);
 }
 
 std::optional<PolicyCopy> FileHistoryStore::policy(const std::string& fingerprint) {

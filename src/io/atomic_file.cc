@@ -67,22 +67,23 @@ void sweep_abandoned(const std::string& folder, const std::string& name) {
 
 }  // namespace
 
-std::string write_atomically(const std::string& path, std::string_view bytes, mode_t mode) {
+Result<Done> write_atomically(const std::string& path, std::string_view bytes, mode_t mode) {
   struct stat st {};  // follows a link: what matters is what it names
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-    return "cannot write " + path + ": not a regular file (op25bc replaces files atomically)";
+    return Failure{"cannot write " + path +
+                   ": not a regular file (op25bc replaces files atomically)"};
   const auto [folder, name] = split(path);
   sweep_abandoned(folder, name);
   const std::string pattern = folder + "/." + name + ".XXXXXX";
   std::vector<char> tmp(pattern.c_str(), pattern.c_str() + pattern.size() + 1);
   const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);  // O_CREAT | O_EXCL, mode 0600
-  if (fd < 0) return failure("create a file in", folder, errno);
+  if (fd < 0) return Failure{failure("create a file in", folder, errno)};
   const std::string temporary(tmp.data());
   const auto abandon = [&](const std::string& what) {
     const int e = errno;
     ::close(fd);
     ::unlink(temporary.c_str());
-    return failure(what, path, e);
+    return Failure{failure(what, path, e)};
   };
   if (::fchmod(fd, mode) != 0) return abandon("set the mode of");
   if (!write_all(fd, bytes)) return abandon("write");
@@ -90,26 +91,27 @@ std::string write_atomically(const std::string& path, std::string_view bytes, mo
   if (::close(fd) != 0) {
     const int e = errno;
     ::unlink(temporary.c_str());
-    return failure("write", path, e);
+    return Failure{failure("write", path, e)};
   }
   if (::rename(temporary.c_str(), path.c_str()) != 0) {
     const int e = errno;
     ::unlink(temporary.c_str());
-    return failure("replace", path, e);
+    return Failure{failure("replace", path, e)};
   }
   if (const int dfd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
     ::fsync(dfd);
     ::close(dfd);
   }
-  return {};
+  return Done{};
 }
 
-std::string make_folder(const std::string& path, mode_t mode) {
+Result<Done> make_folder(const std::string& path, mode_t mode) {
   std::error_code ec;
   const bool made = std::filesystem::create_directories(path, ec);
-  if (ec) return "cannot create " + path + ": " + ec.message();
-  if (made && ::chmod(path.c_str(), mode) != 0) return failure("set the mode of", path, errno);
-  return {};
+  if (ec) return Failure{"cannot create " + path + ": " + ec.message()};
+  if (made && ::chmod(path.c_str(), mode) != 0)
+    return Failure{failure("set the mode of", path, errno)};
+  return Done{};
 }
 
 }  // namespace op25bc::io

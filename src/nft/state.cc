@@ -126,7 +126,7 @@ std::optional<StateRecord> decode_record(std::string_view bytes) {
 std::string encode_record(const StateRecord& rec) {
   Writer w;
   w.raw(kMagic, sizeof kMagic);
-  w.u32(rec.generation);
+  w.u32(static_cast<std::uint32_t>(rec.generation));
   w.str(rec.boot_id);
   w.u64(rec.netns_cookie);
   w.str(rec.table);
@@ -162,8 +162,8 @@ std::optional<StateRecord> FileStateStore::load() {
 
 void FileStateStore::save(const StateRecord& rec) {
   // Only root reads it: it says which customers are exempt.
-  const std::string error = io::write_atomically(path_, encode_record(rec), 0600);
-  if (!error.empty()) throw std::runtime_error("state file: " + error);
+  const auto saved = io::write_atomically(path_, encode_record(rec), 0600);
+  if (!saved) throw std::runtime_error("state file: " + saved.failure().message);
 }
 
 }  // namespace op25bc::nft

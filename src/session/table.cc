@@ -26,10 +26,6 @@ constexpr std::size_t kMaxLineBytes =
     3 * policy::kMaxSubscriberBytes + kMaxAddresses * (1 + kLongestPrefixText) + 1;
 constexpr std::size_t kMaxTableBytes = kTableHeader.size() + kMaxSubscribers * kMaxLineBytes;
 
-bool prefix_less(const net::Prefix& a, const net::Prefix& b) {
-  return std::tie(a.family, a.base, a.length) < std::tie(b.family, b.base, b.length);
-}
-
 bool overlaps(const net::Prefix& a, const net::Prefix& b) {
   if (a.family != b.family) return false;
   const net::Interval x = a.interval(), y = b.interval();
@@ -169,7 +165,7 @@ std::optional<Table> decode(std::string_view bytes, std::string& error) {
       if (!parsed.prefix) return fail("not an address: " + parsed.error);
       addresses.push_back(*parsed.prefix);
     }
-    if (!std::is_sorted(addresses.begin(), addresses.end(), prefix_less) ||
+    if (!std::is_sorted(addresses.begin(), addresses.end()) ||
         std::adjacent_find(addresses.begin(), addresses.end()) != addresses.end())
       return fail("addresses out of order");
     if (!table.empty() && !(table.rbegin()->first < *subscriber))
@@ -204,7 +200,7 @@ Change up(Table& table, const std::string& subscriber, const std::vector<net::Pr
     if (const auto it = table.find(subscriber); it != table.end()) mine = it->second;
     for (const auto& a : addresses)
       if (std::find(mine.begin(), mine.end(), a) == mine.end()) mine.push_back(a);
-    std::sort(mine.begin(), mine.end(), prefix_less);
+    std::sort(mine.begin(), mine.end());
     if (mine.size() > kMaxAddresses) {
       change.error = "subscriber would hold " + std::to_string(mine.size()) +
                      " addresses, more than " + std::to_string(kMaxAddresses);
@@ -377,25 +373,28 @@ bool prune(Table& table, const Index& index) {
   return std::erase_if(table, [&](const auto& entry) { return !index.knows(entry.first); }) > 0;
 }
 
-std::optional<Table> read_table(const std::string& path, std::string& error) {
+Result<Table> read_table(const std::string& path) {
   bool missing = false;
+  std::string error;
   const auto bytes = read_optional(path, kMaxTableBytes, missing, error);
   if (missing) return Table{};
-  if (!bytes) return std::nullopt;
+  if (!bytes) return Failure{error};
   std::string why;
   auto table = decode(*bytes, why);
-  if (!table) error = path + " is not op25bc's session table: " + why;
-  return table;
+  if (!table) return Failure{path + " is not op25bc's session table: " + why};
+  return std::move(*table);
 }
 
-std::optional<Index> read_index(const std::string& path, std::string& error) {
+Result<std::optional<Index>> read_index(const std::string& path) {
   bool missing = false;
+  std::string error;
   const auto bytes = read_optional(path, std::size_t{1} << 30, missing, error);
-  if (!bytes) return std::nullopt;
+  if (missing) return std::optional<Index>{};
+  if (!bytes) return Failure{error};
   std::string why;
   auto index = decode_index(*bytes, why);
-  if (!index) error = path + " is not op25bc's index of subscriber exemptions: " + why;
-  return index;
+  if (!index) return Failure{path + " is not op25bc's index of subscriber exemptions: " + why};
+  return std::optional<Index>{std::move(*index)};
 }
 
 }  // namespace op25bc::session

@@ -133,8 +133,8 @@ std::optional<Record> FileRecordStore::load() {
 }
 
 void FileRecordStore::save(const Record& r) {
-  const std::string error = io::write_atomically(path_, encode(r), 0600);
-  if (!error.empty()) throw std::runtime_error(error);
+  const auto saved = io::write_atomically(path_, encode(r), 0600);
+  if (!saved) throw std::runtime_error(saved.failure().message);
 }
 
 namespace {
@@ -196,8 +196,8 @@ void FileRecordStore::save_held(const xt::Ruleset& target) {
   }
   put(out, net::hash64(out));
   held_bytes_.reset();
-  const std::string error = io::write_atomically(path_ + ".members", out, 0600);
-  if (!error.empty()) throw std::runtime_error(error);
+  const auto saved = io::write_atomically(path_ + ".members", out, 0600);
+  if (!saved) throw std::runtime_error(saved.failure().message);
 }
 
 std::optional<net::Intervals> FileRecordStore::held(const Record::Set& set) {

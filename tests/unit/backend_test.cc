@@ -184,9 +184,9 @@ struct Run {
     cli::ApplyArgs a;
     a.policy = test::source_path("examples/netlaputa.json");
     a.at = at;
-    a.state = (dir / "m.state").string();
-    a.lock = (dir / "lock").string();
-    a.backend = name;
+    a.target.state = (dir / "m.state").string();
+    a.target.lock = (dir / "lock").string();
+    a.target.backend = name;
     return a;
   }
 };
@@ -248,8 +248,8 @@ TEST_CASE("a backend registered beside the program's own works through every com
 
   // status, in the one model.
   cli::StatusArgs status;
-  status.state = (run.dir / "m.state").string();
-  status.backend = "memory";
+  status.target.state = (run.dir / "m.state").string();
+  status.target.backend = "memory";
   REQUIRE(cli::run_status(status, run.io()) == cli::kExitOk);
   CHECK(run.out.str().starts_with("memory table op25b: held by the test\n"));
   CHECK(run.out.str().find("for 2006-10-01") != std::string::npos);
@@ -257,8 +257,8 @@ TEST_CASE("a backend registered beside the program's own works through every com
 
   // history, and a rollback to the state of June on the same backend.
   cli::HistoryArgs history;
-  history.state = status.state;
-  history.backend = "memory";
+  history.target.state = status.target.state;
+  history.target.backend = "memory";
   history.format = "json";
   REQUIRE(cli::run_history(history, run.io()) == cli::kExitOk);
   const auto h = nlohmann::json::parse(run.out.str());
@@ -267,7 +267,7 @@ TEST_CASE("a backend registered beside the program's own works through every com
   run.clear();
 
   // Another backend never touches this backend's state file.
-  status.backend = "nftables";
+  status.target.backend = "nftables";
   CHECK(cli::run_status(status, run.io()) == cli::kExitFailure);
   CHECK(run.err.str().find("is the memory backend's record, not the nftables backend's") !=
         std::string::npos);
@@ -287,7 +287,7 @@ TEST_CASE("session events go through the port: the index beside the state, then 
   std::ofstream(policy) << doc.dump();
   auto apply = run.apply("2006-10-01");
   apply.policy = policy;
-  apply.sessions = (run.dir / "sessions").string();
+  apply.target.sessions = (run.dir / "sessions").string();
   REQUIRE_MESSAGE(cli::run_apply(apply, run.io()) == cli::kExitOk, run.err.str());
   const std::string& held = run.kernel.tables["op25b"];
   CHECK(held.find("session4 0\n") != std::string::npos);
@@ -298,8 +298,8 @@ TEST_CASE("session events go through the port: the index beside the state, then 
   up.action = "up";
   up.subscriber = "ppp-7";
   up.addresses = {"198.18.1.9", "2001:db8:1000:7::/64"};
-  up.state = apply.state;
-  up.lock = apply.lock;
+  up.target.state = apply.target.state;
+  up.target.lock = apply.target.lock;
   REQUIRE_MESSAGE(cli::run_session_command(up, run.io()) == cli::kExitOk, run.err.str());
   CHECK(run.out.str().find("exempt by exemption cust-7") != std::string::npos);
   CHECK(held.find("session4 1\nsession6 1\n") != std::string::npos);
@@ -310,7 +310,8 @@ TEST_CASE("session events go through the port: the index beside the state, then 
   cli::SessionArgs other = up;
   other.subscriber = "ppp-8";
   other.addresses = {"198.18.1.10"};
-  other.lock = (run.dir / "no-such-folder" / "lock").string();  // would fail if it were taken
+  other.target.lock =
+      (run.dir / "no-such-folder" / "lock").string();  // would fail if it were taken
   CHECK(cli::run_session_command(other, run.io()) == cli::kExitOk);
   CHECK(run.out.str() == "subscriber \"ppp-8\" has no exemption: nothing changed\n");
   CHECK(run.kernel.commits == commits + 1);
@@ -332,8 +333,8 @@ TEST_CASE("session events go through the port: the index beside the state, then 
   // an event then records nothing, and fails so that the hook logs it.
   apply.policy = test::source_path("examples/netlaputa.json");
   REQUIRE(cli::run_apply(apply, run.io()) == cli::kExitOk);
-  CHECK_FALSE(std::filesystem::exists(apply.state + ".subscribers"));
-  CHECK_FALSE(std::filesystem::exists(apply.state + ".pools"));
+  CHECK_FALSE(std::filesystem::exists(apply.target.state + ".subscribers"));
+  CHECK_FALSE(std::filesystem::exists(apply.target.state + ".pools"));
   run.clear();
   CHECK(cli::run_session_command(up, run.io()) == cli::kExitFailure);
   CHECK(run.err.str().find("no subscriber exemption is applied with") != std::string::npos);

@@ -98,7 +98,7 @@ TEST_CASE("write_atomically: a killed writer's temporary files go with the next 
   make(".sessions.toolong7", 3600);  // not mkstemp's six characters
   make(".state.AbC123", 3600);       // another target's
   make("sessions.AbC123", 3600);     // not hidden
-  REQUIRE(io::write_atomically(dir + "/sessions", "whole", 0600).empty());
+  REQUIRE(io::write_atomically(dir + "/sessions", "whole", 0600).ok());
   std::vector<std::string> left;
   for (const auto& e : std::filesystem::directory_iterator(dir))
     left.push_back(e.path().filename().string());

@@ -12,14 +12,16 @@
 #include <string>
 #include <string_view>
 
+#include "op25bc/diag/result.h"
+
 namespace op25bc::io {
 
-// "" on success, else what went wrong, for the operator. A target that exists
-// and is not a regular file (a device such as /dev/null, a folder, a FIFO) is
+// A failure says what went wrong, for the operator. A target that exists and
+// is not a regular file (a device such as /dev/null, a folder, a FIFO) is
 // refused rather than replaced.
-std::string write_atomically(const std::string& path, std::string_view bytes, mode_t mode);
+Result<Done> write_atomically(const std::string& path, std::string_view bytes, mode_t mode);
 
 // A folder for op25bc's output, made with `mode` whatever the umask.
-std::string make_folder(const std::string& path, mode_t mode);
+Result<Done> make_folder(const std::string& path, mode_t mode);
 
 }  // namespace op25bc::io

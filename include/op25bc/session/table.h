@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "op25bc/diag/result.h"
 #include "op25bc/net/address_set.h"
 #include "op25bc/net/prefix.h"
 #include "op25bc/policy/model.h"
@@ -110,10 +111,11 @@ net::AddressSet exempt_addresses(const Table& table, const Index& index, Instant
 // was withdrawn); true when any was dropped.
 bool prune(Table& table, const Index& index);
 
-// Reads the table at `path`: an empty table when there is none; nullopt with
-// the reason in `error` when it cannot be read or is not a session table.
-std::optional<Table> read_table(const std::string& path, std::string& error);
-// Reads the index at `path`; nullopt with `error` "" when there is none.
-std::optional<Index> read_index(const std::string& path, std::string& error);
+// Reads the table at `path`: an empty table when there is none; a failure
+// when it cannot be read or is not a session table.
+Result<Table> read_table(const std::string& path);
+// Reads the index at `path`: nullopt when there is none; a failure when it
+// cannot be read or is not an index.
+Result<std::optional<Index>> read_index(const std::string& path);
 
 }  // namespace op25bc::session

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "op25bc/run/event.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <tuple>
+
+#include "live.h"
+#include "op25bc/ir/names.h"
+#include "op25bc/run/run.h"
+#include "op25bc/session/bounds.h"
+#include "op25bc/text/escape.h"
+
+namespace op25bc::run {
+
+namespace {
+
+std::string who(const std::string& subscriber) {
+  return quote(text::printable(subscriber));
+}
+
+// The session sets as the table and the index want them at `at`.
+std::vector<ir::Set> session_sets(const session::Table& table, const session::Index& index,
+                                  Instant at) {
+  net::AddressSet exempt = session::exempt_addresses(table, index, at);
+  std::vector<ir::Set> sets;
+  for (net::Family f : {net::Family::v4, net::Family::v6})
+    sets.push_back({ir::set_name(ir::kSessionSet, f), f, {}, std::move(exempt.of(f))});
+  return sets;
+}
+
+// A failure when the index says another backend than the target's applied
+// the state file.
+Result<Done> applied_by(const Target& t, const session::Index& index) {
+  if (index.backend == t.backend->name()) return Done{};
+  return Failure{text::printable(t.state) + " was applied with --backend " +
+                 text::printable(index.backend) + ", not " + t.backend->name()};
+}
+
+// The index beside the state file; a failure when there is none (a hook
+// pointed at the wrong state file, or no subscriber exemption applied) or it
+// is unreadable.
+Result<session::Index> index_for(const std::string& state) {
+  auto index = session::read_index(session::index_path(state));
+  if (!index) return Failure{text::printable(index.failure().message)};
+  if (*index) return std::move(**index);
+  return Failure{"no subscriber exemption is applied with " + text::printable(state) + " (no " +
+                     text::printable(session::index_path(state)) + "); the event is not recorded",
+                 "give the hook the --state (and --backend) that apply and activate use"};
+}
+
+// A failure when a session may not hold one of `addresses` (session/bounds.h):
+// the event is refused before anything is read or changed.
+Result<Done> within_pools(const Event& e, const std::string& state) {
+  std::string error;
+  const auto pools = session::PoolsFile::open(session::pools_path(state), error);
+  std::string problem;
+  if (!pools) {
+    problem = text::printable(error) + " (op25bc apply or activate writes it)";
+  } else {
+    for (const net::Prefix& address : e.addresses) {
+      const auto range = pools->find({address.family, address.interval().first}, error);
+      problem = error.empty() ? session::address_problem(address, range) : error;
+      if (!problem.empty()) break;
+    }
+  }
+  if (problem.empty()) return Done{};
+  return Failure{who(e.subscriber) + ": " + text::printable(problem) +
+                 "; nothing changed, the session is not exempt"};
+}
+
+// Which file `path` is: device, inode, size and change time; nullopt when none.
+std::optional<std::tuple<dev_t, ino_t, off_t, long, long>> identity(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return std::tuple{st.st_dev, st.st_ino, st.st_size, st.st_ctim.tv_sec, st.st_ctim.tv_nsec};
+}
+
+}  // namespace
+
+Target session_target(const TargetOptions& options, const backend::Registry& backends,
+                      const std::string& table) {
+  if (options.backend.empty() && options.state.empty())
+    for (const std::string& name : backends.names()) {
+      TargetOptions named = options;
+      named.backend = name;
+      Target t = Target::make(named, backends, table);
+      if (::access(session::index_path(t.state).c_str(), F_OK) == 0) return t;
+    }
+  return Target::make(options, backends, table);
+}
+
+Result<EventReport> session_event(const Target& target, const backend::Registry& backends,
+                                  const Event& e, const Clock& clock) {
+  const auto seen = identity(session::index_path(target.state));  // before it is read
+  auto index = index_for(target.state);
+  if (!index) return index.failure();
+  if (e.backend_given)
+    if (auto ours = applied_by(target, *index); !ours) return ours.failure();
+  const backend::Backend* b = backends.find(index->backend);
+  if (b == nullptr)
+    return Failure{text::printable(target.state) + ".subscribers names backend " +
+                   quote(text::printable(index->backend)) + ", which this op25bc does not have"};
+  EventReport report;
+  report.backend = b;
+  report.table = index->table;
+  if (e.up)
+    if (auto within = within_pools(e, target.state); !within) return within.failure();
+  // The lookup, without the lock: an event that changes nothing ends here.
+  if (const auto table = session::read_table(index->sessions)) {
+    const bool tracked = index->knows(e.subscriber);
+    report.changed_nothing =
+        e.up ? !tracked && !session::held_by_another(*table, e.subscriber, e.addresses)
+             : !table->contains(e.subscriber);
+    if (report.changed_nothing) return report;
+  }
+  Target t = target;
+  t.backend = b;
+  auto hold = Hold::open(t, backends);
+  if (!hold) return hold.failure();
+  // Under the lock: what the last run left, read again unless it is the same
+  // file (an index is replaced by rename, never rewritten in place).
+  if (identity(session::index_path(t.state)) != seen) {
+    index = index_for(t.state);
+    if (!index) return index.failure();
+  }
+  auto table = session::read_table(index->sessions);
+  if (!table)
+    return Failure{who(e.subscriber) + ": " + text::printable(table.failure().message) +
+                       "; nothing changed (whose sessions are live is unknown)",
+                   "move the file aside; the next apply or activate starts an empty table, and "
+                   "each exempt subscriber is exempt again from their next session event"};
+  const Instant now = clock.now();
+  std::vector<ir::Set> last = session_sets(*table, *index, now);  // before the event
+  const session::Change change =
+      e.up ? session::up(*table, e.subscriber, e.addresses, index->knows(e.subscriber))
+           : session::down(*table, e.subscriber, e.addresses);
+  if (!change.error.empty())
+    return Failure{who(e.subscriber) + ": " + change.error +
+                   "; nothing changed, the session is not exempt"};
+  if (change.changed)
+    if (auto written = write_session_table(index->sessions, *table); !written)
+      return Failure{text::printable(written.failure().message) + "; nothing changed"};
+  report.handed_over = change.handed_over;
+  auto out = hold->session()->replace_elements(
+      {index->table, session_sets(*table, *index, now), std::move(last)});
+  if (!out) {
+    Failure failed = out.failure();
+    failed.hint = "the session table " + text::printable(index->sessions) +
+                  " records the event; the next apply or activate makes the kernel follow";
+    return failed;
+  }
+  report.outcome = std::move(*out);
+  report.known = index->knows(e.subscriber);
+  report.exemption = index->exempt_at(e.subscriber, now);
+  return report;
+}
+
+Result<Listing> session_listing(const Target& target, const backend::Registry& backends) {
+  if (auto owned = check_owner(target, backends); !owned) return owned.failure();
+  auto index = session::read_index(session::index_path(target.state));
+  if (!index) return Failure{text::printable(index.failure().message)};
+  Listing out;
+  if (!*index) return out;
+  out.index = std::move(**index);
+  if (auto ours = applied_by(target, out.index); !ours) return ours.failure();
+  if (out.index.sessions.empty()) return out;
+  auto table = session::read_table(out.index.sessions);
+  if (!table) return Failure{text::printable(table.failure().message)};
+  out.table = std::move(*table);
+  return out;
+}
+
+Result<session::Table> kept_sessions(const Target& target) {
+  std::string path = target.sessions;
+  if (path.empty()) {
+    const auto index = session::read_index(session::index_path(target.state));
+    path = index && *index ? (*index)->sessions : session::default_table_path(target.state);
+  }
+  auto table = session::read_table(path);
+  if (!table) return Failure{text::printable(table.failure().message)};
+  return table;
+}
+
+}  // namespace op25bc::run
