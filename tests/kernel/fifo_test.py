@@ -16,7 +16,8 @@ import sys
 import tempfile
 import time
 
-import corpus
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "cli"))
+import corpus  # noqa: E402  (tests/cli/corpus.py)
 
 tally = corpus.Tally()
 expect = tally.expect

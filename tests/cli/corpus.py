@@ -6,7 +6,7 @@ import pathlib
 
 import jsonpatch
 
-HERE = pathlib.Path(__file__).resolve().parent
+DATA = pathlib.Path(__file__).resolve().parent.parent / "corpus"  # the data: tests/corpus
 
 
 def arguments():
@@ -18,11 +18,11 @@ def arguments():
 
 
 def load_cases():
-    return json.loads((HERE / "invalid.json").read_text())["cases"]
+    return json.loads((DATA / "invalid.json").read_text())["cases"]
 
 
 def base_policy():
-    return json.loads((HERE / "base.json").read_text())
+    return json.loads((DATA / "base.json").read_text())
 
 
 def write_case(case, directory):

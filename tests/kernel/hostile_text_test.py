@@ -22,7 +22,8 @@ import subprocess
 import sys
 import tempfile
 
-import corpus
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "cli"))
+import corpus  # noqa: E402  (tests/cli/corpus.py)
 
 # Strings a policy author, or an attacker, might write.
 HOSTILE = {
