@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
+
+#include <random>
+#include <string>
+#include <vector>
 
 #include "op25bc/net/address_set.h"
 #include "op25bc/net/prefix.h"
@@ -101,4 +106,51 @@ TEST_CASE("membership in merged sets") {
   CHECK_FALSE(set.contains(*parse_address("198.17.255.255")));
   CHECK(set.contains(*parse_address("2001:db8:ffff::1")));
   CHECK_FALSE(set.contains(*parse_address("2001:db9::")));
+}
+
+TEST_CASE("IPv4 addresses read exactly as inet_pton reads them, over generated text") {
+  // op25bc reads dotted quads itself (net/prefix.cc); glibc's inet_pton is
+  // the oracle. Text near valid addresses, and noise.
+  std::mt19937 rng(25);
+  const std::string alphabet("0123456789.......x/ :\0-+", 24);  // a NUL among them
+  const auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  const std::vector<std::string> edges = {
+      "0.0.0.0",   "255.255.255.255", "256.0.0.0",  "1.2.3.256", "01.2.3.4",
+      "1.2.3.00",  "1.2.3",           "1.2.3.4.",   ".1.2.3.4",  "1..2.3",
+      "1.2.3.4 ",  " 1.2.3.4",        "1.2.3.4/24", "1.2.3.-4",  "+1.2.3.4",
+      "1.2.3.0x4", "1.2.3.4444",      "",           ".",         "...",
+      "1.2.3.4.5", "0x1.2.3.4"};
+  int agreed = 0, valid = 0;
+  for (int i = -static_cast<int>(edges.size()); i < 200000; ++i) {
+    std::string text;
+    if (i < 0) {
+      text = edges[static_cast<std::size_t>(i + static_cast<int>(edges.size()))];
+    } else if (i % 2 == 0) {  // four numbers, some out of range, some with leading zeros
+      for (int k = 0, parts = 3 + pick(3); k < parts; ++k) {
+        if (k > 0) text += '.';
+        const int kind = pick(10);
+        text += kind == 0 ? "0" + std::to_string(pick(300))
+                          : std::to_string(pick(kind < 8 ? 256 : 1000));
+      }
+      if (pick(8) == 0)
+        text.insert(static_cast<std::size_t>(pick(static_cast<int>(text.size()) + 1)), 1,
+                    alphabet[static_cast<std::size_t>(pick(static_cast<int>(alphabet.size())))]);
+    } else {
+      for (int k = 0, n = pick(17); k < n; ++k)
+        text += alphabet[static_cast<std::size_t>(pick(static_cast<int>(alphabet.size())))];
+    }
+    if (text.find(':') != std::string::npos) continue;  // IPv6's path
+    in_addr oracle{};
+    const bool ok =
+        text.find('\0') == std::string::npos && inet_pton(AF_INET, text.c_str(), &oracle) == 1;
+    const auto mine = parse_address(text);
+    REQUIRE_MESSAGE(mine.has_value() == ok, "\"" << text << "\"");
+    if (ok) {
+      REQUIRE(mine->value == Word{ntohl(oracle.s_addr)});
+      ++valid;
+    }
+    ++agreed;
+  }
+  CHECK(valid > 5000);  // the generator reaches the valid side often
+  CHECK(agreed > 150000);
 }
