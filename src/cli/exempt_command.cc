@@ -73,7 +73,7 @@ int follow(const ExemptArgs& a, const Loaded& loaded, run::Hold& h, Io io) {
   if (result && result->pin)
     note("exempt " + a.action + ": a rollback pinned policy " + result->pin->fingerprint + " on " +
              result->pin->since +
-             "; applied it with the drop-ins beside the policy file, as activate does",
+             "; the kernel follows it, with the drop-ins beside the policy file, as activate does",
          io);
   const int status = show_run(result, {"text", false, false, a.policy}, io);
   if (!result)
