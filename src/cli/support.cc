@@ -24,10 +24,7 @@ Loaded load(const std::string& path, Io io, const std::string& router, const std
 }
 
 int report(const Failure& failure, Io io, int status, const std::string& policy_path) {
-  if (!failure.diagnostics.entries().empty() && !failure.message.empty())
-    for (const Diagnostic& d : failure.diagnostics.entries())
-      io.err << format_diagnostic(d, policy_path);
-  else if (!failure.diagnostics.entries().empty()) {
+  if (!failure.diagnostics.entries().empty()) {  // what in the policy a backend cannot express
     report_backend(failure.diagnostics, policy_path, io);
     return status;
   }

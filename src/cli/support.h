@@ -29,9 +29,10 @@ Loaded load(const std::string& path, Io io, const std::string& router = {},
 // failure that is no diagnostic (an unknown --router, a changed copy).
 void say_loaded(const Loaded& loaded, Io io);
 
-// The one way a command reports a failure: "op25bc: MESSAGE", its hint, and
-// the policy diagnostics it carries (pointers into `policy_path`). Returns
-// `status`, so a command can end with it.
+// The one way a command reports a failure: "op25bc: MESSAGE" and its hint,
+// or, for a failure that carries policy diagnostics (what a backend cannot
+// express), those with their pointers into `policy_path`. Returns `status`,
+// so a command can end with it.
 int report(const Failure& failure, Io io, int status = kExitFailure,
            const std::string& policy_path = {});
 // The same for a failure that has only a message.
