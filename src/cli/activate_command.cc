@@ -75,7 +75,7 @@ int run_activate(const ActivateArgs& args, Io io) {
   const run::Target target = run::Target::make(args.target, io.backends, file.policy->table);
 
   // The plan is made under the lock, once the policy in force (the file, or
-  // a rollback's pinned copy) and the record of the last run are known.
+  // a rollback's pinned copy) is known, from the record of the last run.
   std::optional<schedule::Activation> plan;
   std::optional<Instant> now;
   bool usage = false, had_record = false;
@@ -86,9 +86,9 @@ int run_activate(const ActivateArgs& args, Io io) {
   request.router = args.router;
   request.dropins = dropins;
   request.kernel_timed = args.kernel_timed;
-  request.plan = [&](const Loaded& applied,
-                     const std::optional<backend::LastApply>& record) -> Result<run::Plan> {
+  request.plan = [&](const Loaded& applied) -> Result<run::Plan> {
     const policy::Policy& p = *applied.policy;
+    const std::optional<backend::LastApply> record = target.backend->last_applied(target.state);
     now = parse_at(args.at, p, io);  // says what is wrong with it
     if (!now) {
       usage = true;

@@ -25,7 +25,7 @@ run::Request request_at(run::Role role, const Loaded& file, const std::string& p
   request.file = &file;
   request.policy_path = path;
   request.router = router;
-  request.plan = [at, verify](const Loaded&, const std::optional<backend::LastApply>&) {
+  request.plan = [at, verify](const Loaded&) {
     return Result<run::Plan>(run::Plan{at, verify, std::nullopt});
   };
   return request;

@@ -45,11 +45,11 @@ int run_rollback(const RollbackArgs& args, Io io) {
          << " of " << back.entry.when << ", from " << back.entry.policy_path << ")\n";
   // The same router's share of the policy.
   run::Request request =
-      request_at(run::Role::rollback, back.loaded, back.copy, back.entry.router, *at);
+      request_at(run::Role::rollback, back.loaded, back.loaded.name, back.entry.router, *at);
   request.check_only = args.dry_run;
   request.dry_run = args.dry_run;
   const auto result = run::run(target, io.backends, request, io.clock);
-  const int status = show_run(result, {"text", args.dry_run, args.dry_run, back.copy}, io);
+  const int status = show_run(result, {"text", args.dry_run, args.dry_run, back.loaded.name}, io);
   if (status != kExitOk || args.dry_run) return status;
   if (!result->pin_failure.empty())
     return report("the rollback is applied, but it could not be pinned (" + result->pin_failure +

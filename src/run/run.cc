@@ -115,13 +115,12 @@ Result<Report> run(Hold& hold, const Request& r, const Clock& clock) {
   const Target& t = hold.target();
   Report report;
   report.backend = t.backend;
-  report.state = t.state;
   report.file = r.file;
   history::FileHistoryStore store(t.history_folder());
   if (auto pinned = apply_pin_rule(store, r, report); !pinned) return pinned.failure();
   const Loaded& applied = report.applied();
   const policy::Policy& p = *applied.policy;
-  auto plan = r.plan(applied, t.backend->last_applied(t.state));
+  auto plan = r.plan(applied);
   if (!plan) return plan.failure();
   report.plan = *plan;
   report.applied_at = format_time(plan->at, p.zone);
@@ -189,12 +188,13 @@ Result<Rollback> rollback_source(const Target& target, const backend::Registry& 
                        entry->backend + " backend; this rollback is on the " +
                        target.backend->name() + " backend, so nothing was changed",
                    "roll back with --backend " + entry->backend};
-  Rollback out{*entry, store.policy_path(entry->fingerprint), {}};
+  Rollback out{*entry, {}};
   // Drop-in exemptions come from the folder of the policy file the entry
   // applied (unless that was itself a kept copy): never withdrawn by a rollback.
   const bool from_file = !entry->policy_path.starts_with(folder + "/");
-  out.loaded = load_copy(std::move(*kept), entry->fingerprint, out.copy, entry->router,
-                         from_file ? folder_of(entry->policy_path) : std::string{});
+  out.loaded =
+      load_copy(std::move(*kept), entry->fingerprint, store.policy_path(entry->fingerprint),
+                entry->router, from_file ? folder_of(entry->policy_path) : std::string{});
   if (out.loaded.policy && out.loaded.policy->table != table)
     return Failure{"rollback: policy " + entry->fingerprint + " is for table " +
                    out.loaded.policy->table + ", not " + table};

@@ -65,16 +65,16 @@ enum class Role {
   rollback,  // applies a kept copy, then pins it
 };
 
-// The instant a run applies and how it reads the kernel, decided once the
-// policy in force (the file or the pinned copy) and the backend's record of
-// the last run are known. A failure ends the run with nothing changed.
+// The instant a run applies and how it reads the kernel, decided under the
+// lock once the policy in force (the file or the pinned copy) is known; a
+// planner that needs the backend's record of the last run (activate's) reads
+// it then. A failure ends the run with nothing changed.
 struct Plan {
   Instant at;
   bool verify = false;
   std::optional<std::int64_t> late_by;  // seconds; activate's boundary applied late
 };
-using Planner = std::function<Result<Plan>(const Loaded& applied,
-                                           const std::optional<backend::LastApply>& record)>;
+using Planner = std::function<Result<Plan>(const Loaded& applied)>;
 
 struct Request {
   Role role = Role::apply;
@@ -91,7 +91,6 @@ struct Request {
 
 struct Report {
   const backend::Backend* backend = nullptr;
-  std::string state;
   const Loaded* file = nullptr;
   std::optional<history::Pin> pin;  // the pin the run followed (activate, exempt)
   std::unique_ptr<Loaded> pinned;   // its policy, applied instead of `file`
@@ -121,8 +120,7 @@ std::vector<std::string> active_phase_ids(const policy::Policy& p, Instant at);
 // with the live drop-ins of the folder the entry's policy file was in.
 struct Rollback {
   history::HistoryEntry entry;
-  std::string copy;  // the kept copy's path
-  Loaded loaded;     // diagnostics included; no policy when invalid
+  Loaded loaded;  // named by the kept copy's path; diagnostics included; no policy when invalid
 };
 Result<Rollback> rollback_source(const Target& target, const backend::Registry& backends,
                                  const std::string& to, const std::string& table);
