@@ -195,6 +195,12 @@ bool held_by_another(const Table& table, const std::string& subscriber,
 Change up(Table& table, const std::string& subscriber, const std::vector<net::Prefix>& addresses,
           bool tracked) {
   Change change;
+  // The table holds only what decode() reads back: a subscriber the file
+  // could not name is refused here, not written and then unreadable.
+  if (const std::string why = policy::subscriber_problem(subscriber); !why.empty()) {
+    change.error = "subscriber: " + why;
+    return change;
+  }
   std::vector<net::Prefix> mine;
   if (tracked) {
     if (const auto it = table.find(subscriber); it != table.end()) mine = it->second;
@@ -227,7 +233,7 @@ Change up(Table& table, const std::string& subscriber, const std::vector<net::Pr
     held.erase(kept, held.end());
     it = held.empty() ? table.erase(it) : std::next(it);
   }
-  if (tracked) {
+  if (tracked && !mine.empty()) {
     auto& entry = table[subscriber];
     change.changed = change.changed || entry != mine;
     entry = std::move(mine);

@@ -56,7 +56,8 @@ struct Change {
 
 // A session of `subscriber` holds `addresses`: nobody else holds them any
 // more, and when `tracked` (the subscriber has an exemption) they are added
-// to the subscriber's.
+// to the subscriber's. A subscriber policy::subscriber_problem refuses is
+// an error, and the table is unchanged.
 Change up(Table& table, const std::string& subscriber, const std::vector<net::Prefix>& addresses,
           bool tracked);
 // The session ended: these addresses (all of the subscriber's when empty)
