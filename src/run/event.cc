@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <tuple>
 
 #include "live.h"
@@ -50,24 +51,19 @@ Result<session::Index> index_for(const std::string& state) {
                  "give the hook the --state (and --backend) that apply and activate use"};
 }
 
-// A failure when a session may not hold one of `addresses` (session/bounds.h):
-// the event is refused before anything is read or changed.
-Result<Done> within_pools(const Event& e, const std::string& state) {
+// Why a session may not hold one of `addresses` (session/bounds.h), "" when
+// it may: such an event is refused before anything is changed.
+std::string pools_problem(const std::vector<net::Prefix>& addresses,
+                          const std::optional<session::PoolsFile>& pools,
+                          const std::string& pools_error) {
+  if (!pools) return text::printable(pools_error) + " (op25bc apply or activate writes it)";
   std::string error;
-  const auto pools = session::PoolsFile::open(session::pools_path(state), error);
-  std::string problem;
-  if (!pools) {
-    problem = text::printable(error) + " (op25bc apply or activate writes it)";
-  } else {
-    for (const net::Prefix& address : e.addresses) {
-      const auto range = pools->find({address.family, address.interval().first}, error);
-      problem = error.empty() ? session::address_problem(address, range) : error;
-      if (!problem.empty()) break;
-    }
+  for (const net::Prefix& address : addresses) {
+    const auto range = pools->find({address.family, address.interval().first}, error);
+    const std::string problem = error.empty() ? session::address_problem(address, range) : error;
+    if (!problem.empty()) return text::printable(problem);
   }
-  if (problem.empty()) return Done{};
-  return Failure{who(e.subscriber) + ": " + text::printable(problem) +
-                 "; nothing changed, the session is not exempt"};
+  return {};
 }
 
 // Which file `path` is: device, inode, size and change time; nullopt when none.
@@ -91,29 +87,61 @@ Target session_target(const TargetOptions& options, const backend::Registry& bac
   return Target::make(options, backends, table);
 }
 
-Result<EventReport> session_event(const Target& target, const backend::Registry& backends,
-                                  const Event& e, const Clock& clock) {
+Result<BatchReport> session_batch(const Target& target, const backend::Registry& backends,
+                                  const std::vector<Event>& events, const Clock& clock) {
   const auto seen = identity(session::index_path(target.state));  // before it is read
   auto index = index_for(target.state);
   if (!index) return index.failure();
-  if (e.backend_given)
+  if (std::any_of(events.begin(), events.end(), [](const Event& e) { return e.backend_given; }))
     if (auto ours = applied_by(target, *index); !ours) return ours.failure();
   const backend::Backend* b = backends.find(index->backend);
   if (b == nullptr)
     return Failure{text::printable(target.state) + ".subscribers names backend " +
                    quote(text::printable(index->backend)) + ", which this op25bc does not have"};
-  EventReport report;
+  BatchReport report;
   report.backend = b;
   report.table = index->table;
-  if (e.up)
-    if (auto within = within_pools(e, target.state); !within) return within.failure();
-  // The lookup, without the lock: an event that changes nothing ends here.
+  report.events.resize(events.size());
+  report.refused.resize(events.size());
+  const auto refuse = [&](std::size_t i, const std::string& why) {
+    report.refused[i] =
+        who(events[i].subscriber) + ": " + why + "; nothing changed, the session is not exempt";
+  };
+  // The pools' bounds, opened once for the batch.
+  std::optional<session::PoolsFile> pools;
+  std::string pools_error;
+  bool pools_opened = false;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (!events[i].up) continue;
+    if (!pools_opened) {
+      if (auto opened = session::PoolsFile::open(session::pools_path(target.state), pools_error))
+        pools.emplace(std::move(*opened));
+      pools_opened = true;
+    }
+    if (const std::string why = pools_problem(events[i].addresses, pools, pools_error);
+        !why.empty())
+      refuse(i, why);
+  }
+  const auto subject = [&] {
+    return events.size() == 1 ? who(events.front().subscriber)
+                              : std::to_string(events.size()) + " session events";
+  };
+  // The lookup, without the lock: a batch whose every event changes nothing
+  // (read against the table as it is) ends here.
   if (const auto table = session::read_table(index->sessions)) {
-    const bool tracked = index->knows(e.subscriber);
-    report.changed_nothing =
-        e.up ? !tracked && !session::held_by_another(*table, e.subscriber, e.addresses)
-             : !table->contains(e.subscriber);
-    if (report.changed_nothing) return report;
+    bool nothing = true;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const Event& e = events[i];
+      if (!report.refused[i].empty()) continue;
+      const bool tracked = index->knows(e.subscriber);
+      report.events[i].known = tracked;
+      report.events[i].changed_nothing =
+          e.up ? !tracked && !session::held_by_another(*table, e.subscriber, e.addresses)
+               : !table->contains(e.subscriber);
+      nothing = nothing && report.events[i].changed_nothing;
+    }
+    report.changed_nothing = nothing;
+    if (nothing) return report;
   }
   Target t = target;
   t.backend = b;
@@ -127,22 +155,32 @@ Result<EventReport> session_event(const Target& target, const backend::Registry&
   }
   auto table = session::read_table(index->sessions);
   if (!table)
-    return Failure{who(e.subscriber) + ": " + text::printable(table.failure().message) +
+    return Failure{subject() + ": " + text::printable(table.failure().message) +
                        "; nothing changed (whose sessions are live is unknown)",
                    "move the file aside; the next apply or activate starts an empty table, and "
                    "each exempt subscriber is exempt again from their next session event"};
   const Instant now = clock.now();
-  std::vector<ir::Set> last = session_sets(*table, *index, now);  // before the event
-  const session::Change change =
-      e.up ? session::up(*table, e.subscriber, e.addresses, index->knows(e.subscriber))
-           : session::down(*table, e.subscriber, e.addresses);
-  if (!change.error.empty())
-    return Failure{who(e.subscriber) + ": " + change.error +
-                   "; nothing changed, the session is not exempt"};
-  if (change.changed)
+  std::vector<ir::Set> last = session_sets(*table, *index, now);  // before the events
+  bool changed = false;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const Event& e = events[i];
+    if (!report.refused[i].empty()) continue;
+    const session::Change change =
+        e.up ? session::up(*table, e.subscriber, e.addresses, index->knows(e.subscriber))
+             : session::down(*table, e.subscriber, e.addresses);
+    if (!change.error.empty()) {
+      refuse(i, change.error);
+      continue;
+    }
+    changed = changed || change.changed;
+    EventReport& r = report.events[i];
+    r.handed_over = change.handed_over;
+    r.known = index->knows(e.subscriber);
+    r.exemption = index->exempt_at(e.subscriber, now);
+  }
+  if (changed)
     if (auto written = write_session_table(index->sessions, *table); !written)
       return Failure{text::printable(written.failure().message) + "; nothing changed"};
-  report.handed_over = change.handed_over;
   auto out = hold->session()->replace_elements(
       {index->table, session_sets(*table, *index, now), std::move(last)});
   if (!out) {
@@ -152,8 +190,19 @@ Result<EventReport> session_event(const Target& target, const backend::Registry&
     return failed;
   }
   report.outcome = std::move(*out);
-  report.known = index->knows(e.subscriber);
-  report.exemption = index->exempt_at(e.subscriber, now);
+  return report;
+}
+
+Result<EventReport> session_event(const Target& target, const backend::Registry& backends,
+                                  const Event& e, const Clock& clock) {
+  auto batch = session_batch(target, backends, {e}, clock);
+  if (!batch) return batch.failure();
+  if (!batch->refused.front().empty()) return Failure{batch->refused.front()};
+  EventReport report = std::move(batch->events.front());
+  report.backend = batch->backend;
+  report.table = batch->table;
+  report.changed_nothing = batch->changed_nothing;
+  report.outcome = std::move(batch->outcome);
   return report;
 }
 

@@ -48,6 +48,23 @@ struct EventReport {
 Result<EventReport> session_event(const Target& target, const backend::Registry& backends,
                                   const Event& event, const Clock& clock);
 
+// Many events in order (a follower's batch): each is checked and recorded as
+// session_event would, in one hold of the lock, and the session sets follow
+// them all in one kernel transaction. An event that is refused (its address
+// outside the pools, a bound) is said in its own report and changes nothing;
+// the others still apply. A failure of the batch as a whole (the index, the
+// table, the lock, the kernel) is the returned failure, as for one event.
+struct BatchReport {
+  const backend::Backend* backend = nullptr;
+  std::string table;
+  std::vector<EventReport> events;   // one per event, in order
+  std::vector<std::string> refused;  // per event: "" or why it changed nothing
+  bool changed_nothing = false;      // no event changed anything: no lock, no kernel
+  backend::Outcome outcome;
+};
+Result<BatchReport> session_batch(const Target& target, const backend::Registry& backends,
+                                  const std::vector<Event>& events, const Clock& clock);
+
 // What the session table holds, with the index that says who is exempt:
 // empty when no subscriber exemption is applied.
 struct Listing {
