@@ -24,6 +24,7 @@ _op25bc_options() {
     "session up") echo "--subscriber --address --table --state --backend --lock --lock-wait" ;;
     "session down") echo "--subscriber --address --table --state --backend --lock --lock-wait" ;;
     "session list") echo "--table --state --backend --format" ;;
+    "session follow") echo "--radius-detail --once --position --subscriber-attribute --batch --writer --table --state --backend --lock --lock-wait" ;;
   esac
 }
 
@@ -48,7 +49,7 @@ _op25bc() {
       if [[ $command == exempt ]]; then
         COMPREPLY=($(compgen -W "add remove list --help" -- "$cur"))
       else
-        COMPREPLY=($(compgen -W "up down list --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "up down list follow --help" -- "$cur"))
       fi
       return
     fi
@@ -70,10 +71,14 @@ _op25bc() {
     --lang) COMPREPLY=($(compgen -W "en ja" -- "$cur")); return ;;
     --backend) COMPREPLY=($(compgen -W "nftables iptables" -- "$cur")); return ;;
     --at) COMPREPLY=($(compgen -W "now" -- "$cur")); return ;;
-    --state | --sessions | --lock | --metrics | --bin | -o | --output) _filedir; return ;;
+    --state | --sessions | --lock | --metrics | --bin | -o | --output | --radius-detail | --position)
+      _filedir
+      return ;;
     --base) _filedir -d; return ;;
     --src | --dst | --port | --warn-days | --lock-wait | --keep | --table | --to | --router) return ;;
     --subscriber | --address | --id | --prefix | --reason | --effective | --until | --ticket | --expiring) return ;;
+    --subscriber-attribute | --batch) return ;;
+    --writer) COMPREPLY=($(compgen -u -- "$cur")); return ;;
   esac
   if [[ $cur == -* ]]; then
     COMPREPLY=($(compgen -W "$(_op25bc_options "$command") --help" -- "$cur"))

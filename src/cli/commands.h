@@ -190,6 +190,14 @@ struct SessionArgs {
   // logged, and the next apply or activate reads the table.
   run::TargetOptions target = run::TargetOptions::waiting(2);
   std::string format = "text";  // list
+  // follow: the RADIUS detail file, where the follower keeps its place, the
+  // attribute naming the subscriber, records per batch, FreeRADIUS's user.
+  std::string radius_detail;
+  std::string position;
+  std::string attribute = "User-Name";
+  std::size_t batch = 10000;
+  std::string writer = "freerad";
+  bool once = false;
 };
 
 int run_validate(const ValidateArgs& args, Io io);

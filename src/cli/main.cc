@@ -319,6 +319,26 @@ int main(int argc, char** argv) {
   auto* se_up = se->add_subcommand("up", "a session of the subscriber holds these addresses");
   auto* se_down = se->add_subcommand("down", "the subscriber's session ended");
   auto* se_list = se->add_subcommand("list", "the live sessions of subscribers with an exemption");
+  auto* se_follow = se->add_subcommand(
+      "follow", "follow RADIUS accounting: the records FreeRADIUS writes to a detail file");
+  se_follow
+      ->add_option("--radius-detail", session.radius_detail,
+                   "the detail file of FreeRADIUS's op25bc module (hooks/freeradius/op25bc)")
+      ->required();
+  se_follow->add_flag("--once", session.once, "read the whole records there are, then exit");
+  se_follow->add_option("--position", session.position,
+                        "where the follower keeps its place (default STATE.radius-position)");
+  se_follow
+      ->add_option("--subscriber-attribute", session.attribute,
+                   "the attribute that names the subscriber")
+      ->capture_default_str();
+  se_follow->add_option("--batch", session.batch, "records per kernel transaction, at most")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  se_follow
+      ->add_option("--writer", session.writer,
+                   "the user that writes the detail file (besides root, the only one trusted)")
+      ->capture_default_str();
   for (auto* cmd : {se_up, se_down})
     cmd->add_option("--subscriber", session.subscriber,
                     "the subscriber, as its exemption names it (a PPP peer name, a DHCP client "
@@ -330,7 +350,7 @@ int main(int argc, char** argv) {
       ->required();
   se_down->add_option("--address", session.addresses,
                       "an address the session released (repeatable; default: every one)");
-  for (auto* cmd : {se_up, se_down, se_list}) {
+  for (auto* cmd : {se_up, se_down, se_list, se_follow}) {
     cmd->add_option("--table", session.table, "table name, for the default state file")
         ->capture_default_str();
     add_target(*cmd, session.target, backends, cmd == se_list ? kStateOnly : kLock,
@@ -407,7 +427,7 @@ int main(int argc, char** argv) {
     if (*m) return run_metrics(metrics, io);
     if (*no) return run_notice(notice, io);
     if (*se) {
-      session.action = *se_up ? "up" : *se_down ? "down" : "list";
+      session.action = *se_up ? "up" : *se_down ? "down" : *se_follow ? "follow" : "list";
       return run_session_command(session, io);
     }
     if (*ex) {

@@ -3,12 +3,16 @@
 // subscriber's PPP or IPoE session begins or ends (the pppd and dnsmasq hooks
 // in hooks/), and what the session table holds. The options are checked
 // here; the event itself is the run layer's (run/event.h).
+#include <pwd.h>
+
+#include <charconv>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "commands.h"
 #include "op25bc/policy/load.h"
 #include "op25bc/run/event.h"
+#include "op25bc/run/follow.h"
 #include "op25bc/text/escape.h"
 #include "op25bc/text/join.h"
 #include "support.h"
@@ -112,10 +116,69 @@ int list(const SessionArgs& a, Io io) {
   return kExitOk;
 }
 
+// The user that writes the detail file: --writer, a name or a uid.
+std::optional<uid_t> writer_of(const std::string& name) {
+  if (const passwd* pw = ::getpwnam(name.c_str())) return pw->pw_uid;
+  unsigned long uid = 0;
+  const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), uid);
+  if (ec == std::errc{} && end == name.data() + name.size() && !name.empty())
+    return static_cast<uid_t>(uid);
+  return std::nullopt;
+}
+
+// One line for the journal per batch; what was skipped or refused beside it.
+void say_batch(const run::FollowBatch& b, Io io) {
+  for (const std::string& problem : b.problems) note("session follow: " + problem, io);
+  if (b.rotated) {
+    io.out << "session follow: the detail file was rotated; following the new one\n";
+    return;
+  }
+  io.out << "session follow: " << b.records << (b.records == 1 ? " record, " : " records, ")
+         << b.events << (b.events == 1 ? " session event" : " session events");
+  if (b.report && !b.report->changed_nothing)
+    io.out << "; " << b.report->backend->describe(b.report->table) << ": "
+           << (b.report->outcome.in_sync ? std::string{"no change"} : b.report->outcome.summary);
+  io.out << "; at byte " << b.offset << "\n";
+}
+
+int follow(const SessionArgs& a, Io io) {
+  const auto writer = writer_of(a.writer);
+  if (!writer)
+    return report(
+        "session follow: --writer " + text::printable(a.writer) + " is neither a user nor a uid",
+        io, kExitUsage);
+  const run::Target target = run::session_target(a.target, io.backends, a.table);
+  auto follower = run::Follower::open(target, io.backends,
+                                      {a.radius_detail, a.position, a.attribute, a.batch, *writer});
+  if (!follower) {
+    Failure failed = follower.failure();
+    failed.message = "session follow: " + failed.message;
+    return report(failed, io);
+  }
+  // Each batch is said once the kernel holds it, before the position moves
+  // on: the journal never misses a batch the kernel took.
+  const auto say = [&](const run::FollowBatch& b) {
+    say_batch(b, io);
+    io.out.flush();
+  };
+  for (;;) {
+    auto batch = follower->next(io.clock, say);
+    if (!batch) {
+      Failure failed = batch.failure();
+      failed.message = "session follow: " + failed.message;
+      return report(failed, io);
+    }
+    if (*batch) continue;
+    if (a.once) return kExitOk;
+    follower->wait(std::chrono::seconds{1});
+  }
+}
+
 }  // namespace
 
 int run_session_command(const SessionArgs& args, Io io) {
   if (args.action == "list") return list(args, io);
+  if (args.action == "follow") return follow(args, io);
   return event(args, io);
 }
 

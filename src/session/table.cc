@@ -37,7 +37,8 @@ bool overlaps_any(const net::Prefix& p, const std::vector<net::Prefix>& list) {
                      [&](const net::Prefix& q) { return overlaps(p, q); });
 }
 
-// A field of a line: free text with ' ', '%' and controls as %XX.
+}  // namespace
+
 void append_field(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   for (const char c : text) {
@@ -68,6 +69,8 @@ std::optional<std::string> field_text(std::string_view field) {
   }
   return out;
 }
+
+namespace {
 
 std::vector<std::string_view> split_fields(std::string_view line) {
   std::vector<std::string_view> out;

@@ -150,3 +150,46 @@ topology_down() {
   for ns in "$sub" "$rtr" "$net"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
   for ns in "$sub" "$rtr" "$net"; do ip netns del "$ns" 2>/dev/null || true; done
 }
+
+# session_held NS BACKEND 4|6: the session addresses op25bc's table in NS
+# holds, as the kernel's own tools list them (the oracle), sorted on one line:
+# IPv4 as single addresses, IPv6 as prefixes ("2001:db8:100:100::/56").
+session_held() {
+  local ns=$1 backend=$2 family=$3
+  if [ "$backend" = nftables ]; then
+    ip netns exec "$ns" nft -j list set inet op25b "session$family"
+  else
+    ip netns exec "$ns" ipset list
+  fi | "$python" -c '
+import ipaddress, json, sys
+backend, family = sys.argv[1], int(sys.argv[2])
+spans = []
+if backend == "nftables":
+    for o in json.load(sys.stdin)["nftables"]:
+        for e in o.get("set", {}).get("elem", []):
+            if isinstance(e, str):
+                spans.append((e, e))
+            elif "range" in e:  # adjacent addresses merge into one interval
+                spans.append(tuple(e["range"]))
+            else:
+                n = ipaddress.ip_network(e["prefix"]["addr"] + "/" + str(e["prefix"]["len"]))
+                spans.append((n[0], n[-1]))
+else:
+    lines = sys.stdin.read().split("\n")
+    name = [l for l in lines if l.startswith("Name: op25b-session%d." % family)]
+    if not name: sys.exit(1)
+    i = lines.index("Members:", lines.index(name[0]))
+    for l in lines[i + 1:]:
+        if not l: break
+        n = ipaddress.ip_network(l.split()[0])
+        spans.append((n[0], n[-1]))
+out = []
+for first, last in spans:
+    first, last = ipaddress.ip_address(first), ipaddress.ip_address(last)
+    if family == 4:
+        out += [str(ipaddress.ip_address(a)) for a in range(int(first), int(last) + 1)]
+    else:
+        for n in ipaddress.summarize_address_range(first, last):
+            out.append(str(n.network_address) if n.prefixlen == 128 else str(n))
+print(" ".join(sorted(out)))' "$backend" "$family"
+}

@@ -117,36 +117,7 @@ until_true() {
 }
 leased() { ip -n "$1" -4 addr show s0 | grep -q "198.18.1.100/"; }
 # The session addresses the kernel holds, as its own tools list them (the oracle).
-held4() {
-  if [ "$backend_name" = nftables ]; then
-    ip netns exec "$rtr" nft -j list set inet op25b session4 |
-      "$python" -c '
-import ipaddress, json, sys
-out = []
-for o in json.load(sys.stdin)["nftables"]:
-    for e in o.get("set", {}).get("elem", []):
-        if isinstance(e, str):
-            out.append(e)
-        elif "range" in e:  # adjacent addresses merge into one interval
-            first, last = (int(ipaddress.ip_address(a)) for a in e["range"])
-            out += [str(ipaddress.ip_address(a)) for a in range(first, last + 1)]
-        else:
-            out.append(e["prefix"]["addr"] + "/" + str(e["prefix"]["len"]))
-print(" ".join(sorted(out)))'
-  else
-    ip netns exec "$rtr" ipset list | "$python" -c '
-import ipaddress, sys
-lines = sys.stdin.read().split("\n")
-name = [l for l in lines if l.startswith("Name: op25b-session4.")]
-if not name: sys.exit(1)
-i = lines.index(name[0]); i = lines.index("Members:", i)
-out = []
-for l in lines[i + 1:]:
-    if not l: break
-    out += [str(a) for a in ipaddress.ip_network(l.split()[0])]  # merged runs are prefixes
-print(" ".join(sorted(out)))'
-  fi
-}
+held4() { session_held "$rtr" "$backend_name" 4; }
 held_is() { test "$(held4)" = "$1"; }
 start_client() {
   ip netns exec "$1" busybox udhcpc -f -R -i s0 -s "$work/udhcpc.sh" -t 20 -T 1 -A 1 \
@@ -242,7 +213,7 @@ scenario() {
     PEERNAME=ann@spinnet PPP_IFACE=ppp0 PPP_TTY=/dev/ttyS0 PPP_SPEED=115200 PPP_LOCAL=198.18.0.1 \
       PPP_REMOTE=198.18.2.7 PPP_IPPARAM= OP25BC='$op25bc' OP25BC_DEFAULTS='$work/defaults' \
       ip netns exec '$rtr' '$root/hooks/ppp-ip-down' > /dev/null
-    test -z \"\$($(declare -f held4); backend_name=$backend_name rtr=$rtr python=$python held4)\""
+    test -z \"\$($(declare -f held4 session_held); backend_name=$backend_name rtr=$rtr python=$python held4)\""
 
   # (4) A withdrawn exemption takes its live session's address with it.
   rtr_op25bc session up --subscriber ann@spinnet --address 198.18.2.8 $session_opts > /dev/null

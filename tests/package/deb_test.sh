@@ -65,11 +65,17 @@ check "bash completion is installed and registers op25bc" bash -c '
   complete -p op25bc | grep -q _op25bc'
 check "systemd-analyze verify of the installed units (man pages included)" \
   systemd-analyze verify /lib/systemd/system/op25bc.service /lib/systemd/system/op25bc.timer \
-  /lib/systemd/system/op25bc.path
-score=$(systemd-analyze security --offline=true --no-pager /lib/systemd/system/op25bc.service 2>&1 |
-  sed -n 's/.*Overall exposure level for op25bc.service: \([0-9.]*\) \([A-Z]*\).*/\1 \2/p')
-check "the installed service's exposure is <= 2.0 OK (got $score)" \
-  awk -v s="$score" 'BEGIN { split(s, a, " "); exit !(a[1] <= 2.0 && a[2] == "OK") }'
+  /lib/systemd/system/op25bc.path /lib/systemd/system/op25bc-radius.service
+for unit in op25bc.service op25bc-radius.service; do
+  score=$(systemd-analyze security --offline=true --no-pager /lib/systemd/system/$unit 2>&1 |
+    sed -n "s/.*Overall exposure level for $unit: \\([0-9.]*\\) \\([A-Z]*\\).*/\\1 \\2/p")
+  check "the installed $unit's exposure is <= 2.0 OK (got $score)" \
+    awk -v s="$score" 'BEGIN { split(s, a, " "); exit !(a[1] <= 2.0 && a[2] == "OK") }'
+done
+check "the RADIUS follower is shipped, not enabled (FreeRADIUS needs op25bc's module first)" \
+  test ! -e /etc/systemd/system/multi-user.target.wants/op25bc-radius.service
+check "FreeRADIUS's op25bc module is shipped beside the examples" \
+  grep -q "^detail op25bc {" /usr/share/doc/op25bc/freeradius/op25bc
 check "the timer is enabled by the package" test -L /etc/systemd/system/timers.target.wants/op25bc.timer
 check "the path unit is enabled by the package" test -L /etc/systemd/system/paths.target.wants/op25bc.path
 for example in /usr/share/doc/op25bc/examples/*.json; do

@@ -40,6 +40,11 @@ inline constexpr std::size_t kMaxSubscribers = 100000;
 // The live sessions: each subscriber's addresses, sorted, without duplicates.
 using Table = std::map<std::string, std::vector<net::Prefix>, std::less<>>;
 
+// A field of one of op25bc's session files: free text with ' ', '%', and
+// control bytes as %XX; field_text() undoes it, nullopt for a bad escape.
+void append_field(std::string& out, std::string_view text);
+std::optional<std::string> field_text(std::string_view field);
+
 // The table's bytes, and back. decode() accepts exactly what encode() makes;
 // anything else is nullopt with the reason in `error`.
 std::string encode(const Table& table);

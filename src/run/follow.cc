@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "op25bc/run/follow.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <utility>
+
+#include "op25bc/history/lock.h"
+#include "op25bc/io/atomic_file.h"
+#include "op25bc/io/file_bytes.h"
+#include "op25bc/policy/load.h"
+#include "op25bc/session/table.h"
+#include "op25bc/text/escape.h"
+
+namespace op25bc::run {
+
+namespace {
+
+namespace radius = session::radius;
+
+// Bytes read from the detail file at once, at most: a batch of 10,000
+// records is about 3 MB.
+constexpr std::size_t kReadChunk = 16u << 20;
+constexpr std::size_t kMaxPositionBytes = 64u << 20;
+
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  Fd& operator=(Fd&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+  void reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+std::string errno_text(int e) {
+  return std::strerror(e);
+}
+
+std::string shown(const std::string& path) {
+  return text::printable(path);
+}
+
+// The detail file `name` in `dir`, opened for reading (never through a
+// link); EINVAL when it is not a regular file.
+Fd open_in(int dir, const std::string& name, int& error, struct stat& st) {
+  Fd fd{::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)};
+  if (!fd) {
+    error = errno;
+    return fd;
+  }
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    error = EINVAL;
+    return Fd{};
+  }
+  error = 0;
+  return fd;
+}
+
+// The entry of `dir` whose name starts with `stem` ("detail", "detail.1",
+// "detail-20261207") and which is the file (device, inode) the position
+// names: where a rotation moved it.
+Fd find_moved(int dir, const std::string& stem, std::uint64_t device, std::uint64_t inode) {
+  const int copy = ::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (copy < 0) return Fd{};
+  DIR* listing = ::fdopendir(copy);
+  if (listing == nullptr) {
+    ::close(copy);
+    return Fd{};
+  }
+  Fd found;
+  while (const dirent* entry = ::readdir(listing)) {
+    const std::string name = entry->d_name;
+    if (!name.starts_with(stem)) continue;
+    struct stat st {};
+    if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_dev != device || st.st_ino != inode)
+      continue;
+    int error = 0;
+    found = open_in(dir, name, error, st);
+    if (found && st.st_dev == device && st.st_ino == inode) break;
+    found.reset();
+  }
+  ::closedir(listing);
+  return found;
+}
+
+}  // namespace
+
+std::string default_position_path(const std::string& state) {
+  return state + ".radius-position";
+}
+
+struct Follower::State {
+  Target target;
+  const backend::Registry* backends = nullptr;
+  FollowOptions options;
+  std::unique_ptr<history::LockFile> lock;
+  Fd dir, file, notify;
+  std::string name;  // the detail file's name in its folder
+  radius::Position position;
+
+  Result<Done> keep_position() {
+    return io::write_atomically(options.position, radius::encode(position), 0600);
+  }
+
+  // A failure when someone other than root or the writer could change `st`.
+  Result<Done> trusted(const struct stat& st, const std::string& what) const {
+    if (const std::string why = io::untrusted(st, options.writer); !why.empty())
+      return Failure{what + ": " + why + "; nothing read",
+                     "the detail file and its folder are FreeRADIUS's (freerad, mode 0600 and "
+                     "0700) or root's; --writer names FreeRADIUS's user"};
+    return Done{};
+  }
+
+  // The file the path names now, when it is not the one being read and the
+  // writer has begun it (not empty): the old one is finished.
+  using Successor = std::optional<std::pair<Fd, struct stat>>;
+  Result<Successor> successor() const {
+    struct stat st {};
+    int error = 0;
+    Fd fd = open_in(dir.get(), name, error, st);
+    if (!fd) {
+      if (error == ENOENT) return Successor{};
+      return Failure{shown(options.detail) + ": " + io::error_text(error)};
+    }
+    if (file && st.st_dev == position.device && st.st_ino == position.inode) return Successor{};
+    if (file && st.st_size == 0) return Successor{};  // made, but not written to yet
+    if (auto ok = trusted(st, shown(options.detail)); !ok) return ok.failure();
+    return Successor{std::pair{std::move(fd), st}};
+  }
+};
+
+Follower::Follower(std::unique_ptr<State> state) : s_(std::move(state)) {}
+Follower::Follower(Follower&&) noexcept = default;
+Follower& Follower::operator=(Follower&&) noexcept = default;
+Follower::~Follower() = default;
+
+const radius::Position& Follower::position() const {
+  return s_->position;
+}
+
+Result<Follower> Follower::open(const Target& target, const backend::Registry& backends,
+                                FollowOptions options) {
+  auto s = std::make_unique<State>();
+  s->target = target;
+  s->backends = &backends;
+  if (options.position.empty()) options.position = default_position_path(target.state);
+  s->options = options;
+  auto lock = history::LockFile::take(options.position + ".lock", std::chrono::milliseconds{0});
+  if (!lock)
+    return Failure{
+        "another follower keeps " + shown(options.position) + ": " + lock.failure().message,
+        "one follower per detail file; --position names another place"};
+  s->lock = std::move(*lock);
+
+  const std::size_t slash = options.detail.rfind('/');
+  const std::string folder = slash == std::string::npos ? std::string{"."}
+                             : slash == 0               ? std::string{"/"}
+                                                        : options.detail.substr(0, slash);
+  s->name = slash == std::string::npos ? options.detail : options.detail.substr(slash + 1);
+  if (s->name.empty() || s->name == "." || s->name == "..")
+    return Failure{shown(options.detail) + " does not name a file"};
+  s->dir = Fd{::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (!s->dir) return Failure{shown(folder) + ": " + errno_text(errno)};
+  struct stat st {};
+  if (::fstat(s->dir.get(), &st) != 0) return Failure{shown(folder) + ": " + errno_text(errno)};
+  if (auto ok = s->trusted(st, shown(folder)); !ok) return ok.failure();
+
+  int error = 0;
+  auto bytes = io::read_regular(options.position, error, kMaxPositionBytes);
+  if (bytes) {
+    std::string why;
+    auto p = radius::decode_position(*bytes, why);
+    if (!p)
+      return Failure{shown(options.position) + ": " + text::printable(why) + "; nothing read",
+                     "move it aside to read the detail file from its beginning"};
+    s->position = std::move(*p);
+  } else if (error != ENOENT) {
+    return Failure{shown(options.position) + ": " + io::error_text(error)};
+  }
+
+  Fd now = open_in(s->dir.get(), s->name, error, st);
+  if (!now && error != ENOENT) return Failure{shown(options.detail) + ": " + io::error_text(error)};
+  if (now)
+    if (auto ok = s->trusted(st, shown(options.detail)); !ok) return ok.failure();
+  const bool placed = s->position.inode != 0;
+  if (!placed) {
+    // The first start: the detail file from its beginning (it is a queue).
+    if (now) {
+      s->position.device = st.st_dev;
+      s->position.inode = st.st_ino;
+      s->file = std::move(now);
+    }
+  } else if (now && st.st_dev == s->position.device && st.st_ino == s->position.inode) {
+    s->file = std::move(now);
+  } else {
+    s->file = find_moved(s->dir.get(), s->name, s->position.device, s->position.inode);
+    if (!s->file)
+      return Failure{"the detail file " + shown(options.detail) +
+                         " the follower was reading (inode " + std::to_string(s->position.inode) +
+                         ") is gone; its records after byte " + std::to_string(s->position.offset) +
+                         " were never read",
+                     "op25bc session sync rebuilds the sessions; then move " +
+                         shown(options.position) + " aside to follow the new file"};
+  }
+  if (s->file) {
+    if (::fstat(s->file.get(), &st) != 0)
+      return Failure{shown(options.detail) + ": " + errno_text(errno)};
+    if (auto ok = s->trusted(st, shown(options.detail)); !ok) return ok.failure();
+    if (static_cast<std::uint64_t>(st.st_size) < s->position.offset)
+      return Failure{shown(options.detail) + " is shorter (" + std::to_string(st.st_size) +
+                         " bytes) than the position (" + std::to_string(s->position.offset) +
+                         "): it was cut, and records may never have been read",
+                     "rotate the detail file by renaming it, never copytruncate; op25bc session "
+                     "sync rebuilds the sessions"};
+  }
+
+  s->notify = Fd{::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)};
+  if (!s->notify) return Failure{"inotify: " + errno_text(errno)};
+  const std::string watched = "/proc/self/fd/" + std::to_string(s->dir.get());
+  if (::inotify_add_watch(s->notify.get(), watched.c_str(),
+                          IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM) < 0)
+    return Failure{"inotify on " + shown(folder) + ": " + errno_text(errno)};
+  return Follower{std::move(s)};
+}
+
+void Follower::wait(std::chrono::milliseconds timeout) const {
+  pollfd p{s_->notify.get(), POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(timeout.count())) > 0) {
+    char drain[4096];
+    while (::read(s_->notify.get(), drain, sizeof drain) > 0) {
+    }
+  }
+}
+
+Result<std::optional<FollowBatch>> Follower::next(
+    const Clock& clock, const std::function<void(const FollowBatch&)>& applied) {
+  State& s = *s_;
+  FollowBatch batch;
+  std::string chunk;
+  radius::Parsed parsed;
+  for (;;) {
+    if (!s.file) {
+      auto first = s.successor();
+      if (!first) return first.failure();
+      if (!*first) return std::optional<FollowBatch>{};  // FreeRADIUS has not written yet
+      s.file = std::move((*first)->first);
+      s.position.device = (*first)->second.st_dev;
+      s.position.inode = (*first)->second.st_ino;
+      s.position.offset = 0;
+    }
+    struct stat st {};
+    if (::fstat(s.file.get(), &st) != 0)
+      return Failure{shown(s.options.detail) + ": " + errno_text(errno)};
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    if (size < s.position.offset)
+      return Failure{shown(s.options.detail) + " was cut to " + std::to_string(size) +
+                         " bytes under the follower, at byte " + std::to_string(s.position.offset) +
+                         "; records may never have been read",
+                     "rotate the detail file by renaming it, never copytruncate; op25bc session "
+                     "sync rebuilds the sessions"};
+    const std::size_t available =
+        static_cast<std::size_t>(std::min<std::uint64_t>(size - s.position.offset, kReadChunk));
+    chunk.resize(available);
+    std::size_t got = 0;
+    while (got < available) {
+      const ssize_t n = ::pread(s.file.get(), chunk.data() + got, available - got,
+                                static_cast<off_t>(s.position.offset + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Failure{shown(s.options.detail) + ": " + errno_text(errno)};
+      if (n == 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    chunk.resize(got);
+    parsed = radius::parse(chunk, s.position.offset, s.options.attribute, s.options.batch);
+    if (parsed.consumed > 0) break;
+    // Nothing whole to read: has the file been rotated, and the writer moved on?
+    auto moved = s.successor();
+    if (!moved) return moved.failure();
+    if (!*moved) return std::optional<FollowBatch>{};
+    // Read the old file once more: a record may have been ended since.
+    if (::fstat(s.file.get(), &st) != 0)
+      return Failure{shown(s.options.detail) + ": " + errno_text(errno)};
+    if (static_cast<std::uint64_t>(st.st_size) > s.position.offset + got) continue;
+    if (got > 0)
+      batch.problems.push_back(
+          std::to_string(got) + " bytes at the end of the rotated file (byte " +
+          std::to_string(s.position.offset) + ") are no whole record; skipped");
+    s.file = std::move((*moved)->first);
+    s.position.device = (*moved)->second.st_dev;
+    s.position.inode = (*moved)->second.st_ino;
+    s.position.offset = 0;
+    batch.rotated = true;
+    batch.offset = 0;
+    applied(batch);
+    if (auto kept = s.keep_position(); !kept) return kept.failure();
+    return std::optional{std::move(batch)};
+  }
+
+  // The records, as session events, in order.
+  batch.records = parsed.records.size();
+  for (const auto& p : parsed.problems)
+    batch.problems.push_back("the record at byte " + std::to_string(p.at) +
+                             " is skipped: " + text::printable(p.what));
+  std::vector<Event> events;
+  auto nas_of = s.position.nas_of;
+  for (const radius::Record& r : parsed.records) {
+    if (r.written) batch.newest = Instant{std::chrono::seconds{*r.written}};
+    if (r.status == radius::Status::other) continue;
+    if (r.status == radius::Status::nas_off) {
+      for (auto it = nas_of.begin(); it != nas_of.end();)
+        if (it->second == r.nas) {
+          events.push_back({false, it->first, {}, false});
+          it = nas_of.erase(it);
+        } else {
+          ++it;
+        }
+      continue;
+    }
+    if (const std::string why = policy::subscriber_problem(r.subscriber); !why.empty()) {
+      batch.problems.push_back("the record ending at byte " + std::to_string(r.end) +
+                               " is skipped: its subscriber " + text::printable(why));
+      continue;
+    }
+    if (r.status == radius::Status::stop) {
+      events.push_back({false, r.subscriber, {}, false});
+      nas_of.erase(r.subscriber);
+    } else if (!r.addresses.empty()) {
+      events.push_back({true, r.subscriber, r.addresses, false});
+      if (!r.nas.empty()) nas_of[r.subscriber] = r.nas;
+    }
+  }
+  batch.events = events.size();
+  const bool indexed = [&] {
+    int e = 0;
+    return io::read_regular(session::index_path(s.target.state), e).has_value() || e != ENOENT;
+  }();
+  if (!events.empty() && !indexed) {
+    batch.problems.push_back(std::to_string(events.size()) +
+                             " session events not recorded: no subscriber exemption " +
+                             "is applied with " + shown(s.target.state) + " (no " +
+                             shown(session::index_path(s.target.state)) + ")");
+    nas_of = s.position.nas_of;
+  } else if (!events.empty()) {
+    auto report = session_batch(s.target, *s.backends, events, clock);
+    if (!report) return report.failure();  // the position stays: the batch is read again
+    // The NAS is kept for subscribers with an exemption (the session table's);
+    // for the others a Stop or Accounting-On has nothing to take back.
+    std::set<std::string, std::less<>> known, seen;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      if (!report->refused[i].empty()) {
+        batch.problems.push_back(report->refused[i]);
+        continue;
+      }
+      if (!events[i].up) continue;
+      seen.insert(events[i].subscriber);
+      if (report->events[i].known) known.insert(events[i].subscriber);
+    }
+    for (const std::string& subscriber : seen)
+      if (!known.contains(subscriber)) nas_of.erase(subscriber);
+    batch.report = std::move(*report);
+  }
+  s.position.offset += parsed.consumed;
+  s.position.nas_of = std::move(nas_of);
+  batch.offset = s.position.offset;
+  applied(batch);
+  if (auto kept = s.keep_position(); !kept) return kept.failure();
+  return std::optional{std::move(batch)};
+}
+
+}  // namespace op25bc::run
