@@ -428,6 +428,10 @@ int main(int argc, char** argv) {
     if (*no) return run_notice(notice, io);
     if (*se) {
       session.action = *se_up ? "up" : *se_down ? "down" : *se_follow ? "follow" : "list";
+      // A follower is no hook an access server waits on: a batch waits out
+      // a long activate rather than failing (and being read again).
+      if (*se_follow && se_follow->get_option("--lock-wait")->count() == 0)
+        session.target.lock_wait = 60;
       return run_session_command(session, io);
     }
     if (*ex) {

@@ -3,6 +3,7 @@
 
 #include "op25bc/history/history.h"
 #include "op25bc/io/atomic_file.h"
+#include "op25bc/run/follow.h"
 #include "op25bc/session/table.h"
 
 namespace op25bc::report {
@@ -48,6 +49,12 @@ std::string gather_metrics(const MetricsSource& source, const Clock& clock) {
       }
       in.sessions = counts;
     }
+  }
+  // The RADIUS follower, when its position is beside the state.
+  if (const auto view = run::follower_view(run::default_position_path(state))) {
+    const auto& p = view->position;
+    in.follower =
+        MetricsInput::Follower{p.records, p.skipped, p.last_record, p.last_batch, view->behind};
   }
   // A backend that cannot be read leaves the table's metrics out: they are
   // not reported as absent.

@@ -203,6 +203,32 @@ std::string prometheus_text(const MetricsInput& in) {
            "Addresses and prefixes of live sessions exempt now (the session sets).")
         .sample(static_cast<double>(in.sessions->addresses));
   }
+  if (in.follower) {
+    const auto& f = *in.follower;
+    Family(out, "op25bc_radius_records_total", "counter",
+           "RADIUS accounting records op25bc session follow read from the detail file, skipped "
+           "ones included.")
+        .sample(static_cast<double>(f.records));
+    Family(out, "op25bc_radius_skipped_total", "counter",
+           "Records skipped (not readable whole) and session events refused by the follower.")
+        .sample(static_cast<double>(f.skipped));
+    Family(out, "op25bc_radius_last_record_timestamp_seconds", "gauge",
+           "When FreeRADIUS wrote the last record the follower read (its Timestamp).")
+        .sample(static_cast<double>(f.last_record));
+    Family(out, "op25bc_radius_last_batch_timestamp_seconds", "gauge",
+           "When the follower last put a batch into the kernel.")
+        .sample(static_cast<double>(f.last_batch));
+    Family(out, "op25bc_radius_behind_bytes", "gauge",
+           "Bytes of the detail file written and not yet read by the follower.")
+        .sample(static_cast<double>(f.behind));
+    const auto now =
+        static_cast<std::uint64_t>(std::max<std::int64_t>(0, in.now.time_since_epoch().count()));
+    Family(out, "op25bc_radius_lag_seconds", "gauge",
+           "Seconds since the follower's last batch while records wait unread; 0 when it has "
+           "read all there is.")
+        .sample(f.behind == 0 || now < f.last_batch ? 0.0
+                                                    : static_cast<double>(now - f.last_batch));
+  }
   if (!in.fingerprint.empty())
     Family(out, "op25bc_policy_info", "gauge",
            "The policy the kernel holds, by fingerprint; pinned=\"true\" after a rollback.")

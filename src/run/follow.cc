@@ -18,6 +18,7 @@
 #include "op25bc/io/atomic_file.h"
 #include "op25bc/io/file_bytes.h"
 #include "op25bc/policy/load.h"
+#include "op25bc/run/source.h"
 #include "op25bc/session/table.h"
 #include "op25bc/text/escape.h"
 
@@ -114,6 +115,24 @@ std::string default_position_path(const std::string& state) {
   return state + ".radius-position";
 }
 
+std::optional<FollowerView> follower_view(const std::string& position) {
+  int error = 0;
+  const auto bytes = io::read_regular(position, error, kMaxPositionBytes);
+  if (!bytes) return std::nullopt;
+  std::string why;
+  auto p = radius::decode_position(*bytes, why);
+  if (!p) return std::nullopt;
+  FollowerView view{std::move(*p), 0};
+  struct stat st {};
+  if (::stat(view.position.detail.c_str(), &st) == 0) {
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    const bool same = st.st_dev == view.position.device && st.st_ino == view.position.inode;
+    // A file it has not begun (rotated meanwhile) is all behind.
+    view.behind = !same ? size : size > view.position.offset ? size - view.position.offset : 0;
+  }
+  return view;
+}
+
 struct Follower::State {
   Target target;
   const backend::Registry* backends = nullptr;
@@ -170,6 +189,7 @@ Result<Follower> Follower::open(const Target& target, const backend::Registry& b
   s->backends = &backends;
   if (options.position.empty()) options.position = default_position_path(target.state);
   s->options = options;
+  s->position.detail = absolute_path(options.detail);
   auto lock = history::LockFile::take(options.position + ".lock", std::chrono::milliseconds{0});
   if (!lock)
     return Failure{
@@ -199,6 +219,7 @@ Result<Follower> Follower::open(const Target& target, const backend::Registry& b
       return Failure{shown(options.position) + ": " + text::printable(why) + "; nothing read",
                      "move it aside to read the detail file from its beginning"};
     s->position = std::move(*p);
+    s->position.detail = absolute_path(options.detail);
   } else if (error != ENOENT) {
     return Failure{shown(options.position) + ": " + io::error_text(error)};
   }
@@ -316,13 +337,14 @@ Result<std::optional<FollowBatch>> Follower::next(
     s.position.offset = 0;
     batch.rotated = true;
     batch.offset = 0;
+    s.position.skipped += batch.problems.size();
     applied(batch);
     if (auto kept = s.keep_position(); !kept) return kept.failure();
     return std::optional{std::move(batch)};
   }
 
   // The records, as session events, in order.
-  batch.records = parsed.records.size();
+  batch.records = parsed.records.size() + parsed.problems.size();  // read, used or not
   for (const auto& p : parsed.problems)
     batch.problems.push_back("the record at byte " + std::to_string(p.at) +
                              " is skipped: " + text::printable(p.what));
@@ -386,6 +408,13 @@ Result<std::optional<FollowBatch>> Follower::next(
   }
   s.position.offset += parsed.consumed;
   s.position.nas_of = std::move(nas_of);
+  s.position.records += batch.records;
+  s.position.skipped += batch.problems.size();
+  if (batch.newest)
+    s.position.last_record = static_cast<std::uint64_t>(
+        std::max<std::int64_t>(0, batch.newest->time_since_epoch().count()));
+  s.position.last_batch =
+      static_cast<std::uint64_t>(std::max<std::int64_t>(0, clock.now().time_since_epoch().count()));
   batch.offset = s.position.offset;
   applied(batch);
   if (auto kept = s.keep_position(); !kept) return kept.failure();

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <vector>
 
 #include "op25bc/session/table.h"
 
@@ -203,6 +204,10 @@ std::string encode(const Position& p) {
   std::string out{kPositionHeader};
   out += "file " + std::to_string(p.device) + ' ' + std::to_string(p.inode) + ' ' +
          std::to_string(p.offset) + '\n';
+  out += "detail ";
+  append_field(out, p.detail);
+  out += "\nstats " + std::to_string(p.records) + ' ' + std::to_string(p.skipped) + ' ' +
+         std::to_string(p.last_record) + ' ' + std::to_string(p.last_batch) + '\n';
   for (const auto& [subscriber, nas] : p.nas_of) {
     append_field(out, subscriber);
     out += ' ';
@@ -223,32 +228,50 @@ std::optional<Position> decode_position(std::string_view bytes, std::string& err
   if (!bytes.ends_with("\nend\n")) return fail("it is cut off (no \"end\" line)");
   std::string_view rest =
       bytes.substr(kPositionHeader.size(), bytes.size() - kPositionHeader.size() - 4);
-  Position p;
-  bool first = true;
-  while (!rest.empty()) {
+  const auto next_line = [&] {
     const std::size_t nl = rest.find('\n');
     const std::string_view line = rest.substr(0, nl);
-    rest.remove_prefix(nl + 1);
-    const std::size_t space = line.find(' ');
-    if (space == std::string_view::npos) return fail("a line without its fields");
-    if (first) {
-      first = false;
-      const std::size_t b = line.find(' ', space + 1);
-      const std::size_t c = b == std::string_view::npos ? b : line.find(' ', b + 1);
-      if (line.substr(0, space) != "file" || c == std::string_view::npos ||
-          !read_number(line.substr(space + 1, b - space - 1), p.device) ||
-          !read_number(line.substr(b + 1, c - b - 1), p.inode) ||
-          !read_number(line.substr(c + 1), p.offset))
-        return fail("its second line is not \"file DEVICE INODE OFFSET\"");
-      continue;
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    return line;
+  };
+  // The fields of a line "NAME F1 F2 ..." when it has `count` of them.
+  const auto fields = [](std::string_view line, std::string_view name, std::size_t count) {
+    std::vector<std::string_view> out;
+    if (!line.starts_with(name) || line.size() <= name.size() || line[name.size()] != ' ')
+      return out;
+    line.remove_prefix(name.size() + 1);
+    for (std::size_t at = 0;;) {
+      const std::size_t space = line.find(' ', at);
+      out.push_back(line.substr(at, space - at));
+      if (space == std::string_view::npos) break;
+      at = space + 1;
     }
+    if (out.size() != count) out.clear();
+    return out;
+  };
+  Position p;
+  const auto file = fields(next_line(), "file", 3);
+  if (file.empty() || !read_number(file[0], p.device) || !read_number(file[1], p.inode) ||
+      !read_number(file[2], p.offset))
+    return fail("its second line is not \"file DEVICE INODE OFFSET\"");
+  const auto detail = fields(next_line(), "detail", 1);
+  const auto path = detail.empty() ? std::nullopt : field_text(detail[0]);
+  if (!path || path->empty()) return fail("its third line is not \"detail PATH\"");
+  p.detail = *path;
+  const auto stats = fields(next_line(), "stats", 4);
+  if (stats.empty() || !read_number(stats[0], p.records) || !read_number(stats[1], p.skipped) ||
+      !read_number(stats[2], p.last_record) || !read_number(stats[3], p.last_batch))
+    return fail("its fourth line is not \"stats RECORDS SKIPPED LAST-RECORD LAST-BATCH\"");
+  while (!rest.empty()) {
+    const std::string_view line = next_line();
+    const std::size_t space = line.find(' ');
+    if (space == std::string_view::npos) return fail("a line is not \"SUBSCRIBER NAS\"");
     const auto subscriber = field_text(line.substr(0, space));
     const auto nas = field_text(line.substr(space + 1));
     if (!subscriber || !nas || subscriber->empty() || nas->empty())
       return fail("a line is not \"SUBSCRIBER NAS\"");
     p.nas_of.emplace(*subscriber, *nas);
   }
-  if (first) return fail("it has no file line");
   if (encode(p) != bytes) return fail("it is not written as op25bc writes it");
   return p;
 }

@@ -21,7 +21,8 @@
 #     where it stopped.
 # (5) kill -9 of the follower and rotation of the detail file, in random
 #     interleavings with records: after every step the kernel holds exactly
-#     what the records say, each applied once, none lost.
+#     what the records say, each applied once, none lost. (6) The same with
+#     300 records and kills mid-batch. (7) The metrics count each once.
 set -euo pipefail
 op25bc=$(realpath "$1")
 root=$2
@@ -155,7 +156,7 @@ if os.path.exists(detail):
     sys.exit(0 if (now.st_dev, now.st_ino) == (held[0].st_dev, held[0].st_ino) or now.st_size == 0 else 1)
 PY
 }
-follow_opts=(--radius-detail "$detail" --state "$work/state" --lock "$work/lock" --lock-wait 30)
+follow_opts=(--radius-detail "$detail" --state "$work/state" --lock "$work/lock")
 start_follower() {
   # ip netns exec execs op25bc: $! is the follower itself, for kill -9.
   ip netns exec "$rtr" "$op25bc" session follow "${follow_opts[@]}" \
@@ -266,6 +267,18 @@ scenario() {
   start_of ann@spinnet 192.0.2.1 Stop
   start_follower
   check "$name: a restarted follower goes on from its position" until_true 5 held_is ""
+  # A long run holds op25bc's lock: the batch waits for it (60 s by default), never fails.
+  flock "$work/lock" sleep 4 &
+  local holder=$!
+  sleep 0.3
+  start_of ann@spinnet 192.0.2.1 Start "Framed-IP-Address = 198.18.1.100"
+  sleep 1
+  check "$name: while another run holds the lock, the record waits" held_is ""
+  check "$name: ... and is in the kernel once the lock is free" until_true 10 held_is 198.18.1.100
+  check "$name: ... the follower never gave up" kill -0 "$(cat "$work/follow.pid")"
+  wait "$holder"
+  start_of ann@spinnet 192.0.2.1 Stop
+  check "$name: ann's Stop after it" until_true 5 held_is ""
 
   # (5) Random interleavings: records, kill -9 and rotation. The model reads
   # the records FreeRADIUS wrote since (5) began, in the order it wrote them
@@ -344,6 +357,21 @@ print(sum(int(m) for m in re.findall(r"^session follow: (\d+) records?,", open(s
   check "$name: ... every record read ($written written), none but a cut batch twice ($read read)" \
     test "$read" -ge "$written" -a "$read" -le $((written + kills * 7))
   unset 'follow_opts[-1]' 'follow_opts[-1]'
+
+  # (7) Visibility: the metrics count each record once, kills or not.
+  rtr_op25bc metrics --backend "$name" --state "$work/state" -o "$work/metrics.prom"
+  local all
+  all=$(cat "$acct"/op25bc/detail* | grep -c $'^\tAcct-Status-Type = ')
+  check "$name: op25bc_radius_records_total is every record written, once ($all)" \
+    grep -qx "op25bc_radius_records_total $all" "$work/metrics.prom"
+  check "$name: ... nothing is behind, no lag" \
+    grep -qx "op25bc_radius_behind_bytes 0" "$work/metrics.prom"
+  check "$name: ... the skipped records and refused events are counted (4 in (3))" \
+    grep -qx "op25bc_radius_skipped_total 3" "$work/metrics.prom"
+  if command -v promtool > /dev/null; then
+    check "$name: ... and pass promtool check metrics" \
+      bash -c "promtool check metrics < '$work/metrics.prom'"
+  fi
   stop_follower
   rm -f "$dropins/radius-cid.json"
 }

@@ -60,3 +60,23 @@ TEST_CASE("metrics: label values are escaped, so no text adds a sample") {
   const std::string text = report::prometheus_text(in);
   CHECK(has_line(text, "op25bc_table_present{table=\"t\\n\"} 0"));
 }
+
+TEST_CASE("metrics: the RADIUS follower's records, skips, times and lag; none without one") {
+  report::MetricsInput in;
+  in.now = Instant{std::chrono::seconds{1796680400}};
+  in.table = "op25b";
+  CHECK(report::prometheus_text(in).find("op25bc_radius_") == std::string::npos);
+  in.follower = report::MetricsInput::Follower{120, 3, 1796680290, 1796680300, 0};
+  std::string text = report::prometheus_text(in);
+  CHECK(has_line(text, "# TYPE op25bc_radius_records_total counter"));
+  CHECK(has_line(text, "op25bc_radius_records_total 120"));
+  CHECK(has_line(text, "op25bc_radius_skipped_total 3"));
+  CHECK(has_line(text, "op25bc_radius_last_record_timestamp_seconds 1796680290"));
+  CHECK(has_line(text, "op25bc_radius_last_batch_timestamp_seconds 1796680300"));
+  CHECK(has_line(text, "op25bc_radius_behind_bytes 0"));
+  CHECK(has_line(text, "op25bc_radius_lag_seconds 0"));  // all read: no lag, however idle
+  in.follower->behind = 4096;
+  text = report::prometheus_text(in);
+  CHECK(has_line(text, "op25bc_radius_behind_bytes 4096"));
+  CHECK(has_line(text, "op25bc_radius_lag_seconds 100"));  // records wait since the last batch
+}

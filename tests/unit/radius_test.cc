@@ -247,7 +247,16 @@ TEST_CASE("property: read in any pieces, every record is read once, in order, no
 TEST_CASE("property: the follower's position reads back exactly as written, nothing else") {
   std::mt19937 rng(25);
   for (int round = 0; round < 300; ++round) {
-    radius::Position p{rng(), rng(), rng() % 100000, {}};
+    radius::Position p;
+    p.device = rng();
+    p.inode = rng();
+    p.offset = rng() % 100000;
+    p.detail = "/var/log/freeradius/radacct/op25bc/detail";
+    for (std::size_t c = rng() % 4; c > 0; --c) p.detail += static_cast<char>(1 + rng() % 255);
+    p.records = rng();
+    p.skipped = rng() % 100;
+    p.last_record = rng();
+    p.last_batch = rng();
     for (std::size_t k = rng() % 6; k > 0; --k) {
       std::string who, nas = "NAS-Identifier ";
       for (std::size_t c = 1 + rng() % 10; c > 0; --c) who += static_cast<char>(1 + rng() % 255);
@@ -257,6 +266,7 @@ TEST_CASE("property: the follower's position reads back exactly as written, noth
     const std::string bytes = radius::encode(p);
     std::string error;
     const auto back = radius::decode_position(bytes, error);
+    INFO(bytes);
     REQUIRE_MESSAGE(back, error);
     CHECK(*back == p);
     // Cut anywhere, or one byte changed to a space or a newline: refused or
@@ -269,10 +279,25 @@ TEST_CASE("property: the follower's position reads back exactly as written, noth
       CHECK(radius::encode(*other) == changed);
   }
   std::string error;
-  CHECK(radius::decode_position("op25bc-radius-position 1\nfile 1 2 3\nann bng\nend\n", error));
-  CHECK_FALSE(radius::decode_position("op25bc-radius-position 1\nfile 1 2\nend\n", error));
-  CHECK_FALSE(radius::decode_position("op25bc-radius-position 1\nfile 1 2 03\nend\n", error));
-  CHECK_FALSE(radius::decode_position("op25bc-radius-position 1\nfile 1 2 3\nann\nend\n", error));
-  CHECK_FALSE(radius::decode_position("op25bc-radius-position 1\nfile 1 2 3\nann bng\n", error));
+  const std::string head = "op25bc-radius-position 1\nfile 1 2 3\ndetail /d\nstats 4 5 6 7\n";
+  const auto read = radius::decode_position(head + "ann bng\nend\n", error);
+  REQUIRE_MESSAGE(read, error);
+  CHECK(read->detail == "/d");
+  CHECK(read->records == 4);
+  CHECK(read->skipped == 5);
+  CHECK(read->last_record == 6);
+  CHECK(read->last_batch == 7);
+  CHECK(read->nas_of.at("ann") == "bng");
+  for (const std::string bad : {
+           "op25bc-radius-position 1\nfile 1 2\ndetail /d\nstats 4 5 6 7\nend\n",
+           "op25bc-radius-position 1\nfile 1 2 03\ndetail /d\nstats 4 5 6 7\nend\n",
+           "op25bc-radius-position 1\nfile 1 2 3\ndetail /d\nstats 4 5 -6 7\nend\n",
+           "op25bc-radius-position 1\nfile 1 2 3\ndetail \nstats 4 5 6 7\nend\n",
+           "op25bc-radius-position 1\nfile 1 2 3\nstats 4 5 6 7\nend\n",
+           "op25bc-radius-position 1\nfile 1 2 3\ndetail /d\nend\n",
+       })
+    CHECK_FALSE_MESSAGE(radius::decode_position(bad, error), bad);
+  CHECK_FALSE(radius::decode_position(head + "ann\nend\n", error));
+  CHECK_FALSE(radius::decode_position(head + "ann bng\n", error));
   CHECK_FALSE(radius::decode_position("op25bc-radius-position 1\nend\n", error));
 }

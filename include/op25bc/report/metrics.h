@@ -43,6 +43,16 @@ struct MetricsInput {
     std::size_t addresses = 0;
   };
   std::optional<Sessions> sessions;
+  // The RADIUS follower (op25bc session follow), when its position file is
+  // beside the state: what it read and skipped, when, and how far behind.
+  struct Follower {
+    std::uint64_t records = 0;
+    std::uint64_t skipped = 0;
+    std::uint64_t last_record = 0;  // Unix seconds, 0 for none
+    std::uint64_t last_batch = 0;
+    std::uint64_t behind = 0;  // bytes of the detail file not yet read
+  };
+  std::optional<Follower> follower;
 };
 
 std::string prometheus_text(const MetricsInput& in);

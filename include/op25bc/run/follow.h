@@ -41,9 +41,18 @@ struct FollowOptions {
 // The position file's default: beside the state file.
 std::string default_position_path(const std::string& state);
 
+// What a follower's position file says, for metrics and status, with how
+// many bytes of its detail file it has yet to read; nullopt when there is no
+// readable position file.
+struct FollowerView {
+  session::radius::Position position;
+  std::uint64_t behind = 0;
+};
+std::optional<FollowerView> follower_view(const std::string& position);
+
 // What one batch read and did.
 struct FollowBatch {
-  std::size_t records = 0;            // whole records read
+  std::size_t records = 0;            // records read, skipped ones included
   std::size_t events = 0;             // session events they made
   std::vector<std::string> problems;  // records skipped and events refused, with why
   std::optional<BatchReport> report;  // the run layer's, when there were events

@@ -76,6 +76,14 @@ struct Position {
   std::uint64_t device = 0;
   std::uint64_t inode = 0;
   std::uint64_t offset = 0;
+  std::string detail;  // the path it follows, for metrics and status
+  // Since the position was first written: records read, records skipped and
+  // events refused; the last record's Timestamp and the last batch's time
+  // (Unix seconds, 0 for none).
+  std::uint64_t records = 0;
+  std::uint64_t skipped = 0;
+  std::uint64_t last_record = 0;
+  std::uint64_t last_batch = 0;
   std::map<std::string, std::string, std::less<>> nas_of;  // subscriber -> NAS
   bool operator==(const Position&) const = default;
 };
