@@ -368,6 +368,17 @@ print(sum(int(m) for m in re.findall(r"^session follow: (\d+) records?,", open(s
     grep -qx "op25bc_radius_behind_bytes 0" "$work/metrics.prom"
   check "$name: ... the skipped records and refused events are counted (4 in (3))" \
     grep -qx "op25bc_radius_skipped_total 3" "$work/metrics.prom"
+  rtr_op25bc status --backend "$name" --state "$work/state" > "$work/status.txt"
+  check "$name: status shows the follower's position" \
+    grep -q "^radius follower: $detail at byte [0-9]*, 0 bytes behind; $all records read, 3 skipped; last record 20" "$work/status.txt"
+  rtr_op25bc status --backend "$name" --state "$work/state" --format json > "$work/status.json"
+  check "$name: ... and status --format json, valid against its schema" "$python" -c '
+import json, jsonschema, sys
+doc = json.load(open(sys.argv[1]))
+jsonschema.validate(doc, json.load(open(sys.argv[2])))
+f = doc["radius_follower"]
+sys.exit(not (f["records"] == int(sys.argv[3]) and f["behind_bytes"] == 0 and f["skipped"] == 3))' \
+    "$work/status.json" "$root/schemas/op25bc-status.schema.json" "$all"
   if command -v promtool > /dev/null; then
     check "$name: ... and pass promtool check metrics" \
       bash -c "promtool check metrics < '$work/metrics.prom'"
