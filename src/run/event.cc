@@ -129,6 +129,7 @@ Result<BatchReport> session_batch(const Target& target, const backend::Registry&
   // The lookup, without the lock: a batch whose every event changes nothing
   // (read against the table as it is) ends here.
   if (const auto table = session::read_table(index->sessions)) {
+    const session::Holders holders(*table);
     bool nothing = true;
     for (std::size_t i = 0; i < events.size(); ++i) {
       const Event& e = events[i];
@@ -136,7 +137,7 @@ Result<BatchReport> session_batch(const Target& target, const backend::Registry&
       const bool tracked = index->knows(e.subscriber);
       report.events[i].known = tracked;
       report.events[i].changed_nothing =
-          e.up ? !tracked && !session::held_by_another(*table, e.subscriber, e.addresses)
+          e.up ? !tracked && !session::held_by_another(holders, e.subscriber, e.addresses)
                : !table->contains(e.subscriber);
       nothing = nothing && report.events[i].changed_nothing;
     }
@@ -162,12 +163,13 @@ Result<BatchReport> session_batch(const Target& target, const backend::Registry&
   const Instant now = clock.now();
   std::vector<ir::Set> last = session_sets(*table, *index, now);  // before the events
   bool changed = false;
+  session::Holders holders(*table);
   for (std::size_t i = 0; i < events.size(); ++i) {
     const Event& e = events[i];
     if (!report.refused[i].empty()) continue;
     const session::Change change =
-        e.up ? session::up(*table, e.subscriber, e.addresses, index->knows(e.subscriber))
-             : session::down(*table, e.subscriber, e.addresses);
+        e.up ? session::up(*table, holders, e.subscriber, e.addresses, index->knows(e.subscriber))
+             : session::down(*table, holders, e.subscriber, e.addresses);
     if (!change.error.empty()) {
       refuse(i, change.error);
       continue;

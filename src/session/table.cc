@@ -195,8 +195,55 @@ bool held_by_another(const Table& table, const std::string& subscriber,
   return false;
 }
 
-Change up(Table& table, const std::string& subscriber, const std::vector<net::Prefix>& addresses,
-          bool tracked) {
+bool held_by_another(const Holders& holders, const std::string& subscriber,
+                     const std::vector<net::Prefix>& addresses) {
+  for (const auto& a : addresses)
+    for (const auto& [prefix, who] : holders.overlapping(a))
+      if (who != subscriber) return true;
+  return false;
+}
+
+Holders::Holders(const Table& table) {
+  for (const auto& [who, held] : table)
+    for (const auto& p : held) by_prefix_.emplace(p, who);
+}
+
+std::vector<std::pair<net::Prefix, std::string>> Holders::overlapping(const net::Prefix& q) const {
+  std::vector<std::pair<net::Prefix, std::string>> out;
+  // Held prefixes that hold q (q itself among them): its supernets.
+  for (int length = 0; length <= q.length; ++length) {
+    const net::Prefix super{q.base & ~net::host_mask(q.family, length), q.family,
+                            static_cast<std::uint8_t>(length)};
+    const auto [first, last] = by_prefix_.equal_range(super);
+    out.insert(out.end(), first, last);
+  }
+  // Held prefixes inside q, narrower than it.
+  const net::Word end = q.interval().last;
+  for (auto it = by_prefix_.lower_bound(net::Prefix{q.base, q.family, 0});
+       it != by_prefix_.end() && it->first.family == q.family && it->first.base <= end; ++it)
+    if (it->first.length > q.length) out.emplace_back(*it);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void Holders::add(const net::Prefix& p, const std::string& subscriber) {
+  by_prefix_.emplace(p, subscriber);
+}
+
+void Holders::remove(const net::Prefix& p, const std::string& subscriber) {
+  const auto [first, last] = by_prefix_.equal_range(p);
+  for (auto it = first; it != last; ++it)
+    if (it->second == subscriber) {
+      by_prefix_.erase(it);
+      return;
+    }
+}
+
+namespace {
+
+// up() and down(), with or without the index of holders: written once.
+Change up_in(Table& table, Holders* holders, const std::string& subscriber,
+             const std::vector<net::Prefix>& addresses, bool tracked) {
   Change change;
   // The table holds only what decode() reads back: a subscriber the file
   // could not name is refused here, not written and then unreadable.
@@ -221,45 +268,78 @@ Change up(Table& table, const std::string& subscriber, const std::vector<net::Pr
       return change;
     }
   }
-  for (auto it = table.begin(); it != table.end();) {
-    if (it->first == subscriber) {
-      ++it;
-      continue;
-    }
-    auto& held = it->second;
-    for (const auto& a : held)
-      if (overlaps_any(a, addresses))
-        change.handed_over.push_back(it->first + " " + net::to_string(a));
-    const auto kept = std::remove_if(
-        held.begin(), held.end(), [&](const net::Prefix& a) { return overlaps_any(a, addresses); });
-    change.changed = change.changed || kept != held.end();
-    held.erase(kept, held.end());
-    it = held.empty() ? table.erase(it) : std::next(it);
+  // What others hold of the addresses, in the table's order: taken from them.
+  std::vector<std::pair<std::string, net::Prefix>> taken;
+  if (holders != nullptr) {
+    for (const auto& a : addresses)
+      for (const auto& [prefix, who] : holders->overlapping(a))
+        if (who != subscriber) taken.emplace_back(who, prefix);
+    std::sort(taken.begin(), taken.end());
+    taken.erase(std::unique(taken.begin(), taken.end()), taken.end());
+  } else {
+    for (const auto& [who, held] : table)
+      if (who != subscriber)
+        for (const auto& a : held)
+          if (overlaps_any(a, addresses)) taken.emplace_back(who, a);
+  }
+  for (const auto& [who, prefix] : taken) {
+    change.handed_over.push_back(who + " " + net::to_string(prefix));
+    const auto it = table.find(who);
+    std::erase(it->second, prefix);
+    if (it->second.empty()) table.erase(it);
+    if (holders != nullptr) holders->remove(prefix, who);
+    change.changed = true;
   }
   if (tracked && !mine.empty()) {
     auto& entry = table[subscriber];
     change.changed = change.changed || entry != mine;
+    if (holders != nullptr)
+      for (const auto& p : mine)  // mine holds all of entry: only new ones are added
+        if (!std::binary_search(entry.begin(), entry.end(), p)) holders->add(p, subscriber);
     entry = std::move(mine);
   }
   return change;
 }
 
-Change down(Table& table, const std::string& subscriber,
-            const std::vector<net::Prefix>& addresses) {
+Change down_in(Table& table, Holders* holders, const std::string& subscriber,
+               const std::vector<net::Prefix>& addresses) {
   Change change;
   const auto it = table.find(subscriber);
   if (it == table.end()) return change;
   auto& held = it->second;
   const std::size_t before = held.size();
-  if (addresses.empty())
-    held.clear();
-  else
-    std::erase_if(held, [&](const net::Prefix& a) {
-      return std::find(addresses.begin(), addresses.end(), a) != addresses.end();
-    });
+  const auto goes = [&](const net::Prefix& a) {
+    return addresses.empty() || std::find(addresses.begin(), addresses.end(), a) != addresses.end();
+  };
+  if (holders != nullptr)
+    for (const auto& a : held)
+      if (goes(a)) holders->remove(a, subscriber);
+  std::erase_if(held, goes);
   change.changed = held.size() != before;
   if (held.empty()) table.erase(it);
   return change;
+}
+
+}  // namespace
+
+Change up(Table& table, const std::string& subscriber, const std::vector<net::Prefix>& addresses,
+          bool tracked) {
+  return up_in(table, nullptr, subscriber, addresses, tracked);
+}
+
+Change up(Table& table, Holders& holders, const std::string& subscriber,
+          const std::vector<net::Prefix>& addresses, bool tracked) {
+  return up_in(table, &holders, subscriber, addresses, tracked);
+}
+
+Change down(Table& table, const std::string& subscriber,
+            const std::vector<net::Prefix>& addresses) {
+  return down_in(table, nullptr, subscriber, addresses);
+}
+
+Change down(Table& table, Holders& holders, const std::string& subscriber,
+            const std::vector<net::Prefix>& addresses) {
+  return down_in(table, &holders, subscriber, addresses);
 }
 
 bool Index::knows(std::string_view subscriber) const {

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include "op25bc/compile/compile.h"
 #include "op25bc/ir/names.h"
@@ -329,4 +330,41 @@ TEST_CASE("a table at its documented bounds is written and read back whole") {
   REQUIRE_MESSAGE(read, (read ? std::string{} : read.failure().message));
   CHECK(read->size() == session::kMaxSubscribers);
   CHECK(*read == table);
+}
+
+TEST_CASE("property: with the index of holders, up and down change exactly what the walk does") {
+  // Random events over few subscribers and a small address space (hosts, and
+  // IPv6 prefixes that nest), applied to two tables: one walked, one through
+  // Holders. After every event both tables, both changes, and what the index
+  // finds against an index built afresh are the same.
+  std::mt19937 rng(39);
+  const std::vector<std::string> who = {"ann", "bob", "cid", "dan", "eve"};
+  const auto address = [&] {
+    if (rng() % 2) return pfx(("198.18.2." + std::to_string(rng() % 8)).c_str());
+    static const char* const v6[] = {"2001:db8:1::/48", "2001:db8:1::/56",   "2001:db8:1:100::/56",
+                                     "2001:db8:1::1",   "2001:db8:1:100::7", "2001:db8:2::/56"};
+    return pfx(v6[rng() % 6]);
+  };
+  for (int round = 0; round < 200; ++round) {
+    session::Table walked, indexed;
+    session::Holders holders(indexed);
+    for (int step = 0; step < 60; ++step) {
+      const std::string& s = who[rng() % who.size()];
+      std::vector<net::Prefix> addresses;
+      for (std::size_t k = rng() % 3; k > 0; --k) addresses.push_back(address());
+      const bool is_up = rng() % 3 != 0, tracked = rng() % 4 != 0;
+      const session::Change a =
+          is_up ? session::up(walked, s, addresses, tracked) : session::down(walked, s, addresses);
+      const session::Change b = is_up ? session::up(indexed, holders, s, addresses, tracked)
+                                      : session::down(indexed, holders, s, addresses);
+      REQUIRE(walked == indexed);
+      CHECK(a.changed == b.changed);
+      CHECK(a.handed_over == b.handed_over);
+      CHECK(a.error == b.error);
+      const session::Holders fresh(indexed);
+      const net::Prefix q = address();
+      CHECK(holders.overlapping(q) == fresh.overlapping(q));
+      CHECK(session::held_by_another(holders, s, {q}) == session::held_by_another(indexed, s, {q}));
+    }
+  }
 }

@@ -59,19 +59,42 @@ struct Change {
   std::string error;  // the bound that refused the event; the table is unchanged
 };
 
+// Who holds each address of a table, by held prefix: what up() and
+// held_by_another() look up in log time rather than by walking the table (a
+// batch of 100,000 events over 10,000 live sessions). Kept in step with the
+// table by the up() and down() that take it.
+class Holders {
+ public:
+  explicit Holders(const Table& table);
+  // The held prefixes that overlap `p`, with their holders, in order.
+  std::vector<std::pair<net::Prefix, std::string>> overlapping(const net::Prefix& p) const;
+  void add(const net::Prefix& p, const std::string& subscriber);
+  void remove(const net::Prefix& p, const std::string& subscriber);
+
+ private:
+  std::multimap<net::Prefix, std::string> by_prefix_;
+};
+
 // A session of `subscriber` holds `addresses`: nobody else holds them any
 // more, and when `tracked` (the subscriber has an exemption) they are added
 // to the subscriber's. A subscriber policy::subscriber_problem refuses is
 // an error, and the table is unchanged.
 Change up(Table& table, const std::string& subscriber, const std::vector<net::Prefix>& addresses,
           bool tracked);
+// The same, with `holders` (of `table`) kept in step: the same change.
+Change up(Table& table, Holders& holders, const std::string& subscriber,
+          const std::vector<net::Prefix>& addresses, bool tracked);
 // The session ended: these addresses (all of the subscriber's when empty)
 // are no longer the subscriber's.
 Change down(Table& table, const std::string& subscriber, const std::vector<net::Prefix>& addresses);
+Change down(Table& table, Holders& holders, const std::string& subscriber,
+            const std::vector<net::Prefix>& addresses);
 
 // Whether another subscriber than `subscriber` holds an address that
 // overlaps one of `addresses` (a session event must then change the table).
 bool held_by_another(const Table& table, const std::string& subscriber,
+                     const std::vector<net::Prefix>& addresses);
+bool held_by_another(const Holders& holders, const std::string& subscriber,
                      const std::vector<net::Prefix>& addresses);
 
 // The index of subscriber exemptions (see above).
