@@ -24,6 +24,7 @@ _op25bc_options() {
     "session up") echo "--subscriber --address --table --state --backend --lock --lock-wait" ;;
     "session down") echo "--subscriber --address --table --state --backend --lock --lock-wait" ;;
     "session list") echo "--table --state --backend --format" ;;
+    "session sync") echo "--radius-detail --subscriber-attribute --writer --table --state --backend --lock --lock-wait" ;;
     "session follow") echo "--radius-detail --once --position --subscriber-attribute --batch --writer --table --state --backend --lock --lock-wait" ;;
   esac
 }
@@ -49,7 +50,7 @@ _op25bc() {
       if [[ $command == exempt ]]; then
         COMPREPLY=($(compgen -W "add remove list --help" -- "$cur"))
       else
-        COMPREPLY=($(compgen -W "up down list follow --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "up down list follow sync --help" -- "$cur"))
       fi
       return
     fi

@@ -193,6 +193,7 @@ struct SessionArgs {
   // follow: the RADIUS detail file, where the follower keeps its place, the
   // attribute naming the subscriber, records per batch, FreeRADIUS's user.
   std::string radius_detail;
+  std::vector<std::string> detail_files;  // sync
   std::string position;
   std::string attribute = "User-Name";
   std::size_t batch = 10000;

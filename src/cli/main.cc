@@ -325,20 +325,27 @@ int main(int argc, char** argv) {
       ->add_option("--radius-detail", session.radius_detail,
                    "the detail file of FreeRADIUS's op25bc module (hooks/freeradius/op25bc)")
       ->required();
+  auto* se_sync = se->add_subcommand(
+      "sync", "rebuild the session table from RADIUS detail files and make the kernel match it");
+  se_sync
+      ->add_option("--radius-detail", session.detail_files,
+                   "a detail file, the oldest first (repeatable: rotated files, then the current)")
+      ->required();
+  for (auto* cmd : {se_follow, se_sync}) {
+    cmd->add_option("--subscriber-attribute", session.attribute,
+                    "the attribute that names the subscriber")
+        ->capture_default_str();
+    cmd->add_option("--writer", session.writer,
+                    "the user that writes the detail file (besides root, the only one trusted)")
+        ->capture_default_str();
+  }
   se_follow->add_flag("--once", session.once, "read the whole records there are, then exit");
   se_follow->add_option("--position", session.position,
                         "where the follower keeps its place (default STATE.radius-position)");
-  se_follow
-      ->add_option("--subscriber-attribute", session.attribute,
-                   "the attribute that names the subscriber")
-      ->capture_default_str();
   se_follow->add_option("--batch", session.batch, "records per kernel transaction, at most")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
-  se_follow
-      ->add_option("--writer", session.writer,
-                   "the user that writes the detail file (besides root, the only one trusted)")
-      ->capture_default_str();
+
   for (auto* cmd : {se_up, se_down})
     cmd->add_option("--subscriber", session.subscriber,
                     "the subscriber, as its exemption names it (a PPP peer name, a DHCP client "
@@ -350,7 +357,7 @@ int main(int argc, char** argv) {
       ->required();
   se_down->add_option("--address", session.addresses,
                       "an address the session released (repeatable; default: every one)");
-  for (auto* cmd : {se_up, se_down, se_list, se_follow}) {
+  for (auto* cmd : {se_up, se_down, se_list, se_follow, se_sync}) {
     cmd->add_option("--table", session.table, "table name, for the default state file")
         ->capture_default_str();
     add_target(*cmd, session.target, backends, cmd == se_list ? kStateOnly : kLock,
@@ -427,11 +434,15 @@ int main(int argc, char** argv) {
     if (*m) return run_metrics(metrics, io);
     if (*no) return run_notice(notice, io);
     if (*se) {
-      session.action = *se_up ? "up" : *se_down ? "down" : *se_follow ? "follow" : "list";
-      // A follower is no hook an access server waits on: a batch waits out
-      // a long activate rather than failing (and being read again).
-      if (*se_follow && se_follow->get_option("--lock-wait")->count() == 0)
-        session.target.lock_wait = 60;
+      session.action = *se_up       ? "up"
+                       : *se_down   ? "down"
+                       : *se_follow ? "follow"
+                       : *se_sync   ? "sync"
+                                    : "list";
+      // A follower or a resync is no hook an access server waits on: it
+      // waits out a long activate rather than failing.
+      for (const auto* waits : {se_follow, se_sync})
+        if (*waits && waits->get_option("--lock-wait")->count() == 0) session.target.lock_wait = 60;
       return run_session_command(session, io);
     }
     if (*ex) {

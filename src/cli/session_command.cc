@@ -174,9 +174,34 @@ int follow(const SessionArgs& a, Io io) {
   }
 }
 
+int sync(const SessionArgs& a, Io io) {
+  const auto writer = writer_of(a.writer);
+  if (!writer)
+    return report(
+        "session sync: --writer " + text::printable(a.writer) + " is neither a user nor a uid", io,
+        kExitUsage);
+  const run::Target target = run::session_target(a.target, io.backends, a.table);
+  const auto r =
+      run::radius_sync(target, io.backends, a.detail_files, a.attribute, *writer, io.clock);
+  if (!r) {
+    Failure failed = r.failure();
+    failed.message = "session sync: " + failed.message;
+    return report(failed, io);
+  }
+  for (const std::string& problem : r->problems) note("session sync: " + problem, io);
+  const run::BatchReport& b = *r->report;
+  io.out << "session sync: " << r->records << (r->records == 1 ? " record" : " records") << " from "
+         << a.detail_files.size() << (a.detail_files.size() == 1 ? " file, " : " files, ")
+         << r->events << (r->events == 1 ? " session event" : " session events") << "; "
+         << b.backend->describe(b.table) << ": "
+         << (b.outcome.in_sync ? std::string{"no change"} : b.outcome.summary) << "\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 int run_session_command(const SessionArgs& args, Io io) {
+  if (args.action == "sync") return sync(args, io);
   if (args.action == "list") return list(args, io);
   if (args.action == "follow") return follow(args, io);
   return event(args, io);

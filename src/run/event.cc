@@ -88,7 +88,8 @@ Target session_target(const TargetOptions& options, const backend::Registry& bac
 }
 
 Result<BatchReport> session_batch(const Target& target, const backend::Registry& backends,
-                                  const std::vector<Event>& events, const Clock& clock) {
+                                  const std::vector<Event>& events, const Clock& clock,
+                                  bool from_empty) {
   const auto seen = identity(session::index_path(target.state));  // before it is read
   auto index = index_for(target.state);
   if (!index) return index.failure();
@@ -128,7 +129,10 @@ Result<BatchReport> session_batch(const Target& target, const backend::Registry&
   };
   // The lookup, without the lock: a batch whose every event changes nothing
   // (read against the table as it is) ends here.
-  if (const auto table = session::read_table(index->sessions)) {
+  std::optional<session::Table> looked;
+  if (!from_empty)
+    if (auto read = session::read_table(index->sessions)) looked = std::move(*read);
+  if (const auto& table = looked) {
     const session::Holders holders(*table);
     bool nothing = true;
     for (std::size_t i = 0; i < events.size(); ++i) {
@@ -154,14 +158,17 @@ Result<BatchReport> session_batch(const Target& target, const backend::Registry&
     index = index_for(t.state);
     if (!index) return index.failure();
   }
-  auto table = session::read_table(index->sessions);
+  auto table =
+      from_empty ? Result<session::Table>{session::Table{}} : session::read_table(index->sessions);
   if (!table)
     return Failure{subject() + ": " + text::printable(table.failure().message) +
                        "; nothing changed (whose sessions are live is unknown)",
                    "move the file aside; the next apply or activate starts an empty table, and "
                    "each exempt subscriber is exempt again from their next session event"};
   const Instant now = clock.now();
-  std::vector<ir::Set> last = session_sets(*table, *index, now);  // before the events
+  // Before the events; no hint when starting afresh (the kernel is read).
+  std::vector<ir::Set> last =
+      from_empty ? std::vector<ir::Set>{} : session_sets(*table, *index, now);
   bool changed = false;
   session::Holders holders(*table);
   for (std::size_t i = 0; i < events.size(); ++i) {
@@ -180,7 +187,7 @@ Result<BatchReport> session_batch(const Target& target, const backend::Registry&
     r.known = index->knows(e.subscriber);
     r.exemption = index->exempt_at(e.subscriber, now);
   }
-  if (changed)
+  if (changed || from_empty)
     if (auto written = write_session_table(index->sessions, *table); !written)
       return Failure{text::printable(written.failure().message) + "; nothing changed"};
   auto out = hold->session()->replace_elements(

@@ -115,6 +115,95 @@ std::string default_position_path(const std::string& state) {
   return state + ".radius-position";
 }
 
+std::vector<Event> events_of(const std::vector<radius::Record>& records,
+                             std::map<std::string, std::string, std::less<>>& nas_of,
+                             std::vector<std::string>& problems, std::optional<Instant>& newest) {
+  std::vector<Event> events;
+  for (const radius::Record& r : records) {
+    if (r.written) newest = Instant{std::chrono::seconds{*r.written}};
+    if (r.status == radius::Status::other) continue;
+    if (r.status == radius::Status::nas_off) {
+      for (auto it = nas_of.begin(); it != nas_of.end();)
+        if (it->second == r.nas) {
+          events.push_back({false, it->first, {}, false});
+          it = nas_of.erase(it);
+        } else {
+          ++it;
+        }
+      continue;
+    }
+    if (const std::string why = policy::subscriber_problem(r.subscriber); !why.empty()) {
+      problems.push_back("the record ending at byte " + std::to_string(r.end) +
+                         " is skipped: its subscriber " + text::printable(why));
+      continue;
+    }
+    if (r.status == radius::Status::stop) {
+      events.push_back({false, r.subscriber, {}, false});
+      nas_of.erase(r.subscriber);
+    } else if (!r.addresses.empty()) {
+      events.push_back({true, r.subscriber, r.addresses, false});
+      if (!r.nas.empty()) nas_of[r.subscriber] = r.nas;
+    }
+  }
+  return events;
+}
+
+Result<SyncReport> radius_sync(const Target& target, const backend::Registry& backends,
+                               const std::vector<std::string>& files, const std::string& attribute,
+                               uid_t writer, const Clock& clock) {
+  SyncReport out;
+  std::vector<Event> events;
+  std::map<std::string, std::string, std::less<>> nas_of;
+  std::optional<Instant> newest;
+  for (const std::string& path : files) {
+    // Opened once, by descriptor: a regular file root or the writer owns,
+    // in a folder no one else may write.
+    Fd fd{::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)};
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) != 0)
+      return Failure{shown(path) + ": " + errno_text(errno) + "; nothing changed"};
+    if (!S_ISREG(st.st_mode)) return Failure{shown(path) + ": not a regular file; nothing changed"};
+    struct stat folder {};
+    const std::string dir = folder_of(absolute_path(path));
+    if (const std::string why = io::untrusted(st, writer); !why.empty())
+      return Failure{shown(path) + ": " + why + "; nothing changed"};
+    if (::stat(dir.c_str(), &folder) != 0)
+      return Failure{shown(dir) + ": " + errno_text(errno) + "; nothing changed"};
+    if (const std::string why = io::untrusted(folder, writer); !why.empty())
+      return Failure{shown(dir) + ": " + why + "; nothing changed"};
+    std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
+    std::size_t got = 0;
+    while (got < bytes.size()) {
+      const ssize_t n =
+          ::pread(fd.get(), bytes.data() + got, bytes.size() - got, static_cast<off_t>(got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Failure{shown(path) + ": " + errno_text(errno) + "; nothing changed"};
+      if (n == 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    bytes.resize(got);
+    const radius::Parsed parsed = radius::parse(bytes, 0, attribute, bytes.size());
+    out.records += parsed.records.size() + parsed.problems.size();
+    for (const auto& p : parsed.problems)
+      out.problems.push_back(shown(path) + ": the record at byte " + std::to_string(p.at) +
+                             " is skipped: " + text::printable(p.what));
+    if (parsed.consumed < bytes.size())
+      out.problems.push_back(shown(path) + ": " + std::to_string(bytes.size() - parsed.consumed) +
+                             " bytes at its end are no whole record (still being written?)");
+    std::vector<std::string> problems;
+    auto more = events_of(parsed.records, nas_of, problems, newest);
+    for (auto& p : problems) out.problems.push_back(shown(path) + ": " + p);
+    std::move(more.begin(), more.end(), std::back_inserter(events));
+  }
+  out.events = events.size();
+  auto report = session_batch(target, backends, events, clock, true);
+  if (!report) return report.failure();
+  for (const auto& why : report->refused)
+    if (!why.empty()) out.problems.push_back(why);
+  out.report = std::move(*report);
+  return out;
+}
+
 std::optional<FollowerView> follower_view(const std::string& position) {
   int error = 0;
   const auto bytes = io::read_regular(position, error, kMaxPositionBytes);
@@ -348,39 +437,12 @@ Result<std::optional<FollowBatch>> Follower::next(
   for (const auto& p : parsed.problems)
     batch.problems.push_back("the record at byte " + std::to_string(p.at) +
                              " is skipped: " + text::printable(p.what));
-  std::vector<Event> events;
   auto nas_of = s.position.nas_of;
-  for (const radius::Record& r : parsed.records) {
-    if (r.written) batch.newest = Instant{std::chrono::seconds{*r.written}};
-    if (r.status == radius::Status::other) continue;
-    if (r.status == radius::Status::nas_off) {
-      for (auto it = nas_of.begin(); it != nas_of.end();)
-        if (it->second == r.nas) {
-          events.push_back({false, it->first, {}, false});
-          it = nas_of.erase(it);
-        } else {
-          ++it;
-        }
-      continue;
-    }
-    if (const std::string why = policy::subscriber_problem(r.subscriber); !why.empty()) {
-      batch.problems.push_back("the record ending at byte " + std::to_string(r.end) +
-                               " is skipped: its subscriber " + text::printable(why));
-      continue;
-    }
-    if (r.status == radius::Status::stop) {
-      events.push_back({false, r.subscriber, {}, false});
-      nas_of.erase(r.subscriber);
-    } else if (!r.addresses.empty()) {
-      events.push_back({true, r.subscriber, r.addresses, false});
-      if (!r.nas.empty()) nas_of[r.subscriber] = r.nas;
-    }
-  }
+  std::vector<Event> events = events_of(parsed.records, nas_of, batch.problems, batch.newest);
   batch.events = events.size();
-  const bool indexed = [&] {
-    int e = 0;
-    return io::read_regular(session::index_path(s.target.state), e).has_value() || e != ENOENT;
-  }();
+  struct stat index_st {};
+  const bool indexed =
+      ::stat(session::index_path(s.target.state).c_str(), &index_st) == 0 || errno != ENOENT;
   if (!events.empty() && !indexed) {
     batch.problems.push_back(std::to_string(events.size()) +
                              " session events not recorded: no subscriber exemption " +

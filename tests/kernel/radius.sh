@@ -22,7 +22,10 @@
 # (5) kill -9 of the follower and rotation of the detail file, in random
 #     interleavings with records: after every step the kernel holds exactly
 #     what the records say, each applied once, none lost. (6) The same with
-#     300 records and kills mid-batch. (7) The metrics count each once.
+#     300 records and kills mid-batch. (7) The metrics and status count each
+#     once. (8) After a reboot (no session table), session sync rebuilds the
+#     table and the kernel from the detail files; a file others may write is
+#     refused.
 set -euo pipefail
 op25bc=$(realpath "$1")
 root=$2
@@ -383,6 +386,35 @@ sys.exit(not (f["records"] == int(sys.argv[3]) and f["behind_bytes"] == 0 and f[
     check "$name: ... and pass promtool check metrics" \
       bash -c "promtool check metrics < '$work/metrics.prom'"
   fi
+
+  # (8) A reboot: /run is empty (no session table) and the kernel's session
+  # sets empty after the boot's activate. session sync rebuilds both from the
+  # detail files, the oldest first, in one transaction.
+  stop_follower
+  want=$("$python" "$work/model.py" "$acct/op25bc" "$before")
+  rm -f "$work/sessions"
+  rtr_op25bc activate "$policy" --no-syslog --backend "$name" "${opts[@]}" > /dev/null 2>&1
+  check "$name: after the reboot no session is exempt" held_is ""
+  local files
+  files=$(cd "$acct/op25bc" && ls detail.* | sort -t. -k2 -n | sed "s|^|--radius-detail $acct/op25bc/|")
+  rtr_op25bc session sync $files --radius-detail "$detail" --state "$work/state" \
+    --lock "$work/lock" > "$work/sync.out" 2> "$work/sync.err"
+  check "$name: session sync replays every file and says so" \
+    grep -q "^session sync: $all records from [0-9]* files, .*: +[0-9]* " "$work/sync.out"
+  check "$name: ... and the kernel holds what the records say ($want)" held_is "$want"
+  check "$name: ... the session table too" bash -c "
+    test \"\$(cut -d' ' -f2- '$work/sessions' | tail -n +2 | tr ' ' '\\n' | sort | xargs)\" = '$want'"
+  rtr_op25bc session sync $files --radius-detail "$detail" --state "$work/state" \
+    --lock "$work/lock" > "$work/sync.out" 2> "$work/sync.err"
+  check "$name: a second sync changes nothing" grep -q ": no change$" "$work/sync.out"
+  chmod g+w "$detail"
+  local status=0
+  rtr_op25bc session sync --radius-detail "$detail" --state "$work/state" --lock "$work/lock" \
+    > /dev/null 2> "$work/sync.err" || status=$?
+  check "$name: a detail file others may write is refused (exit 1, said)" bash -c "
+    test $status = 1 && grep -q 'group or others may write it (mode 0620); nothing changed' '$work/sync.err'"
+  check "$name: ... and nothing changed" held_is "$want"
+  chmod g-w "$detail"
   stop_follower
   rm -f "$dropins/radius-cid.json"
 }

@@ -62,8 +62,12 @@ struct BatchReport {
   bool changed_nothing = false;      // no event changed anything: no lock, no kernel
   backend::Outcome outcome;
 };
+// With `from_empty`, the events start from an empty session table rather
+// than the one kept (which is not read: it may be what is being repaired),
+// and the session sets are made to hold what they leave: a resync.
 Result<BatchReport> session_batch(const Target& target, const backend::Registry& backends,
-                                  const std::vector<Event>& events, const Clock& clock);
+                                  const std::vector<Event>& events, const Clock& clock,
+                                  bool from_empty = false);
 
 // What the session table holds, with the index that says who is exempt:
 // empty when no subscriber exemption is applied.

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,6 +61,28 @@ struct FollowBatch {
   bool rotated = false;               // it moved on to the file's new incarnation
   std::optional<Instant> newest;      // when its last record was written (Timestamp)
 };
+
+// The session events `records` make, in order: Start and Interim-Update up,
+// Stop down, Accounting-On/Off down for each subscriber `nas_of` says that
+// NAS serves (kept in step). A record whose subscriber could not be one is
+// said in `problems`; `newest` is the last record's Timestamp.
+std::vector<Event> events_of(const std::vector<session::radius::Record>& records,
+                             std::map<std::string, std::string, std::less<>>& nas_of,
+                             std::vector<std::string>& problems, std::optional<Instant>& newest);
+
+// op25bc session sync --radius-detail: the session table rebuilt from the
+// detail files' records (in the order given: the oldest rotated file first),
+// from empty, and the kernel made to match it in one transaction. For after
+// a reboot (the table lives under /run) or a follower that lost its file.
+struct SyncReport {
+  std::size_t records = 0;
+  std::size_t events = 0;
+  std::vector<std::string> problems;
+  std::optional<BatchReport> report;
+};
+Result<SyncReport> radius_sync(const Target& target, const backend::Registry& backends,
+                               const std::vector<std::string>& files, const std::string& attribute,
+                               uid_t writer, const Clock& clock);
 
 class Follower {
  public:
