@@ -4,6 +4,7 @@
 
   gen_policy.py --v4 1000000 --v6 100000 --pools 1000 > big.json
   gen_policy.py --v4 1000000 --pools 1 --prefix-files DIR > DIR/policy.json
+  gen_policy.py --v4 1000000 --v6 100000 --subscribers 10000 --dir DIR
 
 Prefixes do not overlap and are not adjacent, so merging keeps every one:
 IPv4 /30s 8 addresses apart inside 10.0.0.0/8 (at most 2M), IPv6 /48s inside
@@ -34,6 +35,11 @@ def main():
     ap.add_argument("--prefix-files", metavar="DIR",
                     help="write each pool's prefixes to DIR/pools/ID.txt and name them with "
                          "prefixes_file (write the policy to DIR/ too)")
+    ap.add_argument("--subscribers", type=int, default=0, metavar="S",
+                    help="no inline exemptions: S subscriber exemptions (subscriber-0 ...) as "
+                         "drop-in files of DIR/exemptions.d; needs --dir")
+    ap.add_argument("--dir", metavar="DIR",
+                    help="write the policy to DIR/policy.json instead of standard output")
     ap.add_argument("--change", action="store_true",
                     help="replace the last IPv4 prefix by a new one: a one-prefix change")
     a = ap.parse_args()
@@ -81,8 +87,22 @@ def main():
             {"id": "all", "effective": "2006-10-01", "block": "all"},
         ],
     }
-    json.dump(policy, sys.stdout, separators=(",", ":"))
-    sys.stdout.write("\n")
+    if a.subscribers and not a.dir:
+        sys.exit("--subscribers needs --dir")
+    out = sys.stdout
+    if a.dir:
+        os.makedirs(a.dir, exist_ok=True)
+        out = open(os.path.join(a.dir, "policy.json"), "w")
+    if a.subscribers:
+        del policy["exemptions"]
+        policy["exemptions_dir"] = "exemptions.d"
+        os.makedirs(os.path.join(a.dir, "exemptions.d"), exist_ok=True)
+        for i in range(a.subscribers):
+            with open(os.path.join(a.dir, "exemptions.d", f"sub-{i:06d}.json"), "w") as f:
+                json.dump({"id": f"sub-{i:06d}", "subscriber": f"subscriber-{i}",
+                           "reason": "bench"}, f)
+    json.dump(policy, out, separators=(",", ":"))
+    out.write("\n")
 
 
 if __name__ == "__main__":

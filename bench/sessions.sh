@@ -23,19 +23,7 @@ backend=${5:-nftables}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-python3 "$here/gen_policy.py" --v4 "$n" --v6 $((n / 10)) > "$work/base.json"
-python3 - "$work" "$s" <<'PY'
-import json, os, sys
-work, s = sys.argv[1], int(sys.argv[2])
-doc = json.load(open(f"{work}/base.json"))
-doc.pop("exemptions", None)
-doc["exemptions_dir"] = "exemptions.d"
-os.makedirs(f"{work}/p/exemptions.d")
-json.dump(doc, open(f"{work}/p/policy.json", "w"))
-for i in range(s):
-    with open(f"{work}/p/exemptions.d/sub-{i:06d}.json", "w") as f:
-        json.dump({"id": f"sub-{i:06d}", "subscriber": f"subscriber-{i}", "reason": "bench"}, f)
-PY
+python3 "$here/gen_policy.py" --v4 "$n" --v6 $((n / 10)) --subscribers "$s" --dir "$work/p"
 
 # The session table where op25bc keeps it: on a tmpfs (/run on Debian).
 shm=$(mktemp -d /dev/shm/op25bc-bench.XXXXXX)

@@ -70,6 +70,39 @@ json.dump(doc, open(sys.argv[2], "w"))
 PY
 }
 
+# require_tools TOOL...: skips (77) unless each is installed; under CI=true a
+# missing tool fails.
+require_tools() {
+  local tool
+  for tool in "$@"; do
+    if ! command -v "$tool" > /dev/null; then
+      echo "SKIP: $tool is not installed (scripts/install-deps.sh installs it)"
+      [ "${CI:-}" = "true" ] && exit 1
+      exit 77
+    fi
+  done
+}
+
+# own_namespaces NAME...: the script's own namespaces, each with lo up, and a
+# cleanup at exit that kills what runs in them, deletes them and the work
+# folder (instead of lib.sh's $sub topology).
+own_namespaces() {
+  namespaces="$*"
+  trap own_namespaces_down EXIT
+  local ns
+  for ns in $namespaces; do
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+  done
+}
+own_namespaces_down() {
+  local ns
+  for ns in $namespaces; do ip netns pids "$ns" 2> /dev/null | xargs -r kill -9 2> /dev/null || true; done
+  sleep 0.2
+  for ns in $namespaces; do ip netns del "$ns" 2> /dev/null || true; done
+  rm -rf "$work"
+}
+
 # Runs a script in a fresh network namespace; it vanishes when the script ends.
 in_netns() { unshare -n bash -euo pipefail -c "$1"; }
 

@@ -31,28 +31,11 @@ op25bc=$(realpath "$1")
 root=$2
 source "$root/tests/kernel/lib.sh"
 start_kernel_test
-for tool in freeradius radclient; do
-  if ! command -v "$tool" > /dev/null; then
-    echo "SKIP: $tool is not installed (scripts/install-deps.sh installs it)"
-    [ "${CI:-}" = "true" ] && exit 1
-    exit 77
-  fi
-done
+require_tools freeradius radclient
 
 pfx=op25bc-rad-$$
 rtr=$pfx-rtr subscriber=$pfx-sub srv=$pfx-srv
-namespaces="$rtr $subscriber $srv"
-cleanup() {
-  for ns in $namespaces; do ip netns pids "$ns" 2> /dev/null | xargs -r kill -9 2> /dev/null || true; done
-  sleep 0.2
-  for ns in $namespaces; do ip netns del "$ns" 2> /dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-for ns in $namespaces; do
-  ip netns add "$ns"
-  ip -n "$ns" link set lo up
-done
+own_namespaces "$rtr" "$subscriber" "$srv"
 ip link add s0 netns "$subscriber" type veth peer name r0 netns "$rtr"
 ip link add n0 netns "$srv" type veth peer name r1 netns "$rtr"
 ip -n "$rtr" addr add 198.18.1.1/24 dev r0

@@ -25,29 +25,11 @@ op25bc=$(realpath "$1")  # the hooks run it from dnsmasq
 root=$2
 source "$root/tests/kernel/lib.sh"
 start_kernel_test
-for tool in dnsmasq busybox; do
-  if ! command -v "$tool" > /dev/null; then
-    echo "SKIP: $tool is not installed (scripts/install-deps.sh installs it)"
-    [ "${CI:-}" = "true" ] && exit 1
-    exit 77
-  fi
-done
+require_tools dnsmasq busybox
 
 pfx=op25bc-sess-$$
 exempt=$pfx-a other=$pfx-b rtr=$pfx-rtr srv=$pfx-net
-namespaces="$exempt $other $rtr $srv"
-# lib.sh's cleanup takes down $sub's topology; this one is the script's own.
-cleanup() {
-  for ns in $namespaces; do ip netns pids "$ns" 2> /dev/null | xargs -r kill 2> /dev/null || true; done
-  sleep 0.2
-  for ns in $namespaces; do ip netns del "$ns" 2> /dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-for ns in $namespaces; do
-  ip netns add "$ns"
-  ip -n "$ns" link set lo up
-done
+own_namespaces "$exempt" "$other" "$rtr" "$srv"
 ip -n "$rtr" link add br0 type bridge
 ip -n "$rtr" addr add 198.18.1.1/24 dev br0
 ip link add s0 netns "$exempt" address 52:54:00:12:90:12 type veth peer name ra netns "$rtr"
