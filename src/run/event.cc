@@ -129,8 +129,13 @@ Result<BatchReport> session_batch(const Target& target, const backend::Registry&
   };
   // The lookup, without the lock: a batch whose every event changes nothing
   // (read against the table as it is) ends here.
+  // An exempt subscriber's session always goes to the kernel: then the
+  // lookup would be read for nothing.
+  const bool exempt_up = std::any_of(events.begin(), events.end(), [&](const Event& e) {
+    return e.up && index->knows(e.subscriber);
+  });
   std::optional<session::Table> looked;
-  if (!from_empty)
+  if (!from_empty && !exempt_up)
     if (auto read = session::read_table(index->sessions)) looked = std::move(*read);
   if (const auto& table = looked) {
     const session::Holders holders(*table);
