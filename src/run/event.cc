@@ -192,6 +192,10 @@ Result<BatchReport> session_batch(const Target& target, const backend::Registry&
     r.known = index->knows(e.subscriber);
     r.exemption = index->exempt_at(e.subscriber, now);
   }
+  // Every event refused: nothing to write, nothing for the kernel.
+  if (!from_empty && std::none_of(report.refused.begin(), report.refused.end(),
+                                  [](const std::string& why) { return why.empty(); }))
+    return report;
   if (changed || from_empty)
     if (auto written = write_session_table(index->sessions, *table); !written)
       return Failure{text::printable(written.failure().message) + "; nothing changed"};

@@ -32,6 +32,9 @@ namespace radius = session::radius;
 // records is about 3 MB.
 constexpr std::size_t kReadChunk = 16u << 20;
 constexpr std::size_t kMaxPositionBytes = 64u << 20;
+// A detail file sync reads whole: a day of a large BNG's accounting is well
+// below this.
+constexpr std::uint64_t kMaxSyncBytes = std::uint64_t{4} << 30;
 
 class Fd {
  public:
@@ -163,6 +166,10 @@ Result<SyncReport> radius_sync(const Target& target, const backend::Registry& ba
     if (!fd || ::fstat(fd.get(), &st) != 0)
       return Failure{shown(path) + ": " + errno_text(errno) + "; nothing changed"};
     if (!S_ISREG(st.st_mode)) return Failure{shown(path) + ": not a regular file; nothing changed"};
+    if (static_cast<std::uint64_t>(st.st_size) > kMaxSyncBytes)
+      return Failure{shown(path) + ": larger than 4 GiB; nothing changed",
+                     "give the files since the sessions now live began (the rotated ones of "
+                     "the last day or so), not the whole archive"};
     struct stat folder {};
     const std::string dir = folder_of(absolute_path(path));
     if (const std::string why = io::untrusted(st, writer); !why.empty())
