@@ -135,9 +135,11 @@ void say_batch(const run::FollowBatch& b, Io io) {
   }
   io.out << "session follow: " << b.records << (b.records == 1 ? " record, " : " records, ")
          << b.events << (b.events == 1 ? " session event" : " session events");
-  if (b.report && !b.report->changed_nothing)
+  if (b.report && !b.report->changed_nothing) {
+    const backend::Outcome& o = b.report->outcome;
     io.out << "; " << b.report->backend->describe(b.report->table) << ": "
-           << (b.report->outcome.in_sync ? std::string{"no change"} : b.report->outcome.summary);
+           << (o.in_sync || o.summary.empty() ? std::string{"no change"} : o.summary);
+  }
   io.out << "; at byte " << b.offset << "\n";
 }
 
