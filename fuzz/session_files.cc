@@ -57,15 +57,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (overlapping) return 0;  // not a table op25bc writes: events start from what it writes
   check_invariants(*table);
   const session::Table before = *table;
+  // The same events through the index of holders (a batch's way) change the
+  // same: a second table follows the first step by step.
+  session::Table indexed = *table;
+  session::Holders holders(indexed);
   for (const auto& [subscriber, addresses] : before) {
     const auto change = session::up(*table, subscriber + "'", addresses, true);
+    const auto same = session::up(indexed, holders, subscriber + "'", addresses, true);
+    FUZZ_REQUIRE(same.changed == change.changed && same.handed_over == change.handed_over &&
+                 same.error == change.error && indexed == *table);
     // Whatever else the subscriber holds (another's, taken over before), none of these.
     if (const auto it = table->find(subscriber); change.error.empty() && it != table->end())
       for (const auto& p : it->second)
         for (const auto& q : addresses) FUZZ_REQUIRE(!overlap(p, q));
     check_invariants(*table);
   }
-  for (const auto& [subscriber, addresses] : before) session::down(*table, subscriber + "'", {});
+  for (const auto& [subscriber, addresses] : before) {
+    session::down(*table, subscriber + "'", {});
+    session::down(indexed, holders, subscriber + "'", {});
+    FUZZ_REQUIRE(indexed == *table);
+  }
   FUZZ_REQUIRE(table->size() <= before.size());
   check_invariants(*table);
   return 0;
