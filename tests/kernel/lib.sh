@@ -103,6 +103,22 @@ own_namespaces_down() {
   rm -rf "$work"
 }
 
+# until_true SECONDS COMMAND...: polls (every 50 ms) until the command succeeds.
+until_true() {
+  local tries=$(($1 * 20))
+  shift
+  for _ in $(seq "$tries"); do "$@" && return 0; sleep 0.05; done
+  return 1
+}
+
+# port25_outcome NS SRC: what a TCP connection from SRC in NS to 198.51.100.7
+# port 25 meets: connected, reset or timeout (tcp_probe.py).
+port25_outcome() {
+  echo "[{\"src\": \"$2\", \"dst\": \"198.51.100.7\", \"port\": 25}]" > "$work/case.json"
+  ip netns exec "$1" "$python" "$probe" probe "$work/case.json" |
+    "$python" -c 'import json,sys; print(json.load(sys.stdin)[0]["outcome"])'
+}
+
 # Runs a script in a fresh network namespace; it vanishes when the script ends.
 in_netns() { unshare -n bash -euo pipefail -c "$1"; }
 

@@ -108,17 +108,7 @@ for _ in $(seq 50); do
 done
 
 rtr_op25bc() { ip netns exec "$rtr" "$op25bc" "$@"; }
-outcome() {
-  echo '[{"src": "198.18.1.100", "dst": "198.51.100.7", "port": 25}]' > "$work/case.json"
-  ip netns exec "$subscriber" "$python" "$probe" probe "$work/case.json" |
-    "$python" -c 'import json,sys; print(json.load(sys.stdin)[0]["outcome"])'
-}
-until_true() {
-  local tries=$(($1 * 20))
-  shift
-  for _ in $(seq "$tries"); do "$@" && return 0; sleep 0.05; done
-  return 1
-}
+outcome() { port25_outcome "$subscriber" 198.18.1.100; }
 held() { session_held "$rtr" "$backend_name" 4; }
 held6() { session_held "$rtr" "$backend_name" 6; }
 held_is() { test "$(held)" = "$1"; }

@@ -85,18 +85,7 @@ chmod +x "$work/udhcpc.sh"
 
 rtr_op25bc() { ip netns exec "$rtr" "$op25bc" "$@"; }
 # outcome NS: what a port-25 connection from the namespace's lease meets.
-outcome() {
-  echo '[{"src": "198.18.1.100", "dst": "198.51.100.7", "port": 25}]' > "$work/case.json"
-  ip netns exec "$1" "$python" "$probe" probe "$work/case.json" |
-    "$python" -c 'import json,sys; print(json.load(sys.stdin)[0]["outcome"])'
-}
-# until_true SECONDS COMMAND...: polls until the command succeeds.
-until_true() {
-  local tries=$(($1 * 10))
-  shift
-  for _ in $(seq "$tries"); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
+outcome() { port25_outcome "$1" 198.18.1.100; }
 leased() { ip -n "$1" -4 addr show s0 | grep -q "198.18.1.100/"; }
 # The session addresses the kernel holds, as its own tools list them (the oracle).
 held4() { session_held "$rtr" "$backend_name" 4; }
