@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <set>
 #include <utility>
 
@@ -112,6 +113,33 @@ Fd find_moved(int dir, const std::string& stem, std::uint64_t device, std::uint6
   return found;
 }
 
+// Up to `size` bytes of `fd` from `offset` (fewer at its end); nullopt, with
+// errno, when the file cannot be read.
+std::optional<std::string> read_at(int fd, std::uint64_t offset, std::size_t size) {
+  std::string out(size, '\0');
+  std::size_t got = 0;
+  while (got < size) {
+    const ssize_t n = ::pread(fd, out.data() + got, size - got, static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  out.resize(got);
+  return out;
+}
+
+// A failure when someone other than root or the detail file's writer could
+// have changed `st` (the detail file or its folder, named `what`).
+Result<Done> trusted(const struct stat& st, uid_t writer, const std::string& what,
+                     const std::string& outcome) {
+  if (const std::string why = io::untrusted(st, writer); !why.empty())
+    return Failure{what + ": " + why + "; " + outcome,
+                   "the detail file and its folder are FreeRADIUS's (freerad, mode 0600 and "
+                   "0700) or root's; --writer names FreeRADIUS's user"};
+  return Done{};
+}
+
 }  // namespace
 
 std::string default_position_path(const std::string& state) {
@@ -172,23 +200,13 @@ Result<SyncReport> radius_sync(const Target& target, const backend::Registry& ba
                      "the last day or so), not the whole archive"};
     struct stat folder {};
     const std::string dir = folder_of(absolute_path(path));
-    if (const std::string why = io::untrusted(st, writer); !why.empty())
-      return Failure{shown(path) + ": " + why + "; nothing changed"};
+    if (auto ok = trusted(st, writer, shown(path), "nothing changed"); !ok) return ok.failure();
     if (::stat(dir.c_str(), &folder) != 0)
       return Failure{shown(dir) + ": " + errno_text(errno) + "; nothing changed"};
-    if (const std::string why = io::untrusted(folder, writer); !why.empty())
-      return Failure{shown(dir) + ": " + why + "; nothing changed"};
-    std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
-    std::size_t got = 0;
-    while (got < bytes.size()) {
-      const ssize_t n =
-          ::pread(fd.get(), bytes.data() + got, bytes.size() - got, static_cast<off_t>(got));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Failure{shown(path) + ": " + errno_text(errno) + "; nothing changed"};
-      if (n == 0) break;
-      got += static_cast<std::size_t>(n);
-    }
-    bytes.resize(got);
+    if (auto ok = trusted(folder, writer, shown(dir), "nothing changed"); !ok) return ok.failure();
+    const auto read = read_at(fd.get(), 0, static_cast<std::size_t>(st.st_size));
+    if (!read) return Failure{shown(path) + ": " + errno_text(errno) + "; nothing changed"};
+    const std::string& bytes = *read;
     const radius::Parsed parsed = radius::parse(bytes, 0, attribute, bytes.size());
     out.records += parsed.records.size() + parsed.problems.size();
     for (const auto& p : parsed.problems)
@@ -242,13 +260,8 @@ struct Follower::State {
     return io::write_atomically(options.position, radius::encode(position), 0600);
   }
 
-  // A failure when someone other than root or the writer could change `st`.
   Result<Done> trusted(const struct stat& st, const std::string& what) const {
-    if (const std::string why = io::untrusted(st, options.writer); !why.empty())
-      return Failure{what + ": " + why + "; nothing read",
-                     "the detail file and its folder are FreeRADIUS's (freerad, mode 0600 and "
-                     "0700) or root's; --writer names FreeRADIUS's user"};
-    return Done{};
+    return run::trusted(st, options.writer, what, "nothing read");
   }
 
   // The file the path names now, when it is not the one being read and the
@@ -274,10 +287,6 @@ Follower::Follower(Follower&&) noexcept = default;
 Follower& Follower::operator=(Follower&&) noexcept = default;
 Follower::~Follower() = default;
 
-const radius::Position& Follower::position() const {
-  return s_->position;
-}
-
 Result<Follower> Follower::open(const Target& target, const backend::Registry& backends,
                                 FollowOptions options) {
   auto s = std::make_unique<State>();
@@ -293,11 +302,8 @@ Result<Follower> Follower::open(const Target& target, const backend::Registry& b
         "one follower per detail file; --position names another place"};
   s->lock = std::move(*lock);
 
-  const std::size_t slash = options.detail.rfind('/');
-  const std::string folder = slash == std::string::npos ? std::string{"."}
-                             : slash == 0               ? std::string{"/"}
-                                                        : options.detail.substr(0, slash);
-  s->name = slash == std::string::npos ? options.detail : options.detail.substr(slash + 1);
+  const std::string folder = folder_of(options.detail);
+  s->name = std::filesystem::path(options.detail).filename().string();
   if (s->name.empty() || s->name == "." || s->name == "..")
     return Failure{shown(options.detail) + " does not name a file"};
   s->dir = Fd{::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
@@ -400,19 +406,12 @@ Result<std::optional<FollowBatch>> Follower::next(
                          "; records may never have been read",
                      "rotate the detail file by renaming it, never copytruncate; op25bc session "
                      "sync rebuilds the sessions"};
-    const std::size_t available =
-        static_cast<std::size_t>(std::min<std::uint64_t>(size - s.position.offset, kReadChunk));
-    chunk.resize(available);
-    std::size_t got = 0;
-    while (got < available) {
-      const ssize_t n = ::pread(s.file.get(), chunk.data() + got, available - got,
-                                static_cast<off_t>(s.position.offset + got));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Failure{shown(s.options.detail) + ": " + errno_text(errno)};
-      if (n == 0) break;
-      got += static_cast<std::size_t>(n);
-    }
-    chunk.resize(got);
+    auto read = read_at(
+        s.file.get(), s.position.offset,
+        static_cast<std::size_t>(std::min<std::uint64_t>(size - s.position.offset, kReadChunk)));
+    if (!read) return Failure{shown(s.options.detail) + ": " + errno_text(errno)};
+    chunk = std::move(*read);
+    const std::size_t got = chunk.size();
     parsed = radius::parse(chunk, s.position.offset, s.options.attribute, s.options.batch);
     if (parsed.consumed > 0) break;
     // Nothing whole to read: has the file been rotated, and the writer moved on?

@@ -106,8 +106,6 @@ class Follower {
   // Returns when the detail file's folder changes, or after `timeout`.
   void wait(std::chrono::milliseconds timeout) const;
 
-  const session::radius::Position& position() const;
-
  private:
   struct State;
   explicit Follower(std::unique_ptr<State> state);
