@@ -25,14 +25,19 @@ constexpr const char* kTools[] = {"iptables-legacy-save", "iptables-legacy-resto
                                   "ip6tables-legacy-save", "ip6tables-legacy-restore", "ipset"};
 constexpr int kCannotRun = 127;  // as the shell says it
 
-bool in_path(const std::string& tool) {
+// The tool's path in $PATH, or in the system folders when there is no PATH
+// (a DHCP server's hook runs op25bc with an environment of its own); "" when
+// it is in neither. The child is given this path: execvp's own default
+// search has no sbin folder.
+std::string find_tool(const std::string& tool) {
   const char* path = std::getenv("PATH");
   std::string_view rest = path != nullptr ? path : "/usr/sbin:/usr/bin:/sbin:/bin";
   while (true) {
     const auto colon = rest.find(':');
     const std::string folder{rest.substr(0, colon)};
-    if (!folder.empty() && ::access((folder + "/" + tool).c_str(), X_OK) == 0) return true;
-    if (colon == std::string_view::npos) return false;
+    if (!folder.empty() && ::access((folder + "/" + tool).c_str(), X_OK) == 0)
+      return folder + "/" + tool;
+    if (colon == std::string_view::npos) return {};
     rest.remove_prefix(colon + 1);
   }
 }
@@ -110,7 +115,8 @@ std::string restore_tool(net::Family f) {
 
 ToolResult run_tool(const std::vector<std::string>& argv, const std::string& input) {
   ToolResult r;
-  if (!in_path(argv.front())) {
+  const std::string tool = find_tool(argv.front());
+  if (tool.empty()) {
     r.error = argv.front() + ": not found; install the iptables and ipset packages";
     return r;
   }
@@ -136,7 +142,7 @@ ToolResult run_tool(const std::vector<std::string>& argv, const std::string& inp
     struct sigaction normal {};
     normal.sa_handler = SIG_DFL;
     ::sigaction(SIGPIPE, &normal, nullptr);
-    ::execvp(args[0], args.data());
+    ::execv(tool.c_str(), args.data());
     ::_exit(kCannotRun);
   }
   ::close(in[0]);
@@ -221,7 +227,7 @@ std::string missing_capabilities() {
 std::string missing_tools() {
   std::string missing;
   for (const char* tool : kTools)
-    if (!in_path(tool)) missing += (missing.empty() ? "" : ", ") + std::string{tool};
+    if (find_tool(tool).empty()) missing += (missing.empty() ? "" : ", ") + std::string{tool};
   return missing;
 }
 
@@ -233,7 +239,7 @@ bool iptables_nft_holds_rules() {
     return false;
   // A default Debian host has iptables-nft and no rule in it: nothing is hidden then.
   for (const char* tool : {"iptables-nft-save", "ip6tables-nft-save"}) {
-    if (!in_path(tool)) continue;
+    if (find_tool(tool).empty()) continue;
     const ToolResult saved = run_tool({tool}, {});
     std::string_view out = saved.output;
     while (!out.empty()) {
