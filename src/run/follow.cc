@@ -15,6 +15,7 @@
 #include <set>
 #include <utility>
 
+#include "input_file.h"
 #include "op25bc/history/lock.h"
 #include "op25bc/io/atomic_file.h"
 #include "op25bc/io/file_bytes.h"
@@ -36,34 +37,6 @@ constexpr std::size_t kMaxPositionBytes = 64u << 20;
 // A detail file sync reads whole: a day of a large BNG's accounting is well
 // below this.
 constexpr std::uint64_t kMaxSyncBytes = std::uint64_t{4} << 30;
-
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-std::string errno_text(int e) {
-  return std::strerror(e);
-}
 
 std::string shown(const std::string& path) {
   return text::printable(path);
@@ -113,32 +86,9 @@ Fd find_moved(int dir, const std::string& stem, std::uint64_t device, std::uint6
   return found;
 }
 
-// Up to `size` bytes of `fd` from `offset` (fewer at its end); nullopt, with
-// errno, when the file cannot be read.
-std::optional<std::string> read_at(int fd, std::uint64_t offset, std::size_t size) {
-  std::string out(size, '\0');
-  std::size_t got = 0;
-  while (got < size) {
-    const ssize_t n = ::pread(fd, out.data() + got, size - got, static_cast<off_t>(offset + got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return std::nullopt;
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  out.resize(got);
-  return out;
-}
-
-// A failure when someone other than root or the detail file's writer could
-// have changed `st` (the detail file or its folder, named `what`).
-Result<Done> trusted(const struct stat& st, uid_t writer, const std::string& what,
-                     const std::string& outcome) {
-  if (const std::string why = io::untrusted(st, writer); !why.empty())
-    return Failure{what + ": " + why + "; " + outcome,
-                   "the detail file and its folder are FreeRADIUS's (freerad, mode 0600 and "
-                   "0700) or root's; --writer names FreeRADIUS's user"};
-  return Done{};
-}
+const char* const kDetailHint =
+    "the detail file and its folder are FreeRADIUS's (freerad, mode 0600 and 0700) or root's; "
+    "--writer names FreeRADIUS's user";
 
 }  // namespace
 
@@ -189,23 +139,15 @@ Result<SyncReport> radius_sync(const Target& target, const backend::Registry& ba
   for (const std::string& path : files) {
     // Opened once, by descriptor: a regular file root or the writer owns,
     // in a folder no one else may write.
-    Fd fd{::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)};
-    struct stat st {};
-    if (!fd || ::fstat(fd.get(), &st) != 0)
-      return Failure{shown(path) + ": " + errno_text(errno) + "; nothing changed"};
-    if (!S_ISREG(st.st_mode)) return Failure{shown(path) + ": not a regular file; nothing changed"};
-    if (static_cast<std::uint64_t>(st.st_size) > kMaxSyncBytes)
-      return Failure{shown(path) + ": larger than 4 GiB; nothing changed",
-                     "give the files since the sessions now live began (the rotated ones of "
-                     "the last day or so), not the whole archive"};
-    struct stat folder {};
-    const std::string dir = folder_of(absolute_path(path));
-    if (auto ok = trusted(st, writer, shown(path), "nothing changed"); !ok) return ok.failure();
-    if (::stat(dir.c_str(), &folder) != 0)
-      return Failure{shown(dir) + ": " + errno_text(errno) + "; nothing changed"};
-    if (auto ok = trusted(folder, writer, shown(dir), "nothing changed"); !ok) return ok.failure();
-    const auto read = read_at(fd.get(), 0, static_cast<std::size_t>(st.st_size));
-    if (!read) return Failure{shown(path) + ": " + errno_text(errno) + "; nothing changed"};
+    const auto read = read_input(path, writer, kMaxSyncBytes, kDetailHint);
+    if (!read) {
+      Failure failed = read.failure();
+      if (failed.message.find("larger than") != std::string::npos)
+        failed.hint =
+            "give the files since the sessions now live began (the rotated ones of the "
+            "last day or so), not the whole archive";
+      return failed;
+    }
     const std::string& bytes = *read;
     const radius::Parsed parsed = radius::parse(bytes, 0, attribute, bytes.size());
     out.records += parsed.records.size() + parsed.problems.size();
@@ -261,7 +203,7 @@ struct Follower::State {
   }
 
   Result<Done> trusted(const struct stat& st, const std::string& what) const {
-    return run::trusted(st, options.writer, what, "nothing read");
+    return run::trusted(st, options.writer, what, "nothing read", kDetailHint);
   }
 
   // The file the path names now, when it is not the one being read and the
