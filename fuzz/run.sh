@@ -12,7 +12,7 @@ seconds=${1:?usage: fuzz/run.sh SECONDS [BUILD_DIR]}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(realpath -m "${2:-$root/build-fuzz}")
 targets=(policy_load time_and_prefix state_record netlink_reply xt_output history_index session_files
-  radius_detail)
+  radius_detail dhcp_leases)
 
 if [[ ! -x $build/fuzz/fuzz_policy_load ]]; then
   CC=clang-16 CXX=clang++-16 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
