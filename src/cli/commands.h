@@ -197,8 +197,16 @@ struct SessionArgs {
   std::string position;
   std::string attribute = "User-Name";
   std::size_t batch = 10000;
-  std::string writer = "freerad";
+  // Who writes the source's files besides root: "" for the source's own
+  // (freerad, _kea, dnsmasq; root alone where that user does not exist).
+  std::string writer;
   bool once = false;
+  // kea: the run_script hook point; sync: the lease files.
+  std::string kea_point;
+  std::string lease_file;            // kea: Kea's memfile, for DHCPv6 relay ids
+  std::vector<std::string> kea_env;  // kea: NAME=VALUE, instead of the environment
+  std::vector<std::string> kea_files, dnsmasq_files;
+  bool trust_client_id = false;
 };
 
 int run_validate(const ValidateArgs& args, Io io);

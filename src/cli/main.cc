@@ -326,19 +326,42 @@ int main(int argc, char** argv) {
                    "the detail file of FreeRADIUS's op25bc module (hooks/freeradius/op25bc)")
       ->required();
   auto* se_sync = se->add_subcommand(
-      "sync", "rebuild the session table from RADIUS detail files and make the kernel match it");
-  se_sync
-      ->add_option("--radius-detail", session.detail_files,
-                   "a detail file, the oldest first (repeatable: rotated files, then the current)")
+      "sync",
+      "rebuild the session table from RADIUS detail files or DHCP lease files and make the "
+      "kernel match it");
+  auto* se_kea = se->add_subcommand(
+      "kea", "Kea's run_script hook (hooks/kea-lease): the leases of one hook call");
+  se_kea
+      ->add_option("POINT", session.kea_point, "the hook point Kea passes (leases4_committed, ...)")
       ->required();
+  se_kea->add_option("VARIABLE", session.kea_env,
+                     "NAME=VALUE: the hook's variables as arguments (through sudo), instead of "
+                     "the environment");
+  se_kea->add_option("--lease-file", session.lease_file,
+                     "Kea's memfile, where DHCPv6 leases' relay ids are (store-extended-info)");
+  auto* sync_detail = se_sync->add_option(
+      "--radius-detail", session.detail_files,
+      "a detail file, the oldest first (repeatable: rotated files, then the current)");
+  auto* sync_kea = se_sync->add_option(
+      "--kea-leases", session.kea_files,
+      "a Kea memfile (repeatable: FILE.1 and FILE.2 first, then FILE; DHCPv4 and DHCPv6)");
+  auto* sync_dnsmasq = se_sync->add_option("--dnsmasq-leases", session.dnsmasq_files,
+                                           "dnsmasq's lease file (dhcp-leasefile)");
+  sync_detail->excludes(sync_kea)->excludes(sync_dnsmasq);
+  sync_kea->excludes(sync_dnsmasq);
   for (auto* cmd : {se_follow, se_sync}) {
     cmd->add_option("--subscriber-attribute", session.attribute,
                     "the attribute that names the subscriber")
         ->capture_default_str();
-    cmd->add_option("--writer", session.writer,
-                    "the user that writes the detail file (besides root, the only one trusted)")
-        ->capture_default_str();
   }
+  for (auto* cmd : {se_follow, se_sync, se_kea})
+    cmd->add_option("--writer", session.writer,
+                    "the user that writes the source's files, trusted besides root (default "
+                    "freerad, _kea or dnsmasq)");
+  for (auto* cmd : {se_sync, se_kea})
+    cmd->add_flag("--trust-client-id", session.trust_client_id,
+                  "let a client id, MAC address or DUID name the subscriber when no relay agent "
+                  "id does (only where the access network pins them)");
   se_follow->add_flag("--once", session.once, "read the whole records there are, then exit");
   se_follow->add_option("--position", session.position,
                         "where the follower keeps its place (default STATE.radius-position)");
@@ -357,7 +380,7 @@ int main(int argc, char** argv) {
       ->required();
   se_down->add_option("--address", session.addresses,
                       "an address the session released (repeatable; default: every one)");
-  for (auto* cmd : {se_up, se_down, se_list, se_follow, se_sync}) {
+  for (auto* cmd : {se_up, se_down, se_list, se_follow, se_sync, se_kea}) {
     cmd->add_option("--table", session.table, "table name, for the default state file")
         ->capture_default_str();
     add_target(*cmd, session.target, backends, cmd == se_list ? kStateOnly : kLock,
@@ -438,6 +461,7 @@ int main(int argc, char** argv) {
                        : *se_down   ? "down"
                        : *se_follow ? "follow"
                        : *se_sync   ? "sync"
+                       : *se_kea    ? "kea"
                                     : "list";
       // A follower or a resync is no hook an access server waits on: it
       // waits out a long activate rather than failing.

@@ -6,6 +6,8 @@
 #include <pwd.h>
 
 #include <charconv>
+#include <cstdlib>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -13,6 +15,7 @@
 #include "op25bc/policy/load.h"
 #include "op25bc/run/event.h"
 #include "op25bc/run/follow.h"
+#include "op25bc/run/leases.h"
 #include "op25bc/text/escape.h"
 #include "op25bc/text/join.h"
 #include "support.h"
@@ -116,14 +119,33 @@ int list(const SessionArgs& a, Io io) {
   return kExitOk;
 }
 
-// The user that writes the detail file: --writer, a name or a uid.
-std::optional<uid_t> writer_of(const std::string& name) {
+// The user that writes the source's files: --writer, a name or a uid; else
+// the source's own user (`own`), or root alone where it does not exist.
+std::optional<uid_t> writer_of(const std::string& name, const char* own) {
+  if (name.empty()) {
+    const passwd* pw = ::getpwnam(own);
+    return pw != nullptr ? pw->pw_uid : 0;
+  }
   if (const passwd* pw = ::getpwnam(name.c_str())) return pw->pw_uid;
   unsigned long uid = 0;
   const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), uid);
-  if (ec == std::errc{} && end == name.data() + name.size() && !name.empty())
-    return static_cast<uid_t>(uid);
+  if (ec == std::errc{} && end == name.data() + name.size()) return static_cast<uid_t>(uid);
   return std::nullopt;
+}
+
+// The writer, or a usage failure said for `command`.
+std::optional<uid_t> writer_for(const SessionArgs& a, const char* own, Io io) {
+  auto writer = writer_of(a.writer, own);
+  if (!writer)
+    report("session " + a.action + ": --writer " + text::printable(a.writer) +
+               " is neither a user nor a uid",
+           io, kExitUsage);
+  return writer;
+}
+
+Failure prefixed(const std::string& action, Failure failed) {
+  failed.message = "session " + action + ": " + failed.message;
+  return failed;
 }
 
 // One line for the journal per batch; what was skipped or refused beside it.
@@ -144,11 +166,8 @@ void say_batch(const run::FollowBatch& b, Io io) {
 }
 
 int follow(const SessionArgs& a, Io io) {
-  const auto writer = writer_of(a.writer);
-  if (!writer)
-    return report(
-        "session follow: --writer " + text::printable(a.writer) + " is neither a user nor a uid",
-        io, kExitUsage);
+  const auto writer = writer_for(a, "freerad", io);
+  if (!writer) return kExitUsage;
   const run::Target target = run::session_target(a.target, io.backends, a.table);
   auto follower = run::Follower::open(target, io.backends,
                                       {a.radius_detail, a.position, a.attribute, a.batch, *writer});
@@ -176,20 +195,93 @@ int follow(const SessionArgs& a, Io io) {
   }
 }
 
+// What a hook call or a lease sync did, in one line (and, for a hook call,
+// a line per event), and what it did not record beside it.
+void say_leases(const std::string& what, const run::LeaseReport& r, bool each, Io io) {
+  for (const std::string& problem : r.problems) note("session " + what + ": " + problem, io);
+  const std::size_t events = r.events.size();
+  io.out << "session " << what << ": " << r.leases << (r.leases == 1 ? " lease, " : " leases, ")
+         << events << (events == 1 ? " session event" : " session events");
+  if (r.report && !r.report->changed_nothing)
+    io.out << "; " << r.report->backend->describe(r.report->table) << ": "
+           << (r.report->outcome.in_sync || r.report->outcome.summary.empty()
+                   ? std::string{"no change"}
+                   : r.report->outcome.summary);
+  else if (events > 0)
+    io.out << "; nothing changed";
+  io.out << "\n";
+  for (std::size_t i = 0; each && r.report && i < events; ++i) {
+    const run::Event& e = r.events[i];
+    const run::EventReport& done = r.report->events[i];
+    if (!r.report->refused[i].empty()) continue;  // said above
+    io.out << "  " << (e.up ? "up " + who(e.subscriber) + " " : std::string{"down "})
+           << text::join(e.addresses, [](const net::Prefix& p) { return net::to_string(p); })
+           << ": ";
+    if (!e.up)
+      io.out << (e.subscriber.empty() ? "no longer anyone's" : "no longer exempt");
+    else if (done.exemption)
+      io.out << "exempt by exemption " << text::printable(*done.exemption);
+    else if (done.known)
+      io.out << "recorded; its exemption is not in force now";
+    else
+      io.out << "not exempt";
+    io.out << "\n";
+  }
+}
+
+int kea(const SessionArgs& a, Io io) {
+  const auto writer = writer_for(a, "_kea", io);
+  if (!writer) return kExitUsage;
+  const run::Target target = run::session_target(a.target, io.backends, a.table);
+  // The variables given as arguments (the hook passes them so, through
+  // sudo, which would not keep them), else the environment Kea gave.
+  std::map<std::string, std::string, std::less<>> given;
+  for (const std::string& pair : a.kea_env) {
+    const std::size_t eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return report("session kea: " + text::printable(pair) + " is no NAME=VALUE", io, kExitUsage);
+    given.insert_or_assign(pair.substr(0, eq), pair.substr(eq + 1));
+  }
+  const auto env = [&](const std::string& name) -> std::optional<std::string> {
+    if (!a.kea_env.empty()) {
+      const auto it = given.find(name);
+      return it != given.end() ? std::optional<std::string>{it->second} : std::nullopt;
+    }
+    const char* value = std::getenv(name.c_str());
+    return value != nullptr ? std::optional<std::string>{value} : std::nullopt;
+  };
+  const auto r = run::kea_hook(target, io.backends, a.kea_point, env,
+                               {a.lease_file, a.trust_client_id, *writer}, io.clock);
+  if (!r) return report(prefixed("kea " + a.kea_point, r.failure()), io);
+  say_leases("kea " + text::printable(a.kea_point), *r, true, io);
+  return kExitOk;
+}
+
+int lease_sync(const SessionArgs& a, Io io) {
+  const bool from_kea = !a.kea_files.empty();
+  const auto writer = writer_for(a, from_kea ? "_kea" : "dnsmasq", io);
+  if (!writer) return kExitUsage;
+  const run::Target target = run::session_target(a.target, io.backends, a.table);
+  const auto r = run::lease_sync(
+      target, io.backends, from_kea ? run::LeaseSource::kea : run::LeaseSource::dnsmasq,
+      from_kea ? a.kea_files : a.dnsmasq_files, {{}, a.trust_client_id, *writer}, io.clock);
+  if (!r) return report(prefixed("sync", r.failure()), io);
+  say_leases("sync", *r, false, io);
+  return kExitOk;
+}
+
 int sync(const SessionArgs& a, Io io) {
-  const auto writer = writer_of(a.writer);
-  if (!writer)
-    return report(
-        "session sync: --writer " + text::printable(a.writer) + " is neither a user nor a uid", io,
-        kExitUsage);
+  if (a.detail_files.empty() && a.kea_files.empty() && a.dnsmasq_files.empty())
+    return report(Failure{"session sync: no source",
+                          "give --radius-detail, --kea-leases or --dnsmasq-leases"},
+                  io, kExitUsage);
+  if (a.detail_files.empty()) return lease_sync(a, io);
+  const auto writer = writer_for(a, "freerad", io);
+  if (!writer) return kExitUsage;
   const run::Target target = run::session_target(a.target, io.backends, a.table);
   const auto r =
       run::radius_sync(target, io.backends, a.detail_files, a.attribute, *writer, io.clock);
-  if (!r) {
-    Failure failed = r.failure();
-    failed.message = "session sync: " + failed.message;
-    return report(failed, io);
-  }
+  if (!r) return report(prefixed("sync", r.failure()), io);
   for (const std::string& problem : r->problems) note("session sync: " + problem, io);
   const run::BatchReport& b = *r->report;
   io.out << "session sync: " << r->records << (r->records == 1 ? " record" : " records") << " from "
@@ -206,6 +298,7 @@ int run_session_command(const SessionArgs& args, Io io) {
   if (args.action == "sync") return sync(args, io);
   if (args.action == "list") return list(args, io);
   if (args.action == "follow") return follow(args, io);
+  if (args.action == "kea") return kea(args, io);
   return event(args, io);
 }
 

@@ -21,6 +21,22 @@ std::string who(const std::string& subscriber) {
   return quote(text::printable(subscriber));
 }
 
+// Who an event is about: its subscriber, or the addresses whoever holds.
+std::string who(const Event& e) {
+  if (!e.subscriber.empty()) return who(e.subscriber);
+  std::string out = "whoever holds";
+  for (const net::Prefix& p : e.addresses) out += " " + net::to_string(p);
+  return out;
+}
+
+// The subscribers that hold exactly `address`.
+std::vector<std::string> holders_of(const session::Holders& holders, const net::Prefix& address) {
+  std::vector<std::string> out;
+  for (const auto& [held, subscriber] : holders.overlapping(address))
+    if (held == address) out.push_back(subscriber);
+  return out;
+}
+
 // The session sets as the table and the index want them at `at`.
 std::vector<ir::Set> session_sets(const session::Table& table, const session::Index& index,
                                   Instant at) {
@@ -106,7 +122,7 @@ Result<BatchReport> session_batch(const Target& target, const backend::Registry&
   report.refused.resize(events.size());
   const auto refuse = [&](std::size_t i, const std::string& why) {
     report.refused[i] =
-        who(events[i].subscriber) + ": " + why + "; nothing changed, the session is not exempt";
+        who(events[i]) + ": " + why + "; nothing changed, the session is not exempt";
   };
   // The pools' bounds, opened once for the batch.
   std::optional<session::PoolsFile> pools;
@@ -124,7 +140,7 @@ Result<BatchReport> session_batch(const Target& target, const backend::Registry&
       refuse(i, why);
   }
   const auto subject = [&] {
-    return events.size() == 1 ? who(events.front().subscriber)
+    return events.size() == 1 ? who(events.front())
                               : std::to_string(events.size()) + " session events";
   };
   // The lookup, without the lock: a batch whose every event changes nothing
@@ -147,7 +163,10 @@ Result<BatchReport> session_batch(const Target& target, const backend::Registry&
       report.events[i].known = tracked;
       report.events[i].changed_nothing =
           e.up ? !tracked && !session::held_by_another(holders, e.subscriber, e.addresses)
-               : !table->contains(e.subscriber);
+          : e.subscriber.empty()
+              ? std::all_of(e.addresses.begin(), e.addresses.end(),
+                            [&](const net::Prefix& a) { return holders_of(holders, a).empty(); })
+              : !table->contains(e.subscriber);
       nothing = nothing && report.events[i].changed_nothing;
     }
     report.changed_nothing = nothing;
@@ -179,6 +198,12 @@ Result<BatchReport> session_batch(const Target& target, const backend::Registry&
   for (std::size_t i = 0; i < events.size(); ++i) {
     const Event& e = events[i];
     if (!report.refused[i].empty()) continue;
+    if (!e.up && e.subscriber.empty()) {  // a lease ended: whoever holds its address
+      for (const net::Prefix& address : e.addresses)
+        for (const std::string& holder : holders_of(holders, address))
+          changed = session::down(*table, holders, holder, {address}).changed || changed;
+      continue;
+    }
     const session::Change change =
         e.up ? session::up(*table, holders, e.subscriber, e.addresses, index->knows(e.subscriber))
              : session::down(*table, holders, e.subscriber, e.addresses);

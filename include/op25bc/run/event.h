@@ -27,7 +27,10 @@ Target session_target(const TargetOptions& options, const backend::Registry& bac
 
 struct Event {
   bool up = true;
-  std::string subscriber;              // checked by policy::subscriber_problem
+  // Checked by policy::subscriber_problem. Empty in a down: the addresses'
+  // leases ended (a DHCP release, expiry), and whoever holds exactly one of
+  // them holds it no more.
+  std::string subscriber;
   std::vector<net::Prefix> addresses;  // at most session::kMaxAddresses
   bool backend_given = false;          // --backend: the index must name it
 };
