@@ -9,7 +9,9 @@
 # id 01:52:54:00:12:90:12 has a drop-in subscriber exemption, and "other",
 # who has none; a server namespace (198.51.100.7, port 25). SpinNet at now:
 # every direct port-25 connection from the pools is blocked.
-# (1) The exempt subscriber's lease connects to port 25; (2) released, the
+# (1) The exempt subscriber's lease connects to port 25; session sync
+#     --dnsmasq-leases drops a kept session without a lease, and after a
+#     reboot rebuilds it only for a trusted client id; (2) released, the
 #     address goes to the other subscriber, whose connection is reset; the
 #     next activate changes nothing (no flapping, no drift).
 # (3) The hooks as their callers run them: dnsmasq's with a relay agent's
@@ -135,6 +137,26 @@ scenario() {
     test "$(outcome "$exempt")" = connected
   check "$name: session list names it, exempt by cust-9012" bash -c "
     '$op25bc' session list ${backend[*]} --state '$work/state' | grep -q '\"$exempt_id\"  198.18.1.100  exempt by cust-9012'"
+  # session sync from dnsmasq's own lease file: a kept session whose lease is
+  # gone is dropped; after a reboot (an empty table) only a trusted client
+  # id names the lease's subscriber.
+  local sync=(session sync --dnsmasq-leases "$work/leases" --state "$work/state" --lock "$work/lock")
+  rtr_op25bc session up --subscriber "$exempt_id" --address 198.18.1.55 "${backend[@]}" \
+    --state "$work/state" --lock "$work/lock" > /dev/null
+  check "$name: a session without a lease is held before the sync" held_is "198.18.1.100 198.18.1.55"
+  rtr_op25bc "${sync[@]}" > "$work/sync.out"
+  check "$name: sync --dnsmasq-leases keeps the leased address and drops the other" \
+    held_is 198.18.1.100
+  rm -f "$work/sessions"
+  rtr_op25bc activate "$policy" --no-syslog "${backend[@]}" "${opts[@]}" > /dev/null 2>&1
+  check "$name: after a reboot the session set is empty" held_is ""
+  rtr_op25bc "${sync[@]}" > /dev/null 2> "$work/sync.err"
+  check "$name: ... sync without trusted client ids names no one: dnsmasq kept no relay ids" \
+    grep -q "1 lease no kept session holds: dnsmasq keeps no relay ids" "$work/sync.err"
+  check "$name: ... and exempts nothing" held_is ""
+  rtr_op25bc "${sync[@]}" --trust-client-id > /dev/null
+  check "$name: with trusted client ids it rebuilds the exempt subscriber's session" \
+    held_is 198.18.1.100
 
   # (2)
   release_client "$exempt"
