@@ -24,7 +24,8 @@ _op25bc_options() {
     "session up") echo "--subscriber --address --table --state --backend --lock --lock-wait" ;;
     "session down") echo "--subscriber --address --table --state --backend --lock --lock-wait" ;;
     "session list") echo "--table --state --backend --format" ;;
-    "session sync") echo "--radius-detail --subscriber-attribute --writer --table --state --backend --lock --lock-wait" ;;
+    "session sync") echo "--radius-detail --kea-leases --dnsmasq-leases --trust-client-id --subscriber-attribute --writer --table --state --backend --lock --lock-wait" ;;
+    "session kea") echo "--lease-file --trust-client-id --writer --table --state --backend --lock --lock-wait" ;;
     "session follow") echo "--radius-detail --once --position --subscriber-attribute --batch --writer --table --state --backend --lock --lock-wait" ;;
   esac
 }
@@ -50,7 +51,7 @@ _op25bc() {
       if [[ $command == exempt ]]; then
         COMPREPLY=($(compgen -W "add remove list --help" -- "$cur"))
       else
-        COMPREPLY=($(compgen -W "up down list follow sync --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "up down list follow sync kea --help" -- "$cur"))
       fi
       return
     fi
@@ -72,7 +73,7 @@ _op25bc() {
     --lang) COMPREPLY=($(compgen -W "en ja" -- "$cur")); return ;;
     --backend) COMPREPLY=($(compgen -W "nftables iptables" -- "$cur")); return ;;
     --at) COMPREPLY=($(compgen -W "now" -- "$cur")); return ;;
-    --state | --sessions | --lock | --metrics | --bin | -o | --output | --radius-detail | --position)
+    --state | --sessions | --lock | --metrics | --bin | -o | --output | --radius-detail | --position | --kea-leases | --dnsmasq-leases | --lease-file)
       _filedir
       return ;;
     --base) _filedir -d; return ;;
