@@ -24,7 +24,8 @@
 #     delegated /56 follow the lease (relay ids from Kea's lease file), and
 #     leave together on release. (7) After a reboot (no session table),
 #     session sync --kea-leases rebuilds the table and the kernel from Kea's
-#     lease files; a lease file others may write is refused.
+#     lease files; a lease file others may write is refused. (8) op25bc run
+#     without a PATH, as Kea runs its scripts, still reaches the kernel.
 set -euo pipefail
 op25bc=$(realpath "$1")
 root=$2
@@ -71,14 +72,7 @@ until_true 5 grep -qs ready "$work/serve.out"
 
 # SpinNet with ann's subscriber exemptions, its eADSL pool delegating /56s.
 spinnet_with_dropins
-"$python" - "$policy" <<'PY'
-import json, sys
-doc = json.load(open(sys.argv[1]))
-for pool in doc["pools"]:
-    if pool["id"] == "eadsl-dynamic":
-        pool["delegated_length"] = 56
-json.dump(doc, open(sys.argv[1], "w"))
-PY
+delegating eadsl-dynamic 56
 echo '{"id": "kea-ann", "subscriber": "port-ann", "reason": "own MTA"}' > "$dropins/kea-ann.json"
 echo '{"id": "kea-ann-v6", "subscriber": "ann-v6", "reason": "own MTA"}' > "$dropins/kea-ann-v6.json"
 opts=(--state "$work/state" --lock "$work/lock" --sessions "$work/sessions")
@@ -147,18 +141,7 @@ ip netns exec "$rtr" dhcrelay -4 -a -m replace -pf "$work/relay4.pid" -id port-a
 ip netns exec "$rtr" dhcrelay -6 -I -s ann-v6 -pf "$work/relay6.pid" -l port-ann \
   -u 2001:db8:ff::2%up0 > "$work/relay6.out" 2>&1
 
-cat > "$work/udhcpc.sh" <<'EOF'
-#!/bin/sh
-# udhcpc's script: configure s0 from the lease, nothing else.
-case $1 in
-  deconfig) ip addr flush dev "$interface" scope global ;;
-  bound | renew)
-    ip addr flush dev "$interface" scope global
-    ip addr add "$ip/${mask:-24}" dev "$interface"
-    ip route replace default via "$router" ;;
-esac
-EOF
-chmod +x "$work/udhcpc.sh"
+udhcpc_script
 # start_client NS [UDHCPC-OPTIONS...]: a DHCPv4 client that releases on exit.
 start_client() {
   local ns=$1
@@ -293,7 +276,18 @@ scenario() {
   check "$name: ... and nothing changed" held_is "$a"
   ip netns exec "$ann" dhclient "${dh[@]}" -r s0 > /dev/null 2>&1
   stop_client "$ann"
-  until_true 5 held_is "" || true
+  check "$name: all released, nothing is held" until_true 5 held_is ""
+
+  # (8) Kea runs its scripts with no PATH; op25bc finds nft, iptables and
+  # ipset itself.
+  local ip_tool
+  ip_tool=$(command -v ip)
+  env -i "$ip_tool" netns exec "$rtr" "$op25bc" session up --subscriber port-ann \
+    --address 198.18.1.99 --state "$work/state" --lock "$work/lock" > /dev/null
+  check "$name: op25bc run without a PATH changes the kernel" held_is 198.18.1.99
+  env -i "$ip_tool" netns exec "$rtr" "$op25bc" session down --subscriber port-ann \
+    --state "$work/state" --lock "$work/lock" > /dev/null
+  check "$name: ... both ways" held_is ""
 }
 
 scenario nftables

@@ -70,6 +70,36 @@ json.dump(doc, open(sys.argv[2], "w"))
 PY
 }
 
+# delegating POOL LENGTH: the pool POOL of $policy delegates IPv6 prefixes
+# of LENGTH (delegated_length).
+delegating() {
+  "$python" - "$policy" "$1" "$2" <<'PY'
+import json, sys
+path, pool_id, length = sys.argv[1], sys.argv[2], int(sys.argv[3])
+doc = json.load(open(path))
+for pool in doc["pools"]:
+    if pool["id"] == pool_id:
+        pool["delegated_length"] = length
+json.dump(doc, open(path, "w"))
+PY
+}
+
+# udhcpc_script: $work/udhcpc.sh, a busybox udhcpc script that configures
+# the interface from the lease (its address and default route), nothing else.
+udhcpc_script() {
+  cat > "$work/udhcpc.sh" <<'EOF'
+#!/bin/sh
+case $1 in
+  deconfig) ip addr flush dev "$interface" scope global ;;
+  bound | renew)
+    ip addr flush dev "$interface" scope global
+    ip addr add "$ip/${mask:-24}" dev "$interface"
+    ip route replace default via "${router%% *}" dev "$interface" ;;
+esac
+EOF
+  chmod +x "$work/udhcpc.sh"
+}
+
 # require_tools TOOL...: skips (77) unless each is installed; under CI=true a
 # missing tool fails.
 require_tools() {

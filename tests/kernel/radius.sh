@@ -54,14 +54,7 @@ for _ in $(seq 50); do grep -q ready "$work/serve.out" 2> /dev/null && break; sl
 
 # SpinNet with ann's subscriber exemption, its eADSL pool delegating /56s.
 spinnet_with_dropins
-"$python" - "$policy" <<'PY'
-import json, sys
-doc = json.load(open(sys.argv[1]))
-for pool in doc["pools"]:
-    if pool["id"] == "eadsl-dynamic":
-        pool["delegated_length"] = 56
-json.dump(doc, open(sys.argv[1], "w"))
-PY
+delegating eadsl-dynamic 56
 echo '{"id": "radius-ann", "subscriber": "ann@spinnet", "reason": "own MTA"}' \
   > "$dropins/radius-ann.json"
 

@@ -72,18 +72,7 @@ session_opts="--state $work/state --lock $work/lock --lock-wait 60"
 echo "OP25BC_SESSION_ARGS=\"$session_opts\"" > "$work/untrusting"
 { cat "$work/untrusting"; echo OP25BC_TRUST_CLIENT_ID=yes; } > "$work/defaults"
 
-cat > "$work/udhcpc.sh" <<'EOF'
-#!/bin/sh
-# udhcpc's script: configure s0 from the lease, nothing else.
-case $1 in
-  deconfig) ip addr flush dev "$interface" scope global ;;
-  bound | renew)
-    ip addr flush dev "$interface" scope global
-    ip addr add "$ip/${mask:-24}" dev "$interface"
-    ip route replace default via "${router%% *}" dev "$interface" ;;
-esac
-EOF
-chmod +x "$work/udhcpc.sh"
+udhcpc_script
 
 rtr_op25bc() { ip netns exec "$rtr" "$op25bc" "$@"; }
 # outcome NS: what a port-25 connection from the namespace's lease meets.
