@@ -221,9 +221,12 @@ HookCall hook_call(std::string_view point, const Environment& env, Trust trust) 
     if (!address) return std::nullopt;
     const auto length = v4 ? std::optional<std::string>{""} : env(prefix + "PREFIX_LEN");
     auto p = prefix_of(*address, length.value_or(""));
-    if (!p)
+    if (!p || p->family != (v4 ? net::Family::v4 : net::Family::v6)) {
       out.problems.push_back(prefix + "ADDRESS " + shown(*address) + "/" +
-                             shown(length.value_or("")) + " is no address or prefix");
+                             shown(length.value_or("")) + " is no IPv" + family +
+                             " address or prefix");
+      return std::nullopt;
+    }
     return p;
   };
   // A list of leases: NAME_SIZE, then NAME_AT0_..., NAME_AT1_...

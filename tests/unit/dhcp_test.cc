@@ -136,13 +136,15 @@ TEST_CASE("Kea's hook: a relayed commit is its agent's, a release is nobody's") 
 TEST_CASE("Kea's hook: what cannot be a lease is said, and none of a flood is used") {
   Vars v{{"LEASES4_SIZE", "3"},
          {"LEASES4_AT0_ADDRESS", "192.0.2.1/24"},
-         {"LEASES4_AT1_ADDRESS", "2001:db8::1"},  // parsed, and refused by the pools later
-         {"QUERY4_OPTION_82", "0x0102"},          // malformed: names no one
+         {"LEASES4_AT1_ADDRESS", "2001:db8::1"},  // not IPv4
+         {"LEASES4_AT2_ADDRESS", "192.0.2.2"},
+         {"QUERY4_OPTION_82", "0x0102"},  // malformed: names no one
          {"QUERY4_RELAYED", "true"}};
   auto call = dhcp::hook_call("leases4_committed", env_of(v), {});
-  CHECK(call.committed.size() == 1);
+  REQUIRE(call.committed.size() == 1);
+  CHECK(call.committed[0].prefix == pfx("192.0.2.2"));
   CHECK(call.committed[0].subscriber.empty());
-  CHECK(call.problems.size() == 1);
+  CHECK(call.problems.size() == 2);
   v["LEASES4_SIZE"] = "65";
   call = dhcp::hook_call("leases4_committed", env_of(v), {});
   CHECK(call.committed.empty());
