@@ -20,7 +20,10 @@ namespace dhcp = session::dhcp;
 constexpr std::uint64_t kMaxLeaseFileBytes = std::uint64_t{4} << 30;
 // The tail of the memfile a hook reads first: the lease Kea just committed
 // is among its last lines.
-constexpr std::size_t kFirstTail = 256u << 10;
+constexpr std::uint64_t kFirstTail = 256u << 10;
+// ... and the most it reads: Kea's lease file cleanup (lfc-interval) keeps
+// the file far smaller; a lease not in its last 64 MiB is not recorded.
+constexpr std::uint64_t kMaxTail = 64u << 20;
 constexpr std::size_t kMaxHeader = 64u << 10;
 
 const char* const kLeaseHint =
@@ -67,10 +70,11 @@ void relays_from_lease_file(std::vector<dhcp::Lease>& leases, const LeaseOptions
                     (columns ? std::string{"it is a DHCPv4 lease file"} : error) +
                     "; not recorded");
   const std::uint64_t body = eol + 1;
-  std::map<net::Prefix, const dhcp::Lease*> wanted;
-  for (const dhcp::Lease& lease : leases) wanted[lease.prefix] = &lease;
+  std::set<net::Prefix> wanted;
+  for (const dhcp::Lease& lease : leases) wanted.insert(lease.prefix);
   std::map<net::Prefix, dhcp::Row> found;
-  for (std::uint64_t tail = kFirstTail;; tail *= 4) {
+  bool whole = false;
+  for (std::uint64_t tail = kFirstTail;; tail = std::min(tail * 4, kMaxTail)) {
     const std::uint64_t from = size > body + tail ? size - tail : body;
     auto bytes = read_at(in->fd.get(), from, static_cast<std::size_t>(size - from));
     if (!bytes) return fail_all(shown(options.lease_file) + ": " + errno_text(errno));
@@ -83,14 +87,17 @@ void relays_from_lease_file(std::vector<dhcp::Lease>& leases, const LeaseOptions
     found.clear();
     for (const dhcp::Row& row : rows.rows)
       if (wanted.contains(row.lease.prefix)) found[row.lease.prefix] = row;
-    if (found.size() == wanted.size() || from == body) break;
+    whole = from == body;
+    if (found.size() == wanted.size() || whole || tail == kMaxTail) break;
   }
   std::vector<dhcp::Lease> out;
   for (dhcp::Lease& lease : leases) {
     const auto it = found.find(lease.prefix);
     if (it == found.end()) {
-      problems.push_back(lease_text(lease) + ": not in " + shown(options.lease_file) +
-                         "; not recorded");
+      problems.push_back(lease_text(lease) + ": no line " +
+                         (whole ? std::string{"of "}
+                                : "in the last " + std::to_string(kMaxTail >> 20) + " MiB of ") +
+                         shown(options.lease_file) + " has it; not recorded");
     } else if (it->second.duid != lease.client || it->second.valid == 0) {
       problems.push_back(lease_text(lease) + ": the last line of " + shown(options.lease_file) +
                          " for it is another client's, or a deleted lease; not recorded");

@@ -247,6 +247,29 @@ scenario() {
   check "$name: dhclient -6 gets an address and a delegated prefix" test -n "$na" -a -n "$pd"
   check "$name: ... both in the IPv6 session set (ann-v6 from the lease file's relay ids)" \
     until_true 5 held6_is "$(printf '%s\n' "$na" "$pd" | sort | tr '\n' ' ' | sed 's/ $//')"
+  # The hook as sudo runs it (the variables as arguments), on a lease file
+  # where the lease's line is followed by 400 KiB of others' leases: its
+  # last line is still found; a commit that names another DUID is not ann's.
+  local duid padded=$kea/padded/leases6.csv
+  duid=$(awk -F, -v a="$na" '$1 == a {d = $2} END {print d}' "$kea/leases6.csv")
+  mkdir -p "$kea/padded"
+  "$python" - "$kea/leases6.csv" "$padded" <<'PY'
+import sys
+lines = open(sys.argv[1]).read()
+pad = "".join("2001:db8:100:2::%x,00:03:%02x,30,9999999999,1,20,0,%d,128,0,0,,,0,,1,2\n" % (i, i % 256, i)
+              for i in range(6000))
+open(sys.argv[2], "w").write(lines + pad)
+PY
+  local kea_args=(session kea leases6_committed --lease-file "$padded" --state "$work/state"
+    --lock "$work/lock" -- LEASES6_SIZE=1 "LEASES6_AT0_ADDRESS=$na" LEASES6_AT0_PREFIX_LEN=128)
+  rtr_op25bc "${kea_args[@]}" "LEASES6_AT0_DUID=$duid" > "$work/kea-args.out" 2>&1
+  check "$name: session kea with NAME=VALUE arguments finds the lease 400 KiB from the end" \
+    grep -q "up \"ann-v6\" $na: exempt by exemption kea-ann-v6" "$work/kea-args.out"
+  rtr_op25bc "${kea_args[@]}" LEASES6_AT0_DUID=00:03:00 > "$work/kea-forged.out" 2>&1
+  check "$name: ... and a commit for another DUID is not ann's" \
+    grep -q "is another client's, or a deleted lease; not recorded" "$work/kea-forged.out"
+  check "$name: ... nor anyone's" grep -q "leases6_committed: 1 lease, 0 session events" \
+    "$work/kea-forged.out"
   ip netns exec "$ann" dhclient "${dh[@]}" -r s0 > /dev/null 2>&1
   check "$name: a DHCPv6 release takes both out together" until_true 5 held6_is ""
 
