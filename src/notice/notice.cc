@@ -22,11 +22,12 @@ using policy::Policy;
 struct Texts {
   Lang lang;
   const char* pick(const char* en, const char* ja) const { return lang == Lang::en ? en : ja; }
-  std::string list(const std::vector<std::string>& items) const {
+  // "A, B, and C"; in a question of choices, "A, B, or C".
+  std::string list(const std::vector<std::string>& items, const char* conjunction = "and") const {
     if (lang == Lang::ja) return text::join(items, std::string_view("、"));
     if (items.size() <= 1) return items.empty() ? "" : items[0];
     std::vector<std::string> head(items.begin(), items.end() - 1);
-    return text::join(head) + (items.size() > 2 ? ", and " : " and ") + items.back();
+    return text::join(head) + (items.size() > 2 ? ", " : " ") + conjunction + " " + items.back();
   }
 };
 
@@ -86,9 +87,11 @@ std::string blocked_text(const Policy& p, const Phase& phase, const Texts& t) {
 }
 
 // Who a phase concerns: its services, and its regions when they say more.
-std::string scope_text(const Policy& p, const Phase& phase, const Texts& t) {
-  const auto services = services_of(p, phase.pool_indexes);
-  const auto regions = regions_of(p, phase.pool_indexes);
+
+// Who some pools serve: their services, and their regions when they say more.
+std::string scope_of(const Policy& p, const std::vector<std::size_t>& pools, const Texts& t) {
+  const auto services = services_of(p, pools);
+  const auto regions = regions_of(p, pools);
   std::string out = t.list(services);
   if (!regions.empty())
     out += t.lang == Lang::en ? " in " + t.list(regions) : "(" + t.list(regions) + ")";
@@ -110,17 +113,17 @@ std::string what_happens(const Policy& p, const timeline::Change& c, const Texts
                                     "番)の提供を開始します(SMTP認証による送信)";
   if (phase == nullptr) return {};
   if (c.kind == "phase-start")
-    return t.lang == Lang::en ? phase_label(*phase) + ": " + scope_text(p, *phase, t) +
+    return t.lang == Lang::en ? phase_label(*phase) + ": " + scope_of(p, phase->pool_indexes, t) +
                                     " — blocking of " + blocked_text(p, *phase, t) + " begins"
-                              : phase_label(*phase) + ":" + scope_text(p, *phase, t) + "で、" +
-                                    blocked_text(p, *phase, t) + "の規制を開始します";
+                              : phase_label(*phase) + ":" + scope_of(p, phase->pool_indexes, t) +
+                                    "で、" + blocked_text(p, *phase, t) + "の規制を開始します";
   if (c.kind == "phase-end")
     return t.lang == Lang::en ? phase_label(*phase) + ": this blocking ends"
                               : phase_label(*phase) + ":この規制を終了します";
   if (c.kind == "phase-monitor")
-    return t.lang == Lang::en ? phase_label(*phase) + ": " + scope_text(p, *phase, t) +
+    return t.lang == Lang::en ? phase_label(*phase) + ": " + scope_of(p, phase->pool_indexes, t) +
                                     " — survey before blocking (nothing is blocked yet)"
-                              : phase_label(*phase) + ":" + scope_text(p, *phase, t) +
+                              : phase_label(*phase) + ":" + scope_of(p, phase->pool_indexes, t) +
                                     "で、規制前の調査を開始します(まだ規制は行いません)";
   return {};
 }
@@ -174,16 +177,83 @@ std::vector<std::string> hostnames(const Policy& p) {
   return out;
 }
 
-std::optional<Instant> first_block(const Policy& p) {
-  std::optional<Instant> first;
+// Where a customer's mail goes, as far as the blocks tell it apart: through
+// another server than ours (nullopt: a phase that blocks all direct mail
+// blocks it), or straight to the servers of a destination group a phase
+// names (its index).
+using Kind = std::optional<std::size_t>;
+
+std::vector<Kind> mail_kinds(const Policy& p) {
+  std::vector<Kind> out{std::nullopt};
   for (const Phase& phase : p.phases)
-    if (phase.effective && (!first || *phase.effective < *first)) first = phase.effective;
+    if (phase.effective && !phase.block_all)
+      for (std::size_t d : phase.destination_indexes)
+        if (std::find(out.begin(), out.end(), Kind{d}) == out.end()) out.push_back(d);
+  return out;
+}
+
+// The first instant a phase blocks mail of `kind` from pool `pool`.
+std::optional<Instant> first_block(const Policy& p, std::size_t pool, const Kind& kind) {
+  std::optional<Instant> first;
+  for (const Phase& phase : p.phases) {
+    if (!phase.effective || (first && *first <= *phase.effective)) continue;
+    const auto& pools = phase.pool_indexes;
+    if (std::find(pools.begin(), pools.end(), pool) == pools.end()) continue;
+    const auto& blocked = phase.destination_indexes;
+    if (phase.block_all ||
+        (kind && std::find(blocked.begin(), blocked.end(), *kind) != blocked.end()))
+      first = phase.effective;
+  }
   return first;
+}
+
+// The pools whose customers meet the same dates, in policy order, with
+// those dates (one per mail kind): the rows of "when you are affected".
+struct Scope {
+  std::vector<std::size_t> pools;
+  std::vector<std::optional<Instant>> dates;
+};
+std::vector<Scope> scopes(const Policy& p, const std::vector<Kind>& kinds) {
+  std::vector<Scope> out;
+  for (std::size_t pool : covered_pools(p)) {
+    std::vector<std::optional<Instant>> dates;
+    for (const Kind& kind : kinds) dates.push_back(first_block(p, pool, kind));
+    const auto same =
+        std::find_if(out.begin(), out.end(), [&](const Scope& s) { return s.dates == dates; });
+    if (same != out.end())
+      same->pools.push_back(pool);
+    else
+      out.push_back({{pool}, std::move(dates)});
+  }
+  return out;
+}
+
+// Exactly which connections some pools are: per region, the services of its
+// pools ("A and B in east; B in west"); the services alone without regions.
+std::string connections(const Policy& p, const std::vector<std::size_t>& pools, const Texts& t) {
+  std::vector<std::string> parts;
+  for (const std::string& region : regions_of(p, pools)) {
+    std::vector<std::size_t> here;
+    for (std::size_t k : pools)
+      if (p.pools[k].region == region) here.push_back(k);
+    parts.push_back(t.lang == Lang::en ? t.list(services_of(p, here)) + " in " + region
+                                       : t.list(services_of(p, here)) + "(" + region + ")");
+  }
+  std::vector<std::size_t> anywhere;
+  for (std::size_t k : pools)
+    if (p.pools[k].region.empty()) anywhere.push_back(k);
+  if (!anywhere.empty()) parts.push_back(t.list(services_of(p, anywhere)));
+  return text::join(parts, t.lang == Lang::en ? std::string_view("; ") : std::string_view("/"));
+}
+
+std::string destination_name(const Policy& p, std::size_t d) {
+  return p.destinations[d].name.empty() ? p.destinations[d].id : p.destinations[d].name;
 }
 
 Section affected(const Policy& p, const Texts& t) {
   const auto pools = covered_pools(p);
-  const std::string services = t.list(services_of(p, pools));
+  const auto service_names = services_of(p, pools);
+  const std::string services = t.list(service_names);
   const auto regions = regions_of(p, pools);
   Section s{"affected", t.pick("Who is affected", "影響を受けるお客さま"), {}};
   s.blocks.push_back(
@@ -195,28 +265,71 @@ Section affected(const Policy& p, const Texts& t) {
   if (!regions.empty())
     s.blocks.push_back(
         {Block::Kind::paragraph, {plain(t.pick("Regions: ", "対象地域:") + t.list(regions))}});
-  const auto first = first_block(p);
-  const std::string from = first ? date_text(*first, p.zone, t.lang) : std::string{};
+  // Each answer's first date, per scope: service, region or pool decide it,
+  // and where the mail goes.
+  const auto kinds = mail_kinds(p);
+  const auto rows = scopes(p, kinds);
+  std::set<std::optional<Instant>> dates;
+  for (const Scope& row : rows) dates.insert(row.dates.begin(), row.dates.end());
+  std::vector<std::string> where;
+  for (const Kind& kind : kinds)
+    if (kind) where.push_back(destination_name(p, *kind));
+  const std::string other = t.lang == Lang::en
+                                ? "to any mail server other than ours (" + t.list(hostnames(p)) +
+                                      ")" + (where.empty() ? "" : ", such as " + t.list(where))
+                                : "当社のメールサーバ(" + t.list(hostnames(p)) + ")以外" +
+                                      (where.empty() ? "" : "(" + t.list(where) + "など)");
   Block chart;
   chart.kind = Block::Kind::chart;
   const std::string no = t.pick("No: you are not affected.", "いいえ:影響はありません。");
   chart.lines = {
-      plain(t.lang == Lang::en ? "Do you connect to the Internet through " + services + "?"
-                               : services + "でインターネットに接続していますか?"),
       plain(t.lang == Lang::en
-                ? "Does your mail software send mail (SMTP) through a server other than "
-                  "ours (" +
-                      t.list(hostnames(p)) + ")?"
-                : "メールソフトの送信(SMTP)サーバに、当社のメールサーバ(" + t.list(hostnames(p)) +
-                      ")以外を設定していますか?")};
+                ? "Do you connect to the Internet through " + t.list(service_names, "or") + "?"
+                : services + "でインターネットに接続していますか?"),
+      plain(t.lang == Lang::en
+                ? "Does your mail software (or a mail server of your own) send mail (SMTP) " +
+                      other + "?"
+                : "メールソフト(またはお客さまご自身のメールサーバ)から、" + other +
+                      "のサーバへメールを送信(SMTP)していますか?")};
+  const bool one_date = dates.size() == 1 && *dates.begin();
+  const std::string from = one_date ? date_text(**dates.begin(), p.zone, t.lang) : std::string{};
   chart.rows = {
       {plain(no), plain(t.pick("Yes: go on to the next question.", "はい:次の質問へ"))},
       {plain(no),
-       plain(t.lang == Lang::en ? "Yes: you are affected" + (from.empty() ? "" : " from " + from) +
-                                      ". See \"What to do\"."
-                                : "はい:" + (from.empty() ? "" : from + "から") +
-                                      "影響を受けます。「設定の変更」をご覧ください。")}};
+       plain(t.lang == Lang::en
+                 ? "Yes: you are affected " +
+                       (one_date ? "from " + from
+                                 : std::string{"from the date the table below gives for your "
+                                               "connection and for where your mail goes"}) +
+                       ". See \"What to do\"."
+                 : "はい:" +
+                       (one_date
+                            ? from + "から"
+                            : std::string{"下の表の、ご利用の接続とメールの送信先の日付から"}) +
+                       "影響を受けます。「設定の変更」をご覧ください。")}};
   s.blocks.push_back(std::move(chart));
+  // The dates, per scope and per answer.
+  Block when;
+  when.kind = Block::Kind::table;
+  when.header = {
+      t.pick("Your connection", "ご利用の接続"),
+      t.pick("Mail through another provider's server", "他のプロバイダのメールサーバ経由の送信")};
+  for (const std::string& name : where)
+    when.header.push_back(t.lang == Lang::en ? "Mail sent directly to " + name
+                                             : name + "への直接の送信");
+  for (const Scope& row : rows) {
+    std::vector<Line> cells{plain(connections(p, row.pools, t))};
+    for (const auto& date : row.dates)
+      cells.push_back(plain(date ? date_text(*date, p.zone, t.lang)
+                                 : std::string{t.pick("not blocked", "規制なし")}));
+    when.rows.push_back(std::move(cells));
+  }
+  when.done.assign(when.rows.size(), false);
+  s.blocks.push_back({Block::Kind::paragraph,
+                      {plain(t.pick("When you are affected, by your connection and by where your "
+                                    "mail goes:",
+                                    "ご利用の接続とメールの送信先ごとの、影響を受ける日:"))}});
+  s.blocks.push_back(std::move(when));
   return s;
 }
 

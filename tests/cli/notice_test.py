@@ -69,6 +69,66 @@ class Markup(html.parser.HTMLParser):
         self.text.append(data)
 
 
+def customer_dates(doc):
+    """Per pool the policy's phases cover: the first date (as the timeline's
+    local midnight) each kind of mail is blocked: "other" (through another
+    provider's server: only a phase that blocks all) and each destination
+    group a phase names (blocked by it, or by a phase that blocks all).
+    Worked out from the policy JSON, not from op25bc."""
+    def selects(scope, pool):
+        for key, attr in (("services", "service"), ("regions", "region"), ("pools", "id")):
+            if key in scope and pool.get(attr) not in scope[key]:
+                return False
+        return True
+    kinds = ["other"] + [d for ph in doc["phases"] if ph["block"] != "all" for d in ph["block"]]
+    kinds = list(dict.fromkeys(kinds))
+    out = {}
+    for pool in doc["pools"]:
+        phases = [ph for ph in doc["phases"] if selects(ph.get("scope", {}), pool)]
+        if not phases:
+            continue
+        dates = []
+        for kind in kinds:
+            hits = [ph["effective"] for ph in phases
+                    if ph["block"] == "all" or (kind != "other" and kind in ph["block"])]
+            dates.append(min(hits) if hits else None)
+        out[pool["id"]] = dates
+    return kinds, out
+
+
+def table_rows(text, fmt, first_header):
+    """The rows (lists of cell texts) of the table whose first header cell is
+    `first_header`, from a notice as HTML or Markdown."""
+    if fmt == "markdown":
+        lines = text.splitlines()
+        start = next(i for i, l in enumerate(lines) if l.startswith("| " + first_header + " |"))
+        rows = []
+        for line in lines[start + 2:]:
+            if not line.startswith("|"):
+                break
+            rows.append([c.strip() for c in line.strip("|").split(" | ")])
+        return rows
+    table = re.search(r"<table>\n<thead><tr><th>" + re.escape(first_header) +
+                      r"</th>.*?<tbody>\n(.*?)</tbody>", text, re.S)
+    return [[html_lib.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td>(.*?)</td>", r)]
+            for r in re.findall(r"<tr[^>]*>(.*?)</tr>", table.group(1))]
+
+
+def connections(label, lang):
+    """The (service, region) pairs a connection cell names: "A and B in east;
+    B in west", or "A、B(east)/B(west)"."""
+    out = set()
+    for part in re.split(r"; |/", label):
+        if lang == "en":
+            services, _, region = part.rpartition(" in ")
+            services = re.split(r", and |, | and ", services)
+        else:
+            services, _, region = part[:-1].rpartition("(")
+            services = services.split("、")
+        out |= {(s, region) for s in services}
+    return out
+
+
 def markup(page):
     m = Markup()
     m.feed(page)
@@ -179,6 +239,25 @@ def main():
                 for x in exemption_ids:
                     expect(x not in plain, f"{what}: names no exemption ({x})")
                 expect(("<svg" in text) == (fmt == "html"), f"{what}: the picture only in HTML")
+                # Each customer's date: per connection (service in region)
+                # and per where the mail goes, the first phase that blocks it.
+                kinds, per_pool = customer_dates(doc)
+                header = "Your connection" if lang == "en" else "ご利用の接続"
+                rows = table_rows(plain, fmt, header)
+                names = {s["id"]: s.get("name", s["id"]) for s in doc["services"]}
+                for pool in doc["pools"]:
+                    if pool["id"] not in per_pool:
+                        continue
+                    service, region = names[pool["service"]], pool.get("region", "")
+                    own = [r for r in rows if (service, region) in connections(r[0], lang)]
+                    want = [date_text(d + "T00:00:00", lang) if d else
+                            ("not blocked" if lang == "en" else "規制なし")
+                            for d in per_pool[pool["id"]]]
+                    expect(len(own) == 1 and own[0][1:] == want,
+                           f"{what}: {service} in {region} is affected on {want}", str(own))
+                one = len({d for v in per_pool.values() for d in v}) == 1
+                expect(one or ("table below" in plain or "下の表" in plain),
+                       f"{what}: the chart sends the customer to the table of dates")
                 if fmt != "html":
                     continue
                 page = markup(text)
