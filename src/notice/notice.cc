@@ -94,7 +94,7 @@ std::string scope_of(const Policy& p, const std::vector<std::size_t>& pools, con
   const auto regions = regions_of(p, pools);
   std::string out = t.list(services);
   if (!regions.empty())
-    out += t.lang == Lang::en ? " in " + t.list(regions) : "(" + t.list(regions) + ")";
+    out += t.lang == Lang::en ? " in " + t.list(regions) : "（" + t.list(regions) + "）";
   return out;
 }
 
@@ -102,30 +102,42 @@ Line plain(std::string text) {
   return {Span{std::move(text), {}}};
 }
 
-std::string what_happens(const Policy& p, const timeline::Change& c, const Texts& t) {
+// What a change of the timeline does, in the future tense, or in the past
+// once it has happened (`done`).
+std::string what_happens(const Policy& p, const timeline::Change& c, const Texts& t, bool done) {
   const Phase* phase = nullptr;
   for (const auto& ph : p.phases)
     if (ph.id == c.id) phase = &ph;
+  const bool en = t.lang == Lang::en;
   if (c.kind == "submission-open")
-    return t.lang == Lang::en ? "Submission port " + ports_text(p.submission.ports, t) +
-                                    " opens for sending mail with SMTP authentication"
-                              : "サブミッションポート(" + ports_text(p.submission.ports, t) +
-                                    "番)の提供を開始します(SMTP認証による送信)";
+    return en ? "Submission port " + ports_text(p.submission.ports, t) +
+                    (done ? " opened" : " opens") + " for sending mail with SMTP authentication"
+              : "サブミッションポート（" + ports_text(p.submission.ports, t) + "番）の提供を" +
+                    (done ? "開始しました" : "開始します") + "（SMTP認証による送信）";
   if (phase == nullptr) return {};
+  const std::string scope = scope_of(p, phase->pool_indexes, t);
   if (c.kind == "phase-start")
-    return t.lang == Lang::en ? phase_label(*phase) + ": " + scope_of(p, phase->pool_indexes, t) +
-                                    " — blocking of " + blocked_text(p, *phase, t) + " begins"
-                              : phase_label(*phase) + ":" + scope_of(p, phase->pool_indexes, t) +
-                                    "で、" + blocked_text(p, *phase, t) + "の規制を開始します";
+    return en ? phase_label(*phase) + ": " + scope + " — blocking of " +
+                    blocked_text(p, *phase, t) + (done ? " began" : " begins")
+              : phase_label(*phase) + "：" + scope + "で、" + blocked_text(p, *phase, t) +
+                    (done ? "の規制を開始しました" : "の規制を開始します");
   if (c.kind == "phase-end")
-    return t.lang == Lang::en ? phase_label(*phase) + ": this blocking ends"
-                              : phase_label(*phase) + ":この規制を終了します";
+    return en ? phase_label(*phase) + (done ? ": this blocking ended" : ": this blocking ends")
+              : phase_label(*phase) +
+                    (done ? "：この規制を終了しました" : "：この規制を終了します");
   if (c.kind == "phase-monitor")
-    return t.lang == Lang::en ? phase_label(*phase) + ": " + scope_of(p, phase->pool_indexes, t) +
-                                    " — survey before blocking (nothing is blocked yet)"
-                              : phase_label(*phase) + ":" + scope_of(p, phase->pool_indexes, t) +
-                                    "で、規制前の調査を開始します(まだ規制は行いません)";
+    return en ? phase_label(*phase) + ": " + scope +
+                    (done ? " — the survey before blocking began"
+                          : " — survey before blocking (nothing is blocked yet)")
+              : phase_label(*phase) + "：" + scope +
+                    (done ? "で、規制前の調査を開始しました"
+                          : "で、規制前の調査を開始します（まだ規制は行いません）");
   return {};
+}
+
+// A date as one unbreakable span of a line.
+Span date_span(Instant at, const Policy& p, const Texts& t) {
+  return Span{date_text(at, p.zone, t.lang), {}, true};
 }
 
 Section schedule(const Policy& p, const Texts& t, std::optional<Instant> at) {
@@ -136,12 +148,10 @@ Section schedule(const Policy& p, const Texts& t, std::optional<Instant> at) {
   // Customer events only: an exemption is one customer's, never in a notice.
   for (const auto& e : timeline::build(p))
     for (const auto& c : e.changes) {
-      const std::string what = what_happens(p, c, t);
-      if (what.empty()) continue;
-      std::string when = date_text(e.at, p.zone, t.lang);
       const bool done = at && *at >= e.at;
-      if (done) when += t.pick(" (done)", "(実施済み)");
-      table.rows.push_back({plain(when), plain(what)});
+      const std::string what = what_happens(p, c, t, done);
+      if (what.empty()) continue;
+      table.rows.push_back({{date_span(e.at, p, t)}, plain(what)});
       table.done.push_back(done);
     }
   s.blocks.push_back(std::move(table));
@@ -150,8 +160,8 @@ Section schedule(const Policy& p, const Texts& t, std::optional<Instant> at) {
         {Block::Kind::paragraph,
          {plain(t.lang == Lang::en ? "Submission port " + ports_text(p.submission.ports, t) +
                                          " is already available."
-                                   : "サブミッションポート(" + ports_text(p.submission.ports, t) +
-                                         "番)は既に提供しています。")}});
+                                   : "サブミッションポート（" + ports_text(p.submission.ports, t) +
+                                         "番）は既に提供しています。")}});
   // The picture: each phase from its start (or survey) to its end.
   Block picture;
   picture.kind = Block::Kind::picture;
@@ -159,7 +169,7 @@ Section schedule(const Policy& p, const Texts& t, std::optional<Instant> at) {
     if (phase.effective) {
       const std::string services = t.list(services_of(p, phase.pool_indexes));
       if (phase.monitor_from)
-        picture.bars.push_back({phase_label(phase) + t.pick(" (survey)", "(調査)"), services,
+        picture.bars.push_back({phase_label(phase) + t.pick(" (survey)", "（調査）"), services,
                                 *phase.monitor_from, *phase.effective});
       picture.bars.push_back({phase_label(phase), services, *phase.effective, phase.until});
     }
@@ -237,7 +247,7 @@ std::string connections(const Policy& p, const std::vector<std::size_t>& pools, 
     for (std::size_t k : pools)
       if (p.pools[k].region == region) here.push_back(k);
     parts.push_back(t.lang == Lang::en ? t.list(services_of(p, here)) + " in " + region
-                                       : t.list(services_of(p, here)) + "(" + region + ")");
+                                       : t.list(services_of(p, here)) + "（" + region + "）");
   }
   std::vector<std::size_t> anywhere;
   for (std::size_t k : pools)
@@ -264,7 +274,7 @@ Section affected(const Policy& p, const Texts& t) {
                                               "メールを送信されている方が対象です。")}});
   if (!regions.empty())
     s.blocks.push_back(
-        {Block::Kind::paragraph, {plain(t.pick("Regions: ", "対象地域:") + t.list(regions))}});
+        {Block::Kind::paragraph, {plain(t.pick("Regions: ", "対象地域：") + t.list(regions))}});
   // Each answer's first date, per scope: service, region or pool decide it,
   // and where the mail goes.
   const auto kinds = mail_kinds(p);
@@ -277,36 +287,36 @@ Section affected(const Policy& p, const Texts& t) {
   const std::string other = t.lang == Lang::en
                                 ? "to any mail server other than ours (" + t.list(hostnames(p)) +
                                       ")" + (where.empty() ? "" : ", such as " + t.list(where))
-                                : "当社のメールサーバ(" + t.list(hostnames(p)) + ")以外" +
-                                      (where.empty() ? "" : "(" + t.list(where) + "など)");
+                                : "当社のメールサーバ（" + t.list(hostnames(p)) + "）以外" +
+                                      (where.empty() ? "" : "（" + t.list(where) + "など）");
   Block chart;
   chart.kind = Block::Kind::chart;
-  const std::string no = t.pick("No: you are not affected.", "いいえ:影響はありません。");
+  const std::string no = t.pick("No: you are not affected.", "いいえ：影響はありません。");
   chart.lines = {
       plain(t.lang == Lang::en
                 ? "Do you connect to the Internet through " + t.list(service_names, "or") + "?"
-                : services + "でインターネットに接続していますか?"),
+                : services + "でインターネットに接続していますか？"),
       plain(t.lang == Lang::en
                 ? "Does your mail software (or a mail server of your own) send mail (SMTP) " +
                       other + "?"
-                : "メールソフト(またはお客さまご自身のメールサーバ)から、" + other +
-                      "のサーバへメールを送信(SMTP)していますか?")};
+                : "メールソフト（またはお客さまご自身のメールサーバ）から、" + other +
+                      "のサーバへメールを送信（SMTP）していますか？")};
   const bool one_date = dates.size() == 1 && *dates.begin();
-  const std::string from = one_date ? date_text(**dates.begin(), p.zone, t.lang) : std::string{};
-  chart.rows = {
-      {plain(no), plain(t.pick("Yes: go on to the next question.", "はい:次の質問へ"))},
-      {plain(no),
-       plain(t.lang == Lang::en
-                 ? "Yes: you are affected " +
-                       (one_date ? "from " + from
-                                 : std::string{"from the date the table below gives for your "
-                                               "connection and for where your mail goes"}) +
-                       ". See \"What to do\"."
-                 : "はい:" +
-                       (one_date
-                            ? from + "から"
-                            : std::string{"下の表の、ご利用の接続とメールの送信先の日付から"}) +
-                       "影響を受けます。「設定の変更」をご覧ください。")}};
+  Line yes;
+  if (one_date && t.lang == Lang::en)
+    yes = {Span{"Yes: you are affected from ", {}}, date_span(**dates.begin(), p, t),
+           Span{". See \"What to do\".", {}}};
+  else if (one_date)
+    yes = {Span{"はい：", {}}, date_span(**dates.begin(), p, t),
+           Span{"から影響を受けます。「設定の変更」をご覧ください。", {}}};
+  else
+    yes =
+        plain(t.pick("Yes: you are affected from the date the table below gives for your "
+                     "connection and for where your mail goes. See \"What to do\".",
+                     "はい：下の表の、ご利用の接続とメールの送信先の日付から影響を受けます。"
+                     "「設定の変更」をご覧ください。"));
+  chart.rows = {{plain(no), plain(t.pick("Yes: go on to the next question.", "はい：次の質問へ"))},
+                {plain(no), std::move(yes)}};
   s.blocks.push_back(std::move(chart));
   // The dates, per scope and per answer.
   Block when;
@@ -320,15 +330,15 @@ Section affected(const Policy& p, const Texts& t) {
   for (const Scope& row : rows) {
     std::vector<Line> cells{plain(connections(p, row.pools, t))};
     for (const auto& date : row.dates)
-      cells.push_back(plain(date ? date_text(*date, p.zone, t.lang)
-                                 : std::string{t.pick("not blocked", "規制なし")}));
+      cells.push_back(date ? Line{date_span(*date, p, t)}
+                           : plain(t.pick("not blocked", "規制なし")));
     when.rows.push_back(std::move(cells));
   }
   when.done.assign(when.rows.size(), false);
   s.blocks.push_back({Block::Kind::paragraph,
                       {plain(t.pick("When you are affected, by your connection and by where your "
                                     "mail goes:",
-                                    "ご利用の接続とメールの送信先ごとの、影響を受ける日:"))}});
+                                    "ご利用の接続とメールの送信先ごとの、影響を受ける日："))}});
   s.blocks.push_back(std::move(when));
   return s;
 }
@@ -337,7 +347,7 @@ Section servers(const Policy& p, const Texts& t) {
   Section s{"servers", t.pick("Our mail servers", "当社のメールサーバ"), {}};
   Block table;
   table.kind = Block::Kind::table;
-  table.header = {t.pick("Outgoing mail server (SMTP)", "送信メールサーバ(SMTP)"),
+  table.header = {t.pick("Outgoing mail server (SMTP)", "送信メールサーバ（SMTP）"),
                   t.pick("For customers in", "対象地域")};
   for (const auto& h : p.smarthosts)
     table.rows.push_back(
@@ -356,7 +366,8 @@ Section what_to_do(const Policy& p, const Texts& t) {
       t.lang == Lang::en
           ? "Sending through our mail server: set your mail software's outgoing (SMTP) server to "
             "the server for your region above. Nothing else changes."
-          : "当社のメールサーバから送信する場合:メールソフトの送信(SMTP)サーバに、上記のお住まいの"
+          : "当社のメールサーバから送信する場合：メールソフトの送信（SMTP）サーバに、上記のお住まい"
+            "の"
             "地域のサーバを設定してください。そのほかの変更は不要です。"));
   items.push_back(plain(
       t.lang == Lang::en
@@ -364,17 +375,21 @@ Section what_to_do(const Policy& p, const Texts& t) {
                 ports +
                 " with SMTP authentication (your user name and password), as that provider "
                 "describes."
-          : "他のプロバイダのメールサーバから送信する場合:そのサーバのサブミッションポート(" +
+          : "他のプロバイダのメールサーバから送信する場合：そのサーバのサブミッションポート（" +
                 ports +
-                "番)とSMTP認証(ユーザ名とパスワード)を設定してください。設定方法は各プロバイダの"
+                "番）とSMTP認証（ユーザ名とパスワード）を設定してください。設定方法は各プロバイダの"
                 "案内をご覧ください。"));
+  // The seed's sense: our own customers, on another provider's network
+  // that blocks port 25, still send through our server.
   if (!p.submission.hostname.empty())
-    items.push_back(
-        plain(t.lang == Lang::en
-                  ? "Customers of other providers can send through " + p.submission.hostname +
-                        " on port " + ports + " with SMTP authentication."
-                  : "他のプロバイダで接続されているお客さまは、" + p.submission.hostname +
-                        "のポート" + ports + "番とSMTP認証で送信できます。"));
+    items.push_back(plain(
+        t.lang == Lang::en
+            ? "Connecting through another provider that blocks port 25: you can still send "
+              "mail through our server " +
+                  p.submission.hostname + " on port " + ports + " with SMTP authentication."
+            : "他のプロバイダからインターネットに接続されている場合（そのプロバイダが25番ポート"
+              "ブロックを実施しているとき）も、当社の" +
+                  p.submission.hostname + "のポート" + ports + "番とSMTP認証で送信できます。"));
   s.blocks.push_back({Block::Kind::list, std::move(items)});
   return s;
 }
@@ -395,12 +410,32 @@ Section contact(const Policy& p, const Texts& t) {
   if (!c.name.empty()) items.push_back(plain(c.name));
   if (!c.email.empty())
     items.push_back(
-        {Span{t.pick("E-mail: ", "電子メール:"), {}}, Span{c.email, "mailto:" + c.email}});
-  if (!c.phone.empty()) items.push_back(plain(t.pick("Telephone: ", "電話番号:") + c.phone));
-  if (!c.hours.empty()) items.push_back(plain(t.pick("Hours: ", "受付時間:") + c.hours));
-  if (!c.url.empty()) items.push_back({Span{t.pick("Web: ", "ウェブ:"), {}}, Span{c.url, c.url}});
+        {Span{t.pick("E-mail: ", "電子メール："), {}}, Span{c.email, "mailto:" + c.email}});
+  if (!c.phone.empty()) items.push_back(plain(t.pick("Telephone: ", "電話番号：") + c.phone));
+  if (!c.hours.empty()) items.push_back(plain(t.pick("Hours: ", "受付時間：") + c.hours));
+  if (!c.url.empty()) items.push_back({Span{t.pick("Web: ", "ウェブ："), {}}, Span{c.url, c.url}});
   s.blocks.push_back({Block::Kind::list, std::move(items)});
   return s;
+}
+
+// A time zone as a reader names it ("Japan time", "日本時間"), for the zones
+// the examples and tests use; else its tz database name.
+std::string zone_name(const std::string& zone, Lang lang) {
+  struct Name {
+    const char* zone;
+    const char* en;
+    const char* ja;
+  };
+  static constexpr Name kNames[] = {
+      {"Asia/Tokyo", "Japan time (JST)", "日本時間"},
+      {"UTC", "Coordinated Universal Time (UTC)", "協定世界時（UTC）"},
+      {"Etc/UTC", "Coordinated Universal Time (UTC)", "協定世界時（UTC）"},
+      {"America/New_York", "US Eastern Time", "米国東部時間"},
+      {"America/Santiago", "Chile time", "チリ時間"},
+  };
+  for (const Name& n : kNames)
+    if (zone == n.zone) return lang == Lang::en ? n.en : n.ja;
+  return lang == Lang::en ? "local time in " + zone : "現地時刻（" + zone + "）";
 }
 
 }  // namespace
@@ -434,7 +469,7 @@ Document build(const Policy& p, Lang lang, std::optional<Instant> at) {
   d.lang = lang;
   d.zone = p.zone;
   d.title = lang == Lang::en ? "Outbound Port 25 Blocking at " + op
-                             : op + " 25番ポートブロック(OP25B)実施のお知らせ";
+                             : op + " 25番ポートブロック（OP25B）実施のお知らせ";
   d.lead =
       lang == Lang::en
           ? "To stop spam and viruses sent from infected computers, " + op +
@@ -443,15 +478,15 @@ Document build(const Policy& p, Lang lang, std::optional<Instant> at) {
                 op + "'s own mail servers is not affected."
           : "迷惑メールやウイルスメールの送信を防ぐため、" + op +
                 "では、動的IPアドレスによるインターネット接続から当社以外のメールサーバへ25番"
-                "ポートで直接送信されるメールを規制します(25番ポートブロック)。当社のメールサー"
+                "ポートで直接送信されるメールを規制します（25番ポートブロック）。当社のメールサー"
                 "バを経由して送信されるメールには影響ありません。";
   d.sections.push_back(schedule(p, t, at));
   d.sections.push_back(affected(p, t));
   d.sections.push_back(servers(p, t));
   d.sections.push_back(what_to_do(p, t));
   d.sections.push_back(contact(p, t));
-  d.footer = lang == Lang::en ? "Dates and times are local time in " + p.timezone + "."
-                              : "日時は" + p.timezone + "の現地時刻です。";
+  d.footer = lang == Lang::en ? "Dates and times are " + zone_name(p.timezone, lang) + "."
+                              : "日時はすべて" + zone_name(p.timezone, lang) + "です。";
   if (at)
     d.footer += lang == Lang::en ? " As of " + date_text(*at, p.zone, lang) + "."
                                  : date_text(*at, p.zone, lang) + "現在。";

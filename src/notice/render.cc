@@ -32,7 +32,8 @@ li.no{color:#2e7d32}
 li.yes{color:#b23c17}
 figure{margin:1rem 0}
 svg{width:100%;height:auto;background:#fbfcfd;border:1px solid #dde4ea}
-footer{margin-top:2rem;font-size:.9rem;color:#5b6b7a})";
+footer{margin-top:2rem;font-size:.9rem;color:#5b6b7a}
+.nb{white-space:nowrap})";
 
 constexpr const char* kColours[] = {"#1f6fb2", "#d9822b", "#2e8b57",
                                     "#8e44ad", "#c0392b", "#16a085"};
@@ -40,8 +41,9 @@ constexpr const char* kColours[] = {"#1f6fb2", "#d9822b", "#2e8b57",
 std::string html_line(const Line& line) {
   std::string out;
   for (const Span& s : line)
-    out += s.href.empty() ? html_text(s.text)
-                          : "<a href=\"" + html_text(s.href) + "\">" + html_text(s.text) + "</a>";
+    out += !s.href.empty() ? "<a href=\"" + html_text(s.href) + "\">" + html_text(s.text) + "</a>"
+           : s.unbroken    ? "<span class=\"nb\">" + html_text(s.text) + "</span>"
+                           : html_text(s.text);
   return out;
 }
 

@@ -123,7 +123,7 @@ def connections(label, lang):
             services, _, region = part.rpartition(" in ")
             services = re.split(r", and |, | and ", services)
         else:
-            services, _, region = part[:-1].rpartition("(")
+            services, _, region = part[:-1].rpartition("（")
             services = services.split("、")
         out |= {(s, region) for s in services}
     return out
@@ -284,6 +284,53 @@ def main():
                f"{example}: --at {instants[-1]} marks every step as done")
         fresh = notice(policy, "en", "html", "--at", "2000-01-01")
         expect('<tr class="done">' not in fresh, f"{example}: --at before the rollout marks none")
+        # Steps already past are told in the past tense, the others in the future.
+        for lang, past, future in (("en", " began", " begins"), ("ja", "を開始しました", "を開始します")):
+            after = notice(policy, lang, "html", "--at", instants[-1])
+            before = notice(policy, lang, "html", "--at", "2000-01-01")
+            expect(past in after and future not in after and "実施済み" not in after,
+                   f"{example} {lang}: past steps in the past tense")
+            expect(future in before and past not in before,
+                   f"{example} {lang}: coming steps in the future tense")
+        # Japanese typesetting: full-width punctuation in every text of op25bc's
+        # own (what is left once the policy's own strings are taken out), dates
+        # that never break, the time zone as a Japanese reader names it.
+        ja = notice(policy, "ja", "html")
+        words = markup(re.sub(r"<style>.*?</style>", "", ja, flags=re.S))
+        own = " ".join(words.text)
+        strings = []
+        def collect(v):
+            if isinstance(v, str):
+                strings.append(v)
+            elif isinstance(v, dict):
+                for x in v.values(): collect(x)
+            elif isinstance(v, list):
+                for x in v: collect(x)
+        collect(doc)
+        for text in sorted(strings, key=len, reverse=True):
+            own = own.replace(text, "")
+        half = sorted(set(re.findall(r"[:?()]", own)))
+        expect(not half, f"{example} ja: no half-width colon, question mark or parenthesis "
+               f"in op25bc's own Japanese", str(half))
+        for at in instants:
+            for lang, page in (("ja", ja), ("en", notice(policy, "en", "html"))):
+                expect(f'<span class="nb">{date_text(at, lang)}</span>' in page,
+                       f"{example} {lang}: {date_text(at, lang)} never breaks inside")
+        # English: a question of choices says "or"; the submission server is
+        # for the provider's own customers on other networks, not an open relay.
+        en = re.sub(r"\\(.)", r"\1", notice(policy, "en", "markdown"))
+        _, per_pool = customer_dates(doc)
+        covered = {p["service"] for p in doc["pools"] if p["id"] in per_pool}
+        question = re.search(r"Do you connect to the Internet through (.*)\?", en).group(1)
+        expect(len(covered) < 2 or (" or " in question and " and " not in question),
+               f"{example} en: the first question offers the services with 'or'", question)
+        expect("Customers of other providers can send" not in en, f"{example} en: no open relay")
+        if doc.get("submission", {}).get("hostname"):
+            expect("Connecting through another provider that blocks port 25" in en,
+                   f"{example} en: the submission server is for customers on other networks")
+        if doc["timezone"] == "Asia/Tokyo":
+            expect("日時はすべて日本時間です。" in ja and "Asia/Tokyo" not in ja,
+                   f"{example} ja: the time zone is 日本時間")
 
     # --router: the notice for that router's customers, their phases only.
     yokohama = re.sub(r"\\(.)", r"\1", notice(a.root / "examples/netlaputa.json", "en", "markdown",

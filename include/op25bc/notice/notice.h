@@ -24,7 +24,8 @@ enum class Format { html, markdown };
 // A run of text, or a link (an e-mail address or the contact URL).
 struct Span {
   std::string text;
-  std::string href;  // "" for plain text
+  std::string href;       // "" for plain text
+  bool unbroken = false;  // never broken across lines (a date)
 };
 using Line = std::vector<Span>;
 
