@@ -167,7 +167,7 @@ Section schedule(const Policy& p, const Texts& t, std::optional<Instant> at) {
   picture.kind = Block::Kind::picture;
   for (const Phase& phase : p.phases)
     if (phase.effective) {
-      const std::string services = t.list(services_of(p, phase.pool_indexes));
+      const std::string services = scope_of(p, phase.pool_indexes, t);
       if (phase.monitor_from)
         picture.bars.push_back({phase_label(phase) + t.pick(" (survey)", "（調査）"), services,
                                 *phase.monitor_from, *phase.effective});
@@ -175,8 +175,10 @@ Section schedule(const Policy& p, const Texts& t, std::optional<Instant> at) {
     }
   if (p.submission.effective)
     picture.marks.push_back(
-        {*p.submission.effective, t.lang == Lang::en ? "port " + ports_text(p.submission.ports, t)
-                                                     : ports_text(p.submission.ports, t) + "番"});
+        {*p.submission.effective,
+         t.lang == Lang::en
+             ? "Submission port " + ports_text(p.submission.ports, t) + " opens"
+             : "サブミッションポート（" + ports_text(p.submission.ports, t) + "番）の提供開始"});
   if (!picture.bars.empty()) s.blocks.push_back(std::move(picture));
   return s;
 }

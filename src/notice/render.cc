@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include <date/tz.h>
+
 #include "op25bc/notice/notice.h"
 #include "op25bc/text/escape.h"
 
@@ -32,6 +34,7 @@ li.no{color:#2e7d32}
 li.yes{color:#b23c17}
 figure{margin:1rem 0}
 svg{width:100%;height:auto;background:#fbfcfd;border:1px solid #dde4ea}
+svg text{paint-order:stroke;stroke:#fbfcfd;stroke-width:3px;stroke-linejoin:round}
 footer{margin-top:2rem;font-size:.9rem;color:#5b6b7a}
 .nb{white-space:nowrap})";
 
@@ -53,9 +56,34 @@ std::string number(double v) {
   return buf;
 }
 
-// The rollout as a picture: a row per bar over a shared date axis.
+// A month as the date axis writes it: "Jun 2006", "2006年6月".
+std::string month_text(date::year_month ym, Lang lang) {
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const int y = static_cast<int>(ym.year());
+  const unsigned m = static_cast<unsigned>(ym.month());
+  return lang == Lang::en ? std::string{kMonths[m - 1]} + " " + std::to_string(y)
+                          : std::to_string(y) + "年" + std::to_string(m) + "月";
+}
+
+// A bar's dates: "from June 1, 2006", "June 1 – September 30, 2006" (as two
+// dates), "2006年6月1日から".
+std::string bar_dates(const Bar& bar, const Document& d) {
+  const std::string from = date_text(bar.from, d.zone, d.lang);
+  if (!bar.until) return d.lang == Lang::en ? "from " + from : from + "から";
+  const std::string until = date_text(*bar.until, d.zone, d.lang);
+  return d.lang == Lang::en ? from + " to " + until : from + "〜" + until;
+}
+
+// The rollout as a picture. Each bar has a row of its own: its label and
+// dates on one line, the customers it concerns on the next, the bar below
+// them on the shared time scale; the date axis (months) runs under the
+// rows, and each single instant (the submission port's opening) is a
+// dashed line with its label on a line of its own under the axis. No text
+// shares a line with another, so none can overlap.
 std::string svg(const Block& b, const Document& d) {
-  const double width = 800, left = 250, right = 780, row = 36, top = 40;
+  const double width = 800, left = 12, right = 788, line = 18, top = 8;
+  const double row = 2 * line + 22;
   Instant first = b.bars.front().from, last = first;
   for (const Bar& bar : b.bars) {
     first = std::min(first, bar.from);
@@ -65,44 +93,94 @@ std::string svg(const Block& b, const Document& d) {
     first = std::min(first, at);
     last = std::max(last, at);
   }
-  // Room after the last date for bars that do not end.
+  // From the first of the first month; room after the last date for bars
+  // that do not end.
+  const auto local = [&](Instant t) {
+    return d.zone != nullptr ? d.zone->to_local(t) : date::local_seconds{t.time_since_epoch()};
+  };
+  const auto instant = [&](date::local_seconds t) {
+    return d.zone != nullptr ? d.zone->to_sys(t, date::choose::earliest)
+                             : Instant{t.time_since_epoch()};
+  };
+  const date::year_month_day first_day{date::floor<date::days>(local(first))};
+  const date::year_month start_month = first_day.year() / first_day.month();
+  first = instant(date::local_days{start_month / 1});
   const auto span = std::max(last - first, std::chrono::seconds{86400 * 60});
-  last += span / 3;
+  last += span / 4;
   const auto x = [&](Instant t) {
     return left + (right - left) * static_cast<double>((t - first).count()) /
                       static_cast<double>((last - first).count());
   };
-  const double height = top + row * static_cast<double>(b.bars.size()) + 20;
+  const double axis = top + row * static_cast<double>(b.bars.size()) + 4;
+  const double height = axis + 2 * line + line * static_cast<double>(b.marks.size()) + 6;
   const std::string title = d.lang == Lang::en ? "The rollout by date" : "実施スケジュールの図";
+  // The same dates in words, for those who cannot see the picture.
+  std::string desc;
+  for (const Bar& bar : b.bars)
+    desc += bar.label + (d.lang == Lang::en ? ": " : "：") + bar_dates(bar, d) +
+            (bar.detail.empty()   ? ""
+             : d.lang == Lang::en ? " (" + bar.detail + ")"
+                                  : "（" + bar.detail + "）") +
+            (d.lang == Lang::en ? ". " : "。");
+  for (const auto& [at, label] : b.marks)
+    desc += label + (d.lang == Lang::en ? ": " : "：") + date_text(at, d.zone, d.lang) +
+            (d.lang == Lang::en ? ". " : "。");
   std::string out = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + number(width) +
-                    " " + number(height) + "\" role=\"img\" aria-label=\"" + html_text(title) +
-                    "\">\n<title>" + html_text(title) + "</title>\n";
+                    " " + number(height) +
+                    "\" role=\"img\" aria-labelledby=\"chart-title chart-desc\">\n"
+                    "<title id=\"chart-title\">" +
+                    html_text(title) + "</title>\n<desc id=\"chart-desc\">" + html_text(desc) +
+                    "</desc>\n";
+  // The month grid and axis first, under the bars.
+  const double month_px =
+      (right - left) * 30.44 * 86400 / static_cast<double>((last - first).count());
+  const int step = month_px >= 90   ? 1
+                   : month_px >= 45 ? 2
+                   : month_px >= 30 ? 3
+                   : month_px >= 15 ? 6
+                                    : 12;
+  int n = 0;
+  for (date::year_month ym = start_month;; ym += date::months{1}, ++n) {
+    const Instant at = instant(date::local_days{ym / 1});
+    if (at > last) break;
+    const double mx = x(at);
+    out += "<line x1=\"" + number(mx) + "\" y1=\"" + number(top) + "\" x2=\"" + number(mx) +
+           "\" y2=\"" + number(axis + 4) + "\" stroke=\"#dde4ea\" stroke-width=\"1\"/>\n";
+    if (n % step != 0 || mx + 40 > right) continue;
+    out += "<text x=\"" + number(mx + 3) + "\" y=\"" + number(axis + line) +
+           "\" font-size=\"12\" fill=\"#44515e\">" + html_text(month_text(ym, d.lang)) +
+           "</text>\n";
+  }
+  out += "<line x1=\"" + number(left) + "\" y1=\"" + number(axis) + "\" x2=\"" + number(right) +
+         "\" y2=\"" + number(axis) + "\" stroke=\"#5b6b7a\" stroke-width=\"1\"/>\n";
   for (std::size_t i = 0; i < b.bars.size(); ++i) {
     const Bar& bar = b.bars[i];
     const double y = top + row * static_cast<double>(i);
     const double x0 = x(bar.from), x1 = bar.until ? x(*bar.until) : right;
     const char* colour = kColours[i % std::size(kColours)];
-    out += "<text x=\"" + number(left - 10) + "\" y=\"" + number(y + 28) +
-           "\" text-anchor=\"end\" font-size=\"13\" fill=\"#1d2733\">" + html_text(bar.label) +
+    out += "<text x=\"" + number(left) + "\" y=\"" + number(y + 14) +
+           "\" font-size=\"13\" font-weight=\"bold\" fill=\"#1d2733\">" +
+           html_text(bar.label + (d.lang == Lang::en ? " — " : "　") + bar_dates(bar, d)) +
            "</text>\n";
-    out += "<rect x=\"" + number(x0) + "\" y=\"" + number(y + 19) + "\" width=\"" +
-           number(std::max(x1 - x0, 2.0)) + "\" height=\"" + number(12) + "\" rx=\"4\" fill=\"" +
-           colour + "\"" + (bar.until ? "" : " opacity=\"0.85\"") + "/>\n";
-    // From the bar's start, or ending at the right edge for a bar that starts late.
-    const bool late = x0 > (left + right) / 2;
-    out += "<text x=\"" + number(late ? right : x0) + "\" y=\"" + number(y + 14) + "\"" +
-           (late ? " text-anchor=\"end\"" : "") + " font-size=\"12\" fill=\"#1d2733\">" +
-           html_text(date_text(bar.from, d.zone, d.lang) +
-                     (bar.detail.empty() ? "" : "  " + bar.detail)) +
-           "</text>\n";
+    if (!bar.detail.empty())
+      out += "<text x=\"" + number(left) + "\" y=\"" + number(y + 14 + line) +
+             "\" font-size=\"12\" fill=\"#44515e\">" + html_text(bar.detail) + "</text>\n";
+    out += "<rect x=\"" + number(x0) + "\" y=\"" + number(y + 2 * line + 4) + "\" width=\"" +
+           number(std::max(x1 - x0, 2.0)) + "\" height=\"12\" rx=\"4\" fill=\"" + colour + "\"" +
+           (bar.until ? "" : " opacity=\"0.85\"") + "/>\n";
   }
-  for (const auto& [at, label] : b.marks) {
+  for (std::size_t k = 0; k < b.marks.size(); ++k) {
+    const auto& [at, label] = b.marks[k];
     const double mx = x(at);
-    out += "<line x1=\"" + number(mx) + "\" y1=\"22\" x2=\"" + number(mx) + "\" y2=\"" +
-           number(height - 10) +
+    const double ty = axis + line * static_cast<double>(k + 2);
+    out += "<line x1=\"" + number(mx) + "\" y1=\"" + number(top) + "\" x2=\"" + number(mx) +
+           "\" y2=\"" + number(ty - 12) +
            "\" stroke=\"#2e7d32\" stroke-width=\"2\" stroke-dasharray=\"5 4\"/>\n";
-    out += "<text x=\"" + number(mx + 4) + "\" y=\"18\" font-size=\"12\" fill=\"#2e7d32\">" +
-           html_text(label + " " + date_text(at, d.zone, d.lang)) + "</text>\n";
+    const bool late = mx > (left + right) / 2;
+    out += "<text x=\"" + number(late ? mx - 4 : mx + 4) + "\" y=\"" + number(ty) + "\"" +
+           (late ? " text-anchor=\"end\"" : "") + " font-size=\"12\" fill=\"#2e7d32\">" +
+           html_text(label + (d.lang == Lang::en ? ": " : "：") + date_text(at, d.zone, d.lang)) +
+           "</text>\n";
   }
   out += "</svg>";
   return out;
@@ -121,7 +199,7 @@ std::string html_block(const Block& b, const Document& d) {
       break;
     case Block::Kind::table:
       out += "<table>\n<thead><tr>";
-      for (const auto& h : b.header) out += "<th>" + html_text(h) + "</th>";
+      for (const auto& h : b.header) out += "<th scope=\"col\">" + html_text(h) + "</th>";
       out += "</tr></thead>\n<tbody>\n";
       for (std::size_t r = 0; r < b.rows.size(); ++r) {
         out += r < b.done.size() && b.done[r] ? "<tr class=\"done\">" : "<tr>";

@@ -69,6 +69,53 @@ class Markup(html.parser.HTMLParser):
         self.text.append(data)
 
 
+LAYOUT_SCRIPT = r"""
+addEventListener("load", () => {
+  const box = e => e.getBoundingClientRect();
+  const texts = [...document.querySelectorAll("svg text")];
+  const rects = texts.map(box), chart = box(document.querySelector("svg"));
+  const overlaps = [], outside = [], contrast = [];
+  const cross = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 &&
+                          a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+  for (let i = 0; i < rects.length; i++) {
+    for (let j = i + 1; j < rects.length; j++)
+      if (cross(rects[i], rects[j])) overlaps.push([texts[i].textContent, texts[j].textContent]);
+    const r = rects[i];
+    if (r.left < chart.left - 0.5 || r.right > chart.right + 0.5 ||
+        r.top < chart.top - 0.5 || r.bottom > chart.bottom + 0.5)
+      outside.push(texts[i].textContent);
+  }
+  const rgb = c => (c.match(/[\d.]+/g) || []).map(Number);
+  const lum = c => {
+    const [r, g, b] = rgb(c).slice(0, 3).map(v => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const behind = e => {
+    for (; e; e = e.parentElement) {
+      const c = getComputedStyle(e).backgroundColor, v = rgb(c);
+      if (v.length === 3 || (v.length === 4 && v[3] > 0)) return c;
+    }
+    return "rgb(255, 255, 255)";
+  };
+  for (const e of document.querySelectorAll("body *")) {
+    const own = [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own) continue;
+    const inSvg = e.closest("svg") !== null;
+    const fg = inSvg ? getComputedStyle(e).fill : getComputedStyle(e).color;
+    const bg = behind(inSvg ? e.closest("svg") : e);
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    if (ratio < 4.5) contrast.push([e.textContent.slice(0, 40), fg, bg, ratio.toFixed(2)]);
+  }
+  document.body.setAttribute("data-layout", JSON.stringify(
+      {texts: texts.length, overlaps, outside, contrast}));
+});
+"""
+
+
 def customer_dates(doc):
     """Per pool the policy's phases cover: the first date (as the timeline's
     local midnight) each kind of mail is blocked: "other" (through another
@@ -108,7 +155,7 @@ def table_rows(text, fmt, first_header):
                 break
             rows.append([c.strip() for c in line.strip("|").split(" | ")])
         return rows
-    table = re.search(r"<table>\n<thead><tr><th>" + re.escape(first_header) +
+    table = re.search(r"<table>\n<thead><tr><th[^>]*>" + re.escape(first_header) +
                       r"</th>.*?<tbody>\n(.*?)</tbody>", text, re.S)
     return [[html_lib.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td>(.*?)</td>", r)]
             for r in re.findall(r"<tr[^>]*>(.*?)</tr>", table.group(1))]
@@ -213,6 +260,21 @@ def main():
         console = [l for l in (shot.stderr + dom.stderr).splitlines() if "CONSOLE" in l]
         return png, dom.stdout, console
 
+    def layout(page, name):
+        """What a script run in the page by Chromium finds: pairs of the
+        chart's text boxes that overlap (getBoundingClientRect), text boxes
+        outside the chart, and texts whose colour has a contrast below 4.5:1
+        with the background behind them (WCAG's formula)."""
+        source = work / f"{name}-layout.html"
+        source.write_text(page.replace("</body>", "<script>" + LAYOUT_SCRIPT + "</script></body>"))
+        dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                              "--no-first-run", "--hide-scrollbars", "--window-size=1000,2400",
+                              f"--user-data-dir={work}/chrome-layout", "--virtual-time-budget=3000",
+                              "--dump-dom", source.as_uri()],
+                             capture_output=True, text=True, timeout=120).stdout
+        found = re.search(r'data-layout="([^"]*)"', dom)
+        return json.loads(html_lib.unescape(found.group(1))) if found else None
+
     for example in ("spinnet", "netlaputa"):
         policy = a.root / "examples" / f"{example}.json"
         doc = json.loads(policy.read_text())
@@ -223,6 +285,10 @@ def main():
         hostnames = [s["hostname"] for s in doc.get("smarthosts", []) if s.get("hostname")]
         ports = [str(p) for p in doc.get("submission", {}).get("ports", [587, 465])]
         exemption_ids = [x["id"] for x in doc.get("exemptions", [])]
+        # The instants the chart draws: phases' surveys, starts and ends, and
+        # the submission port's opening.
+        chart_instants = [e["at"] for e in timeline["events"]
+                          if any(c["kind"] in CUSTOMER_KINDS for c in e["changes"])]
         for lang in ("en", "ja"):
             for fmt in ("html", "markdown"):
                 text = notice(policy, lang, fmt)
@@ -278,6 +344,23 @@ def main():
                 expect(not console, f"{what}: no console message", "\n".join(console))
                 expect(all(date_text(at, lang) in dom for at in instants),
                        f"{what}: the rendered page's DOM holds the schedule")
+                seen = layout(text, f"notice-{example}-{lang}")
+                expect(seen is not None and seen["texts"] >= 4,
+                       f"{what}: the layout script ran over the chart's texts", str(seen))
+                if seen:
+                    expect(not seen["overlaps"], f"{what}: no two of the chart's texts overlap",
+                           str(seen["overlaps"]))
+                    expect(not seen["outside"], f"{what}: every text of the chart is inside it",
+                           str(seen["outside"]))
+                    expect(not seen["contrast"], f"{what}: every text has contrast 4.5:1 or more",
+                           str(seen["contrast"][:5]))
+                expect(text.count("<th>") == 0 and text.count('<th scope="col">') >= 4,
+                       f"{what}: every table header cell says it heads a column")
+                # The chart's text alternative says every date it draws.
+                desc = re.search(r"<desc[^>]*>(.*?)</desc>", text, re.S)
+                expect(desc and all(date_text(at, lang) in html_lib.unescape(desc.group(1))
+                                    for at in instants if at in chart_instants),
+                       f"{what}: the chart's description lists its dates")
         # --at marks what has happened.
         done = notice(policy, "en", "html", "--at", instants[-1])
         expect(done.count('<tr class="done">') >= len(instants),
