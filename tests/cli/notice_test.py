@@ -230,6 +230,7 @@ def main():
     if not shutil.which("tidy") or not chromium:
         print("SKIP: notice_test needs tidy and chromium (scripts/install-deps.sh installs them)")
         return 1 if os.environ.get("CI") == "true" else 77
+    seed_facts = json.loads((a.root / "tests/cli/seed_facts.json").read_text())
     tally = corpus.Tally()
     expect = tally.expect
     a.artifacts.mkdir(parents=True, exist_ok=True)
@@ -305,6 +306,30 @@ def main():
                 for x in exemption_ids:
                     expect(x not in plain, f"{what}: names no exemption ({x})")
                 expect(("<svg" in text) == (fmt == "html"), f"{what}: the picture only in HTML")
+                # The seed's facts, as the example models them.
+                facts = seed_facts[example]
+                schedule = table_rows(plain, fmt, "Date" if lang == "en" else "実施日")
+                for fact in facts["schedule"]:
+                    day = date_text(fact["date"] + "T00:00:00", lang)
+                    expect(any(r[0] == day and fact["row"][lang] in r[1] for r in schedule),
+                           f"{what}: seed fact {fact['seed']!r}: {day} — {fact['row'][lang]}")
+                first = date_text(facts["first"] + "T00:00:00", lang)
+                expect(schedule and schedule[0][0] == first,
+                       f"{what}: seed fact: nothing happens before {first}", str(schedule[:1]))
+                said = html_lib.unescape(plain) if fmt == "html" else plain
+                for service in facts["services"]:
+                    expect(service in said, f"{what}: seed fact: the service {service}")
+                for port in facts["ports"]:
+                    expect(port in said, f"{what}: seed fact: port {port}")
+                if "already" in facts:
+                    expect(facts["already"][lang] in said,
+                           f"{what}: seed fact {facts['already']['seed']!r}")
+                servers = table_rows(plain, fmt, "Outgoing mail server (SMTP)" if lang == "en"
+                                     else "送信メールサーバ（SMTP）")
+                for server in facts["servers"]:
+                    expect([server["host"], server["serves"][lang]] in servers,
+                           f"{what}: seed fact {server.get('seed', server['host'])!r}",
+                           str(servers))
                 # Each customer's date: per connection (service in region)
                 # and per where the mail goes, the first phase that blocks it.
                 kinds, per_pool = customer_dates(doc)
