@@ -18,10 +18,33 @@ namespace {
 using policy::Phase;
 using policy::Policy;
 
-// The fixed texts, by language.
+// The fixed texts, by language, and the policy's own texts in it.
 struct Texts {
   Lang lang;
+  const Policy& policy;
+  // The pointers of the policy's texts given by language but not in this
+  // one: the notice shows their default text, and says so.
+  std::set<std::string>& missing;
   const char* pick(const char* en, const char* ja) const { return lang == Lang::en ? en : ja; }
+  // The policy's text at `pointer` in this language; `fallback` (its
+  // default) when it is a plain string, or lacks this language.
+  std::string of(const std::string& pointer, const std::string& fallback) const {
+    const auto given = policy.translations.find(pointer);
+    if (given == policy.translations.end()) return fallback;
+    const auto here = given->second.find(lang == Lang::en ? "en" : "ja");
+    if (here != given->second.end()) return here->second;
+    missing.insert(pointer);
+    return fallback;
+  }
+  std::string region(const std::string& id) const {
+    const auto named = policy.region_names.find(id);
+    return of("/regions/" + id, named != policy.region_names.end() ? named->second : id);
+  }
+  std::vector<std::string> regions(const std::vector<std::string>& ids) const {
+    std::vector<std::string> out;
+    for (const std::string& id : ids) out.push_back(region(id));
+    return out;
+  }
   // "A, B, and C"; in a question of choices, "A, B, or C".
   std::string list(const std::vector<std::string>& items, const char* conjunction = "and") const {
     if (lang == Lang::ja) return text::join(items, std::string_view("、"));
@@ -37,23 +60,19 @@ std::string ports_text(const std::vector<std::uint16_t>& ports, const Texts& t) 
   return t.lang == Lang::en ? t.list(out) : text::join(out, std::string_view("・"));
 }
 
-std::string service_name(const Policy& p, const std::string& id) {
-  for (const auto& s : p.services)
-    if (s.id == id) return s.name.empty() ? s.id : s.name;
-  return id;
-}
-
-// The services and regions of `pools`, each once, in policy order.
-std::vector<std::string> services_of(const Policy& p, const std::vector<std::size_t>& pools) {
+// The services of `pools`, each once, in policy order, by name.
+std::vector<std::string> services_of(const Policy& p, const std::vector<std::size_t>& pools,
+                                     const Texts& t) {
   std::vector<std::string> out;
   for (const auto& s : p.services)
     for (std::size_t k : pools)
       if (p.pools[k].service == s.id) {
-        out.push_back(service_name(p, s.id));
+        out.push_back(t.of(s.pointer + "/name", s.name.empty() ? s.id : s.name));
         break;
       }
   return out;
 }
+// Their region ids, each once.
 std::vector<std::string> regions_of(const Policy& p, const std::vector<std::size_t>& pools) {
   std::vector<std::string> out;
   for (std::size_t k : pools)
@@ -70,8 +89,13 @@ std::vector<std::size_t> covered_pools(const Policy& p) {
   return {all.begin(), all.end()};
 }
 
-std::string phase_label(const Phase& phase) {
-  return phase.name.empty() ? phase.id : phase.name;
+std::string phase_label(const Phase& phase, const Texts& t) {
+  return t.of(phase.pointer + "/name", phase.name.empty() ? phase.id : phase.name);
+}
+
+std::string destination_name(const Policy& p, std::size_t d, const Texts& t) {
+  const policy::Destination& dest = p.destinations[d];
+  return t.of(dest.pointer + "/name", dest.name.empty() ? dest.id : dest.name);
 }
 
 // What a phase blocks, in words.
@@ -80,18 +104,15 @@ std::string blocked_text(const Policy& p, const Phase& phase, const Texts& t) {
     return t.pick("all mail sent to other mail servers than ours",
                   "当社以外のメールサーバへのすべてのメール送信");
   std::vector<std::string> names;
-  for (std::size_t d : phase.destination_indexes)
-    names.push_back(p.destinations[d].name.empty() ? p.destinations[d].id : p.destinations[d].name);
+  for (std::size_t d : phase.destination_indexes) names.push_back(destination_name(p, d, t));
   return t.lang == Lang::en ? "mail sent directly to " + t.list(names)
                             : t.list(names) + "への直接のメール送信";
 }
 
-// Who a phase concerns: its services, and its regions when they say more.
-
 // Who some pools serve: their services, and their regions when they say more.
 std::string scope_of(const Policy& p, const std::vector<std::size_t>& pools, const Texts& t) {
-  const auto services = services_of(p, pools);
-  const auto regions = regions_of(p, pools);
+  const auto services = services_of(p, pools, t);
+  const auto regions = t.regions(regions_of(p, pools));
   std::string out = t.list(services);
   if (!regions.empty())
     out += t.lang == Lang::en ? " in " + t.list(regions) : "（" + t.list(regions) + "）";
@@ -117,19 +138,19 @@ std::string what_happens(const Policy& p, const timeline::Change& c, const Texts
   if (phase == nullptr) return {};
   const std::string scope = scope_of(p, phase->pool_indexes, t);
   if (c.kind == "phase-start")
-    return en ? phase_label(*phase) + ": " + scope + " — blocking of " +
+    return en ? phase_label(*phase, t) + ": " + scope + " — blocking of " +
                     blocked_text(p, *phase, t) + (done ? " began" : " begins")
-              : phase_label(*phase) + "：" + scope + "で、" + blocked_text(p, *phase, t) +
+              : phase_label(*phase, t) + "：" + scope + "で、" + blocked_text(p, *phase, t) +
                     (done ? "の規制を開始しました" : "の規制を開始します");
   if (c.kind == "phase-end")
-    return en ? phase_label(*phase) + (done ? ": this blocking ended" : ": this blocking ends")
-              : phase_label(*phase) +
+    return en ? phase_label(*phase, t) + (done ? ": this blocking ended" : ": this blocking ends")
+              : phase_label(*phase, t) +
                     (done ? "：この規制を終了しました" : "：この規制を終了します");
   if (c.kind == "phase-monitor")
-    return en ? phase_label(*phase) + ": " + scope +
+    return en ? phase_label(*phase, t) + ": " + scope +
                     (done ? " — the survey before blocking began"
                           : " — survey before blocking (nothing is blocked yet)")
-              : phase_label(*phase) + "：" + scope +
+              : phase_label(*phase, t) + "：" + scope +
                     (done ? "で、規制前の調査を開始しました"
                           : "で、規制前の調査を開始します（まだ規制は行いません）");
   return {};
@@ -169,9 +190,9 @@ Section schedule(const Policy& p, const Texts& t, std::optional<Instant> at) {
     if (phase.effective) {
       const std::string services = scope_of(p, phase.pool_indexes, t);
       if (phase.monitor_from)
-        picture.bars.push_back({phase_label(phase) + t.pick(" (survey)", "（調査）"), services,
+        picture.bars.push_back({phase_label(phase, t) + t.pick(" (survey)", "（調査）"), services,
                                 *phase.monitor_from, *phase.effective});
-      picture.bars.push_back({phase_label(phase), services, *phase.effective, phase.until});
+      picture.bars.push_back({phase_label(phase, t), services, *phase.effective, phase.until});
     }
   if (p.submission.effective)
     picture.marks.push_back(
@@ -248,25 +269,22 @@ std::string connections(const Policy& p, const std::vector<std::size_t>& pools, 
     std::vector<std::size_t> here;
     for (std::size_t k : pools)
       if (p.pools[k].region == region) here.push_back(k);
-    parts.push_back(t.lang == Lang::en ? t.list(services_of(p, here)) + " in " + region
-                                       : t.list(services_of(p, here)) + "（" + region + "）");
+    parts.push_back(t.lang == Lang::en
+                        ? t.list(services_of(p, here, t)) + " in " + t.region(region)
+                        : t.list(services_of(p, here, t)) + "（" + t.region(region) + "）");
   }
   std::vector<std::size_t> anywhere;
   for (std::size_t k : pools)
     if (p.pools[k].region.empty()) anywhere.push_back(k);
-  if (!anywhere.empty()) parts.push_back(t.list(services_of(p, anywhere)));
+  if (!anywhere.empty()) parts.push_back(t.list(services_of(p, anywhere, t)));
   return text::join(parts, t.lang == Lang::en ? std::string_view("; ") : std::string_view("/"));
-}
-
-std::string destination_name(const Policy& p, std::size_t d) {
-  return p.destinations[d].name.empty() ? p.destinations[d].id : p.destinations[d].name;
 }
 
 Section affected(const Policy& p, const Texts& t) {
   const auto pools = covered_pools(p);
-  const auto service_names = services_of(p, pools);
+  const auto service_names = services_of(p, pools, t);
   const std::string services = t.list(service_names);
-  const auto regions = regions_of(p, pools);
+  const auto regions = t.regions(regions_of(p, pools));
   Section s{"affected", t.pick("Who is affected", "影響を受けるお客さま"), {}};
   s.blocks.push_back(
       {Block::Kind::paragraph,
@@ -285,7 +303,7 @@ Section affected(const Policy& p, const Texts& t) {
   for (const Scope& row : rows) dates.insert(row.dates.begin(), row.dates.end());
   std::vector<std::string> where;
   for (const Kind& kind : kinds)
-    if (kind) where.push_back(destination_name(p, *kind));
+    if (kind) where.push_back(destination_name(p, *kind, t));
   const std::string other = t.lang == Lang::en
                                 ? "to any mail server other than ours (" + t.list(hostnames(p)) +
                                       ")" + (where.empty() ? "" : ", such as " + t.list(where))
@@ -352,9 +370,9 @@ Section servers(const Policy& p, const Texts& t) {
   table.header = {t.pick("Outgoing mail server (SMTP)", "送信メールサーバ（SMTP）"),
                   t.pick("For customers in", "対象地域")};
   for (const auto& h : p.smarthosts)
-    table.rows.push_back(
-        {plain(h.hostname.empty() ? h.id : h.hostname),
-         plain(h.regions.empty() ? t.pick("every region", "全地域") : t.list(h.regions))});
+    table.rows.push_back({plain(h.hostname.empty() ? h.id : h.hostname),
+                          plain(h.regions.empty() ? t.pick("every region", "全地域")
+                                                  : t.list(t.regions(h.regions)))});
   table.done.assign(table.rows.size(), false);
   s.blocks.push_back(std::move(table));
   return s;
@@ -409,12 +427,13 @@ Section contact(const Policy& p, const Texts& t) {
   if (!p.contact) return s;
   const policy::Contact& c = *p.contact;
   std::vector<Line> items;
-  if (!c.name.empty()) items.push_back(plain(c.name));
+  if (!c.name.empty()) items.push_back(plain(t.of("/contact/name", c.name)));
   if (!c.email.empty())
     items.push_back(
         {Span{t.pick("E-mail: ", "電子メール："), {}}, Span{c.email, "mailto:" + c.email}});
   if (!c.phone.empty()) items.push_back(plain(t.pick("Telephone: ", "電話番号：") + c.phone));
-  if (!c.hours.empty()) items.push_back(plain(t.pick("Hours: ", "受付時間：") + c.hours));
+  if (!c.hours.empty())
+    items.push_back(plain(t.pick("Hours: ", "受付時間：") + t.of("/contact/hours", c.hours)));
   if (!c.url.empty()) items.push_back({Span{t.pick("Web: ", "ウェブ："), {}}, Span{c.url, c.url}});
   s.blocks.push_back({Block::Kind::list, std::move(items)});
   return s;
@@ -465,8 +484,10 @@ std::string date_text(Instant t, const date::time_zone* zone, Lang lang) {
 }
 
 Document build(const Policy& p, Lang lang, std::optional<Instant> at) {
-  const Texts t{lang};
-  const std::string op = p.operator_name.empty() ? t.pick("our service", "当社") : p.operator_name;
+  std::set<std::string> missing;
+  const Texts t{lang, p, missing};
+  const std::string op =
+      p.operator_name.empty() ? t.pick("our service", "当社") : t.of("/operator", p.operator_name);
   Document d;
   d.lang = lang;
   d.zone = p.zone;
@@ -492,6 +513,7 @@ Document build(const Policy& p, Lang lang, std::optional<Instant> at) {
   if (at)
     d.footer += lang == Lang::en ? " As of " + date_text(*at, p.zone, lang) + "."
                                  : date_text(*at, p.zone, lang) + "現在。";
+  d.missing.assign(missing.begin(), missing.end());
   return d;
 }
 

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "field_reader.h"
 
+#include <cctype>
+
+#include <algorithm>
+
 #include "op25bc/io/json_integer.h"
+#include "op25bc/text/escape.h"
 
 namespace op25bc::policy {
 
@@ -86,6 +91,65 @@ std::optional<std::string> FieldReader::string(const json& obj, const std::strin
     return std::nullopt;
   }
   return *s;
+}
+
+namespace {
+
+// "en", "ja", "pt-BR", "zh-Hant": a BCP 47 language tag's usual forms.
+bool language_tag(std::string_view tag) {
+  std::size_t at = 0, part = 0;
+  while (at <= tag.size()) {
+    const std::size_t end = std::min(tag.find('-', at), tag.size());
+    const std::string_view piece = tag.substr(at, end - at);
+    const bool ok = part == 0 ? piece.size() >= 2 && piece.size() <= 3 &&
+                                    std::all_of(piece.begin(), piece.end(),
+                                                [](char c) { return c >= 'a' && c <= 'z'; })
+                              : !piece.empty() && piece.size() <= 8 &&
+                                    std::all_of(piece.begin(), piece.end(), [](char c) {
+                                      return std::isalnum(static_cast<unsigned char>(c)) != 0;
+                                    });
+    if (!ok) return false;
+    at = end + 1;
+    ++part;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> FieldReader::text(const json& obj, const std::string& ptr,
+                                             std::string_view key,
+                                             std::map<std::string, std::string>& by_language,
+                                             bool allow_empty) {
+  const json* v = member(obj, key);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_object()) return string(obj, ptr, key, allow_empty);
+  const std::string here = pointer_append(ptr, key);
+  if (v->empty()) {
+    diags_.error(here, "has no text", "write a string, or texts by language: {\"en\": \"...\"}");
+    return std::nullopt;
+  }
+  bool ok = true;
+  for (const auto& [tag, value] : v->items()) {
+    const std::string at = pointer_append(here, tag);
+    if (!language_tag(tag)) {
+      diags_.error(at, "not a language tag: " + quote(tag),
+                   "a language tag is lower-case letters such as \"en\" or \"ja\", "
+                   "optionally with a region such as \"pt-BR\"");
+      ok = false;
+      continue;
+    }
+    const std::string* s = string_at(value, at);
+    if (s == nullptr || s->empty()) {
+      if (s != nullptr) diags_.error(at, "must not be empty");
+      ok = false;
+      continue;
+    }
+    by_language[tag] = *s;
+  }
+  if (!ok) return std::nullopt;
+  const auto en = by_language.find("en");
+  return en != by_language.end() ? en->second : by_language.begin()->second;
 }
 
 std::optional<std::int64_t> FieldReader::integer(const json& obj, const std::string& ptr,

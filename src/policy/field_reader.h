@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -40,6 +41,16 @@ class FieldReader {
                                                   std::string_view key);
   std::optional<std::vector<std::uint16_t>> ports(const nlohmann::json& obj, const std::string& ptr,
                                                   std::string_view key);
+
+  // A text a customer reads: a string (for every language), or an object of
+  // texts by language tag ({"en": "...", "ja": "..."}). Absent -> nullopt;
+  // otherwise the text to use where no language is asked for (its "en", else
+  // its first language) and, for an object, each language's text in
+  // `by_language` (both non-empty; a bad tag is an error at its pointer).
+  std::optional<std::string> text(const nlohmann::json& obj, const std::string& ptr,
+                                  std::string_view key,
+                                  std::map<std::string, std::string>& by_language,
+                                  bool allow_empty = false);
 
   // The element at `ptr` must be a string.
   const std::string* string_at(const nlohmann::json& j, const std::string& ptr);

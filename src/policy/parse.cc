@@ -2,6 +2,8 @@
 #include "parse.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "field_reader.h"
 #include "op25bc/text/escape.h"
@@ -68,12 +70,13 @@ class Parser {
                     {"contact", false},
                     {"monitoring", false},
                     {"phases", true},
+                    {"regions", false},
                     {"routers", false}}))
       return p;
     r_.string(doc, "", "$schema");
     r_.string(doc, "", "description", true);
     version(doc, p);
-    p.operator_name = r_.string(doc, "", "operator").value_or("");
+    p.operator_name = text(doc, "", "operator").value_or("");
     timezone(doc, p);
     table(doc, p);
     if (doc.contains("enforcement")) enforcement(doc["enforcement"], p.enforcement);
@@ -88,6 +91,8 @@ class Parser {
     if (doc.contains("monitoring")) monitoring(doc["monitoring"], p.monitoring);
     list(doc, "phases", p.phases, &Parser::phase);
     list(doc, "routers", p.routers, &Parser::router);
+    if (doc.contains("regions")) regions(doc["regions"], p);
+    p.translations = std::move(translations_);
     p.file_prefix_storage = std::move(file_storage_);
     return p;
   }
@@ -209,6 +214,39 @@ class Parser {
     return std::nullopt;
   }
 
+  // A text a customer reads (FieldReader::text), its languages kept by its
+  // pointer.
+  std::optional<std::string> text(const json& j, const std::string& ptr, std::string_view key) {
+    std::map<std::string, std::string> by_language;
+    auto out = r_.text(j, ptr, key, by_language);
+    if (!by_language.empty()) translations_[pointer_append(ptr, key)] = std::move(by_language);
+    return out;
+  }
+
+  // "regions": {"tokyo": TEXT, ...}, how customers name the region ids.
+  void regions(const json& j, Policy& p) {
+    if (!j.is_object()) {
+      r_.diags().error("/regions",
+                       "expected an object of region names, not " + std::string{type_name(j)},
+                       "write {\"tokyo\": {\"en\": \"Tokyo\", \"ja\": \"東京\"}}");
+      return;
+    }
+    std::set<std::string, std::less<>> used;
+    for (const Pool& pool : p.pools) used.insert(pool.region);
+    for (const Smarthost& h : p.smarthosts) used.insert(h.regions.begin(), h.regions.end());
+    for (const auto& [region, value] : j.items()) {
+      const std::string at = pointer_append("/regions", region);
+      if (!is_valid_id(region)) {
+        r_.diags().error(at, "invalid region id \"" + region + "\"", kIdHint);
+        continue;
+      }
+      if (const auto name = text(j, "/regions", region)) p.region_names[region] = *name;
+      if (!used.contains(region))
+        r_.diags().warning(at, "no pool or smarthost has region \"" + region + "\"",
+                           "a region's name is shown where a pool's or smarthost's region is");
+    }
+  }
+
   std::string id(const json& j, const std::string& ptr) {
     const auto value = r_.string(j, ptr, "id");
     if (!value) return {};
@@ -261,7 +299,8 @@ class Parser {
   void service(const json& j, const std::string& ptr, Service& s) {
     if (!r_.object(j, ptr, {{"id", true}, {"name", false}, {"description", false}})) return;
     s.id = id(j, ptr);
-    s.name = r_.string(j, ptr, "name").value_or("");
+    s.pointer = ptr;
+    s.name = text(j, ptr, "name").value_or("");
     r_.string(j, ptr, "description", true);
   }
 
@@ -487,7 +526,8 @@ class Parser {
                    {{"id", true}, {"name", false}, {"description", false}, {"prefixes", true}}))
       return;
     d.id = id(j, ptr);
-    d.name = r_.string(j, ptr, "name").value_or("");
+    d.pointer = ptr;
+    d.name = text(j, ptr, "name").value_or("");
     r_.string(j, ptr, "description", true);
     d.prefixes = prefixes(j, ptr, "prefixes");
     if (empty_array(j, ptr, "prefixes"))
@@ -572,10 +612,10 @@ class Parser {
                     {"url", false}}))
       return;
     Contact c;
-    c.name = r_.string(j, ptr, "name").value_or("");
+    c.name = text(j, ptr, "name").value_or("");
     c.email = r_.string(j, ptr, "email").value_or("");
     c.phone = r_.string(j, ptr, "phone").value_or("");
-    c.hours = r_.string(j, ptr, "hours").value_or("");
+    c.hours = text(j, ptr, "hours").value_or("");
     c.url = r_.string(j, ptr, "url").value_or("");
     const auto plain = [](const std::string& text) {
       return text.find_first_of(" \t\"'<>\\`") == std::string::npos;
@@ -633,7 +673,8 @@ class Parser {
                     {"block", true}}))
       return;
     ph.id = id(j, ptr);
-    ph.name = r_.string(j, ptr, "name").value_or("");
+    ph.pointer = ptr;
+    ph.name = text(j, ptr, "name").value_or("");
     r_.string(j, ptr, "description", true);
     ph.monitor_from = time(j, ptr, "monitor_from", zone_);
     ph.effective = time(j, ptr, "effective", zone_);
@@ -690,6 +731,7 @@ class Parser {
   FieldReader r_;
   const date::time_zone* zone_;
   std::unordered_map<std::string, PrefixArray>& arrays_;
+  std::map<std::string, std::map<std::string, std::string>, std::less<>> translations_;
   PrefixFiles* files_;
   std::vector<std::shared_ptr<const net::Prefixes>> file_storage_;
   std::vector<DropIn>* dropins_ = nullptr;

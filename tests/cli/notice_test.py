@@ -161,6 +161,14 @@ def table_rows(text, fmt, first_header):
             for r in re.findall(r"<tr[^>]*>(.*?)</tr>", table.group(1))]
 
 
+def in_language(text, lang):
+    """A policy text as a notice in `lang` shows it: its `lang` text, else its
+    "en" one, else its first; a plain string as it is."""
+    if isinstance(text, dict):
+        return text.get(lang, text.get("en", next(iter(text.values()))))
+    return text
+
+
 def connections(label, lang):
     """The (service, region) pairs a connection cell names: "A and B in east;
     B in west", or "A、B(east)/B(west)"."""
@@ -317,7 +325,7 @@ def main():
                 expect(schedule and schedule[0][0] == first,
                        f"{what}: seed fact: nothing happens before {first}", str(schedule[:1]))
                 said = html_lib.unescape(plain) if fmt == "html" else plain
-                for service in facts["services"]:
+                for service in facts["services"][lang]:
                     expect(service in said, f"{what}: seed fact: the service {service}")
                 for port in facts["ports"]:
                     expect(port in said, f"{what}: seed fact: port {port}")
@@ -335,11 +343,13 @@ def main():
                 kinds, per_pool = customer_dates(doc)
                 header = "Your connection" if lang == "en" else "ご利用の接続"
                 rows = table_rows(plain, fmt, header)
-                names = {s["id"]: s.get("name", s["id"]) for s in doc["services"]}
+                names = {s["id"]: in_language(s.get("name", s["id"]), lang) for s in doc["services"]}
                 for pool in doc["pools"]:
                     if pool["id"] not in per_pool:
                         continue
-                    service, region = names[pool["service"]], pool.get("region", "")
+                    service = names[pool["service"]]
+                    region = in_language(doc.get("regions", {}).get(pool.get("region"),
+                                                                    pool.get("region", "")), lang)
                     own = [r for r in rows if (service, region) in connections(r[0], lang)]
                     want = [date_text(d + "T00:00:00", lang) if d else
                             ("not blocked" if lang == "en" else "規制なし")
@@ -436,6 +446,24 @@ def main():
         if doc.get("submission", {}).get("hostname"):
             expect("Connecting through another provider that blocks port 25" in en,
                    f"{example} en: the submission server is for customers on other networks")
+        # Where the policy gives a text in Japanese, the Japanese notice has
+        # no trace of its English.
+        pairs = []
+        def texts(v):
+            if isinstance(v, dict) and "ja" in v and "en" in v and all(
+                    isinstance(x, str) for x in v.values()):
+                pairs.append((v["en"], v["ja"]))
+            elif isinstance(v, dict):
+                for x in v.values(): texts(x)
+            elif isinstance(v, list):
+                for x in v: texts(x)
+        texts(doc)
+        expect(len(pairs) >= 5, f"{example}: the example gives its texts in English and Japanese")
+        page_text = html_lib.unescape(" ".join(markup(re.sub(r"<style>.*?</style>", "", ja,
+                                                             flags=re.S)).text))
+        for en_text, ja_text in pairs:
+            expect(en_text == ja_text or en_text not in page_text,
+                   f"{example} ja: no English {en_text!r} where the policy gives {ja_text!r}")
         if doc["timezone"] == "Asia/Tokyo":
             expect("日時はすべて日本時間です。" in ja and "Asia/Tokyo" not in ja,
                    f"{example} ja: the time zone is 日本時間")
@@ -459,6 +487,39 @@ def main():
         for fmt in ("html", "markdown"):
             text = re.sub(r"\\(.)", r"\1", notice(path, lang, fmt))
             expect(new in text and old not in text, f"moved phase: {lang} {fmt} says {new}")
+
+    # Texts by language: one without the notice's language shows its default
+    # text and is warned about at its pointer; validate refuses what is not
+    # a text by language, at its pointer.
+    bilingual = json.loads((a.root / "examples/spinnet.json").read_text())
+    bilingual.pop("$schema", None)
+    del bilingual["services"][1]["name"]["ja"]
+    path = work / "no-ja.json"
+    path.write_text(json.dumps(bilingual))
+    r = op25bc("notice", path, "--lang", "ja", "--format", "markdown")
+    expect(r.returncode == 0 and '/services/1/name: warning: has no "ja" text' in r.stderr
+           and r.stderr.count("warning") == 1,
+           "a text without Japanese: notice --lang ja warns at its pointer", r.stderr)
+    expect("NTT FLET'S" in re.sub(r"\\(.)", r"\1", r.stdout),
+           "... and shows its default (English) text")
+    r = op25bc("notice", path, "--lang", "en", "--format", "markdown")
+    expect(r.returncode == 0 and not r.stderr, "... and --lang en has nothing to warn", r.stderr)
+    for name, where, why in (({"EN": "x"}, "/services/1/name/EN", "not a language tag"),
+                             ({}, "/services/1/name", "has no text"),
+                             ({"en": ""}, "/services/1/name/en", "must not be empty"),
+                             ({"en": 7}, "/services/1/name/en", "expected a string")):
+        bilingual["services"][1]["name"] = name
+        path.write_text(json.dumps(bilingual))
+        r = op25bc("validate", path, ok=False)
+        expect(r.returncode == 1 and f"{where}: error: {why}" in r.stderr,
+               f"validate refuses the name {name!r} at {where}", r.stderr)
+    bilingual["services"][1]["name"] = {"en": "NTT FLET'S", "ja": "NTTフレッツ", "pt-BR": "FLET'S"}
+    bilingual["regions"]["north"] = "northern Japan"
+    path.write_text(json.dumps(bilingual))
+    r = op25bc("validate", path, ok=False)
+    expect(r.returncode == 0 and "/regions/north: warning" in r.stderr,
+           "a language tag with a region is a text; a region no pool has is warned about",
+           r.stderr)
 
     # The contact: its fields, its links.
     contact = {"name": "SpinNet support desk", "email": "support@spinnet.example",

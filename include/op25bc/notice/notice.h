@@ -61,6 +61,9 @@ struct Document {
   std::vector<Section> sections;
   std::string footer;
   const date::time_zone* zone = nullptr;  // the picture's dates
+  // The JSON pointers of the policy's texts given by language but not in
+  // this one (their default text is shown), sorted.
+  std::vector<std::string> missing;
 };
 
 // The notice of `policy` (narrowed to a router's pools, if it was), with

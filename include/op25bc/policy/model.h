@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -72,6 +73,7 @@ struct Monitoring {
 struct Service {
   std::string id;
   std::string name;
+  std::string pointer;  // its JSON pointer ("/services/0"): Policy::translations' key
 };
 
 // The prefixes a pool's prefixes_file added: items[first..] of its list,
@@ -105,6 +107,7 @@ struct Smarthost {
 struct Destination {
   std::string id;
   std::string name;
+  std::string pointer;  // its JSON pointer: Policy::translations' key
   PrefixList prefixes;
 };
 
@@ -150,6 +153,7 @@ struct Scope {
 struct Phase {
   std::string id;
   std::string name;
+  std::string pointer;  // its JSON pointer (a router's phases are a subset)
   // From monitor_from until effective the phase blocks nothing and records
   // whom it would block.
   std::optional<Instant> monitor_from;
@@ -175,6 +179,14 @@ struct Router {
 struct Policy {
   int version = 0;
   std::string operator_name;
+  // Texts a customer reads (op25bc notice) that the policy gives by
+  // language: the text's JSON pointer ("/services/0/name") -> language tag
+  // -> text. The fields hold the text to use where no language is asked for
+  // (its "en", else its first language); compile, explain and status use it.
+  std::map<std::string, std::map<std::string, std::string>, std::less<>> translations;
+  // "regions": how customers name each region id of the pools and
+  // smarthosts; a region without a name is shown as its id.
+  std::map<std::string, std::string, std::less<>> region_names;
   std::string timezone;
   const date::time_zone* zone = nullptr;
   std::string table = "op25b";
