@@ -34,7 +34,10 @@ struct Texts {
     const auto here = given->second.find(lang == Lang::en ? "en" : "ja");
     if (here != given->second.end()) return here->second;
     missing.insert(pointer);
-    return fallback;
+    // The default text is in its own language: marked so (notice.h).
+    const std::string tag =
+        given->second.contains("en") ? std::string{"en"} : given->second.begin()->first;
+    return std::string{kOtherLanguage} + tag + kOtherLanguageText + fallback + kOtherLanguageEnd;
   }
   std::string region(const std::string& id) const {
     const auto named = policy.region_names.find(id);

@@ -41,12 +41,51 @@ footer{margin-top:2rem;font-size:.9rem;color:#5b6b7a}
 constexpr const char* kColours[] = {"#1f6fb2", "#d9822b", "#2e8b57",
                                     "#8e44ad", "#c0392b", "#16a085"};
 
+// A policy text in another language than the page's comes marked by the
+// document (notice.h, kOtherLanguage...): in HTML it is a span with its
+// lang; everywhere else (Markdown, the picture) the marks are dropped. No
+// policy text holds the marks' control characters: validate refuses them.
+std::string html_marked(std::string_view text) {
+  std::string out;
+  for (std::size_t at = 0; at < text.size();) {
+    const std::size_t mark = text.find_first_of(std::string_view{"\x01\x03", 2}, at);
+    out += html_text(std::string{text.substr(at, mark - at)});
+    if (mark == std::string_view::npos) break;
+    if (text[mark] == kOtherLanguageEnd) {
+      out += "</span>";
+      at = mark + 1;
+      continue;
+    }
+    const std::size_t tag_end = text.find(kOtherLanguageText, mark);
+    out +=
+        "<span lang=\"" + html_text(std::string{text.substr(mark + 1, tag_end - mark - 1)}) + "\">";
+    at = tag_end == std::string_view::npos ? text.size() : tag_end + 1;
+  }
+  return out;
+}
+
+std::string unmarked(std::string_view text) {
+  std::string out;
+  for (std::size_t at = 0; at < text.size();) {
+    const std::size_t mark = text.find_first_of(std::string_view{"\x01\x03", 2}, at);
+    out += text.substr(at, mark - at);
+    if (mark == std::string_view::npos) break;
+    if (text[mark] == kOtherLanguageEnd) {
+      at = mark + 1;
+      continue;
+    }
+    const std::size_t tag_end = text.find(kOtherLanguageText, mark);
+    at = tag_end == std::string_view::npos ? text.size() : tag_end + 1;
+  }
+  return out;
+}
+
 std::string html_line(const Line& line) {
   std::string out;
   for (const Span& s : line)
-    out += !s.href.empty() ? "<a href=\"" + html_text(s.href) + "\">" + html_text(s.text) + "</a>"
-           : s.unbroken    ? "<span class=\"nb\">" + html_text(s.text) + "</span>"
-                           : html_text(s.text);
+    out += !s.href.empty() ? "<a href=\"" + html_text(s.href) + "\">" + html_marked(s.text) + "</a>"
+           : s.unbroken    ? "<span class=\"nb\">" + html_marked(s.text) + "</span>"
+                           : html_marked(s.text);
   return out;
 }
 
@@ -126,11 +165,10 @@ std::string svg(const Block& b, const Document& d) {
     desc += label + (d.lang == Lang::en ? ": " : "：") + date_text(at, d.zone, d.lang) +
             (d.lang == Lang::en ? ". " : "。");
   std::string out = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + number(width) +
-                    " " + number(height) +
-                    "\" role=\"img\" aria-labelledby=\"chart-title chart-desc\">\n"
-                    "<title id=\"chart-title\">" +
-                    html_text(title) + "</title>\n<desc id=\"chart-desc\">" + html_text(desc) +
-                    "</desc>\n";
+                    " " + number(height) + "\" role=\"img\" aria-label=\"" +
+                    html_text(unmarked(title + (d.lang == Lang::en ? ": " : "：") + desc)) +
+                    "\">\n<title>" + html_text(title) + "</title>\n<desc>" +
+                    html_text(unmarked(desc)) + "</desc>\n";
   // The month grid and axis first, under the bars.
   const double month_px =
       (right - left) * 30.44 * 86400 / static_cast<double>((last - first).count());
@@ -158,13 +196,15 @@ std::string svg(const Block& b, const Document& d) {
     const double y = top + row * static_cast<double>(i);
     const double x0 = x(bar.from), x1 = bar.until ? x(*bar.until) : right;
     const char* colour = kColours[i % std::size(kColours)];
-    out += "<text x=\"" + number(left) + "\" y=\"" + number(y + 14) +
-           "\" font-size=\"13\" font-weight=\"bold\" fill=\"#1d2733\">" +
-           html_text(bar.label + (d.lang == Lang::en ? " — " : "　") + bar_dates(bar, d)) +
-           "</text>\n";
+    out +=
+        "<text x=\"" + number(left) + "\" y=\"" + number(y + 14) +
+        "\" font-size=\"13\" font-weight=\"bold\" fill=\"#1d2733\">" +
+        html_text(unmarked(bar.label + (d.lang == Lang::en ? " — " : "　") + bar_dates(bar, d))) +
+        "</text>\n";
     if (!bar.detail.empty())
       out += "<text x=\"" + number(left) + "\" y=\"" + number(y + 14 + line) +
-             "\" font-size=\"12\" fill=\"#44515e\">" + html_text(bar.detail) + "</text>\n";
+             "\" font-size=\"12\" fill=\"#44515e\">" + html_text(unmarked(bar.detail)) +
+             "</text>\n";
     out += "<rect x=\"" + number(x0) + "\" y=\"" + number(y + 2 * line + 4) + "\" width=\"" +
            number(std::max(x1 - x0, 2.0)) + "\" height=\"12\" rx=\"4\" fill=\"" + colour + "\"" +
            (bar.until ? "" : " opacity=\"0.85\"") + "/>\n";
@@ -179,7 +219,8 @@ std::string svg(const Block& b, const Document& d) {
     const bool late = mx > (left + right) / 2;
     out += "<text x=\"" + number(late ? mx - 4 : mx + 4) + "\" y=\"" + number(ty) + "\"" +
            (late ? " text-anchor=\"end\"" : "") + " font-size=\"12\" fill=\"#2e7d32\">" +
-           html_text(label + (d.lang == Lang::en ? ": " : "：") + date_text(at, d.zone, d.lang)) +
+           html_text(unmarked(label + (d.lang == Lang::en ? ": " : "：") +
+                              date_text(at, d.zone, d.lang))) +
            "</text>\n";
   }
   out += "</svg>";
@@ -199,7 +240,7 @@ std::string html_block(const Block& b, const Document& d) {
       break;
     case Block::Kind::table:
       out += "<table>\n<thead><tr>";
-      for (const auto& h : b.header) out += "<th scope=\"col\">" + html_text(h) + "</th>";
+      for (const auto& h : b.header) out += "<th scope=\"col\">" + html_marked(h) + "</th>";
       out += "</tr></thead>\n<tbody>\n";
       for (std::size_t r = 0; r < b.rows.size(); ++r) {
         out += r < b.done.size() && b.done[r] ? "<tr class=\"done\">" : "<tr>";
@@ -228,8 +269,8 @@ std::string html_block(const Block& b, const Document& d) {
 std::string markdown_line(const Line& line) {
   std::string out;
   for (const Span& s : line)
-    out += s.href.empty() ? markdown_text(s.text)
-                          : "[" + markdown_text(s.text) + "](<" + s.href + ">)";
+    out += s.href.empty() ? markdown_text(unmarked(s.text))
+                          : "[" + markdown_text(unmarked(s.text)) + "](<" + s.href + ">)";
   return out;
 }
 
@@ -245,7 +286,7 @@ std::string markdown_block(const Block& b) {
       break;
     case Block::Kind::table:
       out += "|";
-      for (const auto& h : b.header) out += " " + markdown_text(h) + " |";
+      for (const auto& h : b.header) out += " " + markdown_text(unmarked(h)) + " |";
       out += "\n|";
       for (std::size_t i = 0; i < b.header.size(); ++i) out += " --- |";
       out += "\n";
@@ -278,24 +319,27 @@ std::string to_html(const Document& d) {
   out +=
       "\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" +
-      html_text(d.title) + "</title>\n<style>\n" + kStyle + "\n</style>\n</head>\n<body>\n<main>\n";
-  out += "<h1>" + html_text(d.title) + "</h1>\n<p class=\"lead\">" + html_text(d.lead) + "</p>\n";
+      html_text(unmarked(d.title)) + "</title>\n<style>\n" + kStyle +
+      "\n</style>\n</head>\n<body>\n<main>\n";
+  out +=
+      "<h1>" + html_marked(d.title) + "</h1>\n<p class=\"lead\">" + html_marked(d.lead) + "</p>\n";
   for (const Section& s : d.sections) {
     out += "<section id=\"" + html_text(s.id) + "\">\n<h2>" + html_text(s.heading) + "</h2>\n";
     for (const Block& b : s.blocks) out += html_block(b, d);
     out += "</section>\n";
   }
-  out += "<footer><p>" + html_text(d.footer) + "</p></footer>\n</main>\n</body>\n</html>\n";
+  out += "<footer><p>" + html_marked(d.footer) + "</p></footer>\n</main>\n</body>\n</html>\n";
   return out;
 }
 
 std::string to_markdown(const Document& d) {
-  std::string out = "# " + markdown_text(d.title) + "\n\n" + markdown_text(d.lead) + "\n\n";
+  std::string out =
+      "# " + markdown_text(unmarked(d.title)) + "\n\n" + markdown_text(unmarked(d.lead)) + "\n\n";
   for (const Section& s : d.sections) {
     out += "## " + markdown_text(s.heading) + "\n\n";
     for (const Block& b : s.blocks) out += markdown_block(b);
   }
-  out += markdown_text(d.footer) + "\n";
+  out += markdown_text(unmarked(d.footer)) + "\n";
   return out;
 }
 

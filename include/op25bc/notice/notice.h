@@ -21,6 +21,15 @@ namespace op25bc::notice {
 enum class Lang { en, ja };
 enum class Format { html, markdown };
 
+// A policy text in another language than the document's (a text given by
+// language, but not in this one) is marked inside any text of the document:
+// kOtherLanguage, its language tag, kOtherLanguageText, the text,
+// kOtherLanguageEnd. The HTML writer makes it a span with that lang; the
+// others drop the marks. Policy texts never hold these control characters.
+inline constexpr char kOtherLanguage = '\x01';
+inline constexpr char kOtherLanguageText = '\x02';
+inline constexpr char kOtherLanguageEnd = '\x03';
+
 // A run of text, or a link (an e-mail address or the contact URL).
 struct Span {
   std::string text;
