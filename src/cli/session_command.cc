@@ -50,6 +50,14 @@ std::optional<std::vector<net::Prefix>> addresses_of(const SessionArgs& a, Io io
   return out;
 }
 
+// Where a session stands after its event, in words.
+std::string standing(bool up, const run::EventReport& r) {
+  if (!up) return "no longer exempt";
+  if (r.exemption) return "exempt by exemption " + text::printable(*r.exemption);
+  if (r.known) return "recorded; its exemption is not in force now";
+  return "not exempt";
+}
+
 int event(const SessionArgs& a, Io io) {
   if (const std::string bad = policy::subscriber_problem(a.subscriber); !bad.empty())
     return report("session " + a.action + ": invalid --subscriber: " + bad, io, kExitUsage);
@@ -77,16 +85,7 @@ int event(const SessionArgs& a, Io io) {
   io.out << "session " << a.action << " " << who(a.subscriber) << " "
          << (a.addresses.empty() ? std::string{"(every address)"}
                                  : text::join(a.addresses, text::printable))
-         << ": ";
-  if (!up)
-    io.out << "no longer exempt";
-  else if (r.exemption)
-    io.out << "exempt by exemption " << text::printable(*r.exemption);
-  else if (r.known)
-    io.out << "recorded; its exemption is not in force now";
-  else
-    io.out << "not exempt";
-  io.out << "; " << r.backend->describe(r.table) << ": "
+         << ": " << standing(up, r) << "; " << r.backend->describe(r.table) << ": "
          << (r.outcome.in_sync ? std::string{"no change"} : r.outcome.summary) << "\n";
   return kExitOk;
 }
@@ -216,16 +215,10 @@ void say_leases(const std::string& what, const run::LeaseReport& r, bool each, I
     if (!r.report->refused[i].empty()) continue;  // said above
     io.out << "  " << (e.up ? "up " + who(e.subscriber) + " " : std::string{"down "})
            << text::join(e.addresses, [](const net::Prefix& p) { return net::to_string(p); })
-           << ": ";
-    if (!e.up)
-      io.out << (e.subscriber.empty() ? "no longer anyone's" : "no longer exempt");
-    else if (done.exemption)
-      io.out << "exempt by exemption " << text::printable(*done.exemption);
-    else if (done.known)
-      io.out << "recorded; its exemption is not in force now";
-    else
-      io.out << "not exempt";
-    io.out << "\n";
+           << ": "
+           << (!e.up && e.subscriber.empty() ? std::string{"no longer anyone's"}
+                                             : standing(e.up, done))
+           << "\n";
   }
 }
 

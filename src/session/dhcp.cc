@@ -294,28 +294,16 @@ std::optional<Columns> memfile_columns(std::string_view header, std::string& err
   Columns c;
   const auto names = split(header, ',');
   c.count = names.size();
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    const std::string_view n = names[i];
-    const int at = static_cast<int>(i);
-    if (n == "address")
-      c.address = at;
-    else if (n == "hwaddr")
-      c.hwaddr = at;
-    else if (n == "client_id" || n == "duid")
-      c.client = at;
-    else if (n == "valid_lifetime")
-      c.valid = at;
-    else if (n == "expire")
-      c.expire = at;
-    else if (n == "state")
-      c.state = at;
-    else if (n == "user_context")
-      c.context = at;
-    else if (n == "lease_type")
-      c.type = at;
-    else if (n == "prefix_len")
-      c.prefix_len = at;
-  }
+  // Each column op25bc reads, by the name Kea gives it.
+  const std::pair<std::string_view, int Columns::*> wanted[] = {
+      {"address", &Columns::address},      {"hwaddr", &Columns::hwaddr},
+      {"client_id", &Columns::client},     {"duid", &Columns::client},
+      {"valid_lifetime", &Columns::valid}, {"expire", &Columns::expire},
+      {"state", &Columns::state},          {"user_context", &Columns::context},
+      {"lease_type", &Columns::type},      {"prefix_len", &Columns::prefix_len}};
+  for (std::size_t i = 0; i < names.size(); ++i)
+    for (const auto& [name, column] : wanted)
+      if (names[i] == name) c.*column = static_cast<int>(i);
   c.family = std::find(names.begin(), names.end(), "duid") != names.end() ? net::Family::v6
                                                                           : net::Family::v4;
   if (c.address != 0 || c.client < 0 || c.valid < 0 || c.expire < 0 ||
