@@ -74,7 +74,7 @@ class Parser {
                     {"routers", false}}))
       return p;
     r_.string(doc, "", "$schema");
-    r_.string(doc, "", "description", true);
+    text(doc, "", "description", true);
     version(doc, p);
     p.operator_name = text(doc, "", "operator").value_or("");
     timezone(doc, p);
@@ -216,9 +216,10 @@ class Parser {
 
   // A text a customer reads (FieldReader::text), its languages kept by its
   // pointer.
-  std::optional<std::string> text(const json& j, const std::string& ptr, std::string_view key) {
+  std::optional<std::string> text(const json& j, const std::string& ptr, std::string_view key,
+                                  bool allow_empty = false) {
     std::map<std::string, std::string> by_language;
-    auto out = r_.text(j, ptr, key, by_language);
+    auto out = r_.text(j, ptr, key, by_language, allow_empty);
     if (!by_language.empty()) translations_[pointer_append(ptr, key)] = std::move(by_language);
     return out;
   }
@@ -301,7 +302,7 @@ class Parser {
     s.id = id(j, ptr);
     s.pointer = ptr;
     s.name = text(j, ptr, "name").value_or("");
-    r_.string(j, ptr, "description", true);
+    text(j, ptr, "description", true);
   }
 
   void pool(const json& j, const std::string& ptr, Pool& p) {
@@ -317,7 +318,7 @@ class Parser {
       return;
     p.id = id(j, ptr);
     p.name = r_.string(j, ptr, "name").value_or("");
-    r_.string(j, ptr, "description", true);
+    text(j, ptr, "description", true);
     p.service = r_.string(j, ptr, "service").value_or("");
     p.region = r_.string(j, ptr, "region").value_or("");
     const bool has_file = j.contains("prefixes_file");
@@ -514,7 +515,7 @@ class Parser {
       return;
     s.id = id(j, ptr);
     s.hostname = r_.string(j, ptr, "hostname").value_or("");
-    r_.string(j, ptr, "description", true);
+    text(j, ptr, "description", true);
     s.addresses = prefixes(j, ptr, "addresses");
     if (empty_array(j, ptr, "addresses"))
       r_.diags().error(ptr + "/addresses", "smarthost has no addresses");
@@ -528,7 +529,7 @@ class Parser {
     d.id = id(j, ptr);
     d.pointer = ptr;
     d.name = text(j, ptr, "name").value_or("");
-    r_.string(j, ptr, "description", true);
+    text(j, ptr, "description", true);
     d.prefixes = prefixes(j, ptr, "prefixes");
     if (empty_array(j, ptr, "prefixes"))
       r_.diags().error(ptr + "/prefixes", "destination group \"" + d.id + "\" is empty",
@@ -675,7 +676,7 @@ class Parser {
     ph.id = id(j, ptr);
     ph.pointer = ptr;
     ph.name = text(j, ptr, "name").value_or("");
-    r_.string(j, ptr, "description", true);
+    text(j, ptr, "description", true);
     ph.monitor_from = time(j, ptr, "monitor_from", zone_);
     ph.effective = time(j, ptr, "effective", zone_);
     ph.until = time(j, ptr, "until", zone_);
@@ -703,7 +704,7 @@ class Parser {
   void router(const json& j, const std::string& ptr, Router& r) {
     if (!r_.object(j, ptr, {{"id", true}, {"description", false}, {"scope", true}})) return;
     r.id = id(j, ptr);
-    r_.string(j, ptr, "description", true);
+    text(j, ptr, "description", true);
     if (j.contains("scope")) scope(j["scope"], ptr + "/scope", r.scope);
   }
 

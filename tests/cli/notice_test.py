@@ -519,6 +519,12 @@ def main():
         expect(r.returncode == 1 and f"{where}: error: {why}" in r.stderr,
                f"validate refuses the name {name!r} at {where}", r.stderr)
     bilingual["services"][1]["name"] = {"en": "NTT FLET'S", "ja": "NTTフレッツ", "pt-BR": "FLET'S"}
+    bilingual["phases"][0]["description"] = {"Ja": "x"}
+    path.write_text(json.dumps(bilingual))
+    r = op25bc("validate", path, ok=False)
+    expect(r.returncode == 1 and "/phases/0/description/Ja: error: not a language tag" in r.stderr,
+           "a description by language is checked as a text", r.stderr)
+    bilingual["phases"][0]["description"] = {"en": "first", "ja": "最初"}
     bilingual["regions"]["north"] = "northern Japan"
     path.write_text(json.dumps(bilingual))
     r = op25bc("validate", path, ok=False)
