@@ -130,7 +130,7 @@ class NftSession final : public backend::Session {
     try {
       FileStateStore state(state_);
       const ReconcileOutcome out =
-          nft::replace_elements(kernel_, state, request.table, request.sets);
+          nft::replace_elements(kernel_, state, request.table, request.sets, 5, request.last);
       if (!out.ok)
         return Failure{out.error + (out.outcome_unknown
                                         ? "; the next run reads the kernel back and converges"

@@ -218,7 +218,8 @@ ReconcileOutcome reconcile(Kernel& kernel, StateStore& state, const ir::Ruleset&
 }
 
 ReconcileOutcome replace_elements(Kernel& kernel, StateStore& state, const std::string& table,
-                                  const std::vector<ir::Set>& sets, int attempts) {
+                                  const std::vector<ir::Set>& sets, int attempts,
+                                  const std::vector<ir::Set>& last) {
   ReconcileOutcome out;
   const Instance here = kernel.instance();
   std::vector<std::string> names;
@@ -232,11 +233,35 @@ ReconcileOutcome replace_elements(Kernel& kernel, StateStore& state, const std::
         return &c;
     return nullptr;
   };
+  // `last` stands for the kernel's sets when the record describes the kernel
+  // as it is now (nobody committed since: the generation is the record's)
+  // and holds exactly `last` in each set: then the sets need not be read
+  // before the change; the read-back after it still checks them whole.
+  const auto as_last = [&](const std::optional<StateRecord>& record,
+                           std::uint32_t generation) -> std::optional<TableState> {
+    if (last.size() != sets.size() || !record || record->table != table ||
+        !record_current(*record, here, generation))
+      return std::nullopt;
+    TableState held;
+    held.ruleset.comment = ir::table_comment("");  // the record is of op25bc's table
+    for (std::size_t i = 0; i < sets.size(); ++i) {
+      const ir::Set& l = last[i];
+      const auto r = std::find_if(record->sets.begin(), record->sets.end(), [&](const auto& r) {
+        return r.name == l.name && r.family == l.family;
+      });
+      if (l.name != sets[i].name || r == record->sets.end() || r->digest != net::digest(l.elements))
+        return std::nullopt;
+      held.ruleset.sets.push_back(l);
+    }
+    return held;
+  };
   while (out.attempts < attempts) {
     ++out.attempts;
     const std::optional<StateRecord> record = state.load();
     const std::uint32_t generation = kernel.generation();
-    const std::optional<TableState> current = kernel.read_sets(table, wanted);
+    std::optional<TableState> current =
+        out.attempts == 1 ? as_last(record, generation) : std::nullopt;
+    if (!current) current = kernel.read_sets(table, wanted);
     if (!current || !ir::owned_by_op25bc(current->ruleset.comment)) {
       out.error = "there is no op25bc table inet " + table + " to change";
       return out;

@@ -290,6 +290,44 @@ TEST_CASE("a session event changes one set in one batch, and the record moves on
   CHECK(nft::to_text(after.transaction).find("- 198.18.1.9") != std::string::npos);
 }
 
+TEST_CASE("given what the sets last held, an event reads them only back, and only if unchanged") {
+  const policy::Policy p = load(with_subscriber());
+  test::FakeKernel kernel;
+  test::MemoryStateStore state;
+  const Instant now = test::at(p, "2006-12-01");
+  session::Table t;
+  REQUIRE(nft::reconcile(kernel, state, compile(p, now, false, &t), {}).ok);
+  const ir::Set none{"session4", net::Family::v4, {}, {}};
+  const ir::Set nine{"session4", net::Family::v4, {}, {pfx("198.18.1.9").interval()}};
+  const ir::Set six{"session6", net::Family::v6, {}, {}};
+
+  // The record says the sets hold `last`: no read before, the read-back after.
+  auto reads = kernel.reads_with_elements();
+  auto out = nft::replace_elements(kernel, state, "op25b", {nine, six}, 5, {none, six});
+  REQUIRE_MESSAGE(out.ok, out.error);
+  CHECK(nft::to_text(out.transaction) == "  set session4\n+ 198.18.1.9\n");
+  CHECK(kernel.reads_with_elements() == reads + 1);
+
+  // A `last` the record does not describe is not believed: the sets are read
+  // first, and the change is what the kernel needs.
+  reads = kernel.reads_with_elements();
+  out = nft::replace_elements(kernel, state, "op25b", {none, six}, 5, {none, six});
+  REQUIRE_MESSAGE(out.ok, out.error);
+  CHECK(nft::to_text(out.transaction) == "  set session4\n- 198.18.1.9\n");
+  CHECK(kernel.reads_with_elements() == reads + 2);
+
+  // Someone else changed the set since the record (the generation moved):
+  // the hint is not believed either, and their element is taken out too.
+  kernel.replace_elements("op25b", "session4", {pfx("198.18.1.7").interval()});
+  kernel.bump_generation();
+  reads = kernel.reads_with_elements();
+  out = nft::replace_elements(kernel, state, "op25b", {nine, six}, 5, {none, six});
+  REQUIRE_MESSAGE(out.ok, out.error);
+  CHECK(nft::to_text(out.transaction) ==
+        "  set session4\n- 198.18.1.7\n  set session4\n+ 198.18.1.9\n");
+  CHECK(kernel.reads_with_elements() == reads + 2);
+}
+
 TEST_CASE("a session event for a table without session sets changes nothing") {
   const policy::Policy p = load(test::minimal_policy());
   test::FakeKernel kernel;

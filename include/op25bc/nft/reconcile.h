@@ -44,7 +44,11 @@ ReconcileOutcome reconcile(Kernel& kernel, StateStore& state, const ir::Ruleset&
 // by the generation id, read back, and the record moved on with it when it
 // described the kernel before (so the next run need not read the table).
 // Fails, changing nothing, when the table or a set is missing.
+// `last` (backend::ElementsRequest::last) is what the sets held before, if
+// the caller knows: while the record says nobody has committed since it
+// described them so, the sets are not read before the change.
 ReconcileOutcome replace_elements(Kernel& kernel, StateStore& state, const std::string& table,
-                                  const std::vector<ir::Set>& sets, int attempts = 5);
+                                  const std::vector<ir::Set>& sets, int attempts = 5,
+                                  const std::vector<ir::Set>& last = {});
 
 }  // namespace op25bc::nft
