@@ -258,13 +258,20 @@ TEST_CASE("cut into blocks, the session sets stay whole and their rule is in eve
     if (full.sets[i].name != "session4") CHECK(full.sets[i] == empty.sets[i]);
 }
 
-TEST_CASE("a session event changes one set in one batch, and the record moves on with it") {
-  const policy::Policy p = load(with_subscriber());
+// The policy with a subscriber exemption, applied to a fake kernel on
+// 2006-12-01 with no live session: where the session event tests start.
+struct Applied {
+  policy::Policy p = load(with_subscriber());
   test::FakeKernel kernel;
   test::MemoryStateStore state;
-  const Instant now = test::at(p, "2006-12-01");
+  Instant now = test::at(p, "2006-12-01");
   session::Table t;
-  REQUIRE(nft::reconcile(kernel, state, compile(p, now, false, &t), {}).ok);
+  Applied() { REQUIRE(nft::reconcile(kernel, state, compile(p, now, false, &t), {}).ok); }
+};
+
+TEST_CASE("a session event changes one set in one batch, and the record moves on with it") {
+  Applied a;
+  auto& [p, kernel, state, now, t] = a;
   const auto commits = kernel.commits();
 
   t["ppp-7"] = pfxs({"198.18.1.9"});
@@ -291,12 +298,8 @@ TEST_CASE("a session event changes one set in one batch, and the record moves on
 }
 
 TEST_CASE("given what the sets last held, an event reads them only back, and only if unchanged") {
-  const policy::Policy p = load(with_subscriber());
-  test::FakeKernel kernel;
-  test::MemoryStateStore state;
-  const Instant now = test::at(p, "2006-12-01");
-  session::Table t;
-  REQUIRE(nft::reconcile(kernel, state, compile(p, now, false, &t), {}).ok);
+  Applied a;
+  auto& [p, kernel, state, now, t] = a;
   const ir::Set none{"session4", net::Family::v4, {}, {}};
   const ir::Set nine{"session4", net::Family::v4, {}, {pfx("198.18.1.9").interval()}};
   const ir::Set six{"session6", net::Family::v6, {}, {}};
